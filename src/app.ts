@@ -1,0 +1,75 @@
+import type { Connection } from "mongoose";
+import type { Clock } from "./clock.js";
+import { createModels, ensureIndexes, type Models } from "./db/models.js";
+import { peopleFeature } from "./domain/people/feature.js";
+import { PeopleService } from "./domain/people/service.js";
+import { basicsFeature } from "./engine/basics.js";
+import type { ChannelSender } from "./engine/channel.js";
+import { Engine } from "./engine/engine.js";
+import { Inbox } from "./engine/inbox.js";
+import { MessageLinks } from "./engine/links.js";
+import type { ChannelName } from "./engine/message.js";
+import { Dispatcher, Outbox, type DispatcherOptions } from "./engine/outbox.js";
+import { Sessions } from "./engine/session.js";
+import type { Logger } from "./log.js";
+
+export interface AppOptions {
+  connection: Connection;
+  clock: Clock;
+  log: Logger;
+  orgName: string;
+  timeZone: string;
+  /** Development: console senders named after a role get that role. */
+  consoleRoles?: boolean;
+}
+
+/**
+ * Everything the bot is, minus the platforms: models, stores, domain services and the engine with
+ * its features. `main.ts`, the CLIs and the tests all build it the same way.
+ */
+export class App {
+  readonly models: Models;
+  readonly outbox: Outbox;
+  readonly links: MessageLinks;
+  readonly sessions: Sessions;
+  readonly people: PeopleService;
+  readonly engine: Engine;
+  readonly dispatchers = new Map<ChannelName, Dispatcher>();
+
+  constructor(private readonly options: AppOptions) {
+    const { connection, clock, log } = options;
+    this.models = createModels(connection);
+    this.outbox = new Outbox(this.models.Outbox, clock);
+    this.links = new MessageLinks(this.models.MessageLink);
+    this.sessions = new Sessions(this.models.Session);
+    this.people = new PeopleService(this.models, options.consoleRoles ?? false);
+    this.engine = new Engine(
+      { inbox: new Inbox(this.models.InboundRecord), outbox: this.outbox, sessions: this.sessions, links: this.links },
+      { clock, log, people: this.people, orgName: options.orgName, timeZone: options.timeZone },
+    );
+    this.engine.use(basicsFeature(this.engine.commands)).use(peopleFeature(this.people));
+    this.engine.onEnqueued((channels) => {
+      for (const channel of channels) this.dispatchers.get(channel as ChannelName)?.wake();
+    });
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await ensureIndexes(this.models);
+  }
+
+  /** Registers a channel's sender; its dispatcher delivers that channel's outbox. */
+  addChannel(sender: ChannelSender, options: DispatcherOptions = {}): Dispatcher {
+    const { clock, log } = this.options;
+    const dispatcher = new Dispatcher(this.outbox, sender, this.links, clock, log, {
+      onBlocked: (channel, chatId) => this.people.markBlocked(channel, chatId, clock.now()),
+      ...options,
+    });
+    this.dispatchers.set(sender.channel, dispatcher);
+    return dispatcher;
+  }
+
+  async stop(): Promise<void> {
+    await this.engine.idle();
+    await Promise.all([...this.dispatchers.values()].map((d) => d.stop()));
+  }
+}

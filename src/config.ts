@@ -1,0 +1,158 @@
+import path from "node:path";
+import { z } from "zod";
+import { t } from "./text/vi.js";
+
+/**
+ * Every setting the process reads from its environment, validated once at start.
+ * `.env.example` documents each variable; keep the two in step.
+ */
+const emptyToUndefined = (value: unknown) => (value === "" ? undefined : value);
+const optionalString = (schema: z.ZodString) => z.preprocess(emptyToUndefined, schema.optional());
+
+const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+const channelNames = ["telegram", "zalo", "console"] as const;
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const adminAccount = z
+  .string()
+  .regex(/^(telegram|zalo|console):[A-Za-z0-9_.-]{1,64}$/, t.config.adminAccountFormat)
+  .transform((item) => {
+    const [channel, id] = item.split(":") as [(typeof channelNames)[number], string];
+    return { channel, id };
+  });
+
+const schema = z
+  .object({
+    MONGODB_URI: optionalString(z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, t.config.mongoUri)),
+    MONGODB_DB: z
+      .string()
+      .regex(/^[a-zA-Z0-9_-]{1,63}$/, t.config.dbName)
+      .default("dvbot"),
+    FERRETDB_BIN: optionalString(z.string().min(1)),
+    DATA_DIR: z.string().min(1).default("./var"),
+    HOST: z.string().min(1).default("0.0.0.0"),
+    PORT: z.coerce.number().int(t.config.port).min(0, t.config.port).max(65535, t.config.port).default(3000),
+    PUBLIC_URL: optionalString(z.string().regex(/^https:\/\/[^\s/]+(\/\S*)?$/, t.config.publicUrl)),
+    ORG_NAME: z.string().trim().min(3, t.config.orgName).default("Sở Khoa học và Công nghệ"),
+    TIME_ZONE: z.string().refine(isTimeZone, t.config.timeZone).default("Asia/Ho_Chi_Minh"),
+    LOG_LEVEL: z.enum(logLevels, t.config.logLevel).default("info"),
+    CONSOLE_CHANNEL: z.enum(["auto", "on", "off"], t.config.consoleChannel).default("auto"),
+    ADMIN_ACCOUNTS: z
+      .preprocess(
+        (value) =>
+          typeof value === "string"
+            ? value
+                .split(",")
+                .map((item) => item.trim())
+                .filter(Boolean)
+            : [],
+        z.array(adminAccount),
+      )
+      .default([]),
+    TELEGRAM_BOT_TOKEN: optionalString(z.string().regex(/^\d{5,}:[A-Za-z0-9_-]{30,}$/, t.config.telegramToken)),
+    TELEGRAM_WEBHOOK_SECRET: optionalString(z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, t.config.telegramSecret)),
+    ZALO_BOT_TOKEN: optionalString(z.string().min(10, t.config.zaloToken)),
+    ZALO_WEBHOOK_SECRET: optionalString(z.string().min(8, t.config.zaloSecret).max(256, t.config.zaloSecret)),
+    ZALO_OA_APP_ID: optionalString(z.string().regex(/^\d{5,}$/, t.config.zaloAppId)),
+    ZALO_OA_SECRET_KEY: optionalString(z.string().min(8, t.config.zaloOaSecret)),
+    ZALO_OA_ACCESS_TOKEN: optionalString(z.string().min(10, t.config.zaloOaToken)),
+    ZALO_OA_REFRESH_TOKEN: optionalString(z.string().min(10, t.config.zaloOaToken)),
+  })
+  .superRefine((env, ctx) => {
+    // A webhook without a secret would accept updates from anyone who finds the URL.
+    if (env.PUBLIC_URL && env.TELEGRAM_BOT_TOKEN && !env.TELEGRAM_WEBHOOK_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["TELEGRAM_WEBHOOK_SECRET"], message: t.config.webhookSecretNeeded });
+    }
+    if (env.PUBLIC_URL && env.ZALO_BOT_TOKEN && !env.ZALO_WEBHOOK_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["ZALO_WEBHOOK_SECRET"], message: t.config.webhookSecretNeeded });
+    }
+    const oa = [env.ZALO_OA_APP_ID, env.ZALO_OA_SECRET_KEY, env.ZALO_OA_REFRESH_TOKEN];
+    if (oa.some(Boolean) && !oa.every(Boolean)) {
+      const missing = ["ZALO_OA_APP_ID", "ZALO_OA_SECRET_KEY", "ZALO_OA_REFRESH_TOKEN"][oa.findIndex((v) => !v)];
+      ctx.addIssue({ code: "custom", path: [missing ?? "ZALO_OA_APP_ID"], message: t.config.zaloOaIncomplete });
+    }
+  });
+
+export type ChannelName = (typeof channelNames)[number];
+
+export interface Config {
+  mongoUri: string | undefined;
+  mongoDb: string;
+  ferretdbBin: string | undefined;
+  dataDir: string;
+  host: string;
+  port: number;
+  publicUrl: string | undefined;
+  orgName: string;
+  timeZone: string;
+  logLevel: (typeof logLevels)[number];
+  consoleChannel: boolean;
+  adminAccounts: { channel: ChannelName; id: string }[];
+  telegram: { token: string; webhookSecret: string | undefined } | undefined;
+  zaloBot: { token: string; webhookSecret: string | undefined } | undefined;
+  zaloOa:
+    | { appId: string; secretKey: string; accessToken: string | undefined; refreshToken: string }
+    | undefined;
+}
+
+/** Thrown for a missing or malformed variable; `message` is the one line the operator reads. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(t.config.invalid(variable, detail));
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Reads and validates the environment.
+ * @example
+ *   const config = loadConfig({ PORT: "8080" }); // config.port === 8080, console channel on
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? "?");
+    throw new ConfigError(variable, issue?.message ?? "");
+  }
+  const e = parsed.data;
+  const anyChannelToken = Boolean(e.TELEGRAM_BOT_TOKEN || e.ZALO_BOT_TOKEN || e.ZALO_OA_APP_ID);
+  return {
+    mongoUri: e.MONGODB_URI,
+    mongoDb: e.MONGODB_DB,
+    ferretdbBin: e.FERRETDB_BIN,
+    dataDir: path.resolve(e.DATA_DIR),
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: e.PUBLIC_URL,
+    orgName: e.ORG_NAME,
+    timeZone: e.TIME_ZONE,
+    logLevel: e.LOG_LEVEL,
+    consoleChannel: e.CONSOLE_CHANNEL === "on" || (e.CONSOLE_CHANNEL === "auto" && !anyChannelToken),
+    adminAccounts: e.ADMIN_ACCOUNTS,
+    telegram: e.TELEGRAM_BOT_TOKEN
+      ? { token: e.TELEGRAM_BOT_TOKEN, webhookSecret: e.TELEGRAM_WEBHOOK_SECRET }
+      : undefined,
+    zaloBot: e.ZALO_BOT_TOKEN ? { token: e.ZALO_BOT_TOKEN, webhookSecret: e.ZALO_WEBHOOK_SECRET } : undefined,
+    zaloOa:
+      e.ZALO_OA_APP_ID && e.ZALO_OA_SECRET_KEY && e.ZALO_OA_REFRESH_TOKEN
+        ? {
+            appId: e.ZALO_OA_APP_ID,
+            secretKey: e.ZALO_OA_SECRET_KEY,
+            accessToken: e.ZALO_OA_ACCESS_TOKEN,
+            refreshToken: e.ZALO_OA_REFRESH_TOKEN,
+          }
+        : undefined,
+  };
+}

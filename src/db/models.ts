@@ -1,0 +1,38 @@
+import type { Connection, Model } from "mongoose";
+import {
+  channelAccountSchema,
+  linkCodeSchema,
+  personSchema,
+  type ChannelAccountDoc,
+  type LinkCodeDoc,
+  type PersonDoc,
+} from "../domain/people/schema.js";
+import { inboundRecordSchema, type InboundRecordDoc } from "../engine/inbox.js";
+import { messageLinkSchema, type MessageLinkDoc } from "../engine/links.js";
+import { outboxSchema, type OutboxDoc } from "../engine/outbox.js";
+import { sessionSchema, type SessionDoc } from "../engine/session.js";
+
+/** Binds every schema to one connection; features add theirs here as they arrive. */
+export function createModels(connection: Connection) {
+  return {
+    InboundRecord: connection.model<InboundRecordDoc>("InboundRecord", inboundRecordSchema),
+    Outbox: connection.model<OutboxDoc>("Outbox", outboxSchema),
+    MessageLink: connection.model<MessageLinkDoc>("MessageLink", messageLinkSchema),
+    Session: connection.model<SessionDoc>("Session", sessionSchema),
+    Person: connection.model<PersonDoc>("Person", personSchema),
+    ChannelAccount: connection.model<ChannelAccountDoc>("ChannelAccount", channelAccountSchema),
+    LinkCode: connection.model<LinkCodeDoc>("LinkCode", linkCodeSchema),
+  };
+}
+
+export type Models = ReturnType<typeof createModels>;
+
+/** Creates the collections and indexes at start; the unique ones are what dedupe rests on. */
+export async function ensureIndexes(models: Models): Promise<void> {
+  for (const model of Object.values(models) as Model<unknown>[]) {
+    await model.createCollection().catch((error: { codeName?: string; code?: number }) => {
+      if (error.code !== 48 && error.codeName !== "NamespaceExists") throw error;
+    });
+    await model.createIndexes();
+  }
+}

@@ -1,0 +1,281 @@
+import type { Role } from "../domain/people/roles.js";
+import { cleanInput, parseCommand } from "../text/normalize.js";
+import { t } from "../text/vi.js";
+import { matchChoice } from "./choices.js";
+import { CommandRegistry, type Command } from "./command.js";
+import type { AnyFlow, FlowData, FlowStep } from "./flow.js";
+import type { Inbox } from "./inbox.js";
+import { KeyedQueue } from "./keyed-queue.js";
+import type { MessageLinks } from "./links.js";
+import type { Inbound, Subject } from "./message.js";
+import type { Outbox } from "./outbox.js";
+import type { Sessions, SessionState } from "./session.js";
+import { Turn, type EngineServices } from "./turn.js";
+
+export type ReplyHandler = (turn: Turn, subject: Subject) => void | Promise<void>;
+export type FreeTextHandler = (turn: Turn) => void | Promise<void>;
+
+/** What a feature (plans, feedback, models…) plugs into the engine. */
+export interface Feature {
+  name: string;
+  commands?: Command[];
+  flows?: AnyFlow[];
+  /** Handles a message replying to one the bot sent about a subject (a reminder about a task). */
+  replyHandlers?: Partial<Record<Subject["kind"], ReplyHandler>>;
+  /** Free text outside any flow, per role. */
+  freeText?: Partial<Record<Role, FreeTextHandler>>;
+}
+
+export interface EngineStores {
+  inbox: Inbox;
+  outbox: Outbox;
+  sessions: Sessions;
+  links: MessageLinks;
+}
+
+export type HandleOutcome = "handled" | "duplicate" | "failed";
+
+const CANCEL = new Set(["huy", "cancel"]);
+
+/**
+ * The platform-free core. Every channel hands it an Inbound; it records the update, works out who
+ * is speaking and what they want, runs a command or the next step of a flow, and writes the
+ * answers to the outbox. It never talks to a platform.
+ */
+export class Engine {
+  readonly commands = new CommandRegistry();
+  private readonly flows = new Map<string, AnyFlow>();
+  private readonly replyHandlers = new Map<string, ReplyHandler>();
+  private readonly freeText = new Map<Role, FreeTextHandler>();
+  private readonly queue = new KeyedQueue();
+  private readonly enqueuedListeners: ((channels: Set<string>) => void)[] = [];
+
+  constructor(
+    private readonly stores: EngineStores,
+    readonly services: EngineServices,
+  ) {}
+
+  use(feature: Feature): this {
+    for (const command of feature.commands ?? []) this.commands.add(command);
+    for (const flow of feature.flows ?? []) {
+      if (this.flows.has(flow.name)) throw new Error(`flow ${flow.name} registered twice (${feature.name})`);
+      this.flows.set(flow.name, flow);
+    }
+    for (const [kind, handler] of Object.entries(feature.replyHandlers ?? {})) {
+      this.replyHandlers.set(kind, handler);
+    }
+    for (const [role, handler] of Object.entries(feature.freeText ?? {}) as [Role, FreeTextHandler][]) {
+      this.freeText.set(role, handler);
+    }
+    return this;
+  }
+
+  /** Called with the channels that have new outbox messages, so their dispatchers wake up. */
+  onEnqueued(listener: (channels: Set<string>) => void): void {
+    this.enqueuedListeners.push(listener);
+  }
+
+  /**
+   * Handles one update exactly once. Messages of one chat are handled in order; different chats
+   * run concurrently.
+   */
+  async handle(raw: Inbound): Promise<HandleOutcome> {
+    const inbound: Inbound = { ...raw, text: cleanInput(raw.text) };
+    const fresh = await this.stores.inbox.record(inbound, this.services.clock.now());
+    if (!fresh) return "duplicate";
+    return this.queue.run(this.sessionKey(inbound), () => this.handleRecorded(inbound));
+  }
+
+  /** Handles updates whose handling was cut off by a crash; run at start and now and then. */
+  async recoverAbandoned(): Promise<number> {
+    let count = 0;
+    for (;;) {
+      const inbound = await this.stores.inbox.claimAbandoned(this.services.clock.now());
+      if (!inbound) return count;
+      this.services.log.warn({ dedupeKey: inbound.dedupeKey }, "engine: resuming an update cut off by a crash");
+      await this.queue.run(this.sessionKey(inbound), () => this.handleRecorded(inbound));
+      count += 1;
+    }
+  }
+
+  /** Resolves when every update handed in so far has been handled (for a clean shutdown). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  private sessionKey(inbound: Inbound): string {
+    return `${inbound.channel}:${inbound.chatId}:${inbound.senderId}`;
+  }
+
+  private async handleRecorded(inbound: Inbound): Promise<HandleOutcome> {
+    const { clock, log } = this.services;
+    try {
+      await this.process(inbound);
+      await this.stores.inbox.markHandled(inbound.dedupeKey, clock.now());
+      return "handled";
+    } catch (error) {
+      log.error(
+        { err: error, dedupeKey: inbound.dedupeKey, channel: inbound.channel, senderId: inbound.senderId },
+        "engine: handler failed",
+      );
+      try {
+        await this.stores.outbox.enqueue([
+          {
+            to: { channel: inbound.channel, chatId: inbound.chatId },
+            text: t.engine.internalError,
+            dedupeKey: `${inbound.dedupeKey}#error`,
+          },
+        ]);
+        this.announce([inbound.channel]);
+        await this.stores.inbox.markFailed(inbound.dedupeKey, String(error), clock.now());
+      } catch (inner) {
+        // The database is gone too; the update stays "received" and recovery will try again.
+        log.error({ err: inner, dedupeKey: inbound.dedupeKey }, "engine: could not record the failure");
+      }
+      return "failed";
+    }
+  }
+
+  private async process(inbound: Inbound): Promise<void> {
+    const { clock, people } = this.services;
+    const now = clock.now();
+    const speaker = await people.resolveSpeaker({ ...inbound, now });
+    const turn = new Turn(inbound, speaker, this.services, now);
+    const key = this.sessionKey(inbound);
+    const session = await this.stores.sessions.load(key, now);
+    // What happens to the session once the replies are safely in the outbox.
+    let next: SessionState | null | undefined = undefined;
+
+    const command = parseCommand(inbound.text);
+    if (command && CANCEL.has(command.name)) {
+      if (session) {
+        next = null;
+        turn.reply(t.engine.cancelled);
+      } else {
+        turn.reply(t.engine.nothingToCancel);
+      }
+    } else if (command) {
+      const found = this.commands.find(command.name);
+      if (!found || (found.channels && !found.channels.includes(inbound.channel))) {
+        turn.reply(t.engine.unknownCommand(command.name));
+      } else if (!found.roles.includes(speaker.role)) {
+        this.services.log.warn(
+          { command: found.name, personId: speaker.personId, role: speaker.role, dedupeKey: inbound.dedupeKey },
+          "engine: forbidden command attempted",
+        );
+        turn.reply(t.engine.forbidden(found.name));
+      } else {
+        if (session) {
+          next = null;
+          turn.reply(t.engine.flowInterrupted);
+        }
+        await found.run(turn, command.args);
+      }
+    } else if (session) {
+      next = await this.step(turn, session);
+    } else {
+      await this.route(turn);
+    }
+
+    if (turn.flowToStart) next = await this.begin(turn, turn.flowToStart.name, turn.flowToStart.args);
+
+    // Outbox first, session second: if we die in between, the replay recomputes the same step
+    // and its replies collide with the ones already written.
+    await this.stores.outbox.enqueue(turn.outbound);
+    if (next === null) await this.stores.sessions.clear(key);
+    else if (next) await this.stores.sessions.save(key, next, now);
+    this.announce(turn.outbound.map((o) => o.to.channel));
+  }
+
+  private announce(channels: string[]): void {
+    if (channels.length === 0) return;
+    const set = new Set(channels);
+    for (const listener of this.enqueuedListeners) listener(set);
+  }
+
+  /** A message that is neither a command nor part of a flow. */
+  private async route(turn: Turn): Promise<void> {
+    const { inbound, speaker } = turn;
+    if (inbound.replyToMessageId) {
+      const subject = await this.stores.links.subjectOf(inbound.channel, inbound.chatId, inbound.replyToMessageId);
+      const handler = subject && this.replyHandlers.get(subject.kind);
+      if (subject && handler) {
+        await handler(turn, subject);
+        return;
+      }
+    }
+    const handler = this.freeText.get(speaker.role);
+    if (handler) {
+      await handler(turn);
+      return;
+    }
+    turn.reply(speaker.role === "citizen" ? t.engine.freeTextCitizen : t.engine.freeTextOfficial);
+  }
+
+  private expiry(flow: AnyFlow, now: Date): Date {
+    return new Date(now.getTime() + flow.ttlMinutes * 60_000);
+  }
+
+  private async prompt(turn: Turn, step: FlowStep<FlowData>, data: FlowData, prefix?: string): Promise<void> {
+    const choices = step.choices ? await step.choices(data, turn) : undefined;
+    const text = step.prompt(data, turn);
+    turn.reply(prefix ? `${prefix}\n\n${text}` : text, choices ? { choices } : {});
+  }
+
+  private async begin(turn: Turn, name: string, args: string): Promise<SessionState | null> {
+    const flow = this.flows.get(name);
+    if (!flow) throw new Error(`flow ${name} is not registered`);
+    if (!flow.roles.includes(turn.speaker.role)) {
+      turn.reply(t.engine.forbidden(name));
+      return null;
+    }
+    const data = flow.initial(turn, args);
+    const first = flow.steps[flow.first];
+    if (!first) throw new Error(`flow ${name} has no step ${flow.first}`);
+    await this.prompt(turn, first, data);
+    return { flow: flow.name, version: flow.version, step: flow.first, data, expiresAt: this.expiry(flow, turn.now) };
+  }
+
+  /** Feeds one answer to the current step; returns the new session, or null when the flow ended. */
+  private async step(turn: Turn, session: SessionState): Promise<SessionState | null> {
+    const flow = this.flows.get(session.flow);
+    const step = flow?.steps[session.step];
+    if (!flow || !step || flow.version !== session.version) {
+      turn.reply(t.engine.flowChanged);
+      return null;
+    }
+    if (!flow.roles.includes(turn.speaker.role)) {
+      turn.reply(t.engine.forbidden(flow.name));
+      return null;
+    }
+    const { inbound } = turn;
+    const choices = step.choices ? await step.choices(session.data, turn) : undefined;
+    const choice = choices ? matchChoice(inbound, choices) : undefined;
+    const keep = { ...session, expiresAt: this.expiry(flow, turn.now) };
+    if (choices && !choice && !step.freeText) {
+      turn.reply(`${t.engine.pickOne(choices.length)}\n\n${step.prompt(session.data, turn)}`, { choices });
+      return keep;
+    }
+    if (!inbound.text && inbound.attachments.length === 0 && !choice) {
+      await this.prompt(turn, step, session.data, t.engine.emptyAnswer);
+      return keep;
+    }
+    const result = await step.accept(
+      { text: inbound.text, attachments: inbound.attachments, ...(choice ? { choice } : {}) },
+      session.data,
+      turn,
+    );
+    if ("error" in result) {
+      await this.prompt(turn, step, session.data, result.error);
+      return keep;
+    }
+    if (result.next === undefined) {
+      await flow.finish(result.data, turn);
+      return null;
+    }
+    const nextStep = flow.steps[result.next];
+    if (!nextStep) throw new Error(`flow ${flow.name}: step ${result.next} does not exist`);
+    await this.prompt(turn, nextStep, result.data);
+    return { ...keep, step: result.next, data: result.data };
+  }
+}

@@ -1,0 +1,51 @@
+import type { Role } from "../domain/people/roles.js";
+import type { Attachment, Choice } from "./message.js";
+import type { Turn } from "./turn.js";
+
+/** What a person answered at a step: the text, the choice it matched, and any files. */
+export interface StepAnswer {
+  text: string;
+  choice?: Choice;
+  attachments: Attachment[];
+}
+
+/** A step either moves on with new data (to `next`, or finishes when `next` is absent) or says what was wrong. */
+export type StepResult<D> = { data: D; next?: string } | { error: string };
+
+export interface FlowStep<D> {
+  prompt(data: D, turn: Turn): string;
+  /** Offered choices; the answer must match one of them unless `freeText` is set. */
+  choices?(data: D, turn: Turn): Choice[] | Promise<Choice[]>;
+  freeText?: boolean;
+  accept(answer: StepAnswer, data: D, turn: Turn): StepResult<D> | Promise<StepResult<D>>;
+}
+
+/**
+ * A guided conversation declared as data: named steps, each with its prompt, choices and
+ * validator. The engine stores `data` and the current step in MongoDB after every answer.
+ */
+export interface Flow<D> {
+  name: string;
+  /** Bump when the shape of `data` or the steps change. */
+  version: number;
+  roles: readonly Role[];
+  /** An untouched flow expires after this long and is forgotten. */
+  ttlMinutes: number;
+  first: string;
+  initial(turn: Turn, args: string): D;
+  steps: Record<string, FlowStep<D>>;
+  finish(data: D, turn: Turn): void | Promise<void>;
+}
+
+/** Flow data is stored as a plain object; the registry keeps flows without their data type. */
+export type FlowData = Record<string, unknown>;
+export type AnyFlow = Flow<FlowData>;
+
+/**
+ * Registers a typed flow in the untyped registry.
+ * @example engine.use({ flows: [defineFlow<MyData>({ name: "gopy", ... })] })
+ */
+export function defineFlow<D extends object>(flow: Flow<D>): AnyFlow {
+  // Sound: the engine only hands a flow the data that flow itself produced.
+  return flow as unknown as AnyFlow;
+}

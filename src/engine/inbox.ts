@@ -1,0 +1,103 @@
+import { Schema, type Model, type Types } from "mongoose";
+import { isDuplicateKeyError } from "../db/errors.js";
+import type { Inbound } from "./message.js";
+
+/**
+ * Every inbound update is written here, under its unique dedupe key, before anything acts on it.
+ * A redelivered update hits the unique index and stops. An update whose handling was cut off by
+ * a crash stays "received" with an expired claim, and recovery handles it again.
+ */
+export interface InboundRecordDoc {
+  _id: Types.ObjectId;
+  dedupeKey: string;
+  channel: string;
+  chatId: string;
+  senderId: string;
+  inbound: Inbound;
+  status: "received" | "handled" | "failed";
+  claimedUntil: Date;
+  attempts: number;
+  error?: string;
+  receivedAt: Date;
+  handledAt?: Date;
+}
+
+export const inboundRecordSchema = new Schema<InboundRecordDoc>(
+  {
+    dedupeKey: { type: String, required: true, unique: true },
+    channel: { type: String, required: true },
+    chatId: { type: String, required: true },
+    senderId: { type: String, required: true },
+    inbound: { type: Schema.Types.Mixed, required: true },
+    status: { type: String, required: true },
+    claimedUntil: { type: Date, required: true },
+    attempts: { type: Number, required: true },
+    error: { type: String },
+    receivedAt: { type: Date, required: true },
+    handledAt: { type: Date },
+  },
+  { collection: "inbound", minimize: false },
+);
+inboundRecordSchema.index({ status: 1, claimedUntil: 1 });
+
+/** How long one handling may take before another worker may assume it crashed. */
+export const CLAIM_MS = 60_000;
+/** After this many cut-off attempts an update is given up, so a poison message cannot loop forever. */
+export const MAX_ATTEMPTS = 3;
+
+export class Inbox {
+  constructor(private readonly model: Model<InboundRecordDoc>) {}
+
+  /** Records the update; false when it was seen before (a redelivery). */
+  async record(inbound: Inbound, now: Date): Promise<boolean> {
+    try {
+      await this.model.create({
+        dedupeKey: inbound.dedupeKey,
+        channel: inbound.channel,
+        chatId: inbound.chatId,
+        senderId: inbound.senderId,
+        inbound,
+        status: "received",
+        claimedUntil: new Date(now.getTime() + CLAIM_MS),
+        attempts: 1,
+        receivedAt: now,
+      });
+      return true;
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
+    }
+  }
+
+  async markHandled(dedupeKey: string, now: Date): Promise<void> {
+    await this.model.updateOne({ dedupeKey }, { $set: { status: "handled", handledAt: now } });
+  }
+
+  async markFailed(dedupeKey: string, error: string, now: Date): Promise<void> {
+    await this.model.updateOne(
+      { dedupeKey },
+      { $set: { status: "failed", error: error.slice(0, 2000), handledAt: now } },
+    );
+  }
+
+  /**
+   * Claims one update whose handler died (claim expired, still "received"). Updates that have
+   * been tried MAX_ATTEMPTS times are marked failed instead of returned.
+   */
+  async claimAbandoned(now: Date): Promise<Inbound | undefined> {
+    for (;;) {
+      const doc = await this.model.findOneAndUpdate(
+        { status: "received", claimedUntil: { $lt: now } },
+        { $set: { claimedUntil: new Date(now.getTime() + CLAIM_MS) }, $inc: { attempts: 1 } },
+        { returnDocument: "after", sort: { receivedAt: 1 } },
+      );
+      if (!doc) return undefined;
+      if (doc.attempts > MAX_ATTEMPTS) {
+        await this.markFailed(doc.dedupeKey, "abandoned after repeated crashes", now);
+        continue;
+      }
+      const inbound = doc.inbound;
+      return { ...inbound, receivedAt: new Date(inbound.receivedAt) };
+    }
+  }
+}

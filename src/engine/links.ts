@@ -1,0 +1,75 @@
+import { Schema, type Model, type Types } from "mongoose";
+import { isDuplicateKeyError } from "../db/errors.js";
+import type { Subject } from "./message.js";
+
+/**
+ * Which platform message was about what. When an official replies to a reminder, the platform
+ * tells us the id of the message replied to; this collection turns that id back into the task.
+ */
+export interface MessageLinkDoc {
+  _id: Types.ObjectId;
+  channel: string;
+  chatId: string;
+  platformMessageId: string;
+  subject: Subject;
+  personId?: Types.ObjectId;
+  outboxKey: string;
+  sentAt: Date;
+}
+
+export const messageLinkSchema = new Schema<MessageLinkDoc>(
+  {
+    channel: { type: String, required: true },
+    chatId: { type: String, required: true },
+    platformMessageId: { type: String, required: true },
+    subject: {
+      kind: { type: String, required: true },
+      id: { type: String, required: true },
+    },
+    personId: { type: Schema.Types.ObjectId },
+    outboxKey: { type: String, required: true },
+    sentAt: { type: Date, required: true },
+  },
+  { collection: "message_links" },
+);
+messageLinkSchema.index({ channel: 1, chatId: 1, platformMessageId: 1 }, { unique: true });
+messageLinkSchema.index({ channel: 1, chatId: 1, sentAt: -1 });
+
+export class MessageLinks {
+  constructor(private readonly model: Model<MessageLinkDoc>) {}
+
+  async record(link: Omit<MessageLinkDoc, "_id">): Promise<void> {
+    try {
+      await this.model.create(link);
+    } catch (error) {
+      // Recording the same delivery twice (a retried dispatch) is harmless.
+      if (!isDuplicateKeyError(error)) throw error;
+    }
+  }
+
+  /** The subject of the message `platformMessageId` in that chat, if the bot sent it about one. */
+  async subjectOf(channel: string, chatId: string, platformMessageId: string): Promise<Subject | undefined> {
+    const link = await this.model.findOne({ channel, chatId, platformMessageId }).lean();
+    return link ? { kind: link.subject.kind, id: link.subject.id } : undefined;
+  }
+
+  /**
+   * The most recent subjects of a kind sent to a chat since `since`, newest first — for platforms
+   * without reply-to, where an answer shortly after a reminder belongs to that reminder.
+   */
+  async recentSubjects(channel: string, chatId: string, kind: Subject["kind"], since: Date): Promise<Subject[]> {
+    const links = await this.model
+      .find({ channel, chatId, "subject.kind": kind, sentAt: { $gte: since } })
+      .sort({ sentAt: -1 })
+      .limit(20)
+      .lean();
+    const seen = new Set<string>();
+    const subjects: Subject[] = [];
+    for (const link of links) {
+      if (seen.has(link.subject.id)) continue;
+      seen.add(link.subject.id);
+      subjects.push({ kind: link.subject.kind, id: link.subject.id });
+    }
+    return subjects;
+  }
+}

@@ -1,0 +1,77 @@
+import type { ChannelName } from "../config.js";
+
+export type { ChannelName };
+
+/** A file or picture someone sent; platforms keep the bytes, we keep their reference. */
+export interface Attachment {
+  kind: "photo" | "document" | "sticker" | "other";
+  /** The platform's handle: a Telegram file_id, a Zalo photo URL, a console path. */
+  ref: string;
+  name?: string;
+  mimeType?: string;
+  size?: number;
+}
+
+/** What a message is about, so that a later reply to it lands on the right record. */
+export interface Subject {
+  kind: "task" | "ticket" | "model" | "broadcast";
+  id: string;
+}
+
+/**
+ * One incoming message in the same shape on every channel. Adapters build it; the engine never
+ * sees a platform update.
+ */
+export interface Inbound {
+  channel: ChannelName;
+  /** The conversation: a private chat is the person, a group is the group. */
+  chatId: string;
+  chatType: "private" | "group";
+  /** The platform's id of the person who wrote. */
+  senderId: string;
+  senderName?: string;
+  /** The platform's id of this message (unique within the chat). */
+  messageId: string;
+  text: string;
+  attachments: Attachment[];
+  /** The platform message id this one replies to, when the platform says so. */
+  replyToMessageId?: string;
+  /** A pressed button's value (Telegram callback data); the engine treats it as the answer. */
+  choice?: string;
+  /** Unique per update across redeliveries, e.g. `telegram:<update_id>`. */
+  dedupeKey: string;
+  receivedAt: Date;
+}
+
+export interface Choice {
+  /** What the person reads on the button or numbered line. */
+  label: string;
+  /** What comes back when it is pressed; short, because Telegram allows 64 bytes. */
+  value: string;
+}
+
+export interface OutboundFile {
+  kind: "photo" | "document";
+  /** A path on this server or a platform file reference. */
+  ref: string;
+  name?: string;
+}
+
+export interface Recipient {
+  channel: ChannelName;
+  chatId: string;
+  personId?: string;
+}
+
+/** One message the bot decided to send; it waits in the outbox until a channel delivers it. */
+export interface Outbound {
+  to: Recipient;
+  text: string;
+  choices?: Choice[];
+  files?: OutboundFile[];
+  subject?: Subject;
+  /** Unique: the same decision taken twice writes one message. */
+  dedupeKey: string;
+  /** Not before this time (quiet hours, scheduled notices). */
+  notBefore?: Date;
+}

@@ -1,0 +1,304 @@
+import { randomUUID } from "node:crypto";
+import { Schema, type Model, type Types } from "mongoose";
+import type { Clock } from "../clock.js";
+import { isDuplicateKeyError } from "../db/errors.js";
+import type { Logger } from "../log.js";
+import { SendError, type ChannelSender } from "./channel.js";
+import type { MessageLinks } from "./links.js";
+import type { ChannelName, Choice, Outbound, OutboundFile, Subject } from "./message.js";
+
+/**
+ * Everything the bot says leaves through this collection. A decision writes a document under a
+ * unique dedupe key (the same decision taken twice writes one); a dispatcher per channel claims
+ * due documents, delivers them and records the platform's message ids.
+ */
+export interface OutboxDoc {
+  _id: Types.ObjectId;
+  dedupeKey: string;
+  channel: string;
+  chatId: string;
+  personId?: Types.ObjectId;
+  text: string;
+  choices: Choice[];
+  files: OutboundFile[];
+  subject?: Subject;
+  status: "pending" | "sending" | "sent" | "dead";
+  attempts: number;
+  nextAttemptAt: Date;
+  lockedUntil?: Date;
+  lockedBy?: string;
+  platformMessageIds: string[];
+  lastError?: string;
+  createdAt: Date;
+  sentAt?: Date;
+}
+
+export const outboxSchema = new Schema<OutboxDoc>(
+  {
+    dedupeKey: { type: String, required: true, unique: true },
+    channel: { type: String, required: true },
+    chatId: { type: String, required: true },
+    personId: { type: Schema.Types.ObjectId },
+    text: { type: String, required: true },
+    choices: [{ _id: false, label: String, value: String }],
+    files: [{ _id: false, kind: String, ref: String, name: String }],
+    subject: { type: { _id: false, kind: String, id: String }, default: undefined },
+    status: { type: String, required: true },
+    attempts: { type: Number, required: true },
+    nextAttemptAt: { type: Date, required: true },
+    lockedUntil: { type: Date },
+    lockedBy: { type: String },
+    platformMessageIds: { type: [String], default: [] },
+    lastError: { type: String },
+    createdAt: { type: Date, required: true },
+    sentAt: { type: Date },
+  },
+  { collection: "outbox" },
+);
+outboxSchema.index({ channel: 1, status: 1, nextAttemptAt: 1 });
+
+export class Outbox {
+  constructor(
+    readonly model: Model<OutboxDoc>,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Writes messages; ones whose dedupe key already exists are skipped. Returns how many are new. */
+  async enqueue(messages: Outbound[]): Promise<number> {
+    let created = 0;
+    const now = this.clock.now();
+    for (const message of messages) {
+      try {
+        await this.model.create({
+          dedupeKey: message.dedupeKey,
+          channel: message.to.channel,
+          chatId: message.to.chatId,
+          personId: message.to.personId,
+          text: message.text,
+          choices: message.choices ?? [],
+          files: message.files ?? [],
+          subject: message.subject,
+          status: "pending",
+          attempts: 0,
+          nextAttemptAt: message.notBefore ?? now,
+          createdAt: now,
+          platformMessageIds: [],
+        });
+        created += 1;
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+      }
+    }
+    return created;
+  }
+}
+
+export interface DispatcherOptions {
+  /** A claimed message not finished within this time is assumed lost with its worker. */
+  lockMs?: number;
+  /** Attempts for network and unknown failures before the message is given up. */
+  maxAttempts?: number;
+  /** First retry delay; doubles each attempt, capped at maxBackoffMs. */
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** How often an idle dispatcher looks for due messages. */
+  pollMs?: number;
+  /** Told when the platform says a person blocked the bot, so nothing more is queued for them. */
+  onBlocked?: (channel: ChannelName, chatId: string) => Promise<void>;
+}
+
+/**
+ * Delivers one channel's outbox. Several dispatchers (several instances) may run: each message is
+ * claimed with an atomic update before it is sent, so only one sends it.
+ *
+ * Delivery is at-least-once in one narrow case: if the process dies after the platform accepted
+ * a message and before "sent" is written, the claim expires and the message is sent again. No
+ * platform offers an idempotency key to close that window; every other path sends exactly once.
+ */
+export class Dispatcher {
+  private readonly workerId = randomUUID();
+  private readonly opts: Required<Omit<DispatcherOptions, "onBlocked">> & Pick<DispatcherOptions, "onBlocked">;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly sender: ChannelSender,
+    private readonly links: MessageLinks,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    options: DispatcherOptions = {},
+  ) {
+    this.opts = {
+      lockMs: options.lockMs ?? 60_000,
+      maxAttempts: options.maxAttempts ?? 8,
+      baseBackoffMs: options.baseBackoffMs ?? 2_000,
+      maxBackoffMs: options.maxBackoffMs ?? 15 * 60_000,
+      pollMs: options.pollMs ?? 500,
+      onBlocked: options.onBlocked,
+    };
+  }
+
+  get channel(): string {
+    return this.sender.channel;
+  }
+
+  /** Claims the next due message of this channel, or nothing. */
+  private async claim(): Promise<OutboxDoc | undefined> {
+    const now = this.clock.now();
+    const doc = await this.outbox.model.findOneAndUpdate(
+      {
+        channel: this.sender.channel,
+        $or: [
+          { status: "pending", nextAttemptAt: { $lte: now } },
+          { status: "sending", lockedUntil: { $lt: now } },
+        ],
+      },
+      {
+        $set: { status: "sending", lockedUntil: new Date(now.getTime() + this.opts.lockMs), lockedBy: this.workerId },
+        $inc: { attempts: 1 },
+      },
+      { returnDocument: "after", sort: { nextAttemptAt: 1, _id: 1 } },
+    );
+    return doc ?? undefined;
+  }
+
+  private backoff(attempts: number): number {
+    return Math.min(this.opts.maxBackoffMs, this.opts.baseBackoffMs * 2 ** Math.max(0, attempts - 1));
+  }
+
+  /** Delivers one message if one is due; false when there was nothing to do. */
+  async dispatchOne(): Promise<boolean> {
+    const doc = await this.claim();
+    if (!doc) return false;
+    const mine = { _id: doc._id, lockedBy: this.workerId, status: "sending" as const };
+    try {
+      const { messageIds } = await this.sender.send({
+        chatId: doc.chatId,
+        text: doc.text,
+        choices: doc.choices,
+        files: doc.files,
+      });
+      const now = this.clock.now();
+      await this.outbox.model.updateOne(mine, {
+        $set: { status: "sent", sentAt: now, platformMessageIds: messageIds },
+        $unset: { lockedUntil: 1, lockedBy: 1, lastError: 1 },
+      });
+      if (doc.subject) {
+        for (const platformMessageId of messageIds) {
+          await this.links.record({
+            channel: doc.channel,
+            chatId: doc.chatId,
+            platformMessageId,
+            subject: doc.subject,
+            personId: doc.personId,
+            outboxKey: doc.dedupeKey,
+            sentAt: now,
+          });
+        }
+      }
+    } catch (error) {
+      await this.handleFailure(doc, error);
+    }
+    return true;
+  }
+
+  private async handleFailure(doc: OutboxDoc, error: unknown): Promise<void> {
+    const now = this.clock.now();
+    const failure = error instanceof SendError ? error : new SendError("network", String(error));
+    const mine = { _id: doc._id, lockedBy: this.workerId, status: "sending" as const };
+    const context = { dedupeKey: doc.dedupeKey, channel: doc.channel, chatId: doc.chatId, attempts: doc.attempts };
+    const giveUp = async (reason: string) => {
+      await this.outbox.model.updateOne(mine, {
+        $set: { status: "dead", lastError: reason },
+        $unset: { lockedUntil: 1, lockedBy: 1 },
+      });
+      this.log.warn({ ...context, reason }, "outbox: message given up");
+    };
+    switch (failure.kind) {
+      case "rate_limited": {
+        // The platform told us when to come back; waiting is not a failed attempt.
+        const wait = failure.retryAfterMs ?? this.backoff(1);
+        await this.outbox.model.updateOne(mine, {
+          $set: { status: "pending", nextAttemptAt: new Date(now.getTime() + wait), lastError: failure.message },
+          $inc: { attempts: -1 },
+          $unset: { lockedUntil: 1, lockedBy: 1 },
+        });
+        this.log.info({ ...context, waitMs: wait }, "outbox: rate limited");
+        return;
+      }
+      case "blocked":
+        await giveUp(`blocked: ${failure.message}`);
+        await this.opts.onBlocked?.(this.sender.channel, doc.chatId);
+        return;
+      case "bad_request":
+        await giveUp(`bad request: ${failure.message}`);
+        return;
+      case "network": {
+        if (doc.attempts >= this.opts.maxAttempts) {
+          await giveUp(`network, ${doc.attempts} attempts: ${failure.message}`);
+          return;
+        }
+        const wait = this.backoff(doc.attempts);
+        await this.outbox.model.updateOne(mine, {
+          $set: { status: "pending", nextAttemptAt: new Date(now.getTime() + wait), lastError: failure.message },
+          $unset: { lockedUntil: 1, lockedBy: 1 },
+        });
+        this.log.warn({ ...context, waitMs: wait, error: failure.message }, "outbox: send failed, will retry");
+      }
+    }
+  }
+
+  /** Delivers everything due now; returns how many messages were attempted. */
+  async drain(): Promise<number> {
+    let count = 0;
+    while (await this.dispatchOne()) count += 1;
+    return count;
+  }
+
+  /** Keeps delivering until stop(); wake() shortens the wait after something was enqueued. */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.wake();
+  }
+
+  /** Looks for due messages now instead of at the next poll. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      // A message enqueued while a pass is running may have been missed by it: go round again.
+      this.wokenDuringRun = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+      if (this.stopped) return;
+      if (this.wokenDuringRun) {
+        this.wokenDuringRun = false;
+        this.wake();
+      } else {
+        this.timer = setTimeout(() => this.wake(), this.opts.pollMs);
+      }
+    });
+  }
+
+  private wokenDuringRun = false;
+
+  private async loop(): Promise<void> {
+    try {
+      await this.drain();
+    } catch (error) {
+      this.log.error({ err: error, channel: this.channel }, "outbox: dispatch loop error");
+    }
+  }
+
+  /** Stops after the message in hand; waits for it. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+}

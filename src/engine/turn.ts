@@ -1,0 +1,75 @@
+import type { Clock } from "../clock.js";
+import type { PeopleService, Speaker } from "../domain/people/service.js";
+import type { Logger } from "../log.js";
+import type { Choice, Inbound, Outbound, OutboundFile, Recipient, Subject } from "./message.js";
+
+export interface ReplyOptions {
+  choices?: Choice[];
+  files?: OutboundFile[];
+  subject?: Subject;
+}
+
+/** What every handler may use besides the turn itself. Features add their services beside these. */
+export interface EngineServices {
+  clock: Clock;
+  log: Logger;
+  people: PeopleService;
+  orgName: string;
+  timeZone: string;
+}
+
+/**
+ * One inbound message being handled: who spoke, what they said, and the messages decided so far.
+ * Handlers never send: they add to `outbound`, which the engine writes to the outbox in one go.
+ * Dedupe keys derive from the inbound's key, so handling the same update again after a crash
+ * writes the same keys and sends nothing twice.
+ */
+export class Turn {
+  readonly outbound: Outbound[] = [];
+  private replyCount = 0;
+  /** Set by a handler that starts a flow; the engine saves it after the outbox write. */
+  flowToStart: { name: string; args: string } | undefined;
+
+  constructor(
+    readonly inbound: Inbound,
+    readonly speaker: Speaker,
+    readonly services: EngineServices,
+    readonly now: Date,
+  ) {}
+
+  /**
+   * A key for side effects of this turn (creating a ticket, saving a report), so that replaying
+   * the same update cannot do them twice.
+   */
+  get idempotencyKey(): string {
+    return this.inbound.dedupeKey;
+  }
+
+  get log(): Logger {
+    return this.services.log;
+  }
+
+  /** Answers in the chat the message came from. */
+  reply(text: string, options: ReplyOptions = {}): void {
+    this.replyCount += 1;
+    this.outbound.push({
+      to: { channel: this.inbound.channel, chatId: this.inbound.chatId, personId: this.speaker.personId },
+      text,
+      ...options,
+      dedupeKey: `${this.inbound.dedupeKey}#r${this.replyCount}`,
+    });
+  }
+
+  /**
+   * Tells someone else. `key` names the notice within this turn (e.g. "assigned"), so the key
+   * stays stable when the turn is replayed.
+   */
+  notify(to: Recipient, key: string, text: string, options: ReplyOptions = {}): void {
+    this.outbound.push({ to, text, ...options, dedupeKey: `${this.inbound.dedupeKey}#n:${key}` });
+  }
+
+  /** Starts a flow after this handler returns (its first prompt is sent in this turn). */
+  startFlow(name: string, args = ""): void {
+    this.flowToStart = { name, args };
+  }
+}

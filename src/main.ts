@@ -1,0 +1,103 @@
+import { runConsole } from "../bots/console/interactive.js";
+import { App } from "./app.js";
+import { systemClock } from "./clock.js";
+import { ConfigError, loadConfig, type Config } from "./config.js";
+import { openDatabase, type Database } from "./db/connect.js";
+import { HttpServer } from "./http.js";
+import { createLogger, type Logger } from "./log.js";
+import { t } from "./text/vi.js";
+
+/** Prints one line and stops: configuration and start-up problems are not worth a stack trace. */
+function fail(line: string): never {
+  process.stderr.write(`${line}\n`);
+  process.exit(1);
+}
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+}
+
+async function connect(config: Config, log: Logger): Promise<Database> {
+  try {
+    return await openDatabase({
+      uri: config.mongoUri,
+      dbName: config.mongoDb,
+      dataDir: config.dataDir,
+      ferretdbBin: config.ferretdbBin,
+      log,
+    });
+  } catch (error) {
+    fail(t.db.unreachable((error as Error).message.split("\n")[0] ?? ""));
+  }
+}
+
+/** Wiring only: configuration, database, the app, its channels and the HTTP server. */
+async function main(): Promise<void> {
+  const config = readConfig();
+  const log = createLogger(config.logLevel);
+  const clock = systemClock;
+  const db = await connect(config, log);
+  const app = new App({
+    connection: db.connection,
+    clock,
+    log,
+    orgName: config.orgName,
+    timeZone: config.timeZone,
+    consoleRoles: config.consoleChannel,
+  });
+  await app.ensureIndexes();
+  for (const admin of config.adminAccounts) await app.people.ensureAdmin(admin.channel, admin.id, undefined, clock.now());
+  await app.engine.recoverAbandoned();
+
+  const http = new HttpServer(log, async () => ({ ok: await db.ping(), detail: { database: db.source } }));
+  const port = await http.listen(config.port, config.host);
+  log.info({ port, host: config.host }, "http: listening (/healthz, /readyz)");
+
+  for (const [name, enabled] of [
+    ["telegram", config.telegram],
+    ["zalo", config.zaloBot ?? config.zaloOa],
+  ] as const) {
+    if (enabled) log.warn({ channel: name }, "channel configured but its adapter is not built yet; messages wait in the outbox");
+  }
+
+  // Updates whose handling was cut off, and flows nobody finished, are looked at now and then.
+  const timers = [
+    setInterval(() => void app.engine.recoverAbandoned().catch((err) => log.error({ err }, "recovery failed")), 30_000),
+    setInterval(() => void app.sessions.sweep(clock.now()).catch((err) => log.error({ err }, "sweep failed")), 600_000),
+  ];
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (reason: string) => {
+    stopping ??= (async () => {
+      log.info({ reason }, "shutting down");
+      timers.forEach(clearInterval);
+      await app.stop();
+      await http.close();
+      await db.close();
+      log.info("stopped");
+    })();
+    return stopping;
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => void shutdown(signal).then(() => process.exit(0)));
+  }
+
+  if (config.consoleChannel) {
+    await runConsole({
+      app,
+      input: process.stdin,
+      output: process.stdout,
+      orgName: config.orgName,
+      chatty: Boolean(process.stdin.isTTY),
+    });
+    await shutdown("console input ended");
+    process.exit(0);
+  }
+}
+
+await main();

@@ -1,0 +1,124 @@
+import type { Role } from "../domain/people/roles.js";
+
+/**
+ * Every sentence a person reads, in one place. Code never writes Vietnamese inline: it calls
+ * these, so wording is reviewed in one file and a later translation or correction is one edit.
+ */
+
+const config = {
+  invalid: (variable: string, detail: string) => `Cấu hình sai: ${variable} — ${detail}`,
+  mongoUri: "phải là một chuỗi kết nối mongodb:// hoặc mongodb+srv://",
+  dbName: "tên cơ sở dữ liệu chỉ gồm chữ, số, '_' hoặc '-', tối đa 63 ký tự",
+  port: "phải là số nguyên từ 0 đến 65535",
+  publicUrl: "phải là địa chỉ https:// đầy đủ, ví dụ https://bot.skhcn.gov.vn",
+  orgName: "tên cơ quan phải có ít nhất 3 ký tự",
+  timeZone: "không phải múi giờ IANA hợp lệ (ví dụ Asia/Ho_Chi_Minh)",
+  logLevel: "phải là một trong fatal, error, warn, info, debug, trace, silent",
+  consoleChannel: "phải là auto, on hoặc off",
+  adminAccountFormat: "mỗi tài khoản quản trị viết dạng kênh:mã, ví dụ telegram:123456789",
+  telegramToken: "token Telegram phải có dạng 123456789:ABC... (lấy từ @BotFather)",
+  telegramSecret: "chuỗi bí mật webhook Telegram dài 16–256 ký tự, chỉ gồm chữ, số, '_' hoặc '-'",
+  zaloToken: "token Zalo Bot quá ngắn",
+  zaloSecret: "chuỗi bí mật webhook Zalo dài 8–256 ký tự",
+  zaloAppId: "mã ứng dụng Zalo OA chỉ gồm chữ số",
+  zaloOaSecret: "khóa bí mật Zalo OA quá ngắn",
+  zaloOaToken: "token Zalo OA quá ngắn",
+  zaloOaIncomplete: "cấu hình Zalo OA cần đủ ZALO_OA_APP_ID, ZALO_OA_SECRET_KEY và ZALO_OA_REFRESH_TOKEN",
+  webhookSecretNeeded: "bắt buộc khi đặt PUBLIC_URL, để webhook chỉ nhận cập nhật từ nền tảng",
+};
+
+const db = {
+  ferretdbMissing: (file: string) => `FERRETDB_BIN=${file}: không tìm thấy tệp chạy được.`,
+  ferretdbBuilding: "Đang dựng FerretDB lần đầu (khoảng một phút, chỉ một lần trên mỗi máy)...",
+  ferretdbBuildFailed: "Không dựng được FerretDB bằng Go.",
+  ferretdbExited: (code: number | null) => `FerretDB dừng ngay khi khởi động (mã ${code}).`,
+  ferretdbNoPort: (port: number, ms: number) => `FerretDB không mở cổng ${port} sau ${ms} ms.`,
+  noEmbedded: (detail: string) =>
+    "Không khởi động được cơ sở dữ liệu nhúng: hãy đặt MONGODB_URI, hoặc cài Go 1.24+ (để dựng FerretDB), " +
+    `hoặc đặt FERRETDB_BIN. Chi tiết: ${detail}`,
+  unreachable: (detail: string) => `Không kết nối được MongoDB: ${detail}`,
+};
+
+const roleLabels: Record<Role, string> = {
+  citizen: "Người dân, doanh nghiệp",
+  staff: "Công chức, viên chức",
+  unit_head: "Lãnh đạo phòng, đơn vị",
+  office: "Văn phòng Sở",
+  leader: "Lãnh đạo Sở",
+  admin: "Quản trị hệ thống",
+};
+
+const engine = {
+  internalError:
+    "Xin lỗi anh/chị, hệ thống gặp sự cố khi xử lý tin nhắn này. Anh/chị vui lòng thử lại sau ít phút; " +
+    "nếu vẫn không được, xin liên hệ Văn phòng Sở.",
+  cancelled: "Đã hủy thao tác đang làm. Gõ /help để xem các lệnh.",
+  nothingToCancel: "Hiện không có thao tác nào đang làm dở.",
+  flowInterrupted: "Thao tác đang làm dở đã được dừng lại.",
+  flowChanged: "Thao tác anh/chị đang làm dở đã thay đổi hoặc không còn dùng được. Xin anh/chị bắt đầu lại.",
+  unknownCommand: (name: string) => `Không có lệnh /${name}. Gõ /help để xem các lệnh anh/chị có thể dùng.`,
+  forbidden: (name: string) =>
+    `Xin lỗi, tài khoản của anh/chị không được dùng lệnh /${name}. Gõ /help để xem các lệnh anh/chị có thể dùng.`,
+  pickOne: (count: number) =>
+    count === 1 ? "Xin chọn lựa chọn bên dưới (gõ 1)." : `Xin chọn một trong các lựa chọn (gõ số từ 1 đến ${count}).`,
+  emptyAnswer: "Tin nhắn trống, xin anh/chị nhập nội dung.",
+  cancelHint: "(Gõ /huy để dừng bất cứ lúc nào.)",
+  freeTextCitizen:
+    "Cảm ơn anh/chị đã nhắn tin. Tôi là trợ lý tự động, hiểu các lệnh bắt đầu bằng dấu /. " +
+    "Gõ /help để xem những việc tôi có thể giúp.",
+  freeTextOfficial: "Tôi chưa hiểu tin nhắn này. Gõ /help để xem các lệnh anh/chị có thể dùng.",
+};
+
+const basics = {
+  startDescription: "Bắt đầu và xem lời chào",
+  helpDescription: "Xem các lệnh anh/chị có thể dùng",
+  meDescription: "Xem thông tin tài khoản của tôi",
+  linkDescription: "Liên kết tài khoản Telegram và Zalo của anh/chị",
+  cancelDescription: "Hủy thao tác đang làm dở",
+  greeting: (org: string, name: string) =>
+    `Xin chào ${name}! Đây là trợ lý tự động của ${org} trên Telegram và Zalo.\n` +
+    "Gõ /help để xem những việc tôi có thể giúp anh/chị.",
+  helpHeader: (role: string) => `Các lệnh anh/chị có thể dùng (vai trò: ${role}):`,
+  helpFooter: "Khi đang làm dở một thao tác, gõ /huy để dừng.",
+  me: (p: { name: string; role: string; ref: string; unit?: string; channels: string }) =>
+    [
+      `Họ tên: ${p.name}`,
+      `Vai trò: ${p.role}`,
+      ...(p.unit ? [`Đơn vị: ${p.unit}`] : []),
+      `Mã người dùng: ${p.ref}`,
+      `Kênh đã liên kết: ${p.channels}`,
+    ].join("\n"),
+  linkCode: (code: string, minutes: number) =>
+    `Mã liên kết của anh/chị: ${code}\nTrong vòng ${minutes} phút, hãy mở ứng dụng còn lại (Telegram hoặc Zalo) ` +
+    `và gửi cho trợ lý: /lienket ${code}`,
+  linked: "Đã liên kết: từ nay hai tài khoản Telegram và Zalo của anh/chị là một.",
+  linkAlready: "Tài khoản này đã được liên kết với anh/chị từ trước.",
+  linkInvalid: "Mã liên kết không đúng hoặc đã hết hạn. Xin anh/chị tạo mã mới bằng lệnh /lienket.",
+};
+
+const people = {
+  defaultName: (role: Role) => (role === "citizen" ? "Người dùng" : `${roleLabels[role]} (thử)`),
+  role: (role: Role) => roleLabels[role],
+  grantDescription: "Phân quyền cho một người dùng",
+  grantAskRef: "Nhập mã người dùng của người cần phân quyền (người đó xem mã bằng lệnh /toi).",
+  grantRefNotFound: (ref: string) => `Không tìm thấy người dùng có mã ${ref}.`,
+  grantAskRole: (name: string, role: string) => `${name} đang có vai trò: ${role}. Chọn vai trò mới:`,
+  grantConfirm: (name: string, role: string) => `Xác nhận chuyển ${name} sang vai trò "${role}"?`,
+  grantSelf: "Anh/chị không thể tự đổi vai trò của chính mình.",
+  yes: "Đồng ý",
+  no: "Không",
+  grantDone: (name: string, role: string) => `Đã chuyển ${name} sang vai trò "${role}".`,
+  grantAborted: "Đã hủy, vai trò không thay đổi.",
+  grantNotice: (role: string) =>
+    `Tài khoản của anh/chị đã được chuyển sang vai trò "${role}". Gõ /help để xem các lệnh mới.`,
+};
+
+const console_ = {
+  banner: (org: string) =>
+    `Kênh thử nghiệm trên máy (console) của trợ lý ${org}.\n` +
+    "Gõ tin nhắn rồi Enter. /as <vai trò hoặc tên> để đổi người nói " +
+    "(citizen, staff, unit_head, office, leader, admin). Ctrl-D để thoát.",
+  speakingAs: (name: string) => `(đang nói với tư cách: ${name})`,
+};
+
+export const t = { config, db, engine, basics, people, console: console_ };
