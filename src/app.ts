@@ -1,5 +1,6 @@
 import type { Connection } from "mongoose";
 import type { Clock } from "./clock.js";
+import { Claims } from "./db/claims.js";
 import { createModels, ensureIndexes, type Models } from "./db/models.js";
 import { peopleFeature } from "./domain/people/feature.js";
 import { PeopleService } from "./domain/people/service.js";
@@ -32,6 +33,7 @@ export class App {
   readonly outbox: Outbox;
   readonly links: MessageLinks;
   readonly sessions: Sessions;
+  readonly claims: Claims;
   readonly people: PeopleService;
   readonly engine: Engine;
   readonly dispatchers = new Map<ChannelName, Dispatcher>();
@@ -42,9 +44,10 @@ export class App {
     this.outbox = new Outbox(this.models.Outbox, clock);
     this.links = new MessageLinks(this.models.MessageLink);
     this.sessions = new Sessions(this.models.Session);
+    this.claims = new Claims(this.models.Claim);
     this.people = new PeopleService(this.models, options.consoleRoles ?? false);
     this.engine = new Engine(
-      { inbox: new Inbox(this.models.InboundRecord), outbox: this.outbox, sessions: this.sessions, links: this.links },
+      { inbox: new Inbox(this.models.InboundRecord, this.claims), outbox: this.outbox, sessions: this.sessions, links: this.links },
       { clock, log, people: this.people, orgName: options.orgName, timeZone: options.timeZone },
     );
     this.engine.use(basicsFeature(this.engine.commands)).use(peopleFeature(this.people));
@@ -60,12 +63,19 @@ export class App {
   /** Registers a channel's sender; its dispatcher delivers that channel's outbox. */
   addChannel(sender: ChannelSender, options: DispatcherOptions = {}): Dispatcher {
     const { clock, log } = this.options;
-    const dispatcher = new Dispatcher(this.outbox, sender, this.links, clock, log, {
+    const dispatcher = new Dispatcher(this.outbox, sender, this.links, this.claims, clock, log, {
       onBlocked: (channel, chatId) => this.people.markBlocked(channel, chatId, clock.now()),
       ...options,
     });
     this.dispatchers.set(sender.channel, dispatcher);
     return dispatcher;
+  }
+
+  /** Removes expired sessions (abandoned flows) and claims too old to matter. */
+  async sweep(): Promise<void> {
+    const now = this.options.clock.now();
+    await this.sessions.sweep(now);
+    await this.claims.sweep(new Date(now.getTime() - 24 * 3_600_000));
   }
 
   async stop(): Promise<void> {

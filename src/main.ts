@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   // Updates whose handling was cut off, and flows nobody finished, are looked at now and then.
   const timers = [
     setInterval(() => void app.engine.recoverAbandoned().catch((err) => log.error({ err }, "recovery failed")), 30_000),
-    setInterval(() => void app.sessions.sweep(clock.now()).catch((err) => log.error({ err }, "sweep failed")), 600_000),
+    setInterval(() => void app.sweep().catch((err) => log.error({ err }, "sweep failed")), 600_000),
   ];
 
   let stopping: Promise<void> | undefined;

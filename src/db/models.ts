@@ -1,4 +1,5 @@
 import type { Connection, Model } from "mongoose";
+import { claimSchema, type ClaimDoc } from "./claims.js";
 import {
   channelAccountSchema,
   linkCodeSchema,
@@ -22,6 +23,7 @@ export function createModels(connection: Connection) {
     Person: connection.model<PersonDoc>("Person", personSchema),
     ChannelAccount: connection.model<ChannelAccountDoc>("ChannelAccount", channelAccountSchema),
     LinkCode: connection.model<LinkCodeDoc>("LinkCode", linkCodeSchema),
+    Claim: connection.model<ClaimDoc>("Claim", claimSchema),
   };
 }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Role } from "../domain/people/roles.js";
 import { cleanInput, parseCommand } from "../text/normalize.js";
 import { t } from "../text/vi.js";
@@ -49,6 +50,7 @@ export class Engine {
   private readonly freeText = new Map<Role, FreeTextHandler>();
   private readonly queue = new KeyedQueue();
   private readonly enqueuedListeners: ((channels: Set<string>) => void)[] = [];
+  private readonly instanceId = randomUUID();
 
   constructor(
     private readonly stores: EngineStores,
@@ -90,7 +92,7 @@ export class Engine {
   async recoverAbandoned(): Promise<number> {
     let count = 0;
     for (;;) {
-      const inbound = await this.stores.inbox.claimAbandoned(this.services.clock.now());
+      const inbound = await this.stores.inbox.claimAbandoned(this.services.clock.now(), this.instanceId);
       if (!inbound) return count;
       this.services.log.warn({ dedupeKey: inbound.dedupeKey }, "engine: resuming an update cut off by a crash");
       await this.queue.run(this.sessionKey(inbound), () => this.handleRecorded(inbound));

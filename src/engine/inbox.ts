@@ -1,4 +1,5 @@
 import { Schema, type Model, type Types } from "mongoose";
+import type { Claims } from "../db/claims.js";
 import { isDuplicateKeyError } from "../db/errors.js";
 import type { Inbound } from "./message.js";
 
@@ -17,6 +18,8 @@ export interface InboundRecordDoc {
   status: "received" | "handled" | "failed";
   claimedUntil: Date;
   attempts: number;
+  /** Bumped by each recovery claim; names the claim key, see db/claims.ts. */
+  claimSeq: number;
   error?: string;
   receivedAt: Date;
   handledAt?: Date;
@@ -32,6 +35,7 @@ export const inboundRecordSchema = new Schema<InboundRecordDoc>(
     status: { type: String, required: true },
     claimedUntil: { type: Date, required: true },
     attempts: { type: Number, required: true },
+    claimSeq: { type: Number, required: true, default: 0 },
     error: { type: String },
     receivedAt: { type: Date, required: true },
     handledAt: { type: Date },
@@ -46,7 +50,10 @@ export const CLAIM_MS = 60_000;
 export const MAX_ATTEMPTS = 3;
 
 export class Inbox {
-  constructor(private readonly model: Model<InboundRecordDoc>) {}
+  constructor(
+    private readonly model: Model<InboundRecordDoc>,
+    private readonly claims: Claims,
+  ) {}
 
   /** Records the update; false when it was seen before (a redelivery). */
   async record(inbound: Inbound, now: Date): Promise<boolean> {
@@ -60,6 +67,7 @@ export class Inbox {
         status: "received",
         claimedUntil: new Date(now.getTime() + CLAIM_MS),
         attempts: 1,
+        claimSeq: 0,
         receivedAt: now,
       });
       return true;
@@ -84,20 +92,25 @@ export class Inbox {
    * Claims one update whose handler died (claim expired, still "received"). Updates that have
    * been tried MAX_ATTEMPTS times are marked failed instead of returned.
    */
-  async claimAbandoned(now: Date): Promise<Inbound | undefined> {
-    for (;;) {
-      const doc = await this.model.findOneAndUpdate(
-        { status: "received", claimedUntil: { $lt: now } },
-        { $set: { claimedUntil: new Date(now.getTime() + CLAIM_MS) }, $inc: { attempts: 1 } },
-        { returnDocument: "after", sort: { receivedAt: 1 } },
-      );
-      if (!doc) return undefined;
-      if (doc.attempts > MAX_ATTEMPTS) {
+  async claimAbandoned(now: Date, owner: string): Promise<Inbound | undefined> {
+    const stale = await this.model
+      .find({ status: "received", claimedUntil: { $lt: now } })
+      .sort({ receivedAt: 1 })
+      .limit(10)
+      .lean();
+    for (const doc of stale) {
+      if (!(await this.claims.take(`inbound:${doc.dedupeKey}:${doc.claimSeq}`, owner, now))) continue;
+      const attempts = doc.attempts + 1;
+      if (attempts > MAX_ATTEMPTS) {
         await this.markFailed(doc.dedupeKey, "abandoned after repeated crashes", now);
         continue;
       }
-      const inbound = doc.inbound;
-      return { ...inbound, receivedAt: new Date(inbound.receivedAt) };
+      await this.model.updateOne(
+        { _id: doc._id },
+        { $set: { claimedUntil: new Date(now.getTime() + CLAIM_MS), attempts, claimSeq: doc.claimSeq + 1 } },
+      );
+      return { ...doc.inbound, receivedAt: new Date(doc.inbound.receivedAt) };
     }
+    return undefined;
   }
 }

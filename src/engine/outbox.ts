@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Schema, type Model, type Types } from "mongoose";
 import type { Clock } from "../clock.js";
+import type { Claims } from "../db/claims.js";
 import { isDuplicateKeyError } from "../db/errors.js";
 import type { Logger } from "../log.js";
 import { SendError, type ChannelSender } from "./channel.js";
@@ -24,6 +25,8 @@ export interface OutboxDoc {
   subject?: Subject;
   status: "pending" | "sending" | "sent" | "dead";
   attempts: number;
+  /** Bumped by each claim; names the claim key, see db/claims.ts. */
+  claimSeq: number;
   nextAttemptAt: Date;
   lockedUntil?: Date;
   lockedBy?: string;
@@ -45,6 +48,7 @@ export const outboxSchema = new Schema<OutboxDoc>(
     subject: { type: { _id: false, kind: String, id: String }, default: undefined },
     status: { type: String, required: true },
     attempts: { type: Number, required: true },
+    claimSeq: { type: Number, required: true, default: 0 },
     nextAttemptAt: { type: Date, required: true },
     lockedUntil: { type: Date },
     lockedBy: { type: String },
@@ -80,6 +84,7 @@ export class Outbox {
           subject: message.subject,
           status: "pending",
           attempts: 0,
+          claimSeq: 0,
           nextAttemptAt: message.notBefore ?? now,
           createdAt: now,
           platformMessageIds: [],
@@ -126,6 +131,7 @@ export class Dispatcher {
     private readonly outbox: Outbox,
     private readonly sender: ChannelSender,
     private readonly links: MessageLinks,
+    private readonly claims: Claims,
     private readonly clock: Clock,
     private readonly log: Logger,
     options: DispatcherOptions = {},
@@ -144,24 +150,36 @@ export class Dispatcher {
     return this.sender.channel;
   }
 
-  /** Claims the next due message of this channel, or nothing. */
+  /**
+   * Claims the next due message of this channel, or nothing. The claim key makes sure that of
+   * several dispatchers looking at the same message, one sends it.
+   */
   private async claim(): Promise<OutboxDoc | undefined> {
     const now = this.clock.now();
-    const doc = await this.outbox.model.findOneAndUpdate(
-      {
+    const due = await this.outbox.model
+      .find({
         channel: this.sender.channel,
         $or: [
           { status: "pending", nextAttemptAt: { $lte: now } },
           { status: "sending", lockedUntil: { $lt: now } },
         ],
-      },
-      {
-        $set: { status: "sending", lockedUntil: new Date(now.getTime() + this.opts.lockMs), lockedBy: this.workerId },
-        $inc: { attempts: 1 },
-      },
-      { returnDocument: "after", sort: { nextAttemptAt: 1, _id: 1 } },
-    );
-    return doc ?? undefined;
+      })
+      .sort({ nextAttemptAt: 1, _id: 1 })
+      .limit(10)
+      .lean();
+    for (const doc of due) {
+      if (!(await this.claims.take(`outbox:${doc._id.toString()}:${doc.claimSeq}`, this.workerId, now))) continue;
+      const claimed = {
+        status: "sending" as const,
+        lockedUntil: new Date(now.getTime() + this.opts.lockMs),
+        lockedBy: this.workerId,
+        attempts: doc.attempts + 1,
+        claimSeq: doc.claimSeq + 1,
+      };
+      await this.outbox.model.updateOne({ _id: doc._id }, { $set: claimed });
+      return { ...doc, ...claimed };
+    }
+    return undefined;
   }
 
   private backoff(attempts: number): number {
@@ -221,8 +239,12 @@ export class Dispatcher {
         // The platform told us when to come back; waiting is not a failed attempt.
         const wait = failure.retryAfterMs ?? this.backoff(1);
         await this.outbox.model.updateOne(mine, {
-          $set: { status: "pending", nextAttemptAt: new Date(now.getTime() + wait), lastError: failure.message },
-          $inc: { attempts: -1 },
+          $set: {
+            status: "pending",
+            nextAttemptAt: new Date(now.getTime() + wait),
+            lastError: failure.message,
+            attempts: doc.attempts - 1,
+          },
           $unset: { lockedUntil: 1, lockedBy: 1 },
         });
         this.log.info({ ...context, waitMs: wait }, "outbox: rate limited");

@@ -100,8 +100,10 @@ const people = {
   defaultName: (role: Role) => (role === "citizen" ? "Người dùng" : `${roleLabels[role]} (thử)`),
   role: (role: Role) => roleLabels[role],
   grantDescription: "Phân quyền cho một người dùng",
-  grantAskRef: "Nhập mã người dùng của người cần phân quyền (người đó xem mã bằng lệnh /toi).",
-  grantRefNotFound: (ref: string) => `Không tìm thấy người dùng có mã ${ref}.`,
+  grantAskRef:
+    "Nhập mã người dùng (người đó xem mã bằng lệnh /toi) hoặc họ tên của người cần phân quyền.",
+  grantNotFound: (query: string) => `Không tìm thấy người dùng nào có mã hoặc tên "${query}".`,
+  grantAmbiguous: (list: string) => `Có nhiều người phù hợp: ${list}. Xin nhập mã người dùng.`,
   grantAskRole: (name: string, role: string) => `${name} đang có vai trò: ${role}. Chọn vai trò mới:`,
   grantConfirm: (name: string, role: string) => `Xác nhận chuyển ${name} sang vai trò "${role}"?`,
   grantSelf: "Anh/chị không thể tự đổi vai trò của chính mình.",

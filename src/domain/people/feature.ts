@@ -27,8 +27,12 @@ export function peopleFeature(people: PeopleService): Feature {
       who: {
         prompt: () => t.people.grantAskRef,
         async accept(answer, data, turn) {
-          const person = await people.findByRef(answer.text);
-          if (!person) return { error: t.people.grantRefNotFound(answer.text.trim().toUpperCase()) };
+          const found = await people.search(answer.text);
+          if (found.length > 1) {
+            return { error: t.people.grantAmbiguous(found.map((p) => `${p.name} (${p.ref})`).join(", ")) };
+          }
+          const person = found[0];
+          if (!person) return { error: t.people.grantNotFound(answer.text) };
           if (person._id.toString() === turn.speaker.personId) return { error: t.people.grantSelf };
           return {
             data: { ...data, personId: person._id.toString(), name: person.name, currentRole: person.role },

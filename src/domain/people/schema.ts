@@ -7,6 +7,8 @@ export interface PersonDoc {
   /** Short code a person can read out to the Office (shown by /toi). */
   ref: string;
   name: string;
+  /** The name folded for search (no diacritics, lower case). */
+  nameKey: string;
   role: Role;
   unitId?: string;
   active: boolean;
@@ -18,6 +20,7 @@ export const personSchema = new Schema<PersonDoc>(
   {
     ref: { type: String, required: true, unique: true },
     name: { type: String, required: true, maxlength: 200 },
+    nameKey: { type: String, required: true },
     role: { type: String, enum: ROLES, required: true, default: "citizen" },
     unitId: { type: String },
     active: { type: Boolean, required: true, default: true },
@@ -25,6 +28,7 @@ export const personSchema = new Schema<PersonDoc>(
   { timestamps: true, collection: "people" },
 );
 personSchema.index({ role: 1 });
+personSchema.index({ nameKey: 1 });
 
 /** One platform identity (a Telegram user, a Zalo user) belonging to one person. */
 export interface ChannelAccountDoc {

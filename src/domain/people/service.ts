@@ -3,6 +3,7 @@ import { Types, type Model } from "mongoose";
 import type { ChannelName } from "../../config.js";
 import { isDuplicateKeyError } from "../../db/errors.js";
 import type { Recipient } from "../../engine/message.js";
+import { fold } from "../../text/normalize.js";
 import { t } from "../../text/vi.js";
 import { isRole, type Role } from "./roles.js";
 import type { ChannelAccountDoc, LinkCodeDoc, PersonDoc } from "./schema.js";
@@ -47,7 +48,12 @@ export class PeopleService {
   private async createPerson(fields: { name: string; role: Role; _id?: Types.ObjectId }): Promise<PersonDoc> {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        const doc = await this.models.Person.create({ ...fields, ref: randomCode(6), active: true });
+        const doc = await this.models.Person.create({
+          ...fields,
+          nameKey: fold(fields.name),
+          ref: randomCode(6),
+          active: true,
+        });
         return doc.toObject();
       } catch (error) {
         if (!isDuplicateKeyError(error) || attempt >= 5) throw error;
@@ -129,14 +135,22 @@ export class PeopleService {
       now,
     });
     const update: Record<string, unknown> = { role: "admin", active: true };
-    if (name) update.name = name;
+    if (name) Object.assign(update, { name, nameKey: fold(name) });
     await this.models.Person.updateOne({ _id: speaker.personId }, { $set: update });
     return { ...speaker, role: "admin", name: name ?? speaker.name };
   }
 
-  async findByRef(ref: string): Promise<PersonDoc | undefined> {
-    const person = await this.models.Person.findOne({ ref: ref.trim().toUpperCase(), active: true }).lean();
-    return person ?? undefined;
+  /**
+   * People matching what an officer typed: their code (exact), else their name without regard to
+   * diacritics or case. At most `limit` results.
+   */
+  async search(query: string, limit = 5): Promise<PersonDoc[]> {
+    const byRef = await this.models.Person.findOne({ ref: query.trim().toUpperCase(), active: true }).lean();
+    if (byRef) return [byRef];
+    const key = fold(query);
+    if (key.length < 2) return [];
+    const pattern = new RegExp(key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+    return this.models.Person.find({ nameKey: pattern, active: true }).sort({ createdAt: 1 }).limit(limit).lean();
   }
 
   async setRole(personId: string, role: Role): Promise<void> {

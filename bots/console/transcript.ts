@@ -1,0 +1,138 @@
+import type { Connection } from "mongoose";
+import { App } from "../../src/app.js";
+import type { FixedClock } from "../../src/clock.js";
+import { isRole } from "../../src/domain/people/roles.js";
+import type { Delivery } from "../../src/engine/channel.js";
+import type { Logger } from "../../src/log.js";
+import { ConsoleInboundFactory, ConsoleSender, parseConsoleLine, senderIdFor } from "./console-channel.js";
+import { renderDelivery } from "./render.js";
+
+/**
+ * A transcript is a plain-text script of what several people type and what the bot must answer.
+ * The format is documented in README.md ("Transcripts"); in short:
+ *
+ *   # a comment
+ *   @citizen /help            citizen sends "/help" (a role name gives that role; any other name is a citizen)
+ *   = Các lệnh                a message to the last speaker since their message contains "Các lệnh"
+ *   =@office Có phản ánh mới  a message to office since the last message contains that text
+ *   != Không có lệnh          no message to the last speaker contains that text
+ *   @staff ^ xong rồi         staff replies to the last message the bot sent them
+ *   !wait 31m                 time moves on (s, m, h, d)
+ *   !restart                  the bot restarts: a new engine on the same database
+ */
+export type TranscriptStep =
+  | { kind: "say"; line: number; speaker: string; text: string }
+  | { kind: "expect"; line: number; to: string | undefined; text: string; negate: boolean }
+  | { kind: "wait"; line: number; ms: number }
+  | { kind: "restart"; line: number };
+
+export class TranscriptSyntaxError extends Error {
+  override name = "TranscriptSyntaxError";
+}
+
+const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export function parseTranscript(source: string): TranscriptStep[] {
+  const steps: TranscriptStep[] = [];
+  source.split(/\r?\n/).forEach((raw, index) => {
+    const line = index + 1;
+    const text = raw.trim();
+    if (!text || text.startsWith("#")) return;
+    let match: RegExpExecArray | null;
+    if ((match = /^@(\S+)\s+(.+)$/.exec(text))) {
+      steps.push({ kind: "say", line, speaker: match[1] ?? "", text: match[2] ?? "" });
+    } else if ((match = /^(!?)=(?:@(\S+))?\s+(.+)$/.exec(text))) {
+      steps.push({ kind: "expect", line, negate: match[1] === "!", to: match[2], text: (match[3] ?? "").normalize("NFC") });
+    } else if ((match = /^!wait\s+(\d+)\s*([smhd])$/.exec(text))) {
+      steps.push({ kind: "wait", line, ms: Number(match[1]) * (UNITS[match[2] ?? "s"] ?? 1000) });
+    } else if (text === "!restart") {
+      steps.push({ kind: "restart", line });
+    } else {
+      throw new TranscriptSyntaxError(`line ${line}: cannot read "${text}"`);
+    }
+  });
+  return steps;
+}
+
+export interface TranscriptDeps {
+  connection: Connection;
+  clock: FixedClock;
+  log: Logger;
+  orgName: string;
+  timeZone: string;
+  /** Lets a test add features or inspect the app after each restart. */
+  onApp?: (app: App) => void | Promise<void>;
+}
+
+export interface TranscriptResult {
+  ok: boolean;
+  /** Everything said, in order: "@name: text" for people, the rendered message for the bot. */
+  output: string[];
+  failures: string[];
+}
+
+/** Plays a transcript through the real engine and outbox on the given database. */
+export async function runTranscript(steps: TranscriptStep[], deps: TranscriptDeps): Promise<TranscriptResult> {
+  const output: string[] = [];
+  const failures: string[] = [];
+  let window: Delivery[] = [];
+  const sender = new ConsoleSender((text, delivery) => {
+    output.push(text);
+    window.push(delivery);
+  });
+  const factory = new ConsoleInboundFactory(() => deps.clock.now());
+
+  const build = async () => {
+    const app = new App({ ...deps, consoleRoles: true });
+    await app.ensureIndexes();
+    const dispatcher = app.addChannel(sender);
+    await deps.onApp?.(app);
+    return { app, dispatcher };
+  };
+  let { app, dispatcher } = await build();
+  let lastSpeaker: string | undefined;
+
+  try {
+    for (const step of steps) {
+      switch (step.kind) {
+        case "say": {
+          const id = senderIdFor(step.speaker);
+          lastSpeaker = id;
+          const parsed = parseConsoleLine(step.text);
+          if (parsed.kind !== "message") throw new TranscriptSyntaxError(`line ${step.line}: empty message`);
+          const replyTo = parsed.replyToLast ? sender.lastIdByChat.get(id) : undefined;
+          output.push(`@${step.speaker}: ${step.text}`);
+          window = [];
+          deps.clock.advance(1000);
+          await app.engine.handle(
+            factory.build({ id, name: isRole(id) ? "" : step.speaker }, parsed.text, replyTo),
+          );
+          await dispatcher.drain();
+          break;
+        }
+        case "expect": {
+          const to = step.to ? senderIdFor(step.to) : lastSpeaker;
+          const found = window.some(
+            (d) => d.chatId === to && renderDelivery(d, "").normalize("NFC").includes(step.text),
+          );
+          if (found === step.negate) {
+            failures.push(
+              `line ${step.line}: ${step.negate ? "unexpected" : "expected"} a message to ${to} containing "${step.text}"`,
+            );
+          }
+          break;
+        }
+        case "wait":
+          deps.clock.advance(step.ms);
+          break;
+        case "restart":
+          await app.stop();
+          ({ app, dispatcher } = await build());
+          break;
+      }
+    }
+  } finally {
+    await app.stop();
+  }
+  return { ok: failures.length === 0, output, failures };
+}

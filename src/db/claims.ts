@@ -1,0 +1,49 @@
+import { Schema, type Model, type Types } from "mongoose";
+import { isDuplicateKeyError } from "./errors.js";
+
+/**
+ * Mutual exclusion that holds on MongoDB and on FerretDB alike. FerretDB v1 (SQLite) does not
+ * apply `findOneAndUpdate` atomically under concurrent connections — measured here: ten
+ * concurrent claims of one document, five to seven "won" (test/db/concurrency.test.ts) — but it
+ * does enforce unique indexes. So whoever inserts a claim key first owns the thing it names.
+ *
+ * Keys name one claim event, e.g. `outbox:<id>:<claimSeq>`: the winner bumps claimSeq on the
+ * document, so the next claim (after a lease expires) uses a fresh key.
+ */
+export interface ClaimDoc {
+  _id: Types.ObjectId;
+  key: string;
+  owner: string;
+  createdAt: Date;
+}
+
+export const claimSchema = new Schema<ClaimDoc>(
+  {
+    key: { type: String, required: true, unique: true },
+    owner: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { collection: "claims" },
+);
+claimSchema.index({ createdAt: 1 });
+
+export class Claims {
+  constructor(private readonly model: Model<ClaimDoc>) {}
+
+  /** True for exactly one caller per key, whatever the concurrency. */
+  async take(key: string, owner: string, now: Date): Promise<boolean> {
+    try {
+      await this.model.create({ key, owner, createdAt: now });
+      return true;
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Claims only matter while their lease can run; old ones are removed. */
+  async sweep(olderThan: Date): Promise<number> {
+    const result = await this.model.deleteMany({ createdAt: { $lt: olderThan } });
+    return result.deletedCount;
+  }
+}

@@ -1,0 +1,51 @@
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import type { Connection } from "mongoose";
+import { afterAll, beforeAll, inject } from "vitest";
+import { App } from "../../src/app.js";
+import { FixedClock } from "../../src/clock.js";
+import { connectMongo } from "../../src/db/connect.js";
+import { silentLogger } from "../../src/log.js";
+
+/** A database name of its own for one test file: ^[a-zA-Z0-9_-]{1,63}$. */
+export function databaseName(hint: string): string {
+  const base = path.basename(hint).replace(/\.test\.ts$/, "").replace(/[^a-zA-Z0-9]/g, "_").slice(0, 40);
+  return `t_${base}_${randomBytes(4).toString("hex")}`;
+}
+
+/** Opens a fresh database for the calling file before its tests and drops it after them. */
+export function useDatabase(hint: string): { readonly connection: Connection } {
+  const holder: { connection?: Connection } = {};
+  beforeAll(async () => {
+    holder.connection = await connectMongo(inject("mongoUri"), databaseName(hint));
+  });
+  afterAll(async () => {
+    await holder.connection?.dropDatabase();
+    await holder.connection?.close();
+  });
+  return {
+    get connection(): Connection {
+      if (!holder.connection) throw new Error("database not open yet: use it inside a test or hook");
+      return holder.connection;
+    },
+  };
+}
+
+export const ORG = "Sở Khoa học và Công nghệ tỉnh Thử nghiệm";
+
+/** The whole app on a test database with a fixed clock, indexes created. */
+export async function buildApp(
+  connection: Connection,
+  clock = new FixedClock("2025-10-06T02:00:00Z"),
+): Promise<{ app: App; clock: FixedClock }> {
+  const app = new App({
+    connection,
+    clock,
+    log: silentLogger(),
+    orgName: ORG,
+    timeZone: "Asia/Ho_Chi_Minh",
+    consoleRoles: true,
+  });
+  await app.ensureIndexes();
+  return { app, clock };
+}
