@@ -218,10 +218,15 @@ export class Engine {
     return new Date(now.getTime() + flow.ttlMinutes * 60_000);
   }
 
-  private async prompt(turn: Turn, step: FlowStep<FlowData>, data: FlowData, prefix?: string): Promise<void> {
+  private async prompt(
+    turn: Turn,
+    step: FlowStep<FlowData>,
+    data: FlowData,
+    around: { before?: string; after?: string } = {},
+  ): Promise<void> {
     const choices = step.choices ? await step.choices(data, turn) : undefined;
-    const text = step.prompt(data, turn);
-    turn.reply(prefix ? `${prefix}\n\n${text}` : text, choices ? { choices } : {});
+    const text = [around.before, step.prompt(data, turn), around.after].filter(Boolean).join("\n\n");
+    turn.reply(text, choices ? { choices } : {});
   }
 
   private async begin(turn: Turn, name: string, args: string): Promise<SessionState | null> {
@@ -234,7 +239,7 @@ export class Engine {
     const data = flow.initial(turn, args);
     const first = flow.steps[flow.first];
     if (!first) throw new Error(`flow ${name} has no step ${flow.first}`);
-    await this.prompt(turn, first, data);
+    await this.prompt(turn, first, data, { after: t.engine.cancelHint });
     return { flow: flow.name, version: flow.version, step: flow.first, data, expiresAt: this.expiry(flow, turn.now) };
   }
 
@@ -255,11 +260,11 @@ export class Engine {
     const choice = choices ? matchChoice(inbound, choices) : undefined;
     const keep = { ...session, expiresAt: this.expiry(flow, turn.now) };
     if (choices && !choice && !step.freeText) {
-      turn.reply(`${t.engine.pickOne(choices.length)}\n\n${step.prompt(session.data, turn)}`, { choices });
+      await this.prompt(turn, step, session.data, { before: t.engine.pickOne(choices.length) });
       return keep;
     }
     if (!inbound.text && inbound.attachments.length === 0 && !choice) {
-      await this.prompt(turn, step, session.data, t.engine.emptyAnswer);
+      await this.prompt(turn, step, session.data, { before: t.engine.emptyAnswer });
       return keep;
     }
     const result = await step.accept(
@@ -268,7 +273,7 @@ export class Engine {
       turn,
     );
     if ("error" in result) {
-      await this.prompt(turn, step, session.data, result.error);
+      await this.prompt(turn, step, session.data, { before: result.error });
       return keep;
     }
     if (result.next === undefined) {

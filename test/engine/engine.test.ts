@@ -1,0 +1,209 @@
+import { describe, expect, it } from "vitest";
+import type { App } from "../../src/app.js";
+import type { FixedClock } from "../../src/clock.js";
+import { ROLES } from "../../src/domain/people/roles.js";
+import { SendError, type ChannelSender, type Delivery } from "../../src/engine/channel.js";
+import { Inbox } from "../../src/engine/inbox.js";
+import type { Inbound } from "../../src/engine/message.js";
+import { t } from "../../src/text/vi.js";
+import { buildApp, ORG, useDatabase } from "../support/db.js";
+
+const db = useDatabase(import.meta.filename);
+
+let seq = 0;
+function inbound(senderId: string, text: string, extra: Partial<Inbound> = {}): Inbound {
+  seq += 1;
+  return {
+    channel: "console",
+    chatId: senderId,
+    chatType: "private",
+    senderId,
+    messageId: `m${seq}`,
+    text,
+    attachments: [],
+    dedupeKey: `test:${seq}:${Math.random()}`,
+    receivedAt: new Date(),
+    ...extra,
+  };
+}
+
+/** A sender that records what it delivered and fails the way it is told to. */
+class RecordingSender implements ChannelSender {
+  readonly channel = "console" as const;
+  readonly delivered: Delivery[] = [];
+  failures: SendError[] = [];
+  async send(delivery: Delivery) {
+    const failure = this.failures.shift();
+    if (failure) throw failure;
+    this.delivered.push(delivery);
+    return { messageIds: [`p${this.delivered.length}`] };
+  }
+}
+
+async function setup(): Promise<{ app: App; clock: FixedClock; sender: RecordingSender }> {
+  await db.connection.dropDatabase();
+  const { app, clock } = await buildApp(db.connection);
+  const sender = new RecordingSender();
+  app.addChannel(sender, { baseBackoffMs: 1000 });
+  return { app, clock, sender };
+}
+
+async function deliver(app: App): Promise<void> {
+  await app.dispatchers.get("console")?.drain();
+}
+
+describe("engine", () => {
+  it("handles a redelivered update once", async () => {
+    const { app, sender } = await setup();
+    const update = inbound("citizen", "/start");
+    expect(await app.engine.handle(update)).toBe("handled");
+    expect(await app.engine.handle({ ...update })).toBe("duplicate");
+    await deliver(app);
+    expect(sender.delivered).toHaveLength(1);
+    expect(await app.models.InboundRecord.countDocuments({ dedupeKey: update.dedupeKey })).toBe(1);
+    expect(await app.models.Outbox.countDocuments()).toBe(1);
+  });
+
+  it("gates every command by role, and /help lists exactly what the role may use", async () => {
+    const { app, sender } = await setup();
+    for (const role of ROLES) {
+      await app.engine.handle(inbound(role, "/help"));
+      await deliver(app);
+      const help = sender.delivered.at(-1)?.text ?? "";
+      for (const command of app.engine.commands.all()) {
+        const allowed = command.roles.includes(role);
+        expect(help.includes(`/${command.name} `) || help.includes(`/${command.name}\n`) || help.includes(`${command.usage ?? `/${command.name}`} —`)).toBe(allowed);
+        await app.engine.handle(inbound(role, `/${command.name}`));
+        await app.engine.handle(inbound(role, "/huy"));
+        await deliver(app);
+        const answers = sender.delivered.slice(-2).map((d) => d.text);
+        expect(answers[0] === t.engine.forbidden(command.name), `${role} /${command.name}`).toBe(!allowed);
+      }
+    }
+  });
+
+  it("answers an unknown command politely", async () => {
+    const { app, sender } = await setup();
+    await app.engine.handle(inbound("citizen", "/khongco abc"));
+    await deliver(app);
+    expect(sender.delivered[0]?.text).toBe(t.engine.unknownCommand("khongco"));
+  });
+
+  it("retries a message after a failing sender with back-off and delivers it once", async () => {
+    const { app, clock, sender } = await setup();
+    sender.failures = [new SendError("network", "ECONNRESET"), new SendError("network", "ETIMEDOUT")];
+    await app.engine.handle(inbound("citizen", "/start"));
+    await deliver(app);
+    expect(sender.delivered).toHaveLength(0);
+    const waiting = await app.models.Outbox.findOne().lean();
+    expect(waiting).toMatchObject({ status: "pending", attempts: 1, lastError: "ECONNRESET" });
+    expect(waiting?.nextAttemptAt.getTime()).toBe(clock.now().getTime() + 1000);
+
+    clock.advance(1000);
+    await deliver(app);
+    const again = await app.models.Outbox.findOne().lean();
+    expect(again).toMatchObject({ status: "pending", attempts: 2 });
+    expect(again?.nextAttemptAt.getTime()).toBe(clock.now().getTime() + 2000);
+
+    clock.advance(2000);
+    await deliver(app);
+    await deliver(app);
+    expect(sender.delivered).toHaveLength(1);
+    expect(await app.models.Outbox.findOne().lean()).toMatchObject({ status: "sent", attempts: 3, platformMessageIds: ["p1"] });
+  });
+
+  it("waits as long as a rate limit says without counting it as a failure", async () => {
+    const { app, clock, sender } = await setup();
+    sender.failures = [new SendError("rate_limited", "Too Many Requests", 7000)];
+    await app.engine.handle(inbound("citizen", "/start"));
+    await deliver(app);
+    const waiting = await app.models.Outbox.findOne().lean();
+    expect(waiting).toMatchObject({ status: "pending", attempts: 0 });
+    expect(waiting?.nextAttemptAt.getTime()).toBe(clock.now().getTime() + 7000);
+    clock.advance(6999);
+    await deliver(app);
+    expect(sender.delivered).toHaveLength(0);
+    clock.advance(1);
+    await deliver(app);
+    expect(sender.delivered).toHaveLength(1);
+  });
+
+  it("gives up on a blocked chat and marks the account, until the person writes again", async () => {
+    const { app, sender } = await setup();
+    sender.failures = [new SendError("blocked", "Forbidden: bot was blocked by the user")];
+    await app.engine.handle(inbound("citizen", "/start"));
+    await deliver(app);
+    expect(await app.models.Outbox.findOne().lean()).toMatchObject({ status: "dead" });
+    const account = await app.models.ChannelAccount.findOne({ externalId: "citizen" }).lean();
+    expect(account?.blockedAt).toBeInstanceOf(Date);
+    expect(await app.people.contactOf(account!.personId.toString())).toBeUndefined();
+    await app.engine.handle(inbound("citizen", "/start"));
+    expect((await app.models.ChannelAccount.findOne({ externalId: "citizen" }).lean())?.blockedAt).toBeUndefined();
+  });
+
+  it("ties a reply to the subject of the message replied to, by platform message id", async () => {
+    const { app, sender } = await setup();
+    const seen: string[] = [];
+    app.engine.use({
+      name: "test-replies",
+      replyHandlers: {
+        task: (turn, subject) => {
+          seen.push(`${subject.kind}:${subject.id}:${turn.inbound.text}`);
+        },
+      },
+    });
+    await app.engine.handle(inbound("staff", "/start"));
+    await app.outbox.enqueue([
+      {
+        to: { channel: "console", chatId: "staff" },
+        text: "Nhắc hạn nhiệm vụ II.1",
+        subject: { kind: "task", id: "DVCQ-Q4-2025:II.1" },
+        dedupeKey: "reminder:1",
+      },
+    ]);
+    await deliver(app);
+    const reminderId = `p${sender.delivered.findIndex((d) => d.text.startsWith("Nhắc hạn")) + 1}`;
+    expect(reminderId).toBe("p2");
+    expect(await app.links.subjectOf("console", "staff", reminderId)).toEqual({ kind: "task", id: "DVCQ-Q4-2025:II.1" });
+    await app.engine.handle(inbound("staff", "xong rồi", { replyToMessageId: reminderId }));
+    await app.engine.handle(inbound("staff", "không trả lời tin nào"));
+    await app.engine.handle(inbound("staff", "trả lời tin không về việc gì", { replyToMessageId: "p1" }));
+    expect(seen).toEqual(["task:DVCQ-Q4-2025:II.1:xong rồi"]);
+  });
+
+  it("handles an update again after a crash cut it off, and sends its reply once", async () => {
+    const { app, clock, sender } = await setup();
+    const update = inbound("citizen", "/start");
+    // The crash: the update was recorded, then the process died before handling it.
+    await new Inbox(app.models.InboundRecord, app.claims).record(update, clock.now());
+    expect(await app.engine.recoverAbandoned()).toBe(0);
+    clock.advance(61_000);
+    expect(await app.engine.recoverAbandoned()).toBe(1);
+    expect(await app.engine.recoverAbandoned()).toBe(0);
+    expect(await app.engine.handle(update)).toBe("duplicate");
+    await deliver(app);
+    expect(sender.delivered.map((d) => d.text)).toEqual([t.basics.greeting(ORG, "Người dùng")]);
+    expect(await app.models.InboundRecord.findOne({ dedupeKey: update.dedupeKey }).lean()).toMatchObject({ status: "handled", attempts: 2 });
+  });
+
+  it("writes the same replies when a handled update is replayed, so nothing is sent twice", async () => {
+    const { app, clock, sender } = await setup();
+    const update = inbound("citizen", "/help");
+    await app.engine.handle(update);
+    // A crash after the outbox write but before "handled": recovery replays the update.
+    await app.models.InboundRecord.updateOne({ dedupeKey: update.dedupeKey }, { $set: { status: "received" } });
+    clock.advance(61_000);
+    expect(await app.engine.recoverAbandoned()).toBe(1);
+    await deliver(app);
+    expect(sender.delivered).toHaveLength(1);
+  });
+
+  it("reads Vietnamese typed in NFD and strips control characters", async () => {
+    const { app, sender } = await setup();
+    await app.engine.handle(inbound("admin", "/phanquyen"));
+    await app.engine.handle(inbound("nguoi-moi", "chào", { senderName: "Nguyễn Thị Hoà" }));
+    await app.engine.handle(inbound("admin", "nguye\u0302\u0303n thi\u0323\u0000 hoa\u0300".normalize("NFD")));
+    await deliver(app);
+    expect(sender.delivered.at(-1)?.text).toContain("Nguyễn Thị Hoà đang có vai trò");
+  });
+});
