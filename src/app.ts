@@ -47,7 +47,12 @@ export class App {
     this.claims = new Claims(this.models.Claim);
     this.people = new PeopleService(this.models, options.consoleRoles ?? false);
     this.engine = new Engine(
-      { inbox: new Inbox(this.models.InboundRecord, this.claims), outbox: this.outbox, sessions: this.sessions, links: this.links },
+      {
+        inbox: new Inbox(this.models.InboundRecord, this.claims),
+        outbox: this.outbox,
+        sessions: this.sessions,
+        links: this.links,
+      },
       { clock, log, people: this.people, orgName: options.orgName, timeZone: options.timeZone },
     );
     this.engine.use(basicsFeature(this.engine.commands)).use(peopleFeature(this.people));

@@ -10,7 +10,7 @@ const emptyToUndefined = (value: unknown) => (value === "" ? undefined : value);
 const optionalString = (schema: z.ZodString) => z.preprocess(emptyToUndefined, schema.optional());
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-const channelNames = ["telegram", "zalo", "console"] as const;
+export const CHANNELS = ["telegram", "zalo", "console"] as const;
 
 function isTimeZone(value: string): boolean {
   try {
@@ -25,7 +25,7 @@ const adminAccount = z
   .string()
   .regex(/^(telegram|zalo|console):[A-Za-z0-9_.-]{1,64}$/, t.config.adminAccountFormat)
   .transform((item) => {
-    const [channel, id] = item.split(":") as [(typeof channelNames)[number], string];
+    const [channel, id] = item.split(":") as [(typeof CHANNELS)[number], string];
     return { channel, id };
   });
 
@@ -57,8 +57,12 @@ const schema = z
         z.array(adminAccount),
       )
       .default([]),
-    TELEGRAM_BOT_TOKEN: optionalString(z.string().regex(/^\d{5,}:[A-Za-z0-9_-]{30,}$/, t.config.telegramToken)),
-    TELEGRAM_WEBHOOK_SECRET: optionalString(z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, t.config.telegramSecret)),
+    TELEGRAM_BOT_TOKEN: optionalString(
+      z.string().regex(/^\d{5,}:[A-Za-z0-9_-]{30,}$/, t.config.telegramToken),
+    ),
+    TELEGRAM_WEBHOOK_SECRET: optionalString(
+      z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, t.config.telegramSecret),
+    ),
     ZALO_BOT_TOKEN: optionalString(z.string().min(10, t.config.zaloToken)),
     ZALO_WEBHOOK_SECRET: optionalString(z.string().min(8, t.config.zaloSecret).max(256, t.config.zaloSecret)),
     ZALO_OA_APP_ID: optionalString(z.string().regex(/^\d{5,}$/, t.config.zaloAppId)),
@@ -69,19 +73,29 @@ const schema = z
   .superRefine((env, ctx) => {
     // A webhook without a secret would accept updates from anyone who finds the URL.
     if (env.PUBLIC_URL && env.TELEGRAM_BOT_TOKEN && !env.TELEGRAM_WEBHOOK_SECRET) {
-      ctx.addIssue({ code: "custom", path: ["TELEGRAM_WEBHOOK_SECRET"], message: t.config.webhookSecretNeeded });
+      ctx.addIssue({
+        code: "custom",
+        path: ["TELEGRAM_WEBHOOK_SECRET"],
+        message: t.config.webhookSecretNeeded,
+      });
     }
     if (env.PUBLIC_URL && env.ZALO_BOT_TOKEN && !env.ZALO_WEBHOOK_SECRET) {
       ctx.addIssue({ code: "custom", path: ["ZALO_WEBHOOK_SECRET"], message: t.config.webhookSecretNeeded });
     }
     const oa = [env.ZALO_OA_APP_ID, env.ZALO_OA_SECRET_KEY, env.ZALO_OA_REFRESH_TOKEN];
     if (oa.some(Boolean) && !oa.every(Boolean)) {
-      const missing = ["ZALO_OA_APP_ID", "ZALO_OA_SECRET_KEY", "ZALO_OA_REFRESH_TOKEN"][oa.findIndex((v) => !v)];
-      ctx.addIssue({ code: "custom", path: [missing ?? "ZALO_OA_APP_ID"], message: t.config.zaloOaIncomplete });
+      const missing = ["ZALO_OA_APP_ID", "ZALO_OA_SECRET_KEY", "ZALO_OA_REFRESH_TOKEN"][
+        oa.findIndex((v) => !v)
+      ];
+      ctx.addIssue({
+        code: "custom",
+        path: [missing ?? "ZALO_OA_APP_ID"],
+        message: t.config.zaloOaIncomplete,
+      });
     }
   });
 
-export type ChannelName = (typeof channelNames)[number];
+export type ChannelName = (typeof CHANNELS)[number];
 
 export interface Config {
   mongoUri: string | undefined;
@@ -99,8 +113,7 @@ export interface Config {
   telegram: { token: string; webhookSecret: string | undefined } | undefined;
   zaloBot: { token: string; webhookSecret: string | undefined } | undefined;
   zaloOa:
-    | { appId: string; secretKey: string; accessToken: string | undefined; refreshToken: string }
-    | undefined;
+    { appId: string; secretKey: string; accessToken: string | undefined; refreshToken: string } | undefined;
 }
 
 /** Thrown for a missing or malformed variable; `message` is the one line the operator reads. */

@@ -51,7 +51,8 @@ async function main(): Promise<void> {
     consoleRoles: config.consoleChannel,
   });
   await app.ensureIndexes();
-  for (const admin of config.adminAccounts) await app.people.ensureAdmin(admin.channel, admin.id, undefined, clock.now());
+  for (const admin of config.adminAccounts)
+    await app.people.ensureAdmin(admin.channel, admin.id, undefined, clock.now());
   await app.engine.recoverAbandoned();
 
   const http = new HttpServer(log, async () => ({ ok: await db.ping(), detail: { database: db.source } }));
@@ -62,12 +63,19 @@ async function main(): Promise<void> {
     ["telegram", config.telegram],
     ["zalo", config.zaloBot ?? config.zaloOa],
   ] as const) {
-    if (enabled) log.warn({ channel: name }, "channel configured but its adapter is not built yet; messages wait in the outbox");
+    if (enabled)
+      log.warn(
+        { channel: name },
+        "channel configured but its adapter is not built yet; messages wait in the outbox",
+      );
   }
 
   // Updates whose handling was cut off, and flows nobody finished, are looked at now and then.
   const timers = [
-    setInterval(() => void app.engine.recoverAbandoned().catch((err) => log.error({ err }, "recovery failed")), 30_000),
+    setInterval(
+      () => void app.engine.recoverAbandoned().catch((err) => log.error({ err }, "recovery failed")),
+      30_000,
+    ),
     setInterval(() => void app.sweep().catch((err) => log.error({ err }, "sweep failed")), 600_000),
   ];
 

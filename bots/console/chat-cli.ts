@@ -4,6 +4,7 @@ import { FixedClock } from "../../src/clock.js";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { openDatabase } from "../../src/db/connect.js";
 import { silentLogger } from "../../src/log.js";
+import { t } from "../../src/text/vi.js";
 import { parseTranscript, runTranscript, TranscriptSyntaxError } from "./transcript.js";
 
 /**
@@ -14,7 +15,7 @@ import { parseTranscript, runTranscript, TranscriptSyntaxError } from "./transcr
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { script: { type: "string" }, at: { type: "string" } } });
   if (!values.script) {
-    console.error("Cách dùng: npm run chat -- --script FILE [--at 2025-10-01T08:00:00+07:00]");
+    console.error(t.console.chatUsage);
     return 2;
   }
   const config = loadConfig();

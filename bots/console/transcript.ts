@@ -42,7 +42,13 @@ export function parseTranscript(source: string): TranscriptStep[] {
     if ((match = /^@(\S+)\s+(.+)$/.exec(text))) {
       steps.push({ kind: "say", line, speaker: match[1] ?? "", text: match[2] ?? "" });
     } else if ((match = /^(!?)=(?:@(\S+))?\s+(.+)$/.exec(text))) {
-      steps.push({ kind: "expect", line, negate: match[1] === "!", to: match[2], text: (match[3] ?? "").normalize("NFC") });
+      steps.push({
+        kind: "expect",
+        line,
+        negate: match[1] === "!",
+        to: match[2],
+        text: (match[3] ?? "").normalize("NFC"),
+      });
     } else if ((match = /^!wait\s+(\d+)\s*([smhd])$/.exec(text))) {
       steps.push({ kind: "wait", line, ms: Number(match[1]) * (UNITS[match[2] ?? "s"] ?? 1000) });
     } else if (text === "!restart") {
@@ -72,7 +78,10 @@ export interface TranscriptResult {
 }
 
 /** Plays a transcript through the real engine and outbox on the given database. */
-export async function runTranscript(steps: TranscriptStep[], deps: TranscriptDeps): Promise<TranscriptResult> {
+export async function runTranscript(
+  steps: TranscriptStep[],
+  deps: TranscriptDeps,
+): Promise<TranscriptResult> {
   const output: string[] = [];
   const failures: string[] = [];
   let window: Delivery[] = [];

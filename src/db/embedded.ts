@@ -24,7 +24,8 @@ export const FERRETDB_VERSION = "v1.24.2";
 /** Where built tools are cached: outside the clone, shared by every checkout on the machine. */
 export function cacheDir(): string {
   return (
-    process.env.DVBOT_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "dvbot")
+    process.env.DVBOT_CACHE_DIR ??
+    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "dvbot")
   );
 }
 
@@ -62,7 +63,10 @@ export function findFerretdb(explicit: string | undefined): string | undefined {
   return onPath("ferretdb") ?? (isExecutable(cached) ? cached : undefined);
 }
 
-const buildScript = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../scripts/build-ferretdb.sh");
+const buildScript = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../../scripts/build-ferretdb.sh",
+);
 
 /** Builds FerretDB into the cache with Go when Go is installed; about a minute, once per machine. */
 export async function buildFerretdb(log: Logger): Promise<string | undefined> {
@@ -159,7 +163,9 @@ export async function startFerretdb(
   } catch (error) {
     child.kill("SIGKILL");
     process.removeListener("exit", killOnExit);
-    throw new EmbeddedDatabaseError(`${(error as Error).message} ${stderr.trim().split("\n").pop() ?? ""}`.trim());
+    throw new EmbeddedDatabaseError(
+      `${(error as Error).message} ${stderr.trim().split("\n").pop() ?? ""}`.trim(),
+    );
   }
   return {
     kind: "ferretdb",

@@ -26,7 +26,9 @@ export function basicsFeature(registry: CommandRegistry): Feature {
             .allowed(turn.speaker.role, turn.inbound.channel)
             .map((c) => `${c.usage ?? `/${c.name}`} — ${c.description}`);
           turn.reply(
-            [t.basics.helpHeader(t.people.role(turn.speaker.role)), ...lines, "", t.basics.helpFooter].join("\n"),
+            [t.basics.helpHeader(t.people.role(turn.speaker.role)), ...lines, "", t.basics.helpFooter].join(
+              "\n",
+            ),
           );
         },
       },

@@ -34,7 +34,9 @@ export class CommandRegistry {
 
   /** The commands `role` may use on `channel`, in registration order. */
   allowed(role: Role, channel: ChannelName): Command[] {
-    return this.ordered.filter((c) => c.roles.includes(role) && (!c.channels || c.channels.includes(channel)));
+    return this.ordered.filter(
+      (c) => c.roles.includes(role) && (!c.channels || c.channels.includes(channel)),
+    );
   }
 
   all(): readonly Command[] {

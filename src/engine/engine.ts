@@ -94,7 +94,10 @@ export class Engine {
     for (;;) {
       const inbound = await this.stores.inbox.claimAbandoned(this.services.clock.now(), this.instanceId);
       if (!inbound) return count;
-      this.services.log.warn({ dedupeKey: inbound.dedupeKey }, "engine: resuming an update cut off by a crash");
+      this.services.log.warn(
+        { dedupeKey: inbound.dedupeKey },
+        "engine: resuming an update cut off by a crash",
+      );
       await this.queue.run(this.sessionKey(inbound), () => this.handleRecorded(inbound));
       count += 1;
     }
@@ -162,7 +165,12 @@ export class Engine {
         turn.reply(t.engine.unknownCommand(command.name));
       } else if (!found.roles.includes(speaker.role)) {
         this.services.log.warn(
-          { command: found.name, personId: speaker.personId, role: speaker.role, dedupeKey: inbound.dedupeKey },
+          {
+            command: found.name,
+            personId: speaker.personId,
+            role: speaker.role,
+            dedupeKey: inbound.dedupeKey,
+          },
           "engine: forbidden command attempted",
         );
         turn.reply(t.engine.forbidden(found.name));
@@ -199,7 +207,11 @@ export class Engine {
   private async route(turn: Turn): Promise<void> {
     const { inbound, speaker } = turn;
     if (inbound.replyToMessageId) {
-      const subject = await this.stores.links.subjectOf(inbound.channel, inbound.chatId, inbound.replyToMessageId);
+      const subject = await this.stores.links.subjectOf(
+        inbound.channel,
+        inbound.chatId,
+        inbound.replyToMessageId,
+      );
       const handler = subject && this.replyHandlers.get(subject.kind);
       if (subject && handler) {
         await handler(turn, subject);
@@ -240,7 +252,13 @@ export class Engine {
     const first = flow.steps[flow.first];
     if (!first) throw new Error(`flow ${name} has no step ${flow.first}`);
     await this.prompt(turn, first, data, { after: t.engine.cancelHint });
-    return { flow: flow.name, version: flow.version, step: flow.first, data, expiresAt: this.expiry(flow, turn.now) };
+    return {
+      flow: flow.name,
+      version: flow.version,
+      step: flow.first,
+      data,
+      expiresAt: this.expiry(flow, turn.now),
+    };
   }
 
   /** Feeds one answer to the current step; returns the new session, or null when the flow ended. */

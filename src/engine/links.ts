@@ -57,7 +57,12 @@ export class MessageLinks {
    * The most recent subjects of a kind sent to a chat since `since`, newest first — for platforms
    * without reply-to, where an answer shortly after a reminder belongs to that reminder.
    */
-  async recentSubjects(channel: string, chatId: string, kind: Subject["kind"], since: Date): Promise<Subject[]> {
+  async recentSubjects(
+    channel: string,
+    chatId: string,
+    kind: Subject["kind"],
+    since: Date,
+  ): Promise<Subject[]> {
     const links = await this.model
       .find({ channel, chatId, "subject.kind": kind, sentAt: { $gte: since } })
       .sort({ sentAt: -1 })

@@ -122,7 +122,8 @@ export interface DispatcherOptions {
  */
 export class Dispatcher {
   private readonly workerId = randomUUID();
-  private readonly opts: Required<Omit<DispatcherOptions, "onBlocked">> & Pick<DispatcherOptions, "onBlocked">;
+  private readonly opts: Required<Omit<DispatcherOptions, "onBlocked">> &
+    Pick<DispatcherOptions, "onBlocked">;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
@@ -168,7 +169,8 @@ export class Dispatcher {
       .limit(10)
       .lean();
     for (const doc of due) {
-      if (!(await this.claims.take(`outbox:${doc._id.toString()}:${doc.claimSeq}`, this.workerId, now))) continue;
+      if (!(await this.claims.take(`outbox:${doc._id.toString()}:${doc.claimSeq}`, this.workerId, now)))
+        continue;
       const claimed = {
         status: "sending" as const,
         lockedUntil: new Date(now.getTime() + this.opts.lockMs),
@@ -226,7 +228,12 @@ export class Dispatcher {
     const now = this.clock.now();
     const failure = error instanceof SendError ? error : new SendError("network", String(error));
     const mine = { _id: doc._id, lockedBy: this.workerId, status: "sending" as const };
-    const context = { dedupeKey: doc.dedupeKey, channel: doc.channel, chatId: doc.chatId, attempts: doc.attempts };
+    const context = {
+      dedupeKey: doc.dedupeKey,
+      channel: doc.channel,
+      chatId: doc.chatId,
+      attempts: doc.attempts,
+    };
     const giveUp = async (reason: string) => {
       await this.outbox.model.updateOne(mine, {
         $set: { status: "dead", lastError: reason },
@@ -264,10 +271,17 @@ export class Dispatcher {
         }
         const wait = this.backoff(doc.attempts);
         await this.outbox.model.updateOne(mine, {
-          $set: { status: "pending", nextAttemptAt: new Date(now.getTime() + wait), lastError: failure.message },
+          $set: {
+            status: "pending",
+            nextAttemptAt: new Date(now.getTime() + wait),
+            lastError: failure.message,
+          },
           $unset: { lockedUntil: 1, lockedBy: 1 },
         });
-        this.log.warn({ ...context, waitMs: wait, error: failure.message }, "outbox: send failed, will retry");
+        this.log.warn(
+          { ...context, waitMs: wait, error: failure.message },
+          "outbox: send failed, will retry",
+        );
       }
     }
   }

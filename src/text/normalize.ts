@@ -5,6 +5,7 @@
  */
 
 // C0/C1 controls except tab and newline, and the bidi overrides that can disguise text.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
 
 /** NFC, no control characters, CRLF → LF, trimmed, at most `maxLength` characters. */

@@ -60,7 +60,9 @@ const engine = {
   forbidden: (name: string) =>
     `Xin lỗi, tài khoản của anh/chị không được dùng lệnh /${name}. Gõ /help để xem các lệnh anh/chị có thể dùng.`,
   pickOne: (count: number) =>
-    count === 1 ? "Xin chọn lựa chọn bên dưới (gõ 1)." : `Xin chọn một trong các lựa chọn (gõ số từ 1 đến ${count}).`,
+    count === 1
+      ? "Xin chọn lựa chọn bên dưới (gõ 1)."
+      : `Xin chọn một trong các lựa chọn (gõ số từ 1 đến ${count}).`,
   emptyAnswer: "Tin nhắn trống, xin anh/chị nhập nội dung.",
   cancelHint: "(Gõ /huy để dừng bất cứ lúc nào.)",
   freeTextCitizen:
@@ -100,8 +102,7 @@ const people = {
   defaultName: (role: Role) => (role === "citizen" ? "Người dùng" : `${roleLabels[role]} (thử)`),
   role: (role: Role) => roleLabels[role],
   grantDescription: "Phân quyền cho một người dùng",
-  grantAskRef:
-    "Nhập mã người dùng (người đó xem mã bằng lệnh /toi) hoặc họ tên của người cần phân quyền.",
+  grantAskRef: "Nhập mã người dùng (người đó xem mã bằng lệnh /toi) hoặc họ tên của người cần phân quyền.",
   grantNotFound: (query: string) => `Không tìm thấy người dùng nào có mã hoặc tên "${query}".`,
   grantAmbiguous: (list: string) => `Có nhiều người phù hợp: ${list}. Xin nhập mã người dùng.`,
   grantAskRole: (name: string, role: string) => `${name} đang có vai trò: ${role}. Chọn vai trò mới:`,
@@ -121,6 +122,7 @@ const console_ = {
     "Gõ tin nhắn rồi Enter. /as <vai trò hoặc tên> để đổi người nói " +
     "(citizen, staff, unit_head, office, leader, admin). Ctrl-D để thoát.",
   speakingAs: (name: string) => `(đang nói với tư cách: ${name})`,
+  chatUsage: "Cách dùng: npm run chat -- --script TỆP [--at 2025-10-01T08:00:00+07:00]",
 };
 
 export const t = { config, db, engine, basics, people, console: console_ };

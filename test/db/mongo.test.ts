@@ -13,7 +13,10 @@ interface Note {
 
 describe(`MongoDB through mongoose (${inject("databaseKind")})`, () => {
   it("writes a document and reads it back intact, Vietnamese included", async () => {
-    const Note = db.connection.model<Note>("Note", new Schema<Note>({ key: String, text: String, count: Number }));
+    const Note = db.connection.model<Note>(
+      "Note",
+      new Schema<Note>({ key: String, text: String, count: Number }),
+    );
     await Note.create({ key: "a", text: "Phản ánh về đường điện ở xã Hòa Bình", count: 1 });
     const read = await Note.findOne({ key: "a" }).lean();
     expect(read?.text).toBe("Phản ánh về đường điện ở xã Hòa Bình");
@@ -35,7 +38,10 @@ describe(`MongoDB through mongoose (${inject("databaseKind")})`, () => {
   });
 
   it("upserts: $setOnInsert applies once, $inc on every call", async () => {
-    const Counter = db.connection.model<Note>("Counter", new Schema<Note>({ key: String, text: String, count: Number }));
+    const Counter = db.connection.model<Note>(
+      "Counter",
+      new Schema<Note>({ key: String, text: String, count: Number }),
+    );
     for (const text of ["lần đầu", "lần hai", "lần ba"]) {
       await Counter.updateOne({ key: "c" }, { $setOnInsert: { text }, $inc: { count: 1 } }, { upsert: true });
     }

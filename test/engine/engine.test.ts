@@ -72,7 +72,11 @@ describe("engine", () => {
       const help = sender.delivered.at(-1)?.text ?? "";
       for (const command of app.engine.commands.all()) {
         const allowed = command.roles.includes(role);
-        expect(help.includes(`/${command.name} `) || help.includes(`/${command.name}\n`) || help.includes(`${command.usage ?? `/${command.name}`} —`)).toBe(allowed);
+        expect(
+          help.includes(`/${command.name} `) ||
+            help.includes(`/${command.name}\n`) ||
+            help.includes(`${command.usage ?? `/${command.name}`} —`),
+        ).toBe(allowed);
         await app.engine.handle(inbound(role, `/${command.name}`));
         await app.engine.handle(inbound(role, "/huy"));
         await deliver(app);
@@ -109,7 +113,11 @@ describe("engine", () => {
     await deliver(app);
     await deliver(app);
     expect(sender.delivered).toHaveLength(1);
-    expect(await app.models.Outbox.findOne().lean()).toMatchObject({ status: "sent", attempts: 3, platformMessageIds: ["p1"] });
+    expect(await app.models.Outbox.findOne().lean()).toMatchObject({
+      status: "sent",
+      attempts: 3,
+      platformMessageIds: ["p1"],
+    });
   });
 
   it("waits as long as a rate limit says without counting it as a failure", async () => {
@@ -138,7 +146,9 @@ describe("engine", () => {
     expect(account?.blockedAt).toBeInstanceOf(Date);
     expect(await app.people.contactOf(account!.personId.toString())).toBeUndefined();
     await app.engine.handle(inbound("citizen", "/start"));
-    expect((await app.models.ChannelAccount.findOne({ externalId: "citizen" }).lean())?.blockedAt).toBeUndefined();
+    expect(
+      (await app.models.ChannelAccount.findOne({ externalId: "citizen" }).lean())?.blockedAt,
+    ).toBeUndefined();
   });
 
   it("ties a reply to the subject of the message replied to, by platform message id", async () => {
@@ -164,7 +174,10 @@ describe("engine", () => {
     await deliver(app);
     const reminderId = `p${sender.delivered.findIndex((d) => d.text.startsWith("Nhắc hạn")) + 1}`;
     expect(reminderId).toBe("p2");
-    expect(await app.links.subjectOf("console", "staff", reminderId)).toEqual({ kind: "task", id: "DVCQ-Q4-2025:II.1" });
+    expect(await app.links.subjectOf("console", "staff", reminderId)).toEqual({
+      kind: "task",
+      id: "DVCQ-Q4-2025:II.1",
+    });
     await app.engine.handle(inbound("staff", "xong rồi", { replyToMessageId: reminderId }));
     await app.engine.handle(inbound("staff", "không trả lời tin nào"));
     await app.engine.handle(inbound("staff", "trả lời tin không về việc gì", { replyToMessageId: "p1" }));
@@ -183,7 +196,10 @@ describe("engine", () => {
     expect(await app.engine.handle(update)).toBe("duplicate");
     await deliver(app);
     expect(sender.delivered.map((d) => d.text)).toEqual([t.basics.greeting(ORG, "Người dùng")]);
-    expect(await app.models.InboundRecord.findOne({ dedupeKey: update.dedupeKey }).lean()).toMatchObject({ status: "handled", attempts: 2 });
+    expect(await app.models.InboundRecord.findOne({ dedupeKey: update.dedupeKey }).lean()).toMatchObject({
+      status: "handled",
+      attempts: 2,
+    });
   });
 
   it("writes the same replies when a handled update is replayed, so nothing is sent twice", async () => {
@@ -191,7 +207,10 @@ describe("engine", () => {
     const update = inbound("citizen", "/help");
     await app.engine.handle(update);
     // A crash after the outbox write but before "handled": recovery replays the update.
-    await app.models.InboundRecord.updateOne({ dedupeKey: update.dedupeKey }, { $set: { status: "received" } });
+    await app.models.InboundRecord.updateOne(
+      { dedupeKey: update.dedupeKey },
+      { $set: { status: "received" } },
+    );
     clock.advance(61_000);
     expect(await app.engine.recoverAbandoned()).toBe(1);
     await deliver(app);
@@ -202,7 +221,9 @@ describe("engine", () => {
     const { app, sender } = await setup();
     await app.engine.handle(inbound("admin", "/phanquyen"));
     await app.engine.handle(inbound("nguoi-moi", "chào", { senderName: "Nguyễn Thị Hoà" }));
-    await app.engine.handle(inbound("admin", "nguye\u0302\u0303n thi\u0323\u0000 hoa\u0300".normalize("NFD")));
+    await app.engine.handle(
+      inbound("admin", "nguye\u0302\u0303n thi\u0323\u0000 hoa\u0300".normalize("NFD")),
+    );
     await deliver(app);
     expect(sender.delivered.at(-1)?.text).toContain("Nguyễn Thị Hoà đang có vai trò");
   });

@@ -9,7 +9,11 @@ import { silentLogger } from "../../src/log.js";
 
 /** A database name of its own for one test file: ^[a-zA-Z0-9_-]{1,63}$. */
 export function databaseName(hint: string): string {
-  const base = path.basename(hint).replace(/\.test\.ts$/, "").replace(/[^a-zA-Z0-9]/g, "_").slice(0, 40);
+  const base = path
+    .basename(hint)
+    .replace(/\.test\.ts$/, "")
+    .replace(/[^a-zA-Z0-9]/g, "_")
+    .slice(0, 40);
   return `t_${base}_${randomBytes(4).toString("hex")}`;
 }
 

@@ -2,7 +2,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
-import { findFerretdb, startFerretdb, startMemoryServer, type EmbeddedServer } from "../../src/db/embedded.js";
+import {
+  findFerretdb,
+  startFerretdb,
+  startMemoryServer,
+  type EmbeddedServer,
+} from "../../src/db/embedded.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -30,7 +35,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     server = bin ? await startFerretdb(bin, dir) : await startMemoryServer(dir);
   } catch (error) {
     throw new Error(
-      `No MongoDB-compatible server for the tests: run \`npm run ferretdb:build\` (needs Go), or set MONGODB_URI. ${String(error)}`,
+      "No MongoDB-compatible server for the tests: run `npm run ferretdb:build` (needs Go), or set MONGODB_URI.",
+      { cause: error },
     );
   }
   project.provide("mongoUri", server.uri);

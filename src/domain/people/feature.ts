@@ -41,9 +41,13 @@ export function peopleFeature(people: PeopleService): Feature {
         },
       },
       role: {
-        prompt: (data) => t.people.grantAskRole(data.name ?? "", t.people.role(data.currentRole ?? "citizen")),
+        prompt: (data) =>
+          t.people.grantAskRole(data.name ?? "", t.people.role(data.currentRole ?? "citizen")),
         choices: () => ROLES.map((role) => ({ label: t.people.role(role), value: role })),
-        accept: (answer, data) => ({ data: { ...data, role: answer.choice?.value as Role }, next: "confirm" }),
+        accept: (answer, data) => ({
+          data: { ...data, role: answer.choice?.value as Role },
+          next: "confirm",
+        }),
       },
       confirm: {
         prompt: (data) => t.people.grantConfirm(data.name ?? "", t.people.role(data.role ?? "citizen")),
@@ -78,7 +82,9 @@ export function peopleFeature(people: PeopleService): Feature {
         async run(turn) {
           const { speaker } = turn;
           const accounts = await people.accountsOf(speaker.personId);
-          const channels = [...new Set(accounts.map((a) => CHANNEL_LABELS[a.channel] ?? a.channel))].join(", ");
+          const channels = [...new Set(accounts.map((a) => CHANNEL_LABELS[a.channel] ?? a.channel))].join(
+            ", ",
+          );
           turn.reply(
             t.basics.me({
               name: speaker.name,
@@ -104,7 +110,11 @@ export function peopleFeature(people: PeopleService): Feature {
           }
           const result = await people.redeemLinkCode(args, turn.speaker, turn.now);
           turn.reply(
-            result === "linked" ? t.basics.linked : result === "already" ? t.basics.linkAlready : t.basics.linkInvalid,
+            result === "linked"
+              ? t.basics.linked
+              : result === "already"
+                ? t.basics.linkAlready
+                : t.basics.linkInvalid,
           );
         },
       },

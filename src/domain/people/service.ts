@@ -126,7 +126,12 @@ export class PeopleService {
   }
 
   /** Makes a channel account an admin, creating the person if needed (config and `npm run admin`). */
-  async ensureAdmin(channel: ChannelName, externalId: string, name: string | undefined, now: Date): Promise<Speaker> {
+  async ensureAdmin(
+    channel: ChannelName,
+    externalId: string,
+    name: string | undefined,
+    now: Date,
+  ): Promise<Speaker> {
     const speaker = await this.resolveSpeaker({
       channel,
       senderId: externalId,
@@ -150,7 +155,10 @@ export class PeopleService {
     const key = fold(query);
     if (key.length < 2) return [];
     const pattern = new RegExp(key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-    return this.models.Person.find({ nameKey: pattern, active: true }).sort({ createdAt: 1 }).limit(limit).lean();
+    return this.models.Person.find({ nameKey: pattern, active: true })
+      .sort({ createdAt: 1 })
+      .limit(limit)
+      .lean();
   }
 
   async setRole(personId: string, role: Role): Promise<void> {
@@ -158,7 +166,9 @@ export class PeopleService {
   }
 
   async list(filter: { role?: Role } = {}): Promise<PersonDoc[]> {
-    return this.models.Person.find({ active: true, ...filter }).sort({ createdAt: 1 }).lean();
+    return this.models.Person.find({ active: true, ...filter })
+      .sort({ createdAt: 1 })
+      .lean();
   }
 
   async accountsOf(personId: string): Promise<ChannelAccountDoc[]> {
@@ -204,9 +214,13 @@ export class PeopleService {
     ).lean();
     if (!link) return "invalid";
     if (link.personId.toString() === speaker.personId) return "already";
-    await this.models.ChannelAccount.updateOne({ _id: speaker.accountId }, { $set: { personId: link.personId } });
+    await this.models.ChannelAccount.updateOne(
+      { _id: speaker.accountId },
+      { $set: { personId: link.personId } },
+    );
     const remaining = await this.models.ChannelAccount.countDocuments({ personId: speaker.personId });
-    if (remaining === 0) await this.models.Person.updateOne({ _id: speaker.personId }, { $set: { active: false } });
+    if (remaining === 0)
+      await this.models.Person.updateOne({ _id: speaker.personId }, { $set: { active: false } });
     return "linked";
   }
 }
