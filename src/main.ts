@@ -2,6 +2,7 @@ import { runConsole } from "../bots/console/interactive.js";
 import { App } from "./app.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
+import { loadDotEnv } from "./env-file.js";
 import { openDatabase, type Database } from "./db/connect.js";
 import { HttpServer } from "./http.js";
 import { createLogger, type Logger } from "./log.js";
@@ -15,6 +16,7 @@ function fail(line: string): never {
 
 function readConfig(): Config {
   try {
+    loadDotEnv();
     return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message);

@@ -125,4 +125,12 @@ const console_ = {
   chatUsage: "Cách dùng: npm run chat -- --script TỆP [--at 2025-10-01T08:00:00+07:00]",
 };
 
-export const t = { config, db, engine, basics, people, console: console_ };
+const cli = {
+  adminUsage:
+    "Cách dùng:\n  npm run admin -- add <kênh>:<mã tài khoản> [--name \"Họ tên\"]   (kênh: telegram, zalo, console)\n" +
+    "  npm run admin -- list",
+  adminAdded: (name: string, ref: string, account: string) =>
+    `Đã đặt ${name} (mã ${ref}, tài khoản ${account}) làm quản trị hệ thống.`,
+};
+
+export const t = { config, db, engine, basics, people, console: console_, cli };

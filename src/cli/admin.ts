@@ -1,0 +1,71 @@
+import { parseArgs } from "node:util";
+import { App } from "../app.js";
+import { systemClock } from "../clock.js";
+import { CHANNELS, ConfigError, loadConfig, type ChannelName } from "../config.js";
+import { openDatabase } from "../db/connect.js";
+import { loadDotEnv } from "../env-file.js";
+import { silentLogger } from "../log.js";
+import { t } from "../text/vi.js";
+
+/**
+ * `npm run admin -- add telegram:123456789 --name "Nguyễn Văn A"` makes that account an admin
+ * (the person is created if they never wrote to the bot); `npm run admin -- list` shows the
+ * admins and the Office. The first admin can also come from ADMIN_ACCOUNTS.
+ */
+async function main(): Promise<number> {
+  loadDotEnv();
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { name: { type: "string" } },
+  });
+  const [action, account] = positionals;
+  const match = /^([a-z]+):([A-Za-z0-9_.-]{1,64})$/.exec(account ?? "");
+  const channel = match?.[1] as ChannelName | undefined;
+  if (!(action === "list" || (action === "add" && channel && CHANNELS.includes(channel) && match?.[2]))) {
+    console.error(t.cli.adminUsage);
+    return 2;
+  }
+  const config = loadConfig();
+  const log = silentLogger();
+  const db = await openDatabase({
+    uri: config.mongoUri,
+    dbName: config.mongoDb,
+    dataDir: config.dataDir,
+    ferretdbBin: config.ferretdbBin,
+    log,
+  });
+  try {
+    const app = new App({
+      connection: db.connection,
+      clock: systemClock,
+      log,
+      orgName: config.orgName,
+      timeZone: config.timeZone,
+    });
+    await app.ensureIndexes();
+    if (action === "add" && channel && match?.[2]) {
+      const admin = await app.people.ensureAdmin(channel, match[2], values.name, systemClock.now());
+      console.log(t.cli.adminAdded(admin.name, admin.ref, `${channel}:${match[2]}`));
+    } else {
+      for (const role of ["admin", "office", "leader"] as const) {
+        for (const person of await app.people.list({ role })) {
+          const accounts = await app.people.accountsOf(person._id.toString());
+          console.log(
+            `${person.ref}  ${t.people.role(role)}  ${person.name}  ${accounts.map((a) => `${a.channel}:${a.externalId}`).join(", ")}`,
+          );
+        }
+      }
+    }
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof ConfigError ? error.message : error);
+    process.exit(1);
+  },
+);
