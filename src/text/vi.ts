@@ -127,7 +127,7 @@ const console_ = {
 
 const cli = {
   adminUsage:
-    "Cách dùng:\n  npm run admin -- add <kênh>:<mã tài khoản> [--name \"Họ tên\"]   (kênh: telegram, zalo, console)\n" +
+    'Cách dùng:\n  npm run admin -- add <kênh>:<mã tài khoản> [--name "Họ tên"]   (kênh: telegram, zalo, console)\n' +
     "  npm run admin -- list",
   adminAdded: (name: string, ref: string, account: string) =>
     `Đã đặt ${name} (mã ${ref}, tài khoản ${account}) làm quản trị hệ thống.`,
