@@ -13,7 +13,11 @@ export function basicsFeature(registry: CommandRegistry): Feature {
         roles: EVERYONE,
         description: t.basics.startDescription,
         run(turn) {
-          turn.reply(t.basics.greeting(turn.services.orgName, turn.speaker.name));
+          const { name, role } = turn.speaker;
+          // Someone the bot knows only by the default name is greeted without it.
+          turn.reply(
+            t.basics.greeting(turn.services.orgName, name === t.people.defaultName(role) ? undefined : name),
+          );
         },
       },
       {

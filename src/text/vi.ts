@@ -77,8 +77,8 @@ const basics = {
   meDescription: "Xem thông tin tài khoản của tôi",
   linkDescription: "Liên kết tài khoản Telegram và Zalo của anh/chị",
   cancelDescription: "Hủy thao tác đang làm dở",
-  greeting: (org: string, name: string) =>
-    `Xin chào ${name}! Đây là trợ lý tự động của ${org} trên Telegram và Zalo.\n` +
+  greeting: (org: string, name: string | undefined) =>
+    `Xin chào ${name ?? "anh/chị"}! Đây là trợ lý tự động của ${org} trên Telegram và Zalo.\n` +
     "Gõ /help để xem những việc tôi có thể giúp anh/chị.",
   helpHeader: (role: string) => `Các lệnh anh/chị có thể dùng (vai trò: ${role}):`,
   helpFooter: "Khi đang làm dở một thao tác, gõ /huy để dừng.",

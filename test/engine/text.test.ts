@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConsoleLine, senderIdFor } from "../../bots/console/console-channel.js";
 import { matchChoice } from "../../src/engine/choices.js";
+import { splitText } from "../../src/engine/split.js";
 import { cleanInput, fold, parseCommand } from "../../src/text/normalize.js";
 
 describe("reading what people type", () => {
@@ -50,5 +51,34 @@ describe("reading what people type", () => {
     expect(parseConsoleLine("^ xong rồi")).toEqual({ kind: "message", text: "xong rồi", replyToLast: true });
     expect(parseConsoleLine("  ")).toEqual({ kind: "empty" });
     expect(senderIdFor("unit_head")).toBe("unit_head");
+  });
+});
+
+describe("splitting long messages", () => {
+  const words = Array.from({ length: 2500 }, (_, i) => `từ${i}`);
+  const long = [
+    words.slice(0, 800).join(" "),
+    words.slice(800, 1600).join("\n"),
+    words.slice(1600).join(" "),
+  ].join("\n\n");
+
+  it.each([4096, 2000, 100])("keeps every part within %i units and breaks no word", (limit) => {
+    const parts = splitText(long, limit);
+    expect(parts.every((p) => p.length <= limit && p.length > 0)).toBe(true);
+    expect(parts.join(" ").split(/\s+/)).toEqual(words);
+  });
+
+  it("prefers paragraph, then line boundaries", () => {
+    expect(splitText("một hai\n\nba bốn", 12)).toEqual(["một hai", "ba bốn"]);
+    expect(splitText("một hai\nba bốn năm", 12)).toEqual(["một hai", "ba bốn năm"]);
+  });
+
+  it("cuts a word longer than the limit, never inside an emoji", () => {
+    expect(splitText("a".repeat(10), 4)).toEqual(["aaaa", "aaaa", "aa"]);
+    expect(splitText("😀😀😀", 3)).toEqual(["😀", "😀", "😀"]);
+  });
+
+  it("leaves a short message alone", () => {
+    expect(splitText("  Xin chào  ", 4096)).toEqual(["Xin chào"]);
   });
 });
