@@ -125,6 +125,18 @@ const console_ = {
   chatUsage: "Cách dùng: npm run chat -- --script TỆP [--at 2025-10-01T08:00:00+07:00]",
 };
 
+/** Sentences the channels need; adapters take them from here, never write their own. */
+const channels = {
+  numberedHint: "Trả lời bằng số thứ tự hoặc nội dung lựa chọn.",
+  choiceTaken: (label: string) => `Đã chọn: ${label}`,
+  staleButton: "Lựa chọn này đã hết hiệu lực.",
+  unsupportedMessage: "Xin lỗi, trợ lý chưa đọc được loại tin nhắn này. Anh/chị vui lòng gửi chữ hoặc ảnh.",
+  zaloTokenRefreshFailed: (detail: string) =>
+    `Cảnh báo quản trị: không làm mới được mã truy cập Zalo OA (${detail}). ` +
+    "Tin nhắn tới người dân qua Zalo OA đang chờ; xin kiểm tra ZALO_OA_REFRESH_TOKEN.",
+  fileTooLarge: "Tệp quá lớn, trợ lý không nhận được. Xin anh/chị gửi tệp nhỏ hơn.",
+};
+
 const cli = {
   adminUsage:
     'Cách dùng:\n  npm run admin -- add <kênh>:<mã tài khoản> [--name "Họ tên"]   (kênh: telegram, zalo, console)\n' +
@@ -133,4 +145,4 @@ const cli = {
     `Đã đặt ${name} (mã ${ref}, tài khoản ${account}) làm quản trị hệ thống.`,
 };
 
-export const t = { config, db, engine, basics, people, console: console_, cli };
+export const t = { config, db, engine, basics, people, console: console_, channels, cli };
