@@ -1,9 +1,16 @@
+import path from "node:path";
 import type { Connection } from "mongoose";
 import type { Clock } from "./clock.js";
 import { Claims } from "./db/claims.js";
 import { createModels, ensureIndexes, type Models } from "./db/models.js";
+import { loadWorkCalendar, type WorkCalendar } from "./domain/calendar/work-calendar.js";
 import { peopleFeature } from "./domain/people/feature.js";
+import { InvitesService } from "./domain/people/invites.js";
+import { officialsFeature } from "./domain/people/officials-feature.js";
 import { PeopleService } from "./domain/people/service.js";
+import { plansFeature } from "./domain/plans/feature.js";
+import { PlansService } from "./domain/plans/service.js";
+import { UnitsService } from "./domain/units/service.js";
 import { basicsFeature } from "./engine/basics.js";
 import type { ChannelSender } from "./engine/channel.js";
 import { Engine } from "./engine/engine.js";
@@ -13,6 +20,7 @@ import type { ChannelName } from "./engine/message.js";
 import { Dispatcher, Outbox, type DispatcherOptions } from "./engine/outbox.js";
 import { Sessions } from "./engine/session.js";
 import type { Logger } from "./log.js";
+import { DATA_DIR } from "./paths.js";
 
 export interface AppOptions {
   connection: Connection;
@@ -22,6 +30,8 @@ export interface AppOptions {
   timeZone: string;
   /** Development: console senders named after a role get that role. */
   consoleRoles?: boolean;
+  /** Working days; defaults to the holiday files shipped in data/holidays. */
+  calendar?: WorkCalendar;
 }
 
 /**
@@ -35,6 +45,9 @@ export class App {
   readonly sessions: Sessions;
   readonly claims: Claims;
   readonly people: PeopleService;
+  readonly units: UnitsService;
+  readonly invites: InvitesService;
+  readonly plans: PlansService;
   readonly engine: Engine;
   readonly dispatchers = new Map<ChannelName, Dispatcher>();
 
@@ -46,6 +59,18 @@ export class App {
     this.sessions = new Sessions(this.models.Session);
     this.claims = new Claims(this.models.Claim);
     this.people = new PeopleService(this.models, options.consoleRoles ?? false);
+    this.units = new UnitsService(this.models.Unit);
+    this.invites = new InvitesService(
+      this.models.Invite,
+      this.models.InviteFailure,
+      this.models,
+      this.claims,
+    );
+    this.plans = new PlansService(
+      this.models,
+      this.units,
+      options.calendar ?? loadWorkCalendar(path.join(DATA_DIR, "holidays")),
+    );
     this.engine = new Engine(
       {
         inbox: new Inbox(this.models.InboundRecord, this.claims),
@@ -55,7 +80,11 @@ export class App {
       },
       { clock, log, people: this.people, orgName: options.orgName, timeZone: options.timeZone },
     );
-    this.engine.use(basicsFeature(this.engine.commands)).use(peopleFeature(this.people));
+    this.engine
+      .use(basicsFeature(this.engine.commands, this.engine.startHandlers))
+      .use(peopleFeature(this.people))
+      .use(officialsFeature(this.people, this.units, this.invites))
+      .use(plansFeature(this.plans, this.units));
     this.engine.onEnqueued((channels) => {
       for (const channel of channels) this.dispatchers.get(channel as ChannelName)?.wake();
     });
@@ -81,6 +110,7 @@ export class App {
     const now = this.options.clock.now();
     await this.sessions.sweep(now);
     await this.claims.sweep(new Date(now.getTime() - 24 * 3_600_000));
+    await this.invites.sweep(now);
   }
 
   async stop(): Promise<void> {

@@ -8,6 +8,21 @@ import {
   type LinkCodeDoc,
   type PersonDoc,
 } from "../domain/people/schema.js";
+import {
+  inviteFailureSchema,
+  inviteSchema,
+  type InviteDoc,
+  type InviteFailureDoc,
+} from "../domain/people/invites.js";
+import {
+  planSchema,
+  reportSchema,
+  taskSchema,
+  type PlanDoc,
+  type ReportDoc,
+  type TaskDoc,
+} from "../domain/plans/schema.js";
+import { unitSchema, type UnitDoc } from "../domain/units/schema.js";
 import { inboundRecordSchema, type InboundRecordDoc } from "../engine/inbox.js";
 import { messageLinkSchema, type MessageLinkDoc } from "../engine/links.js";
 import { outboxSchema, type OutboxDoc } from "../engine/outbox.js";
@@ -24,6 +39,12 @@ export function createModels(connection: Connection) {
     ChannelAccount: connection.model<ChannelAccountDoc>("ChannelAccount", channelAccountSchema),
     LinkCode: connection.model<LinkCodeDoc>("LinkCode", linkCodeSchema),
     Claim: connection.model<ClaimDoc>("Claim", claimSchema),
+    Unit: connection.model<UnitDoc>("Unit", unitSchema),
+    Invite: connection.model<InviteDoc>("Invite", inviteSchema),
+    InviteFailure: connection.model<InviteFailureDoc>("InviteFailure", inviteFailureSchema),
+    Plan: connection.model<PlanDoc>("Plan", planSchema),
+    Task: connection.model<TaskDoc>("Task", taskSchema),
+    Report: connection.model<ReportDoc>("Report", reportSchema),
   };
 }
 

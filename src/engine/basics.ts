@@ -1,10 +1,13 @@
 import { EVERYONE } from "../domain/people/roles.js";
 import { t } from "../text/vi.js";
 import type { CommandRegistry } from "./command.js";
-import type { Feature } from "./engine.js";
+import type { Feature, StartPayloadHandler } from "./engine.js";
 
 /** /start, /help and /huy's entry in the menu: what every person can do on every channel. */
-export function basicsFeature(registry: CommandRegistry): Feature {
+export function basicsFeature(
+  registry: CommandRegistry,
+  startHandlers: readonly StartPayloadHandler[],
+): Feature {
   return {
     name: "basics",
     commands: [
@@ -12,7 +15,10 @@ export function basicsFeature(registry: CommandRegistry): Feature {
         name: "start",
         roles: EVERYONE,
         description: t.basics.startDescription,
-        run(turn) {
+        async run(turn, payload) {
+          if (payload) {
+            for (const handler of startHandlers) if (await handler(turn, payload)) return;
+          }
           const { name, role } = turn.speaker;
           // Someone the bot knows only by the default name is greeted without it.
           turn.reply(

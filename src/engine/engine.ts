@@ -15,6 +15,8 @@ import { Turn, type EngineServices } from "./turn.js";
 
 export type ReplyHandler = (turn: Turn, subject: Subject) => void | Promise<void>;
 export type FreeTextHandler = (turn: Turn) => void | Promise<void>;
+/** Handles `/start PAYLOAD` (a deep link or an invite code); true when it recognised the payload. */
+export type StartPayloadHandler = (turn: Turn, payload: string) => boolean | Promise<boolean>;
 
 /** What a feature (plans, feedback, models…) plugs into the engine. */
 export interface Feature {
@@ -25,6 +27,7 @@ export interface Feature {
   replyHandlers?: Partial<Record<Subject["kind"], ReplyHandler>>;
   /** Free text outside any flow, per role. */
   freeText?: Partial<Record<Role, FreeTextHandler>>;
+  startPayload?: StartPayloadHandler;
 }
 
 export interface EngineStores {
@@ -48,6 +51,8 @@ export class Engine {
   private readonly flows = new Map<string, AnyFlow>();
   private readonly replyHandlers = new Map<string, ReplyHandler>();
   private readonly freeText = new Map<Role, FreeTextHandler>();
+  /** Tried in order by /start with a payload. */
+  readonly startHandlers: StartPayloadHandler[] = [];
   private readonly queue = new KeyedQueue();
   private readonly enqueuedListeners: ((channels: Set<string>) => void)[] = [];
   private readonly instanceId = randomUUID();
@@ -69,6 +74,7 @@ export class Engine {
     for (const [role, handler] of Object.entries(feature.freeText ?? {}) as [Role, FreeTextHandler][]) {
       this.freeText.set(role, handler);
     }
+    if (feature.startPayload) this.startHandlers.push(feature.startPayload);
     return this;
   }
 

@@ -1,4 +1,5 @@
 import type { Role } from "../domain/people/roles.js";
+import type { Recurrence, TaskStatus } from "../domain/plans/status.js";
 
 /**
  * Every sentence a person reads, in one place. Code never writes Vietnamese inline: it calls
@@ -125,6 +126,121 @@ const console_ = {
   chatUsage: "Cách dùng: npm run chat -- --script TỆP [--at 2025-10-01T08:00:00+07:00]",
 };
 
+const officials = {
+  inviteDescription: "Tạo mã mời cán bộ tham gia trợ lý",
+  staffDescription: "Danh sách cán bộ; chuyển đơn vị hoặc khóa tài khoản",
+  inviteAskUnit: "Mời cán bộ của đơn vị nào?",
+  inviteAskRole: (unit: string) => `Cán bộ của ${unit} sẽ có vai trò gì?`,
+  inviteCreated: (p: { code: string; unit: string; role: string; expires: string }) =>
+    `Mã mời: ${p.code}\nĐơn vị: ${p.unit}\nVai trò: ${p.role}\n` +
+    `Người được mời mở trợ lý trên Telegram hoặc Zalo và gửi: /start ${p.code}\n` +
+    `Mã chỉ dùng được một lần, hết hạn ngày ${p.expires}.`,
+  joined: (role: string, unit: string) =>
+    `Chào mừng anh/chị! Tài khoản đã được xác nhận: ${role}, ${unit}. Gõ /help để xem các lệnh.`,
+  inviteRefused: {
+    invalid: "Mã mời không đúng. Xin anh/chị kiểm tra lại mã Văn phòng Sở đã gửi.",
+    used: "Mã mời này đã được sử dụng. Xin anh/chị liên hệ Văn phòng Sở để nhận mã mới.",
+    expired: "Mã mời đã hết hạn. Xin anh/chị liên hệ Văn phòng Sở để nhận mã mới.",
+  },
+  throttled: (at: string) => `Anh/chị đã nhập sai mã quá nhiều lần. Xin thử lại sau ${at}.`,
+  noneYet: "Chưa có cán bộ nào tham gia trợ lý. Dùng /moi để tạo mã mời.",
+  listHeader: (count: number) => `Danh sách cán bộ (${count} người):`,
+  line: (ref: string, name: string, role: string, unit: string) =>
+    `${ref} — ${name} — ${role}${unit ? ` — ${unit}` : ""}`,
+  notFound: (ref: string) => `Không tìm thấy cán bộ có mã "${ref}". Gõ /canbo để xem danh sách.`,
+  unitUnclear: (query: string) => `Không xác định được đơn vị "${query}". Xin ghi rõ tên hoặc mã đơn vị.`,
+  moved: (name: string, unit: string) => `Đã chuyển ${name} sang ${unit}.`,
+  movedNotice: (unit: string) => `Tài khoản của anh/chị đã được chuyển sang ${unit}.`,
+  deactivated: (name: string) => `Đã khóa tài khoản cán bộ ${name}.`,
+  usage: "Cách dùng: /canbo (danh sách) · /canbo chuyen MÃ ĐƠN_VỊ · /canbo khoa MÃ",
+};
+
+const statusLabels: Record<TaskStatus, string> = {
+  not_started: "Chưa bắt đầu",
+  in_progress: "Đang thực hiện",
+  done: "Hoàn thành",
+  blocked: "Gặp vướng mắc",
+};
+
+const recurrenceLabels: Record<Recurrence, string> = {
+  quarterly: "báo cáo hằng quý",
+  "six-monthly": "báo cáo 6 tháng",
+  yearly: "báo cáo năm",
+};
+
+const plans = {
+  status: (status: TaskStatus) => statusLabels[status],
+  recurrence: (r: Recurrence) => recurrenceLabels[r],
+  tasksDescription: "Nhiệm vụ của đơn vị: hạn, số ngày còn lại, tiến độ",
+  tasksOfficeDescription: "Nhiệm vụ theo đơn vị hoặc theo mã nhiệm vụ",
+  plansDescription: "Các kế hoạch và tiến độ chung",
+  reportDescription: "Báo cáo tiến độ một nhiệm vụ",
+  daysLeft: (days: number) =>
+    days > 0
+      ? `còn ${days} ngày làm việc`
+      : days === 0
+        ? "đến hạn hôm nay"
+        : `quá hạn ${-days} ngày làm việc`,
+  taskLine: (p: {
+    code: string;
+    title: string;
+    due: string;
+    left: string;
+    status: string;
+    percent: number;
+  }) => `• ${p.code} — ${p.title}\n  Hạn ${p.due} (${p.left}) · ${p.status} ${p.percent}%`,
+  planHeader: (title: string) => `\n${title}`,
+  myTasksHeader: (unit: string, count: number) => `Nhiệm vụ của ${unit} (${count}):`,
+  noUnit: "Tài khoản của anh/chị chưa gắn với đơn vị nào. Xin liên hệ Văn phòng Sở.",
+  noTasks: "Đơn vị của anh/chị hiện chưa có nhiệm vụ nào trong các kế hoạch.",
+  replyHint: "Trả lời (reply) tin nhắc hạn để báo cáo nhanh, hoặc dùng /baocao.",
+  officeTasksUsage:
+    "Cách dùng: /nhiemvu <tên hoặc mã đơn vị> — nhiệm vụ của một đơn vị; /nhiemvu <mã nhiệm vụ> — một nhiệm vụ ở các đơn vị.",
+  notFound: (query: string) => `Không tìm thấy đơn vị hay nhiệm vụ nào khớp "${query}".`,
+  ambiguousTask: (list: string) =>
+    `Có nhiều nhiệm vụ cùng mã: ${list}. Xin ghi kèm mã kế hoạch, ví dụ KẾ-HOẠCH:II.1.`,
+  taskAcrossUnits: (p: { code: string; title: string; plan: string; due: string }) =>
+    `${p.code} — ${p.title}\nKế hoạch: ${p.plan}\nHạn: ${p.due}`,
+  unitStateLine: (unit: string, status: string, percent: number, when: string | undefined) =>
+    `• ${unit}: ${status} ${percent}%${when ? ` (báo cáo ${when})` : " (chưa báo cáo)"}`,
+  noPlans: "Chưa có kế hoạch nào. Văn phòng Sở nạp kế hoạch bằng lệnh npm run plans:import.",
+  planLine: (p: {
+    code: string;
+    title: string;
+    done: number;
+    total: number;
+    percent: number;
+    period: string;
+  }) => `• ${p.code} — ${p.title}\n  ${p.period} · ${p.done}/${p.total} việc hoàn thành (${p.percent}%)`,
+  plansHeader: "Các kế hoạch:",
+  askTask: "Anh/chị báo cáo nhiệm vụ nào? (chọn hoặc gõ mã nhiệm vụ)",
+  unknownTask: "Không có nhiệm vụ này trong danh sách của đơn vị. Xin chọn một nhiệm vụ bên dưới.",
+  askStatus: (code: string) => `Nhiệm vụ ${code} hiện thế nào?`,
+  askPercent: "Đã hoàn thành khoảng bao nhiêu phần trăm? (gõ một số từ 0 đến 100)",
+  badPercent: "Xin gõ một số từ 0 đến 100, ví dụ 70.",
+  askNote: 'Anh/chị đã làm được những gì? (gõ nội dung, hoặc "bỏ qua")',
+  askEvidence: 'Gửi ảnh hoặc tệp minh chứng nếu có; gõ "xong" để tiếp tục.',
+  evidenceCount: (count: number) => `Đã nhận ${count} tệp minh chứng. Gửi thêm, hoặc gõ "xong" để tiếp tục.`,
+  evidenceNeedsFile: 'Chưa nhận được tệp nào. Gửi ảnh hoặc tệp, hoặc gõ "xong" để tiếp tục.',
+  confirm: (p: { code: string; status: string; percent: number; note: string; files: number }) =>
+    `Xác nhận báo cáo:\nNhiệm vụ: ${p.code}\nTình trạng: ${p.status} (${p.percent}%)\n` +
+    `Nội dung: ${p.note || "(không có)"}\nMinh chứng: ${p.files} tệp`,
+  save: "Gửi báo cáo",
+  redo: "Sửa lại",
+  cancel: "Hủy",
+  saved: (code: string, unit: string) => `Đã ghi nhận báo cáo nhiệm vụ ${code} của ${unit}. Cảm ơn anh/chị!`,
+  discarded: "Đã hủy, báo cáo không được lưu.",
+  understood: (p: { code: string; unit: string; status: string; percent: number }) =>
+    `Đã ghi nhận cho nhiệm vụ ${p.code} (${p.unit}): ${p.status}, ${p.percent}%.\n` +
+    "Nếu chưa đúng, trả lời (reply) tin này để sửa, hoặc dùng /baocao.",
+  notUnderstood: (code: string) =>
+    `Đã lưu nội dung anh/chị gửi vào nhiệm vụ ${code}. Xin cho biết tình trạng hiện nay của nhiệm vụ:`,
+  notYourTask: (code: string) => `Nhiệm vụ ${code} không thuộc đơn vị của anh/chị, nên không thể báo cáo.`,
+  officialsOnly: "Chỉ cán bộ của đơn vị thực hiện mới báo cáo được nhiệm vụ này.",
+  skipWords: ["bo qua", "khong", "khong co", "skip"],
+  doneWords: ["xong", "tiep", "tiep tuc", "het", "khong co"],
+};
+
 /** Sentences the channels need; adapters take them from here, never write their own. */
 const channels = {
   numberedHint: "Trả lời bằng số thứ tự hoặc nội dung lựa chọn.",
@@ -141,8 +257,14 @@ const cli = {
   adminUsage:
     'Cách dùng:\n  npm run admin -- add <kênh>:<mã tài khoản> [--name "Họ tên"]   (kênh: telegram, zalo, console)\n' +
     "  npm run admin -- list",
+  plansImportUsage: "Cách dùng: npm run plans:import [--dry-run] TỆP.yaml [TỆP.yaml ...]",
+  planImported: (code: string, tasks: number, created: boolean, archived: number) =>
+    `${created ? "Đã nạp" : "Đã cập nhật"} kế hoạch ${code}: ${tasks} nhiệm vụ` +
+    (archived > 0 ? `, ${archived} nhiệm vụ không còn trong tệp được lưu trữ.` : "."),
+  seededUnits: (count: number) => `Đã nạp ${count} đơn vị mẫu.`,
+  seededPerson: (id: string, name: string, role: string) => `  /as ${id} — ${name} (${role})`,
   adminAdded: (name: string, ref: string, account: string) =>
     `Đã đặt ${name} (mã ${ref}, tài khoản ${account}) làm quản trị hệ thống.`,
 };
 
-export const t = { config, db, engine, basics, people, console: console_, channels, cli };
+export const t = { config, db, engine, basics, people, console: console_, channels, cli, officials, plans };

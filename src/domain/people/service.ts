@@ -125,11 +125,14 @@ export class PeopleService {
     return "citizen";
   }
 
-  /** Makes a channel account an admin, creating the person if needed (config and `npm run admin`). */
-  async ensureAdmin(
+  /**
+   * Makes sure a channel account belongs to a person with this role (and unit, and name), creating
+   * the person if they never wrote to the bot. For configuration, the CLIs and the demo seed.
+   */
+  async ensurePerson(
     channel: ChannelName,
     externalId: string,
-    name: string | undefined,
+    fields: { role: Role; name?: string; unitId?: string },
     now: Date,
   ): Promise<Speaker> {
     const speaker = await this.resolveSpeaker({
@@ -139,10 +142,26 @@ export class PeopleService {
       chatType: "private",
       now,
     });
-    const update: Record<string, unknown> = { role: "admin", active: true };
-    if (name) Object.assign(update, { name, nameKey: fold(name) });
+    const update: Record<string, unknown> = { role: fields.role, active: true };
+    if (fields.name) Object.assign(update, { name: fields.name, nameKey: fold(fields.name) });
+    if (fields.unitId) update.unitId = fields.unitId;
     await this.models.Person.updateOne({ _id: speaker.personId }, { $set: update });
-    return { ...speaker, role: "admin", name: name ?? speaker.name };
+    return {
+      ...speaker,
+      role: fields.role,
+      name: fields.name ?? speaker.name,
+      ...(fields.unitId ? { unitId: fields.unitId } : {}),
+    };
+  }
+
+  /** Makes a channel account an admin (ADMIN_ACCOUNTS and `npm run admin`). */
+  async ensureAdmin(
+    channel: ChannelName,
+    externalId: string,
+    name: string | undefined,
+    now: Date,
+  ): Promise<Speaker> {
+    return this.ensurePerson(channel, externalId, { role: "admin", ...(name ? { name } : {}) }, now);
   }
 
   /**
@@ -163,6 +182,26 @@ export class PeopleService {
 
   async setRole(personId: string, role: Role): Promise<void> {
     await this.models.Person.updateOne({ _id: personId }, { $set: { role } });
+  }
+
+  async setUnit(personId: string, unitKey: string): Promise<void> {
+    await this.models.Person.updateOne({ _id: personId }, { $set: { unitId: unitKey } });
+  }
+
+  /** A person who left: no role, no unit, no messages; their history stays. */
+  async deactivate(personId: string): Promise<void> {
+    await this.models.Person.updateOne({ _id: personId }, { $set: { active: false, role: "citizen" } });
+  }
+
+  /** The active people of a unit with any of `roles`. */
+  async ofUnit(unitKey: string, roles: readonly Role[]): Promise<PersonDoc[]> {
+    return this.models.Person.find({ unitId: unitKey, active: true, role: { $in: roles } }).lean();
+  }
+
+  async findByRef(ref: string): Promise<PersonDoc | undefined> {
+    return (
+      (await this.models.Person.findOne({ ref: ref.trim().toUpperCase(), active: true }).lean()) ?? undefined
+    );
   }
 
   async list(filter: { role?: Role } = {}): Promise<PersonDoc[]> {

@@ -1,0 +1,131 @@
+import { Schema, Types, type Model } from "mongoose";
+import type { Claims } from "../../db/claims.js";
+import { isDuplicateKeyError } from "../../db/errors.js";
+import type { Role } from "./roles.js";
+import { randomCode, type PeopleModels, type Speaker } from "./service.js";
+
+/** A single-use code the Office gives an official, binding their chat account to a unit and role. */
+export interface InviteDoc {
+  _id: Types.ObjectId;
+  code: string;
+  unitKey: string;
+  role: Role;
+  createdBy: Types.ObjectId;
+  createdAt: Date;
+  expiresAt: Date;
+  usedAt?: Date;
+  usedBy?: Types.ObjectId;
+}
+
+export const inviteSchema = new Schema<InviteDoc>(
+  {
+    code: { type: String, required: true, unique: true },
+    unitKey: { type: String, required: true },
+    role: { type: String, required: true },
+    createdBy: { type: Schema.Types.ObjectId, required: true },
+    createdAt: { type: Date, required: true },
+    expiresAt: { type: Date, required: true },
+    usedAt: { type: Date },
+    usedBy: { type: Schema.Types.ObjectId },
+  },
+  { collection: "invites" },
+);
+
+/** One wrong code typed by one account; counted to slow down guessing. */
+export interface InviteFailureDoc {
+  _id: Types.ObjectId;
+  accountId: string;
+  at: Date;
+}
+
+export const inviteFailureSchema = new Schema<InviteFailureDoc>(
+  { accountId: { type: String, required: true }, at: { type: Date, required: true } },
+  { collection: "invite_failures" },
+);
+inviteFailureSchema.index({ accountId: 1, at: 1 });
+
+export const INVITE_DAYS = 7;
+/** Five wrong codes within fifteen minutes and the account waits: guessing 8 characters stays hopeless. */
+export const MAX_FAILURES = 5;
+export const FAILURE_WINDOW_MS = 15 * 60_000;
+
+/** The roles an invite can give; citizens need none, admins come from configuration. */
+export const INVITABLE_ROLES: readonly Role[] = ["staff", "unit_head", "office", "leader"];
+
+export type RedeemResult =
+  | { kind: "ok"; unitKey: string; role: Role }
+  | { kind: "invalid" | "used" | "expired" }
+  | { kind: "throttled"; retryAt: Date };
+
+export class InvitesService {
+  constructor(
+    private readonly invites: Model<InviteDoc>,
+    private readonly failures: Model<InviteFailureDoc>,
+    private readonly people: PeopleModels,
+    private readonly claims: Claims,
+  ) {}
+
+  async create(unitKey: string, role: Role, createdBy: string, now: Date): Promise<InviteDoc> {
+    const expiresAt = new Date(now.getTime() + INVITE_DAYS * 86_400_000);
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const doc = await this.invites.create({
+          code: randomCode(8),
+          unitKey,
+          role,
+          createdBy: new Types.ObjectId(createdBy),
+          createdAt: now,
+          expiresAt,
+        });
+        return doc.toObject();
+      } catch (error) {
+        if (!isDuplicateKeyError(error) || attempt >= 5) throw error;
+      }
+    }
+  }
+
+  private async fail(
+    accountId: string,
+    kind: "invalid" | "used" | "expired",
+    now: Date,
+  ): Promise<RedeemResult> {
+    await this.failures.create({ accountId, at: now });
+    return { kind };
+  }
+
+  /**
+   * Binds the speaker to the invite's unit and role. Single use even when two accounts race for
+   * the same code: the claim key lets exactly one through.
+   */
+  async redeem(code: string, speaker: Speaker, now: Date): Promise<RedeemResult> {
+    const since = new Date(now.getTime() - FAILURE_WINDOW_MS);
+    const recent = await this.failures
+      .find({ accountId: speaker.accountId, at: { $gt: since } })
+      .sort({ at: 1 })
+      .lean();
+    if (recent.length >= MAX_FAILURES) {
+      const oldest = recent[recent.length - MAX_FAILURES]?.at ?? now;
+      return { kind: "throttled", retryAt: new Date(oldest.getTime() + FAILURE_WINDOW_MS) };
+    }
+    const invite = await this.invites.findOne({ code: code.trim().toUpperCase() }).lean();
+    if (!invite) return this.fail(speaker.accountId, "invalid", now);
+    if (invite.usedAt) return this.fail(speaker.accountId, "used", now);
+    if (invite.expiresAt <= now) return this.fail(speaker.accountId, "expired", now);
+    if (!(await this.claims.take(`invite:${invite.code}`, speaker.accountId, now))) {
+      return this.fail(speaker.accountId, "used", now);
+    }
+    await this.invites.updateOne(
+      { _id: invite._id },
+      { $set: { usedAt: now, usedBy: new Types.ObjectId(speaker.personId) } },
+    );
+    await this.people.Person.updateOne(
+      { _id: speaker.personId },
+      { $set: { role: invite.role, unitId: invite.unitKey, active: true } },
+    );
+    return { kind: "ok", unitKey: invite.unitKey, role: invite.role };
+  }
+
+  async sweep(now: Date): Promise<void> {
+    await this.failures.deleteMany({ at: { $lt: new Date(now.getTime() - FAILURE_WINDOW_MS) } });
+  }
+}

@@ -1,0 +1,429 @@
+import { formatDate } from "../../clock.js";
+import type { Feature } from "../../engine/engine.js";
+import { defineFlow } from "../../engine/flow.js";
+import type { Attachment, Subject } from "../../engine/message.js";
+import type { Turn } from "../../engine/turn.js";
+import { fold } from "../../text/normalize.js";
+import { t } from "../../text/vi.js";
+import { dayOf, type Day } from "../calendar/work-calendar.js";
+import type { Role } from "../people/roles.js";
+import type { UnitsService } from "../units/service.js";
+import { readProgress } from "./progress.js";
+import type { TaskDoc } from "./schema.js";
+import { stateKey, type PlansService } from "./service.js";
+import { TASK_STATUSES, type TaskStatus } from "./status.js";
+
+const REPORTERS: readonly Role[] = ["staff", "unit_head"];
+const OVERSEERS: readonly Role[] = ["office", "leader", "admin"];
+
+/** Day as 31/12/2025. */
+const vnDay = (day: Day) => `${day.slice(8, 10)}/${day.slice(5, 7)}/${day.slice(0, 4)}`;
+const shortTitle = (title: string) => (title.length > 60 ? `${title.slice(0, 57)}…` : title);
+
+interface ReportData {
+  taskKey?: string;
+  taskCode?: string;
+  status?: TaskStatus;
+  percent?: number;
+  note?: string;
+  attachments?: Attachment[];
+  confirmed?: boolean;
+}
+
+interface ConfirmData {
+  taskKey: string;
+  note: string;
+  status?: TaskStatus;
+}
+
+/** Plans and tasks: officials see and report their tasks; the Office sees everyone's. */
+export function plansFeature(plans: PlansService, units: UnitsService): Feature {
+  const today = (turn: Turn) => dayOf(turn.now, turn.services.timeZone);
+
+  async function taskLines(turn: Turn, tasks: TaskDoc[], unitKey: string): Promise<string[]> {
+    const day = today(turn);
+    const planList = await plans.plans();
+    const byCode = new Map(planList.map((p) => [p.code, p]));
+    const states = await plans.states(
+      tasks.map((task) => ({ task, unitKey })),
+      day,
+    );
+    const lines: string[] = [];
+    let currentPlan = "";
+    for (const task of tasks) {
+      if (task.planCode !== currentPlan) {
+        currentPlan = task.planCode;
+        lines.push(t.plans.planHeader(byCode.get(task.planCode)?.title ?? task.planCode));
+      }
+      const due = plans.dueOf(task, byCode.get(task.planCode), day);
+      const state = states.get(stateKey(task.key, unitKey));
+      lines.push(
+        t.plans.taskLine({
+          code: task.code,
+          title: shortTitle(task.title),
+          due: vnDay(due.day),
+          left:
+            state?.status === "done"
+              ? t.plans.status("done").toLowerCase()
+              : t.plans.daysLeft(plans.daysLeft(due.day, day)),
+          status: t.plans.status(state?.status ?? "not_started"),
+          percent: state?.percent ?? 0,
+        }),
+      );
+    }
+    return lines;
+  }
+
+  /** Saves a report from a reply and answers with what was understood. */
+  async function reportFromReply(turn: Turn, task: TaskDoc, unitKey: string): Promise<void> {
+    const reading = readProgress(turn.inbound.text);
+    const unit = await units.get(unitKey);
+    await plans.addReport({
+      idempotencyKey: turn.idempotencyKey,
+      task,
+      unitKey,
+      personId: turn.speaker.personId,
+      personName: turn.speaker.name,
+      channel: turn.inbound.channel,
+      ...(reading.status ? { status: reading.status } : {}),
+      ...(reading.percent !== undefined ? { percent: reading.percent } : {}),
+      note: reading.note,
+      attachments: turn.inbound.attachments,
+      source: "reply",
+      now: turn.now,
+      today: today(turn),
+    });
+    const subject: Subject = { kind: "task", id: task.key };
+    if (reading.status) {
+      turn.reply(
+        t.plans.understood({
+          code: task.code,
+          unit: unit?.name ?? unitKey,
+          status: t.plans.status(reading.status),
+          percent: reading.percent ?? 0,
+        }),
+        { subject },
+      );
+      return;
+    }
+    // Nothing they wrote is lost: the note is saved, and the status is asked for.
+    turn.startFlow("xacnhan", task.key);
+  }
+
+  const statusChoices = () => TASK_STATUSES.map((s) => ({ label: t.plans.status(s), value: s }));
+
+  const report = defineFlow<ReportData>({
+    name: "baocao",
+    version: 1,
+    roles: REPORTERS,
+    ttlMinutes: 60,
+    first: "task",
+    initial: () => ({ attachments: [] }),
+    steps: {
+      task: {
+        prompt: () => t.plans.askTask,
+        freeText: true,
+        async choices(_data, turn) {
+          const tasks = await plans.tasksForUnit(turn.speaker.unitId ?? "");
+          return tasks.map((task) => ({ label: `${task.code} ${shortTitle(task.title)}`, value: task.key }));
+        },
+        async accept(answer, data, turn) {
+          const tasks = await plans.tasksForUnit(turn.speaker.unitId ?? "");
+          const wanted = answer.choice?.value ?? answer.text.trim().toUpperCase();
+          const task = tasks.find((x) => x.key === wanted || x.code.toUpperCase() === wanted);
+          if (!task) return { error: t.plans.unknownTask };
+          return { data: { ...data, taskKey: task.key, taskCode: task.code }, next: "status" };
+        },
+      },
+      status: {
+        prompt: (data) => t.plans.askStatus(data.taskCode ?? ""),
+        choices: statusChoices,
+        accept(answer, data) {
+          const status = answer.choice?.value as TaskStatus;
+          if (status === "done") return { data: { ...data, status, percent: 100 }, next: "note" };
+          if (status === "not_started") return { data: { ...data, status, percent: 0 }, next: "note" };
+          return { data: { ...data, status }, next: "percent" };
+        },
+      },
+      percent: {
+        prompt: () => t.plans.askPercent,
+        accept(answer, data) {
+          const match = /^(\d{1,3})\s*%?$/.exec(answer.text.trim());
+          const percent = match ? Number(match[1]) : Number.NaN;
+          if (!(percent >= 0 && percent <= 100)) return { error: t.plans.badPercent };
+          return { data: { ...data, percent }, next: "note" };
+        },
+      },
+      note: {
+        prompt: () => t.plans.askNote,
+        accept(answer, data) {
+          const skip = t.plans.skipWords.includes(fold(answer.text));
+          const attachments = [...(data.attachments ?? []), ...answer.attachments];
+          return { data: { ...data, note: skip ? "" : answer.text, attachments }, next: "evidence" };
+        },
+      },
+      evidence: {
+        prompt: (data) =>
+          (data.attachments?.length ?? 0) > 0
+            ? t.plans.evidenceCount(data.attachments?.length ?? 0)
+            : t.plans.askEvidence,
+        accept(answer, data) {
+          if (answer.attachments.length > 0) {
+            return {
+              data: { ...data, attachments: [...(data.attachments ?? []), ...answer.attachments] },
+              next: "evidence",
+            };
+          }
+          if (
+            t.plans.doneWords.includes(fold(answer.text)) ||
+            t.plans.skipWords.includes(fold(answer.text))
+          ) {
+            return { data, next: "confirm" };
+          }
+          return { error: t.plans.evidenceNeedsFile };
+        },
+      },
+      confirm: {
+        prompt: (data) =>
+          t.plans.confirm({
+            code: data.taskCode ?? "",
+            status: t.plans.status(data.status ?? "not_started"),
+            percent: data.percent ?? 0,
+            note: data.note ?? "",
+            files: data.attachments?.length ?? 0,
+          }),
+        choices: () => [
+          { label: t.plans.save, value: "save" },
+          { label: t.plans.redo, value: "redo" },
+          { label: t.plans.cancel, value: "cancel" },
+        ],
+        accept(answer, data) {
+          if (answer.choice?.value === "redo") return { data: { attachments: [] }, next: "task" };
+          return { data: { ...data, confirmed: answer.choice?.value === "save" } };
+        },
+      },
+    },
+    async finish(data, turn) {
+      const task = data.taskKey ? await plans.task(data.taskKey) : undefined;
+      const unitKey = turn.speaker.unitId;
+      if (!data.confirmed || !task || !plans.isResponsible(task, unitKey)) {
+        turn.reply(t.plans.discarded);
+        return;
+      }
+      await plans.addReport({
+        idempotencyKey: turn.idempotencyKey,
+        task,
+        unitKey,
+        personId: turn.speaker.personId,
+        personName: turn.speaker.name,
+        channel: turn.inbound.channel,
+        status: data.status ?? "in_progress",
+        percent: data.percent ?? 0,
+        note: data.note ?? "",
+        attachments: data.attachments ?? [],
+        source: "flow",
+        now: turn.now,
+        today: today(turn),
+      });
+      const unit = await units.get(unitKey);
+      turn.reply(t.plans.saved(task.code, unit?.name ?? unitKey), {
+        subject: { kind: "task", id: task.key },
+      });
+    },
+  });
+
+  /** After a reply the bot could not read: ask for the status, keep the note already saved. */
+  const confirmStatus = defineFlow<ConfirmData>({
+    name: "xacnhan",
+    version: 1,
+    roles: REPORTERS,
+    ttlMinutes: 24 * 60,
+    first: "status",
+    initial: (turn, taskKey) => ({ taskKey, note: turn.inbound.text }),
+    steps: {
+      status: {
+        prompt: (data) => t.plans.notUnderstood(data.taskKey.split(":").pop() ?? ""),
+        choices: statusChoices,
+        accept: (answer, data) => ({ data: { ...data, status: answer.choice?.value as TaskStatus } }),
+      },
+    },
+    async finish(data, turn) {
+      const task = await plans.task(data.taskKey);
+      const unitKey = turn.speaker.unitId;
+      const { status } = data;
+      if (!task || !status || !plans.isResponsible(task, unitKey)) return;
+      await plans.addReport({
+        idempotencyKey: turn.idempotencyKey,
+        task,
+        unitKey,
+        personId: turn.speaker.personId,
+        personName: turn.speaker.name,
+        channel: turn.inbound.channel,
+        status,
+        percent: status === "done" ? 100 : 0,
+        note: "",
+        attachments: [],
+        source: "confirm",
+        now: turn.now,
+        today: today(turn),
+      });
+      const unit = await units.get(unitKey);
+      turn.reply(
+        t.plans.understood({
+          code: task.code,
+          unit: unit?.name ?? unitKey,
+          status: t.plans.status(status),
+          percent: status === "done" ? 100 : 0,
+        }),
+        { subject: { kind: "task", id: task.key } },
+      );
+    },
+  });
+
+  return {
+    name: "plans",
+    flows: [report, confirmStatus],
+    commands: [
+      {
+        name: "nhiemvu",
+        roles: [...REPORTERS, ...OVERSEERS],
+        description: t.plans.tasksDescription,
+        usage: "/nhiemvu [đơn vị | mã nhiệm vụ]",
+        async run(turn, args) {
+          const { speaker } = turn;
+          if (REPORTERS.includes(speaker.role)) {
+            if (!speaker.unitId) {
+              turn.reply(t.plans.noUnit);
+              return;
+            }
+            const tasks = await plans.tasksForUnit(speaker.unitId);
+            if (tasks.length === 0) {
+              turn.reply(t.plans.noTasks);
+              return;
+            }
+            const unit = await units.get(speaker.unitId);
+            const lines = await taskLines(turn, tasks, speaker.unitId);
+            turn.reply(
+              [
+                t.plans.myTasksHeader(unit?.name ?? speaker.unitId, tasks.length),
+                ...lines,
+                "",
+                t.plans.replyHint,
+              ].join("\n"),
+            );
+            return;
+          }
+          if (!args) {
+            turn.reply(t.plans.officeTasksUsage);
+            return;
+          }
+          const tasks = await plans.findTasks(args);
+          if (tasks.length > 1) {
+            turn.reply(t.plans.ambiguousTask(tasks.map((x) => x.key).join(", ")));
+            return;
+          }
+          const [task] = tasks;
+          if (task) {
+            const plan = await plans.plan(task.planCode);
+            const day = today(turn);
+            const unitsOfTask = await plans.unitsOf(task);
+            const states = await plans.states(
+              unitsOfTask.map((u) => ({ task, unitKey: u.key })),
+              day,
+            );
+            const due = plans.dueOf(task, plan, day);
+            const lines = unitsOfTask.map((u) => {
+              const state = states.get(stateKey(task.key, u.key));
+              return t.plans.unitStateLine(
+                u.name,
+                t.plans.status(state?.status ?? "not_started"),
+                state?.percent ?? 0,
+                state?.lastReportAt ? formatDate(state.lastReportAt, turn.services.timeZone) : undefined,
+              );
+            });
+            turn.reply(
+              [
+                t.plans.taskAcrossUnits({
+                  code: task.code,
+                  title: task.title,
+                  plan: plan?.title ?? task.planCode,
+                  due: `${vnDay(due.day)} (${t.plans.daysLeft(plans.daysLeft(due.day, day))})`,
+                }),
+                ...lines,
+              ].join("\n"),
+            );
+            return;
+          }
+          const [unit, ...others] = await units.find(args);
+          if (!unit || others.length > 0) {
+            turn.reply(t.plans.notFound(args));
+            return;
+          }
+          const unitTasks = await plans.tasksForUnit(unit.key);
+          const lines = await taskLines(turn, unitTasks, unit.key);
+          turn.reply([t.plans.myTasksHeader(unit.name, unitTasks.length), ...lines].join("\n"));
+        },
+      },
+      {
+        name: "baocao",
+        roles: REPORTERS,
+        description: t.plans.reportDescription,
+        run(turn) {
+          if (!turn.speaker.unitId) {
+            turn.reply(t.plans.noUnit);
+            return;
+          }
+          turn.startFlow("baocao");
+        },
+      },
+      {
+        name: "kehoach",
+        roles: OVERSEERS,
+        description: t.plans.plansDescription,
+        async run(turn) {
+          const list = await plans.plans();
+          if (list.length === 0) {
+            turn.reply(t.plans.noPlans);
+            return;
+          }
+          const day = today(turn);
+          const lines = [t.plans.plansHeader];
+          for (const plan of list) {
+            const pairs = [];
+            for (const task of await plans.tasksOf(plan.code)) {
+              for (const unit of await plans.unitsOf(task)) pairs.push({ task, unitKey: unit.key });
+            }
+            const states = await plans.states(pairs, day);
+            const done = [...states.values()].filter((s) => s.status === "done").length;
+            lines.push(
+              t.plans.planLine({
+                code: plan.code,
+                title: plan.title,
+                done,
+                total: pairs.length,
+                percent: pairs.length ? Math.round((100 * done) / pairs.length) : 0,
+                period: `${vnDay(plan.period.from)}–${vnDay(plan.period.to)}`,
+              }),
+            );
+          }
+          turn.reply(lines.join("\n"));
+        },
+      },
+    ],
+    replyHandlers: {
+      async task(turn, subject) {
+        const task = await plans.task(subject.id);
+        if (!task) return;
+        if (!REPORTERS.includes(turn.speaker.role)) {
+          turn.reply(t.plans.officialsOnly);
+          return;
+        }
+        if (!plans.isResponsible(task, turn.speaker.unitId)) {
+          turn.reply(t.plans.notYourTask(task.code));
+          return;
+        }
+        await reportFromReply(turn, task, turn.speaker.unitId);
+      },
+    },
+  };
+}

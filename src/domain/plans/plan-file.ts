@@ -1,0 +1,144 @@
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { z } from "zod";
+import { ALL_UNITS } from "../units/schema.js";
+import { RECURRENCES } from "./status.js";
+
+/**
+ * A plan as the Office writes it: one YAML file per plan (data/plans/*.yaml). This module reads
+ * and checks it without touching a database, so `plans:import --dry-run` works anywhere, and
+ * every complaint points at the line to fix.
+ */
+
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "ngày phải viết dạng YYYY-MM-DD")
+  .refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)), "ngày không tồn tại");
+const unitKey = z.string().regex(/^[a-z0-9-]{2,40}$/, "mã đơn vị chỉ gồm chữ thường không dấu, số và '-'");
+
+const taskSchema = z
+  .object({
+    code: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9.\-_]{0,39}$/, "mã nhiệm vụ chỉ gồm chữ, số, '.', '-', '_'"),
+    title: z.string().trim().min(3, "tiêu đề quá ngắn").max(200, "tiêu đề dài quá 200 ký tự"),
+    content: z.string().trim().min(3, "nội dung quá ngắn"),
+    units: z.array(unitKey).min(1, "cần ít nhất một đơn vị thực hiện"),
+    lead: unitKey.optional(),
+    deadline: day.optional(),
+    recurrence: z.enum(RECURRENCES, "định kỳ phải là quarterly, six-monthly hoặc yearly").optional(),
+  })
+  .strict()
+  .refine((task) => Boolean(task.deadline) !== Boolean(task.recurrence), {
+    message: "mỗi nhiệm vụ có đúng một trong hai: deadline (hạn) hoặc recurrence (báo cáo định kỳ)",
+  });
+
+const planSchema = z
+  .object({
+    code: z.string().regex(/^[A-Z0-9][A-Z0-9-]{1,40}$/, "mã kế hoạch chỉ gồm chữ in hoa, số và '-'"),
+    title: z.string().trim().min(5, "tên kế hoạch quá ngắn"),
+    organisation: z.string().trim().min(3, "thiếu tên cơ quan"),
+    period: z.object({ from: day, to: day }).strict(),
+    document: z
+      .object({
+        number: z.string().trim().min(1, "thiếu số văn bản"),
+        date: day.optional(),
+        issuer: z.string().trim().min(3, "thiếu cơ quan ban hành"),
+      })
+      .strict(),
+    units: z.array(z.object({ key: unitKey, name: z.string().trim().min(2) }).strict()).default([]),
+    tasks: z.array(taskSchema).min(1, "kế hoạch cần ít nhất một nhiệm vụ"),
+  })
+  .strict();
+
+export type PlanFile = z.infer<typeof planSchema>;
+export type PlanTaskFile = PlanFile["tasks"][number];
+
+export interface PlanProblem {
+  line: number;
+  path: string;
+  message: string;
+}
+
+export class PlanFileError extends Error {
+  override name = "PlanFileError";
+  constructor(
+    readonly file: string,
+    readonly problems: PlanProblem[],
+  ) {
+    super(problems.map((p) => `${file}:${p.line}: ${p.path ? `${p.path}: ` : ""}${p.message}`).join("\n"));
+  }
+}
+
+/** The line of the deepest node along `path` that exists (a missing key points at its parent). */
+function lineOf(doc: Document, counter: LineCounter, path: (string | number)[]): number {
+  for (let depth = path.length; depth >= 0; depth -= 1) {
+    const node = doc.getIn(path.slice(0, depth), true) as Node | undefined;
+    if (node && (isMap(node) || isSeq(node) || isScalar(node)) && node.range) {
+      return counter.linePos(node.range[0]).line;
+    }
+  }
+  return 1;
+}
+
+function pathText(path: PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("");
+}
+
+/**
+ * Parses and checks a plan file.
+ * @throws PlanFileError listing every problem with its line.
+ */
+export function readPlanFile(text: string, file: string): PlanFile {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new PlanFileError(
+      file,
+      doc.errors.map((e) => ({
+        line: e.linePos?.[0]?.line ?? 1,
+        path: "",
+        message: `YAML: ${e.message.split("\n")[0]}`,
+      })),
+    );
+  }
+  const parsed = planSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    throw new PlanFileError(
+      file,
+      parsed.error.issues.map((issue) => ({
+        line: lineOf(doc, counter, issue.path as (string | number)[]),
+        path: pathText(issue.path),
+        message: issue.message,
+      })),
+    );
+  }
+  const plan = parsed.data;
+  const problems: PlanProblem[] = [];
+  const known = new Set([ALL_UNITS, ...plan.units.map((u) => u.key)]);
+  const seen = new Set<string>();
+  plan.tasks.forEach((task, index) => {
+    const at = (key: string) => ({
+      line: lineOf(doc, counter, ["tasks", index, key]),
+      path: `tasks[${index}].${key}`,
+    });
+    if (seen.has(task.code)) problems.push({ ...at("code"), message: `mã nhiệm vụ ${task.code} bị trùng` });
+    seen.add(task.code);
+    for (const key of [...task.units, ...(task.lead ? [task.lead] : [])]) {
+      if (!known.has(key)) {
+        problems.push({
+          ...at(task.units.includes(key) ? "units" : "lead"),
+          message: `đơn vị "${key}" chưa khai báo trong units`,
+        });
+      }
+    }
+  });
+  if (plan.period.from > plan.period.to) {
+    problems.push({
+      line: lineOf(doc, counter, ["period"]),
+      path: "period",
+      message: "ngày bắt đầu sau ngày kết thúc",
+    });
+  }
+  if (problems.length > 0) throw new PlanFileError(file, problems);
+  return plan;
+}
