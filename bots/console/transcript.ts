@@ -1,9 +1,12 @@
+import path from "node:path";
 import type { Connection } from "mongoose";
 import { App } from "../../src/app.js";
 import type { FixedClock } from "../../src/clock.js";
 import { isRole } from "../../src/domain/people/roles.js";
 import type { Delivery } from "../../src/engine/channel.js";
 import type { Logger } from "../../src/log.js";
+import { ROOT_DIR } from "../../src/paths.js";
+import { importPlanFile, seedDemoPeople } from "../../src/seed.js";
 import { ConsoleInboundFactory, ConsoleSender, parseConsoleLine, senderIdFor } from "./console-channel.js";
 import { renderDelivery } from "./render.js";
 
@@ -19,12 +22,16 @@ import { renderDelivery } from "./render.js";
  *   @staff ^ xong rồi         staff replies to the last message the bot sent them
  *   !wait 31m                 time moves on (s, m, h, d)
  *   !restart                  the bot restarts: a new engine on the same database
+ *   !seed                     the demo units and people (data/units, data/demo)
+ *   !plan FILE                import a plan file (path from the repository root)
  */
 export type TranscriptStep =
   | { kind: "say"; line: number; speaker: string; text: string }
   | { kind: "expect"; line: number; to: string | undefined; text: string; negate: boolean }
   | { kind: "wait"; line: number; ms: number }
-  | { kind: "restart"; line: number };
+  | { kind: "restart"; line: number }
+  | { kind: "seed"; line: number }
+  | { kind: "plan"; line: number; file: string };
 
 export class TranscriptSyntaxError extends Error {
   override name = "TranscriptSyntaxError";
@@ -53,6 +60,10 @@ export function parseTranscript(source: string): TranscriptStep[] {
       steps.push({ kind: "wait", line, ms: Number(match[1]) * (UNITS[match[2] ?? "s"] ?? 1000) });
     } else if (text === "!restart") {
       steps.push({ kind: "restart", line });
+    } else if (text === "!seed") {
+      steps.push({ kind: "seed", line });
+    } else if ((match = /^!plan\s+(\S+)$/.exec(text))) {
+      steps.push({ kind: "plan", line, file: match[1] ?? "" });
     } else {
       throw new TranscriptSyntaxError(`line ${line}: cannot read "${text}"`);
     }
@@ -137,6 +148,12 @@ export async function runTranscript(
         case "restart":
           await app.stop();
           ({ app, dispatcher } = await build());
+          break;
+        case "seed":
+          await seedDemoPeople(app, deps.clock.now());
+          break;
+        case "plan":
+          await importPlanFile(app, path.resolve(ROOT_DIR, step.file), deps.clock.now());
           break;
       }
     }

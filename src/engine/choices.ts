@@ -19,10 +19,15 @@ export function matchChoice(input: { text: string; choice?: string }, choices: C
   if (!key) return undefined;
   const exact = choices.find((c) => fold(c.label) === key || fold(c.value) === key);
   if (exact) return exact;
-  // "khieu nai" for "Khiếu nại — ..." : a unique prefix of a label is enough.
+  // "khieu nai" for "Khiếu nại — ...": a unique prefix of a label is enough; failing that,
+  // "chuyen doi so" for "Phòng Chuyển đổi số": a unique label containing the words.
   if (key.length >= 2) {
     const prefixed = choices.filter((c) => fold(c.label).startsWith(key));
     if (prefixed.length === 1) return prefixed[0];
+  }
+  if (key.length >= 3) {
+    const containing = choices.filter((c) => ` ${fold(c.label)} `.includes(` ${key} `));
+    if (containing.length === 1) return containing[0];
   }
   return undefined;
 }

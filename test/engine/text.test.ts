@@ -39,6 +39,15 @@ describe("reading what people type", () => {
     expect(matchChoice({ text: "kh" }, choices)?.label).toBe("Khiếu nại");
     expect(matchChoice({ text: "4" }, choices)).toBeUndefined();
     expect(matchChoice({ text: "tố cáo" }, choices)).toBeUndefined();
+    const units = [
+      { label: "Phòng Chuyển đổi số", value: "cds" },
+      { label: "Phòng Quản lý khoa học", value: "qlkh" },
+      { label: "Phòng Quản lý công nghệ", value: "qlcn" },
+    ];
+    expect(matchChoice({ text: "chuyen doi so" }, units)?.value).toBe("cds");
+    expect(matchChoice({ text: "khoa học" }, units)?.value).toBe("qlkh");
+    expect(matchChoice({ text: "quản lý" }, units)).toBeUndefined();
+    expect(matchChoice({ text: "ong" }, units)).toBeUndefined();
   });
 
   it("reads console lines: identity switches and replies", () => {
