@@ -17,7 +17,7 @@ export default tseslint.config(
   },
   {
     // The console channel and the CLIs talk to a terminal on purpose.
-    files: ["bots/console/**", "src/cli/**", "scripts/**"],
+    files: ["bots/console/**", "src/cli/**", "jobs/cli.ts", "scripts/**"],
     rules: { "no-console": "off" },
   },
 );

@@ -57,6 +57,20 @@ const schema = z
         z.array(adminAccount),
       )
       .default([]),
+    REMINDER_OFFSETS: z
+      .string()
+      .regex(/^\d{1,2}(,\d{1,2})*$/, t.config.reminderOffsets)
+      .default("14,7,3,1,0")
+      .transform((v) => [...new Set(v.split(",").map(Number))].sort((a, b) => b - a)),
+    OVERDUE_REMINDER_EVERY: z.coerce.number().int().min(1, t.config.positiveDays).max(30).default(3),
+    OVERDUE_REMINDER_MAX: z.coerce.number().int().min(0, t.config.positiveDays).max(50).default(5),
+    ESCALATE_HEAD_AFTER: z.coerce.number().int().min(1, t.config.positiveDays).max(60).default(3),
+    ESCALATE_OFFICE_AFTER: z.coerce.number().int().min(1, t.config.positiveDays).max(60).default(5),
+    OFFICE_HOURS: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, t.config.officeHours)
+      .default("07:30-17:00"),
+    JOBS: z.enum(["on", "off"], t.config.jobs).default("on"),
     TELEGRAM_BOT_TOKEN: optionalString(
       z.string().regex(/^\d{5,}:[A-Za-z0-9_-]{30,}$/, t.config.telegramToken),
     ),
@@ -72,6 +86,9 @@ const schema = z
   })
   .superRefine((env, ctx) => {
     // A webhook without a secret would accept updates from anyone who finds the URL.
+    if (env.ESCALATE_OFFICE_AFTER < env.ESCALATE_HEAD_AFTER) {
+      ctx.addIssue({ code: "custom", path: ["ESCALATE_OFFICE_AFTER"], message: t.config.escalationOrder });
+    }
     if (env.PUBLIC_URL && env.TELEGRAM_BOT_TOKEN && !env.TELEGRAM_WEBHOOK_SECRET) {
       ctx.addIssue({
         code: "custom",
@@ -109,12 +126,38 @@ export interface Config {
   timeZone: string;
   logLevel: (typeof logLevels)[number];
   consoleChannel: boolean;
+  jobs: JobSettings & { enabled: boolean };
   adminAccounts: { channel: ChannelName; id: string }[];
   telegram: { token: string; webhookSecret: string | undefined } | undefined;
   zaloBot: { token: string; webhookSecret: string | undefined } | undefined;
   zaloOa:
     { appId: string; secretKey: string; accessToken: string | undefined; refreshToken: string } | undefined;
 }
+
+/** When reminders and escalations fire; each value from the environment, with these defaults. */
+export interface JobSettings {
+  /** Working days before a deadline at which officials are reminded (0 = on the day). */
+  reminderOffsets: number[];
+  /** While overdue, remind every this many working days… */
+  overdueEvery: number;
+  /** …at most this many times. */
+  overdueMax: number;
+  /** Overdue this many working days: the unit head is told. */
+  escalateHeadAfter: number;
+  /** Overdue this many working days: the Office is told. */
+  escalateOfficeAfter: number;
+  /** Messages that are not urgent go out only between these local times on working days. */
+  officeHours: { start: string; end: string };
+}
+
+export const DEFAULT_JOB_SETTINGS: JobSettings = {
+  reminderOffsets: [14, 7, 3, 1, 0],
+  overdueEvery: 3,
+  overdueMax: 5,
+  escalateHeadAfter: 3,
+  escalateOfficeAfter: 5,
+  officeHours: { start: "07:30", end: "17:00" },
+};
 
 /** Thrown for a missing or malformed variable; `message` is the one line the operator reads. */
 export class ConfigError extends Error {
@@ -154,6 +197,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     consoleChannel: e.CONSOLE_CHANNEL === "on" || (e.CONSOLE_CHANNEL === "auto" && !anyChannelToken),
     adminAccounts: e.ADMIN_ACCOUNTS,
+    jobs: {
+      enabled: e.JOBS === "on",
+      reminderOffsets: e.REMINDER_OFFSETS,
+      overdueEvery: e.OVERDUE_REMINDER_EVERY,
+      overdueMax: e.OVERDUE_REMINDER_MAX,
+      escalateHeadAfter: e.ESCALATE_HEAD_AFTER,
+      escalateOfficeAfter: e.ESCALATE_OFFICE_AFTER,
+      officeHours: { start: e.OFFICE_HOURS.slice(0, 5), end: e.OFFICE_HOURS.slice(6) },
+    },
     telegram: e.TELEGRAM_BOT_TOKEN
       ? { token: e.TELEGRAM_BOT_TOKEN, webhookSecret: e.TELEGRAM_WEBHOOK_SECRET }
       : undefined,

@@ -1,4 +1,7 @@
 import { runConsole } from "../bots/console/interactive.js";
+import { allJobs } from "../jobs/index.js";
+import { JobRunner } from "../jobs/runner.js";
+import { Scheduler } from "../jobs/scheduler.js";
 import { App } from "./app.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
@@ -72,6 +75,12 @@ async function main(): Promise<void> {
       );
   }
 
+  const jobContext = { app, clock, settings: config.jobs, timeZone: config.timeZone, log };
+  const scheduler = config.jobs.enabled
+    ? new Scheduler(jobContext, new JobRunner(jobContext, db.connection), allJobs(db.connection))
+    : undefined;
+  await scheduler?.start();
+
   // Updates whose handling was cut off, and flows nobody finished, are looked at now and then.
   const timers = [
     setInterval(
@@ -86,6 +95,7 @@ async function main(): Promise<void> {
     stopping ??= (async () => {
       log.info({ reason }, "shutting down");
       timers.forEach(clearInterval);
+      await scheduler?.stop();
       await app.stop();
       await http.close();
       await db.close();

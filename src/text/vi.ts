@@ -25,6 +25,11 @@ const config = {
   zaloOaSecret: "khóa bí mật Zalo OA quá ngắn",
   zaloOaToken: "token Zalo OA quá ngắn",
   zaloOaIncomplete: "cấu hình Zalo OA cần đủ ZALO_OA_APP_ID, ZALO_OA_SECRET_KEY và ZALO_OA_REFRESH_TOKEN",
+  reminderOffsets: "danh sách số ngày làm việc cách nhau bằng dấu phẩy, ví dụ 14,7,3,1,0",
+  positiveDays: "phải là số ngày làm việc hợp lệ",
+  officeHours: "giờ hành chính viết dạng HH:MM-HH:MM, ví dụ 07:30-17:00",
+  jobs: "phải là on hoặc off",
+  escalationOrder: "phải lớn hơn hoặc bằng ESCALATE_HEAD_AFTER (báo trưởng đơn vị trước, Văn phòng sau)",
   webhookSecretNeeded: "bắt buộc khi đặt PUBLIC_URL, để webhook chỉ nhận cập nhật từ nền tảng",
 };
 
@@ -241,6 +246,65 @@ const plans = {
   doneWords: ["xong", "tiep", "tiep tuc", "het", "khong co"],
 };
 
+const jobs = {
+  remindersDescription: "Nhắc hạn nhiệm vụ cho cán bộ các đơn vị (ngày làm việc, giờ hành chính)",
+  escalationDescription: "Báo trưởng đơn vị rồi Văn phòng Sở khi nhiệm vụ quá hạn",
+  weeklyDescription: "Tổng hợp tuần gửi Văn phòng Sở (sáng thứ Hai)",
+  quarterlyDescription: "Tổng hợp quý gửi Lãnh đạo Sở (ngày làm việc đầu quý)",
+  reminder: (p: {
+    code: string;
+    title: string;
+    plan: string;
+    unit: string;
+    due: string;
+    left: string;
+    status: string;
+    percent: number;
+    reported: string | undefined;
+  }) =>
+    `Nhắc hạn nhiệm vụ ${p.code}: ${p.title}\n` +
+    `Kế hoạch: ${p.plan}\nĐơn vị: ${p.unit}\nHạn: ${p.due} (${p.left})\n` +
+    `Tình trạng đã báo cáo: ${p.status} ${p.percent}%${p.reported ? ` (ngày ${p.reported})` : " (chưa báo cáo)"}\n` +
+    'Anh/chị chỉ cần trả lời (reply) tin này, ví dụ "đã xong" hoặc "được 70%, vướng kinh phí".',
+  escalationHeader: (count: number) => `Nhiệm vụ quá hạn chưa hoàn thành (${count}):`,
+  escalationLine: (p: {
+    code: string;
+    title: string;
+    unit: string;
+    due: string;
+    late: number;
+    status: string;
+  }) =>
+    `• ${p.code} — ${p.title}\n  ${p.unit} · hạn ${p.due} · quá hạn ${p.late} ngày làm việc · ${p.status}`,
+  weeklyTitle: (day: string) => `Tổng hợp tiến độ thực hiện kế hoạch, tuần ${day}`,
+  quarterlyTitle: (quarter: string) =>
+    `Tổng hợp kết quả thực hiện kế hoạch ${quarter.replace(/^(\d{4})-Q(\d)$/, "quý $2 năm $1")}`,
+  digestPlans: "Kế hoạch:",
+  digestPlanLine: (code: string, done: number, total: number, percent: number) =>
+    `• ${code}: ${done}/${total} việc hoàn thành (${percent}%)`,
+  digestUnits: "Theo đơn vị:",
+  digestUnitLine: (unit: string, s: Record<TaskStatus, number>, overdue: number, total: number) =>
+    `• ${unit}: ${s.done}/${total} hoàn thành, ${s.in_progress} đang thực hiện, ${s.not_started} chưa bắt đầu, ` +
+    `${s.blocked} vướng mắc, ${overdue} quá hạn`,
+  digestRisk: (count: number) =>
+    count === 0 ? "Không có việc nào sắp đến hạn hay quá hạn." : `Sắp đến hạn hoặc quá hạn (${count}):`,
+  digestRiskLine: (code: string, unit: string, due: string, left: string) =>
+    `• ${code} — ${unit} — hạn ${due} (${left})`,
+  digestMore: (count: number) => `… và ${count} việc khác.`,
+  listLine: (p: { name: string; cron: string; description: string; last: string; next: string }) =>
+    `${p.name}\n  ${p.description}\n  lịch: ${p.cron} · lần chạy gần nhất: ${p.last} · lần tới: ${p.next}`,
+  never: "chưa chạy",
+  runUsage: "Cách dùng: npm run jobs:run TÊN_VIỆC [--at 2025-12-01T08:00:00+07:00]; npm run jobs:list",
+  unknownJob: (name: string, names: string) => `Không có việc "${name}". Các việc: ${names}`,
+  outcome: {
+    idle: "Không đến lúc chạy (ngoài giờ hành chính hoặc ngày nghỉ).",
+    "already-done": (slot: string) => `Đã chạy cho ${slot} rồi.`,
+    busy: (slot: string) => `Một tiến trình khác đang chạy cho ${slot}.`,
+    ran: (slot: string, count: number) => `Đã chạy cho ${slot}: ${count} tin nhắn mới trong hàng đợi gửi.`,
+    failed: (slot: string, error: string) => `Lỗi khi chạy cho ${slot}: ${error}`,
+  },
+};
+
 /** Sentences the channels need; adapters take them from here, never write their own. */
 const channels = {
   numberedHint: "Trả lời bằng số thứ tự hoặc nội dung lựa chọn.",
@@ -267,4 +331,16 @@ const cli = {
     `Đã đặt ${name} (mã ${ref}, tài khoản ${account}) làm quản trị hệ thống.`,
 };
 
-export const t = { config, db, engine, basics, people, console: console_, channels, cli, officials, plans };
+export const t = {
+  config,
+  db,
+  engine,
+  basics,
+  people,
+  console: console_,
+  channels,
+  cli,
+  officials,
+  plans,
+  jobs,
+};

@@ -33,6 +33,11 @@ export function dayOf(date: Date, timeZone: string): Day {
   return local(date, timeZone).format("YYYY-MM-DD");
 }
 
+/** 31/12/2025, the way every message writes a date. */
+export function formatDay(day: Day): string {
+  return `${day.slice(8, 10)}/${day.slice(5, 7)}/${day.slice(0, 4)}`;
+}
+
 function shift(day: Day, days: number): Day {
   return dayjs.utc(day).add(days, "day").format("YYYY-MM-DD");
 }

@@ -5,19 +5,18 @@ import type { Attachment, Subject } from "../../engine/message.js";
 import type { Turn } from "../../engine/turn.js";
 import { fold } from "../../text/normalize.js";
 import { t } from "../../text/vi.js";
-import { dayOf, type Day } from "../calendar/work-calendar.js";
+import { dayOf, formatDay } from "../calendar/work-calendar.js";
 import type { Role } from "../people/roles.js";
 import type { UnitsService } from "../units/service.js";
 import { readProgress } from "./progress.js";
 import type { TaskDoc } from "./schema.js";
 import { stateKey, type PlansService } from "./service.js";
+import { summarize } from "./summary.js";
 import { TASK_STATUSES, type TaskStatus } from "./status.js";
 
 const REPORTERS: readonly Role[] = ["staff", "unit_head"];
 const OVERSEERS: readonly Role[] = ["office", "leader", "admin"];
 
-/** Day as 31/12/2025. */
-const vnDay = (day: Day) => `${day.slice(8, 10)}/${day.slice(5, 7)}/${day.slice(0, 4)}`;
 const shortTitle = (title: string) => (title.length > 60 ? `${title.slice(0, 57)}…` : title);
 
 interface ReportData {
@@ -61,7 +60,7 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
         t.plans.taskLine({
           code: task.code,
           title: shortTitle(task.title),
-          due: vnDay(due.day),
+          due: formatDay(due.day),
           left:
             state?.status === "done"
               ? t.plans.status("done").toLowerCase()
@@ -347,7 +346,7 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
                   code: task.code,
                   title: task.title,
                   plan: plan?.title ?? task.planCode,
-                  due: `${vnDay(due.day)} (${t.plans.daysLeft(plans.daysLeft(due.day, day))})`,
+                  due: `${formatDay(due.day)} (${t.plans.daysLeft(plans.daysLeft(due.day, day))})`,
                 }),
                 ...lines,
               ].join("\n"),
@@ -381,28 +380,21 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
         roles: OVERSEERS,
         description: t.plans.plansDescription,
         async run(turn) {
-          const list = await plans.plans();
-          if (list.length === 0) {
+          const summary = await summarize(plans, today(turn));
+          if (summary.plans.length === 0) {
             turn.reply(t.plans.noPlans);
             return;
           }
-          const day = today(turn);
           const lines = [t.plans.plansHeader];
-          for (const plan of list) {
-            const pairs = [];
-            for (const task of await plans.tasksOf(plan.code)) {
-              for (const unit of await plans.unitsOf(task)) pairs.push({ task, unitKey: unit.key });
-            }
-            const states = await plans.states(pairs, day);
-            const done = [...states.values()].filter((s) => s.status === "done").length;
+          for (const { plan, done, total, percent } of summary.plans) {
             lines.push(
               t.plans.planLine({
                 code: plan.code,
                 title: plan.title,
                 done,
-                total: pairs.length,
-                percent: pairs.length ? Math.round((100 * done) / pairs.length) : 0,
-                period: `${vnDay(plan.period.from)}–${vnDay(plan.period.to)}`,
+                total,
+                percent,
+                period: `${formatDay(plan.period.from)}–${formatDay(plan.period.to)}`,
               }),
             );
           }

@@ -1,0 +1,105 @@
+import { parseArgs } from "node:util";
+import cron from "node-cron";
+import { App } from "../src/app.js";
+import { FixedClock, formatDateTime, systemClock } from "../src/clock.js";
+import { ConfigError, loadConfig } from "../src/config.js";
+import { openDatabase } from "../src/db/connect.js";
+import { loadDotEnv } from "../src/env-file.js";
+import { silentLogger } from "../src/log.js";
+import { t } from "../src/text/vi.js";
+import { allJobs } from "./index.js";
+import { JobRunner } from "./runner.js";
+
+/**
+ * `npm run jobs:list`: every job, its schedule, last run and next run.
+ * `npm run jobs:run NAME [--at TIME]`: look at one job now (or as if it were TIME) and run it
+ * if its slot has not run yet. Messages go to the outbox; the running bot delivers them.
+ */
+async function main(): Promise<number> {
+  loadDotEnv();
+  const { positionals, values } = parseArgs({ allowPositionals: true, options: { at: { type: "string" } } });
+  const [command, name] = positionals;
+  if (command !== "list" && !(command === "run" && name)) {
+    console.error(t.jobs.runUsage);
+    return 2;
+  }
+  const config = loadConfig();
+  const log = silentLogger();
+  const at = values.at ? new Date(values.at) : undefined;
+  if (at && Number.isNaN(at.getTime())) {
+    console.error(t.jobs.runUsage);
+    return 2;
+  }
+  const clock = at ? new FixedClock(at) : systemClock;
+  const db = await openDatabase({
+    uri: config.mongoUri,
+    dbName: config.mongoDb,
+    dataDir: config.dataDir,
+    ferretdbBin: config.ferretdbBin,
+    log,
+  });
+  try {
+    const app = new App({
+      connection: db.connection,
+      clock,
+      log,
+      orgName: config.orgName,
+      timeZone: config.timeZone,
+    });
+    await app.ensureIndexes();
+    const ctx = { app, clock, settings: config.jobs, timeZone: config.timeZone, log };
+    const runner = new JobRunner(ctx, db.connection);
+    await runner.init();
+    const jobs = allJobs(db.connection);
+    if (command === "list") {
+      for (const job of jobs) {
+        const last = await runner.lastRun(job.name);
+        const task = cron.createTask(job.cron, () => undefined, { timezone: config.timeZone });
+        const next = task.getNextRun();
+        await task.destroy();
+        console.log(
+          t.jobs.listLine({
+            name: job.name,
+            cron: job.cron,
+            description: job.description,
+            last: last
+              ? `${formatDateTime(last.startedAt, config.timeZone)} (${last.slot}, ${last.status})`
+              : t.jobs.never,
+            next: next ? formatDateTime(next, config.timeZone) : "—",
+          }),
+        );
+      }
+      return 0;
+    }
+    const job = jobs.find((j) => j.name === name);
+    if (!job) {
+      console.error(t.jobs.unknownJob(name ?? "", jobs.map((j) => j.name).join(", ")));
+      return 2;
+    }
+    const outcome = await runner.runDue(job, clock.now());
+    switch (outcome.kind) {
+      case "idle":
+        console.log(t.jobs.outcome.idle);
+        return 0;
+      case "ran":
+        console.log(t.jobs.outcome.ran(outcome.slot, outcome.messages));
+        return 0;
+      case "failed":
+        console.error(t.jobs.outcome.failed(outcome.slot, outcome.error));
+        return 1;
+      default:
+        console.log(t.jobs.outcome[outcome.kind](outcome.slot));
+        return 0;
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof ConfigError ? error.message : error);
+    process.exit(1);
+  },
+);

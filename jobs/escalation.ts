@@ -1,0 +1,103 @@
+import { Schema, type Connection, type Model, type Types } from "mongoose";
+import { formatDay } from "../src/domain/calendar/work-calendar.js";
+import { isDuplicateKeyError } from "../src/db/errors.js";
+import type { Role } from "../src/domain/people/roles.js";
+import { assignments, type Assignment } from "../src/domain/plans/summary.js";
+import type { Outbound } from "../src/engine/message.js";
+import { t } from "../src/text/vi.js";
+import { officeDay, type Job, type JobContext } from "./job.js";
+
+/** One step of escalation taken for one (task, period, unit): to the unit head, then the Office. */
+interface EscalationDoc {
+  _id: Types.ObjectId;
+  key: string;
+  at: Date;
+}
+
+const escalationSchema = new Schema<EscalationDoc>(
+  { key: { type: String, required: true, unique: true }, at: { type: Date, required: true } },
+  { collection: "escalations" },
+);
+
+function escalations(connection: Connection): Model<EscalationDoc> {
+  return (
+    (connection.models.Escalation as Model<EscalationDoc> | undefined) ??
+    connection.model<EscalationDoc>("Escalation", escalationSchema)
+  );
+}
+
+type Step = "head" | "office";
+
+/**
+ * Overdue beyond ESCALATE_HEAD_AFTER working days: the unit head is told; beyond
+ * ESCALATE_OFFICE_AFTER: the Office. Each step once per (task, period, unit), recorded in
+ * `escalations`; each recipient gets one message per run listing what is new for them.
+ */
+export function escalationJob(connection: Connection): Job {
+  const model = escalations(connection);
+  return {
+    name: "escalation",
+    cron: "30 8 * * *",
+    description: t.jobs.escalationDescription,
+    slot: officeDay,
+    async run(ctx: JobContext, at: Date, today: string) {
+      const { app, settings } = ctx;
+      await model.createCollection().catch(() => undefined);
+      await model.createIndexes();
+      const fresh: { step: Step; key: string; a: Assignment }[] = [];
+      for (const a of await assignments(app.plans, today)) {
+        if (!a.overdue) continue;
+        const late = -a.daysLeft;
+        const steps: Step[] = [];
+        if (late >= settings.escalateHeadAfter) steps.push("head");
+        if (late >= settings.escalateOfficeAfter) steps.push("office");
+        for (const step of steps) {
+          const key = `${a.task.key}:${a.due.period}:${a.unit.key}:${step}`;
+          if (!(await model.exists({ key }))) fresh.push({ step, key, a });
+        }
+      }
+      const byRecipient = new Map<string, { to: Outbound["to"]; lines: string[] }>();
+      const add = async (personId: string, line: string) => {
+        const entry = byRecipient.get(personId);
+        if (entry) {
+          entry.lines.push(line);
+          return;
+        }
+        const to = await app.people.contactOf(personId);
+        if (to) byRecipient.set(personId, { to, lines: [line] });
+      };
+      for (const { step, a } of fresh) {
+        const line = t.jobs.escalationLine({
+          code: a.task.code,
+          title: a.task.title,
+          unit: a.unit.name,
+          due: formatDay(a.due.day),
+          late: -a.daysLeft,
+          status: t.plans.status(a.state.status),
+        });
+        const roles: Role[] = step === "head" ? ["unit_head"] : ["office"];
+        const people =
+          step === "head"
+            ? await app.people.ofUnit(a.unit.key, roles)
+            : await app.people.list({ role: "office" });
+        for (const person of people) await add(person._id.toString(), line);
+      }
+      const messages: Outbound[] = [...byRecipient.entries()].map(([personId, { to, lines }]) => ({
+        to,
+        text: [t.jobs.escalationHeader(lines.length), ...lines].join("\n"),
+        dedupeKey: `escalate:${today}:${personId}`,
+      }));
+      const written = await app.outbox.enqueue(messages);
+      // Recorded after the messages are safely in the outbox: a crash in between repeats this run's
+      // message under the same keys instead of losing it.
+      for (const { key } of fresh) {
+        try {
+          await model.create({ key, at });
+        } catch (error) {
+          if (!isDuplicateKeyError(error)) throw error;
+        }
+      }
+      return { messages: written };
+    },
+  };
+}

@@ -1,0 +1,10 @@
+import type { Connection } from "mongoose";
+import { quarterlySummaryJob, weeklyDigestJob } from "./digests.js";
+import { escalationJob } from "./escalation.js";
+import type { Job } from "./job.js";
+import { remindersJob } from "./reminders.js";
+
+/** Every scheduled job, in the order `jobs:list` shows them. */
+export function allJobs(connection: Connection): Job[] {
+  return [remindersJob, escalationJob(connection), weeklyDigestJob, quarterlySummaryJob];
+}

@@ -1,0 +1,103 @@
+import type { Day } from "../calendar/work-calendar.js";
+import type { UnitDoc } from "../units/schema.js";
+import type { PlanDoc, TaskDoc } from "./schema.js";
+import { stateKey, type Due, type PlansService, type UnitState } from "./service.js";
+import type { TaskStatus } from "./status.js";
+
+/** One (task, unit) pair with where it stands today: the unit of every count below. */
+export interface Assignment {
+  task: TaskDoc;
+  plan: PlanDoc | undefined;
+  unit: UnitDoc;
+  due: Due;
+  daysLeft: number;
+  state: UnitState;
+  overdue: boolean;
+}
+
+export interface UnitSummary {
+  unit: UnitDoc;
+  total: number;
+  byStatus: Record<TaskStatus, number>;
+  overdue: number;
+}
+
+export interface PlanSummary {
+  plan: PlanDoc;
+  total: number;
+  done: number;
+  percent: number;
+}
+
+export interface Summary {
+  today: Day;
+  plans: PlanSummary[];
+  units: UnitSummary[];
+  /** Due within `riskDays` working days (or overdue) and not done, soonest first. */
+  atRisk: Assignment[];
+}
+
+const emptyCounts = (): Record<TaskStatus, number> => ({
+  not_started: 0,
+  in_progress: 0,
+  done: 0,
+  blocked: 0,
+});
+
+/**
+ * Every (task, unit) pair of the given plans with its standing today. Reminders, escalations,
+ * digests and the Office's commands all start from this one list, so they never disagree.
+ */
+export async function assignments(
+  plans: PlansService,
+  today: Day,
+  planCodes?: string[],
+): Promise<Assignment[]> {
+  const all = (await plans.plans()).filter((p) => !planCodes || planCodes.includes(p.code));
+  const pairs: { task: TaskDoc; unit: UnitDoc; plan: PlanDoc }[] = [];
+  for (const plan of all) {
+    for (const task of await plans.tasksOf(plan.code)) {
+      for (const unit of await plans.unitsOf(task)) pairs.push({ task, unit, plan });
+    }
+  }
+  const states = await plans.states(
+    pairs.map((p) => ({ task: p.task, unitKey: p.unit.key })),
+    today,
+  );
+  return pairs.map(({ task, unit, plan }) => {
+    const due = plans.dueOf(task, plan, today);
+    const state = states.get(stateKey(task.key, unit.key)) ?? { status: "not_started" as const, percent: 0 };
+    const daysLeft = plans.daysLeft(due.day, today);
+    return { task, plan, unit, due, daysLeft, state, overdue: daysLeft < 0 && state.status !== "done" };
+  });
+}
+
+/** Counts per plan and per unit, and the pairs at risk. */
+export async function summarize(plans: PlansService, today: Day, riskDays = 7): Promise<Summary> {
+  const list = await assignments(plans, today);
+  const byPlan = new Map<string, PlanSummary>();
+  const byUnit = new Map<string, UnitSummary>();
+  for (const a of list) {
+    if (a.plan) {
+      const p = byPlan.get(a.plan.code) ?? { plan: a.plan, total: 0, done: 0, percent: 0 };
+      p.total += 1;
+      if (a.state.status === "done") p.done += 1;
+      byPlan.set(a.plan.code, p);
+    }
+    const u = byUnit.get(a.unit.key) ?? { unit: a.unit, total: 0, byStatus: emptyCounts(), overdue: 0 };
+    u.total += 1;
+    u.byStatus[a.state.status] += 1;
+    if (a.overdue) u.overdue += 1;
+    byUnit.set(a.unit.key, u);
+  }
+  for (const p of byPlan.values()) p.percent = p.total ? Math.round((100 * p.done) / p.total) : 0;
+  const atRisk = list
+    .filter((a) => a.state.status !== "done" && a.daysLeft <= riskDays)
+    .sort((x, y) => x.daysLeft - y.daysLeft || x.task.key.localeCompare(y.task.key));
+  return {
+    today,
+    plans: [...byPlan.values()],
+    units: [...byUnit.values()].sort((x, y) => x.unit.order - y.unit.order),
+    atRisk,
+  };
+}
