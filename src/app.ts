@@ -4,6 +4,9 @@ import type { Clock } from "./clock.js";
 import { Claims } from "./db/claims.js";
 import { createModels, ensureIndexes, type Models } from "./db/models.js";
 import { loadWorkCalendar, type WorkCalendar } from "./domain/calendar/work-calendar.js";
+import { feedbackFeature } from "./domain/feedback/feature.js";
+import { loadFeedbackRules } from "./domain/feedback/rules.js";
+import { FeedbackService, type FeedbackLimits } from "./domain/feedback/service.js";
 import { peopleFeature } from "./domain/people/feature.js";
 import { InvitesService } from "./domain/people/invites.js";
 import { officialsFeature } from "./domain/people/officials-feature.js";
@@ -32,6 +35,7 @@ export interface AppOptions {
   consoleRoles?: boolean;
   /** Working days; defaults to the holiday files shipped in data/holidays. */
   calendar?: WorkCalendar;
+  feedbackLimits?: FeedbackLimits;
 }
 
 /**
@@ -48,6 +52,7 @@ export class App {
   readonly units: UnitsService;
   readonly invites: InvitesService;
   readonly plans: PlansService;
+  readonly feedback: FeedbackService;
   readonly engine: Engine;
   readonly dispatchers = new Map<ChannelName, Dispatcher>();
 
@@ -66,10 +71,14 @@ export class App {
       this.models,
       this.claims,
     );
-    this.plans = new PlansService(
-      this.models,
-      this.units,
-      options.calendar ?? loadWorkCalendar(path.join(DATA_DIR, "holidays")),
+    const calendar = options.calendar ?? loadWorkCalendar(path.join(DATA_DIR, "holidays"));
+    this.plans = new PlansService(this.models, this.units, calendar);
+    this.feedback = new FeedbackService(
+      this.models.Ticket,
+      loadFeedbackRules(path.join(DATA_DIR, "feedback", "rules.yaml")),
+      calendar,
+      options.timeZone,
+      options.feedbackLimits ?? { maxPerDay: 5, duplicateMinutes: 10 },
     );
     this.engine = new Engine(
       {
@@ -84,7 +93,8 @@ export class App {
       .use(basicsFeature(this.engine.commands, this.engine.startHandlers))
       .use(peopleFeature(this.people))
       .use(officialsFeature(this.people, this.units, this.invites))
-      .use(plansFeature(this.plans, this.units));
+      .use(plansFeature(this.plans, this.units))
+      .use(feedbackFeature(this.feedback, this.people, this.units));
     this.engine.onEnqueued((channels) => {
       for (const channel of channels) this.dispatchers.get(channel as ChannelName)?.wake();
     });

@@ -70,6 +70,12 @@ const schema = z
       .string()
       .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, t.config.officeHours)
       .default("07:30-17:00"),
+    FEEDBACK_MAX_PER_DAY: z.coerce
+      .number()
+      .int()
+      .min(1, t.config.feedbackLimit)
+      .max(100, t.config.feedbackLimit)
+      .default(5),
     JOBS: z.enum(["on", "off"], t.config.jobs).default("on"),
     TELEGRAM_BOT_TOKEN: optionalString(
       z.string().regex(/^\d{5,}:[A-Za-z0-9_-]{30,}$/, t.config.telegramToken),
@@ -127,6 +133,8 @@ export interface Config {
   logLevel: (typeof logLevels)[number];
   consoleChannel: boolean;
   jobs: JobSettings & { enabled: boolean };
+  /** Tickets one person may file per day; the same text within 10 minutes is one ticket. */
+  feedbackMaxPerDay: number;
   adminAccounts: { channel: ChannelName; id: string }[];
   telegram: { token: string; webhookSecret: string | undefined } | undefined;
   zaloBot: { token: string; webhookSecret: string | undefined } | undefined;
@@ -197,6 +205,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     consoleChannel: e.CONSOLE_CHANNEL === "on" || (e.CONSOLE_CHANNEL === "auto" && !anyChannelToken),
     adminAccounts: e.ADMIN_ACCOUNTS,
+    feedbackMaxPerDay: e.FEEDBACK_MAX_PER_DAY,
     jobs: {
       enabled: e.JOBS === "on",
       reminderOffsets: e.REMINDER_OFFSETS,

@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     orgName: config.orgName,
     timeZone: config.timeZone,
     consoleRoles: config.consoleChannel,
+    feedbackLimits: { maxPerDay: config.feedbackMaxPerDay, duplicateMinutes: 10 },
   });
   await app.ensureIndexes();
   for (const admin of config.adminAccounts)

@@ -8,6 +8,7 @@ import {
   type LinkCodeDoc,
   type PersonDoc,
 } from "../domain/people/schema.js";
+import { ticketSchema, type TicketDoc } from "../domain/feedback/schema.js";
 import {
   inviteFailureSchema,
   inviteSchema,
@@ -45,6 +46,7 @@ export function createModels(connection: Connection) {
     Plan: connection.model<PlanDoc>("Plan", planSchema),
     Task: connection.model<TaskDoc>("Task", taskSchema),
     Report: connection.model<ReportDoc>("Report", reportSchema),
+    Ticket: connection.model<TicketDoc>("Ticket", ticketSchema),
   };
 }
 

@@ -157,7 +157,8 @@ export class Engine {
     // What happens to the session once the replies are safely in the outbox.
     let next: SessionState | null | undefined = undefined;
 
-    const command = parseCommand(inbound.text);
+    // A button whose value is a command ("/danhgia PA-…") runs that command, in a flow or not.
+    const command = parseCommand(inbound.choice?.startsWith("/") ? inbound.choice : inbound.text);
     if (command && CANCEL.has(command.name)) {
       if (session) {
         next = null;

@@ -1,4 +1,5 @@
 import type { Role } from "../domain/people/roles.js";
+import type { TicketAction, TicketStatus } from "../domain/feedback/schema.js";
 import type { Recurrence, TaskStatus } from "../domain/plans/status.js";
 
 /**
@@ -27,6 +28,7 @@ const config = {
   zaloOaIncomplete: "cấu hình Zalo OA cần đủ ZALO_OA_APP_ID, ZALO_OA_SECRET_KEY và ZALO_OA_REFRESH_TOKEN",
   reminderOffsets: "danh sách số ngày làm việc cách nhau bằng dấu phẩy, ví dụ 14,7,3,1,0",
   positiveDays: "phải là số ngày làm việc hợp lệ",
+  feedbackLimit: "phải là số nguyên từ 1 đến 100",
   officeHours: "giờ hành chính viết dạng HH:MM-HH:MM, ví dụ 07:30-17:00",
   jobs: "phải là on hoặc off",
   escalationOrder: "phải lớn hơn hoặc bằng ESCALATE_HEAD_AFTER (báo trưởng đơn vị trước, Văn phòng sau)",
@@ -305,6 +307,214 @@ const jobs = {
   },
 };
 
+const ticketStatusLabels: Record<TicketStatus, string> = {
+  new: "Mới tiếp nhận",
+  assigned: "Đang xử lý",
+  need_info: "Chờ bổ sung thông tin",
+  answered: "Đã trả lời",
+  rejected: "Không thụ lý",
+  closed: "Đã đóng",
+};
+
+const ticketActionLabels: Record<TicketAction, string> = {
+  filed: "gửi phản ánh",
+  assigned: "giao đơn vị xử lý",
+  asked_info: "đề nghị bổ sung thông tin",
+  citizen_info: "người gửi bổ sung thông tin",
+  answered: "trả lời",
+  extended: "gia hạn",
+  rejected: "không thụ lý",
+  closed: "đóng",
+  rated: "người gửi đánh giá",
+  viewed_identity: "xem thông tin cá nhân",
+};
+
+const handleActionLabels = {
+  assign: "Giao đơn vị xử lý",
+  ask: "Đề nghị bổ sung thông tin",
+  answer: "Trả lời người gửi",
+  extend: "Gia hạn",
+  reject: "Không thụ lý (nêu lý do)",
+  close: "Đóng",
+} as const;
+
+const feedback = {
+  fileDescription: "Gửi phản ánh, kiến nghị, khiếu nại, tố cáo hoặc góp ý",
+  lookupDescription: "Tra cứu tình trạng phản ánh đã gửi",
+  rateDescription: "Đánh giá câu trả lời của Sở",
+  listDescription: "Danh sách phản ánh cần xử lý (lọc theo loại, trạng thái, quá hạn, đơn vị)",
+  handleDescription: "Xem và xử lý một phản ánh",
+  status: (status: TicketStatus) => ticketStatusLabels[status],
+  action: (action: TicketAction) => ticketActionLabels[action],
+  actionLabel: (action: keyof typeof handleActionLabels) => handleActionLabels[action],
+  skipWords: ["bo qua", "khong", "khong co", "skip"],
+  doneWords: ["xong", "tiep", "tiep tuc", "het", "khong co", "bo qua"],
+  anonymousWords: ["an danh", "khong muon", "khong cung cap", "giau ten"],
+  askType: "Anh/chị muốn gửi loại nào?",
+  typeLine: (rule: { label: string; explain: string }) => `• ${rule.label}: ${rule.explain}.`,
+  askField: "Nội dung thuộc lĩnh vực nào?",
+  askContent: (type: string) =>
+    `Xin anh/chị trình bày nội dung ${type.toLowerCase()}: sự việc, thời gian, địa điểm, người hoặc cơ quan liên quan.`,
+  contentTooShort: "Nội dung quá ngắn. Xin anh/chị trình bày rõ hơn (ít nhất 10 ký tự).",
+  askFiles: 'Anh/chị có ảnh hoặc tài liệu kèm theo không? Gửi ngay bây giờ, hoặc gõ "bỏ qua".',
+  filesCount: (count: number) => `Đã nhận ${count} tệp. Gửi thêm, hoặc gõ "xong" để tiếp tục.`,
+  filesHint: 'Xin gửi ảnh hoặc tệp, hoặc gõ "xong" để tiếp tục.',
+  askIdentify:
+    "Anh/chị có muốn để lại họ tên và số điện thoại để Sở liên hệ và trả lời không? Anh/chị cũng có thể gửi ẩn danh.",
+  giveContact: "Để lại thông tin liên hệ",
+  anonymous: "Gửi ẩn danh",
+  askName: "Họ và tên của anh/chị?",
+  askNameRequired: (type: string, source: string) =>
+    `Để Sở tiếp nhận ${type.toLowerCase()}, anh/chị cần cung cấp họ tên, địa chỉ và số điện thoại. Căn cứ: ${source}.\n` +
+    "Thông tin chỉ người có thẩm quyền xử lý được xem. Họ và tên của anh/chị?",
+  badName: "Xin nhập họ và tên đầy đủ.",
+  askAddress: "Địa chỉ liên hệ của anh/chị (số nhà, đường, xã/phường, tỉnh)?",
+  badAddress: "Xin nhập địa chỉ đầy đủ hơn.",
+  askPhone: 'Số điện thoại để Sở liên hệ? (gõ "bỏ qua" nếu không muốn để lại)',
+  askPhoneRequired: "Số điện thoại để Sở liên hệ?",
+  badPhone: "Số điện thoại chưa đúng. Xin nhập 10 chữ số, ví dụ 0912345678.",
+  askConsent:
+    "Anh/chị đồng ý để Sở sử dụng họ tên, địa chỉ, số điện thoại vừa cung cấp chỉ nhằm xử lý và trả lời nội dung này " +
+    "(theo Nghị định 13/2023/NĐ-CP về bảo vệ dữ liệu cá nhân)?",
+  consentYes: "Đồng ý",
+  consentNo: "Không đồng ý",
+  summary: (p: {
+    type: string;
+    field: string;
+    content: string;
+    files: number;
+    identity: string | undefined;
+  }) =>
+    `Xin anh/chị kiểm tra lại:\nLoại: ${p.type}\nLĩnh vực: ${p.field}\nNội dung: ${p.content}\n` +
+    `Tệp kèm theo: ${p.files}\nNgười gửi: ${p.identity ?? "ẩn danh"}`,
+  send: "Gửi",
+  cancel: "Hủy",
+  cancelled: "Đã hủy, nội dung chưa được gửi.",
+  identityRefused: (type: string, source: string) =>
+    `Sở chưa thể tiếp nhận ${type.toLowerCase()} khi không có họ tên, địa chỉ của người gửi. Căn cứ: ${source}.\n` +
+    "Nếu có thông tin cụ thể, có căn cứ về vi phạm, anh/chị vẫn có thể gửi dưới dạng phản ánh (có thể ẩn danh) bằng lệnh /gopy.",
+  consentRefused:
+    "Không có sự đồng ý sử dụng thông tin cá nhân thì Sở không thể tiếp nhận nội dung này. Anh/chị có thể gửi phản ánh ẩn danh bằng lệnh /gopy.",
+  dailyLimit: (max: number) =>
+    `Mỗi ngày mỗi tài khoản gửi được tối đa ${max} nội dung. Xin anh/chị gửi tiếp vào ngày mai hoặc liên hệ trực tiếp Văn phòng Sở.`,
+  duplicate: (code: string) => `Nội dung này anh/chị vừa gửi, mã ${code}. Sở không ghi nhận trùng lần nữa.`,
+  filed: (p: { code: string; type: string; due: string; legal: boolean }) =>
+    `Cảm ơn anh/chị đã gửi ${p.type.toLowerCase()}. Mã tra cứu: ${p.code}\n` +
+    `Dự kiến trả lời trước ngày ${p.due}${p.legal ? " (theo thời hạn luật định)" : " (theo mục tiêu của Sở)"}.\n` +
+    `Gõ /tracuu ${p.code} để xem tình trạng bất cứ lúc nào.`,
+  newTicketNotice: (code: string, type: string, field: string, due: string) =>
+    `Có ${type.toLowerCase()} mới ${code} (lĩnh vực: ${field}), hạn trả lời ${due}. Gõ /xuly ${code} để xử lý.`,
+  offer:
+    "Tôi là trợ lý tự động nên chưa trả lời trực tiếp được tin nhắn này. Anh/chị có muốn gửi nội dung vừa nhắn tới Sở dưới dạng phản ánh hoặc góp ý không?",
+  offerYes: "Có, gửi tới Sở",
+  offerNo: "Không",
+  offerDeclined: "Vâng. Gõ /help để xem những việc tôi có thể giúp.",
+  lookupUsage:
+    "Cách dùng: /tracuu <mã>, ví dụ /tracuu PA-2025-012345. Nếu tra từ tài khoản khác, thêm số điện thoại đã khai.",
+  lookupNotFound: (code: string) =>
+    `Không tìm thấy ${code} trong các nội dung anh/chị đã gửi. Nếu anh/chị gửi từ tài khoản khác, xin thêm số điện thoại đã khai: /tracuu ${code} 09xxxxxxxx`,
+  card: (p: {
+    code: string;
+    type: string;
+    field: string;
+    status: string;
+    unit: string | undefined;
+    received: string;
+    due: string;
+    content: string;
+    files: number;
+  }) =>
+    [
+      `${p.code} — ${p.type} (${p.field})`,
+      `Tình trạng: ${p.status}`,
+      ...(p.unit ? [`Đơn vị xử lý: ${p.unit}`] : []),
+      `Ngày nhận: ${p.received}`,
+      `Hạn trả lời: ${p.due}`,
+      `Nội dung: ${p.content}`,
+      ...(p.files > 0 ? [`Tệp kèm theo: ${p.files}`] : []),
+    ].join("\n"),
+  due: (day: string, legal: boolean, overdue: boolean) =>
+    `${day}${legal ? " (luật định)" : " (mục tiêu của Sở)"}${overdue ? " — ĐÃ QUÁ HẠN" : ""}`,
+  identityLine: (identity: { name?: string; address?: string; phone?: string }) =>
+    `Người gửi: ${[identity.name, identity.address, identity.phone].filter(Boolean).join(", ")}`,
+  identityHidden: "Người gửi: (thông tin được bảo mật)",
+  anonymousLine: "Người gửi: ẩn danh",
+  answerLine: (text: string) => `Trả lời của Sở: ${text}`,
+  ratingLine: (score: number, comment: string) => `Đánh giá: ${score}/5${comment ? ` — ${comment}` : ""}`,
+  historyHeader: "Quá trình xử lý:",
+  historyLine: (at: string, by: string, action: string, note: string | undefined) =>
+    `• ${at} — ${by}: ${action}${note ? ` — ${note}` : ""}`,
+  askAction: (code: string) => `Anh/chị xử lý ${code} thế nào?`,
+  askUnit: "Giao cho đơn vị nào?",
+  askText: (action: string) =>
+    ({
+      ask: "Nội dung cần người gửi bổ sung?",
+      answer: "Nội dung trả lời người gửi?",
+      extend: "Lý do gia hạn?",
+      reject: "Lý do không thụ lý?",
+    })[action] ?? "Nội dung?",
+  textTooShort: "Nội dung quá ngắn, xin ghi rõ hơn.",
+  done: {
+    assigned: (code: string, unit: string) => `Đã giao ${code} cho ${unit}.`,
+    asked: (code: string) => `Đã gửi đề nghị bổ sung thông tin cho người gửi ${code}.`,
+    answered: (code: string) => `Đã gửi trả lời ${code} tới người gửi.`,
+    extended: (code: string, due: string) => `Đã gia hạn ${code} đến ngày ${due}.`,
+    rejected: (code: string) => `Đã ghi nhận không thụ lý ${code} và báo người gửi.`,
+    closed: (code: string) => `Đã đóng ${code}.`,
+  },
+  toFiler: {
+    assigned: (code: string, unit: string) =>
+      `${code}: nội dung của anh/chị đã được chuyển tới ${unit} để xử lý.`,
+    ask: (code: string, question: string) =>
+      `${code}: Sở đề nghị anh/chị bổ sung thông tin: ${question}\nXin anh/chị trả lời (reply) tin nhắn này.`,
+    answer: (code: string, text: string) =>
+      `${code}: Sở trả lời anh/chị như sau:\n${text}\n\nXin anh/chị đánh giá câu trả lời: gõ /danhgia ${code} hoặc trả lời (reply) tin này.`,
+    extend: (code: string, due: string, reason: string) =>
+      `${code}: thời hạn giải quyết được gia hạn đến ngày ${due}. Lý do: ${reason}`,
+    reject: (code: string, reason: string) => `${code}: Sở không thụ lý nội dung này. Lý do: ${reason}`,
+    close: (code: string) => `${code}: hồ sơ đã được đóng. Cảm ơn anh/chị đã đóng góp.`,
+  },
+  toUnit: (code: string, type: string, due: string) =>
+    `Văn phòng Sở giao ${type.toLowerCase()} ${code} cho đơn vị xử lý, hạn trả lời ${due}. Gõ /xuly ${code} để xem và trả lời.`,
+  infoReceived: (code: string) => `Đã nhận thông tin bổ sung cho ${code}. Cảm ơn anh/chị.`,
+  infoForHandler: (code: string, text: string) => `Người gửi ${code} đã bổ sung thông tin: ${text}`,
+  replyNotExpected: "Tin nhắn này không cần trả lời. Gõ /help để xem những việc tôi có thể giúp.",
+  askScore: (code: string) => `Anh/chị đánh giá câu trả lời cho ${code} thế nào?`,
+  scoreLabel: (n: number) =>
+    ({
+      5: "5 — Rất hài lòng",
+      4: "4 — Hài lòng",
+      3: "3 — Bình thường",
+      2: "2 — Chưa hài lòng",
+      1: "1 — Không hài lòng",
+    })[n] ?? String(n),
+  askComment: 'Anh/chị có góp ý gì thêm không? (gõ nội dung, hoặc "bỏ qua")',
+  rated: "Cảm ơn anh/chị đã đánh giá. Ý kiến của anh/chị giúp Sở phục vụ tốt hơn.",
+  rateUsage: "Cách dùng: /danhgia <mã>, ví dụ /danhgia PA-2025-012345.",
+  notAnsweredYet: "Nội dung này chưa được trả lời nên chưa đánh giá được.",
+  listHeader: (count: number) => `Phản ánh cần xử lý (${count}):`,
+  listLine: (p: {
+    code: string;
+    type: string;
+    status: string;
+    unit: string | undefined;
+    due: string;
+    overdue: boolean;
+  }) =>
+    `• ${p.code} — ${p.type} — ${p.status}${p.unit ? ` — ${p.unit}` : ""} — hạn ${p.due}${p.overdue ? " (QUÁ HẠN)" : ""}`,
+  listFooter: "Gõ /xuly <mã> để xem và xử lý.",
+  listEmpty: "Không có phản ánh nào phù hợp.",
+  filterUnknown: (words: string) =>
+    `Không hiểu bộ lọc "${words}". Dùng: loại (góp ý, phản ánh, kiến nghị, khiếu nại, tố cáo), trạng thái, "quá hạn", hoặc tên đơn vị.`,
+  handleUsage: "Cách dùng: /xuly <mã>, ví dụ /xuly PA-2025-012345.",
+  errors: {
+    not_found: "Không tìm thấy nội dung này.",
+    forbidden: "Anh/chị không có quyền thực hiện thao tác này với nội dung này.",
+    bad_state: "Thao tác này không còn thực hiện được ở tình trạng hiện tại.",
+    no_extension: "Pháp luật không cho phép gia hạn thêm với loại này.",
+  },
+};
+
 /** Sentences the channels need; adapters take them from here, never write their own. */
 const channels = {
   numberedHint: "Trả lời bằng số thứ tự hoặc nội dung lựa chọn.",
@@ -343,4 +553,5 @@ export const t = {
   officials,
   plans,
   jobs,
+  feedback,
 };

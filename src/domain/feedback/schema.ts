@@ -1,0 +1,109 @@
+import { Schema, type Types } from "mongoose";
+import type { Attachment } from "../../engine/message.js";
+import type { Day } from "../calendar/work-calendar.js";
+import { FEEDBACK_TYPES, type FeedbackType } from "./rules.js";
+
+export const TICKET_STATUSES = ["new", "assigned", "need_info", "answered", "rejected", "closed"] as const;
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+/** Statuses in which the Department still owes the citizen something. */
+export const OPEN_STATUSES: readonly TicketStatus[] = ["new", "assigned", "need_info"];
+
+export const TICKET_ACTIONS = [
+  "filed",
+  "assigned",
+  "asked_info",
+  "citizen_info",
+  "answered",
+  "extended",
+  "rejected",
+  "closed",
+  "rated",
+  "viewed_identity",
+] as const;
+export type TicketAction = (typeof TICKET_ACTIONS)[number];
+
+/** Personal data, collected only with consent (Nghị định 13/2023/NĐ-CP) and shown only to handlers. */
+export interface Identity {
+  name?: string;
+  address?: string;
+  phone?: string;
+}
+
+export interface HistoryEntry {
+  at: Date;
+  action: TicketAction;
+  byPersonId: Types.ObjectId;
+  byName: string;
+  note?: string;
+}
+
+/** One piece of citizen feedback and everything done about it. */
+export interface TicketDoc {
+  _id: Types.ObjectId;
+  /** PA-2025-123456: random digits, so the next code cannot be guessed from one's own. */
+  code: string;
+  type: FeedbackType;
+  field: string;
+  content: string;
+  attachments: Attachment[];
+  status: TicketStatus;
+  receivedAt: Date;
+  receivedDay: Day;
+  dueDay: Day;
+  extensions: number;
+  filer: { personId: Types.ObjectId; channel: string; chatId: string };
+  identity?: Identity;
+  /** Phone digits only, for /tracuu CODE PHONE. */
+  phoneKey?: string;
+  consentAt?: Date;
+  unitKey?: string;
+  answer?: { text: string; at: Date; byName: string };
+  rating?: { score: number; comment: string; at: Date };
+  history: HistoryEntry[];
+  /** The update that filed it: filing the same update twice cannot make two tickets. */
+  idempotencyKey: string;
+  /** For recognising the same text sent again within minutes. */
+  contentKey: string;
+}
+
+export const ticketSchema = new Schema<TicketDoc>(
+  {
+    code: { type: String, required: true, unique: true },
+    type: { type: String, enum: FEEDBACK_TYPES, required: true },
+    field: { type: String, required: true },
+    content: { type: String, required: true, maxlength: 4000 },
+    attachments: [{ _id: false, kind: String, ref: String, name: String, mimeType: String, size: Number }],
+    status: { type: String, enum: TICKET_STATUSES, required: true },
+    receivedAt: { type: Date, required: true },
+    receivedDay: { type: String, required: true },
+    dueDay: { type: String, required: true },
+    extensions: { type: Number, required: true, default: 0 },
+    filer: {
+      personId: { type: Schema.Types.ObjectId, required: true },
+      channel: { type: String, required: true },
+      chatId: { type: String, required: true },
+    },
+    identity: { type: { _id: false, name: String, address: String, phone: String }, default: undefined },
+    phoneKey: { type: String },
+    consentAt: { type: Date },
+    unitKey: { type: String },
+    answer: { type: { _id: false, text: String, at: Date, byName: String }, default: undefined },
+    rating: { type: { _id: false, score: Number, comment: String, at: Date }, default: undefined },
+    history: [
+      {
+        _id: false,
+        at: { type: Date, required: true },
+        action: { type: String, required: true },
+        byPersonId: { type: Schema.Types.ObjectId, required: true },
+        byName: { type: String, required: true },
+        note: { type: String },
+      },
+    ],
+    idempotencyKey: { type: String, required: true, unique: true },
+    contentKey: { type: String, required: true },
+  },
+  { collection: "tickets" },
+);
+ticketSchema.index({ status: 1, dueDay: 1 });
+ticketSchema.index({ unitKey: 1, status: 1 });
+ticketSchema.index({ "filer.personId": 1, receivedAt: -1 });

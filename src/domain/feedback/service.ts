@@ -1,0 +1,324 @@
+import { createHash, randomInt } from "node:crypto";
+import { Types, type Model } from "mongoose";
+import { isDuplicateKeyError } from "../../db/errors.js";
+import type { Attachment } from "../../engine/message.js";
+import { fold } from "../../text/normalize.js";
+import { dayOf, type Day, type WorkCalendar } from "../calendar/work-calendar.js";
+import type { Speaker } from "../people/service.js";
+import { dueDay, type FeedbackRules, type FeedbackType, type TypeRule } from "./rules.js";
+import {
+  OPEN_STATUSES,
+  type HistoryEntry,
+  type Identity,
+  type TicketAction,
+  type TicketDoc,
+  type TicketStatus,
+} from "./schema.js";
+
+export interface FeedbackLimits {
+  /** Tickets one person may file per day. */
+  maxPerDay: number;
+  /** The same text from the same person within this many minutes is the same ticket. */
+  duplicateMinutes: number;
+}
+
+export interface NewTicket {
+  idempotencyKey: string;
+  type: FeedbackType;
+  field: string;
+  content: string;
+  attachments: Attachment[];
+  identity?: Identity;
+  consentAt?: Date;
+  filer: Speaker & { channel: string; chatId: string };
+  now: Date;
+}
+
+export type FileResult =
+  { kind: "filed"; ticket: TicketDoc } | { kind: "duplicate"; ticket: TicketDoc } | { kind: "limit" };
+
+export interface TicketFilter {
+  types?: FeedbackType[];
+  statuses?: TicketStatus[];
+  unitKey?: string;
+  overdueOn?: Day;
+}
+
+/** Digits only, without a leading 84 or 0, so "0912 345 678" and "+84912345678" match. */
+export function phoneKey(phone: string): string {
+  return phone.replace(/\D/g, "").replace(/^(84|0)/, "");
+}
+
+/** What a person may do with a ticket; the one place these rules live. */
+export const access = {
+  /** The Office handles every ticket; a unit only those assigned to it. */
+  canHandle(speaker: Speaker, ticket: Pick<TicketDoc, "unitKey">): boolean {
+    if (speaker.role === "office" || speaker.role === "admin") return true;
+    return (
+      (speaker.role === "staff" || speaker.role === "unit_head") &&
+      Boolean(ticket.unitKey) &&
+      ticket.unitKey === speaker.unitId
+    );
+  },
+  /**
+   * Personal data: the filer, the Office, and for types that are not confidential the unit that
+   * handles it. A tố cáo filer's identity never reaches the unit (Luật Tố cáo 2018, arts. 47–48).
+   */
+  canSeeIdentity(speaker: Speaker, ticket: TicketDoc, rule: TypeRule): boolean {
+    if (ticket.filer.personId.toString() === speaker.personId) return true;
+    if (speaker.role === "office" || speaker.role === "admin") return true;
+    return !rule.confidential && access.canHandle(speaker, ticket);
+  },
+  isOffice(speaker: Speaker): boolean {
+    return speaker.role === "office" || speaker.role === "admin";
+  },
+};
+
+export class TicketError extends Error {
+  override name = "TicketError";
+  constructor(readonly reason: "not_found" | "forbidden" | "bad_state" | "no_extension") {
+    super(reason);
+  }
+}
+
+/** Citizen feedback tickets: filing, finding, and the Office's and units' handling. */
+export class FeedbackService {
+  constructor(
+    private readonly model: Model<TicketDoc>,
+    readonly rules: FeedbackRules,
+    private readonly calendar: WorkCalendar,
+    private readonly timeZone: string,
+    readonly limits: FeedbackLimits,
+  ) {}
+
+  rule(type: FeedbackType): TypeRule {
+    return this.rules.types[type];
+  }
+
+  fieldLabel(key: string): string {
+    return this.rules.fields.find((f) => f.key === key)?.label ?? key;
+  }
+
+  private entry(by: Speaker, action: TicketAction, now: Date, note?: string): HistoryEntry {
+    return {
+      at: now,
+      action,
+      byPersonId: new Types.ObjectId(by.personId),
+      byName: by.name,
+      ...(note ? { note } : {}),
+    };
+  }
+
+  /**
+   * Files a ticket, unless the person reached today's limit or sent the same text minutes ago
+   * (then the earlier ticket is returned). Filing the same update twice files once.
+   */
+  async file(input: NewTicket): Promise<FileResult> {
+    const replay = await this.model.findOne({ idempotencyKey: input.idempotencyKey }).lean();
+    if (replay) return { kind: "filed", ticket: replay };
+    const personId = new Types.ObjectId(input.filer.personId);
+    const contentKey = createHash("sha256").update(fold(input.content)).digest("hex");
+    const since = new Date(input.now.getTime() - this.limits.duplicateMinutes * 60_000);
+    const same = await this.model
+      .findOne({ "filer.personId": personId, contentKey, receivedAt: { $gte: since } })
+      .lean();
+    if (same) return { kind: "duplicate", ticket: same };
+    const today = dayOf(input.now, this.timeZone);
+    const startOfDay = new Date(`${today}T00:00:00${this.offset(input.now)}`);
+    const filedToday = await this.model.countDocuments({
+      "filer.personId": personId,
+      receivedAt: { $gte: startOfDay },
+    });
+    if (filedToday >= this.limits.maxPerDay) return { kind: "limit" };
+
+    const rule = this.rule(input.type);
+    const identity =
+      input.identity && Object.values(input.identity).some(Boolean) ? input.identity : undefined;
+    for (let attempt = 0; ; attempt += 1) {
+      const code = `PA-${today.slice(0, 4)}-${String(randomInt(1_000_000)).padStart(6, "0")}`;
+      try {
+        const doc = await this.model.create({
+          code,
+          type: input.type,
+          field: input.field,
+          content: input.content,
+          attachments: input.attachments,
+          status: "new",
+          receivedAt: input.now,
+          receivedDay: today,
+          dueDay: dueDay(rule, today, 0, this.calendar),
+          extensions: 0,
+          filer: { personId, channel: input.filer.channel, chatId: input.filer.chatId },
+          ...(identity ? { identity, consentAt: input.consentAt } : {}),
+          ...(identity?.phone ? { phoneKey: phoneKey(identity.phone) } : {}),
+          history: [this.entry(input.filer, "filed", input.now)],
+          idempotencyKey: input.idempotencyKey,
+          contentKey,
+        });
+        return { kind: "filed", ticket: doc.toObject() };
+      } catch (error) {
+        if (!isDuplicateKeyError(error) || attempt >= 5) throw error;
+        const raced = await this.model.findOne({ idempotencyKey: input.idempotencyKey }).lean();
+        if (raced) return { kind: "filed", ticket: raced };
+      }
+    }
+  }
+
+  /** "+07:00" for Asia/Ho_Chi_Minh: the zone's offset at that moment. */
+  private offset(at: Date): string {
+    const parts = new Intl.DateTimeFormat("en-US", {
+      timeZone: this.timeZone,
+      timeZoneName: "longOffset",
+    }).formatToParts(at);
+    const name = parts.find((p) => p.type === "timeZoneName")?.value ?? "GMT";
+    return name === "GMT" ? "Z" : name.slice(3);
+  }
+
+  async byCode(code: string): Promise<TicketDoc | undefined> {
+    return (await this.model.findOne({ code: code.trim().toUpperCase() }).lean()) ?? undefined;
+  }
+
+  /** The ticket, if `speaker` filed it or gives the phone number written on it; never to a stranger. */
+  async lookup(code: string, speaker: Speaker, phone?: string): Promise<TicketDoc | undefined> {
+    const ticket = await this.byCode(code);
+    if (!ticket) return undefined;
+    if (ticket.filer.personId.toString() === speaker.personId) return ticket;
+    if (phone && ticket.phoneKey && phoneKey(phone) === ticket.phoneKey) return ticket;
+    return undefined;
+  }
+
+  async list(filter: TicketFilter): Promise<TicketDoc[]> {
+    const query: Record<string, unknown> = {};
+    if (filter.types?.length) query.type = { $in: filter.types };
+    query.status = { $in: filter.statuses?.length ? filter.statuses : OPEN_STATUSES };
+    if (filter.unitKey) query.unitKey = filter.unitKey;
+    if (filter.overdueOn) query.dueDay = { $lt: filter.overdueOn };
+    return this.model.find(query).sort({ dueDay: 1, receivedAt: 1 }).limit(50).lean();
+  }
+
+  /** The filer's tickets waiting for more information from them. */
+  async awaitingInfoFrom(personId: string): Promise<TicketDoc[]> {
+    return this.model.find({ "filer.personId": new Types.ObjectId(personId), status: "need_info" }).lean();
+  }
+
+  private async change(
+    ticket: TicketDoc,
+    from: readonly TicketStatus[],
+    set: Partial<TicketDoc>,
+    entry: HistoryEntry,
+  ): Promise<TicketDoc> {
+    if (!from.includes(ticket.status)) throw new TicketError("bad_state");
+    const updated = await this.model
+      .findOneAndUpdate(
+        { _id: ticket._id, status: ticket.status },
+        { $set: set, $push: { history: entry } },
+        { returnDocument: "after" },
+      )
+      .lean();
+    if (!updated) throw new TicketError("bad_state");
+    return updated;
+  }
+
+  private handled(ticket: TicketDoc | undefined, by: Speaker, officeOnly = false): TicketDoc {
+    if (!ticket) throw new TicketError("not_found");
+    if (officeOnly ? !access.isOffice(by) : !access.canHandle(by, ticket)) throw new TicketError("forbidden");
+    return ticket;
+  }
+
+  async assign(code: string, unitKey: string, by: Speaker, now: Date): Promise<TicketDoc> {
+    const ticket = this.handled(await this.byCode(code), by, true);
+    return this.change(
+      ticket,
+      OPEN_STATUSES,
+      { status: "assigned", unitKey },
+      this.entry(by, "assigned", now, unitKey),
+    );
+  }
+
+  async askInfo(code: string, question: string, by: Speaker, now: Date): Promise<TicketDoc> {
+    const ticket = this.handled(await this.byCode(code), by);
+    return this.change(
+      ticket,
+      ["new", "assigned"],
+      { status: "need_info" },
+      this.entry(by, "asked_info", now, question),
+    );
+  }
+
+  /** The citizen's answer to a request for information goes onto the ticket, which goes back to its handler. */
+  async addCitizenInfo(
+    ticket: TicketDoc,
+    text: string,
+    attachments: Attachment[],
+    by: Speaker,
+    now: Date,
+  ): Promise<TicketDoc> {
+    if (ticket.filer.personId.toString() !== by.personId) throw new TicketError("forbidden");
+    return this.change(
+      ticket,
+      ["need_info"],
+      { status: ticket.unitKey ? "assigned" : "new", attachments: [...ticket.attachments, ...attachments] },
+      this.entry(by, "citizen_info", now, text),
+    );
+  }
+
+  async answer(code: string, text: string, by: Speaker, now: Date): Promise<TicketDoc> {
+    const ticket = this.handled(await this.byCode(code), by);
+    return this.change(
+      ticket,
+      OPEN_STATUSES,
+      { status: "answered", answer: { text, at: now, byName: by.name } },
+      this.entry(by, "answered", now, text),
+    );
+  }
+
+  /** One more extension where the law allows one (rules.yaml), with the reason on record. */
+  async extend(code: string, reason: string, by: Speaker, now: Date): Promise<TicketDoc> {
+    const ticket = this.handled(await this.byCode(code), by, true);
+    const rule = this.rule(ticket.type);
+    if (!rule.extension || ticket.extensions >= rule.extension.max) throw new TicketError("no_extension");
+    const extensions = ticket.extensions + 1;
+    return this.change(
+      ticket,
+      OPEN_STATUSES,
+      { extensions, dueDay: dueDay(rule, ticket.receivedDay, extensions, this.calendar) },
+      this.entry(by, "extended", now, reason),
+    );
+  }
+
+  async reject(code: string, reason: string, by: Speaker, now: Date): Promise<TicketDoc> {
+    const ticket = this.handled(await this.byCode(code), by, true);
+    return this.change(
+      ticket,
+      OPEN_STATUSES,
+      { status: "rejected" },
+      this.entry(by, "rejected", now, reason),
+    );
+  }
+
+  async close(code: string, by: Speaker, now: Date): Promise<TicketDoc> {
+    const ticket = this.handled(await this.byCode(code), by, true);
+    return this.change(ticket, ["answered", "rejected"], { status: "closed" }, this.entry(by, "closed", now));
+  }
+
+  /** The filer rates the answer once. */
+  async rate(code: string, score: number, comment: string, by: Speaker, now: Date): Promise<TicketDoc> {
+    const ticket = await this.byCode(code);
+    if (!ticket || ticket.filer.personId.toString() !== by.personId) throw new TicketError("not_found");
+    if (ticket.rating) throw new TicketError("bad_state");
+    return this.change(
+      ticket,
+      ["answered", "closed"],
+      { status: "closed", rating: { score, comment, at: now } },
+      this.entry(by, "rated", now, `${score}/5${comment ? ` — ${comment}` : ""}`),
+    );
+  }
+
+  /** Written whenever a handler is shown a filer's personal data (audit). */
+  async recordIdentityView(ticket: TicketDoc, by: Speaker, now: Date): Promise<void> {
+    await this.model.updateOne(
+      { _id: ticket._id },
+      { $push: { history: this.entry(by, "viewed_identity", now) } },
+    );
+  }
+}
