@@ -24,6 +24,8 @@ import { renderDelivery } from "./render.js";
  *   !restart                  the bot restarts: a new engine on the same database
  *   !seed                     the demo units and people (data/units, data/demo)
  *   !plan FILE                import a plan file (path from the repository root)
+ *   = Mã tra cứu: {code}      {name} captures a word the first time it is met (a code the bot made
+ *   @citizen /tracuu {code}   up); later lines use the captured value
  */
 export type TranscriptStep =
   | { kind: "say"; line: number; speaker: string; text: string }
@@ -71,6 +73,35 @@ export function parseTranscript(source: string): TranscriptStep[] {
   return steps;
 }
 
+const PLACEHOLDER = /\{([a-z][a-z0-9_]*)\}/gi;
+
+function substitute(text: string, vars: Map<string, string>): string {
+  return text.replace(PLACEHOLDER, (whole, name: string) => vars.get(name) ?? whole);
+}
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * Whether `text` contains the expectation. Placeholders already captured stand for their value;
+ * new ones match a run of non-space characters (trailing punctuation excluded) and are captured.
+ */
+function matches(text: string, expected: string, vars: Map<string, string>): boolean {
+  const known = substitute(expected, vars);
+  const names: string[] = [];
+  const pattern = known
+    .split(PLACEHOLDER)
+    .map((part, i) => {
+      if (i % 2 === 0) return escape(part);
+      names.push(part);
+      return "([^\\s,;]*[^\\s,;.!?:)])";
+    })
+    .join("");
+  const match = new RegExp(pattern).exec(text);
+  if (!match) return false;
+  names.forEach((name, i) => vars.set(name, match[i + 1] ?? ""));
+  return true;
+}
+
 export interface TranscriptDeps {
   connection: Connection;
   clock: FixedClock;
@@ -111,6 +142,7 @@ export async function runTranscript(
   };
   let { app, dispatcher } = await build();
   let lastSpeaker: string | undefined;
+  const vars = new Map<string, string>();
 
   try {
     for (const step of steps) {
@@ -118,10 +150,10 @@ export async function runTranscript(
         case "say": {
           const id = senderIdFor(step.speaker);
           lastSpeaker = id;
-          const parsed = parseConsoleLine(step.text);
+          const parsed = parseConsoleLine(substitute(step.text, vars));
           if (parsed.kind !== "message") throw new TranscriptSyntaxError(`line ${step.line}: empty message`);
           const replyTo = parsed.replyToLast ? sender.lastIdByChat.get(id) : undefined;
-          output.push(`@${step.speaker}: ${step.text}`);
+          output.push(`@${step.speaker}: ${substitute(step.text, vars)}`);
           window = [];
           deps.clock.advance(1000);
           await app.engine.handle(
@@ -132,9 +164,10 @@ export async function runTranscript(
         }
         case "expect": {
           const to = step.to ? senderIdFor(step.to) : lastSpeaker;
-          const found = window.some(
-            (d) => d.chatId === to && renderDelivery(d, "").normalize("NFC").includes(step.text),
-          );
+          const texts = window
+            .filter((d) => d.chatId === to)
+            .map((d) => renderDelivery(d, "").normalize("NFC"));
+          const found = texts.some((text) => matches(text, step.text, vars));
           if (found === step.negate) {
             failures.push(
               `line ${step.line}: ${step.negate ? "unexpected" : "expected"} a message to ${to} containing "${step.text}"`,

@@ -317,7 +317,7 @@ const ticketStatusLabels: Record<TicketStatus, string> = {
 };
 
 const ticketActionLabels: Record<TicketAction, string> = {
-  filed: "gửi phản ánh",
+  filed: "gửi nội dung",
   assigned: "giao đơn vị xử lý",
   asked_info: "đề nghị bổ sung thông tin",
   citizen_info: "người gửi bổ sung thông tin",
@@ -442,6 +442,7 @@ const feedback = {
   answerLine: (text: string) => `Trả lời của Sở: ${text}`,
   ratingLine: (score: number, comment: string) => `Đánh giá: ${score}/5${comment ? ` — ${comment}` : ""}`,
   historyHeader: "Quá trình xử lý:",
+  filerLabel: "Người gửi",
   historyLine: (at: string, by: string, action: string, note: string | undefined) =>
     `• ${at} — ${by}: ${action}${note ? ` — ${note}` : ""}`,
   askAction: (code: string) => `Anh/chị xử lý ${code} thế nào?`,

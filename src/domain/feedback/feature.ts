@@ -85,7 +85,7 @@ export function feedbackFeature(
         lines.push(
           t.feedback.historyLine(
             formatDateTime(h.at, turn.services.timeZone),
-            h.byName,
+            h.byName ?? t.feedback.filerLabel,
             t.feedback.action(h.action),
             h.note,
           ),
@@ -171,8 +171,13 @@ export function feedbackFeature(
         switch (action) {
           case "assign": {
             if (!data.unitKey) return;
-            const ticket = await feedback.assign(code, data.unitKey, turn.speaker, turn.now);
             const unit = (await unitName(data.unitKey)) ?? data.unitKey;
+            const ticket = await feedback.assign(
+              code,
+              { key: data.unitKey, name: unit },
+              turn.speaker,
+              turn.now,
+            );
             turn.reply(t.feedback.done.assigned(code, unit));
             tellFiler(turn, ticket, "assigned", t.feedback.toFiler.assigned(code, unit));
             for (const official of await people.ofUnit(data.unitKey, ["staff", "unit_head"])) {
@@ -242,7 +247,8 @@ export function feedbackFeature(
     steps: {
       score: {
         prompt: (data) => t.feedback.askScore(data.code),
-        choices: () => [5, 4, 3, 2, 1].map((n) => ({ label: t.feedback.scoreLabel(n), value: String(n) })),
+        // Ascending, so that on a platform without buttons typing "5" means five.
+        choices: () => [1, 2, 3, 4, 5].map((n) => ({ label: t.feedback.scoreLabel(n), value: String(n) })),
         accept: (answer, data) => ({
           data: { ...data, score: Number(answer.choice?.value) },
           next: "comment",

@@ -33,7 +33,8 @@ export interface HistoryEntry {
   at: Date;
   action: TicketAction;
   byPersonId: Types.ObjectId;
-  byName: string;
+  /** Absent for the filer's own actions (see FeedbackService.entry). */
+  byName?: string;
   note?: string;
 }
 
@@ -95,7 +96,7 @@ export const ticketSchema = new Schema<TicketDoc>(
         at: { type: Date, required: true },
         action: { type: String, required: true },
         byPersonId: { type: Schema.Types.ObjectId, required: true },
-        byName: { type: String, required: true },
+        byName: { type: String },
         note: { type: String },
       },
     ],

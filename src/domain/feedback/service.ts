@@ -99,12 +99,16 @@ export class FeedbackService {
     return this.rules.fields.find((f) => f.key === key)?.label ?? key;
   }
 
-  private entry(by: Speaker, action: TicketAction, now: Date, note?: string): HistoryEntry {
+  /**
+   * A history line. The filer's own actions carry no name: their chat display name is personal
+   * data the handlers of an anonymous or confidential ticket must not see.
+   */
+  private entry(by: Speaker, action: TicketAction, now: Date, note?: string, byFiler = false): HistoryEntry {
     return {
       at: now,
       action,
       byPersonId: new Types.ObjectId(by.personId),
-      byName: by.name,
+      ...(byFiler ? {} : { byName: by.name }),
       ...(note ? { note } : {}),
     };
   }
@@ -151,7 +155,7 @@ export class FeedbackService {
           filer: { personId, channel: input.filer.channel, chatId: input.filer.chatId },
           ...(identity ? { identity, consentAt: input.consentAt } : {}),
           ...(identity?.phone ? { phoneKey: phoneKey(identity.phone) } : {}),
-          history: [this.entry(input.filer, "filed", input.now)],
+          history: [this.entry(input.filer, "filed", input.now, undefined, true)],
           idempotencyKey: input.idempotencyKey,
           contentKey,
         });
@@ -225,13 +229,18 @@ export class FeedbackService {
     return ticket;
   }
 
-  async assign(code: string, unitKey: string, by: Speaker, now: Date): Promise<TicketDoc> {
+  async assign(
+    code: string,
+    unit: { key: string; name: string },
+    by: Speaker,
+    now: Date,
+  ): Promise<TicketDoc> {
     const ticket = this.handled(await this.byCode(code), by, true);
     return this.change(
       ticket,
       OPEN_STATUSES,
-      { status: "assigned", unitKey },
-      this.entry(by, "assigned", now, unitKey),
+      { status: "assigned", unitKey: unit.key },
+      this.entry(by, "assigned", now, unit.name),
     );
   }
 
@@ -258,7 +267,7 @@ export class FeedbackService {
       ticket,
       ["need_info"],
       { status: ticket.unitKey ? "assigned" : "new", attachments: [...ticket.attachments, ...attachments] },
-      this.entry(by, "citizen_info", now, text),
+      this.entry(by, "citizen_info", now, text, true),
     );
   }
 
@@ -310,7 +319,7 @@ export class FeedbackService {
       ticket,
       ["answered", "closed"],
       { status: "closed", rating: { score, comment, at: now } },
-      this.entry(by, "rated", now, `${score}/5${comment ? ` — ${comment}` : ""}`),
+      this.entry(by, "rated", now, `${score}/5${comment ? ` — ${comment}` : ""}`, true),
     );
   }
 
