@@ -251,6 +251,11 @@ const plans = {
 const jobs = {
   remindersDescription: "Nhắc hạn nhiệm vụ cho cán bộ các đơn vị (ngày làm việc, giờ hành chính)",
   escalationDescription: "Báo trưởng đơn vị rồi Văn phòng Sở khi nhiệm vụ quá hạn",
+  ticketsDescription: "Nhắc hạn trả lời phản ánh của người dân; báo Văn phòng Sở khi quá hạn",
+  ticketDue: (code: string, type: string, due: string, left: string) =>
+    `Nhắc hạn: ${type.toLowerCase()} ${code} cần trả lời trước ngày ${due} (${left}). Gõ /xuly ${code} để xử lý.`,
+  ticketOverdue: (code: string, type: string, due: string, late: number) =>
+    `${type} ${code} đã quá hạn trả lời ${late} ngày làm việc (hạn ${due}). Gõ /xuly ${code} để xem.`,
   weeklyDescription: "Tổng hợp tuần gửi Văn phòng Sở (sáng thứ Hai)",
   quarterlyDescription: "Tổng hợp quý gửi Lãnh đạo Sở (ngày làm việc đầu quý)",
   reminder: (p: {
