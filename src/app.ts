@@ -4,6 +4,8 @@ import type { Clock } from "./clock.js";
 import { Claims } from "./db/claims.js";
 import { createModels, ensureIndexes, type Models } from "./db/models.js";
 import { loadWorkCalendar, type WorkCalendar } from "./domain/calendar/work-calendar.js";
+import { dvkFeature } from "./domain/dvk/feature.js";
+import { DvkService, loadDvkRules } from "./domain/dvk/service.js";
 import { feedbackFeature } from "./domain/feedback/feature.js";
 import { loadFeedbackRules } from "./domain/feedback/rules.js";
 import { FeedbackService, type FeedbackLimits } from "./domain/feedback/service.js";
@@ -53,6 +55,7 @@ export class App {
   readonly invites: InvitesService;
   readonly plans: PlansService;
   readonly feedback: FeedbackService;
+  readonly dvk: DvkService;
   readonly engine: Engine;
   readonly dispatchers = new Map<ChannelName, Dispatcher>();
 
@@ -80,6 +83,7 @@ export class App {
       options.timeZone,
       options.feedbackLimits ?? { maxPerDay: 5, duplicateMinutes: 10 },
     );
+    this.dvk = new DvkService(this.models.DvkModel, loadDvkRules(path.join(DATA_DIR, "dvk", "rules.yaml")));
     this.engine = new Engine(
       {
         inbox: new Inbox(this.models.InboundRecord, this.claims),
@@ -94,7 +98,8 @@ export class App {
       .use(peopleFeature(this.people))
       .use(officialsFeature(this.people, this.units, this.invites))
       .use(plansFeature(this.plans, this.units))
-      .use(feedbackFeature(this.feedback, this.people, this.units));
+      .use(feedbackFeature(this.feedback, this.people, this.units))
+      .use(dvkFeature(this.dvk, this.units));
     this.engine.onEnqueued((channels) => {
       for (const channel of channels) this.dispatchers.get(channel as ChannelName)?.wake();
     });

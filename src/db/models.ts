@@ -8,6 +8,7 @@ import {
   type LinkCodeDoc,
   type PersonDoc,
 } from "../domain/people/schema.js";
+import { modelSchema, type ModelDoc } from "../domain/dvk/schema.js";
 import { ticketSchema, type TicketDoc } from "../domain/feedback/schema.js";
 import {
   inviteFailureSchema,
@@ -47,6 +48,7 @@ export function createModels(connection: Connection) {
     Task: connection.model<TaskDoc>("Task", taskSchema),
     Report: connection.model<ReportDoc>("Report", reportSchema),
     Ticket: connection.model<TicketDoc>("Ticket", ticketSchema),
+    DvkModel: connection.model<ModelDoc>("DvkModel", modelSchema),
   };
 }
 

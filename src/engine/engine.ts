@@ -194,7 +194,7 @@ export class Engine {
       await this.route(turn);
     }
 
-    if (turn.flowToStart) next = await this.begin(turn, turn.flowToStart.name, turn.flowToStart.args);
+    if (turn.flowToStart) next = await this.begin(turn, turn.flowToStart);
 
     // Outbox first, session second: if we die in between, the replay recomputes the same step
     // and its replies collide with the ones already written.
@@ -244,18 +244,21 @@ export class Engine {
     around: { before?: string; after?: string } = {},
   ): Promise<void> {
     const choices = step.choices ? await step.choices(data, turn) : undefined;
-    const text = [around.before, step.prompt(data, turn), around.after].filter(Boolean).join("\n\n");
+    const text = [around.before, await step.prompt(data, turn), around.after].filter(Boolean).join("\n\n");
     turn.reply(text, choices ? { choices } : {});
   }
 
-  private async begin(turn: Turn, name: string, args: string): Promise<SessionState | null> {
+  private async begin(
+    turn: Turn,
+    { name, args, seed }: NonNullable<Turn["flowToStart"]>,
+  ): Promise<SessionState | null> {
     const flow = this.flows.get(name);
     if (!flow) throw new Error(`flow ${name} is not registered`);
     if (!flow.roles.includes(turn.speaker.role)) {
       turn.reply(t.engine.forbidden(name));
       return null;
     }
-    const data = flow.initial(turn, args);
+    const data = { ...flow.initial(turn, args), ...seed };
     const first = flow.steps[flow.first];
     if (!first) throw new Error(`flow ${name} has no step ${flow.first}`);
     await this.prompt(turn, first, data, { after: t.engine.cancelHint });

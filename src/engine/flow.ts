@@ -13,7 +13,8 @@ export interface StepAnswer {
 export type StepResult<D> = { data: D; next?: string } | { error: string };
 
 export interface FlowStep<D> {
-  prompt(data: D, turn: Turn): string;
+  /** May read the database (a summary before a confirmation). */
+  prompt(data: D, turn: Turn): string | Promise<string>;
   /** Offered choices; the answer must match one of them unless `freeText` is set. */
   choices?(data: D, turn: Turn): Choice[] | Promise<Choice[]>;
   freeText?: boolean;

@@ -28,7 +28,7 @@ export class Turn {
   readonly outbound: Outbound[] = [];
   private replyCount = 0;
   /** Set by a handler that starts a flow; the engine saves it after the outbox write. */
-  flowToStart: { name: string; args: string } | undefined;
+  flowToStart: { name: string; args: string; seed?: Record<string, unknown> } | undefined;
 
   constructor(
     readonly inbound: Inbound,
@@ -68,8 +68,11 @@ export class Turn {
     this.outbound.push({ to, text, ...options, dedupeKey: `${this.inbound.dedupeKey}#n:${key}` });
   }
 
-  /** Starts a flow after this handler returns (its first prompt is sent in this turn). */
-  startFlow(name: string, args = ""): void {
-    this.flowToStart = { name, args };
+  /**
+   * Starts a flow after this handler returns (its first prompt is sent in this turn). `seed`
+   * adds to the flow's initial data what the handler already loaded (a record to edit).
+   */
+  startFlow(name: string, args = "", seed?: Record<string, unknown>): void {
+    this.flowToStart = { name, args, ...(seed ? { seed } : {}) };
   }
 }

@@ -1,4 +1,5 @@
 import type { Role } from "../domain/people/roles.js";
+import type { ModelStatus } from "../domain/dvk/schema.js";
 import type { TicketAction, TicketStatus } from "../domain/feedback/schema.js";
 import type { Recurrence, TaskStatus } from "../domain/plans/status.js";
 
@@ -521,6 +522,123 @@ const feedback = {
   },
 };
 
+const modelStatusLabels: Record<ModelStatus, string> = {
+  registered: "Đã đăng ký",
+  appraising: "Đang thẩm định",
+  passed: "Đạt",
+  needs_changes: "Cần bổ sung",
+  failed: "Không đạt",
+  implementing: "Đang triển khai",
+  reported: "Đã báo cáo kết quả",
+  recognised: "Được công nhận điển hình",
+};
+
+const modelFieldLabels = {
+  name: "Tên mô hình",
+  field: "Lĩnh vực",
+  personInCharge: "Người phụ trách",
+  targetGroup: "Đối tượng hướng tới",
+  content: "Nội dung, giải pháp",
+  expectedResults: "Kết quả dự kiến",
+  startDay: "Ngày bắt đầu",
+  endDay: "Ngày kết thúc",
+};
+
+const dvk = {
+  registerDescription: 'Đăng ký mô hình "Dân vận khéo" của đơn vị',
+  listDescription: 'Danh sách mô hình "Dân vận khéo" theo năm, đơn vị, trạng thái',
+  decideDescription: "Thẩm định, cập nhật trạng thái một mô hình",
+  editDescription: "Sửa và nộp lại mô hình cần bổ sung",
+  resultDescription: "Báo cáo kết quả thực hiện mô hình",
+  status: (status: ModelStatus) => modelStatusLabels[status],
+  label: modelFieldLabels,
+  ask: {
+    name: 'Tên mô hình "Dân vận khéo"?',
+    field: "Mô hình thuộc lĩnh vực nào?",
+    personInCharge: "Người phụ trách mô hình (họ tên, chức vụ)?",
+    targetGroup: "Đối tượng mô hình hướng tới (người dân, doanh nghiệp, ...)?",
+    content: "Nội dung và giải pháp thực hiện?",
+    expectedResults: "Kết quả dự kiến (nêu số liệu nếu có)?",
+    startDay: "Ngày bắt đầu (ngày/tháng/năm, ví dụ 01/03/2025)?",
+    endDay: "Ngày kết thúc (ngày/tháng/năm)?",
+  },
+  pickField: "Xin chọn một lĩnh vực trong danh sách.",
+  badDate: "Ngày chưa đúng. Xin viết dạng ngày/tháng/năm, ví dụ 15/03/2025.",
+  endBeforeStart: (start: string) => `Ngày kết thúc phải sau ngày bắt đầu (${start}).`,
+  startAfterEnd: (end: string) => `Ngày bắt đầu phải trước ngày kết thúc (${end}).`,
+  tooShort: (min: number) => `Nội dung quá ngắn, xin ghi ít nhất ${min} ký tự.`,
+  summary: (p: {
+    name: string;
+    field: string;
+    unit: string;
+    personInCharge: string;
+    targetGroup: string;
+    content: string;
+    expectedResults: string;
+    period: string;
+  }) =>
+    [
+      "Thông tin mô hình:",
+      `${modelFieldLabels.name}: ${p.name}`,
+      `${modelFieldLabels.field}: ${p.field}`,
+      `Đơn vị: ${p.unit}`,
+      `${modelFieldLabels.personInCharge}: ${p.personInCharge}`,
+      `${modelFieldLabels.targetGroup}: ${p.targetGroup}`,
+      `${modelFieldLabels.content}: ${p.content}`,
+      `${modelFieldLabels.expectedResults}: ${p.expectedResults}`,
+      `Thời gian: ${p.period}`,
+    ].join("\n"),
+  confirmPrompt: "Gửi đăng ký mô hình này tới Văn phòng Sở?",
+  submit: "Gửi đăng ký",
+  cancel: "Hủy",
+  cancelled: "Đã hủy, chưa có gì được gửi.",
+  lateWarning: (deadline: string) =>
+    `Lưu ý: hạn đăng ký mô hình năm nay là ${deadline}. Đăng ký sau hạn vẫn được nhận nhưng sẽ được ghi chú là đăng ký muộn.`,
+  registered: (code: string, lateDeadline: string | undefined) =>
+    `Đã gửi đăng ký mô hình, mã ${code}. Văn phòng Sở sẽ thẩm định và thông báo kết quả.` +
+    (lateDeadline ? ` (Đăng ký sau hạn ${lateDeadline}.)` : ""),
+  newForOffice: (code: string, name: string, late: boolean) =>
+    `Mô hình mới đăng ký: ${code} — ${name}${late ? " (đăng ký muộn)" : ""}. Gõ /duyet ${code} để thẩm định.`,
+  pickEdit: 'Anh/chị sửa mục nào? Sửa xong chọn "Nộp lại".',
+  resubmit: "Nộp lại",
+  confirmResubmit: "Nộp lại mô hình với nội dung trên?",
+  resubmitted: (code: string, version: number) => `Đã nộp lại mô hình ${code} (phiên bản ${version}).`,
+  askDecision: (code: string) => `Kết quả thẩm định / trạng thái mới của ${code}?`,
+  askComment: "Nhận xét của Văn phòng Sở (sẽ gửi tới đơn vị)?",
+  decided: (code: string, status: string) => `Đã cập nhật ${code}: ${status}. Đơn vị đã được thông báo.`,
+  decisionNotice: (code: string, name: string, status: string, comment: string, needsChanges: boolean) =>
+    `Mô hình ${code} — ${name}: ${status}.\nNhận xét: ${comment}` +
+    (needsChanges ? `\nĐơn vị sửa và nộp lại bằng lệnh /suamohinh ${code}.` : ""),
+  askResult: (code: string) => `Kết quả thực hiện mô hình ${code} (việc đã làm, số liệu, hiệu quả)?`,
+  askFiles: 'Gửi ảnh hoặc tệp minh chứng nếu có; gõ "xong" để lưu.',
+  filesCount: (count: number) => `Đã nhận ${count} tệp. Gửi thêm, hoặc gõ "xong" để lưu.`,
+  filesHint: 'Xin gửi ảnh hoặc tệp, hoặc gõ "xong" để lưu.',
+  doneWords: ["xong", "luu", "bo qua", "khong co"],
+  resultSaved: (code: string, count: number) => `Đã lưu báo cáo kết quả lần ${count} của mô hình ${code}.`,
+  detailHeader: (code: string, name: string, status: string, late: boolean) =>
+    `${code} — ${name}\nTrạng thái: ${status}${late ? " (đăng ký muộn)" : ""}`,
+  unitLine: (unit: string) => `Đơn vị đăng ký: ${unit}`,
+  historyHeader: "Quá trình:",
+  historyLine: (at: string, by: string, status: string, comment: string | undefined) =>
+    `• ${at} — ${by}: ${status}${comment ? ` — ${comment}` : ""}`,
+  versions: (count: number) => `Đã nộp ${count} phiên bản; các phiên bản trước được lưu.`,
+  resultsHeader: "Kết quả đã báo cáo:",
+  resultLine: (at: string, by: string, text: string, files: number) =>
+    `• ${at} — ${by}: ${text}${files > 0 ? ` (${files} tệp)` : ""}`,
+  listHeader: (year: number, count: number) => `Mô hình "Dân vận khéo" năm ${year} (${count}):`,
+  listLine: (code: string, name: string, unit: string, status: string, late: boolean) =>
+    `• ${code} — ${name} — ${unit} — ${status}${late ? " — đăng ký muộn" : ""}`,
+  listFooter: "Gõ /mohinh <mã> để xem chi tiết.",
+  listEmpty: "Chưa có mô hình nào phù hợp.",
+  filterUnknown: (words: string) => `Không hiểu bộ lọc "${words}". Dùng: năm, trạng thái hoặc tên đơn vị.`,
+  codeUsage: "Xin ghi mã mô hình, ví dụ MH-2025-007.",
+  errors: {
+    not_found: "Không tìm thấy mô hình này.",
+    forbidden: "Anh/chị không có quyền thực hiện thao tác này với mô hình này.",
+    bad_state: "Thao tác này không thực hiện được ở trạng thái hiện tại của mô hình.",
+  },
+};
+
 /** Sentences the channels need; adapters take them from here, never write their own. */
 const channels = {
   numberedHint: "Trả lời bằng số thứ tự hoặc nội dung lựa chọn.",
@@ -560,4 +678,5 @@ export const t = {
   plans,
   jobs,
   feedback,
+  dvk,
 };

@@ -33,6 +33,21 @@ export function dayOf(date: Date, timeZone: string): Day {
   return local(date, timeZone).format("YYYY-MM-DD");
 }
 
+/**
+ * A date as people type it: 31/12/2025, 1/2/2026, 31-12-2025 or 2025-12-31. Undefined when it
+ * is not a real day (31/02 included).
+ */
+export function parseDay(text: string): Day | undefined {
+  const trimmed = text.trim();
+  const vn = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(trimmed);
+  const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(trimmed);
+  const [y, m, d] = vn ? [vn[3], vn[2], vn[1]] : iso ? [iso[1], iso[2], iso[3]] : [];
+  if (!y || !m || !d) return undefined;
+  const day = `${y}-${m.padStart(2, "0")}-${d.padStart(2, "0")}`;
+  const date = new Date(`${day}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === day ? day : undefined;
+}
+
 /** 31/12/2025, the way every message writes a date. */
 export function formatDay(day: Day): string {
   return `${day.slice(8, 10)}/${day.slice(5, 7)}/${day.slice(0, 4)}`;

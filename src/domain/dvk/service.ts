@@ -1,0 +1,198 @@
+import { readFileSync } from "node:fs";
+import { Types, type Model } from "mongoose";
+import { parse } from "yaml";
+import { z } from "zod";
+import { isDuplicateKeyError } from "../../db/errors.js";
+import type { Attachment } from "../../engine/message.js";
+import type { Day } from "../calendar/work-calendar.js";
+import type { Speaker } from "../people/service.js";
+import {
+  CONTENT_KEYS,
+  OFFICE_TRANSITIONS,
+  type ModelContent,
+  type ModelDoc,
+  type ModelStatus,
+} from "./schema.js";
+
+const rulesFile = z.object({
+  fields: z.array(z.object({ key: z.string().regex(/^[a-z_]+$/), label: z.string() })).min(1),
+  deadlines: z
+    .array(z.object({ year: z.number().int(), day: z.union([z.string(), z.date()]) }))
+    .default([])
+    .transform((list) =>
+      list.map((d) => ({
+        year: d.year,
+        day: typeof d.day === "string" ? d.day : d.day.toISOString().slice(0, 10),
+      })),
+    ),
+});
+export type DvkRules = z.infer<typeof rulesFile>;
+
+export function loadDvkRules(file: string): DvkRules {
+  return rulesFile.parse(parse(readFileSync(file, "utf8")));
+}
+
+export class ModelError extends Error {
+  override name = "ModelError";
+  constructor(readonly reason: "not_found" | "forbidden" | "bad_state") {
+    super(reason);
+  }
+}
+
+const OVERSEERS = ["office", "leader", "admin"];
+
+/** "Dân vận khéo" models: registration by units, appraisal by the Office, results over the year. */
+export class DvkService {
+  constructor(
+    private readonly model: Model<ModelDoc>,
+    readonly rules: DvkRules,
+  ) {}
+
+  fieldLabel(key: string): string {
+    return this.rules.fields.find((f) => f.key === key)?.label ?? key;
+  }
+
+  deadline(year: number): Day | undefined {
+    return this.rules.deadlines.find((d) => d.year === year)?.day;
+  }
+
+  /** Office and leadership see every model; a unit its own. */
+  canSee(speaker: Speaker, model: Pick<ModelDoc, "unitKey">): boolean {
+    return OVERSEERS.includes(speaker.role) || (Boolean(speaker.unitId) && speaker.unitId === model.unitKey);
+  }
+
+  private ownUnit(speaker: Speaker, model: ModelDoc): void {
+    if (!(speaker.role === "staff" || speaker.role === "unit_head") || speaker.unitId !== model.unitKey) {
+      throw new ModelError("forbidden");
+    }
+  }
+
+  /**
+   * Registers a model with the next code of the year (MH-2025-007). Two registrations racing for
+   * the same number meet the unique index; the loser takes the next one.
+   */
+  async register(
+    content: ModelContent,
+    by: Speaker,
+    today: Day,
+    now: Date,
+    idempotencyKey: string,
+  ): Promise<ModelDoc> {
+    const replay = await this.model.findOne({ idempotencyKey }).lean();
+    if (replay) return replay;
+    const year = Number(today.slice(0, 4));
+    const deadline = this.deadline(year);
+    let next = (await this.model.countDocuments({ year })) + 1;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const doc = await this.model.create({
+          ...content,
+          code: `MH-${year}-${String(next).padStart(3, "0")}`,
+          year,
+          status: "registered",
+          late: Boolean(deadline && today > deadline),
+          registeredBy: { personId: new Types.ObjectId(by.personId), name: by.name },
+          versions: [{ at: now, byName: by.name, content }],
+          history: [{ at: now, byName: by.name, status: "registered" }],
+          results: [],
+          idempotencyKey,
+          createdAt: now,
+        });
+        return doc.toObject();
+      } catch (error) {
+        if (!isDuplicateKeyError(error) || attempt >= 20) throw error;
+        const raced = await this.model.findOne({ idempotencyKey }).lean();
+        if (raced) return raced;
+        next += 1;
+      }
+    }
+  }
+
+  async byCode(code: string): Promise<ModelDoc | undefined> {
+    return (await this.model.findOne({ code: code.trim().toUpperCase() }).lean()) ?? undefined;
+  }
+
+  async list(filter: { year?: number; unitKey?: string; statuses?: ModelStatus[] }): Promise<ModelDoc[]> {
+    const query: Record<string, unknown> = {};
+    if (filter.year) query.year = filter.year;
+    if (filter.unitKey) query.unitKey = filter.unitKey;
+    if (filter.statuses?.length) query.status = { $in: filter.statuses };
+    return this.model.find(query).sort({ year: -1, code: 1 }).limit(100).lean();
+  }
+
+  private async update(
+    model: ModelDoc,
+    set: Partial<ModelDoc>,
+    push: Record<string, unknown>,
+  ): Promise<ModelDoc> {
+    const updated = await this.model
+      .findOneAndUpdate(
+        { _id: model._id, status: model.status },
+        { $set: set, $push: push },
+        { returnDocument: "after" },
+      )
+      .lean();
+    if (!updated) throw new ModelError("bad_state");
+    return updated;
+  }
+
+  /** The Office's decision (/duyet), along OFFICE_TRANSITIONS, with its comment on record. */
+  async decide(
+    code: string,
+    status: ModelStatus,
+    comment: string,
+    by: Speaker,
+    now: Date,
+  ): Promise<ModelDoc> {
+    const model = await this.byCode(code);
+    if (!model) throw new ModelError("not_found");
+    if (by.role !== "office" && by.role !== "admin") throw new ModelError("forbidden");
+    if (!OFFICE_TRANSITIONS[model.status].includes(status)) throw new ModelError("bad_state");
+    return this.update(model, { status }, { history: { at: now, byName: by.name, status, comment } });
+  }
+
+  /** After "cần bổ sung", the unit edits and resubmits; the earlier version stays in `versions`. */
+  async resubmit(code: string, content: ModelContent, by: Speaker, now: Date): Promise<ModelDoc> {
+    const model = await this.byCode(code);
+    if (!model) throw new ModelError("not_found");
+    this.ownUnit(by, model);
+    if (model.status !== "needs_changes") throw new ModelError("bad_state");
+    return this.update(
+      model,
+      { ...content, status: "registered" },
+      {
+        versions: { at: now, byName: by.name, content },
+        history: { at: now, byName: by.name, status: "registered" as ModelStatus, comment: "nộp lại" },
+      },
+    );
+  }
+
+  /** The unit reports results (text, figures, photos) during the year. */
+  async addResult(
+    code: string,
+    text: string,
+    attachments: Attachment[],
+    by: Speaker,
+    now: Date,
+  ): Promise<ModelDoc> {
+    const model = await this.byCode(code);
+    if (!model) throw new ModelError("not_found");
+    this.ownUnit(by, model);
+    if (!["passed", "implementing", "reported", "recognised"].includes(model.status))
+      throw new ModelError("bad_state");
+    const status: ModelStatus = model.status === "recognised" ? "recognised" : "reported";
+    return this.update(
+      model,
+      { status },
+      {
+        results: { at: now, byName: by.name, text, attachments },
+        ...(status !== model.status ? { history: { at: now, byName: by.name, status } } : {}),
+      },
+    );
+  }
+
+  /** The current content of a model, for editing. */
+  contentOf(model: ModelDoc): ModelContent {
+    return Object.fromEntries(CONTENT_KEYS.map((k) => [k, model[k]])) as unknown as ModelContent;
+  }
+}
