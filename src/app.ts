@@ -63,7 +63,7 @@ export class App {
     const { connection, clock, log } = options;
     this.models = createModels(connection);
     this.outbox = new Outbox(this.models.Outbox, clock);
-    this.links = new MessageLinks(this.models.MessageLink);
+    this.links = new MessageLinks(this.models.MessageLink, this.models.Outbox);
     this.sessions = new Sessions(this.models.Session);
     this.claims = new Claims(this.models.Claim);
     this.people = new PeopleService(this.models, options.consoleRoles ?? false);

@@ -1,19 +1,25 @@
 import { randomUUID } from "node:crypto";
-import type { Role } from "../domain/people/roles.js";
+import { ROLES, type Role } from "../domain/people/roles.js";
 import { cleanInput, parseCommand } from "../text/normalize.js";
 import { t } from "../text/vi.js";
 import { matchChoice } from "./choices.js";
 import { CommandRegistry, type Command } from "./command.js";
-import type { AnyFlow, FlowData, FlowStep } from "./flow.js";
+import { CAPABILITIES } from "./capabilities.js";
+import { defineFlow, type AnyFlow, type FlowData, type FlowStep } from "./flow.js";
 import type { Inbox } from "./inbox.js";
 import { KeyedQueue } from "./keyed-queue.js";
 import type { MessageLinks } from "./links.js";
-import type { Inbound, Subject } from "./message.js";
+import type { Attachment, Choice, Inbound, Subject } from "./message.js";
 import type { Outbox } from "./outbox.js";
 import type { Sessions, SessionState } from "./session.js";
 import { Turn, type EngineServices } from "./turn.js";
 
-export type ReplyHandler = (turn: Turn, subject: Subject) => void | Promise<void>;
+/** What the person wrote in answer to a message about a subject. */
+export interface ReplyMessage {
+  text: string;
+  attachments: Attachment[];
+}
+export type ReplyHandler = (turn: Turn, subject: Subject, message: ReplyMessage) => void | Promise<void>;
 export type FreeTextHandler = (turn: Turn) => void | Promise<void>;
 /** Handles `/start PAYLOAD` (a deep link or an invite code); true when it recognised the payload. */
 export type StartPayloadHandler = (turn: Turn, payload: string) => boolean | Promise<boolean>;
@@ -40,6 +46,9 @@ export interface EngineStores {
 export type HandleOutcome = "handled" | "duplicate" | "failed";
 
 const CANCEL = new Set(["huy", "cancel"]);
+/** How long after a reminder a plain message on a platform without reply-to still answers it. */
+const REPLY_WINDOW_MS = 48 * 3_600_000;
+const WHICH_FLOW = "chonviec";
 
 /**
  * The platform-free core. Every channel hands it an Inbound; it records the update, works out who
@@ -60,7 +69,32 @@ export class Engine {
   constructor(
     private readonly stores: EngineStores,
     readonly services: EngineServices,
-  ) {}
+  ) {
+    this.use({ name: "engine", flows: [this.whichSubjectFlow()] });
+  }
+
+  /** "Which task are you answering?" — for a message that could answer several recent reminders. */
+  private whichSubjectFlow(): AnyFlow {
+    return defineFlow<{ message: ReplyMessage; options: Choice[]; picked?: string }>({
+      name: WHICH_FLOW,
+      version: 1,
+      roles: ROLES,
+      ttlMinutes: 60,
+      first: "pick",
+      initial: () => ({ message: { text: "", attachments: [] }, options: [] }),
+      steps: {
+        pick: {
+          prompt: () => t.engine.whichSubject,
+          choices: (data) => data.options,
+          accept: (answer, data) => ({ data: { ...data, picked: answer.choice?.value } }),
+        },
+      },
+      finish: async (data, turn) => {
+        if (data.picked)
+          await this.replyHandlers.get("task")?.(turn, { kind: "task", id: data.picked }, data.message);
+      },
+    });
+  }
 
   use(feature: Feature): this {
     for (const command of feature.commands ?? []) this.commands.add(command);
@@ -210,9 +244,15 @@ export class Engine {
     for (const listener of this.enqueuedListeners) listener(set);
   }
 
-  /** A message that is neither a command nor part of a flow. */
+  /**
+   * A message that is neither a command nor part of a flow: a reply to something the bot sent
+   * about a subject, else free text for the speaker's role. On platforms that do not say what a
+   * message replies to, text that comes shortly after a reminder belongs to that reminder; when
+   * several reminders are recent, the person is asked which.
+   */
   private async route(turn: Turn): Promise<void> {
     const { inbound, speaker } = turn;
+    const message: ReplyMessage = { text: inbound.text, attachments: inbound.attachments };
     if (inbound.replyToMessageId) {
       const subject = await this.stores.links.subjectOf(
         inbound.channel,
@@ -221,7 +261,22 @@ export class Engine {
       );
       const handler = subject && this.replyHandlers.get(subject.kind);
       if (subject && handler) {
-        await handler(turn, subject);
+        await handler(turn, subject, message);
+        return;
+      }
+    } else if (!CAPABILITIES[inbound.channel].replyTo && this.replyHandlers.has("task")) {
+      const since = new Date(turn.now.getTime() - REPLY_WINDOW_MS);
+      const recent = await this.stores.links.recent(inbound.channel, inbound.chatId, "task", since);
+      const [only] = recent;
+      if (recent.length === 1 && only) {
+        await this.replyHandlers.get("task")?.(turn, only.subject, message);
+        return;
+      }
+      if (recent.length > 1) {
+        turn.startFlow(WHICH_FLOW, "", {
+          message,
+          options: recent.slice(0, 8).map((r) => ({ label: r.label, value: r.subject.id })),
+        });
         return;
       }
     }

@@ -1,6 +1,7 @@
 import { Schema, type Model, type Types } from "mongoose";
 import { isDuplicateKeyError } from "../db/errors.js";
 import type { Subject } from "./message.js";
+import type { OutboxDoc } from "./outbox.js";
 
 /**
  * Which platform message was about what. When an official replies to a reminder, the platform
@@ -36,7 +37,11 @@ messageLinkSchema.index({ channel: 1, chatId: 1, platformMessageId: 1 }, { uniqu
 messageLinkSchema.index({ channel: 1, chatId: 1, sentAt: -1 });
 
 export class MessageLinks {
-  constructor(private readonly model: Model<MessageLinkDoc>) {}
+  constructor(
+    private readonly model: Model<MessageLinkDoc>,
+    /** Read for the labels of recent subjects. */
+    private readonly outbox: Model<OutboxDoc>,
+  ) {}
 
   async record(link: Omit<MessageLinkDoc, "_id">): Promise<void> {
     try {
@@ -54,27 +59,32 @@ export class MessageLinks {
   }
 
   /**
-   * The most recent subjects of a kind sent to a chat since `since`, newest first — for platforms
-   * without reply-to, where an answer shortly after a reminder belongs to that reminder.
+   * The subjects of a kind sent to a chat since `since`, newest first, each once, with the first
+   * line of the message that carried it as a label — for platforms without reply-to, where an
+   * answer shortly after a reminder belongs to that reminder.
    */
-  async recentSubjects(
+  async recent(
     channel: string,
     chatId: string,
     kind: Subject["kind"],
     since: Date,
-  ): Promise<Subject[]> {
+  ): Promise<{ subject: Subject; label: string }[]> {
     const links = await this.model
       .find({ channel, chatId, "subject.kind": kind, sentAt: { $gte: since } })
       .sort({ sentAt: -1 })
-      .limit(20)
+      .limit(50)
       .lean();
-    const seen = new Set<string>();
-    const subjects: Subject[] = [];
-    for (const link of links) {
-      if (seen.has(link.subject.id)) continue;
-      seen.add(link.subject.id);
-      subjects.push({ kind: link.subject.kind, id: link.subject.id });
-    }
-    return subjects;
+    const seen = new Map<string, string>();
+    for (const link of links) if (!seen.has(link.subject.id)) seen.set(link.subject.id, link.outboxKey);
+    const texts = new Map(
+      (await this.outbox.find({ dedupeKey: { $in: [...seen.values()] } }).lean()).map((o) => [
+        o.dedupeKey,
+        o.text,
+      ]),
+    );
+    return [...seen].map(([id, outboxKey]) => ({
+      subject: { kind, id },
+      label: (texts.get(outboxKey)?.split("\n")[0] ?? id).slice(0, 60),
+    }));
   }
 }

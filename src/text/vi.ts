@@ -74,6 +74,7 @@ const engine = {
       : `Xin chọn một trong các lựa chọn (gõ số từ 1 đến ${count}).`,
   emptyAnswer: "Tin nhắn trống, xin anh/chị nhập nội dung.",
   cancelHint: "(Gõ /huy để dừng bất cứ lúc nào.)",
+  whichSubject: "Anh/chị đang trả lời tin nhắc việc nào?",
   freeTextCitizen:
     "Cảm ơn anh/chị đã nhắn tin. Tôi là trợ lý tự động, hiểu các lệnh bắt đầu bằng dấu /. " +
     "Gõ /help để xem những việc tôi có thể giúp.",

@@ -263,3 +263,67 @@ describe("invites", () => {
     expect(inbox.last("staff")?.text).toBe(t.engine.forbidden("nhiemvu"));
   });
 });
+
+describe("answers on a platform without reply-to", () => {
+  it("ties free text after one reminder to its task, and asks which when several are recent", async () => {
+    const { app, clock } = await setup();
+    // The official's Zalo account, joined to the demo staff member.
+    const staff = await app.people.ensurePerson(
+      "zalo",
+      "zl-1",
+      { role: "staff", unitId: "ke-hoach-tai-chinh", name: "Cán bộ Zalo" },
+      clock.now(),
+    );
+    const zaloSender: ChannelSender = {
+      channel: "zalo",
+      send: async () => ({ messageIds: [`z${Math.random()}`] }),
+    };
+    app.addChannel(zaloSender);
+    const zalo = (text: string) =>
+      app.engine.handle({
+        channel: "zalo",
+        chatId: "zl-1",
+        chatType: "private",
+        senderId: "zl-1",
+        messageId: `zm${++seq}`,
+        text,
+        attachments: [],
+        dedupeKey: `zalo-test:${seq}`,
+        receivedAt: clock.now(),
+      });
+    const remindOnZalo = async (taskKey: string) => {
+      await app.outbox.enqueue([
+        {
+          to: { channel: "zalo", chatId: "zl-1" },
+          text: `Nhắc hạn nhiệm vụ ${taskKey}\nchi tiết`,
+          subject: { kind: "task", id: taskKey },
+          dedupeKey: `z:${taskKey}`,
+        },
+      ]);
+      await app.dispatchers.get("zalo")!.drain();
+    };
+    const replies = async () =>
+      (await app.models.Outbox.find({ chatId: "zl-1" }).sort({ _id: 1 }).lean()).map((m) => m.text);
+
+    await remindOnZalo("TEST-2025:II.1");
+    await zalo("được 50%");
+    expect((await app.plans.reportsOf("TEST-2025:II.1"))[0]).toMatchObject({
+      percent: 50,
+      personName: "Cán bộ Zalo",
+    });
+
+    await remindOnZalo("TEST-2025:II.3");
+    await zalo("đã xong");
+    expect((await replies()).at(-1)).toContain(t.engine.whichSubject);
+    expect((await replies()).at(-1)).not.toContain("được");
+    await app.dispatchers.get("zalo")!.drain();
+    await zalo("Nhắc hạn nhiệm vụ TEST-2025:II.3");
+    const [report] = await app.plans.reportsOf("TEST-2025:II.3");
+    expect(report).toMatchObject({ status: "done", note: "đã xong", personId: expect.anything() });
+    expect(report?.personId.toString()).toBe(staff.personId);
+    // Long after the reminders, plain text is plain text again.
+    clock.advance(3 * 86_400_000);
+    await zalo("cho hỏi lịch họp tuần sau");
+    expect(await app.models.Report.countDocuments()).toBe(2);
+  });
+});

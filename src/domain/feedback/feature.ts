@@ -411,11 +411,11 @@ export function feedbackFeature(
       },
     ],
     replyHandlers: {
-      async ticket(turn, subject) {
+      async ticket(turn, subject, message) {
         const ticket = await feedback.byCode(subject.id);
         if (!ticket) return;
         if (ticket.filer.personId.toString() === turn.speaker.personId) {
-          if (ticket.status === "need_info") await supplyInfo(feedback, turn, ticket.code);
+          if (ticket.status === "need_info") await supplyInfo(feedback, turn, ticket.code, message);
           else if (ticket.status === "answered" && !ticket.rating) turn.startFlow("danhgia", ticket.code);
           else turn.reply(t.feedback.replyNotExpected);
           return;

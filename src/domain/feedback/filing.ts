@@ -1,4 +1,4 @@
-import type { FreeTextHandler } from "../../engine/engine.js";
+import type { FreeTextHandler, ReplyMessage } from "../../engine/engine.js";
 import { defineFlow, type AnyFlow } from "../../engine/flow.js";
 import type { Attachment } from "../../engine/message.js";
 import type { Turn } from "../../engine/turn.js";
@@ -286,7 +286,12 @@ export function citizenFreeText(feedback: FeedbackService): FreeTextHandler {
 }
 
 /** Puts the citizen's message onto a ticket that asked them for more information, and tells its handlers. */
-export async function supplyInfo(feedback: FeedbackService, turn: Turn, code: string): Promise<void> {
+export async function supplyInfo(
+  feedback: FeedbackService,
+  turn: Turn,
+  code: string,
+  message: ReplyMessage = turn.inbound,
+): Promise<void> {
   const ticket = await feedback.byCode(code);
   if (
     !ticket ||
@@ -296,13 +301,13 @@ export async function supplyInfo(feedback: FeedbackService, turn: Turn, code: st
     turn.reply(t.feedback.replyNotExpected);
     return;
   }
-  await feedback.addCitizenInfo(ticket, turn.inbound.text, turn.inbound.attachments, turn.speaker, turn.now);
+  await feedback.addCitizenInfo(ticket, message.text, message.attachments, turn.speaker, turn.now);
   turn.reply(t.feedback.infoReceived(ticket.code), { subject: { kind: "ticket", id: ticket.code } });
   const asker = [...ticket.history].reverse().find((h) => h.action === "asked_info");
   if (asker) {
     const to = await turn.services.people.contactOf(asker.byPersonId.toString());
     if (to)
-      turn.notify(to, `info:${ticket.code}`, t.feedback.infoForHandler(ticket.code, turn.inbound.text), {
+      turn.notify(to, `info:${ticket.code}`, t.feedback.infoForHandler(ticket.code, message.text), {
         subject: { kind: "ticket", id: ticket.code },
       });
   }

@@ -1,5 +1,5 @@
 import { formatDate } from "../../clock.js";
-import type { Feature } from "../../engine/engine.js";
+import type { Feature, ReplyMessage } from "../../engine/engine.js";
 import { defineFlow } from "../../engine/flow.js";
 import type { Attachment, Subject } from "../../engine/message.js";
 import type { Turn } from "../../engine/turn.js";
@@ -74,8 +74,13 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
   }
 
   /** Saves a report from a reply and answers with what was understood. */
-  async function reportFromReply(turn: Turn, task: TaskDoc, unitKey: string): Promise<void> {
-    const reading = readProgress(turn.inbound.text);
+  async function reportFromReply(
+    turn: Turn,
+    task: TaskDoc,
+    unitKey: string,
+    message: ReplyMessage,
+  ): Promise<void> {
+    const reading = readProgress(message.text);
     const unit = await units.get(unitKey);
     await plans.addReport({
       idempotencyKey: turn.idempotencyKey,
@@ -87,7 +92,7 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
       ...(reading.status ? { status: reading.status } : {}),
       ...(reading.percent !== undefined ? { percent: reading.percent } : {}),
       note: reading.note,
-      attachments: turn.inbound.attachments,
+      attachments: message.attachments,
       source: "reply",
       now: turn.now,
       today: today(turn),
@@ -106,7 +111,7 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
       return;
     }
     // Nothing they wrote is lost: the note is saved, and the status is asked for.
-    turn.startFlow("xacnhan", task.key);
+    turn.startFlow("xacnhan", task.key, { note: message.text });
   }
 
   const statusChoices = () => TASK_STATUSES.map((s) => ({ label: t.plans.status(s), value: s }));
@@ -238,7 +243,7 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
     roles: REPORTERS,
     ttlMinutes: 24 * 60,
     first: "status",
-    initial: (turn, taskKey) => ({ taskKey, note: turn.inbound.text }),
+    initial: (_turn, taskKey) => ({ taskKey, note: "" }),
     steps: {
       status: {
         prompt: (data) => t.plans.notUnderstood(data.taskKey.split(":").pop() ?? ""),
@@ -403,7 +408,7 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
       },
     ],
     replyHandlers: {
-      async task(turn, subject) {
+      async task(turn, subject, message) {
         const task = await plans.task(subject.id);
         if (!task) return;
         if (!REPORTERS.includes(turn.speaker.role)) {
@@ -414,7 +419,7 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
           turn.reply(t.plans.notYourTask(task.code));
           return;
         }
-        await reportFromReply(turn, task, turn.speaker.unitId);
+        await reportFromReply(turn, task, turn.speaker.unitId, message);
       },
     },
   };
