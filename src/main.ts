@@ -1,4 +1,5 @@
 import { runConsole } from "../bots/console/interactive.js";
+import { createTelegramChannel } from "../bots/telegram/index.js";
 import { allJobs } from "../jobs/index.js";
 import { JobRunner } from "../jobs/runner.js";
 import { Scheduler } from "../jobs/scheduler.js";
@@ -65,16 +66,24 @@ async function main(): Promise<void> {
   const port = await http.listen(config.port, config.host);
   log.info({ port, host: config.host }, "http: listening (/healthz, /readyz)");
 
-  for (const [name, enabled] of [
-    ["telegram", config.telegram],
-    ["zalo", config.zaloBot ?? config.zaloOa],
-  ] as const) {
-    if (enabled)
-      log.warn(
-        { channel: name },
-        "channel configured but its adapter is not built yet; messages wait in the outbox",
-      );
+  const channels = [
+    config.telegram &&
+      createTelegramChannel({
+        token: config.telegram.token,
+        webhookSecret: config.telegram.webhookSecret,
+        publicUrl: config.publicUrl,
+        app,
+        http,
+        log,
+      }),
+  ].filter((channel) => channel !== undefined);
+  if (config.zaloBot ?? config.zaloOa) {
+    log.warn(
+      { channel: "zalo" },
+      "channel configured but its adapter is not built yet; messages wait in the outbox",
+    );
   }
+  for (const channel of channels) await channel.start();
 
   const jobContext = { app, clock, settings: config.jobs, timeZone: config.timeZone, log };
   const scheduler = config.jobs.enabled
@@ -97,6 +106,7 @@ async function main(): Promise<void> {
       log.info({ reason }, "shutting down");
       timers.forEach(clearInterval);
       await scheduler?.stop();
+      for (const channel of channels) await channel.stop();
       await app.stop();
       await http.close();
       await db.close();

@@ -59,7 +59,7 @@ export const outboxSchema = new Schema<OutboxDoc>(
   },
   { collection: "outbox" },
 );
-outboxSchema.index({ channel: 1, status: 1, nextAttemptAt: 1 });
+outboxSchema.index({ channel: 1, status: 1, _id: 1 });
 
 export class Outbox {
   constructor(
@@ -152,36 +152,42 @@ export class Dispatcher {
   }
 
   /**
-   * Claims the next due message of this channel, or nothing. The claim key makes sure that of
-   * several dispatchers looking at the same message, one sends it.
+   * Claims the next due message of this channel, or nothing. Messages to one chat leave in the
+   * order they were decided: only the oldest unsent message of each chat may go, so an earlier
+   * one still waiting (a retry after a network error, a rate limit) holds the later ones back
+   * while other chats go on. The claim key makes sure that of several dispatchers looking at the
+   * same message, one sends it.
    */
   private async claim(): Promise<OutboxDoc | undefined> {
     const now = this.clock.now();
-    const due = await this.outbox.model
-      .find({
-        channel: this.sender.channel,
-        $or: [
-          { status: "pending", nextAttemptAt: { $lte: now } },
-          { status: "sending", lockedUntil: { $lt: now } },
-        ],
-      })
-      .sort({ nextAttemptAt: 1, _id: 1 })
-      .limit(10)
-      .lean();
-    for (const doc of due) {
-      if (!(await this.claims.take(`outbox:${doc._id.toString()}:${doc.claimSeq}`, this.workerId, now)))
-        continue;
-      const claimed = {
-        status: "sending" as const,
-        lockedUntil: new Date(now.getTime() + this.opts.lockMs),
-        lockedBy: this.workerId,
-        attempts: doc.attempts + 1,
-        claimSeq: doc.claimSeq + 1,
-      };
-      await this.outbox.model.updateOne({ _id: doc._id }, { $set: claimed });
-      return { ...doc, ...claimed };
+    const cursor = this.outbox.model
+      .find({ channel: this.sender.channel, status: { $in: ["pending", "sending"] } })
+      .sort({ _id: 1 })
+      .lean()
+      .cursor();
+    const seen = new Set<string>();
+    try {
+      for await (const doc of cursor as AsyncIterable<OutboxDoc>) {
+        if (seen.has(doc.chatId)) continue;
+        seen.add(doc.chatId);
+        const due = doc.status === "pending" ? doc.nextAttemptAt <= now : (doc.lockedUntil ?? now) < now;
+        if (!due) continue;
+        if (!(await this.claims.take(`outbox:${doc._id.toString()}:${doc.claimSeq}`, this.workerId, now)))
+          continue;
+        const claimed = {
+          status: "sending" as const,
+          lockedUntil: new Date(now.getTime() + this.opts.lockMs),
+          lockedBy: this.workerId,
+          attempts: doc.attempts + 1,
+          claimSeq: doc.claimSeq + 1,
+        };
+        await this.outbox.model.updateOne({ _id: doc._id }, { $set: claimed });
+        return { ...doc, ...claimed };
+      }
+      return undefined;
+    } finally {
+      await cursor.close();
     }
-    return undefined;
   }
 
   private backoff(attempts: number): number {

@@ -127,6 +127,21 @@ describe("engine", () => {
     });
   });
 
+  it("keeps each chat's messages in order behind a retry, while other chats go on", async () => {
+    const { app, clock, sender } = await setup();
+    sender.failures = [new SendError("network", "ECONNRESET")];
+    await app.outbox.enqueue([
+      { to: { channel: "console", chatId: "a" }, text: "A1", dedupeKey: "order:a1" },
+      { to: { channel: "console", chatId: "a" }, text: "A2", dedupeKey: "order:a2" },
+      { to: { channel: "console", chatId: "b" }, text: "B1", dedupeKey: "order:b1" },
+    ]);
+    await deliver(app);
+    expect(sender.delivered.map((d) => d.text)).toEqual(["B1"]);
+    clock.advance(1000);
+    await deliver(app);
+    expect(sender.delivered.map((d) => d.text)).toEqual(["B1", "A1", "A2"]);
+  });
+
   it("waits as long as a rate limit says without counting it as a failure", async () => {
     const { app, clock, sender } = await setup();
     sender.failures = [new SendError("rate_limited", "Too Many Requests", 7000)];

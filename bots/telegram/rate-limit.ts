@@ -1,0 +1,196 @@
+import type { Clock } from "../../src/clock.js";
+import { SendError, type ChannelSender, type Delivery } from "../../src/engine/channel.js";
+
+/**
+ * Telegram's published limits: "avoid sending more than one message per second" in a chat, "no
+ * more than 20 messages per minute" in a group, and "about 30 messages per second" in bulk.
+ * Source: https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this
+ */
+export interface RateLimitSettings {
+  perChatIntervalMs: number;
+  groupPerMinute: number;
+  globalPerSecond: number;
+  /**
+   * A delivery told to wait keeps its place in its chat's line this long past its turn; if it
+   * never comes back (another instance took it, it was given up), the line moves on.
+   */
+  holdMs: number;
+}
+
+export const TELEGRAM_LIMITS: RateLimitSettings = {
+  perChatIntervalMs: 1_000,
+  groupPerMinute: 20,
+  globalPerSecond: 30,
+  holdMs: 30_000,
+};
+
+/** The shortest wait handed out, so a message whose turn is "any moment" does not spin. */
+const MIN_WAIT_MS = 200;
+
+interface Waiting {
+  key: string;
+  /** The time this delivery was told to come back. */
+  slot: number;
+}
+
+interface ChatState {
+  /** No message to this chat before this time (the per-chat gap, or Telegram's retry_after). */
+  nextAt: number;
+  /** Send times within the last minute, for groups. */
+  recent: number[];
+  /** Deliveries told to wait, oldest first: they go in this order. */
+  line: Waiting[];
+}
+
+/** Telegram's group and supergroup ids are negative; a person's private chat id is positive. */
+function isGroupChat(chatId: string): boolean {
+  return chatId.startsWith("-");
+}
+
+/** The earliest time `cost` more sends fit in a sliding window holding `times`. */
+function windowEarliest(times: number[], cost: number, max: number, windowMs: number, now: number): number {
+  while (times.length > 0 && (times[0] ?? 0) <= now - windowMs) times.shift();
+  const over = times.length + Math.min(cost, max) - max;
+  if (over <= 0) return now;
+  return (times[over - 1] ?? now) + windowMs;
+}
+
+/**
+ * Decides when a delivery may go, without ever sleeping: a delivery that would break a limit is
+ * told how long to wait, and the outbox reschedules it and moves on to other chats.
+ *
+ * It also keeps each chat's waiting deliveries in line. The outbox orders due messages by their
+ * retry time, which it computes from our answer plus its own clock reading, so two messages of one
+ * chat told to come back "at the same time" could swap. Instead every waiting delivery gets its
+ * own slot, one gap after the one before it, and only the head of the line may go. A delivery is
+ * known by a key derived from its content (two identical ones are interchangeable).
+ *
+ * State is in memory, per process: with several instances each keeps its own count, so run one
+ * sending instance per bot or lower the limits.
+ */
+export class RateLimiter {
+  private readonly chats = new Map<string, ChatState>();
+  private readonly globalRecent: number[] = [];
+  private lastSweep = 0;
+
+  constructor(private readonly limits: RateLimitSettings = TELEGRAM_LIMITS) {}
+
+  /** 0 when the delivery may go now; otherwise how many milliseconds to wait. */
+  admit(chatId: string, key: string, cost: number, now: number): number {
+    this.sweep(now);
+    const chat = this.chat(chatId);
+    chat.line = chat.line.filter((w) => w.slot + this.limits.holdMs > now);
+    const earliest = Math.max(
+      chat.nextAt,
+      isGroupChat(chatId) ? windowEarliest(chat.recent, cost, this.limits.groupPerMinute, 60_000, now) : now,
+      windowEarliest(this.globalRecent, cost, this.limits.globalPerSecond, 1_000, now),
+    );
+    const place = chat.line.findIndex((w) => w.key === key);
+    const first = place === 0 || chat.line.length === 0;
+    if (first && now >= earliest) {
+      if (place === 0) chat.line.shift();
+      return 0;
+    }
+    const gap = this.limits.perChatIntervalMs;
+    const waiting = place >= 0 ? chat.line[place] : undefined;
+    if (waiting) {
+      const before = chat.line[place - 1];
+      waiting.slot = Math.max(waiting.slot, earliest, before ? before.slot + gap : earliest);
+      return Math.max(waiting.slot - now, MIN_WAIT_MS);
+    }
+    const last = chat.line.at(-1);
+    const slot = Math.max(earliest, last ? last.slot + gap : earliest);
+    chat.line.push({ key, slot });
+    return Math.max(slot - now, MIN_WAIT_MS);
+  }
+
+  /** Records `count` messages sent to the chat now. */
+  sent(chatId: string, key: string, count: number, now: number): void {
+    const chat = this.chat(chatId);
+    chat.line = chat.line.filter((w) => w.key !== key);
+    chat.nextAt = Math.max(chat.nextAt, now + this.limits.perChatIntervalMs * Math.max(1, count));
+    for (let i = 0; i < count; i += 1) {
+      if (isGroupChat(chatId)) chat.recent.push(now);
+      this.globalRecent.push(now);
+    }
+  }
+
+  /**
+   * Telegram said 429 for this chat: nothing goes there before retry_after, and the refused
+   * delivery goes first when it is over. Returns how long that delivery must wait.
+   */
+  penalize(chatId: string, key: string, retryAfterMs: number, now: number): number {
+    const chat = this.chat(chatId);
+    chat.nextAt = Math.max(chat.nextAt, now + retryAfterMs);
+    chat.line = [{ key, slot: chat.nextAt }, ...chat.line.filter((w) => w.key !== key)];
+    return chat.nextAt - now;
+  }
+
+  /** The delivery failed for good or for a while (blocked, bad request, network): it leaves the line. */
+  release(chatId: string, key: string): void {
+    const chat = this.chats.get(chatId);
+    if (chat) chat.line = chat.line.filter((w) => w.key !== key);
+  }
+
+  private chat(chatId: string): ChatState {
+    let chat = this.chats.get(chatId);
+    if (!chat) {
+      chat = { nextAt: 0, recent: [], line: [] };
+      this.chats.set(chatId, chat);
+    }
+    return chat;
+  }
+
+  /** Forgets chats with nothing pending, so the map does not grow with every person ever served. */
+  private sweep(now: number): void {
+    if (now - this.lastSweep < 60_000) return;
+    this.lastSweep = now;
+    for (const [id, chat] of this.chats) {
+      const quiet = chat.recent.every((time) => time <= now - 60_000);
+      if (chat.line.length === 0 && chat.nextAt <= now && quiet) this.chats.delete(id);
+    }
+  }
+}
+
+/** A 429 without retry_after (never seen, but possible): wait one second. */
+const DEFAULT_RETRY_AFTER_MS = 1_000;
+
+export interface RateLimitedOptions {
+  limiter: RateLimiter;
+  clock: Clock;
+  /** How many platform messages a delivery becomes (a long text is several). */
+  cost: (delivery: Delivery) => number;
+  /** A stable identity for a delivery across its retries. */
+  key: (delivery: Delivery) => string;
+}
+
+/**
+ * Wraps a sender with rate limits (STYLE.md: wrappers, not sewn in). Refusals are
+ * SendError("rate_limited") carrying the wait, which the outbox honours by rescheduling.
+ */
+export function rateLimited(inner: ChannelSender, options: RateLimitedOptions): ChannelSender {
+  const { limiter, clock } = options;
+  return {
+    channel: inner.channel,
+    async send(delivery) {
+      const key = options.key(delivery);
+      const wait = limiter.admit(delivery.chatId, key, options.cost(delivery), clock.now().getTime());
+      if (wait > 0) {
+        throw new SendError("rate_limited", `telegram limits: chat ${delivery.chatId} must wait`, wait);
+      }
+      try {
+        const result = await inner.send(delivery);
+        limiter.sent(delivery.chatId, key, result.messageIds.length, clock.now().getTime());
+        return result;
+      } catch (error) {
+        if (error instanceof SendError && error.kind === "rate_limited") {
+          const retryAfter = error.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS;
+          const waitMs = limiter.penalize(delivery.chatId, key, retryAfter, clock.now().getTime());
+          throw new SendError("rate_limited", error.message, waitMs);
+        }
+        limiter.release(delivery.chatId, key);
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,146 @@
+import type { Api } from "grammy";
+import type { Update } from "grammy/types";
+import type { App } from "../../src/app.js";
+import type { Clock } from "../../src/clock.js";
+import { KeyedQueue } from "../../src/engine/keyed-queue.js";
+import type { Logger } from "../../src/log.js";
+import { t } from "../../src/text/vi.js";
+import type { CommandMenu } from "./command-menu.js";
+import { parseUpdate, type BotIdentity, type PressedButton } from "./inbound.js";
+
+export interface UpdateHandlerDeps {
+  app: App;
+  /** The Api for everything but outbox deliveries (answers to buttons, typing, menus). */
+  api: Api;
+  menu: CommandMenu;
+  me: BotIdentity;
+  clock: Clock;
+  log: Logger;
+}
+
+/** The chat an update belongs to. */
+function chatOf(update: Update): string {
+  const chat = update.message?.chat ?? update.callback_query?.message?.chat;
+  return chat ? String(chat.id) : `update:${update.update_id}`;
+}
+
+/**
+ * What happens to one update, whether it came by webhook or by polling: parse it, do the
+ * platform chores that make the bot feel native (typing, answering the pressed button, taking
+ * its keyboard away, the command menu), and hand it to the engine.
+ *
+ * `handle` resolves once the engine has handled the update (recorded it, written its replies to
+ * the outbox). The chores run beside it and are awaited by `idle()`, not by the webhook's answer.
+ */
+export class UpdateHandler {
+  private readonly chores = new Set<Promise<void>>();
+  private readonly queue = new KeyedQueue();
+
+  constructor(private readonly deps: UpdateHandlerDeps) {}
+
+  /**
+   * Handles one update. Updates of one chat go through one at a time, in the order they came
+   * (the engine must see a chat's messages in order, and two webhook calls may overlap).
+   */
+  handle(update: Update): Promise<void> {
+    return this.queue.run(chatOf(update), () => this.process(update));
+  }
+
+  /** Handles a batch from getUpdates, chats side by side; throws if any update failed. */
+  async handleBatch(updates: Update[]): Promise<void> {
+    const results = await Promise.allSettled(updates.map((update) => this.handle(update)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+  }
+
+  private async process(update: Update): Promise<void> {
+    const { app, clock, log } = this.deps;
+    const parsed = parseUpdate(update, this.deps.me, clock.now());
+    switch (parsed.kind) {
+      case "ignore":
+        log.debug({ updateId: update.update_id, reason: parsed.reason }, "telegram: update ignored");
+        return;
+      case "unsupported":
+        await this.notice(
+          parsed.chatId,
+          `telegram:${update.update_id}#unsupported`,
+          t.channels.unsupportedMessage,
+        );
+        return;
+      case "message": {
+        const { inbound } = parsed;
+        this.chore("typing", () => this.deps.api.sendChatAction(inbound.chatId, "typing"));
+        if (parsed.droppedLargeFile) {
+          await this.notice(inbound.chatId, `${inbound.dedupeKey}#too-large`, t.channels.fileTooLarge);
+          if (!inbound.text && inbound.attachments.length === 0) return;
+        }
+        await app.engine.handle(inbound);
+        this.chore("menu", () => this.deps.menu.refresh(inbound));
+        return;
+      }
+      case "callback": {
+        const fresh = await this.isFresh(parsed.pressed, parsed.inbound.dedupeKey);
+        this.chore("button", () => this.answerPress(parsed.pressed, fresh));
+        if (!fresh) return;
+        await app.engine.handle(parsed.inbound);
+        this.chore("menu", () => this.deps.menu.refresh(parsed.inbound));
+      }
+    }
+  }
+
+  /** Resolves when every update handed in so far, and every chore it started, is done. */
+  async idle(): Promise<void> {
+    await this.queue.idle();
+    while (this.chores.size > 0) await Promise.allSettled([...this.chores]);
+  }
+
+  /**
+   * A button counts once, and only on the newest keyboard we sent to that chat: an old keyboard
+   * left on an abandoned question could otherwise answer a newer question that has a button of
+   * the same value, and a quick double tap (both presses sent before our edit removed the
+   * keyboard) would answer twice. The first press of a keyboard message claims it, under a
+   * unique key, so this holds across instances; the claim's owner is the update, so a redelivery
+   * of that same press still counts.
+   */
+  private async isFresh(pressed: PressedButton, dedupeKey: string): Promise<boolean> {
+    if (!pressed.message || pressed.label === undefined) return false;
+    const { app, clock } = this.deps;
+    const { chatId, messageId } = pressed.message;
+    const latest = await app.outbox.model
+      .findOne({ channel: "telegram", chatId, status: "sent", "choices.0": { $exists: true } })
+      .sort({ sentAt: -1, _id: -1 })
+      .lean();
+    if (!latest?.platformMessageIds.includes(messageId)) return false;
+    const key = `telegram:pressed:${chatId}:${messageId}`;
+    if (await app.claims.take(key, dedupeKey, clock.now())) return true;
+    const claim = await app.models.Claim.findOne({ key }).lean();
+    return claim?.owner === dedupeKey;
+  }
+
+  /** Stops the button's spinner with a word, and removes the keyboard so it cannot be pressed twice. */
+  private async answerPress(pressed: PressedButton, fresh: boolean): Promise<void> {
+    const { api } = this.deps;
+    const text =
+      fresh && pressed.label !== undefined ? t.channels.choiceTaken(pressed.label) : t.channels.staleButton;
+    await api.answerCallbackQuery(pressed.callbackId, { text });
+    if (pressed.message && pressed.label !== undefined) {
+      await api.editMessageReplyMarkup(pressed.message.chatId, Number(pressed.message.messageId));
+    }
+  }
+
+  /** A sentence from the adapter itself (not an engine reply), sent through the outbox like any other. */
+  private async notice(chatId: string, dedupeKey: string, text: string): Promise<void> {
+    const { app } = this.deps;
+    await app.outbox.enqueue([{ to: { channel: "telegram", chatId }, text, dedupeKey }]);
+    app.dispatchers.get("telegram")?.wake();
+  }
+
+  /** Runs a platform chore beside the main work; its failure is logged, never the update's failure. */
+  private chore(name: string, work: () => Promise<unknown>): void {
+    const running: Promise<void> = work()
+      .then(() => undefined)
+      .catch((error: unknown) => this.deps.log.warn({ err: error, chore: name }, "telegram: chore failed"))
+      .finally(() => this.chores.delete(running));
+    this.chores.add(running);
+  }
+}

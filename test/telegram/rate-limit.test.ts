@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import { RateLimiter, TELEGRAM_LIMITS } from "../../bots/telegram/rate-limit.js";
+
+const T0 = 1_000_000;
+
+describe("Telegram's rate limits, decided without sleeping", () => {
+  it("one message per second per private chat", () => {
+    const limiter = new RateLimiter();
+    expect(limiter.admit("7", "a", 1, T0)).toBe(0);
+    limiter.sent("7", "a", 1, T0);
+    expect(limiter.admit("7", "b", 1, T0 + 300)).toBe(700);
+    expect(limiter.admit("8", "c", 1, T0 + 300)).toBe(0);
+  });
+
+  it("a long text sent as three parts holds the chat for three seconds", () => {
+    const limiter = new RateLimiter();
+    expect(limiter.admit("7", "long", 3, T0)).toBe(0);
+    limiter.sent("7", "long", 3, T0);
+    expect(limiter.admit("7", "next", 1, T0 + 1_000)).toBe(2_000);
+  });
+
+  it("waiting deliveries keep their order, one gap apart, and only the head may go", () => {
+    const limiter = new RateLimiter();
+    limiter.sent("7", "a", 1, T0);
+    expect(limiter.admit("7", "b", 1, T0)).toBe(1_000);
+    expect(limiter.admit("7", "c", 1, T0)).toBe(2_000);
+    // c comes back early, before b: it waits for b.
+    expect(limiter.admit("7", "c", 1, T0 + 1_000)).toBeGreaterThan(0);
+    expect(limiter.admit("7", "b", 1, T0 + 1_000)).toBe(0);
+    limiter.sent("7", "b", 1, T0 + 1_000);
+    expect(limiter.admit("7", "c", 1, T0 + 2_000)).toBe(0);
+  });
+
+  it("a delivery that never comes back loses its place after holdMs", () => {
+    const limiter = new RateLimiter();
+    limiter.sent("7", "a", 1, T0);
+    limiter.admit("7", "gone", 1, T0);
+    const later = T0 + 1_000 + TELEGRAM_LIMITS.holdMs + 1;
+    expect(limiter.admit("7", "next", 1, later)).toBe(0);
+  });
+
+  it("after a 429 nothing goes to the chat before retry_after, and the refused delivery goes first", () => {
+    const limiter = new RateLimiter();
+    limiter.admit("7", "a", 1, T0);
+    expect(limiter.penalize("7", "a", 5_000, T0)).toBe(5_000);
+    expect(limiter.admit("7", "b", 1, T0 + 100)).toBe(5_900);
+    expect(limiter.admit("7", "b", 1, T0 + 5_000)).toBeGreaterThan(0);
+    expect(limiter.admit("7", "a", 1, T0 + 5_000)).toBe(0);
+  });
+
+  it("twenty messages per minute in a group", () => {
+    const limiter = new RateLimiter({ ...TELEGRAM_LIMITS, perChatIntervalMs: 0 });
+    for (let i = 0; i < 20; i += 1) {
+      expect(limiter.admit("-100200", `m${i}`, 1, T0 + i)).toBe(0);
+      limiter.sent("-100200", `m${i}`, 1, T0 + i);
+    }
+    expect(limiter.admit("-100200", "m20", 1, T0 + 100)).toBe(60_000 - 100);
+    expect(limiter.admit("-100201", "other", 1, T0 + 100)).toBe(0);
+  });
+
+  it("about thirty messages per second across all chats", () => {
+    const limiter = new RateLimiter();
+    for (let i = 0; i < 30; i += 1) {
+      expect(limiter.admit(String(i + 1), "m", 1, T0)).toBe(0);
+      limiter.sent(String(i + 1), "m", 1, T0);
+    }
+    expect(limiter.admit("31", "m", 1, T0 + 10)).toBe(990);
+    expect(limiter.admit("32", "m", 1, T0 + 1_000)).toBe(0);
+  });
+
+  it("a blocked or failed delivery leaves the line", () => {
+    const limiter = new RateLimiter();
+    limiter.sent("7", "a", 1, T0);
+    limiter.admit("7", "b", 1, T0);
+    limiter.release("7", "b");
+    expect(limiter.admit("7", "c", 1, T0 + 1_000)).toBe(0);
+  });
+});

@@ -1,0 +1,134 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { t } from "../../src/text/vi.js";
+import { buildApp, useDatabase } from "../support/db.js";
+import { PUBLIC_URL, SECRET, startRig } from "./harness.js";
+
+const db = useDatabase(import.meta.filename);
+const fixtures = path.resolve(import.meta.dirname, "../fixtures/telegram");
+
+async function rig() {
+  await db.connection.dropDatabase();
+  const { app, clock } = await buildApp(db.connection);
+  return { ...(await startRig(app)), clock };
+}
+
+describe("the webhook", () => {
+  it("is registered at <PUBLIC_URL>/telegram/webhook with the secret and only the updates we use", async () => {
+    const r = await rig();
+    try {
+      expect(r.fake.callsOf("setWebhook").map((c) => c.params)).toEqual([
+        {
+          url: `${PUBLIC_URL}/telegram/webhook`,
+          secret_token: SECRET,
+          allowed_updates: ["message", "callback_query"],
+        },
+      ]);
+      expect(r.fake.callsOf("deleteWebhook")).toEqual([]);
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it("refuses with 401 a call without the secret or with a wrong one; nothing reaches the engine", async () => {
+    const r = await rig();
+    try {
+      expect(await r.post(r.updates.text("1001", "/help"), null)).toBe(401);
+      expect(await r.post(r.updates.text("1001", "/help"), `${SECRET}-not`)).toBe(401);
+      expect(await r.post(r.updates.text("1001", "/help"), SECRET.slice(0, -1))).toBe(401);
+      expect(await r.app.models.InboundRecord.countDocuments()).toBe(0);
+      await r.deliver();
+      expect(r.fake.callsOf("sendMessage")).toEqual([]);
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it("with the secret: 200 once the engine has handled it; a redelivered update_id is handled once", async () => {
+    const r = await rig();
+    try {
+      const update = r.updates.text("1002", "/help");
+      expect(await r.post(update)).toBe(200);
+      // The answer is in the outbox when the 200 goes out: recorded and handled, not yet sent.
+      expect(
+        await r.app.models.InboundRecord.countDocuments({ dedupeKey: `telegram:${update.update_id}` }),
+      ).toBe(1);
+      expect(await r.app.outbox.model.countDocuments({ chatId: "1002" })).toBe(1);
+      expect(await r.post(update)).toBe(200);
+      await r.deliver();
+      expect(r.fake.messagesTo("1002")).toHaveLength(1);
+      expect(r.fake.messagesTo("1002")[0]?.text).toContain("Các lệnh anh/chị có thể dùng");
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it("acknowledges update kinds it does not handle, and malformed bodies are refused", async () => {
+    const r = await rig();
+    try {
+      for (const name of ["message-reaction", "my-chat-member-blocked", "edited-message", "channel-post"]) {
+        const update: unknown = JSON.parse(readFileSync(path.join(fixtures, `${name}.json`), "utf8"));
+        expect(await r.post(update)).toBe(200);
+      }
+      expect(await r.post({ hello: "world" })).toBe(400);
+      expect(await r.app.models.InboundRecord.countDocuments()).toBe(0);
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it("answers 503 after stop, so Telegram keeps the update for later", async () => {
+    const r = await rig();
+    await r.channel.stop();
+    try {
+      expect(await r.post(r.updates.text("1003", "/help"))).toBe(503);
+    } finally {
+      await r.stop();
+    }
+  });
+});
+
+describe("the command menu", () => {
+  it("the default menu lists the citizen commands in Vietnamese", async () => {
+    const r = await rig();
+    try {
+      const [call] = r.fake.callsOf("setMyCommands");
+      expect(call?.params.scope).toBeUndefined();
+      const commands = call?.params.commands as { command: string; description: string }[];
+      expect(commands).toContainEqual({ command: "help", description: t.basics.helpDescription });
+      expect(commands.map((c) => c.command)).not.toContain("phanquyen");
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it("/start CODE: an invited official joins, and their chat gets the officials' menu", async () => {
+    const r = await rig();
+    try {
+      await r.app.units.upsert([{ key: "van-phong", name: "Văn phòng Sở", kind: "office" }]);
+      const office = await r.app.people.ensurePerson("telegram", "900", { role: "office" }, r.clock.now());
+      const invite = await r.app.invites.create("van-phong", "staff", office.personId, r.clock.now());
+      expect(await r.post(r.updates.text("5005", `/start ${invite.code}`))).toBe(200);
+      await r.deliver();
+      expect(r.fake.messagesTo("5005").at(-1)?.text).toBe(
+        t.officials.joined(t.people.role("staff"), "Văn phòng Sở"),
+      );
+      const scoped = r.fake
+        .callsOf("setMyCommands")
+        .filter((c) => (c.params.scope as { chat_id?: unknown } | undefined)?.chat_id !== undefined);
+      expect(scoped).toHaveLength(1);
+      expect(scoped[0]?.params.scope).toEqual({ type: "chat", chat_id: "5005" });
+      const names = (scoped[0]?.params.commands as { command: string }[]).map((c) => c.command);
+      expect(names).toEqual(r.app.engine.commands.allowed("staff", "telegram").map((c) => c.name));
+      expect(names).toContain("nhiemvu");
+
+      // The same role again costs no call.
+      expect(await r.post(r.updates.text("5005", "/help"))).toBe(200);
+      await r.deliver();
+      expect(r.fake.callsOf("setMyCommands")).toHaveLength(2);
+    } finally {
+      await r.stop();
+    }
+  });
+});
