@@ -1,12 +1,9 @@
 import { parseArgs } from "node:util";
 import cron from "node-cron";
-import { App } from "../src/app.js";
 import { FixedClock, formatDateTime, systemClock } from "../src/clock.js";
-import { ConfigError, loadConfig } from "../src/config.js";
-import { openDatabase } from "../src/db/connect.js";
-import { loadDotEnv } from "../src/env-file.js";
-import { silentLogger } from "../src/log.js";
+import { ConfigError } from "../src/config.js";
 import { t } from "../src/text/vi.js";
+import { openCliApp } from "../src/cli/open-app.js";
 import { allJobs } from "./index.js";
 import { JobRunner } from "./runner.js";
 
@@ -16,37 +13,20 @@ import { JobRunner } from "./runner.js";
  * if its slot has not run yet. Messages go to the outbox; the running bot delivers them.
  */
 async function main(): Promise<number> {
-  loadDotEnv();
   const { positionals, values } = parseArgs({ allowPositionals: true, options: { at: { type: "string" } } });
   const [command, name] = positionals;
   if (command !== "list" && !(command === "run" && name)) {
     console.error(t.jobs.runUsage);
     return 2;
   }
-  const config = loadConfig();
-  const log = silentLogger();
   const at = values.at ? new Date(values.at) : undefined;
   if (at && Number.isNaN(at.getTime())) {
     console.error(t.jobs.runUsage);
     return 2;
   }
   const clock = at ? new FixedClock(at) : systemClock;
-  const db = await openDatabase({
-    uri: config.mongoUri,
-    dbName: config.mongoDb,
-    dataDir: config.dataDir,
-    ferretdbBin: config.ferretdbBin,
-    log,
-  });
+  const { config, db, app, log } = await openCliApp({ clock });
   try {
-    const app = new App({
-      connection: db.connection,
-      clock,
-      log,
-      orgName: config.orgName,
-      timeZone: config.timeZone,
-    });
-    await app.ensureIndexes();
     const ctx = { app, clock, settings: config.jobs, timeZone: config.timeZone, log };
     const runner = new JobRunner(ctx, db.connection);
     await runner.init();

@@ -1,12 +1,20 @@
+import os from "node:os";
 import path from "node:path";
 import type { Connection } from "mongoose";
 import type { Clock } from "./clock.js";
 import { Claims } from "./db/claims.js";
 import { createModels, ensureIndexes, type Models } from "./db/models.js";
+import { broadcastFeature } from "./domain/announcements/broadcast-feature.js";
+import { BroadcastService } from "./domain/announcements/broadcasts.js";
+import { faqFirst, publicInfoFeature } from "./domain/announcements/public-feature.js";
+import { PublicInfoService } from "./domain/announcements/public-info.js";
+import { SubscriptionService } from "./domain/announcements/subscriptions.js";
 import { loadWorkCalendar, type WorkCalendar } from "./domain/calendar/work-calendar.js";
 import { dvkFeature } from "./domain/dvk/feature.js";
 import { DvkService, loadDvkRules } from "./domain/dvk/service.js";
+import { AuditLog } from "./domain/feedback/audit.js";
 import { feedbackFeature } from "./domain/feedback/feature.js";
+import { citizenFreeText } from "./domain/feedback/filing.js";
 import { loadFeedbackRules } from "./domain/feedback/rules.js";
 import { FeedbackService, type FeedbackLimits } from "./domain/feedback/service.js";
 import { peopleFeature } from "./domain/people/feature.js";
@@ -15,17 +23,21 @@ import { officialsFeature } from "./domain/people/officials-feature.js";
 import { PeopleService } from "./domain/people/service.js";
 import { plansFeature } from "./domain/plans/feature.js";
 import { PlansService } from "./domain/plans/service.js";
+import { reportsFeature, statsHandlers } from "./domain/reports/feature.js";
+import { FileStore } from "./domain/reports/files.js";
+import { ReportsService } from "./domain/reports/service.js";
 import { UnitsService } from "./domain/units/service.js";
 import { basicsFeature } from "./engine/basics.js";
 import type { ChannelSender } from "./engine/channel.js";
 import { Engine } from "./engine/engine.js";
 import { Inbox } from "./engine/inbox.js";
 import { MessageLinks } from "./engine/links.js";
-import type { ChannelName } from "./engine/message.js";
+import type { ChannelName, Outbound } from "./engine/message.js";
 import { Dispatcher, Outbox, type DispatcherOptions } from "./engine/outbox.js";
 import { Sessions } from "./engine/session.js";
 import type { Logger } from "./log.js";
 import { DATA_DIR } from "./paths.js";
+import type { Sealer } from "./privacy/sealer.js";
 
 export interface AppOptions {
   connection: Connection;
@@ -38,6 +50,10 @@ export interface AppOptions {
   /** Working days; defaults to the holiday files shipped in data/holidays. */
   calendar?: WorkCalendar;
   feedbackLimits?: FeedbackLimits;
+  /** Seals citizens' personal data (src/privacy/keys.ts resolves the keys). */
+  sealer: Sealer;
+  /** Report files: folder (default: a temp folder), PUBLIC_URL and FILE_LINK_SECRET for download links. */
+  reports?: { dir?: string; publicUrl?: string | undefined; linkSecret?: string | undefined };
 }
 
 /**
@@ -56,6 +72,11 @@ export class App {
   readonly plans: PlansService;
   readonly feedback: FeedbackService;
   readonly dvk: DvkService;
+  readonly reports: ReportsService;
+  readonly subscriptions: SubscriptionService;
+  /** `broadcasts.resume()` finishes broadcasts a crash cut off; call it at start. */
+  readonly broadcasts: BroadcastService;
+  readonly publicInfo: PublicInfoService;
   readonly engine: Engine;
   readonly dispatchers = new Map<ChannelName, Dispatcher>();
 
@@ -82,8 +103,30 @@ export class App {
       calendar,
       options.timeZone,
       options.feedbackLimits ?? { maxPerDay: 5, duplicateMinutes: 10 },
+      options.sealer,
+      new AuditLog(this.models.Audit),
     );
     this.dvk = new DvkService(this.models.DvkModel, loadDvkRules(path.join(DATA_DIR, "dvk", "rules.yaml")));
+    this.reports = new ReportsService({
+      plans: this.plans,
+      feedback: this.feedback,
+      dvk: this.dvk,
+      units: this.units,
+      models: this.models,
+      files: new FileStore({
+        dir: options.reports?.dir ?? path.join(os.tmpdir(), "dvbot-reports"),
+        secret: options.reports?.linkSecret,
+        publicUrl: options.reports?.publicUrl,
+        log,
+      }),
+      orgName: options.orgName,
+      timeZone: options.timeZone,
+      log,
+    });
+    const stats = statsHandlers(this.reports);
+    this.subscriptions = new SubscriptionService(this.models.Subscription);
+    this.broadcasts = new BroadcastService(this.models, this.outbox, this.subscriptions, clock, log);
+    this.publicInfo = new PublicInfoService(this.models);
     this.engine = new Engine(
       {
         inbox: new Inbox(this.models.InboundRecord, this.claims),
@@ -98,8 +141,14 @@ export class App {
       .use(peopleFeature(this.people))
       .use(officialsFeature(this.people, this.units, this.invites))
       .use(plansFeature(this.plans, this.units))
-      .use(feedbackFeature(this.feedback, this.people, this.units))
-      .use(dvkFeature(this.dvk, this.units));
+      .use(feedbackFeature(this.feedback, this.people, this.units, stats.tickets))
+      .use(dvkFeature(this.dvk, this.units, stats.models))
+      .use(reportsFeature(this.reports, (message) => this.sendNow(message)))
+      .use(broadcastFeature(this.broadcasts, this.subscriptions, this.units))
+      .use(publicInfoFeature(this.publicInfo))
+      // Frequent questions answer a citizen's free text before the offer to file feedback: this
+      // replaces the citizen handler the feedback feature registered with the same one, FAQ first.
+      .use({ name: "faq", freeText: { citizen: citizenFreeText(this.feedback, faqFirst(this.publicInfo)) } });
     this.engine.onEnqueued((channels) => {
       for (const channel of channels) this.dispatchers.get(channel as ChannelName)?.wake();
     });
@@ -126,10 +175,24 @@ export class App {
     await this.sessions.sweep(now);
     await this.claims.sweep(new Date(now.getTime() - 24 * 3_600_000));
     await this.invites.sweep(now);
+    await this.reports.sweep(now);
   }
 
-  async stop(): Promise<void> {
+  /** Writes one message to the outbox and wakes its channel, before the current turn ends. */
+  private async sendNow(message: Outbound): Promise<void> {
+    await this.outbox.enqueue([message]);
+    this.dispatchers.get(message.to.channel)?.wake();
+  }
+
+  /**
+   * Finishes the updates in hand, then sends what is due — for at most `drainMs`, so a platform
+   * that is down cannot hold the shutdown; what is left waits in the outbox for the next start.
+   */
+  async stop(drainMs = 5_000): Promise<void> {
     await this.engine.idle();
-    await Promise.all([...this.dispatchers.values()].map((d) => d.stop()));
+    const dispatchers = [...this.dispatchers.values()];
+    await Promise.all(dispatchers.map((d) => d.stop()));
+    const deadline = Date.now() + drainMs;
+    await Promise.all(dispatchers.map((d) => d.drain(deadline)));
   }
 }

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { parseDataKeys, type DataKey } from "./privacy/sealer.js";
 import { t } from "./text/vi.js";
 
 /**
@@ -23,10 +24,11 @@ function isTimeZone(value: string): boolean {
 
 const adminAccount = z
   .string()
-  .regex(/^(telegram|zalo|console):[A-Za-z0-9_.-]{1,64}$/, t.config.adminAccountFormat)
+  // Zalo OA users are "oa:<id>" inside the zalo channel, hence ":" in ids.
+  .regex(/^(telegram|zalo|console):[A-Za-z0-9_.:-]{1,64}$/, t.config.adminAccountFormat)
   .transform((item) => {
-    const [channel, id] = item.split(":") as [(typeof CHANNELS)[number], string];
-    return { channel, id };
+    const at = item.indexOf(":");
+    return { channel: item.slice(0, at) as (typeof CHANNELS)[number], id: item.slice(at + 1) };
   });
 
 const schema = z
@@ -41,6 +43,7 @@ const schema = z
     HOST: z.string().min(1).default("0.0.0.0"),
     PORT: z.coerce.number().int(t.config.port).min(0, t.config.port).max(65535, t.config.port).default(3000),
     PUBLIC_URL: optionalString(z.string().regex(/^https:\/\/[^\s/]+(\/\S*)?$/, t.config.publicUrl)),
+    FILE_LINK_SECRET: optionalString(z.string().min(32, t.reports.fileLinkSecret)),
     ORG_NAME: z.string().trim().min(3, t.config.orgName).default("Sở Khoa học và Công nghệ"),
     TIME_ZONE: z.string().refine(isTimeZone, t.config.timeZone).default("Asia/Ho_Chi_Minh"),
     LOG_LEVEL: z.enum(logLevels, t.config.logLevel).default("info"),
@@ -70,6 +73,15 @@ const schema = z
       .string()
       .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, t.config.officeHours)
       .default("07:30-17:00"),
+    DATA_ENCRYPTION_KEYS: optionalString(
+      z.string().refine((value) => {
+        try {
+          return parseDataKeys(value).length > 0;
+        } catch {
+          return false;
+        }
+      }, t.config.dataKeys),
+    ),
     FEEDBACK_MAX_PER_DAY: z.coerce
       .number()
       .int()
@@ -89,6 +101,7 @@ const schema = z
     ZALO_OA_SECRET_KEY: optionalString(z.string().min(8, t.config.zaloOaSecret)),
     ZALO_OA_ACCESS_TOKEN: optionalString(z.string().min(10, t.config.zaloOaToken)),
     ZALO_OA_REFRESH_TOKEN: optionalString(z.string().min(10, t.config.zaloOaToken)),
+    ZALO_OA_WEBHOOK_SECRET_KEY: optionalString(z.string().min(8, t.config.zaloOaSecret)),
   })
   .superRefine((env, ctx) => {
     // A webhook without a secret would accept updates from anyone who finds the URL.
@@ -128,18 +141,31 @@ export interface Config {
   host: string;
   port: number;
   publicUrl: string | undefined;
+  /** Signs download links to report files; undefined: a random secret per process. */
+  fileLinkSecret: string | undefined;
   orgName: string;
   timeZone: string;
   logLevel: (typeof logLevels)[number];
   consoleChannel: boolean;
   jobs: JobSettings & { enabled: boolean };
+  /** Keys sealing citizens' personal data; the first seals, all open. Undefined: a local key (dev). */
+  dataKeys: DataKey[] | undefined;
   /** Tickets one person may file per day; the same text within 10 minutes is one ticket. */
   feedbackMaxPerDay: number;
   adminAccounts: { channel: ChannelName; id: string }[];
   telegram: { token: string; webhookSecret: string | undefined } | undefined;
   zaloBot: { token: string; webhookSecret: string | undefined } | undefined;
   zaloOa:
-    { appId: string; secretKey: string; accessToken: string | undefined; refreshToken: string } | undefined;
+    | {
+        appId: string;
+        /** The app's secret key: authorises token refreshes. */
+        secretKey: string;
+        accessToken: string | undefined;
+        refreshToken: string;
+        /** The OA's own secret key for webhook signatures, when it differs from the app's. */
+        oaSecretKey: string | undefined;
+      }
+    | undefined;
 }
 
 /** When reminders and escalations fire; each value from the environment, with these defaults. */
@@ -200,12 +226,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     port: e.PORT,
     publicUrl: e.PUBLIC_URL,
+    fileLinkSecret: e.FILE_LINK_SECRET,
     orgName: e.ORG_NAME,
     timeZone: e.TIME_ZONE,
     logLevel: e.LOG_LEVEL,
     consoleChannel: e.CONSOLE_CHANNEL === "on" || (e.CONSOLE_CHANNEL === "auto" && !anyChannelToken),
     adminAccounts: e.ADMIN_ACCOUNTS,
     feedbackMaxPerDay: e.FEEDBACK_MAX_PER_DAY,
+    dataKeys: e.DATA_ENCRYPTION_KEYS ? parseDataKeys(e.DATA_ENCRYPTION_KEYS) : undefined,
     jobs: {
       enabled: e.JOBS === "on",
       reminderOffsets: e.REMINDER_OFFSETS,
@@ -226,6 +254,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             secretKey: e.ZALO_OA_SECRET_KEY,
             accessToken: e.ZALO_OA_ACCESS_TOKEN,
             refreshToken: e.ZALO_OA_REFRESH_TOKEN,
+            oaSecretKey: e.ZALO_OA_WEBHOOK_SECRET_KEY,
           }
         : undefined,
   };

@@ -1,14 +1,20 @@
+import path from "node:path";
 import { runConsole } from "../bots/console/interactive.js";
 import { createTelegramChannel } from "../bots/telegram/index.js";
+import { createZaloChannel } from "../bots/zalo/index.js";
 import { allJobs } from "../jobs/index.js";
 import { JobRunner } from "../jobs/runner.js";
 import { Scheduler } from "../jobs/scheduler.js";
 import { App } from "./app.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
+import { downloadRoute } from "./domain/reports/download.js";
+import { FILES_PATH } from "./domain/reports/files.js";
 import { loadDotEnv } from "./env-file.js";
 import { openDatabase, type Database } from "./db/connect.js";
 import { HttpServer } from "./http.js";
+import { Lifecycle } from "./lifecycle.js";
+import { sealerFor } from "./cli/open-app.js";
 import { createLogger, type Logger } from "./log.js";
 import { t } from "./text/vi.js";
 
@@ -46,8 +52,11 @@ async function connect(config: Config, log: Logger): Promise<Database> {
 async function main(): Promise<void> {
   const config = readConfig();
   const log = createLogger(config.logLevel);
+  const lifecycle = new Lifecycle(log);
+  lifecycle.exitOnSignals();
   const clock = systemClock;
   const db = await connect(config, log);
+  lifecycle.onStop("database", () => db.close());
   const app = new App({
     connection: db.connection,
     clock,
@@ -56,13 +65,24 @@ async function main(): Promise<void> {
     timeZone: config.timeZone,
     consoleRoles: config.consoleChannel,
     feedbackLimits: { maxPerDay: config.feedbackMaxPerDay, duplicateMinutes: 10 },
+    sealer: sealerFor(config, log),
+    reports: {
+      dir: path.join(config.dataDir, "reports"),
+      publicUrl: config.publicUrl,
+      linkSecret: config.fileLinkSecret,
+    },
   });
   await app.ensureIndexes();
   for (const admin of config.adminAccounts)
     await app.people.ensureAdmin(admin.channel, admin.id, undefined, clock.now());
+  lifecycle.onStop("app", () => app.stop());
   await app.engine.recoverAbandoned();
+  await app.broadcasts.resume();
 
   const http = new HttpServer(log, async () => ({ ok: await db.ping(), detail: { database: db.source } }));
+  // Signed, expiring links to report files, for channels that cannot take documents.
+  http.route("GET", FILES_PATH, downloadRoute(app.reports.files, clock, log));
+  lifecycle.onStop("http", () => http.close());
   const port = await http.listen(config.port, config.host);
   log.info({ port, host: config.host }, "http: listening (/healthz, /readyz)");
 
@@ -76,47 +96,39 @@ async function main(): Promise<void> {
         http,
         log,
       }),
+    (config.zaloBot || config.zaloOa) &&
+      createZaloChannel({
+        bot: config.zaloBot,
+        oa: config.zaloOa,
+        publicUrl: config.publicUrl,
+        app,
+        connection: db.connection,
+        http,
+        log,
+      }),
   ].filter((channel) => channel !== undefined);
-  if (config.zaloBot ?? config.zaloOa) {
-    log.warn(
-      { channel: "zalo" },
-      "channel configured but its adapter is not built yet; messages wait in the outbox",
-    );
+  for (const channel of channels) {
+    lifecycle.onStop("channel", () => channel.stop());
+    await channel.start();
   }
-  for (const channel of channels) await channel.start();
 
   const jobContext = { app, clock, settings: config.jobs, timeZone: config.timeZone, log };
   const scheduler = config.jobs.enabled
     ? new Scheduler(jobContext, new JobRunner(jobContext, db.connection), allJobs(db.connection))
     : undefined;
+  if (scheduler) lifecycle.onStop("jobs", () => scheduler.stop());
   await scheduler?.start();
 
   // Updates whose handling was cut off, and flows nobody finished, are looked at now and then.
+  const recover = () =>
+    Promise.all([app.engine.recoverAbandoned(), app.broadcasts.resume()]).catch((err) =>
+      log.error({ err }, "recovery failed"),
+    );
   const timers = [
-    setInterval(
-      () => void app.engine.recoverAbandoned().catch((err) => log.error({ err }, "recovery failed")),
-      30_000,
-    ),
+    setInterval(() => void recover(), 30_000),
     setInterval(() => void app.sweep().catch((err) => log.error({ err }, "sweep failed")), 600_000),
   ];
-
-  let stopping: Promise<void> | undefined;
-  const shutdown = (reason: string) => {
-    stopping ??= (async () => {
-      log.info({ reason }, "shutting down");
-      timers.forEach(clearInterval);
-      await scheduler?.stop();
-      for (const channel of channels) await channel.stop();
-      await app.stop();
-      await http.close();
-      await db.close();
-      log.info("stopped");
-    })();
-    return stopping;
-  };
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => void shutdown(signal).then(() => process.exit(0)));
-  }
+  lifecycle.onStop("timers", () => timers.forEach(clearInterval));
 
   if (config.consoleChannel) {
     await runConsole({
@@ -126,7 +138,7 @@ async function main(): Promise<void> {
       orgName: config.orgName,
       chatty: Boolean(process.stdin.isTTY),
     });
-    await shutdown("console input ended");
+    await lifecycle.shutdown("console input ended");
     process.exit(0);
   }
 }

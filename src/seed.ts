@@ -3,6 +3,7 @@ import path from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
 import type { App } from "./app.js";
+import { readPublicData } from "./domain/announcements/public-data.js";
 import { ROLES } from "./domain/people/roles.js";
 import { readPlanFile } from "./domain/plans/plan-file.js";
 import { readUnitsFile } from "./domain/units/service.js";
@@ -51,5 +52,14 @@ export async function seedDemoPeople(app: App, now: Date): Promise<{ units: numb
       now,
     );
   }
+  await seedPublicInfo(app, now);
   return { units: units.length, people };
+}
+
+/**
+ * The reception schedule, contact details and frequent questions of data/public, into whatever
+ * the Office has not filled yet (its own edits are never overwritten).
+ */
+export async function seedPublicInfo(app: App, now: Date): Promise<void> {
+  await app.publicInfo.ensureDefaults(readPublicData(path.join(DATA_DIR, "public")), now);
 }

@@ -1,9 +1,12 @@
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { FixedClock } from "../../src/clock.js";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { openDatabase } from "../../src/db/connect.js";
+import { loadDotEnv } from "../../src/env-file.js";
 import { silentLogger } from "../../src/log.js";
+import { Sealer } from "../../src/privacy/sealer.js";
 import { t } from "../../src/text/vi.js";
 import { parseTranscript, runTranscript, TranscriptSyntaxError } from "./transcript.js";
 
@@ -18,6 +21,7 @@ async function main(): Promise<number> {
     console.error(t.console.chatUsage);
     return 2;
   }
+  loadDotEnv();
   const config = loadConfig();
   const steps = parseTranscript(await readFile(values.script, "utf8"));
   const log = silentLogger();
@@ -35,6 +39,8 @@ async function main(): Promise<number> {
       log,
       orgName: config.orgName,
       timeZone: config.timeZone,
+      // The transcript's database is dropped afterwards: a key of its own, forgotten with it.
+      sealer: new Sealer([{ id: "transcript", key: randomBytes(32) }]),
     });
     console.log(result.output.join("\n\n"));
     if (!result.ok) {

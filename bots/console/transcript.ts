@@ -5,6 +5,7 @@ import type { FixedClock } from "../../src/clock.js";
 import { isRole } from "../../src/domain/people/roles.js";
 import type { Delivery } from "../../src/engine/channel.js";
 import type { Logger } from "../../src/log.js";
+import type { Sealer } from "../../src/privacy/sealer.js";
 import { ROOT_DIR } from "../../src/paths.js";
 import { importPlanFile, seedDemoPeople } from "../../src/seed.js";
 import { ConsoleInboundFactory, ConsoleSender, parseConsoleLine, senderIdFor } from "./console-channel.js";
@@ -104,6 +105,7 @@ function matches(text: string, expected: string, vars: Map<string, string>): boo
 
 export interface TranscriptDeps {
   connection: Connection;
+  sealer: Sealer;
   clock: FixedClock;
   log: Logger;
   orgName: string;

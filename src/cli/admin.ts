@@ -1,11 +1,8 @@
 import { parseArgs } from "node:util";
-import { App } from "../app.js";
 import { systemClock } from "../clock.js";
-import { CHANNELS, ConfigError, loadConfig, type ChannelName } from "../config.js";
-import { openDatabase } from "../db/connect.js";
-import { loadDotEnv } from "../env-file.js";
-import { silentLogger } from "../log.js";
+import { CHANNELS, ConfigError, type ChannelName } from "../config.js";
 import { t } from "../text/vi.js";
+import { openCliApp } from "./open-app.js";
 
 /**
  * `npm run admin -- add telegram:123456789 --name "Nguyễn Văn A"` makes that account an admin
@@ -13,7 +10,6 @@ import { t } from "../text/vi.js";
  * admins and the Office. The first admin can also come from ADMIN_ACCOUNTS.
  */
 async function main(): Promise<number> {
-  loadDotEnv();
   const { positionals, values } = parseArgs({
     allowPositionals: true,
     options: { name: { type: "string" } },
@@ -25,24 +21,8 @@ async function main(): Promise<number> {
     console.error(t.cli.adminUsage);
     return 2;
   }
-  const config = loadConfig();
-  const log = silentLogger();
-  const db = await openDatabase({
-    uri: config.mongoUri,
-    dbName: config.mongoDb,
-    dataDir: config.dataDir,
-    ferretdbBin: config.ferretdbBin,
-    log,
-  });
+  const { db, app } = await openCliApp();
   try {
-    const app = new App({
-      connection: db.connection,
-      clock: systemClock,
-      log,
-      orgName: config.orgName,
-      timeZone: config.timeZone,
-    });
-    await app.ensureIndexes();
     if (action === "add" && channel && match?.[2]) {
       const admin = await app.people.ensureAdmin(channel, match[2], values.name, systemClock.now());
       console.log(t.cli.adminAdded(admin.name, admin.ref, `${channel}:${match[2]}`));

@@ -1,21 +1,17 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { App } from "../app.js";
 import { systemClock } from "../clock.js";
-import { ConfigError, loadConfig } from "../config.js";
-import { openDatabase } from "../db/connect.js";
+import { ConfigError } from "../config.js";
 import { PlanFileError, readPlanFile } from "../domain/plans/plan-file.js";
-import { loadDotEnv } from "../env-file.js";
-import { silentLogger } from "../log.js";
 import { t } from "../text/vi.js";
+import { openCliApp } from "./open-app.js";
 
 /**
  * `npm run plans:import FILE...` loads plan files (re-importing updates, never duplicates);
  * `--dry-run` only checks them, without a database, and prints "<code>: N tasks".
  */
 async function main(): Promise<number> {
-  loadDotEnv();
   const { positionals, values } = parseArgs({
     allowPositionals: true,
     options: { "dry-run": { type: "boolean" } },
@@ -40,24 +36,8 @@ async function main(): Promise<number> {
   if (failed) return 1;
   if (values["dry-run"]) return 0;
 
-  const config = loadConfig();
-  const log = silentLogger();
-  const db = await openDatabase({
-    uri: config.mongoUri,
-    dbName: config.mongoDb,
-    dataDir: config.dataDir,
-    ferretdbBin: config.ferretdbBin,
-    log,
-  });
+  const { db, app } = await openCliApp();
   try {
-    const app = new App({
-      connection: db.connection,
-      clock: systemClock,
-      log,
-      orgName: config.orgName,
-      timeZone: config.timeZone,
-    });
-    await app.ensureIndexes();
     for (const { file, plan } of plans) {
       const result = await app.plans.importPlan(plan, path.basename(file), systemClock.now());
       console.log(t.cli.planImported(plan.code, result.tasks, result.created, result.archived));

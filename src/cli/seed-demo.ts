@@ -1,36 +1,16 @@
-import { App } from "../app.js";
 import { systemClock } from "../clock.js";
-import { ConfigError, loadConfig } from "../config.js";
-import { openDatabase } from "../db/connect.js";
-import { loadDotEnv } from "../env-file.js";
-import { silentLogger } from "../log.js";
+import { ConfigError } from "../config.js";
 import { importPlanFile, seedDemoPeople, shippedPlanFiles } from "../seed.js";
 import { t } from "../text/vi.js";
+import { openCliApp } from "./open-app.js";
 
 /**
  * `npm run seed:demo`: the demo units, both shipped plans and one person per role on the console
  * channel, so a newcomer can try every role with `/as office`, `/as staff`… Safe to run again.
  */
 async function main(): Promise<number> {
-  loadDotEnv();
-  const config = loadConfig();
-  const log = silentLogger();
-  const db = await openDatabase({
-    uri: config.mongoUri,
-    dbName: config.mongoDb,
-    dataDir: config.dataDir,
-    ferretdbBin: config.ferretdbBin,
-    log,
-  });
+  const { db, app } = await openCliApp();
   try {
-    const app = new App({
-      connection: db.connection,
-      clock: systemClock,
-      log,
-      orgName: config.orgName,
-      timeZone: config.timeZone,
-    });
-    await app.ensureIndexes();
     const { units, people } = await seedDemoPeople(app, systemClock.now());
     console.log(t.cli.seededUnits(units));
     for (const file of shippedPlanFiles()) {

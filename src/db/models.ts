@@ -1,6 +1,18 @@
 import type { Connection, Model } from "mongoose";
 import { claimSchema, type ClaimDoc } from "./claims.js";
 import {
+  broadcastSchema,
+  contactSchema,
+  faqSchema,
+  receptionSlotSchema,
+  subscriptionSchema,
+  type BroadcastDoc,
+  type ContactDoc,
+  type FaqDoc,
+  type ReceptionSlotDoc,
+  type SubscriptionDoc,
+} from "../domain/announcements/schema.js";
+import {
   channelAccountSchema,
   linkCodeSchema,
   personSchema,
@@ -9,6 +21,7 @@ import {
   type PersonDoc,
 } from "../domain/people/schema.js";
 import { modelSchema, type ModelDoc } from "../domain/dvk/schema.js";
+import { auditSchema, type AuditDoc } from "../domain/feedback/audit.js";
 import { ticketSchema, type TicketDoc } from "../domain/feedback/schema.js";
 import {
   inviteFailureSchema,
@@ -48,7 +61,13 @@ export function createModels(connection: Connection) {
     Task: connection.model<TaskDoc>("Task", taskSchema),
     Report: connection.model<ReportDoc>("Report", reportSchema),
     Ticket: connection.model<TicketDoc>("Ticket", ticketSchema),
+    Audit: connection.model<AuditDoc>("Audit", auditSchema),
     DvkModel: connection.model<ModelDoc>("DvkModel", modelSchema),
+    Broadcast: connection.model<BroadcastDoc>("Broadcast", broadcastSchema),
+    Subscription: connection.model<SubscriptionDoc>("Subscription", subscriptionSchema),
+    ReceptionSlot: connection.model<ReceptionSlotDoc>("ReceptionSlot", receptionSlotSchema),
+    PublicContact: connection.model<ContactDoc>("PublicContact", contactSchema),
+    Faq: connection.model<FaqDoc>("Faq", faqSchema),
   };
 }
 

@@ -46,6 +46,11 @@ export interface EngineStores {
 export type HandleOutcome = "handled" | "duplicate" | "failed";
 
 const CANCEL = new Set(["huy", "cancel"]);
+
+/** Pictures and files carry content; stickers and unknown kinds do not (they are no evidence). */
+function contentOf(inbound: Inbound): Attachment[] {
+  return inbound.attachments.filter((a) => a.kind === "photo" || a.kind === "document");
+}
 /** How long after a reminder a plain message on a platform without reply-to still answers it. */
 const REPLY_WINDOW_MS = 48 * 3_600_000;
 const WHICH_FLOW = "chonviec";
@@ -222,6 +227,9 @@ export class Engine {
         }
         await found.run(turn, command.args);
       }
+    } else if (!inbound.text && !inbound.choice && contentOf(inbound).length === 0) {
+      // A sticker, a location, a kind of message we cannot read: say so, and stay where we were.
+      turn.reply(t.channels.unsupportedMessage);
     } else if (session) {
       next = await this.step(turn, session);
     } else {
@@ -252,7 +260,7 @@ export class Engine {
    */
   private async route(turn: Turn): Promise<void> {
     const { inbound, speaker } = turn;
-    const message: ReplyMessage = { text: inbound.text, attachments: inbound.attachments };
+    const message: ReplyMessage = { text: inbound.text, attachments: contentOf(inbound) };
     if (inbound.replyToMessageId) {
       const subject = await this.stores.links.subjectOf(
         inbound.channel,
@@ -346,12 +354,13 @@ export class Engine {
       await this.prompt(turn, step, session.data, { before: t.engine.pickOne(choices.length) });
       return keep;
     }
-    if (!inbound.text && inbound.attachments.length === 0 && !choice) {
+    const attachments = contentOf(inbound);
+    if (!inbound.text && attachments.length === 0 && !choice) {
       await this.prompt(turn, step, session.data, { before: t.engine.emptyAnswer });
       return keep;
     }
     const result = await step.accept(
-      { text: inbound.text, attachments: inbound.attachments, ...(choice ? { choice } : {}) },
+      { text: inbound.text, attachments, ...(choice ? { choice } : {}) },
       session.data,
       turn,
     );

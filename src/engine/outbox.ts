@@ -292,10 +292,13 @@ export class Dispatcher {
     }
   }
 
-  /** Delivers everything due now; returns how many messages were attempted. */
-  async drain(): Promise<number> {
+  /**
+   * Delivers everything due now, or until `deadline` (a wall-clock time in ms) passes; returns how
+   * many messages were attempted.
+   */
+  async drain(deadline = Number.POSITIVE_INFINITY): Promise<number> {
     let count = 0;
-    while (await this.dispatchOne()) count += 1;
+    while (Date.now() < deadline && (await this.dispatchOne())) count += 1;
     return count;
   }
 

@@ -2,6 +2,8 @@ import type { Role } from "../domain/people/roles.js";
 import type { ModelStatus } from "../domain/dvk/schema.js";
 import type { TicketAction, TicketStatus } from "../domain/feedback/schema.js";
 import type { Recurrence, TaskStatus } from "../domain/plans/status.js";
+import { reports } from "./reports.js";
+import { announcements } from "./announcements.js";
 
 /**
  * Every sentence a person reads, in one place. Code never writes Vietnamese inline: it calls
@@ -30,6 +32,8 @@ const config = {
   reminderOffsets: "danh sách số ngày làm việc cách nhau bằng dấu phẩy, ví dụ 14,7,3,1,0",
   positiveDays: "phải là số ngày làm việc hợp lệ",
   feedbackLimit: "phải là số nguyên từ 1 đến 100",
+  dataKeys:
+    "viết dạng mã:khóa_base64 (32 byte), nhiều khóa cách nhau bằng dấu phẩy; tạo khóa: openssl rand -base64 32",
   officeHours: "giờ hành chính viết dạng HH:MM-HH:MM, ví dụ 07:30-17:00",
   jobs: "phải là on hoặc off",
   escalationOrder: "phải lớn hơn hoặc bằng ESCALATE_HEAD_AFTER (báo trưởng đơn vị trước, Văn phòng sau)",
@@ -333,7 +337,6 @@ const ticketActionLabels: Record<TicketAction, string> = {
   rejected: "không thụ lý",
   closed: "đóng",
   rated: "người gửi đánh giá",
-  viewed_identity: "xem thông tin cá nhân",
 };
 
 const handleActionLabels = {
@@ -656,6 +659,8 @@ const cli = {
   adminUsage:
     'Cách dùng:\n  npm run admin -- add <kênh>:<mã tài khoản> [--name "Họ tên"]   (kênh: telegram, zalo, console)\n' +
     "  npm run admin -- list",
+  keysUsage: "Cách dùng: npm run keys:rotate (sau khi đặt khóa mới đứng đầu DATA_ENCRYPTION_KEYS)",
+  resealed: (count: number) => `Đã mã hóa lại dữ liệu cá nhân của ${count} phản ánh bằng khóa mới.`,
   plansImportUsage: "Cách dùng: npm run plans:import [--dry-run] TỆP.yaml [TỆP.yaml ...]",
   planImported: (code: string, tasks: number, created: boolean, archived: number) =>
     `${created ? "Đã nạp" : "Đã cập nhật"} kế hoạch ${code}: ${tasks} nhiệm vụ` +
@@ -680,4 +685,6 @@ export const t = {
   jobs,
   feedback,
   dvk,
+  reports,
+  announcements,
 };

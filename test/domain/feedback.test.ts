@@ -142,7 +142,7 @@ describe("tickets", () => {
     ]);
   });
 
-  it("writes every showing of a filer's personal data to the ticket's history", async () => {
+  it("seals the filer's personal data at rest and audits every write and read of it", async () => {
     const { app, clock, citizen, office } = await setup();
     const result = await file(app, citizen, clock.now(), "a1");
     if (result.kind !== "filed") throw new Error("not filed");
@@ -162,8 +162,15 @@ describe("tickets", () => {
     await say("office", `/xuly ${result.ticket.code}`);
     await say("office", "/huy");
     await say("leader", `/tracuu ${result.ticket.code}`);
-    const ticket = await app.feedback.byCode(result.ticket.code);
-    const views = ticket?.history.filter((h) => h.action === "viewed_identity") ?? [];
-    expect(views.map((v) => v.byPersonId.toString())).toEqual([office.personId]);
+    const audit = await app.feedback.audit.ofTicket(result.ticket.code);
+    expect(audit.map((a) => [a.action, a.personId.toString(), a.fields.join(",")])).toEqual([
+      ["write", citizen.personId, "name,address,phone"],
+      ["read", citizen.personId, "name,address,phone"],
+      ["read", office.personId, "name,address,phone"],
+    ]);
+    // At rest the name, address and phone are sealed; nothing readable is stored.
+    const raw = await db.connection.collection("tickets").findOne({ code: result.ticket.code });
+    expect(JSON.stringify(raw)).not.toMatch(/Nguyễn Văn Bình|Lê Lợi|0912345678|912345678/);
+    expect(raw?.identitySealed).toMatch(/^s1\.test\./);
   });
 });

@@ -93,6 +93,19 @@ describe("engine", () => {
     }
   });
 
+  it("says it cannot read a sticker, in a flow or not, and the flow waits", async () => {
+    const { app, sender } = await setup();
+    const sticker = { attachments: [{ kind: "sticker" as const, ref: "st-1" }] };
+    await app.engine.handle(inbound("citizen", "", sticker));
+    await app.engine.handle(inbound("admin", "/phanquyen"));
+    await app.engine.handle(inbound("admin", "", sticker));
+    await deliver(app);
+    expect(
+      sender.delivered.filter((d) => d.text === t.channels.unsupportedMessage).map((d) => d.chatId),
+    ).toEqual(["citizen", "admin"]);
+    expect(await app.models.Session.countDocuments({ flow: "phanquyen" })).toBe(1);
+  });
+
   it("answers an unknown command politely", async () => {
     const { app, sender } = await setup();
     await app.engine.handle(inbound("citizen", "/khongco abc"));

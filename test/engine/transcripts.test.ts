@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parseTranscript, runTranscript } from "../../bots/console/transcript.js";
 import { FixedClock } from "../../src/clock.js";
 import { silentLogger } from "../../src/log.js";
-import { ORG, useDatabase } from "../support/db.js";
+import { ORG, TEST_SEALER, useDatabase } from "../support/db.js";
 
 const db = useDatabase(import.meta.filename);
 const dir = path.resolve(import.meta.dirname, "../transcripts");
@@ -21,6 +21,7 @@ describe("transcripts (test/transcripts/*.txt) through the engine", () => {
         log: silentLogger(),
         orgName: ORG,
         timeZone: "Asia/Ho_Chi_Minh",
+        sealer: TEST_SEALER,
       });
       expect(result.failures, result.output.join("\n\n")).toEqual([]);
     });
@@ -35,6 +36,7 @@ describe("transcripts (test/transcripts/*.txt) through the engine", () => {
       log: silentLogger(),
       orgName: ORG,
       timeZone: "Asia/Ho_Chi_Minh",
+      sealer: TEST_SEALER,
     });
     expect(result.ok).toBe(false);
     expect(result.failures).toEqual([

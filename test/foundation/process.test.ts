@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -24,6 +25,8 @@ function spawnBot(env: Record<string, string>): Run {
       HOME: process.env.HOME ?? "",
       PORT: "0",
       LOG_LEVEL: "warn",
+      // A configured data key, as production has; without one the bot warns that it made its own.
+      DATA_ENCRYPTION_KEYS: `test:${randomBytes(32).toString("base64")}`,
       ...(process.env.FERRETDB_BIN ? { FERRETDB_BIN: process.env.FERRETDB_BIN } : {}),
       ...(process.env.DVBOT_CACHE_DIR ? { DVBOT_CACHE_DIR: process.env.DVBOT_CACHE_DIR } : {}),
       ...env,

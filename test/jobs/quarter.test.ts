@@ -10,7 +10,7 @@ import { DEFAULT_JOB_SETTINGS } from "../../src/config.js";
 import { WorkCalendar } from "../../src/domain/calendar/work-calendar.js";
 import { silentLogger } from "../../src/log.js";
 import { importPlanFile } from "../../src/seed.js";
-import { ORG, useDatabase } from "../support/db.js";
+import { ORG, TEST_SEALER, useDatabase } from "../support/db.js";
 
 const db = useDatabase(import.meta.filename);
 const fixture = path.resolve(import.meta.dirname, "../fixtures/plans/two-units.yaml");
@@ -28,6 +28,7 @@ function instance(clock: FixedClock) {
     orgName: ORG,
     timeZone: "Asia/Ho_Chi_Minh",
     calendar,
+    sealer: TEST_SEALER,
   });
   const ctx: JobContext = { app, clock, settings: DEFAULT_JOB_SETTINGS, timeZone: "Asia/Ho_Chi_Minh", log };
   return { app, runner: new JobRunner(ctx, db.connection), jobs: allJobs(db.connection) };

@@ -6,6 +6,7 @@ import { App } from "../../src/app.js";
 import { FixedClock } from "../../src/clock.js";
 import { connectMongo } from "../../src/db/connect.js";
 import { silentLogger } from "../../src/log.js";
+import { Sealer } from "../../src/privacy/sealer.js";
 
 /** A database name of its own for one test file: ^[a-zA-Z0-9_-]{1,63}$. */
 export function databaseName(hint: string): string {
@@ -37,6 +38,9 @@ export function useDatabase(hint: string): { readonly connection: Connection } {
 
 export const ORG = "Sở Khoa học và Công nghệ tỉnh Thử nghiệm";
 
+/** One data key for the whole test run (a file's apps must open what they sealed). */
+export const TEST_SEALER = new Sealer([{ id: "test", key: randomBytes(32) }]);
+
 /** The whole app on a test database with a fixed clock, indexes created. */
 export async function buildApp(
   connection: Connection,
@@ -49,6 +53,7 @@ export async function buildApp(
     orgName: ORG,
     timeZone: "Asia/Ho_Chi_Minh",
     consoleRoles: true,
+    sealer: TEST_SEALER,
   });
   await app.ensureIndexes();
   return { app, clock };

@@ -7,6 +7,7 @@ import { fold } from "../../text/normalize.js";
 import { t } from "../../text/vi.js";
 import { dayOf, formatDay, parseDay } from "../calendar/work-calendar.js";
 import type { Role } from "../people/roles.js";
+import { statsArgs, type StatsHandler } from "../reports/stats-command.js";
 import type { UnitsService } from "../units/service.js";
 import {
   CONTENT_KEYS,
@@ -92,7 +93,12 @@ async function summary(
 }
 
 /** "Dân vận khéo" models: /dangkymohinh, /mohinh, /duyet, /suamohinh, /ketquamohinh. */
-export function dvkFeature(dvk: DvkService, units: UnitsService): Feature {
+export function dvkFeature(
+  dvk: DvkService,
+  units: UnitsService,
+  /** `/mohinh thongke [năm]`: the statistics, computed by the reports area. */
+  modelStats?: StatsHandler,
+): Feature {
   const today = (turn: Turn) => dayOf(turn.now, turn.services.timeZone);
 
   /** A registration step for each asked field, chained in order, then the summary to confirm. */
@@ -361,6 +367,11 @@ export function dvkFeature(dvk: DvkService, units: UnitsService): Feature {
 
   /** /mohinh [năm] [trạng thái] [đơn vị] or /mohinh MH-2025-007. */
   async function listModels(turn: Turn, args: string): Promise<void> {
+    const stats = modelStats && statsArgs(args);
+    if (modelStats && stats !== undefined) {
+      await modelStats(turn, stats);
+      return;
+    }
     const code = CODE.exec(args)?.[0];
     if (code) {
       const model = await dvk.byCode(code);

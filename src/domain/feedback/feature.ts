@@ -7,6 +7,7 @@ import { t } from "../../text/vi.js";
 import { dayOf, formatDay } from "../calendar/work-calendar.js";
 import { EVERYONE, type Role } from "../people/roles.js";
 import type { PeopleService } from "../people/service.js";
+import { statsArgs, type StatsHandler } from "../reports/stats-command.js";
 import type { UnitsService } from "../units/service.js";
 import { citizenFreeText, filingFlows, supplyInfo } from "./filing.js";
 import { FEEDBACK_TYPES, type FeedbackType } from "./rules.js";
@@ -36,6 +37,8 @@ export function feedbackFeature(
   feedback: FeedbackService,
   people: PeopleService,
   units: UnitsService,
+  /** `/phananh thongke [kỳ]`: the statistics, computed by the reports area. */
+  ticketStats?: StatsHandler,
 ): Feature {
   const today = (turn: Turn) => dayOf(turn.now, turn.services.timeZone);
 
@@ -55,10 +58,11 @@ export function feedbackFeature(
   /** The ticket as `turn.speaker` may see it: personal data only for those allowed, and audited. */
   async function describe(ticket: TicketDoc, turn: Turn, withHistory: boolean): Promise<string> {
     const rule = feedback.rule(ticket.type);
-    const showIdentity = Boolean(ticket.identity) && access.canSeeIdentity(turn.speaker, ticket, rule);
-    if (showIdentity && ticket.filer.personId.toString() !== turn.speaker.personId) {
-      await feedback.recordIdentityView(ticket, turn.speaker, turn.now);
-    }
+    // Opened only for those allowed to see it; every opening is audited.
+    const identity =
+      ticket.identitySealed && access.canSeeIdentity(turn.speaker, ticket, rule)
+        ? await feedback.revealIdentity(ticket, turn.speaker, turn.now)
+        : undefined;
     const lines = [
       t.feedback.card({
         code: ticket.code,
@@ -72,8 +76,8 @@ export function feedbackFeature(
         files: ticket.attachments.length,
       }),
     ];
-    if (ticket.identity) {
-      lines.push(showIdentity ? t.feedback.identityLine(ticket.identity) : t.feedback.identityHidden);
+    if (ticket.identitySealed) {
+      lines.push(identity ? t.feedback.identityLine(identity) : t.feedback.identityHidden);
     } else {
       lines.push(t.feedback.anonymousLine);
     }
@@ -81,7 +85,7 @@ export function feedbackFeature(
     if (ticket.rating) lines.push(t.feedback.ratingLine(ticket.rating.score, ticket.rating.comment));
     if (withHistory) {
       lines.push(t.feedback.historyHeader);
-      for (const h of ticket.history.filter((x) => x.action !== "viewed_identity")) {
+      for (const h of ticket.history) {
         lines.push(
           t.feedback.historyLine(
             formatDateTime(h.at, turn.services.timeZone),
@@ -360,6 +364,11 @@ export function feedbackFeature(
         description: t.feedback.listDescription,
         usage: "/phananh [loại] [trạng thái] [quá hạn] [đơn vị]",
         async run(turn, args) {
+          const stats = ticketStats && statsArgs(args);
+          if (ticketStats && stats !== undefined) {
+            await ticketStats(turn, stats);
+            return;
+          }
           const filter = await parseFilter(args, turn);
           if (typeof filter === "string") {
             turn.reply(filter);

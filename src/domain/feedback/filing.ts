@@ -270,13 +270,18 @@ export function filingFlows(feedback: FeedbackService, people: PeopleService): A
  * A citizen's free text: onto the ticket waiting for their information if there is exactly one,
  * else an offer to send it as feedback.
  */
-export function citizenFreeText(feedback: FeedbackService): FreeTextHandler {
+export function citizenFreeText(
+  feedback: FeedbackService,
+  /** Tried before the offer (the frequent questions); true when it has said all there is to say. */
+  answerFirst?: (turn: Turn) => Promise<boolean>,
+): FreeTextHandler {
   return async (turn: Turn) => {
     const waiting = await feedback.awaitingInfoFrom(turn.speaker.personId);
     if (waiting.length === 1 && waiting[0]) {
       await supplyInfo(feedback, turn, waiting[0].code);
       return;
     }
+    if (answerFirst && (await answerFirst(turn))) return;
     if (turn.inbound.text.length < 10) {
       turn.reply(t.engine.freeTextCitizen);
       return;

@@ -18,7 +18,6 @@ export const TICKET_ACTIONS = [
   "rejected",
   "closed",
   "rated",
-  "viewed_identity",
 ] as const;
 export type TicketAction = (typeof TICKET_ACTIONS)[number];
 
@@ -53,9 +52,10 @@ export interface TicketDoc {
   dueDay: Day;
   extensions: number;
   filer: { personId: Types.ObjectId; channel: string; chatId: string };
-  identity?: Identity;
-  /** Phone digits only, for /tracuu CODE PHONE. */
-  phoneKey?: string;
+  /** The filer's Identity as JSON, sealed (src/privacy/sealer.ts); never stored in the clear. */
+  identitySealed?: string;
+  /** Keyed hash of the phone digits, for /tracuu CODE PHONE without keeping the number readable. */
+  phoneHash?: string;
   consentAt?: Date;
   unitKey?: string;
   answer?: { text: string; at: Date; byName: string };
@@ -84,8 +84,8 @@ export const ticketSchema = new Schema<TicketDoc>(
       channel: { type: String, required: true },
       chatId: { type: String, required: true },
     },
-    identity: { type: { _id: false, name: String, address: String, phone: String }, default: undefined },
-    phoneKey: { type: String },
+    identitySealed: { type: String },
+    phoneHash: { type: String },
     consentAt: { type: Date },
     unitKey: { type: String },
     answer: { type: { _id: false, text: String, at: Date, byName: String }, default: undefined },

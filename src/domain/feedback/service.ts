@@ -1,10 +1,12 @@
 import { createHash, randomInt } from "node:crypto";
 import { Types, type Model } from "mongoose";
 import { isDuplicateKeyError } from "../../db/errors.js";
+import type { Sealer } from "../../privacy/sealer.js";
 import type { Attachment } from "../../engine/message.js";
 import { fold } from "../../text/normalize.js";
 import { dayOf, type Day, type WorkCalendar } from "../calendar/work-calendar.js";
 import type { Speaker } from "../people/service.js";
+import type { AuditLog } from "./audit.js";
 import { dueDay, type FeedbackRules, type FeedbackType, type TypeRule } from "./rules.js";
 import {
   OPEN_STATUSES,
@@ -89,6 +91,8 @@ export class FeedbackService {
     private readonly calendar: WorkCalendar,
     private readonly timeZone: string,
     readonly limits: FeedbackLimits,
+    private readonly sealer: Sealer,
+    readonly audit: AuditLog,
   ) {}
 
   rule(type: FeedbackType): TypeRule {
@@ -153,12 +157,17 @@ export class FeedbackService {
           dueDay: dueDay(rule, today, 0, this.calendar),
           extensions: 0,
           filer: { personId, channel: input.filer.channel, chatId: input.filer.chatId },
-          ...(identity ? { identity, consentAt: input.consentAt } : {}),
-          ...(identity?.phone ? { phoneKey: phoneKey(identity.phone) } : {}),
+          ...(identity
+            ? { identitySealed: this.sealer.seal(JSON.stringify(identity)), consentAt: input.consentAt }
+            : {}),
+          ...(identity?.phone ? { phoneHash: this.sealer.lookupHash(phoneKey(identity.phone)) } : {}),
           history: [this.entry(input.filer, "filed", input.now, undefined, true)],
           idempotencyKey: input.idempotencyKey,
           contentKey,
         });
+        if (identity) {
+          await this.audit.record(input.filer, "write", code, Object.keys(identity), input.now);
+        }
         return { kind: "filed", ticket: doc.toObject() };
       } catch (error) {
         if (!isDuplicateKeyError(error) || attempt >= 5) throw error;
@@ -187,7 +196,9 @@ export class FeedbackService {
     const ticket = await this.byCode(code);
     if (!ticket) return undefined;
     if (ticket.filer.personId.toString() === speaker.personId) return ticket;
-    if (phone && ticket.phoneKey && phoneKey(phone) === ticket.phoneKey) return ticket;
+    if (phone && ticket.phoneHash && this.sealer.lookupHashes(phoneKey(phone)).includes(ticket.phoneHash)) {
+      return ticket;
+    }
     return undefined;
   }
 
@@ -323,11 +334,43 @@ export class FeedbackService {
     );
   }
 
-  /** Written whenever a handler is shown a filer's personal data (audit). */
-  async recordIdentityView(ticket: TicketDoc, by: Speaker, now: Date): Promise<void> {
-    await this.model.updateOne(
-      { _id: ticket._id },
-      { $push: { history: this.entry(by, "viewed_identity", now) } },
-    );
+  /**
+   * The filer's name, address and phone, opened for `by` — who must be allowed to see them
+   * (access.canSeeIdentity) — and written to the audit log.
+   */
+  async revealIdentity(ticket: TicketDoc, by: Speaker, now: Date): Promise<Identity | undefined> {
+    if (!ticket.identitySealed) return undefined;
+    if (!access.canSeeIdentity(by, ticket, this.rule(ticket.type))) throw new TicketError("forbidden");
+    const identity = JSON.parse(this.sealer.open(ticket.identitySealed)) as Identity;
+    await this.audit.record(by, "read", ticket.code, Object.keys(identity), now);
+    return identity;
+  }
+
+  /**
+   * Reseals every ticket's personal data with the current key (after a new key was put first in
+   * DATA_ENCRYPTION_KEYS). Returns how many tickets changed.
+   */
+  async resealAll(): Promise<number> {
+    let count = 0;
+    const cursor = this.model
+      .find({ identitySealed: { $exists: true } })
+      .lean()
+      .cursor();
+    for await (const ticket of cursor as AsyncIterable<TicketDoc>) {
+      if (!ticket.identitySealed || this.sealer.keyIdOf(ticket.identitySealed) === this.sealer.currentKeyId)
+        continue;
+      const identity = JSON.parse(this.sealer.open(ticket.identitySealed)) as Identity;
+      await this.model.updateOne(
+        { _id: ticket._id },
+        {
+          $set: {
+            identitySealed: this.sealer.seal(JSON.stringify(identity)),
+            ...(identity.phone ? { phoneHash: this.sealer.lookupHash(phoneKey(identity.phone)) } : {}),
+          },
+        },
+      );
+      count += 1;
+    }
+    return count;
   }
 }

@@ -74,7 +74,14 @@ export async function assignments(
 
 /** Counts per plan and per unit, and the pairs at risk. */
 export async function summarize(plans: PlansService, today: Day, riskDays = 7): Promise<Summary> {
-  const list = await assignments(plans, today);
+  return summarizeAssignments(await assignments(plans, today), today, riskDays);
+}
+
+/**
+ * The counting behind `summarize`, for callers that already hold the assignments (the Office's
+ * reports also need each pair, e.g. to tell a task done on time from one done late).
+ */
+export function summarizeAssignments(list: Assignment[], today: Day, riskDays = 7): Summary {
   const byPlan = new Map<string, PlanSummary>();
   const byUnit = new Map<string, UnitSummary>();
   for (const a of list) {

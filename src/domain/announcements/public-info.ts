@@ -1,0 +1,140 @@
+import { randomUUID } from "node:crypto";
+import { Types, type Model } from "mongoose";
+import { bestFaq } from "./faq.js";
+import type { ContactDoc, ContactField, FaqDoc, ReceptionSlotDoc } from "./schema.js";
+
+export interface PublicInfoModels {
+  ReceptionSlot: Model<ReceptionSlotDoc>;
+  PublicContact: Model<ContactDoc>;
+  Faq: Model<FaqDoc>;
+}
+
+export type SlotInput = Pick<ReceptionSlotDoc, "who" | "when" | "where" | "register">;
+export type FaqInput = Pick<FaqDoc, "question" | "keywords" | "answer">;
+export type ContactInput = Record<ContactField, string>;
+
+/** The defaults of data/public (see public-data.ts). */
+export interface PublicData {
+  slots: (SlotInput & { key: string })[];
+  contact: ContactInput;
+  faqs: (FaqInput & { key: string })[];
+}
+
+const CONTACT_KEY = "main";
+
+/** Who made a change, for the record kept beside each piece of public information. */
+export interface Editor {
+  name: string;
+  now: Date;
+}
+
+/**
+ * What the Department tells everyone who asks: the citizen reception schedule, its contact
+ * details and the answers to frequent questions. The Office keeps them up to date in the chat.
+ */
+export class PublicInfoService {
+  constructor(private readonly models: PublicInfoModels) {}
+
+  async slots(): Promise<ReceptionSlotDoc[]> {
+    return this.models.ReceptionSlot.find().sort({ order: 1, _id: 1 }).lean();
+  }
+
+  async addSlot(input: SlotInput, by: Editor): Promise<void> {
+    const last = await this.models.ReceptionSlot.findOne().sort({ order: -1 }).lean();
+    await this.models.ReceptionSlot.create({
+      ...input,
+      key: randomUUID(),
+      order: (last?.order ?? 0) + 1,
+      updatedAt: by.now,
+      updatedBy: by.name,
+    });
+  }
+
+  /** False when the entry is gone (another clerk removed it meanwhile). */
+  async updateSlot(id: string, changes: Partial<SlotInput>, by: Editor): Promise<boolean> {
+    const result = await this.models.ReceptionSlot.updateOne(
+      { _id: new Types.ObjectId(id) },
+      { $set: { ...changes, updatedAt: by.now, updatedBy: by.name } },
+    );
+    return result.matchedCount > 0;
+  }
+
+  async removeSlot(id: string): Promise<boolean> {
+    return (await this.models.ReceptionSlot.deleteOne({ _id: new Types.ObjectId(id) })).deletedCount > 0;
+  }
+
+  async contact(): Promise<ContactDoc | undefined> {
+    return (await this.models.PublicContact.findOne({ key: CONTACT_KEY }).lean()) ?? undefined;
+  }
+
+  async updateContact(changes: Partial<ContactInput>, by: Editor): Promise<void> {
+    await this.models.PublicContact.updateOne(
+      { key: CONTACT_KEY },
+      { $set: { ...changes, updatedAt: by.now, updatedBy: by.name } },
+      { upsert: true },
+    );
+  }
+
+  async faqs(): Promise<FaqDoc[]> {
+    return this.models.Faq.find().sort({ order: 1, _id: 1 }).lean();
+  }
+
+  async addFaq(input: FaqInput, by: Editor): Promise<void> {
+    const last = await this.models.Faq.findOne().sort({ order: -1 }).lean();
+    await this.models.Faq.create({
+      ...input,
+      key: randomUUID(),
+      order: (last?.order ?? 0) + 1,
+      updatedAt: by.now,
+      updatedBy: by.name,
+    });
+  }
+
+  async updateFaq(id: string, changes: Partial<FaqInput>, by: Editor): Promise<boolean> {
+    const result = await this.models.Faq.updateOne(
+      { _id: new Types.ObjectId(id) },
+      { $set: { ...changes, updatedAt: by.now, updatedBy: by.name } },
+    );
+    return result.matchedCount > 0;
+  }
+
+  async removeFaq(id: string): Promise<boolean> {
+    return (await this.models.Faq.deleteOne({ _id: new Types.ObjectId(id) })).deletedCount > 0;
+  }
+
+  /** The frequent question a message is about, diacritics or not; see bestFaq. */
+  async matchFaq(text: string): Promise<FaqDoc | undefined> {
+    return bestFaq(text, await this.faqs());
+  }
+
+  /**
+   * Loads the defaults into whatever is still empty, so a re-seed never overwrites what the
+   * Office has edited. Entries are upserted by their key: two instances seeding at once agree.
+   */
+  async ensureDefaults(data: PublicData, now: Date): Promise<void> {
+    const seeded = { updatedAt: now };
+    if ((await this.models.ReceptionSlot.countDocuments()) === 0) {
+      for (const [index, { key, ...slot }] of data.slots.entries()) {
+        await this.models.ReceptionSlot.updateOne(
+          { key },
+          { $setOnInsert: { ...slot, order: index + 1, ...seeded } },
+          { upsert: true },
+        );
+      }
+    }
+    if ((await this.models.Faq.countDocuments()) === 0) {
+      for (const [index, { key, ...faq }] of data.faqs.entries()) {
+        await this.models.Faq.updateOne(
+          { key },
+          { $setOnInsert: { ...faq, order: index + 1, ...seeded } },
+          { upsert: true },
+        );
+      }
+    }
+    await this.models.PublicContact.updateOne(
+      { key: CONTACT_KEY },
+      { $setOnInsert: { ...data.contact, ...seeded } },
+      { upsert: true },
+    );
+  }
+}

@@ -1,0 +1,327 @@
+import { createHmac } from "node:crypto";
+import { mkdtempSync, readFileSync, existsSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { inflateRawSync } from "node:zlib";
+import ExcelJS from "exceljs";
+import { describe, expect, it } from "vitest";
+import { App } from "../../src/app.js";
+import { FixedClock } from "../../src/clock.js";
+import { downloadRoute } from "../../src/domain/reports/download.js";
+import { FileStore, FILES_PATH } from "../../src/domain/reports/files.js";
+import { parsePeriod } from "../../src/domain/reports/period.js";
+import type { ChannelName } from "../../src/engine/message.js";
+import { HttpServer } from "../../src/http.js";
+import { silentLogger } from "../../src/log.js";
+import { ORG, TEST_SEALER, useDatabase } from "../support/db.js";
+import { buildFixture, IDENTITY, NOW, SECRET_CONTENT, TODAY } from "./reports-fixture.js";
+
+const db = useDatabase(import.meta.filename);
+
+/** The entries of a zip archive (.xlsx and .docx are zips), read from its central directory. */
+function unzip(zip: Buffer): Map<string, Buffer> {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const entries = new Map<string, Buffer>();
+  let at = zip.readUInt32LE(end + 16);
+  for (let i = 0; i < zip.readUInt16LE(end + 10); i += 1) {
+    const method = zip.readUInt16LE(at + 10);
+    const size = zip.readUInt32LE(at + 20);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const local = zip.readUInt32LE(at + 42);
+    const name = zip.toString("utf8", at + 46, at + 46 + nameLength);
+    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    const data = zip.subarray(start, start + size);
+    entries.set(name, method === 8 ? inflateRawSync(data) : data);
+    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+  }
+  return entries;
+}
+
+/** The text of a Word document, one paragraph a line. */
+function paragraphs(documentXml: string): string[] {
+  return documentXml
+    .split("</w:p>")
+    .map((p) =>
+      [...p.matchAll(/<w:t(?:\s[^>]*)?>([^<]*)<\/w:t>/g)]
+        .map((m) => m[1] ?? "")
+        .join("")
+        .replace(/&amp;/g, "&")
+        .replace(/&quot;/g, '"')
+        .replace(/&lt;/g, "<")
+        .replace(/&gt;/g, ">"),
+    )
+    .filter(Boolean);
+}
+
+const q4 = () => {
+  const result = parsePeriod("", TODAY);
+  if (!("period" in result)) throw new Error("no period");
+  return result.period;
+};
+
+describe("the report files", () => {
+  it("writes a workbook with one filtered, frozen sheet each, and no personal data", async () => {
+    const { app, clock } = await buildFixture(db.connection);
+    const { xlsx, docx } = await app.reports.export(q4(), TODAY, clock.now());
+    expect(path.dirname(xlsx.path)).toBe(app.reports.files.dir);
+    expect(xlsx.name).not.toBe(docx.name);
+
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(xlsx.path);
+    expect(workbook.worksheets.map((s) => s.name)).toEqual(["Nhiệm vụ", "Báo cáo", "Phản ánh", "Mô hình"]);
+    const rows: Record<string, number> = {};
+    for (const sheet of workbook.worksheets) {
+      rows[sheet.name] = sheet.rowCount - 1;
+      expect(sheet.views[0]).toMatchObject({ state: "frozen", ySplit: 1 });
+      const columns = sheet.getRow(1).cellCount;
+      expect(sheet.autoFilter).toBe(`A1:${String.fromCharCode(64 + columns)}1`);
+      expect(sheet.getRow(1).font?.bold).toBe(true);
+    }
+    // 7 (task, unit) pairs, the 12 reports made this quarter, 5 tickets, 3 models.
+    expect(rows).toEqual({ "Nhiệm vụ": 7, "Báo cáo": 12, "Phản ánh": 5, "Mô hình": 3 });
+
+    const tasks = workbook.getWorksheet("Nhiệm vụ");
+    const late = tasks
+      ?.getRows(2, 7)
+      ?.find((r) => r.getCell(2).value === "II.3" && r.getCell(4).value === "Văn phòng Sở");
+    expect(late?.getCell(7).value).toBe("Hoàn thành");
+    expect(late?.getCell(11).value).toBe("Không"); // done 01/12, due 28/11
+    expect((late?.getCell(5).value as Date).toISOString().slice(0, 10)).toBe("2025-11-28");
+    expect(late?.getCell(5).numFmt).toBe("dd/mm/yyyy");
+
+    const everything = workbook.worksheets
+      .flatMap((sheet) => sheet.getSheetValues().flatMap((row) => (Array.isArray(row) ? row : [])))
+      .map((value) => String(value ?? ""))
+      .join("\n");
+    expect(everything).toContain("Tố cáo");
+    for (const secret of [
+      IDENTITY.name,
+      IDENTITY.phone,
+      "912345678",
+      IDENTITY.address,
+      SECRET_CONTENT,
+      "Rất tốt",
+    ]) {
+      expect(everything).not.toContain(secret);
+    }
+  });
+
+  it("drafts a report in the layout of Nghị định 30/2020/NĐ-CP with the summary's numbers", async () => {
+    const { app, clock } = await buildFixture(db.connection);
+    const { docx } = await app.reports.export(q4(), TODAY, clock.now());
+    const entries = unzip(readFileSync(docx.path));
+    const xml = entries.get("word/document.xml")?.toString("utf8") ?? "";
+    const lines = paragraphs(xml);
+    expect(lines).toContain("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM");
+    expect(lines).toContain("Độc lập - Tự do - Hạnh phúc");
+    expect(lines).toContain("UBND TỈNH THỬ NGHIỆM");
+    expect(lines).toContain("SỞ KHOA HỌC VÀ CÔNG NGHỆ");
+    expect(lines).toContain("Số: …/BC-SKHCN");
+    expect(lines).toContain("Thử Nghiệm, ngày 22 tháng 12 năm 2025");
+    expect(lines).toContain("BÁO CÁO");
+    expect(lines).toContain("Kết quả thực hiện công tác dân vận chính quyền quý IV năm 2025");
+    const headings = [
+      "I. CÔNG TÁC LÃNH ĐẠO, CHỈ ĐẠO, TRIỂN KHAI THỰC HIỆN",
+      "II. KẾT QUẢ THỰC HIỆN",
+      "III. ĐÁNH GIÁ CHUNG, PHƯƠNG HƯỚNG NHIỆM VỤ KỲ TỚI",
+    ];
+    expect(headings.map((h) => lines.indexOf(h))).toEqual(
+      headings.map((h) => lines.indexOf(h)).sort((a, b) => a - b),
+    );
+    expect(headings.every((h) => lines.includes(h))).toBe(true);
+    const text = lines.join("\n");
+    expect(text).toContain("đã hoàn thành 3/7 việc (đạt 43%), trong đó 2 việc hoàn thành đúng hạn");
+    expect(text).toContain("giải quyết đúng hạn 1/3 ý kiến đã đến hạn (đạt 33,3%)");
+    expect(text).toContain("thời gian xử lý bình quân 10,5 ngày");
+    expect(text).toContain("Nơi nhận:");
+    expect(text).toContain("GIÁM ĐỐC");
+    expect(text).not.toContain(IDENTITY.name);
+    // Times New Roman, 14 pt body (sizes are in half-points).
+    const styles = entries.get("word/styles.xml")?.toString("utf8") ?? "";
+    expect(styles).toMatch(/w:ascii="Times New Roman"/);
+    expect(styles).toMatch(/<w:sz w:val="28"\/>/);
+    expect(xml).toMatch(/w:ascii="Times New Roman"/);
+  });
+
+  it("draws the progress chart as a PNG of a sane size", async () => {
+    const { app, clock } = await buildFixture(db.connection);
+    const summary = await app.reports.summary(q4(), TODAY);
+    const chart = await app.reports.chart(summary, clock.now());
+    const png = readFileSync(chart.path);
+    expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+    expect(width).toBe(1000);
+    expect(height).toBeGreaterThan(200);
+    expect(height).toBeLessThan(2000);
+    expect(png.length).toBeGreaterThan(5_000);
+  });
+});
+
+describe("download links", () => {
+  const secret = "s".repeat(40);
+  const sign = (name: string, expiry: number) =>
+    [
+      Buffer.from(name).toString("base64url"),
+      String(expiry),
+      createHmac("sha256", secret).update(`${name}\n${expiry}`).digest("base64url"),
+    ].join(".");
+
+  it("serves a file for a good token only: tampered, expired and path-escaping links get 403", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "dvbot-files-"));
+    const clock = new FixedClock(NOW);
+    const log = silentLogger();
+    const store = new FileStore({ dir, secret, publicUrl: "https://bot.example.vn/", log });
+    const file = await store.newFile("bao-cao-2025-Q4", "xlsx", clock.now());
+    const bytes = Buffer.from("PK\u0003\u0004 nội dung thử");
+    await import("node:fs/promises").then((fs) => fs.writeFile(file.path, bytes));
+    expect(file.name).toMatch(/^bao-cao-2025-q4-20251222-0200-[0-9a-f]{8}\.xlsx$/);
+
+    const http = new HttpServer(log, async () => ({ ok: true, detail: {} }));
+    http.route("GET", FILES_PATH, downloadRoute(store, clock, log));
+    const port = await http.listen(0, "127.0.0.1");
+    const get = (token: string) =>
+      fetch(`http://127.0.0.1:${port}${FILES_PATH}?t=${encodeURIComponent(token)}`);
+    try {
+      const link = store.link(file, clock.now());
+      expect(link).toMatch(/^https:\/\/bot\.example\.vn\/files\?t=[\w-]+\.\d+\.[\w-]+$/);
+      const token = new URL(link ?? "").searchParams.get("t") ?? "";
+
+      const good = await get(token);
+      expect(good.status).toBe(200);
+      expect(good.headers.get("content-type")).toContain("spreadsheetml");
+      expect(Buffer.from(await good.arrayBuffer())).toEqual(bytes);
+
+      const [name, expiry, signature = ""] = token.split(".");
+      const flipped = `${signature.slice(0, -2)}${signature.endsWith("AA") ? "BB" : "AA"}`;
+      expect((await get(`${name}.${expiry}.${flipped}`)).status).toBe(403);
+      expect((await get(`${name}.${Number(expiry) + 3600}.${signature}`)).status).toBe(403);
+      expect((await get("")).status).toBe(403);
+
+      // Signed with the real secret, still refused: the name leaves the folder.
+      const later = Math.floor(clock.now().getTime() / 1000) + 3600;
+      for (const escape of [
+        "../../etc/passwd",
+        "..%2f..%2fetc%2fpasswd",
+        `../${path.basename(dir)}/${file.name}`,
+      ]) {
+        const refused = await get(sign(escape, later));
+        expect(refused.status).toBe(403);
+        expect(await refused.text()).toContain("không hợp lệ hoặc đã hết hạn");
+      }
+      // A genuine link to a file already swept.
+      expect((await get(sign("bao-cao-2025-q4-20250101-0000-00000000.xlsx", later))).status).toBe(404);
+
+      clock.advance(73 * 3_600_000);
+      expect((await get(token)).status).toBe(403);
+    } finally {
+      await http.close();
+    }
+  });
+});
+
+describe("/tonghop and /xuatbaocao in a chat", () => {
+  async function chatApp(publicUrl?: string) {
+    const { app, clock } = await buildFixture(db.connection);
+    // The same database, seen by an app that knows the public address (or not).
+    const chat = new App({
+      connection: db.connection,
+      clock,
+      log: silentLogger(),
+      orgName: ORG,
+      timeZone: "Asia/Ho_Chi_Minh",
+      consoleRoles: true,
+      sealer: TEST_SEALER,
+      reports: { dir: app.reports.files.dir, publicUrl, linkSecret: "x".repeat(32) },
+    });
+    let n = 0;
+    const say = async (channel: ChannelName, id: string, text: string) => {
+      n += 1;
+      await chat.engine.handle({
+        channel,
+        chatId: id,
+        chatType: "private",
+        senderId: id,
+        messageId: String(n),
+        text,
+        attachments: [],
+        dedupeKey: `reports:${channel}:${id}:${n}`,
+        receivedAt: clock.now(),
+      });
+      return chat.models.Outbox.find({ dedupeKey: new RegExp(`^reports:${channel}:${id}:${n}#`) })
+        .sort({ createdAt: 1, dedupeKey: 1 })
+        .lean();
+    };
+    return { app: chat, clock, say };
+  }
+
+  it("refuses citizens and staff the summary and the files, and shows a unit its own statistics", async () => {
+    const { app, clock, say } = await chatApp();
+    await app.people.ensurePerson("console", "leader", { role: "leader", name: "Lãnh đạo" }, clock.now());
+    for (const [id, command] of [
+      ["citizen", "/tonghop"],
+      ["citizen", "/xuatbaocao quý 4"],
+      ["staff", "/tonghop"],
+      ["staff", "/xuatbaocao"],
+      ["citizen", "/phananh thongke"],
+      ["citizen", "/mohinh thongke"],
+      ["leader", "/phananh thongke"],
+    ] as const) {
+      const out = await say("console", id, command);
+      expect(out.map((o) => o.text).join("\n"), `${id} ${command}`).toContain("không được dùng lệnh");
+      expect(out.flatMap((o) => o.files)).toEqual([]);
+    }
+    const own = await say("console", "staff", "/phananh thongke");
+    expect(own[0]?.text).toContain(
+      "Thống kê phản ánh, kiến nghị quý IV năm 2025 — Phòng Kế hoạch – Tài chính",
+    );
+    expect(own[0]?.text).toContain("Tổng số đã tiếp nhận: 2.");
+    expect(own[0]?.text).not.toContain("Theo đơn vị xử lý");
+    const models = await say("console", "staff", "/mohinh thong ke 2025");
+    expect(models[0]?.text).toContain("Tổng số mô hình đã đăng ký: 2");
+    const leaderModels = await say("console", "leader", "/mohinh thongke");
+    expect(leaderModels[0]?.text).toContain("Tổng số mô hình đã đăng ký: 3 (đăng ký muộn: 3).");
+  });
+
+  it("sends the summary with its chart, and the files as documents after a progress note", async () => {
+    const { say } = await chatApp();
+    const [summary] = await say("console", "office", "/tonghop");
+    expect(summary?.text).toContain("Tổng hợp kết quả thực hiện kế hoạch quý IV năm 2025");
+    expect(summary?.files).toHaveLength(1);
+    expect(summary?.files[0]).toMatchObject({ kind: "photo", name: "Biểu đồ tiến độ quý IV năm 2025" });
+    expect(existsSync(summary?.files[0]?.ref ?? "")).toBe(true);
+
+    const out = await say("console", "office", "/xuatbaocao quý 4");
+    expect(out.map((o) => o.dedupeKey.split("#")[1])).toEqual(["progress", "r1"]);
+    expect(out[0]?.text).toContain("Đang tạo báo cáo quý IV năm 2025");
+    expect(out[1]?.files.map((f) => [f.kind, f.name, path.extname(f.ref)])).toEqual([
+      ["document", "Số liệu quý IV năm 2025.xlsx", ".xlsx"],
+      ["document", "Dự thảo báo cáo quý IV năm 2025.docx", ".docx"],
+    ]);
+    expect(out[1]?.files.every((f) => existsSync(f.ref))).toBe(true);
+
+    expect((await say("console", "office", "/tonghop quý 1 2030"))[0]?.text).toContain("chưa bắt đầu");
+    expect((await say("console", "office", "/tonghop quý 3"))[0]?.text).toContain("Không có kế hoạch nào");
+  });
+
+  it("on Zalo, sends links (signed, expiring) or says politely where to get the files", async () => {
+    await db.connection.dropDatabase();
+    const { app, clock, say } = await chatApp("https://bot.example.vn");
+    await app.people.ensurePerson("zalo", "z-office", { role: "office", name: "Văn phòng" }, clock.now());
+    const [summary] = await say("zalo", "z-office", "/tonghop");
+    expect(summary?.files[0]?.ref).toMatch(/^https:\/\/bot\.example\.vn\/files\?t=/);
+    const out = await say("zalo", "z-office", "/xuatbaocao");
+    expect(out[1]?.files).toEqual([]);
+    expect(out[1]?.text).toMatch(
+      /Số liệu \(Excel\): https:\/\/bot\.example\.vn\/files\?t=\S+\.xlsx|files\?t=/,
+    );
+    const token = /files\?t=(\S+)/.exec(out[1]?.text ?? "")?.[1] ?? "";
+    expect(app.reports.files.verify(token, clock.now())).toMatch(/\.xlsx$/);
+
+    const { app: noUrl, clock: clock2, say: say2 } = await chatApp();
+    await noUrl.people.ensurePerson("zalo", "z-office", { role: "office", name: "Văn phòng" }, clock2.now());
+    const [text] = await say2("zalo", "z-office", "/xuatbaocao");
+    expect(text?.text).toContain("gõ /xuatbaocao trên Telegram");
+    const [plain] = await say2("zalo", "z-office", "/tonghop");
+    expect(plain?.files).toEqual([]);
+  });
+});

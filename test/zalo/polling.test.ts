@@ -1,0 +1,85 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { ZaloBotApi } from "../../bots/zalo/bot-api.js";
+import { buildApp, useDatabase } from "../support/db.js";
+import { captureLog, WARN } from "./capture-log.js";
+import { deliverAll, type Rig, startRig, textUpdate } from "./harness.js";
+
+const db = useDatabase(import.meta.filename);
+let rig: Rig | undefined;
+
+afterEach(async () => {
+  await rig?.stop();
+  rig = undefined;
+});
+
+async function open(log = captureLog()) {
+  await db.connection.dropDatabase();
+  const { app } = await buildApp(db.connection);
+  rig = await startRig(app, {
+    mode: "polling",
+    channel: { log: log.log, polling: { timeoutSeconds: 1, backoffMs: 10, maxBackoffMs: 20 } },
+  });
+  return { app, rig, lines: log.lines };
+}
+
+/** Waits until the poller has called getUpdates `count` more times. */
+async function polls(r: Rig, count: number): Promise<void> {
+  const target = r.fake.bot.polls + count;
+  for (let i = 0; i < 500 && r.fake.bot.polls < target; i += 1) await new Promise((ok) => setTimeout(ok, 10));
+  expect(r.fake.bot.polls).toBeGreaterThanOrEqual(target);
+}
+
+describe("long polling the Bot Platform", () => {
+  it("reads Zalo's 408 'Request timeout' as nothing new, not as an error", async () => {
+    const { rig, lines } = await open();
+    rig.fake.bot.maxHoldMs = 5;
+    await polls(rig, 5);
+    expect(lines.filter((l) => l.level >= WARN)).toEqual([]);
+    const api = new ZaloBotApi({ token: rig.fake.bot.token, baseUrl: rig.fake.url });
+    expect(await api.getUpdates({ timeoutSeconds: 1 })).toEqual([]);
+  });
+
+  it("handles an update Zalo returns twice only once", async () => {
+    const { app, rig } = await open();
+    const update = textUpdate("6ede9afa66b88fe6d6a9", "/start");
+    await rig.fake.deliver(update, 2);
+    // Handed out at two polls, and the poller came back after each.
+    expect(rig.fake.bot.calls.filter((c) => c.method === "getUpdates").length).toBeGreaterThanOrEqual(3);
+    expect(await app.models.InboundRecord.countDocuments()).toBe(1);
+    await deliverAll(app);
+    expect(rig.fake.bot.sent.filter((m) => m.chatId === "6ede9afa66b88fe6d6a9")).toHaveLength(1);
+  });
+
+  it("keeps polling after a failed call, and logs it", async () => {
+    const { app, rig, lines } = await open();
+    rig.fake.failNext("getUpdates", { status: 502, body: "<html>Bad Gateway</html>" });
+    rig.fake.failNext("getUpdates", {
+      status: 200,
+      body: { ok: false, error_code: 500, description: "Internal" },
+    });
+    await rig.fake.deliver(textUpdate("c0ffee00c0ffee00c0ff", "/help"));
+    expect(await app.models.InboundRecord.countDocuments()).toBe(1);
+    expect(lines.filter((l) => l.msg.includes("getUpdates failed"))).toHaveLength(2);
+  });
+
+  it("removes a webhook left by an earlier run, since getUpdates fails while one is set", async () => {
+    const { app, rig } = await open();
+    // The rig started polling already; simulate the earlier run's webhook and start again.
+    await rig.channel.stop();
+    rig.fake.bot.webhook = { url: "https://old.example.test/zalo/webhook", secret: "old-secret-123" };
+    await rig.channel.start();
+    expect(rig.fake.bot.webhook).toBeUndefined();
+    await rig.fake.deliver(textUpdate("abcdefabcdefabcdefab", "/help"));
+    expect(await app.models.InboundRecord.countDocuments()).toBe(1);
+  });
+
+  it("stops cleanly while a poll is held open", async () => {
+    const { rig } = await open();
+    rig.fake.bot.maxHoldMs = 60_000;
+    await polls(rig, 1);
+    await rig.channel.stop();
+    const before = rig.fake.bot.polls;
+    await new Promise((ok) => setTimeout(ok, 50));
+    expect(rig.fake.bot.polls).toBe(before);
+  });
+});
