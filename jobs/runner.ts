@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Schema, type Connection, type Model, type Types } from "mongoose";
+import { METRIC } from "../src/metrics.js";
 import type { Job, JobContext } from "./job.js";
 
 /** One run of a job for one slot; the record `jobs:list` reads and a crashed run is retried from. */
@@ -70,6 +71,12 @@ export class JobRunner {
   }
 
   async runDue(job: Job, at: Date = this.ctx.clock.now()): Promise<RunOutcome> {
+    const outcome = await this.look(job, at);
+    this.ctx.app.metrics.count(...METRIC.jobRuns, { job: job.name, outcome: outcome.kind });
+    return outcome;
+  }
+
+  private async look(job: Job, at: Date): Promise<RunOutcome> {
     const slot = job.slot(at, this.ctx);
     if (!slot) return { kind: "idle" };
     const previous = await this.model.findOne({ job: job.name, slot }).lean();

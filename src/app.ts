@@ -36,6 +36,7 @@ import type { ChannelName, Outbound } from "./engine/message.js";
 import { Dispatcher, Outbox, type DispatcherOptions } from "./engine/outbox.js";
 import { Sessions } from "./engine/session.js";
 import type { Logger } from "./log.js";
+import { METRIC, Metrics } from "./metrics.js";
 import { DATA_DIR } from "./paths.js";
 import type { Sealer } from "./privacy/sealer.js";
 
@@ -79,6 +80,7 @@ export class App {
   readonly publicInfo: PublicInfoService;
   readonly engine: Engine;
   readonly dispatchers = new Map<ChannelName, Dispatcher>();
+  readonly metrics = new Metrics();
 
   constructor(private readonly options: AppOptions) {
     const { connection, clock, log } = options;
@@ -149,6 +151,9 @@ export class App {
       // Frequent questions answer a citizen's free text before the offer to file feedback: this
       // replaces the citizen handler the feedback feature registered with the same one, FAQ first.
       .use({ name: "faq", freeText: { citizen: citizenFreeText(this.feedback, faqFirst(this.publicInfo)) } });
+    this.engine.onOutcome((inbound, outcome) =>
+      this.metrics.count(...METRIC.inbound, { channel: inbound.channel, outcome }),
+    );
     this.engine.onEnqueued((channels) => {
       for (const channel of channels) this.dispatchers.get(channel as ChannelName)?.wake();
     });
@@ -163,10 +168,35 @@ export class App {
     const { clock, log } = this.options;
     const dispatcher = new Dispatcher(this.outbox, sender, this.links, this.claims, clock, log, {
       onBlocked: (channel, chatId) => this.people.markBlocked(channel, chatId, clock.now()),
+      onResult: (channel, result) => this.metrics.count(...METRIC.outbound, { channel, result }),
       ...options,
     });
     this.dispatchers.set(sender.channel, dispatcher);
     return dispatcher;
+  }
+
+  /** /metrics: the counters, plus the outbox backlog and the process read now. */
+  async renderMetrics(): Promise<string> {
+    const backlog = await this.models.Outbox.aggregate<{
+      _id: { channel: string; status: string };
+      n: number;
+    }>([
+      { $match: { status: { $in: ["pending", "sending"] } } },
+      { $group: { _id: { channel: "$channel", status: "$status" }, n: { $sum: 1 } } },
+    ]);
+    for (const channel of this.dispatchers.keys()) {
+      for (const status of ["pending", "sending"])
+        this.metrics.set(...METRIC.backlog, { channel, status }, 0);
+    }
+    for (const row of backlog) this.metrics.set(...METRIC.backlog, row._id, row.n);
+    this.metrics.set("process_resident_memory_bytes", "Resident memory", {}, process.memoryUsage().rss);
+    this.metrics.set(
+      "process_uptime_seconds",
+      "Seconds since the process started",
+      {},
+      Math.round(process.uptime()),
+    );
+    return this.metrics.render();
   }
 
   /** Removes expired sessions (abandoned flows) and claims too old to matter. */

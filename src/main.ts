@@ -82,6 +82,11 @@ async function main(): Promise<void> {
   const http = new HttpServer(log, async () => ({ ok: await db.ping(), detail: { database: db.source } }));
   // Signed, expiring links to report files, for channels that cannot take documents.
   http.route("GET", FILES_PATH, downloadRoute(app.reports.files, clock, log));
+  http.route("GET", "/metrics", async (_req, res) => {
+    const body = await app.renderMetrics();
+    res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+    res.end(body);
+  });
   lifecycle.onStop("http", () => http.close());
   const port = await http.listen(config.port, config.host);
   log.info({ port, host: config.host }, "http: listening (/healthz, /readyz)");

@@ -69,6 +69,7 @@ export class Engine {
   readonly startHandlers: StartPayloadHandler[] = [];
   private readonly queue = new KeyedQueue();
   private readonly enqueuedListeners: ((channels: Set<string>) => void)[] = [];
+  private readonly outcomeListeners: ((inbound: Inbound, outcome: HandleOutcome) => void)[] = [];
   private readonly instanceId = randomUUID();
 
   constructor(
@@ -129,8 +130,16 @@ export class Engine {
   async handle(raw: Inbound): Promise<HandleOutcome> {
     const inbound: Inbound = { ...raw, text: cleanInput(raw.text) };
     const fresh = await this.stores.inbox.record(inbound, this.services.clock.now());
-    if (!fresh) return "duplicate";
-    return this.queue.run(this.sessionKey(inbound), () => this.handleRecorded(inbound));
+    const outcome = fresh
+      ? await this.queue.run(this.sessionKey(inbound), () => this.handleRecorded(inbound))
+      : "duplicate";
+    for (const listener of this.outcomeListeners) listener(inbound, outcome);
+    return outcome;
+  }
+
+  /** Told the outcome of every update handed in (for metrics). */
+  onOutcome(listener: (inbound: Inbound, outcome: HandleOutcome) => void): void {
+    this.outcomeListeners.push(listener);
   }
 
   /** Handles updates whose handling was cut off by a crash; run at start and now and then. */

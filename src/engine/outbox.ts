@@ -108,6 +108,8 @@ export interface DispatcherOptions {
   maxBackoffMs?: number;
   /** How often an idle dispatcher looks for due messages. */
   pollMs?: number;
+  /** Told the result of every delivery attempt (for metrics). */
+  onResult?: (channel: ChannelName, result: "sent" | "retry" | "rate_limited" | "dead") => void;
   /** Told when the platform says a person blocked the bot, so nothing more is queued for them. */
   onBlocked?: (channel: ChannelName, chatId: string) => Promise<void>;
 }
@@ -122,8 +124,8 @@ export interface DispatcherOptions {
  */
 export class Dispatcher {
   private readonly workerId = randomUUID();
-  private readonly opts: Required<Omit<DispatcherOptions, "onBlocked">> &
-    Pick<DispatcherOptions, "onBlocked">;
+  private readonly opts: Required<Omit<DispatcherOptions, "onBlocked" | "onResult">> &
+    Pick<DispatcherOptions, "onBlocked" | "onResult">;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
@@ -144,6 +146,7 @@ export class Dispatcher {
       maxBackoffMs: options.maxBackoffMs ?? 15 * 60_000,
       pollMs: options.pollMs ?? 500,
       onBlocked: options.onBlocked,
+      onResult: options.onResult,
     };
   }
 
@@ -211,6 +214,7 @@ export class Dispatcher {
         $set: { status: "sent", sentAt: now, platformMessageIds: messageIds },
         $unset: { lockedUntil: 1, lockedBy: 1, lastError: 1 },
       });
+      this.opts.onResult?.(this.sender.channel, "sent");
       if (doc.subject) {
         for (const platformMessageId of messageIds) {
           await this.links.record({
@@ -246,6 +250,7 @@ export class Dispatcher {
         $unset: { lockedUntil: 1, lockedBy: 1 },
       });
       this.log.warn({ ...context, reason }, "outbox: message given up");
+      this.opts.onResult?.(this.sender.channel, "dead");
     };
     switch (failure.kind) {
       case "rate_limited": {
@@ -261,6 +266,7 @@ export class Dispatcher {
           $unset: { lockedUntil: 1, lockedBy: 1 },
         });
         this.log.info({ ...context, waitMs: wait }, "outbox: rate limited");
+        this.opts.onResult?.(this.sender.channel, "rate_limited");
         return;
       }
       case "blocked":
@@ -288,6 +294,7 @@ export class Dispatcher {
           { ...context, waitMs: wait, error: failure.message },
           "outbox: send failed, will retry",
         );
+        this.opts.onResult?.(this.sender.channel, "retry");
       }
     }
   }
