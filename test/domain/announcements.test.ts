@@ -10,31 +10,17 @@ import { bestFaq } from "../../src/domain/announcements/faq.js";
 import { readPublicData } from "../../src/domain/announcements/public-data.js";
 import type { Speaker } from "../../src/domain/people/service.js";
 import type { ChannelSender, Delivery } from "../../src/engine/channel.js";
-import type { Inbound } from "../../src/engine/message.js";
 import { silentLogger } from "../../src/log.js";
 import { DATA_DIR } from "../../src/paths.js";
 import { seedDemoPeople, seedPublicInfo } from "../../src/seed.js";
 import { t } from "../../src/text/vi.js";
 import { buildApp, ORG, useDatabase } from "../support/db.js";
+import { consoleInbound } from "../support/inbound.js";
 
 const db = useDatabase(import.meta.filename);
 const tx = t.announcements;
 
-let seq = 0;
-function inbound(senderId: string, text: string): Inbound {
-  seq += 1;
-  return {
-    channel: "console",
-    chatId: senderId,
-    chatType: "private",
-    senderId,
-    messageId: `m${seq}`,
-    text,
-    attachments: [],
-    dedupeKey: `announcements-test:${seq}`,
-    receivedAt: new Date(),
-  };
-}
+const inbound = consoleInbound;
 
 /** Records what each chat receives; both "processes" of a restart deliver through it. */
 class Recorder implements ChannelSender {

@@ -10,25 +10,14 @@ import type { Inbound } from "../../src/engine/message.js";
 import { importPlanFile, seedDemoPeople } from "../../src/seed.js";
 import { t } from "../../src/text/vi.js";
 import { buildApp, useDatabase } from "../support/db.js";
+import { consoleInbound } from "../support/inbound.js";
 
 const db = useDatabase(import.meta.filename);
 const fixture = path.resolve(import.meta.dirname, "../fixtures/plans/small.yaml");
 
 let seq = 0;
 function say(app: App, senderId: string, text: string, extra: Partial<Inbound> = {}) {
-  seq += 1;
-  return app.engine.handle({
-    channel: "console",
-    chatId: senderId,
-    chatType: "private",
-    senderId,
-    messageId: `m${seq}`,
-    text,
-    attachments: [],
-    dedupeKey: `plans-test:${seq}`,
-    receivedAt: new Date(),
-    ...extra,
-  });
+  return app.engine.handle(consoleInbound(senderId, text, extra));
 }
 
 class Inbox implements ChannelSender {

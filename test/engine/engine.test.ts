@@ -4,28 +4,13 @@ import type { FixedClock } from "../../src/clock.js";
 import { ROLES } from "../../src/domain/people/roles.js";
 import { SendError, type ChannelSender, type Delivery } from "../../src/engine/channel.js";
 import { Inbox } from "../../src/engine/inbox.js";
-import type { Inbound } from "../../src/engine/message.js";
 import { t } from "../../src/text/vi.js";
 import { buildApp, ORG, useDatabase } from "../support/db.js";
+import { consoleInbound } from "../support/inbound.js";
 
 const db = useDatabase(import.meta.filename);
 
-let seq = 0;
-function inbound(senderId: string, text: string, extra: Partial<Inbound> = {}): Inbound {
-  seq += 1;
-  return {
-    channel: "console",
-    chatId: senderId,
-    chatType: "private",
-    senderId,
-    messageId: `m${seq}`,
-    text,
-    attachments: [],
-    dedupeKey: `test:${seq}:${Math.random()}`,
-    receivedAt: new Date(),
-    ...extra,
-  };
-}
+const inbound = consoleInbound;
 
 /** A sender that records what it delivered and fails the way it is told to. */
 class RecordingSender implements ChannelSender {

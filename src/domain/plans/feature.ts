@@ -10,7 +10,7 @@ import type { Role } from "../people/roles.js";
 import type { UnitsService } from "../units/service.js";
 import { readProgress } from "./progress.js";
 import type { TaskDoc } from "./schema.js";
-import { stateKey, type PlansService } from "./service.js";
+import { stateKey, type NewReport, type PlansService } from "./service.js";
 import { summarize } from "./summary.js";
 import { TASK_STATUSES, type TaskStatus } from "./status.js";
 
@@ -73,6 +73,26 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
     return lines;
   }
 
+  /** A report by the speaker for their unit, saved once per update (the turn's idempotency key). */
+  function saveReport(
+    turn: Turn,
+    task: TaskDoc,
+    unitKey: string,
+    report: Pick<NewReport, "status" | "percent" | "note" | "attachments" | "source">,
+  ) {
+    return plans.addReport({
+      ...report,
+      idempotencyKey: turn.idempotencyKey,
+      task,
+      unitKey,
+      personId: turn.speaker.personId,
+      personName: turn.speaker.name,
+      channel: turn.inbound.channel,
+      now: turn.now,
+      today: today(turn),
+    });
+  }
+
   /** Saves a report from a reply and answers with what was understood. */
   async function reportFromReply(
     turn: Turn,
@@ -82,20 +102,12 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
   ): Promise<void> {
     const reading = readProgress(message.text);
     const unit = await units.get(unitKey);
-    await plans.addReport({
-      idempotencyKey: turn.idempotencyKey,
-      task,
-      unitKey,
-      personId: turn.speaker.personId,
-      personName: turn.speaker.name,
-      channel: turn.inbound.channel,
+    await saveReport(turn, task, unitKey, {
       ...(reading.status ? { status: reading.status } : {}),
       ...(reading.percent !== undefined ? { percent: reading.percent } : {}),
       note: reading.note,
       attachments: message.attachments,
       source: "reply",
-      now: turn.now,
-      today: today(turn),
     });
     const subject: Subject = { kind: "task", id: task.key };
     if (reading.status) {
@@ -214,20 +226,12 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
         turn.reply(t.plans.discarded);
         return;
       }
-      await plans.addReport({
-        idempotencyKey: turn.idempotencyKey,
-        task,
-        unitKey,
-        personId: turn.speaker.personId,
-        personName: turn.speaker.name,
-        channel: turn.inbound.channel,
+      await saveReport(turn, task, unitKey, {
         status: data.status ?? "in_progress",
         percent: data.percent ?? 0,
         note: data.note ?? "",
         attachments: data.attachments ?? [],
         source: "flow",
-        now: turn.now,
-        today: today(turn),
       });
       const unit = await units.get(unitKey);
       turn.reply(t.plans.saved(task.code, unit?.name ?? unitKey), {
@@ -256,20 +260,12 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
       const unitKey = turn.speaker.unitId;
       const { status } = data;
       if (!task || !status || !plans.isResponsible(task, unitKey)) return;
-      await plans.addReport({
-        idempotencyKey: turn.idempotencyKey,
-        task,
-        unitKey,
-        personId: turn.speaker.personId,
-        personName: turn.speaker.name,
-        channel: turn.inbound.channel,
+      await saveReport(turn, task, unitKey, {
         status,
         percent: status === "done" ? 100 : 0,
         note: "",
         attachments: [],
         source: "confirm",
-        now: turn.now,
-        today: today(turn),
       });
       const unit = await units.get(unitKey);
       turn.reply(
