@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { dayOf } from "../../src/domain/calendar/work-calendar.js";
+import { local as dayjsLocal } from "../../src/clock.js";
 import { dateParts, formatNumber, formatPercent } from "../../src/domain/reports/format.js";
+import { localTime } from "../../src/domain/reports/local-time.js";
 import { parsePeriod } from "../../src/domain/reports/period.js";
 import { renderOfficeSummary, renderTicketStats } from "../../src/domain/reports/render.js";
 import { statsArgs } from "../../src/domain/reports/stats-command.js";
@@ -29,6 +32,21 @@ describe("Vietnamese numbers and dates", () => {
     expect(dateParts("2025-02-05")).toEqual({ day: "05", month: "02", year: "2025" });
     expect(dateParts("2025-10-06")).toEqual({ day: "06", month: "10", year: "2025" });
     expect(dateParts("2025-03-15")).toEqual({ day: "15", month: "3", year: "2025" });
+  });
+});
+
+describe("the fast wall clock of the report files", () => {
+  it("gives the same day and time as the app's clock helpers, across midnight and summer time", () => {
+    for (const zone of ["Asia/Ho_Chi_Minh", "Europe/Berlin", "America/St_Johns"]) {
+      const local = localTime(zone);
+      for (let ms = Date.UTC(2025, 0, 1); ms < Date.UTC(2026, 0, 1); ms += 3_600_000 * 19 + 61_000) {
+        const at = new Date(ms);
+        expect(local.day(at), `${zone} ${at.toISOString()}`).toBe(dayOf(at, zone));
+        expect(local.wallClock(at).toISOString().slice(0, 19)).toBe(
+          dayjsLocal(at, zone).format("YYYY-MM-DDTHH:mm:ss"),
+        );
+      }
+    }
   });
 });
 

@@ -106,5 +106,7 @@ export const ticketSchema = new Schema<TicketDoc>(
   { collection: "tickets" },
 );
 ticketSchema.index({ status: 1, dueDay: 1 });
+// Statistics for a period filter on the day received.
+ticketSchema.index({ receivedDay: 1 });
 ticketSchema.index({ unitKey: 1, status: 1 });
 ticketSchema.index({ "filer.personId": 1, receivedAt: -1 });

@@ -109,12 +109,14 @@ export function issuer(orgName: string): { body: string; parent?: string; place?
 function headerTable(data: ExportData): Table {
   const org = issuer(data.orgName);
   const date = dateParts(data.today);
-  const left = Math.round(TEXT_WIDTH * 0.42);
+  const left = Math.round(TEXT_WIDTH * 0.44);
   const right = TEXT_WIDTH - left;
   return new Table({
     width: { size: TEXT_WIDTH, type: WidthType.DXA },
     columnWidths: [left, right],
     borders: NO_BORDERS,
+    // No cell padding: the national title needs the whole width of its column on one line.
+    margins: { left: 0, right: 0, top: 0, bottom: 0 },
     rows: [
       new TableRow({
         children: [

@@ -5,7 +5,7 @@ import { fold } from "../../text/normalize.js";
 import { t } from "../../text/vi.js";
 import { dayOf } from "../calendar/work-calendar.js";
 import type { Role } from "../people/roles.js";
-import { CAPABILITIES } from "./capabilities.js";
+import { CAPABILITIES } from "../../engine/capabilities.js";
 import { LINK_TTL_MS } from "./files.js";
 import { parsePeriod, type ReportPeriod } from "./period.js";
 import { periodLabel, renderModelStats, renderOfficeSummary, renderTicketStats } from "./render.js";

@@ -1,5 +1,5 @@
 import type { Model } from "mongoose";
-import { dayOf, type Day } from "../calendar/work-calendar.js";
+import type { Day } from "../calendar/work-calendar.js";
 import type { PlanDoc, ReportDoc } from "../plans/schema.js";
 import type { PlansService } from "../plans/service.js";
 import { stateKey } from "../plans/service.js";
@@ -11,6 +11,7 @@ import {
   type Summary,
 } from "../plans/summary.js";
 import type { UnitDoc } from "../units/schema.js";
+import { localTime } from "./local-time.js";
 import { asOfDay, type ReportPeriod } from "./period.js";
 
 /** One unit's line of /tonghop: the counts of plans/summary.ts plus the tasks done on time. */
@@ -96,10 +97,11 @@ export async function officeSummary(
       : [];
   const since = doneTimes(statusReports, periodOfPair);
 
+  const local = localTime(timeZone);
   const detailed = list.map((a) => {
     const doneAt = a.state.status === "done" ? since.get(stateKey(a.task.key, a.unit.key)) : undefined;
     // Done on time: the report saying "done" was made on or before the due day (local time).
-    const onTime = Boolean(doneAt && dayOf(doneAt, timeZone) <= a.due.day);
+    const onTime = Boolean(doneAt && local.day(doneAt) <= a.due.day);
     return { ...a, ...(doneAt ? { doneAt } : {}), onTime };
   });
   const onTimeByUnit = new Map<string, number>();

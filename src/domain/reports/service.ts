@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import type { Model } from "mongoose";
 import type { Logger } from "../../log.js";
 import { t } from "../../text/vi.js";
-import { dayOf, type Day } from "../calendar/work-calendar.js";
+import type { Day } from "../calendar/work-calendar.js";
 import type { ModelDoc } from "../dvk/schema.js";
 import type { DvkService } from "../dvk/service.js";
 import type { TicketDoc } from "../feedback/schema.js";
@@ -14,6 +14,7 @@ import { renderProgressChart } from "./chart.js";
 import { writeDraft } from "./docx.js";
 import type { ExportData, Labels, ReportRow } from "./export-data.js";
 import type { FileStore, StoredFile } from "./files.js";
+import { localTime } from "./local-time.js";
 import { loadModelRows, modelStats, type ModelStats } from "./model-stats.js";
 import { officeSummary, plansIn, type OfficeSummary } from "./office-summary.js";
 import { asOfDay, type ReportPeriod } from "./period.js";
@@ -130,9 +131,10 @@ export class ReportsService {
     ]);
     const summary = await officeSummary(this.deps.plans, models.Report, period, today, timeZone, allReports);
     // The sheet lists the reports made from the period's first day to the day of the figures.
+    const local = localTime(timeZone);
     const reports = allReports
       .filter((r) => {
-        const day = dayOf(r.createdAt, timeZone);
+        const day = local.day(r.createdAt);
         return day >= period.start && day <= summary.asOf;
       })
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());

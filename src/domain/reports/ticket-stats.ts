@@ -1,7 +1,8 @@
 import type { Model } from "mongoose";
-import { dayOf, type Day } from "../calendar/work-calendar.js";
+import type { Day } from "../calendar/work-calendar.js";
 import type { FeedbackType } from "../feedback/rules.js";
 import { OPEN_STATUSES, type TicketDoc, type TicketStatus } from "../feedback/schema.js";
+import { localTime } from "./local-time.js";
 import type { ReportPeriod } from "./period.js";
 
 /**
@@ -72,10 +73,11 @@ export function ticketStats(rows: TicketRow[], today: Day, timeZone: string): Ti
   let onTime = 0;
   const handling: number[] = [];
   const ratings: number[] = [];
+  const local = localTime(timeZone);
   for (const row of rows) {
     if (row.answeredAt) {
       due += 1;
-      if (dayOf(row.answeredAt, timeZone) <= row.dueDay) onTime += 1;
+      if (local.day(row.answeredAt) <= row.dueDay) onTime += 1;
       handling.push((row.answeredAt.getTime() - row.receivedAt.getTime()) / DAY_MS);
     } else if (OPEN_STATUSES.includes(row.status) && row.dueDay < today) {
       due += 1;

@@ -1,17 +1,14 @@
 import { setImmediate as nextTick } from "node:timers/promises";
 import ExcelJS from "exceljs";
-import { local } from "../../clock.js";
 import { t } from "../../text/vi.js";
-import { dayOf, type Day } from "../calendar/work-calendar.js";
+import type { Day } from "../calendar/work-calendar.js";
 import type { ExportData } from "./export-data.js";
+import { localTime } from "./local-time.js";
 
 type Cell = string | number | Date | null;
 
 /** A calendar day as an Excel date (midnight, no time zone: Excel has none). */
 const excelDay = (day: Day): Date => new Date(`${day}T00:00:00Z`);
-/** A moment as the local wall-clock time Excel shows as is. */
-const excelTime = (at: Date, timeZone: string): Date =>
-  new Date(`${local(at, timeZone).format("YYYY-MM-DDTHH:mm:ss")}Z`);
 
 const DAY_FORMAT = "dd/mm/yyyy";
 const YIELD_EVERY = 500;
@@ -65,7 +62,11 @@ const yesNo = (value: boolean) => (value ? t.reports.yes : t.reports.no);
  * Phản ánh (tickets without personal data) and Mô hình.
  */
 export async function writeWorkbook(data: ExportData, file: string): Promise<void> {
-  const { summary, labels, timeZone } = data;
+  const { summary, labels } = data;
+  // Excel has no time zones: a moment is written as the wall-clock time in the Department.
+  const local = localTime(data.timeZone);
+  const excelTime = (at: Date) => local.wallClock(at);
+  const dayOf = (at: Date) => local.day(at);
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useStyles: true });
   workbook.creator = data.orgName;
   workbook.title = t.reports.summaryTitle(t.reports.periodLabel(summary.period));
@@ -85,9 +86,9 @@ export async function writeWorkbook(data: ExportData, file: string): Promise<voi
       t.plans.status(a.state.status),
       a.state.percent,
       yesNo(a.overdue),
-      a.doneAt ? excelDay(dayOf(a.doneAt, timeZone)) : null,
+      a.doneAt ? excelDay(dayOf(a.doneAt)) : null,
       a.state.status === "done" ? yesNo(a.onTime) : null,
-      a.state.lastReportAt ? excelTime(a.state.lastReportAt, timeZone) : null,
+      a.state.lastReportAt ? excelTime(a.state.lastReportAt) : null,
       a.state.lastNote ?? null,
     ]),
   });
@@ -99,7 +100,7 @@ export async function writeWorkbook(data: ExportData, file: string): Promise<voi
     widths: [17, 16, 10, 34, 12, 24, 10, 18, 16, 10, 60, 10],
     formats: { 0: TIME_FORMAT },
     rows: rowsOf(data.reports, (r) => [
-      excelTime(r.createdAt, timeZone),
+      excelTime(r.createdAt),
       r.planCode,
       taskCodes.get(r.taskKey) ?? r.taskKey.split(":").pop() ?? r.taskKey,
       labels.unit(r.unitKey),
@@ -120,7 +121,7 @@ export async function writeWorkbook(data: ExportData, file: string): Promise<voi
     widths: [16, 12, 28, 20, 34, 14, 12, 10, 14, 10, 10, 10],
     formats: { 5: DAY_FORMAT, 6: DAY_FORMAT, 8: DAY_FORMAT },
     rows: rowsOf(data.tickets, (x) => {
-      const answeredDay = x.answeredAt ? dayOf(x.answeredAt, timeZone) : undefined;
+      const answeredDay = x.answeredAt ? dayOf(x.answeredAt) : undefined;
       const days = x.answeredAt ? (x.answeredAt.getTime() - x.receivedAt.getTime()) / 86_400_000 : undefined;
       return [
         x.code,
@@ -128,7 +129,7 @@ export async function writeWorkbook(data: ExportData, file: string): Promise<voi
         labels.ticketField(x.field),
         t.feedback.status(x.status),
         x.unitKey ? labels.unit(x.unitKey) : t.reports.unassigned,
-        excelDay(dayOf(x.receivedAt, timeZone)),
+        excelDay(dayOf(x.receivedAt)),
         excelDay(x.dueDay),
         x.extensions,
         answeredDay ? excelDay(answeredDay) : null,
