@@ -2,7 +2,7 @@ import type { JobSettings } from "../src/config.js";
 import { formatDay } from "../src/domain/calendar/work-calendar.js";
 import { formatDate } from "../src/clock.js";
 import { assignments, type Assignment } from "../src/domain/plans/summary.js";
-import type { Outbound } from "../src/engine/message.js";
+import type { ChannelName, Outbound } from "../src/engine/message.js";
 import { t } from "../src/text/vi.js";
 import { officeDay, type Job, type JobContext } from "./job.js";
 
@@ -60,6 +60,15 @@ export const remindersJob: Job = {
           text,
           subject: { kind: "task", id: a.task.key },
           dedupeKey: `remind:${a.task.key}:${a.due.period}:${a.unit.key}:${official._id.toString()}:${step}`,
+        });
+      }
+      // The unit's group chats get the same reminder; a reply there reports as in a private chat.
+      for (const group of a.unit.groups ?? []) {
+        messages.push({
+          to: { channel: group.channel as ChannelName, chatId: group.chatId },
+          text,
+          subject: { kind: "task", id: a.task.key },
+          dedupeKey: `remind:${a.task.key}:${a.due.period}:${a.unit.key}:group:${group.channel}:${group.chatId}:${step}`,
         });
       }
     }

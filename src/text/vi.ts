@@ -166,6 +166,12 @@ const officials = {
   movedNotice: (unit: string) => `Tài khoản của anh/chị đã được chuyển sang ${unit}.`,
   deactivated: (name: string) => `Đã khóa tài khoản cán bộ ${name}.`,
   usage: "Cách dùng: /canbo (danh sách) · /canbo chuyen MÃ ĐƠN_VỊ · /canbo khoa MÃ",
+  groupDescription: "Gắn nhóm chat này với một đơn vị để nhận tin nhắc hạn",
+  groupOnly: "Lệnh này dùng trong nhóm chat của đơn vị: thêm trợ lý vào nhóm rồi gõ /nhomdonvi <tên đơn vị>.",
+  groupLinked: (unit: string) =>
+    `Đã gắn nhóm này với ${unit}: tin nhắc hạn nhiệm vụ của đơn vị sẽ gửi cả vào đây. Cán bộ trả lời (reply) tin nhắc để báo cáo.`,
+  groupUnlinked: (unit: string) => `Đã gỡ nhóm này khỏi ${unit}.`,
+  groupNotLinked: "Nhóm này chưa gắn với đơn vị nào.",
 };
 
 const statusLabels: Record<TaskStatus, string> = {

@@ -1,6 +1,7 @@
 import { formatDate, formatDateTime } from "../../clock.js";
 import type { Feature } from "../../engine/engine.js";
 import { defineFlow } from "../../engine/flow.js";
+import { fold } from "../../text/normalize.js";
 import { t } from "../../text/vi.js";
 import type { UnitsService } from "../units/service.js";
 import { INVITABLE_ROLES, type InvitesService } from "./invites.js";
@@ -66,6 +67,31 @@ export function officialsFeature(
         roles: MANAGERS,
         description: t.officials.inviteDescription,
         run: (turn) => turn.startFlow("moi"),
+      },
+      {
+        name: "nhomdonvi",
+        roles: MANAGERS,
+        description: t.officials.groupDescription,
+        usage: "/nhomdonvi <đơn vị> | /nhomdonvi huy",
+        async run(turn, args) {
+          const group = { channel: turn.inbound.channel, chatId: turn.inbound.chatId };
+          if (turn.inbound.chatType !== "group") {
+            turn.reply(t.officials.groupOnly);
+            return;
+          }
+          if (fold(args) === "huy") {
+            const unit = await units.unlinkGroup(group);
+            turn.reply(unit ? t.officials.groupUnlinked(unit.name) : t.officials.groupNotLinked);
+            return;
+          }
+          const [unit, ...others] = await units.find(args);
+          if (!args || !unit || others.length > 0) {
+            turn.reply(t.officials.unitUnclear(args));
+            return;
+          }
+          await units.linkGroup(unit.key, group);
+          turn.reply(t.officials.groupLinked(unit.name));
+        },
       },
       {
         name: "canbo",

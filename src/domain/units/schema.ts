@@ -13,6 +13,8 @@ export interface UnitDoc {
   /** Position in lists (the order of the source file). */
   order: number;
   active: boolean;
+  /** The unit's group chats, where reminders also go (linked by the Office with /nhomdonvi). */
+  groups: { channel: string; chatId: string }[];
 }
 
 export const unitSchema = new Schema<UnitDoc>(
@@ -22,6 +24,7 @@ export const unitSchema = new Schema<UnitDoc>(
     kind: { type: String, enum: UNIT_KINDS, required: true },
     order: { type: Number, required: true },
     active: { type: Boolean, required: true, default: true },
+    groups: { type: [{ _id: false, channel: String, chatId: String }], default: [] },
   },
   { collection: "units" },
 );

@@ -44,6 +44,29 @@ export class UnitsService {
     }
   }
 
+  /** Links a group chat to a unit (and unlinks it from any other: one group, one unit). */
+  async linkGroup(key: string, group: { channel: string; chatId: string }): Promise<void> {
+    await this.unlinkGroup(group);
+    const unit = await this.model.findOne({ key }).lean();
+    if (!unit) return;
+    await this.model.updateOne({ key }, { $set: { groups: [...(unit.groups ?? []), group] } });
+  }
+
+  /** Unlinks a group chat from whatever unit had it; the unit it was linked to, if any. */
+  async unlinkGroup(group: { channel: string; chatId: string }): Promise<UnitDoc | undefined> {
+    const linked = await this.model.find({ "groups.chatId": group.chatId }).lean();
+    for (const unit of linked) {
+      // No $pull with a condition on FerretDB (ARCHITECTURE.md): the array is rewritten.
+      const groups = (unit.groups ?? []).filter(
+        (g) => !(g.channel === group.channel && g.chatId === group.chatId),
+      );
+      await this.model.updateOne({ _id: unit._id }, { $set: { groups } });
+    }
+    return linked.find((u) =>
+      (u.groups ?? []).some((g) => g.channel === group.channel && g.chatId === group.chatId),
+    );
+  }
+
   async list(): Promise<UnitDoc[]> {
     return this.model.find({ active: true }).sort({ order: 1, key: 1 }).lean();
   }
