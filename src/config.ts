@@ -95,8 +95,11 @@ const schema = z
     TELEGRAM_WEBHOOK_SECRET: optionalString(
       z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, t.config.telegramSecret),
     ),
+    // Where the platform APIs are: unset in production; the load benchmark points them at fakes.
+    TELEGRAM_API_ROOT: optionalString(z.string().regex(/^https?:\/\/\S+$/)),
     ZALO_BOT_TOKEN: optionalString(z.string().min(10, t.config.zaloToken)),
     ZALO_WEBHOOK_SECRET: optionalString(z.string().min(8, t.config.zaloSecret).max(256, t.config.zaloSecret)),
+    ZALO_API_BASE: optionalString(z.string().regex(/^https?:\/\/\S+$/)),
     ZALO_OA_APP_ID: optionalString(z.string().regex(/^\d{5,}$/, t.config.zaloAppId)),
     ZALO_OA_SECRET_KEY: optionalString(z.string().min(8, t.config.zaloOaSecret)),
     ZALO_OA_ACCESS_TOKEN: optionalString(z.string().min(10, t.config.zaloOaToken)),
@@ -153,8 +156,10 @@ export interface Config {
   /** Tickets one person may file per day; the same text within 10 minutes is one ticket. */
   feedbackMaxPerDay: number;
   adminAccounts: { channel: ChannelName; id: string }[];
-  telegram: { token: string; webhookSecret: string | undefined } | undefined;
-  zaloBot: { token: string; webhookSecret: string | undefined } | undefined;
+  /** `apiRoot`: the Bot API server; undefined means api.telegram.org. */
+  telegram: { token: string; webhookSecret: string | undefined; apiRoot: string | undefined } | undefined;
+  /** `apiBase`: the Bot Platform server; undefined means Zalo's own. */
+  zaloBot: { token: string; webhookSecret: string | undefined; apiBase: string | undefined } | undefined;
   zaloOa:
     | {
         appId: string;
@@ -244,9 +249,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       officeHours: { start: e.OFFICE_HOURS.slice(0, 5), end: e.OFFICE_HOURS.slice(6) },
     },
     telegram: e.TELEGRAM_BOT_TOKEN
-      ? { token: e.TELEGRAM_BOT_TOKEN, webhookSecret: e.TELEGRAM_WEBHOOK_SECRET }
+      ? {
+          token: e.TELEGRAM_BOT_TOKEN,
+          webhookSecret: e.TELEGRAM_WEBHOOK_SECRET,
+          apiRoot: e.TELEGRAM_API_ROOT,
+        }
       : undefined,
-    zaloBot: e.ZALO_BOT_TOKEN ? { token: e.ZALO_BOT_TOKEN, webhookSecret: e.ZALO_WEBHOOK_SECRET } : undefined,
+    zaloBot: e.ZALO_BOT_TOKEN
+      ? { token: e.ZALO_BOT_TOKEN, webhookSecret: e.ZALO_WEBHOOK_SECRET, apiBase: e.ZALO_API_BASE }
+      : undefined,
     zaloOa:
       e.ZALO_OA_APP_ID && e.ZALO_OA_SECRET_KEY && e.ZALO_OA_REFRESH_TOKEN
         ? {

@@ -23,8 +23,9 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
+        // Stop keeping it but let it drain, so the caller reads our 413 instead of a reset.
+        chunks.length = 0;
         resolve(undefined);
-        req.destroy();
         return;
       }
       chunks.push(chunk);
@@ -67,6 +68,7 @@ export class HttpServer {
     try {
       const body = await readBody(req);
       if (!body) {
+        res.setHeader("connection", "close");
         sendJson(res, 413, { error: "payload too large" });
         return;
       }

@@ -47,6 +47,49 @@ export type HandleOutcome = "handled" | "duplicate" | "failed";
 
 const CANCEL = new Set(["huy", "cancel"]);
 
+const str = (value: unknown, max = 256): string =>
+  typeof value === "string" ? value.slice(0, max) : typeof value === "number" ? String(value) : "";
+
+/**
+ * Whatever an adapter handed over, the engine works on strings and known shapes only: a field of
+ * the wrong type (an object like {"$gt": ""} where a platform sends text) becomes empty instead of
+ * reaching a query or throwing, and long ids and names are cut.
+ */
+function sanitize(raw: Inbound): Inbound | undefined {
+  const chatId = str(raw.chatId);
+  const senderId = str(raw.senderId);
+  const dedupeKey = str(raw.dedupeKey, 512);
+  if (!chatId || !senderId || !dedupeKey) return undefined;
+  const attachments = (Array.isArray(raw.attachments) ? raw.attachments : [])
+    .filter((a): a is Attachment => Boolean(a) && typeof a === "object" && typeof a.ref === "string")
+    .map((a) => ({
+      kind: (["photo", "document", "sticker"] as const).find((k) => k === a.kind) ?? ("other" as const),
+      ref: a.ref.slice(0, 2048),
+      ...(typeof a.name === "string" ? { name: a.name.slice(0, 255) } : {}),
+      ...(typeof a.mimeType === "string" ? { mimeType: a.mimeType.slice(0, 100) } : {}),
+      ...(typeof a.size === "number" ? { size: a.size } : {}),
+    }))
+    .slice(0, 20);
+  const senderName = cleanInput(str(raw.senderName, 1000), 200);
+  const replyTo = str(raw.replyToMessageId);
+  const choice = str(raw.choice, 128);
+  return {
+    channel: raw.channel,
+    chatId,
+    chatType: raw.chatType === "group" ? "group" : "private",
+    senderId,
+    ...(senderName ? { senderName } : {}),
+    messageId: str(raw.messageId),
+    text: cleanInput(str(raw.text, 100_000)),
+    attachments,
+    ...(replyTo ? { replyToMessageId: replyTo } : {}),
+    ...(choice ? { choice } : {}),
+    dedupeKey,
+    receivedAt:
+      raw.receivedAt instanceof Date && !Number.isNaN(raw.receivedAt.getTime()) ? raw.receivedAt : new Date(),
+  };
+}
+
 /** Pictures and files carry content; stickers and unknown kinds do not (they are no evidence). */
 function contentOf(inbound: Inbound): Attachment[] {
   return inbound.attachments.filter((a) => a.kind === "photo" || a.kind === "document");
@@ -128,7 +171,9 @@ export class Engine {
    * run concurrently.
    */
   async handle(raw: Inbound): Promise<HandleOutcome> {
-    const inbound: Inbound = { ...raw, text: cleanInput(raw.text) };
+    const inbound = sanitize(raw);
+    // Without a chat and a sender there is nobody to answer: nothing to do, nothing to retry.
+    if (!inbound) return "duplicate";
     const fresh = await this.stores.inbox.record(inbound, this.services.clock.now());
     const outcome = fresh
       ? await this.queue.run(this.sessionKey(inbound), () => this.handleRecorded(inbound))

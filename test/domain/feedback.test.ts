@@ -112,6 +112,32 @@ describe("tickets", () => {
     expect(codes.every((code) => /^PA-2025-\d{6}$/.test(code))).toBe(true);
   });
 
+  it("opens a ticket to whoever gives the phone written on it, except a tố cáo", async () => {
+    const { app, clock, citizen, unit } = await setup();
+    const filed = async (type: "khieu_nai" | "to_cao", key: string) => {
+      const result = await app.feedback.file({
+        idempotencyKey: key,
+        type,
+        field: "khac",
+        content: `Nội dung ${type} để tra cứu bằng số điện thoại.`,
+        attachments: [],
+        identity: { name: "Nguyễn Văn Bình", address: "12 Lê Lợi", phone: "0912345678" },
+        consentAt: clock.now(),
+        filer: { ...citizen, channel: "console", chatId: "citizen" },
+        now: clock.now(),
+      });
+      if (result.kind !== "filed") throw new Error("not filed");
+      return result.ticket.code;
+    };
+    const complaint = await filed("khieu_nai", "p1");
+    const denunciation = await filed("to_cao", "p2");
+    expect((await app.feedback.lookup(complaint, unit, "+84 912 345 678"))?.code).toBe(complaint);
+    expect(await app.feedback.lookup(complaint, unit, "0911111111")).toBeUndefined();
+    expect(await app.feedback.lookup(complaint, unit)).toBeUndefined();
+    expect(await app.feedback.lookup(denunciation, unit, "0912345678")).toBeUndefined();
+    expect((await app.feedback.lookup(denunciation, citizen))?.code).toBe(denunciation);
+  });
+
   it("keeps the unit from acting on tickets not assigned to it, and the Office's powers to the Office", async () => {
     const { app, clock, citizen, office, unit } = await setup();
     const result = await file(app, citizen, clock.now(), "k1");

@@ -196,7 +196,13 @@ export class FeedbackService {
     const ticket = await this.byCode(code);
     if (!ticket) return undefined;
     if (ticket.filer.personId.toString() === speaker.personId) return ticket;
-    if (phone && ticket.phoneHash && this.sealer.lookupHashes(phoneKey(phone)).includes(ticket.phoneHash)) {
+    // Not for a tố cáo: a phone number would let whoever suspects the filer confirm who it is.
+    if (
+      phone &&
+      ticket.phoneHash &&
+      !this.rule(ticket.type).confidential &&
+      this.sealer.lookupHashes(phoneKey(phone)).includes(ticket.phoneHash)
+    ) {
       return ticket;
     }
     return undefined;

@@ -1,0 +1,163 @@
+import type { Message } from "grammy/types";
+import { FakeBotApi } from "../../test/telegram/fake-bot-api.js";
+import { FakeZalo, type BotSent } from "../../test/zalo/fake-zalo.js";
+
+export type Channel = "telegram" | "zalo";
+
+/** One message the bot delivered to a chat, with the moment it reached the fake platform. */
+export interface Arrival {
+  channel: Channel;
+  chatId: string;
+  text: string;
+  /** performance.now() when the fake received the bot's send call. */
+  at: number;
+  /** Telegram only: the message as the fake delivered it, for button presses and replies. */
+  message?: Message;
+}
+
+interface Waiter {
+  from: number;
+  match: (arrival: Arrival) => boolean;
+  resolve: (arrival: Arrival | undefined) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** Everything delivered to one chat, in order, and the people waiting for the next message there. */
+class Mailbox {
+  readonly arrivals: Arrival[] = [];
+  readonly waiters = new Set<Waiter>();
+
+  add(arrival: Arrival): void {
+    this.arrivals.push(arrival);
+    for (const waiter of this.waiters) {
+      if (this.arrivals.length - 1 >= waiter.from && waiter.match(arrival)) {
+        clearTimeout(waiter.timer);
+        this.waiters.delete(waiter);
+        waiter.resolve(arrival);
+      }
+    }
+  }
+}
+
+const SEND_METHODS = new Set(["sendMessage", "sendPhoto", "sendDocument"]);
+
+/**
+ * The fake Telegram Bot API and fake Zalo Bot Platform of the tests (test/telegram, test/zalo),
+ * with a mailbox per chat so a simulated person can wait for the bot's next message. Both fakes
+ * keep what they receive in public arrays; the push on those arrays is watched, which times each
+ * arrival to the moment the fake received the call rather than to a polling interval.
+ */
+export class Platforms {
+  readonly telegram: FakeBotApi;
+  readonly zalo = new FakeZalo();
+  private readonly boxes = new Map<string, Mailbox>();
+
+  constructor() {
+    this.telegram = new FakeBotApi();
+    const calls = this.telegram.calls;
+    const push = calls.push.bind(calls);
+    calls.push = (...items) => {
+      const at = performance.now();
+      const size = push(...items);
+      // The fake answers a call after recording it, synchronously: by the next microtask the
+      // delivered message (with its id and keyboard) exists.
+      for (const call of items) {
+        if (!SEND_METHODS.has(call.method)) continue;
+        queueMicrotask(() => {
+          if (!call.ok) return;
+          const chatId = String(call.params.chat_id ?? "");
+          const delivered = this.telegram.messagesTo(chatId).at(-1);
+          this.box("telegram", chatId).add({
+            channel: "telegram",
+            chatId,
+            text: delivered?.text ?? String(call.params.text ?? call.params.caption ?? ""),
+            at,
+            ...(delivered ? { message: delivered.message } : {}),
+          });
+        });
+      }
+      return size;
+    };
+    const sent = this.zalo.bot.sent;
+    const pushSent = sent.push.bind(sent);
+    sent.push = (...items: BotSent[]) => {
+      const at = performance.now();
+      for (const item of items) {
+        this.box("zalo", item.chatId).add({
+          channel: "zalo",
+          chatId: item.chatId,
+          text: item.text ?? "",
+          at,
+        });
+      }
+      return pushSent(...items);
+    };
+  }
+
+  async start(): Promise<void> {
+    await this.telegram.start();
+    await this.zalo.start();
+  }
+
+  async stop(): Promise<void> {
+    for (const box of this.boxes.values()) {
+      for (const waiter of box.waiters) {
+        clearTimeout(waiter.timer);
+        waiter.resolve(undefined);
+      }
+    }
+    await this.telegram.stop();
+    await this.zalo.close();
+  }
+
+  /** How many setWebhook calls each fake has had: a bot that set its webhook is ready for updates. */
+  webhookCalls(): { telegram: number; zalo: number } {
+    return {
+      telegram: this.telegram.callsOf("setWebhook").length,
+      zalo: this.zalo.bot.calls.filter((c) => c.method === "setWebhook").length,
+    };
+  }
+
+  /** Messages delivered to a chat so far. */
+  arrivals(channel: Channel, chatId: string): readonly Arrival[] {
+    return this.box(channel, chatId).arrivals;
+  }
+
+  /**
+   * The first message to the chat, at index `from` or later, that `match` accepts; undefined
+   * after `timeoutMs`.
+   */
+  waitFor(
+    channel: Channel,
+    chatId: string,
+    from: number,
+    match: (arrival: Arrival) => boolean,
+    timeoutMs: number,
+  ): Promise<Arrival | undefined> {
+    const box = this.box(channel, chatId);
+    const found = box.arrivals.slice(from).find(match);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        from,
+        match,
+        resolve,
+        timer: setTimeout(() => {
+          box.waiters.delete(waiter);
+          resolve(undefined);
+        }, timeoutMs),
+      };
+      box.waiters.add(waiter);
+    });
+  }
+
+  private box(channel: Channel, chatId: string): Mailbox {
+    const key = `${channel}:${chatId}`;
+    let box = this.boxes.get(key);
+    if (!box) {
+      box = new Mailbox();
+      this.boxes.set(key, box);
+    }
+    return box;
+  }
+}

@@ -1,0 +1,52 @@
+import type { ScenarioResult } from "./scenario.js";
+
+export const out = (line = "") => process.stdout.write(`${line}\n`);
+const ms = (value: number) => `${value.toFixed(0)} ms`;
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+
+/** The figures of one run, one per line, then its integrity checks. */
+export function printResult(result: ScenarioResult): void {
+  const { options, recorder: r } = result;
+  out(`== ${options.title}`);
+  const who = [
+    `${options.citizens} citizens`,
+    options.bot === "ours" && options.officials > 0 ? `${options.officials} officials` : "",
+    `on ${options.channels.join(" + ")}`,
+    `${options.instances} instance${options.instances > 1 ? "s" : ""}`,
+    options.thinkMs > 0 ? `think ${options.thinkMs} ms` : "",
+  ].filter(Boolean);
+  out(`   ${who.join(", ")}`);
+  out(`   messages sent:       ${r.sent} (each step one update)`);
+  out(`   handled:             ${r.answered} (answer reached the fake platform)`);
+  out(
+    `   duplicates:          ${r.retries + r.resent} redeliveries (${r.retries} after a failed POST, ${r.resent} resent after a 200), ` +
+      `${result.repeated} repeated replies at the platforms`,
+  );
+  out(`   lost:                ${r.lost}`);
+  out(`   throughput:          ${r.throughput.toFixed(1)} msgs/s over ${r.seconds.toFixed(1)} s`);
+  out(`   latency p50 / p99:   ${ms(result.p50)} / ${ms(result.p99)} (POST → reply at the platform)`);
+  out(
+    `   webhook 200 p50/p99: ${ms(result.ackP50)} / ${ms(result.ackP99)} (POST → the bot answered the POST)`,
+  );
+  out(`   peak memory:         ${mb(result.peakRss)} RSS (bot process, sampled every 50 ms)`);
+  if (Object.keys(result.inbox).length > 0) {
+    const states = Object.entries(result.inbox)
+      .map(([state, n]) => `${n} ${state}`)
+      .join(", ");
+    out(`   bot's inbox:         ${states}`);
+  }
+  if (result.restartMs !== undefined) {
+    out(
+      `   crash:               SIGKILL after ${Math.round((options.crashAt ?? 0) * 100)}% of the steps; ` +
+        `up again in ${ms(result.restartMs)}; ${result.recovered} cut-off update(s) resumed by recovery`,
+    );
+  }
+  if (result.reminders) out(`   reminders job:       ${result.reminders}`);
+  for (const check of result.checks)
+    out(`   ${check.pass ? "PASS" : "FAIL"}  ${check.name}: ${check.detail}`);
+}
+
+/** True when every integrity check of every run passed. */
+export function allPassed(results: ScenarioResult[]): boolean {
+  return results.every((result) => result.checks.every((check) => check.pass));
+}

@@ -1,0 +1,211 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { randomBytes } from "node:crypto";
+import { webhookCallback } from "grammy";
+import mongoose, { Types, type Connection } from "mongoose";
+import { createTelegramChannel } from "../../bots/telegram/index.js";
+import { HttpServer } from "../../src/http.js";
+import { silentLogger } from "../../src/log.js";
+import { FAKE_TOKEN } from "../../test/telegram/fake-bot-api.js";
+import { UpdateFactory } from "../../test/telegram/updates.js";
+import { createPeerBot } from "../peer/bot.js";
+import { citizenSteps, walk } from "./people.js";
+import { Platforms } from "./platforms.js";
+import { benchApp, TIME_ZONE } from "./seed.js";
+import { Recorder, seededRandom } from "./stats.js";
+import { Webhooks } from "./webhooks.js";
+
+const SECRET = "bench-profile-webhook-secret";
+/** Outbox documents already there in the second pass: about a week of a busy Department. */
+const BACKLOG = 5_000;
+
+/** Database commands by "command collection": how many, and the time the server took. */
+class CommandTally {
+  readonly byKey = new Map<string, { n: number; ms: number }>();
+  private readonly started = new Map<number, string>();
+  enabled = false;
+
+  constructor(connection: Connection) {
+    const client = connection.getClient();
+    client.on("commandStarted", (event) => {
+      if (!this.enabled) return;
+      const target = (event.command as Record<string, unknown>)[event.commandName];
+      this.started.set(
+        event.requestId,
+        `${event.commandName} ${typeof target === "string" ? target : ""}`.trim(),
+      );
+    });
+    const done = (event: { requestId: number; duration: number }) => {
+      const key = this.started.get(event.requestId);
+      if (!key) return;
+      this.started.delete(event.requestId);
+      const entry = this.byKey.get(key) ?? { n: 0, ms: 0 };
+      entry.n += 1;
+      entry.ms += event.duration;
+      this.byKey.set(key, entry);
+    };
+    client.on("commandSucceeded", done);
+    client.on("commandFailed", done);
+  }
+
+  reset(): void {
+    this.byKey.clear();
+  }
+
+  get total(): { n: number; ms: number } {
+    let n = 0;
+    let ms = 0;
+    for (const entry of this.byKey.values()) {
+      n += entry.n;
+      ms += entry.ms;
+    }
+    return { n, ms };
+  }
+}
+
+async function monitored(uri: string, dbName: string): Promise<Connection> {
+  const connection = mongoose.createConnection(uri, {
+    dbName,
+    autoIndex: false,
+    autoCreate: false,
+    bufferCommands: false,
+    monitorCommands: true,
+  });
+  return connection.asPromise();
+}
+
+/** Update ids go on increasing across walks, as Telegram's do: a repeated one would be a redelivery. */
+const updates = new UpdateFactory();
+
+/** One citizen's /gopy, step by step, on a server at `url`; the tally counts while it walks. */
+async function oneCitizen(
+  platforms: Platforms,
+  url: string,
+  tally: CommandTally,
+  id: string,
+): Promise<number> {
+  const recorder = new Recorder();
+  const steps = citizenSteps("Góp ý đo số lần gọi cơ sở dữ liệu: cần thêm hướng dẫn.");
+  tally.enabled = true;
+  const outcome = await walk(
+    { kind: "citizen", channel: "telegram", id, steps },
+    {
+      platforms,
+      webhooks: new Webhooks(
+        () => [url],
+        { telegram: SECRET, zalo: "" },
+        recorder,
+        performance.now() + 120_000,
+      ),
+      recorder,
+      telegramUpdates: updates,
+      stepTimeoutMs: 60_000,
+      // Long enough for the chores and the "sent" bookkeeping of each step to be counted with it.
+      thinkMs: 1_500,
+      resendRate: 0,
+      random: seededRandom(1),
+    },
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  tally.enabled = false;
+  if (!outcome.finished) throw new Error(`profile: the citizen got stuck at ${outcome.stuckAt}`);
+  return steps.length;
+}
+
+function printTally(label: string, tally: CommandTally, steps: number, out: (line: string) => void): void {
+  const { n, ms } = tally.total;
+  out(
+    `   ${label}: ${(n / steps).toFixed(1)} database commands per step, ${(ms / steps).toFixed(0)} ms of database time`,
+  );
+  const rows = [...tally.byKey.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
+  out(
+    `     ${rows.map(([key, e]) => `${key} ${(e.n / steps).toFixed(1)}× ${(e.ms / e.n).toFixed(1)} ms`).join("; ")}`,
+  );
+}
+
+/**
+ * Where the time goes: one citizen walks /gopy against each bot, in this process, with the
+ * driver's command monitor counting every database round trip (the bots in the load runs are
+ * child processes, out of the monitor's reach). Ours is measured twice, the second time with
+ * an outbox that already holds BACKLOG sent messages, because the dispatcher's claim reads the
+ * channel's whole pending queue in _id order and FerretDB answers every filter but _id by a scan.
+ */
+export async function profileSteps(uri: string, out: (line: string) => void): Promise<void> {
+  out("== where the time goes: database round trips per step (one citizen, in-process, command monitor)");
+  const platforms = new Platforms();
+  await platforms.start();
+  const tag = randomBytes(3).toString("hex");
+  try {
+    const ours = await monitored(uri, `bench_profile_ours_${tag}`);
+    const tally = new CommandTally(ours);
+    const app = benchApp(ours, `bench:${randomBytes(32).toString("base64")}`);
+    await app.ensureIndexes();
+    const server = new HttpServer(silentLogger(), async () => ({ ok: true, detail: {} }));
+    const port = await server.listen(0, "127.0.0.1");
+    const channel = createTelegramChannel({
+      token: FAKE_TOKEN,
+      webhookSecret: SECRET,
+      publicUrl: "https://bench.invalid",
+      apiRoot: platforms.telegram.apiRoot,
+      app,
+      http: server,
+      log: silentLogger(),
+    });
+    await channel.start();
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      const steps = await oneCitizen(platforms, url, tally, "7000001");
+      printTally("our bot, empty outbox", tally, steps, out);
+      const now = new Date();
+      await app.models.Outbox.insertMany(
+        Array.from({ length: BACKLOG }, (_, i) => ({
+          _id: new Types.ObjectId(),
+          dedupeKey: `profile-backlog-${i}`,
+          channel: "telegram",
+          chatId: String(8_000_000 + i),
+          text: "Tin nhắn cũ đã gửi.",
+          status: "sent",
+          attempts: 1,
+          claimSeq: 1,
+          nextAttemptAt: now,
+          createdAt: now,
+          sentAt: now,
+          platformMessageIds: [String(i)],
+        })),
+      );
+      tally.reset();
+      const again = await oneCitizen(platforms, url, tally, "7000002");
+      printTally(`our bot, ${BACKLOG} sent messages in the outbox`, tally, again, out);
+    } finally {
+      await channel.stop();
+      await app.stop();
+      await server.close();
+      await ours.dropDatabase().catch(() => undefined);
+      await ours.close();
+    }
+
+    const peerDb = await monitored(uri, `bench_profile_peer_${tag}`);
+    const peerTally = new CommandTally(peerDb);
+    const bot = await createPeerBot({
+      token: FAKE_TOKEN,
+      apiRoot: platforms.telegram.apiRoot,
+      connection: peerDb,
+      timeZone: TIME_ZONE,
+    });
+    const handle = webhookCallback(bot, "http", { secretToken: SECRET });
+    const peerServer = http.createServer((req, res) => void handle(req, res));
+    await new Promise<void>((resolve) => peerServer.listen(0, "127.0.0.1", resolve));
+    try {
+      const peerUrl = `http://127.0.0.1:${(peerServer.address() as AddressInfo).port}`;
+      const steps = await oneCitizen(platforms, peerUrl, peerTally, "7000003");
+      printTally("peer", peerTally, steps, out);
+    } finally {
+      peerServer.closeAllConnections();
+      await new Promise((resolve) => peerServer.close(resolve));
+      await peerDb.dropDatabase().catch(() => undefined);
+      await peerDb.close();
+    }
+  } finally {
+    await platforms.stop();
+  }
+}
