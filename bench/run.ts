@@ -5,7 +5,7 @@
  * database), `peer` (our bot and the idiomatic grammY bot of bench/peer under the same Telegram
  * load, with the ratios). No PART: all of them. Exits 1 when an integrity check fails.
  *
- * Flags: --citizens N (50), --officials N (10), --think MS (1000: how long a person takes to read
+ * Flags: --citizens N (30), --officials N (10), --think MS (1000: how long a person takes to read
  * a reply and answer; with 0 a "person" presses a button before the bot has even recorded sending
  * it, which no finger does), --resend R (0.1: share of updates posted twice, as platforms do),
  * --crash-at R (0.4: share of the steps sent before the SIGKILL), --step-timeout S (180).
@@ -28,7 +28,7 @@ type Part = (typeof PARTS)[number];
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    citizens: { type: "string", default: "50" },
+    citizens: { type: "string", default: "30" },
     officials: { type: "string", default: "10" },
     think: { type: "string", default: "1000" },
     resend: { type: "string", default: "0.1" },

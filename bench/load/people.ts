@@ -128,9 +128,46 @@ function updateFor(person: Person, action: Action, prompt: Arrival | undefined, 
   return ctx.telegramUpdates.press(person.id, delivered, pick(prompt, action.choose).index) satisfies Update;
 }
 
+/** How long a refused step waits before the person tries again: they read the bot's answer first. */
+const RETRY_PAUSE_MS = 1_000;
+/** Tries of one step before the person gives up on it (a refused press, an unmatched reply). */
+const MAX_TRIES = 3;
+
+/**
+ * Resolves with "refused" when the bot turned this try down — a button press answered with the
+ * stale-button toast, or a reply it could not tie to the reminder — and with undefined otherwise
+ * (after the timeout). A person then tries again the way a person would.
+ */
+function refusal(
+  person: Person,
+  update: unknown,
+  from: number,
+  ctx: WalkContext,
+): Promise<"refused" | undefined> {
+  const press = (update as Update).callback_query;
+  if (press) {
+    return ctx.platforms
+      .callbackAnswer(press.id, ctx.stepTimeoutMs)
+      .then((text) =>
+        text === t.channels.staleButton ? "refused" : new Promise<undefined>(() => undefined),
+      );
+  }
+  if (person.kind !== "official") return new Promise(() => undefined);
+  return ctx.platforms
+    .waitFor(person.channel, person.id, from, (a) => a.text === t.engine.freeTextOfficial, ctx.stepTimeoutMs)
+    .then((arrival) => (arrival ? "refused" : undefined));
+}
+
+/** What a person does when a try was refused: type the button's words instead, or reply again. */
+function fallback(action: Action, prompt: Arrival | undefined): Action {
+  if ("choose" in action && prompt?.channel === "telegram") return { say: pick(prompt, action.choose).label };
+  return action;
+}
+
 /**
  * One person, step by step: post the update (until a 200), wait for the bot's answer at the fake
- * platform, go on. A citizen starts with /gopy; an official first waits for the reminder.
+ * platform, go on. A citizen starts with /gopy; an official first waits for the reminder. A step's
+ * latency runs from its first POST to the answer, whatever tries it took.
  */
 export async function walk(
   person: Person,
@@ -151,23 +188,39 @@ export async function walk(
   }
   for (const step of person.steps) {
     if (ctx.thinkMs > 0) await new Promise((resolve) => setTimeout(resolve, ctx.thinkMs));
-    const body = JSON.stringify(updateFor(person, step.action, prompt, ctx));
-    const from = platforms.arrivals(person.channel, person.id).length;
-    const reply = platforms.waitFor(
-      person.channel,
-      person.id,
-      from,
-      (a) => step.expect(a.text),
-      ctx.stepTimeoutMs,
-    );
     const postedAt = performance.now();
     recorder.posted(postedAt);
-    const ackAt = await ctx.webhooks.deliver(person.channel, body);
-    if (ackAt !== undefined && ctx.random() < ctx.resendRate) {
-      recorder.resent += 1;
-      await ctx.webhooks.deliver(person.channel, body);
+    let action = step.action;
+    let answer: Arrival | undefined;
+    let ackAt: number | undefined;
+    for (let tries = 0; tries < MAX_TRIES && !answer; tries += 1) {
+      if (tries > 0) {
+        recorder.refused += 1;
+        action = fallback(action, prompt);
+        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
+      }
+      const update = updateFor(person, action, prompt, ctx);
+      const body = JSON.stringify(update);
+      const from = platforms.arrivals(person.channel, person.id).length;
+      const reply = platforms.waitFor(
+        person.channel,
+        person.id,
+        from,
+        (a) => step.expect(a.text),
+        ctx.stepTimeoutMs,
+      );
+      const refused = refusal(person, update, from, ctx);
+      ackAt = await ctx.webhooks.deliver(person.channel, body);
+      if (ackAt === undefined) break;
+      if (ctx.random() < ctx.resendRate) {
+        recorder.resent += 1;
+        await ctx.webhooks.deliver(person.channel, body);
+      }
+      const outcome = await Promise.race([reply, refused]);
+      if (outcome === "refused") continue;
+      answer = outcome;
+      break;
     }
-    const answer = await reply;
     if (!answer || ackAt === undefined) {
       recorder.lost += 1;
       return { person, finished: false, stuckAt: step.name, ...(prompt ? { last: prompt } : {}) };

@@ -51,6 +51,9 @@ export class Platforms {
   readonly telegram: FakeBotApi;
   readonly zalo = new FakeZalo();
   private readonly boxes = new Map<string, Mailbox>();
+  /** answerCallbackQuery texts by callback query id, and who waits for one. */
+  private readonly answers = new Map<string, string>();
+  private readonly answerWaiters = new Map<string, (text: string) => void>();
 
   constructor() {
     this.telegram = new FakeBotApi();
@@ -62,6 +65,7 @@ export class Platforms {
       // The fake answers a call after recording it, synchronously: by the next microtask the
       // delivered message (with its id and keyboard) exists.
       for (const call of items) {
+        if (call.method === "answerCallbackQuery") this.answered(call.params);
         if (!SEND_METHODS.has(call.method)) continue;
         queueMicrotask(() => {
           if (!call.ok) return;
@@ -100,6 +104,8 @@ export class Platforms {
   }
 
   async stop(): Promise<void> {
+    for (const wake of this.answerWaiters.values()) wake("");
+    this.answerWaiters.clear();
     for (const box of this.boxes.values()) {
       for (const waiter of box.waiters) {
         clearTimeout(waiter.timer);
@@ -116,6 +122,30 @@ export class Platforms {
       telegram: this.telegram.callsOf("setWebhook").length,
       zalo: this.zalo.bot.calls.filter((c) => c.method === "setWebhook").length,
     };
+  }
+
+  private answered(params: Record<string, unknown>): void {
+    const id = String(params.callback_query_id ?? "");
+    const text = String(params.text ?? "");
+    this.answers.set(id, text);
+    this.answerWaiters.get(id)?.(text);
+    this.answerWaiters.delete(id);
+  }
+
+  /** The text the bot answered a button press with (the toast), once it has; undefined after `timeoutMs`. */
+  callbackAnswer(callbackId: string, timeoutMs: number): Promise<string | undefined> {
+    const known = this.answers.get(callbackId);
+    if (known !== undefined) return Promise.resolve(known);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.answerWaiters.delete(callbackId);
+        resolve(undefined);
+      }, timeoutMs);
+      this.answerWaiters.set(callbackId, (text) => {
+        clearTimeout(timer);
+        resolve(text);
+      });
+    });
   }
 
   /** Messages delivered to a chat so far. */

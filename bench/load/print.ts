@@ -23,6 +23,7 @@ export function printResult(result: ScenarioResult): void {
       `${result.repeated} repeated replies at the platforms`,
   );
   out(`   lost:                ${r.lost}`);
+  out(`   refused, tried again: ${r.refused} (stale-button toast, or a reply not tied to its reminder)`);
   out(`   throughput:          ${r.throughput.toFixed(1)} msgs/s over ${r.seconds.toFixed(1)} s`);
   out(`   latency p50 / p99:   ${ms(result.p50)} / ${ms(result.p99)} (POST → reply at the platform)`);
   out(

@@ -18,6 +18,12 @@ export class Recorder {
   retries = 0;
   /** Updates posted a second time after a 200, as Telegram does after a timeout and Zalo at times. */
   resent = 0;
+  /**
+   * Tries the bot turned down and the person made again: a press answered "no longer valid"
+   * because the bot had not yet recorded sending that keyboard, a reply to a reminder it could
+   * not tie to the reminder yet.
+   */
+  refused = 0;
   /** Milliseconds from the first POST of an update to its reply reaching the fake platform. */
   readonly latencies: number[] = [];
   /** Milliseconds from the first POST to the 200 (the bot has recorded and handled the update). */
