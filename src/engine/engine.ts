@@ -174,10 +174,13 @@ export class Engine {
     const inbound = sanitize(raw);
     // Without a chat and a sender there is nobody to answer: nothing to do, nothing to retry.
     if (!inbound) return "duplicate";
-    const fresh = await this.stores.inbox.record(inbound, this.services.clock.now());
-    const outcome = fresh
-      ? await this.queue.run(this.sessionKey(inbound), () => this.handleRecorded(inbound))
-      : "duplicate";
+    // The chat's queue is joined before the inbox write, so messages handed in together are
+    // handled in the order they came, whichever write finishes first.
+    const outcome = await this.queue.run(this.sessionKey(inbound), async () =>
+      (await this.stores.inbox.record(inbound, this.services.clock.now()))
+        ? this.handleRecorded(inbound)
+        : ("duplicate" as const),
+    );
     for (const listener of this.outcomeListeners) listener(inbound, outcome);
     return outcome;
   }
