@@ -302,11 +302,9 @@ describe("engine: flows fed garbage at every step", () => {
 });
 
 describe("engine: a burst of messages from one chat", () => {
-  it.fails(
-    // BUG (src/engine/engine.ts, handle): the chat's queue is joined only after the awaited
-    // inbox.record, so messages handed in together (two Zalo webhook calls at once, piped console
-    // input) are handled in whatever order their inbox writes finish: a flow can take "xong"
-    // before the answer typed just before it. Telegram is spared (its adapter queues per chat).
+  it(
+    // Messages handed in together (two Zalo webhook calls at once, piped console input) are
+    // handled in the order they came: the engine joins the chat's queue before the inbox write.
     "is handled in the order it was handed in",
     async () => {
       const orders: string[] = [];
