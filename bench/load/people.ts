@@ -13,18 +13,22 @@ function lead(render: (marker: string) => string): string {
   return render(marker).split(marker)[0] ?? "";
 }
 
+const CONTENT_LEAD = lead((m) => t.feedback.askContent(m));
+const SUMMARY_LEAD = lead((m) =>
+  t.feedback.summary({ type: m, field: m, content: m, files: 0, identity: m }),
+);
+const UNDERSTOOD_LEAD = lead((m) => t.plans.understood({ code: m, unit: m, status: m, percent: 0 }));
+
 /** How the bot's replies are recognised, from the catalog itself (src/text/vi.ts). */
 export const EXPECT = {
   askType: (text: string) => text.includes(t.feedback.askType),
   askField: (text: string) => text.includes(t.feedback.askField),
-  askContent: (text: string) => text.includes(lead((m) => t.feedback.askContent(m))),
+  askContent: (text: string) => text.includes(CONTENT_LEAD),
   askFiles: (text: string) => text.includes(t.feedback.askFiles),
   askIdentify: (text: string) => text.includes(t.feedback.askIdentify),
-  summary: (text: string) =>
-    text.includes(lead((m) => t.feedback.summary({ type: m, field: m, content: m, files: 0, identity: m }))),
+  summary: (text: string) => text.includes(SUMMARY_LEAD),
   filed: (text: string) => codeIn(text) !== undefined,
-  understood: (text: string) =>
-    text.includes(lead((m) => t.plans.understood({ code: m, unit: m, status: m, percent: 0 }))),
+  understood: (text: string) => text.includes(UNDERSTOOD_LEAD),
 };
 
 const FILED_LEAD = (() => {
@@ -48,7 +52,10 @@ interface Step {
   expect: (text: string) => boolean;
 }
 
-/** The /gopy walk of test/transcripts/feedback-handling.txt: a suggestion, no file, anonymous, sent. */
+/**
+ * The /gopy walk of test/transcripts/feedback-handling.txt: the first type (a suggestion, which
+ * needs no identity), the first field, the content, no file, anonymous, sent.
+ */
 export function citizenSteps(content: string): Step[] {
   return [
     { name: "/gopy", action: { say: "/gopy" }, expect: EXPECT.askType },

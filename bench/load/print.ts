@@ -23,9 +23,13 @@ export function printResult(result: ScenarioResult): void {
       `${result.repeated} repeated replies at the platforms`,
   );
   out(`   lost:                ${r.lost}`);
-  out(`   refused, tried again: ${r.refused} (stale-button toast, or a reply not tied to its reminder)`);
+  out(
+    `   refused:             ${r.refused} tries turned down and made again (stale button, reply not tied to a reminder)`,
+  );
   out(`   throughput:          ${r.throughput.toFixed(1)} msgs/s over ${r.seconds.toFixed(1)} s`);
-  out(`   latency p50 / p99:   ${ms(result.p50)} / ${ms(result.p99)} (POST → reply at the platform)`);
+  out(
+    `   latency p50 / p99:   ${ms(result.p50)} / ${ms(result.p99)} (POST → reply at the platform; max ${ms(Math.max(0, ...r.latencies))})`,
+  );
   out(
     `   webhook 200 p50/p99: ${ms(result.ackP50)} / ${ms(result.ackP99)} (POST → the bot answered the POST)`,
   );

@@ -156,6 +156,7 @@ export async function profileSteps(uri: string, out: (line: string) => void): Pr
     try {
       const steps = await oneCitizen(platforms, url, tally, "7000001");
       printTally("our bot, empty outbox", tally, steps, out);
+      out("     (find outbox includes the dispatcher's idle look every 500 ms while the person reads)");
       const now = new Date();
       await app.models.Outbox.insertMany(
         Array.from({ length: BACKLOG }, (_, i) => ({

@@ -156,20 +156,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const app = benchApp(main, dataKeys);
     const everyone = people(options);
     const officials = everyone.filter((p) => p.kind === "official");
-    const personIds = new Map<string, string>();
-    if (options.bot === "ours") {
-      await seedLoad(app, officials);
-      for (const o of officials) {
-        const speaker = await app.people.resolveSpeaker({
-          channel: o.channel,
-          senderId: o.id,
-          chatId: o.id,
-          chatType: "private",
-          now: new Date(),
-        });
-        personIds.set(`${o.channel}:${o.id}`, speaker.personId);
-      }
-    }
+    const personIds = options.bot === "ours" ? await seedLoad(app, officials) : new Map<string, string>();
 
     for (let i = 0; i < options.instances; i += 1) {
       const name = options.bot === "peer" ? "peer" : `bot ${String.fromCharCode(65 + i)}`;
@@ -186,8 +173,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         }),
       );
     }
-    // One at a time: two processes creating the same indexes at once is a start-up race that
-    // production avoids the same way (a rolling start).
+    // One after the other, as a rolling deploy starts them; the load begins once all are up.
     for (const bot of bots) await bot.start();
 
     const recorder = new Recorder();
@@ -197,6 +183,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       () => bots.filter((b) => b.running).map((b) => b.url),
       { telegram: TELEGRAM_SECRET, zalo: ZALO_SECRET },
       recorder,
+      // Generous (every step a second, plus two step timeouts), only so that a bot that never
+      // comes back cannot keep the run retrying forever.
       started + options.stepTimeoutMs * 2 + totalSteps * 1_000,
     );
     const ctx: WalkContext = {

@@ -34,21 +34,30 @@ export function benchApp(connection: Connection, dataKeys: string): App {
   });
 }
 
-/** The demo units, the benchmark's plan and the officials, through the app's own services. */
-export async function seedLoad(app: App, officials: { channel: Channel; id: string }[]): Promise<void> {
+/**
+ * The demo units, the benchmark's plan and the officials, through the app's own services.
+ * Returns each official's person id by "channel:id", where their reports will point.
+ */
+export async function seedLoad(
+  app: App,
+  officials: { channel: Channel; id: string }[],
+): Promise<Map<string, string>> {
   const now = new Date();
   await app.ensureIndexes();
   const units = readUnitsFile(path.join(DATA_DIR, "units", "demo.yaml"));
   await app.units.upsert(units);
   await importPlanFile(app, PLAN_FILE, now);
+  const ids = new Map<string, string>();
   for (const [i, official] of officials.entries()) {
-    await app.people.ensurePerson(
+    const speaker = await app.people.ensurePerson(
       official.channel,
       official.id,
       { role: "staff", name: `Cán bộ thử tải ${i + 1}`, unitId: units[i % units.length]?.key ?? "van-phong" },
       now,
     );
+    ids.set(`${official.channel}:${official.id}`, speaker.personId);
   }
+  return ids;
 }
 
 /**
