@@ -140,7 +140,7 @@ export class App {
     );
     this.engine
       .use(basicsFeature(this.engine.commands, this.engine.startHandlers))
-      .use(peopleFeature(this.people))
+      .use(peopleFeature(this.people, this.units))
       .use(officialsFeature(this.people, this.units, this.invites))
       .use(plansFeature(this.plans, this.units))
       .use(feedbackFeature(this.feedback, this.people, this.units, stats.tickets))

@@ -1,6 +1,7 @@
 import type { Feature } from "../../engine/engine.js";
 import { defineFlow } from "../../engine/flow.js";
 import { t } from "../../text/vi.js";
+import type { UnitsService } from "../units/service.js";
 import { EVERYONE, ROLES, type Role } from "./roles.js";
 import type { PeopleService } from "./service.js";
 
@@ -15,7 +16,7 @@ interface GrantData {
 }
 
 /** Accounts and roles: /toi, /lienket and the admin's /phanquyen. */
-export function peopleFeature(people: PeopleService): Feature {
+export function peopleFeature(people: PeopleService, units: UnitsService): Feature {
   const grant = defineFlow<GrantData>({
     name: "phanquyen",
     version: 1,
@@ -85,12 +86,17 @@ export function peopleFeature(people: PeopleService): Feature {
           const channels = [...new Set(accounts.map((a) => CHANNEL_LABELS[a.channel] ?? a.channel))].join(
             ", ",
           );
+          // A person keeps the key of a unit later removed from the database: the key still says
+          // more than nothing, and the Office can move them with /canbo.
+          const unit = speaker.unitId
+            ? ((await units.get(speaker.unitId))?.name ?? speaker.unitId)
+            : undefined;
           turn.reply(
             t.basics.me({
               name: speaker.name,
               role: t.people.role(speaker.role),
               ref: speaker.ref,
-              ...(speaker.unitId ? { unit: speaker.unitId } : {}),
+              ...(unit ? { unit } : {}),
               channels,
             }),
           );

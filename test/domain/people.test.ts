@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { t } from "../../src/text/vi.js";
+import { buildApp, useDatabase } from "../support/db.js";
+import { consoleInbound } from "../support/inbound.js";
+
+const db = useDatabase(import.meta.filename);
+
+describe("/toi", () => {
+  it("names the unit, and falls back to its key when the unit is gone", async () => {
+    await db.connection.dropDatabase();
+    const { app, clock } = await buildApp(db.connection);
+    await app.units.upsert([{ key: "phong-qlkh", name: "Phòng Quản lý khoa học", kind: "division" }]);
+    await app.people.ensurePerson(
+      "console",
+      "lan",
+      { role: "staff", name: "Lê Thị Lan", unitId: "phong-qlkh" },
+      clock.now(),
+    );
+    const reply = async () => {
+      const update = consoleInbound("lan", "/toi");
+      await app.engine.handle(update);
+      const [message] = await app.models.Outbox.find({
+        dedupeKey: { $regex: `^${update.dedupeKey}#` },
+      }).lean();
+      return message?.text ?? "";
+    };
+
+    expect(await reply()).toBe(
+      t.basics.me({
+        name: "Lê Thị Lan",
+        role: t.people.role("staff"),
+        ref: (await app.people.search("Lê Thị Lan"))[0]?.ref ?? "",
+        unit: "Phòng Quản lý khoa học",
+        channels: "Console",
+      }),
+    );
+
+    await app.models.Unit.deleteOne({ key: "phong-qlkh" });
+    expect(await reply()).toContain("Đơn vị: phong-qlkh");
+  });
+});
