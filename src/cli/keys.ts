@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { systemClock } from "../clock.js";
 import { ConfigError } from "../config.js";
 import { t } from "../text/vi.js";
 import { openCliApp } from "./open-app.js";
@@ -6,6 +7,7 @@ import { openCliApp } from "./open-app.js";
 /**
  * `npm run keys:rotate`: reseals every ticket's personal data with the first key of
  * DATA_ENCRYPTION_KEYS. Run it after putting a new key first; then the old key can be removed.
+ * Each ticket resealed is in the audit log under "system:keys-rotate".
  */
 async function main(): Promise<number> {
   const { positionals } = parseArgs({ allowPositionals: true });
@@ -15,7 +17,7 @@ async function main(): Promise<number> {
   }
   const { db, app } = await openCliApp();
   try {
-    console.log(t.cli.resealed(await app.feedback.resealAll()));
+    console.log(t.cli.resealed(await app.feedback.resealAll("system:keys-rotate", systemClock.now())));
     return 0;
   } finally {
     await db.close();

@@ -189,7 +189,7 @@ describe("tickets", () => {
     await say("office", "/huy");
     await say("leader", `/tracuu ${result.ticket.code}`);
     const audit = await app.feedback.audit.ofTicket(result.ticket.code);
-    expect(audit.map((a) => [a.action, a.personId.toString(), a.fields.join(",")])).toEqual([
+    expect(audit.map((a) => [a.action, a.personId?.toString(), a.fields.join(",")])).toEqual([
       ["write", citizen.personId, "name,address,phone"],
       ["read", citizen.personId, "name,address,phone"],
       ["read", office.personId, "name,address,phone"],

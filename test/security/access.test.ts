@@ -289,7 +289,7 @@ describe("personal data: audited and sealed", () => {
       await ask("leader", `/tracuu ${code}`);
       await ask("nguoi-la", `/tracuu ${code} ${CHAT.phone}`);
       const audit = await app.feedback.audit.ofTicket(code);
-      expect(audit.map((a) => [a.action, a.personId.toString(), a.fields.join(",")])).toEqual([
+      expect(audit.map((a) => [a.action, a.personId?.toString(), a.fields.join(",")])).toEqual([
         ["write", filer.personId, "name,address,phone"],
         ["read", filer.personId, "name,address,phone"],
         ["read", world.office.personId, "name,address,phone"],
@@ -297,7 +297,7 @@ describe("personal data: audited and sealed", () => {
         ["read", world.staff.personId, "name,address,phone"],
       ]);
       // Every message showing the name after filing went to someone with an audited read.
-      const readers = new Set(audit.filter((a) => a.action === "read").map((a) => a.personId.toString()));
+      const readers = new Set(audit.filter((a) => a.action === "read").map((a) => a.personId?.toString()));
       const filedAt = (await app.models.Ticket.findOne({ code }).lean())?._id;
       const shown = await app.models.Outbox.find({
         _id: { $gt: filedAt },

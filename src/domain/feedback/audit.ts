@@ -8,18 +8,28 @@ import type { Speaker } from "../people/service.js";
 export interface AuditDoc {
   _id: Types.ObjectId;
   at: Date;
-  personId: Types.ObjectId;
+  /** Absent when a process, not a person, touched the data (see SystemActor). */
+  personId?: Types.ObjectId;
+  /** The person's name, or the process's SystemActor name. */
   personName: string;
+  /** The person's role, or "system". */
   role: string;
-  action: "read" | "write";
+  /** "reseal": opened and sealed again under the current key, both in one step. */
+  action: "read" | "write" | "reseal";
   ticketCode: string;
   fields: string[];
 }
 
+/**
+ * A process that opens personal data with no person behind it, named after its command, e.g.
+ * "system:keys-rotate" for `npm run keys:rotate`.
+ */
+export type SystemActor = `system:${string}`;
+
 export const auditSchema = new Schema<AuditDoc>(
   {
     at: { type: Date, required: true },
-    personId: { type: Schema.Types.ObjectId, required: true },
+    personId: { type: Schema.Types.ObjectId },
     personName: { type: String, required: true },
     role: { type: String, required: true },
     action: { type: String, required: true },
@@ -34,22 +44,23 @@ auditSchema.index({ personId: 1, at: 1 });
 export class AuditLog {
   constructor(private readonly model: Model<AuditDoc>) {}
 
+  /**
+   * Records one touch of a ticket's personal data.
+   * @example await audit.record(speaker, "read", "PA-2025-123456", ["name", "phone"], now);
+   * @example await audit.record("system:keys-rotate", "reseal", ticket.code, ["name"], now);
+   */
   async record(
-    by: Speaker,
+    by: Speaker | SystemActor,
     action: AuditDoc["action"],
     ticketCode: string,
     fields: string[],
     at: Date,
   ): Promise<void> {
-    await this.model.create({
-      at,
-      personId: new Types.ObjectId(by.personId),
-      personName: by.name,
-      role: by.role,
-      action,
-      ticketCode,
-      fields,
-    });
+    const who =
+      typeof by === "string"
+        ? { personName: by, role: "system" }
+        : { personId: new Types.ObjectId(by.personId), personName: by.name, role: by.role };
+    await this.model.create({ at, ...who, action, ticketCode, fields });
   }
 
   async ofTicket(ticketCode: string): Promise<AuditDoc[]> {

@@ -6,7 +6,7 @@ import type { Attachment } from "../../engine/message.js";
 import { fold } from "../../text/normalize.js";
 import { dayOf, type Day, type WorkCalendar } from "../calendar/work-calendar.js";
 import type { Speaker } from "../people/service.js";
-import type { AuditLog } from "./audit.js";
+import type { AuditLog, SystemActor } from "./audit.js";
 import { dueDay, type FeedbackRules, type FeedbackType, type TypeRule } from "./rules.js";
 import {
   OPEN_STATUSES,
@@ -354,9 +354,10 @@ export class FeedbackService {
 
   /**
    * Reseals every ticket's personal data with the current key (after a new key was put first in
-   * DATA_ENCRYPTION_KEYS). Returns how many tickets changed.
+   * DATA_ENCRYPTION_KEYS), one audit entry per ticket resealed. Returns how many tickets changed.
+   * @example await feedback.resealAll("system:keys-rotate", new Date());
    */
-  async resealAll(): Promise<number> {
+  async resealAll(by: SystemActor, now: Date): Promise<number> {
     let count = 0;
     const cursor = this.model
       .find({ identitySealed: { $exists: true } })
@@ -375,6 +376,7 @@ export class FeedbackService {
           },
         },
       );
+      await this.audit.record(by, "reseal", ticket.code, Object.keys(identity), now);
       count += 1;
     }
     return count;

@@ -1,0 +1,85 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { App } from "../../src/app.js";
+import { FixedClock } from "../../src/clock.js";
+import { silentLogger } from "../../src/log.js";
+import { Sealer } from "../../src/privacy/sealer.js";
+import { t } from "../../src/text/vi.js";
+import { runCli } from "../support/cli.js";
+import { ORG, useDatabase } from "../support/db.js";
+
+const db = useDatabase(import.meta.filename);
+const dataDir = mkdtempSync(path.join(os.tmpdir(), "dvbot-keys-"));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe("npm run keys:rotate", () => {
+  it("reseals each ticket under the new key and audits each one as system:keys-rotate", async () => {
+    const old = { id: "k2026", key: randomBytes(32) };
+    const fresh = { id: "k2027", key: randomBytes(32) };
+    const clock = new FixedClock("2025-10-06T02:00:00Z");
+    const app = new App({
+      connection: db.connection,
+      clock,
+      log: silentLogger(),
+      orgName: ORG,
+      timeZone: "Asia/Ho_Chi_Minh",
+      sealer: new Sealer([old]),
+    });
+    await app.ensureIndexes();
+    const filer = await app.people.resolveSpeaker({
+      channel: "console",
+      senderId: "dan",
+      chatId: "dan",
+      chatType: "private",
+      now: clock.now(),
+    });
+    const file = async (key: string, content: string, identity?: { name: string; phone: string }) => {
+      const result = await app.feedback.file({
+        idempotencyKey: key,
+        type: identity ? "khieu_nai" : "gop_y",
+        field: "khac",
+        content,
+        attachments: [],
+        ...(identity ? { identity, consentAt: clock.now() } : {}),
+        filer: { ...filer, channel: "console", chatId: "dan" },
+        now: clock.now(),
+      });
+      if (result.kind !== "filed") throw new Error(`not filed: ${result.kind}`);
+      return result.ticket.code;
+    };
+    const sealed = [
+      await file("k1", "Khiếu nại thứ nhất về thủ tục.", { name: "Nguyễn Văn Bình", phone: "0912345678" }),
+      await file("k2", "Khiếu nại thứ hai về thủ tục.", { name: "Trần Thị Cúc", phone: "0987654321" }),
+    ];
+    await file("k3", "Một góp ý không để lại tên.");
+
+    const env = {
+      MONGODB_URI: inject("mongoUri"),
+      MONGODB_DB: db.connection.name,
+      DATA_DIR: dataDir,
+      DATA_ENCRYPTION_KEYS: [fresh, old].map((k) => `${k.id}:${k.key.toString("base64")}`).join(","),
+    };
+    const run = await runCli("src/cli/keys.ts", ["rotate"], env);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toBe(t.cli.resealed(2));
+
+    const newOnly = new Sealer([fresh]);
+    for (const ticket of await app.models.Ticket.find({ code: { $in: sealed } }).lean()) {
+      expect(newOnly.keyIdOf(ticket.identitySealed ?? "")).toBe("k2027");
+      expect(newOnly.open(ticket.identitySealed ?? "")).toContain('"name"');
+    }
+    const entries = await app.models.Audit.find({ action: "reseal" }).lean();
+    expect(
+      entries.map((a) => [a.ticketCode, a.personName, a.role, a.personId, a.fields.join(",")]).sort(),
+    ).toEqual(sealed.map((code) => [code, "system:keys-rotate", "system", undefined, "name,phone"]).sort());
+
+    // Nothing is left under the old key: a second run opens nothing and records nothing.
+    const again = await runCli("src/cli/keys.ts", ["rotate"], env);
+    expect(again.stdout.trim()).toBe(t.cli.resealed(0));
+    expect(await app.models.Audit.countDocuments({ action: "reseal" })).toBe(2);
+  });
+});
