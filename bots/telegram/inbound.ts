@@ -1,5 +1,6 @@
-import type { CallbackQuery, Message, Update, User } from "grammy/types";
+import type { Update } from "grammy/types";
 import type { Attachment, Inbound } from "../../src/engine/message.js";
+import { type Fields, idOf, list, num, record, str } from "./fields.js";
 import { labelOf } from "./keyboard.js";
 
 /** Who the bot is, from getMe: needed to tell replies to us and commands for us in groups. */
@@ -49,31 +50,56 @@ const UNREADABLE = [
   "invoice",
 ] as const;
 
-function nameOf(user: User): string {
-  return [user.first_name, user.last_name].filter(Boolean).join(" ").trim();
+/** Files we keep as "other" evidence: the Office can open them, the bot does not read them. */
+const OTHER_MEDIA = ["video", "voice", "audio", "video_note"] as const;
+/** Every field that carries a file. */
+const MEDIA = ["photo", "document", "sticker", ...OTHER_MEDIA] as const;
+
+function nameOf(user: Fields): string {
+  return [str(user.first_name), str(user.last_name)].filter(Boolean).join(" ").trim();
 }
 
-function attachmentsOf(message: Message): Attachment[] {
+/** The file id of a media field, when it has one. */
+function fileOf(value: unknown): { ref: string; size?: number } | undefined {
+  const media = record(value);
+  const ref = str(media?.file_id);
+  if (!media || !ref) return undefined;
+  const bytes = num(media.file_size);
+  return { ref, ...(bytes === undefined ? {} : { size: bytes }) };
+}
+
+function attachmentsOf(message: Fields): Attachment[] {
   const found: Attachment[] = [];
-  const size = (bytes: number | undefined) => (bytes === undefined ? {} : { size: bytes });
-  if (message.photo && message.photo.length > 0) {
-    // Telegram lists the sizes smallest first; the last is the original resolution.
-    const largest = message.photo.reduce((a, b) => (b.width * b.height > a.width * a.height ? b : a));
-    found.push({ kind: "photo", ref: largest.file_id, mimeType: "image/jpeg", ...size(largest.file_size) });
+  // Telegram lists the sizes smallest first; the largest area is the original resolution.
+  let largest: { ref: string; size?: number; area: number } | undefined;
+  for (const entry of list(message.photo)) {
+    const file = fileOf(entry);
+    if (!file) continue;
+    const size = record(entry);
+    const area = (num(size?.width) ?? 0) * (num(size?.height) ?? 0);
+    if (!largest || area > largest.area) largest = { ...file, area };
   }
-  if (message.document) {
-    const d = message.document;
+  if (largest) {
+    const { area: _area, ...file } = largest;
+    found.push({ kind: "photo", mimeType: "image/jpeg", ...file });
+  }
+  const document = record(message.document);
+  const documentFile = fileOf(document);
+  if (document && documentFile) {
+    const name = str(document.file_name);
+    const mimeType = str(document.mime_type);
     found.push({
       kind: "document",
-      ref: d.file_id,
-      ...(d.file_name ? { name: d.file_name } : {}),
-      ...(d.mime_type ? { mimeType: d.mime_type } : {}),
-      ...size(d.file_size),
+      ...documentFile,
+      ...(name ? { name } : {}),
+      ...(mimeType ? { mimeType } : {}),
     });
   }
-  if (message.sticker) found.push({ kind: "sticker", ref: message.sticker.file_id });
-  for (const media of [message.video, message.voice, message.audio, message.video_note]) {
-    if (media) found.push({ kind: "other", ref: media.file_id, ...size(media.file_size) });
+  const sticker = fileOf(message.sticker);
+  if (sticker) found.push({ kind: "sticker", ref: sticker.ref });
+  for (const field of OTHER_MEDIA) {
+    const media = fileOf(message[field]);
+    if (media) found.push({ kind: "other", ...media });
   }
   return found;
 }
@@ -84,46 +110,65 @@ function attachmentsOf(message: Message): Attachment[] {
  * "reply"; that is not a reply. (`message_thread_id` alone proves nothing: it also appears on
  * plain replies in supergroups without topics.)
  */
-function realReplyTo(message: Message): Message | undefined {
-  const target = message.reply_to_message;
-  if (!target) return undefined;
-  if (target.forum_topic_created) return undefined;
-  if (message.is_topic_message && target.message_id === message.message_thread_id) return undefined;
-  return target as Message;
+function realReplyTo(message: Fields): { id: string; from?: string } | undefined {
+  const target = record(message.reply_to_message);
+  const id = idOf(target?.message_id);
+  if (!target || id === undefined) return undefined;
+  if (target.forum_topic_created !== undefined) return undefined;
+  if (message.is_topic_message === true && target.message_id === message.message_thread_id) return undefined;
+  const from = idOf(record(target.from)?.id);
+  return { id, ...(from === undefined ? {} : { from }) };
 }
 
 /** `/help`, `/help@our_bot` — but not `/help@someone_else_bot`, which is for another bot in the group. */
-function commandForUs(message: Message, text: string, me: BotIdentity): boolean {
-  const entities = message.entities ?? message.caption_entities ?? [];
-  const command = entities.find((e) => e.type === "bot_command" && e.offset === 0);
-  if (!command) return false;
+function commandForUs(message: Fields, text: string, me: BotIdentity): boolean {
+  const entities = Array.isArray(message.entities) ? message.entities : list(message.caption_entities);
+  const command = entities
+    .map(record)
+    .find((e) => e?.type === "bot_command" && e.offset === 0 && num(e.length) !== undefined);
+  const length = num(command?.length);
+  if (length === undefined) return false;
   // Offsets are UTF-16 code units, as String.prototype.slice counts them.
-  const token = text.slice(0, command.length);
+  const token = text.slice(0, length);
   const at = token.indexOf("@");
   return at < 0 || token.slice(at + 1).toLowerCase() === me.username.toLowerCase();
 }
 
-function fromMessage(update: Update, message: Message, me: BotIdentity, now: Date): ParsedUpdate {
-  const from = message.from;
-  if (!from || from.is_bot) return { kind: "ignore", reason: "not from a person" };
-  const chat = message.chat;
-  if (chat.type === "channel") return { kind: "ignore", reason: "channel" };
-  const chatId = String(chat.id);
-  const isGroup = chat.type === "group" || chat.type === "supergroup";
-  const text = message.text ?? message.caption ?? "";
+/** Private, group or neither (a channel, or no readable chat): the chat's id and kind. */
+function chatOf(value: unknown): { id: string; isGroup: boolean } | "channel" | undefined {
+  const chat = record(value);
+  const id = idOf(chat?.id);
+  if (!chat || id === undefined) return undefined;
+  if (chat.type === "channel") return "channel";
+  return { id, isGroup: chat.type === "group" || chat.type === "supergroup" };
+}
+
+function fromMessage(updateId: number, message: Fields, me: BotIdentity, now: Date): ParsedUpdate {
+  const from = record(message.from);
+  const senderId = idOf(from?.id);
+  if (!from || senderId === undefined || from.is_bot !== false) {
+    return { kind: "ignore", reason: "not from a person" };
+  }
+  const chat = chatOf(message.chat);
+  if (chat === "channel") return { kind: "ignore", reason: "channel" };
+  const messageId = idOf(message.message_id);
+  if (!chat || messageId === undefined) return { kind: "ignore", reason: "malformed message" };
+  const text = str(message.text) ?? str(message.caption) ?? "";
   const replyTo = realReplyTo(message);
-  if (isGroup) {
+  if (chat.isGroup) {
     // In a group the bot answers commands meant for it and replies to its own messages; the
     // rest is people talking to each other.
-    const replyToUs = replyTo?.from?.id === me.id;
+    const replyToUs = replyTo?.from === String(me.id);
     if (!commandForUs(message, text, me) && !replyToUs) return { kind: "ignore", reason: "group chatter" };
   }
   const all = attachmentsOf(message);
   const attachments = all.filter((a) => (a.size ?? 0) <= MAX_DOWNLOAD_BYTES);
   const droppedLargeFile = attachments.length < all.length;
   if (!text && attachments.length === 0 && !droppedLargeFile) {
-    if (!isGroup && UNREADABLE.some((field) => message[field] !== undefined)) {
-      return { kind: "unsupported", chatId };
+    // A media field we could not read (no file id) is as unreadable to us as a poll.
+    const unreadable = [...UNREADABLE, ...MEDIA].some((field) => message[field] !== undefined);
+    if (!chat.isGroup && unreadable) {
+      return { kind: "unsupported", chatId: chat.id };
     }
     return { kind: "ignore", reason: "nothing to read (a service message)" };
   }
@@ -133,49 +178,61 @@ function fromMessage(update: Update, message: Message, me: BotIdentity, now: Dat
     droppedLargeFile,
     inbound: {
       channel: "telegram",
-      chatId,
-      chatType: isGroup ? "group" : "private",
-      senderId: String(from.id),
+      chatId: chat.id,
+      chatType: chat.isGroup ? "group" : "private",
+      senderId,
       ...(senderName ? { senderName } : {}),
-      messageId: String(message.message_id),
+      messageId,
       text,
       attachments,
-      ...(replyTo ? { replyToMessageId: String(replyTo.message_id) } : {}),
-      dedupeKey: `telegram:${update.update_id}`,
+      ...(replyTo ? { replyToMessageId: replyTo.id } : {}),
+      dedupeKey: `telegram:${updateId}`,
       receivedAt: now,
     },
   };
 }
 
-function fromCallback(update: Update, query: CallbackQuery, now: Date): ParsedUpdate {
+function fromCallback(updateId: number, query: Fields, now: Date): ParsedUpdate {
   if (query.data === undefined) return { kind: "ignore", reason: "callback without data (a game)" };
-  const message = query.message;
+  // Data of another type matches no button: the press is answered as a stale one.
+  const data = str(query.data) ?? "";
+  const callbackId = str(query.id);
+  const from = record(query.from);
+  const senderId = idOf(from?.id);
+  if (callbackId === undefined || !from || senderId === undefined) {
+    return { kind: "ignore", reason: "malformed callback" };
+  }
+  const message = record(query.message);
   // A button on an inline-mode message has no chat we could answer in.
   if (!message) return { kind: "ignore", reason: "inline message callback" };
-  const chat = message.chat;
+  const chat = chatOf(message.chat);
+  const messageId = idOf(message.message_id);
+  if (!chat || chat === "channel" || messageId === undefined) {
+    return { kind: "ignore", reason: "callback on a message we cannot answer in" };
+  }
+  // An "inaccessible" message (older than 48 hours) comes with date 0 and nothing else.
   const accessible = message.date !== 0;
-  const label = accessible ? labelOf((message as Message).reply_markup, query.data) : undefined;
-  const senderName = nameOf(query.from);
-  const isGroup = chat.type === "group" || chat.type === "supergroup";
+  const label = accessible ? labelOf(message.reply_markup, data) : undefined;
+  const senderName = nameOf(from);
   return {
     kind: "callback",
     pressed: {
-      callbackId: query.id,
-      ...(accessible ? { message: { chatId: String(chat.id), messageId: String(message.message_id) } } : {}),
+      callbackId,
+      ...(accessible ? { message: { chatId: chat.id, messageId } } : {}),
       ...(label !== undefined ? { label } : {}),
     },
     inbound: {
       channel: "telegram",
-      chatId: String(chat.id),
-      chatType: isGroup ? "group" : "private",
-      senderId: String(query.from.id),
+      chatId: chat.id,
+      chatType: chat.isGroup ? "group" : "private",
+      senderId,
       ...(senderName ? { senderName } : {}),
       // A press is not a message; its query id is unique and says what it was.
-      messageId: `callback:${query.id}`,
-      text: label ?? query.data,
+      messageId: `callback:${callbackId}`,
+      text: label ?? data,
       attachments: [],
-      choice: query.data,
-      dedupeKey: `telegram:${update.update_id}`,
+      choice: data,
+      dedupeKey: `telegram:${updateId}`,
       receivedAt: now,
     },
   };
@@ -183,12 +240,16 @@ function fromCallback(update: Update, query: CallbackQuery, now: Date): ParsedUp
 
 /**
  * Turns one Bot API update into what the engine reads, or says why it is dropped. Pure: the
- * bot's identity and the time come in as arguments.
+ * bot's identity and the time come in as arguments. The update is read as untrusted JSON: a
+ * field of the wrong shape is treated as missing, never thrown on (see fields.ts).
  * @example parseUpdate({ update_id: 7, message: {...text: "/help"} }, me, now).kind // "message"
  */
 export function parseUpdate(update: Update, me: BotIdentity, now: Date): ParsedUpdate {
-  if (update.message) return fromMessage(update, update.message, me, now);
-  if (update.callback_query) return fromCallback(update, update.callback_query, now);
+  const fields: Fields = update as unknown as Fields;
+  const message = record(fields.message);
+  if (message) return fromMessage(update.update_id, message, me, now);
+  const query = record(fields.callback_query);
+  if (query) return fromCallback(update.update_id, query, now);
   const kind = Object.keys(update).find((key) => key !== "update_id") ?? "empty";
   return { kind: "ignore", reason: `update kind ${kind}` };
 }

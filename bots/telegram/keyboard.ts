@@ -1,5 +1,6 @@
 import type { InlineKeyboardMarkup } from "grammy/types";
 import type { Choice } from "../../src/engine/message.js";
+import { list, record, str } from "./fields.js";
 
 /** Telegram refuses a button whose callback_data is over 64 bytes (UTF-8). */
 export const MAX_CALLBACK_BYTES = 64;
@@ -33,11 +34,16 @@ export function inlineKeyboard(choices: readonly Choice[]): InlineKeyboardMarkup
   };
 }
 
-/** The label of the button carrying `data` on a message, if it is still there. */
-export function labelOf(markup: InlineKeyboardMarkup | undefined, data: string): string | undefined {
-  for (const row of markup?.inline_keyboard ?? []) {
-    for (const button of row) {
-      if ("callback_data" in button && button.callback_data === data) return button.text;
+/**
+ * The label of the button carrying `data` on a message, if it is still there. The markup comes
+ * from an incoming update, so it is read as untrusted JSON.
+ */
+export function labelOf(markup: unknown, data: string): string | undefined {
+  for (const row of list(record(markup)?.inline_keyboard)) {
+    for (const button of list(row)) {
+      const fields = record(button);
+      const text = str(fields?.text);
+      if (text !== undefined && fields?.callback_data === data) return text;
     }
   }
   return undefined;

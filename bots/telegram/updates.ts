@@ -6,6 +6,7 @@ import { KeyedQueue } from "../../src/engine/keyed-queue.js";
 import type { Logger } from "../../src/log.js";
 import { t } from "../../src/text/vi.js";
 import type { CommandMenu } from "./command-menu.js";
+import { type Fields, idOf, record } from "./fields.js";
 import { parseUpdate, type BotIdentity, type PressedButton } from "./inbound.js";
 
 export interface UpdateHandlerDeps {
@@ -20,8 +21,10 @@ export interface UpdateHandlerDeps {
 
 /** The chat an update belongs to. */
 function chatOf(update: Update): string {
-  const chat = update.message?.chat ?? update.callback_query?.message?.chat;
-  return chat ? String(chat.id) : `update:${update.update_id}`;
+  const fields = update as unknown as Fields;
+  const message = record(fields.message) ?? record(record(fields.callback_query)?.message);
+  const chatId = idOf(record(message?.chat)?.id);
+  return chatId ?? `update:${update.update_id}`;
 }
 
 /**

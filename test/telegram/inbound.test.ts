@@ -151,3 +151,63 @@ describe("update kinds we do not handle are acknowledged and ignored", () => {
     },
   );
 });
+
+describe("fields of the wrong shape read as missing, never throw", () => {
+  const text = fixture("private-text");
+  const press = fixture("callback-query");
+  const withMessage = (extra: Record<string, unknown>) =>
+    ({ ...text, message: { ...text.message, ...extra } }) as unknown as Update;
+  const withPress = (extra: Record<string, unknown>) =>
+    ({ ...press, callback_query: { ...press.callback_query, ...extra } }) as unknown as Update;
+
+  it.each([
+    ["no chat", withMessage({ chat: undefined })],
+    ["a chat that is a string", withMessage({ chat: "private" })],
+    ["a chat id that is an operator object", withMessage({ chat: { id: { $gt: "" }, type: "private" } })],
+    ["a message id that is an operator object", withMessage({ message_id: { $gt: "" } })],
+    ["a sender id that is an operator object", withMessage({ from: { id: { $ne: null }, is_bot: false } })],
+    ["a press without from", withPress({ from: undefined })],
+    ["a press whose message has no chat", withPress({ message: { message_id: 1, date: 1 } })],
+    ["a press whose message is an operator object", withPress({ message: { $gt: "" } })],
+  ])("%s: ignored", (_name, update) => {
+    expect(parseUpdate(update, me, now).kind).toBe("ignore");
+  });
+
+  it("entities that are not a list: a group message is not taken for a command", () => {
+    const group = withMessage({
+      chat: { id: -1001, type: "supergroup", title: "Phòng" },
+      text: "/help",
+      entities: { $gt: "" },
+    });
+    expect(parseUpdate(group, me, now)).toEqual({ kind: "ignore", reason: "group chatter" });
+  });
+
+  it("a photo that is not a list of sizes, in a private chat: the person is told it cannot be read", () => {
+    const update = withMessage({ text: undefined, photo: "photo.jpg" });
+    expect(parseUpdate(update, me, now)).toEqual({ kind: "unsupported", chatId: "5001234567" });
+  });
+
+  it("sizes without a file id are skipped; the largest readable one is kept", () => {
+    const update = withMessage({
+      text: undefined,
+      photo: [1, { width: 900, height: 900 }, { file_id: "small", width: 90, height: 90, file_size: 900 }],
+    });
+    const result = parseUpdate(update, me, now);
+    expect(result.kind).toBe("message");
+    if (result.kind !== "message") return;
+    expect(result.inbound.attachments).toEqual([
+      { kind: "photo", ref: "small", mimeType: "image/jpeg", size: 900 },
+    ]);
+  });
+
+  it("a keyboard that is not a list: the press has no label and counts as stale", () => {
+    const message = (press.callback_query as { message: Record<string, unknown> }).message;
+    const result = parseUpdate(
+      withPress({ message: { ...message, reply_markup: { inline_keyboard: { $gt: "" } } } }),
+      me,
+      now,
+    );
+    expect(result.kind).toBe("callback");
+    if (result.kind === "callback") expect(result.pressed.label).toBeUndefined();
+  });
+});
