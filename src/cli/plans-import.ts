@@ -3,7 +3,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { systemClock } from "../clock.js";
 import { ConfigError } from "../config.js";
-import { PlanFileError, readPlanFile } from "../domain/plans/plan-file.js";
+import { DataFileError } from "../domain/data-file.js";
+import { readPlanFile } from "../domain/plans/plan-file.js";
 import { t } from "../text/vi.js";
 import { openCliApp } from "./open-app.js";
 
@@ -28,7 +29,7 @@ async function main(): Promise<number> {
       plans.push({ file, plan });
       console.log(`${plan.code}: ${plan.tasks.length} tasks`);
     } catch (error) {
-      if (!(error instanceof PlanFileError)) throw error;
+      if (!(error instanceof DataFileError)) throw error;
       console.error(error.message);
       failed = true;
     }

@@ -661,6 +661,20 @@ const channels = {
   fileTooLarge: "Tệp quá lớn, trợ lý không nhận được. Xin anh/chị gửi tệp nhỏ hơn.",
 };
 
+const dataFile = {
+  unknownKey: (key: string) => `không có mục "${key}" trong loại tệp này (viết sai tên?)`,
+};
+
+const units = {
+  badKey: "mã đơn vị (key) gồm 2–40 chữ thường không dấu, số và '-', ví dụ van-phong",
+  reservedKey: (key: string) =>
+    `mã đơn vị "${key}" đã dành để chỉ mọi đơn vị trong kế hoạch, xin chọn mã khác`,
+  shortName: "tên đơn vị (name) cần ít nhất 2 ký tự",
+  badKind: (kinds: readonly string[]) => `loại đơn vị (kind) phải là một trong: ${kinds.join(", ")}`,
+  none: "tệp cần ít nhất một đơn vị trong units",
+  duplicateKey: (key: string) => `mã đơn vị ${key} bị trùng`,
+};
+
 const cli = {
   adminUsage:
     'Cách dùng:\n  npm run admin -- add <kênh>:<mã tài khoản> [--name "Họ tên"]   (kênh: telegram, zalo, console)\n' +
@@ -672,6 +686,10 @@ const cli = {
     `${created ? "Đã nạp" : "Đã cập nhật"} kế hoạch ${code}: ${tasks} nhiệm vụ` +
     (archived > 0 ? `, ${archived} nhiệm vụ không còn trong tệp được lưu trữ.` : "."),
   seededUnits: (count: number) => `Đã nạp ${count} đơn vị mẫu.`,
+  unitsImportUsage: "Cách dùng: npm run units:import [--dry-run] TỆP.yaml",
+  unitsChecked: (file: string, count: number) => `${file}: ${count} đơn vị, không có lỗi.`,
+  unitsImported: (created: number, updated: number, unchanged: number) =>
+    `Đã nạp danh sách đơn vị: ${created} đơn vị mới, ${updated} đơn vị được cập nhật, ${unchanged} đơn vị không đổi.`,
   seededPerson: (id: string, name: string, role: string) => `  /as ${id} — ${name} (${role})`,
   adminAdded: (name: string, ref: string, account: string) =>
     `Đã đặt ${name} (mã ${ref}, tài khoản ${account}) làm quản trị hệ thống.`,
@@ -685,6 +703,8 @@ export const t = {
   people,
   console: console_,
   channels,
+  dataFile,
+  units,
   cli,
   officials,
   plans,

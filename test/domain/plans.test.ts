@@ -3,7 +3,8 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
 import type { FixedClock } from "../../src/clock.js";
-import { PlanFileError, readPlanFile } from "../../src/domain/plans/plan-file.js";
+import { DataFileError } from "../../src/domain/data-file.js";
+import { readPlanFile } from "../../src/domain/plans/plan-file.js";
 import { stateKey } from "../../src/domain/plans/service.js";
 import type { ChannelSender, Delivery } from "../../src/engine/channel.js";
 import type { Inbound } from "../../src/engine/message.js";
@@ -71,13 +72,13 @@ describe("plan files", () => {
       .replace("deadline: 2025-12-15", "deadline: 2025-13-45")
       .replace("units: [van-phong, ke-hoach-tai-chinh]", "units: [van-phong, phong-ma]")
       .replace("    recurrence: quarterly", "    recurrence: monthly");
-    let error: PlanFileError | undefined;
+    let error: DataFileError | undefined;
     try {
       readPlanFile(text, "bad.yaml");
     } catch (e) {
-      error = e as PlanFileError;
+      error = e as DataFileError;
     }
-    expect(error).toBeInstanceOf(PlanFileError);
+    expect(error).toBeInstanceOf(DataFileError);
     const lines = text.split("\n");
     const lineOf = (needle: string) => lines.findIndex((l) => l.includes(needle)) + 1;
     expect(error?.message).toContain(

@@ -1,13 +1,9 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import { z } from "zod";
+import { DataFileError, readYaml, type FileProblem } from "../data-file.js";
 import { ALL_UNITS } from "../units/schema.js";
 import { RECURRENCES } from "./status.js";
 
-/**
- * A plan as the Office writes it: one YAML file per plan (data/plans/*.yaml). This module reads
- * and checks it without touching a database, so `plans:import --dry-run` works anywhere, and
- * every complaint points at the line to fix.
- */
+/** A plan as the Office writes it: one YAML file per plan (data/plans/*.yaml). */
 
 const day = z
   .string()
@@ -53,74 +49,17 @@ const planSchema = z
 export type PlanFile = z.infer<typeof planSchema>;
 export type PlanTaskFile = PlanFile["tasks"][number];
 
-export interface PlanProblem {
-  line: number;
-  path: string;
-  message: string;
-}
-
-export class PlanFileError extends Error {
-  override name = "PlanFileError";
-  constructor(
-    readonly file: string,
-    readonly problems: PlanProblem[],
-  ) {
-    super(problems.map((p) => `${file}:${p.line}: ${p.path ? `${p.path}: ` : ""}${p.message}`).join("\n"));
-  }
-}
-
-/** The line of the deepest node along `path` that exists (a missing key points at its parent). */
-function lineOf(doc: Document, counter: LineCounter, path: (string | number)[]): number {
-  for (let depth = path.length; depth >= 0; depth -= 1) {
-    const node = doc.getIn(path.slice(0, depth), true) as Node | undefined;
-    if (node && (isMap(node) || isSeq(node) || isScalar(node)) && node.range) {
-      return counter.linePos(node.range[0]).line;
-    }
-  }
-  return 1;
-}
-
-function pathText(path: PropertyKey[]): string {
-  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("");
-}
-
 /**
  * Parses and checks a plan file.
- * @throws PlanFileError listing every problem with its line.
+ * @throws DataFileError listing every problem with its line.
  */
 export function readPlanFile(text: string, file: string): PlanFile {
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    throw new PlanFileError(
-      file,
-      doc.errors.map((e) => ({
-        line: e.linePos?.[0]?.line ?? 1,
-        path: "",
-        message: `YAML: ${e.message.split("\n")[0]}`,
-      })),
-    );
-  }
-  const parsed = planSchema.safeParse(doc.toJS());
-  if (!parsed.success) {
-    throw new PlanFileError(
-      file,
-      parsed.error.issues.map((issue) => ({
-        line: lineOf(doc, counter, issue.path as (string | number)[]),
-        path: pathText(issue.path),
-        message: issue.message,
-      })),
-    );
-  }
-  const plan = parsed.data;
-  const problems: PlanProblem[] = [];
+  const { value: plan, at: where } = readYaml(text, file, planSchema);
+  const problems: FileProblem[] = [];
   const known = new Set([ALL_UNITS, ...plan.units.map((u) => u.key)]);
   const seen = new Set<string>();
   plan.tasks.forEach((task, index) => {
-    const at = (key: string) => ({
-      line: lineOf(doc, counter, ["tasks", index, key]),
-      path: `tasks[${index}].${key}`,
-    });
+    const at = (key: string) => where(["tasks", index, key]);
     if (seen.has(task.code)) problems.push({ ...at("code"), message: `mã nhiệm vụ ${task.code} bị trùng` });
     seen.add(task.code);
     for (const key of [...task.units, ...(task.lead ? [task.lead] : [])]) {
@@ -133,12 +72,8 @@ export function readPlanFile(text: string, file: string): PlanFile {
     }
   });
   if (plan.period.from > plan.period.to) {
-    problems.push({
-      line: lineOf(doc, counter, ["period"]),
-      path: "period",
-      message: "ngày bắt đầu sau ngày kết thúc",
-    });
+    problems.push({ ...where(["period"]), message: "ngày bắt đầu sau ngày kết thúc" });
   }
-  if (problems.length > 0) throw new PlanFileError(file, problems);
+  if (problems.length > 0) throw new DataFileError(file, problems);
   return plan;
 }

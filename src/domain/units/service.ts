@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import type { Model } from "mongoose";
-import { parse } from "yaml";
 import { z } from "zod";
 import { fold } from "../../text/normalize.js";
+import { t } from "../../text/vi.js";
+import { DataFileError, readYaml, type FileProblem } from "../data-file.js";
 import { ALL_UNITS, UNIT_KINDS, type UnitDoc, type UnitKind } from "./schema.js";
 
 export interface UnitInput {
@@ -11,29 +12,62 @@ export interface UnitInput {
   kind: UnitKind;
 }
 
-const unitsFile = z.object({
-  units: z.array(
-    z.object({
-      key: z.string().regex(/^[a-z0-9-]{2,40}$/),
-      name: z.string().min(2),
-      kind: z.enum(UNIT_KINDS).default("other"),
-    }),
-  ),
-});
+const unitsFile = z
+  .object({
+    units: z
+      .array(
+        z
+          .object({
+            key: z
+              .string(t.units.badKey)
+              .regex(/^[a-z0-9-]{2,40}$/, t.units.badKey)
+              .refine((key) => key !== ALL_UNITS, t.units.reservedKey(ALL_UNITS)),
+            name: z.string(t.units.shortName).trim().min(2, t.units.shortName),
+            kind: z.enum(UNIT_KINDS, t.units.badKind(UNIT_KINDS)).default("other"),
+          })
+          .strict(),
+      )
+      .min(1, t.units.none),
+  })
+  .strict();
 
-/** Reads a units file such as data/units/demo.yaml. */
+/**
+ * Reads a units file such as data/units/demo.yaml.
+ * @throws DataFileError listing every problem with its line.
+ * @example await app.units.upsert(readUnitsFile("data/units/demo.yaml"));
+ */
 export function readUnitsFile(file: string): UnitInput[] {
-  return unitsFile.parse(parse(readFileSync(file, "utf8"))).units;
+  const { value, at } = readYaml(readFileSync(file, "utf8"), file, unitsFile);
+  const problems: FileProblem[] = [];
+  const seen = new Set<string>();
+  value.units.forEach((unit, index) => {
+    if (seen.has(unit.key))
+      problems.push({ ...at(["units", index, "key"]), message: t.units.duplicateKey(unit.key) });
+    seen.add(unit.key);
+  });
+  if (problems.length > 0) throw new DataFileError(file, problems);
+  return value.units;
+}
+
+/** What an import did: units added, units whose name or kind changed, units already so. */
+export interface UpsertResult {
+  created: number;
+  updated: number;
+  unchanged: number;
 }
 
 export class UnitsService {
   constructor(private readonly model: Model<UnitDoc>) {}
 
-  /** Adds or updates units by key; keeps their order. Units not listed are left as they are. */
-  async upsert(units: UnitInput[]): Promise<void> {
+  /**
+   * Adds or updates units by key, so importing the same list again changes nothing; a unit keeps
+   * its place in lists. Units not listed are left as they are.
+   */
+  async upsert(units: UnitInput[]): Promise<UpsertResult> {
     const existing = await this.model.countDocuments();
+    const result: UpsertResult = { created: 0, updated: 0, unchanged: 0 };
     for (const [index, unit] of units.entries()) {
-      await this.model.updateOne(
+      const { upsertedCount, modifiedCount } = await this.model.updateOne(
         { key: unit.key },
         {
           $set: { name: unit.name, kind: unit.kind, active: true },
@@ -41,7 +75,11 @@ export class UnitsService {
         },
         { upsert: true },
       );
+      if (upsertedCount > 0) result.created += 1;
+      else if (modifiedCount > 0) result.updated += 1;
+      else result.unchanged += 1;
     }
+    return result;
   }
 
   /** Links a group chat to a unit (and unlinks it from any other: one group, one unit). */
