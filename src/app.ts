@@ -85,8 +85,8 @@ export class App {
   constructor(private readonly options: AppOptions) {
     const { connection, clock, log } = options;
     this.models = createModels(connection);
-    this.outbox = new Outbox(this.models.Outbox, clock);
-    this.links = new MessageLinks(this.models.MessageLink, this.models.Outbox);
+    this.outbox = new Outbox(this.models.Outbox, clock, options.sealer);
+    this.links = new MessageLinks(this.models.MessageLink, this.outbox);
     this.sessions = new Sessions(this.models.Session);
     this.claims = new Claims(this.models.Claim);
     this.people = new PeopleService(this.models, options.consoleRoles ?? false);
@@ -131,7 +131,7 @@ export class App {
     this.publicInfo = new PublicInfoService(this.models);
     this.engine = new Engine(
       {
-        inbox: new Inbox(this.models.InboundRecord, this.claims),
+        inbox: new Inbox(this.models.InboundRecord, this.claims, options.sealer),
         outbox: this.outbox,
         sessions: this.sessions,
         links: this.links,

@@ -1,6 +1,7 @@
 import { Schema, type Model, type Types } from "mongoose";
 import type { Claims } from "../db/claims.js";
 import { isDuplicateKeyError } from "../db/errors.js";
+import type { Sealer } from "../privacy/sealer.js";
 import type { Inbound } from "./message.js";
 
 /**
@@ -14,7 +15,12 @@ export interface InboundRecordDoc {
   channel: string;
   chatId: string;
   senderId: string;
-  inbound: Inbound;
+  /**
+   * The whole update as JSON, sealed with the data key: people type their name, address and
+   * phone into /gopy, and this copy is only needed to handle the update again after a crash. It
+   * is removed once the update is handled; a failed update keeps it for the operator.
+   */
+  sealed?: string;
   status: "received" | "handled" | "failed";
   claimedUntil: Date;
   attempts: number;
@@ -31,7 +37,7 @@ export const inboundRecordSchema = new Schema<InboundRecordDoc>(
     channel: { type: String, required: true },
     chatId: { type: String, required: true },
     senderId: { type: String, required: true },
-    inbound: { type: Schema.Types.Mixed, required: true },
+    sealed: { type: String },
     status: { type: String, required: true },
     claimedUntil: { type: Date, required: true },
     attempts: { type: Number, required: true },
@@ -53,6 +59,7 @@ export class Inbox {
   constructor(
     private readonly model: Model<InboundRecordDoc>,
     private readonly claims: Claims,
+    private readonly sealer: Sealer,
   ) {}
 
   /** Records the update; false when it was seen before (a redelivery). */
@@ -63,7 +70,7 @@ export class Inbox {
         channel: inbound.channel,
         chatId: inbound.chatId,
         senderId: inbound.senderId,
-        inbound,
+        sealed: this.sealer.seal(JSON.stringify(inbound)),
         status: "received",
         claimedUntil: new Date(now.getTime() + CLAIM_MS),
         attempts: 1,
@@ -78,7 +85,10 @@ export class Inbox {
   }
 
   async markHandled(dedupeKey: string, now: Date): Promise<void> {
-    await this.model.updateOne({ dedupeKey }, { $set: { status: "handled", handledAt: now } });
+    await this.model.updateOne(
+      { dedupeKey },
+      { $set: { status: "handled", handledAt: now }, $unset: { sealed: 1, inbound: 1 } },
+    );
   }
 
   async markFailed(dedupeKey: string, error: string, now: Date): Promise<void> {
@@ -109,8 +119,26 @@ export class Inbox {
         { _id: doc._id },
         { $set: { claimedUntil: new Date(now.getTime() + CLAIM_MS), attempts, claimSeq: doc.claimSeq + 1 } },
       );
-      return { ...doc.inbound, receivedAt: new Date(doc.inbound.receivedAt) };
+      const inbound = this.inboundOf(doc);
+      if (inbound) return inbound;
+      await this.markFailed(doc.dedupeKey, "the stored update cannot be read", now);
     }
     return undefined;
+  }
+
+  /**
+   * The update stored with a record. Records written before updates were sealed carry it in
+   * plaintext (field `inbound`), and are still read so an upgrade loses nothing in flight.
+   */
+  private inboundOf(doc: InboundRecordDoc): Inbound | undefined {
+    try {
+      const legacy = (doc as { inbound?: Inbound }).inbound;
+      const stored =
+        doc.sealed === undefined ? legacy : (JSON.parse(this.sealer.open(doc.sealed)) as Inbound);
+      return stored ? { ...stored, receivedAt: new Date(stored.receivedAt) } : undefined;
+    } catch {
+      // Sealed with a key no longer configured, or damaged: retrying cannot help.
+      return undefined;
+    }
   }
 }

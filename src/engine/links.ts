@@ -1,7 +1,7 @@
 import { Schema, type Model, type Types } from "mongoose";
 import { isDuplicateKeyError } from "../db/errors.js";
 import type { Subject } from "./message.js";
-import type { OutboxDoc } from "./outbox.js";
+import type { Outbox } from "./outbox.js";
 
 /**
  * Which platform message was about what. When an official replies to a reminder, the platform
@@ -40,7 +40,7 @@ export class MessageLinks {
   constructor(
     private readonly model: Model<MessageLinkDoc>,
     /** Read for the labels of recent subjects. */
-    private readonly outbox: Model<OutboxDoc>,
+    private readonly outbox: Outbox,
   ) {}
 
   async record(link: Omit<MessageLinkDoc, "_id">): Promise<void> {
@@ -77,9 +77,9 @@ export class MessageLinks {
     const seen = new Map<string, string>();
     for (const link of links) if (!seen.has(link.subject.id)) seen.set(link.subject.id, link.outboxKey);
     const texts = new Map(
-      (await this.outbox.find({ dedupeKey: { $in: [...seen.values()] } }).lean()).map((o) => [
+      (await this.outbox.model.find({ dedupeKey: { $in: [...seen.values()] } }).lean()).map((o) => [
         o.dedupeKey,
-        o.text,
+        this.outbox.textOf(o),
       ]),
     );
     return [...seen].map(([id, outboxKey]) => ({

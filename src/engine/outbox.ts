@@ -4,6 +4,7 @@ import type { Clock } from "../clock.js";
 import type { Claims } from "../db/claims.js";
 import { isDuplicateKeyError } from "../db/errors.js";
 import type { Logger } from "../log.js";
+import type { Sealer } from "../privacy/sealer.js";
 import { SendError, type ChannelSender } from "./channel.js";
 import type { MessageLinks } from "./links.js";
 import type { ChannelName, Choice, Outbound, OutboundFile, Subject } from "./message.js";
@@ -19,7 +20,12 @@ export interface OutboxDoc {
   channel: string;
   chatId: string;
   personId?: Types.ObjectId;
-  text: string;
+  /**
+   * What is said, sealed with the data key (src/privacy/sealer.ts): replies repeat what citizens
+   * typed (the /gopy summary, a ticket opened by the Office), so no copy sits here in plaintext.
+   * Read it with Outbox.textOf.
+   */
+  textSealed: string;
   choices: Choice[];
   files: OutboundFile[];
   subject?: Subject;
@@ -42,7 +48,7 @@ export const outboxSchema = new Schema<OutboxDoc>(
     channel: { type: String, required: true },
     chatId: { type: String, required: true },
     personId: { type: Schema.Types.ObjectId },
-    text: { type: String, required: true },
+    textSealed: { type: String, required: true },
     choices: [{ _id: false, label: String, value: String }],
     files: [{ _id: false, kind: String, ref: String, name: String }],
     subject: { type: { _id: false, kind: String, id: String }, default: undefined },
@@ -65,7 +71,18 @@ export class Outbox {
   constructor(
     readonly model: Model<OutboxDoc>,
     private readonly clock: Clock,
+    private readonly sealer: Sealer,
   ) {}
+
+  /**
+   * The text of a message as it is (or was) said. Messages queued by a version that kept texts
+   * in plaintext (field `text`) are still read, so an upgrade loses nothing pending.
+   */
+  textOf(doc: Pick<OutboxDoc, "textSealed">): string {
+    if (typeof doc.textSealed === "string") return this.sealer.open(doc.textSealed);
+    const legacy = (doc as { text?: unknown }).text;
+    return typeof legacy === "string" ? legacy : "";
+  }
 
   /** Writes messages; ones whose dedupe key already exists are skipped. Returns how many are new. */
   async enqueue(messages: Outbound[]): Promise<number> {
@@ -78,7 +95,7 @@ export class Outbox {
           channel: message.to.channel,
           chatId: message.to.chatId,
           personId: message.to.personId,
-          text: message.text,
+          textSealed: this.sealer.seal(message.text),
           choices: message.choices ?? [],
           files: message.files ?? [],
           subject: message.subject,
@@ -205,7 +222,7 @@ export class Dispatcher {
     try {
       const { messageIds } = await this.sender.send({
         chatId: doc.chatId,
-        text: doc.text,
+        text: this.outbox.textOf(doc),
         choices: doc.choices,
         files: doc.files,
       });

@@ -14,7 +14,7 @@ import { silentLogger } from "../../src/log.js";
 import { DATA_DIR } from "../../src/paths.js";
 import { seedDemoPeople, seedPublicInfo } from "../../src/seed.js";
 import { t } from "../../src/text/vi.js";
-import { buildApp, ORG, useDatabase } from "../support/db.js";
+import { buildApp, ORG, TEST_SEALER, useDatabase } from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
 
 const db = useDatabase(import.meta.filename);
@@ -174,7 +174,13 @@ describe("broadcasts", () => {
     await app.models.Session.collection.insertOne(atConfirm!);
     await app.models.InboundRecord.updateOne(
       { dedupeKey: confirm.dedupeKey },
-      { $set: { status: "received", claimedUntil: new Date(0) } },
+      {
+        $set: {
+          status: "received",
+          claimedUntil: new Date(0),
+          sealed: TEST_SEALER.seal(JSON.stringify(confirm)),
+        },
+      },
     );
     const second = await restart(app, clock, recorder);
     expect(await second.engine.recoverAbandoned()).toBe(1);

@@ -22,7 +22,7 @@ describe("/toi", () => {
       const [message] = await app.models.Outbox.find({
         dedupeKey: { $regex: `^${update.dedupeKey}#` },
       }).lean();
-      return message?.text ?? "";
+      return message ? app.outbox.textOf(message) : "";
     };
 
     expect(await reply()).toBe(

@@ -293,7 +293,9 @@ describe("answers on a platform without reply-to", () => {
       await app.dispatchers.get("zalo")!.drain();
     };
     const replies = async () =>
-      (await app.models.Outbox.find({ chatId: "zl-1" }).sort({ _id: 1 }).lean()).map((m) => m.text);
+      (await app.models.Outbox.find({ chatId: "zl-1" }).sort({ _id: 1 }).lean()).map((m) =>
+        app.outbox.textOf(m),
+      );
 
     await remindOnZalo("TEST-2025:II.1");
     await zalo("được 50%");

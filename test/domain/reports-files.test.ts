@@ -247,9 +247,10 @@ describe("/tonghop and /xuatbaocao in a chat", () => {
         dedupeKey: `reports:${channel}:${id}:${n}`,
         receivedAt: clock.now(),
       });
-      return chat.models.Outbox.find({ dedupeKey: new RegExp(`^reports:${channel}:${id}:${n}#`) })
+      const docs = await chat.models.Outbox.find({ dedupeKey: new RegExp(`^reports:${channel}:${id}:${n}#`) })
         .sort({ createdAt: 1, dedupeKey: 1 })
         .lean();
+      return docs.map((doc) => ({ ...doc, text: chat.outbox.textOf(doc) }));
     };
     return { app: chat, clock, say };
   }

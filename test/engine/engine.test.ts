@@ -1,11 +1,13 @@
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
 import type { FixedClock } from "../../src/clock.js";
 import { ROLES } from "../../src/domain/people/roles.js";
 import { SendError, type ChannelSender, type Delivery } from "../../src/engine/channel.js";
 import { Inbox } from "../../src/engine/inbox.js";
+import { Sealer } from "../../src/privacy/sealer.js";
 import { t } from "../../src/text/vi.js";
-import { buildApp, ORG, useDatabase } from "../support/db.js";
+import { buildApp, ORG, TEST_SEALER, useDatabase } from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
 
 const db = useDatabase(import.meta.filename);
@@ -70,7 +72,7 @@ describe("engine", () => {
         const replies = await app.models.Outbox.find({
           dedupeKey: { $regex: `^${key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}#` },
         }).lean();
-        const refused = replies.some((r) => r.text === t.engine.forbidden(command));
+        const refused = replies.some((r) => app.outbox.textOf(r) === t.engine.forbidden(command));
         const allowed = app.engine.commands.find(command)?.roles.includes(role) ?? false;
         expect(refused, `${role} /${command}`).toBe(!allowed);
         expect(replies.length, `${role} /${command} answered`).toBeGreaterThan(0);
@@ -208,7 +210,7 @@ describe("engine", () => {
     const { app, clock, sender } = await setup();
     const update = inbound("citizen", "/start");
     // The crash: the update was recorded, then the process died before handling it.
-    await new Inbox(app.models.InboundRecord, app.claims).record(update, clock.now());
+    await new Inbox(app.models.InboundRecord, app.claims, TEST_SEALER).record(update, clock.now());
     expect(await app.engine.recoverAbandoned()).toBe(0);
     clock.advance(61_000);
     expect(await app.engine.recoverAbandoned()).toBe(1);
@@ -222,14 +224,84 @@ describe("engine", () => {
     });
   });
 
+  it("keeps what people typed only sealed: in the inbox until handled, in the outbox always", async () => {
+    const { app, clock, sender } = await setup();
+    const update = inbound("citizen", "/start Nguyễn Văn Bảo 0912 345 678");
+    const inbox = new Inbox(app.models.InboundRecord, app.claims, TEST_SEALER);
+    await inbox.record(update, clock.now());
+    const waiting = await app.models.InboundRecord.collection.findOne({ dedupeKey: update.dedupeKey });
+    expect(JSON.stringify(waiting)).not.toContain("0912 345 678");
+    expect(waiting?.sealed).toMatch(/^s1\.test\./);
+    clock.advance(61_000);
+    expect(await app.engine.recoverAbandoned()).toBe(1);
+    const handled = await app.models.InboundRecord.collection.findOne({ dedupeKey: update.dedupeKey });
+    expect(handled).toMatchObject({ status: "handled" });
+    expect(handled).not.toHaveProperty("sealed");
+    const reply = await app.models.Outbox.collection.findOne({});
+    expect(reply?.textSealed).toMatch(/^s1\.test\./);
+    expect(reply).not.toHaveProperty("text");
+    await deliver(app);
+    expect(sender.delivered.map((d) => d.text)).toEqual([t.basics.greeting(ORG, undefined)]);
+  });
+
+  it("still handles and sends what an older version stored in plaintext", async () => {
+    const { app, clock, sender } = await setup();
+    const update = inbound("citizen", "/start");
+    await app.models.InboundRecord.collection.insertOne({
+      dedupeKey: update.dedupeKey,
+      channel: "console",
+      chatId: "citizen",
+      senderId: "citizen",
+      inbound: update,
+      status: "received",
+      claimedUntil: new Date(0),
+      attempts: 1,
+      claimSeq: 0,
+      receivedAt: clock.now(),
+    });
+    await app.models.Outbox.collection.insertOne({
+      dedupeKey: "legacy-reply",
+      channel: "console",
+      chatId: "citizen",
+      text: "Tin nhắn xếp hàng từ phiên bản trước",
+      choices: [],
+      files: [],
+      status: "pending",
+      attempts: 0,
+      claimSeq: 0,
+      nextAttemptAt: new Date(0),
+      createdAt: clock.now(),
+      platformMessageIds: [],
+    });
+    expect(await app.engine.recoverAbandoned()).toBe(1);
+    await deliver(app);
+    expect(sender.delivered.map((d) => d.text)).toEqual([
+      "Tin nhắn xếp hàng từ phiên bản trước",
+      t.basics.greeting(ORG, undefined),
+    ]);
+  });
+
+  it("gives up an update whose sealed copy no key can open, instead of retrying it", async () => {
+    const { app } = await setup();
+    const update = inbound("citizen", "/start");
+    const other = new Sealer([{ id: "old", key: randomBytes(32) }]);
+    await new Inbox(app.models.InboundRecord, app.claims, other).record(update, new Date(0));
+    expect(await app.engine.recoverAbandoned()).toBe(0);
+    expect(await app.models.InboundRecord.findOne({ dedupeKey: update.dedupeKey }).lean()).toMatchObject({
+      status: "failed",
+      error: "the stored update cannot be read",
+    });
+  });
+
   it("writes the same replies when a handled update is replayed, so nothing is sent twice", async () => {
     const { app, clock, sender } = await setup();
     const update = inbound("citizen", "/help");
     await app.engine.handle(update);
-    // A crash after the outbox write but before "handled": recovery replays the update.
+    // A crash after the outbox write but before "handled": the record is as it was written
+    // (with the sealed update), and recovery replays the update.
     await app.models.InboundRecord.updateOne(
       { dedupeKey: update.dedupeKey },
-      { $set: { status: "received" } },
+      { $set: { status: "received", sealed: TEST_SEALER.seal(JSON.stringify(update)) } },
     );
     clock.advance(61_000);
     expect(await app.engine.recoverAbandoned()).toBe(1);

@@ -155,7 +155,10 @@ describe("a whole quarter of jobs", () => {
       }
     }
 
-    const sent = await app.models.Outbox.find().sort({ createdAt: 1 }).lean();
+    const sent = (await app.models.Outbox.find().sort({ createdAt: 1 }).lean()).map((m) => ({
+      ...m,
+      text: app.outbox.textOf(m),
+    }));
     const keys = sent.map((m) => m.dedupeKey);
     expect(new Set(keys).size).toBe(keys.length);
     const local = (d: Date) => new Date(d.getTime() + 7 * 3_600_000).toISOString().slice(0, 10);

@@ -72,6 +72,8 @@ describe("ticket deadlines", () => {
       "unit_head 2025-10-20 d0",
       "office 2025-10-21 o0",
     ]);
-    expect(sent.at(-1)?.text).toContain("đã quá hạn trả lời 1 ngày làm việc (hạn 20/10/2025)");
+    expect(app.outbox.textOf(sent.at(-1) ?? { textSealed: "" })).toContain(
+      "đã quá hạn trả lời 1 ngày làm việc (hạn 20/10/2025)",
+    );
   });
 });

@@ -115,7 +115,7 @@ async function writtenSince(mark: Types.ObjectId): Promise<string[]> {
   const docs = await app.models.Outbox.find({ _id: { $gt: mark } })
     .sort({ _id: 1 })
     .lean();
-  return docs.map((d) => d.text);
+  return docs.map((d) => app.outbox.textOf(d));
 }
 
 /**

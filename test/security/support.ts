@@ -84,12 +84,16 @@ export const VIETNAMESE = /[àáạảãâầấậẩẫăằắặẳẵèé�
 /** Words that betray a rendering bug when the bot writes them (unless the person typed them). */
 export const BROKEN = ["undefined", "NaN", "[object Object]", "null"];
 
-/** The messages written to the outbox for one inbound (replies and adapter notices), oldest first. */
+/**
+ * The messages written to the outbox for one inbound (replies and adapter notices), oldest
+ * first, with their texts opened.
+ */
 export async function answersTo(app: App, dedupeKey: string) {
   const escaped = dedupeKey.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return app.models.Outbox.find({ dedupeKey: { $regex: `^${escaped}#` } })
+  const docs = await app.models.Outbox.find({ dedupeKey: { $regex: `^${escaped}#` } })
     .sort({ _id: 1 })
     .lean();
+  return docs.map((doc) => ({ ...doc, text: app.outbox.textOf(doc) }));
 }
 
 export type Snapshot = Map<string, Map<string, string>>;

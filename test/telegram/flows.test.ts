@@ -6,6 +6,7 @@ import type { Choice, Subject } from "../../src/engine/message.js";
 import { t } from "../../src/text/vi.js";
 import { buildApp, useDatabase } from "../support/db.js";
 import { startRig, type TelegramRig } from "./harness.js";
+import { handedIn } from "../support/inbound.js";
 
 const db = useDatabase(import.meta.filename);
 
@@ -97,6 +98,7 @@ describe("a citizen flow with buttons", () => {
       if (!question) return;
 
       const press = r.updates.press("6001", question, 1);
+      const seen = handedIn(r.app.engine);
       expect(await r.post(press)).toBe(200);
       await r.channel.idle();
       expect(r.fake.callsOf("answerCallbackQuery").map((c) => c.params)).toEqual([
@@ -106,10 +108,7 @@ describe("a citizen flow with buttons", () => {
         { chat_id: "6001", message_id: question.id },
       ]);
       expect(r.fake.messageById("6001", question.id)?.message.reply_markup).toBeUndefined();
-      const record = await r.app.models.InboundRecord.findOne({
-        dedupeKey: `telegram:${press.update_id}`,
-      }).lean();
-      expect(record?.inbound).toMatchObject({ choice: "bad", text: "Chưa hài lòng" });
+      expect(seen.get(`telegram:${press.update_id}`)).toMatchObject({ choice: "bad", text: "Chưa hài lòng" });
       await r.deliver();
       expect(r.fake.messagesTo("6001").at(-1)?.text).toBe("Đã ghi nhận: bad");
     } finally {
@@ -228,12 +227,10 @@ describe("replies, files and what cannot be read", () => {
     try {
       await r.post(r.updates.text("6004", "/minhchung"));
       const photo = r.updates.photo("6004", "Ảnh nghiệm thu");
+      const seen = handedIn(r.app.engine);
       expect(await r.post(photo)).toBe(200);
-      const record = await r.app.models.InboundRecord.findOne({
-        dedupeKey: `telegram:${photo.update_id}`,
-      }).lean();
       const largest = photo.message?.photo?.at(-1)?.file_id;
-      expect(record?.inbound.attachments).toEqual([
+      expect(seen.get(`telegram:${photo.update_id}`)?.attachments).toEqual([
         { kind: "photo", ref: largest, mimeType: "image/jpeg", size: 160_000 },
       ]);
       await r.deliver();

@@ -201,7 +201,7 @@ describe("fields of the wrong shape read as missing, never throw", () => {
   });
 
   it("a keyboard that is not a list: the press has no label and counts as stale", () => {
-    const message = (press.callback_query as { message: Record<string, unknown> }).message;
+    const message = press.callback_query?.message as unknown as Record<string, unknown>;
     const result = parseUpdate(
       withPress({ message: { ...message, reply_markup: { inline_keyboard: { $gt: "" } } } }),
       me,

@@ -176,7 +176,9 @@ describe("a refresh that fails", () => {
     await tokens.refreshIfDue();
     const first = await alerts();
     expect(first.map((a) => a.chatId).sort()).toEqual(["ad00ad00ad00ad00ad00", "admin"]);
-    expect(first[0]?.text).toBe(t.channels.zaloTokenRefreshFailed("zalo oa oauth/access_token: -14020 used"));
+    expect(first.map((a) => app.outbox.textOf(a))[0]).toBe(
+      t.channels.zaloTokenRefreshFailed("zalo oa oauth/access_token: -14020 used"),
+    );
     // Backing off: no call to Zalo, no new alert, and callers get a clear error.
     await expect(tokens.accessToken()).rejects.toBeInstanceOf(OaTokenUnavailable);
     expect(fake.oa.refreshCalls).toHaveLength(1);

@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { buildApp, useDatabase } from "../support/db.js";
 import { deliverAll, OA_SECRET_KEY, type Rig, startRig, textUpdate, WEBHOOK_SECRET } from "./harness.js";
+import { handedIn } from "../support/inbound.js";
 
 const db = useDatabase(import.meta.filename);
 let rig: Rig | undefined;
@@ -172,13 +173,14 @@ describe("Official Account webhook", () => {
   it("passes a sticker on with empty text; the engine decides the answer", async () => {
     const { rig } = await open({ bot: false, oa: true });
     const raw = fixture("oa-user-send-sticker");
+    const seen = handedIn(rig.app.engine);
     const timestamp = (JSON.parse(raw) as { timestamp: string }).timestamp;
     expect(await rig.post("/zalo-oa/webhook", raw, { "x-zevent-signature": mac(APP, raw, timestamp) })).toBe(
       200,
     );
-    const record = await rig.app.models.InboundRecord.findOne().lean();
-    expect(record?.inbound.text).toBe("");
-    expect(record?.inbound.attachments).toEqual([{ kind: "sticker", ref: "bfb737cc4e89a7d7fe98" }]);
+    const [record] = seen.values();
+    expect(record?.text).toBe("");
+    expect(record?.attachments).toEqual([{ kind: "sticker", ref: "bfb737cc4e89a7d7fe98" }]);
     await deliverAll(rig.app);
     // What to say to a sticker is the engine's decision; whatever it is goes out through the OA.
     expect(rig.fake.oa.sent.map((m) => m.userId)).toContain("5510185758261927916");
