@@ -66,6 +66,7 @@ export class App {
   readonly outbox: Outbox;
   readonly links: MessageLinks;
   readonly sessions: Sessions;
+  readonly inbox: Inbox;
   readonly claims: Claims;
   readonly people: PeopleService;
   readonly units: UnitsService;
@@ -87,8 +88,9 @@ export class App {
     this.models = createModels(connection);
     this.outbox = new Outbox(this.models.Outbox, clock, options.sealer);
     this.links = new MessageLinks(this.models.MessageLink, this.outbox);
-    this.sessions = new Sessions(this.models.Session);
+    this.sessions = new Sessions(this.models.Session, options.sealer);
     this.claims = new Claims(this.models.Claim);
+    this.inbox = new Inbox(this.models.InboundRecord, this.claims, options.sealer);
     this.people = new PeopleService(this.models, options.consoleRoles ?? false);
     this.units = new UnitsService(this.models.Unit);
     this.invites = new InvitesService(
@@ -131,7 +133,7 @@ export class App {
     this.publicInfo = new PublicInfoService(this.models);
     this.engine = new Engine(
       {
-        inbox: new Inbox(this.models.InboundRecord, this.claims, options.sealer),
+        inbox: this.inbox,
         outbox: this.outbox,
         sessions: this.sessions,
         links: this.links,

@@ -1,6 +1,7 @@
 import { Schema, type Model, type Types } from "mongoose";
 import type { Claims } from "../db/claims.js";
 import { isDuplicateKeyError } from "../db/errors.js";
+import { resealField } from "../privacy/reseal.js";
 import type { Sealer } from "../privacy/sealer.js";
 import type { Inbound } from "./message.js";
 
@@ -61,6 +62,11 @@ export class Inbox {
     private readonly claims: Claims,
     private readonly sealer: Sealer,
   ) {}
+
+  /** Reseals updates not yet handled under the current key (npm run keys:rotate). */
+  reseal(): Promise<number> {
+    return resealField(this.model, "sealed", this.sealer);
+  }
 
   /** Records the update; false when it was seen before (a redelivery). */
   async record(inbound: Inbound, now: Date): Promise<boolean> {

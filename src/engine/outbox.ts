@@ -4,6 +4,7 @@ import type { Clock } from "../clock.js";
 import type { Claims } from "../db/claims.js";
 import { isDuplicateKeyError } from "../db/errors.js";
 import type { Logger } from "../log.js";
+import { resealField } from "../privacy/reseal.js";
 import type { Sealer } from "../privacy/sealer.js";
 import { SendError, type ChannelSender } from "./channel.js";
 import type { MessageLinks } from "./links.js";
@@ -82,6 +83,11 @@ export class Outbox {
     if (typeof doc.textSealed === "string") return this.sealer.open(doc.textSealed);
     const legacy = (doc as { text?: unknown }).text;
     return typeof legacy === "string" ? legacy : "";
+  }
+
+  /** Reseals every text under the current key (npm run keys:rotate); returns how many changed. */
+  reseal(): Promise<number> {
+    return resealField(this.model, "textSealed", this.sealer);
   }
 
   /** Writes messages; ones whose dedupe key already exists are skipped. Returns how many are new. */

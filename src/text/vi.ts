@@ -680,7 +680,8 @@ const cli = {
     'Cách dùng:\n  npm run admin -- add <kênh>:<mã tài khoản> [--name "Họ tên"]   (kênh: telegram, zalo, console)\n' +
     "  npm run admin -- list",
   keysUsage: "Cách dùng: npm run keys:rotate (sau khi đặt khóa mới đứng đầu DATA_ENCRYPTION_KEYS)",
-  resealed: (count: number) => `Đã mã hóa lại dữ liệu cá nhân của ${count} phản ánh bằng khóa mới.`,
+  resealed: (tickets: number, messages: number) =>
+    `Đã mã hóa lại bằng khóa mới: dữ liệu cá nhân của ${tickets} phản ánh, ${messages} tin nhắn và phiên trò chuyện.`,
   plansImportUsage: "Cách dùng: npm run plans:import [--dry-run] TỆP.yaml [TỆP.yaml ...]",
   planImported: (code: string, tasks: number, created: boolean, archived: number) =>
     `${created ? "Đã nạp" : "Đã cập nhật"} kế hoạch ${code}: ${tasks} nhiệm vụ` +

@@ -9,6 +9,7 @@ import { silentLogger } from "../../src/log.js";
 import { Sealer } from "../../src/privacy/sealer.js";
 import { t } from "../../src/text/vi.js";
 import { runCli } from "../support/cli.js";
+import { consoleInbound } from "../support/inbound.js";
 import { ORG, useDatabase } from "../support/db.js";
 
 const db = useDatabase(import.meta.filename);
@@ -29,6 +30,7 @@ describe("npm run keys:rotate", () => {
       sealer: new Sealer([old]),
     });
     await app.ensureIndexes();
+    const newOnly = new Sealer([fresh]);
     const filer = await app.people.resolveSpeaker({
       channel: "console",
       senderId: "dan",
@@ -55,6 +57,15 @@ describe("npm run keys:rotate", () => {
       await file("k2", "Khiếu nại thứ hai về thủ tục.", { name: "Trần Thị Cúc", phone: "0987654321" }),
     ];
     await file("k3", "Một góp ý không để lại tên.");
+    // A reply waiting in the outbox and a /gopy in progress, both sealed under the old key.
+    await app.engine.handle(consoleInbound("dan", "/help"));
+    await app.engine.handle(consoleInbound("dan", "/gopy"));
+    const sealedUnder = async () => [
+      ...(await app.models.Outbox.find().lean()).map((m) => newOnly.keyIdOf(m.textSealed)),
+      ...(await app.models.Session.find().lean()).map((s) => newOnly.keyIdOf(s.dataSealed)),
+    ];
+    const messages = (await sealedUnder()).length;
+    expect(messages).toBeGreaterThanOrEqual(3);
 
     const env = {
       MONGODB_URI: inject("mongoUri"),
@@ -65,9 +76,11 @@ describe("npm run keys:rotate", () => {
     const run = await runCli("src/cli/keys.ts", ["rotate"], env);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
-    expect(run.stdout.trim()).toBe(t.cli.resealed(2));
+    expect(run.stdout.trim()).toBe(t.cli.resealed(2, messages));
+    expect(new Set(await sealedUnder())).toEqual(new Set(["k2027"]));
+    const [waiting] = await app.models.Outbox.find().lean();
+    expect(newOnly.open(waiting?.textSealed ?? "")).not.toBe("");
 
-    const newOnly = new Sealer([fresh]);
     for (const ticket of await app.models.Ticket.find({ code: { $in: sealed } }).lean()) {
       expect(newOnly.keyIdOf(ticket.identitySealed ?? "")).toBe("k2027");
       expect(newOnly.open(ticket.identitySealed ?? "")).toContain('"name"');
@@ -79,7 +92,7 @@ describe("npm run keys:rotate", () => {
 
     // Nothing is left under the old key: a second run opens nothing and records nothing.
     const again = await runCli("src/cli/keys.ts", ["rotate"], env);
-    expect(again.stdout.trim()).toBe(t.cli.resealed(0));
+    expect(again.stdout.trim()).toBe(t.cli.resealed(0, 0));
     expect(await app.models.Audit.countDocuments({ action: "reseal" })).toBe(2);
   });
 });
