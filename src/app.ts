@@ -53,6 +53,8 @@ export interface AppOptions {
   feedbackLimits?: FeedbackLimits;
   /** Seals citizens' personal data (src/privacy/keys.ts resolves the keys). */
   sealer: Sealer;
+  /** Days the texts of handled updates and sent messages are kept; default 90. */
+  messageRetentionDays?: number;
   /** Report files: folder (default: a temp folder), PUBLIC_URL and FILE_LINK_SECRET for download links. */
   reports?: { dir?: string; publicUrl?: string | undefined; linkSecret?: string | undefined };
 }
@@ -201,9 +203,15 @@ export class App {
     return this.metrics.render();
   }
 
-  /** Removes expired sessions (abandoned flows) and claims too old to matter. */
+  /**
+   * Removes expired sessions (abandoned flows), claims too old to matter, and what chats said
+   * beyond the retention period: people's words are kept only as long as they serve.
+   */
   async sweep(): Promise<void> {
     const now = this.options.clock.now();
+    const retained = new Date(now.getTime() - (this.options.messageRetentionDays ?? 90) * 86_400_000);
+    await this.inbox.sweep(retained);
+    await this.outbox.forget(retained);
     await this.sessions.sweep(now);
     await this.claims.sweep(new Date(now.getTime() - 24 * 3_600_000));
     await this.invites.sweep(now);

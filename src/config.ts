@@ -88,6 +88,12 @@ const schema = z
       .min(1, t.config.feedbackLimit)
       .max(100, t.config.feedbackLimit)
       .default(5),
+    MESSAGE_RETENTION_DAYS: z.coerce
+      .number()
+      .int(t.config.retentionDays)
+      .min(7, t.config.retentionDays)
+      .max(3650, t.config.retentionDays)
+      .default(90),
     JOBS: z.enum(["on", "off"], t.config.jobs).default("on"),
     TELEGRAM_BOT_TOKEN: optionalString(
       z.string().regex(/^\d{5,}:[A-Za-z0-9_-]{30,}$/, t.config.telegramToken),
@@ -155,6 +161,8 @@ export interface Config {
   dataKeys: DataKey[] | undefined;
   /** Tickets one person may file per day; the same text within 10 minutes is one ticket. */
   feedbackMaxPerDay: number;
+  /** Days the texts of handled messages are kept (sealed) before they are removed. */
+  messageRetentionDays: number;
   adminAccounts: { channel: ChannelName; id: string }[];
   /** `apiRoot`: the Bot API server; undefined means api.telegram.org. */
   telegram: { token: string; webhookSecret: string | undefined; apiRoot: string | undefined } | undefined;
@@ -238,6 +246,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     consoleChannel: e.CONSOLE_CHANNEL === "on" || (e.CONSOLE_CHANNEL === "auto" && !anyChannelToken),
     adminAccounts: e.ADMIN_ACCOUNTS,
     feedbackMaxPerDay: e.FEEDBACK_MAX_PER_DAY,
+    messageRetentionDays: e.MESSAGE_RETENTION_DAYS,
     dataKeys: e.DATA_ENCRYPTION_KEYS ? parseDataKeys(e.DATA_ENCRYPTION_KEYS) : undefined,
     jobs: {
       enabled: e.JOBS === "on",

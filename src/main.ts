@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     timeZone: config.timeZone,
     consoleRoles: config.consoleChannel,
     feedbackLimits: { maxPerDay: config.feedbackMaxPerDay, duplicateMinutes: 10 },
+    messageRetentionDays: config.messageRetentionDays,
     sealer: sealerFor(config, log),
     reports: {
       dir: path.join(config.dataDir, "reports"),

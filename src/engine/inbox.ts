@@ -63,6 +63,18 @@ export class Inbox {
     private readonly sealer: Sealer,
   ) {}
 
+  /**
+   * Deletes the records of updates handled (or given up) before `olderThan`. No platform
+   * redelivers an update that old, so the dedupe they gave is no longer needed.
+   */
+  async sweep(olderThan: Date): Promise<number> {
+    const result = await this.model.deleteMany({
+      status: { $in: ["handled", "failed"] },
+      receivedAt: { $lt: olderThan },
+    });
+    return result.deletedCount;
+  }
+
   /** Reseals updates not yet handled under the current key (npm run keys:rotate). */
   reseal(): Promise<number> {
     return resealField(this.model, "sealed", this.sealer);

@@ -24,7 +24,7 @@ export interface OutboxDoc {
   /**
    * What is said, sealed with the data key (src/privacy/sealer.ts): replies repeat what citizens
    * typed (the /gopy summary, a ticket opened by the Office), so no copy sits here in plaintext.
-   * Read it with Outbox.textOf.
+   * Read it with Outbox.textOf. Empty once the retention period is over (Outbox.forget).
    */
   textSealed: string;
   choices: Choice[];
@@ -80,9 +80,23 @@ export class Outbox {
    * in plaintext (field `text`) are still read, so an upgrade loses nothing pending.
    */
   textOf(doc: Pick<OutboxDoc, "textSealed">): string {
+    // Empty once the retention period removed it (forget).
+    if (doc.textSealed === "") return "";
     if (typeof doc.textSealed === "string") return this.sealer.open(doc.textSealed);
     const legacy = (doc as { text?: unknown }).text;
     return typeof legacy === "string" ? legacy : "";
+  }
+
+  /**
+   * Removes the texts of messages sent (or given up) before `olderThan`. The record itself stays:
+   * its dedupe key keeps a job that looks again from deciding the same message twice.
+   */
+  async forget(olderThan: Date): Promise<number> {
+    const result = await this.model.updateMany(
+      { status: { $in: ["sent", "dead"] }, createdAt: { $lt: olderThan }, textSealed: { $ne: "" } },
+      { $set: { textSealed: "" }, $unset: { text: 1 } },
+    );
+    return result.modifiedCount;
   }
 
   /** Reseals every text under the current key (npm run keys:rotate); returns how many changed. */

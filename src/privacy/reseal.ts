@@ -26,7 +26,8 @@ export async function resealField<T>(model: Model<T>, field: string, sealer: Sea
     .cursor();
   for await (const doc of cursor as AsyncIterable<Record<string, unknown>>) {
     const sealed = doc[field];
-    if (typeof sealed !== "string" || sealer.keyIdOf(sealed) === sealer.currentKeyId) continue;
+    if (typeof sealed !== "string" || sealed === "" || sealer.keyIdOf(sealed) === sealer.currentKeyId)
+      continue;
     // Matching on the old value too: a message sent meanwhile keeps its text, never a stale one.
     batch.push({
       updateOne: {

@@ -32,6 +32,7 @@ const config = {
   reminderOffsets: "danh sách số ngày làm việc cách nhau bằng dấu phẩy, ví dụ 14,7,3,1,0",
   positiveDays: "phải là số ngày làm việc hợp lệ",
   feedbackLimit: "phải là số nguyên từ 1 đến 100",
+  retentionDays: "phải là số ngày nguyên từ 7 đến 3650",
   dataKeys:
     "viết dạng mã:khóa_base64 (32 byte), nhiều khóa cách nhau bằng dấu phẩy; tạo khóa: openssl rand -base64 32",
   officeHours: "giờ hành chính viết dạng HH:MM-HH:MM, ví dụ 07:30-17:00",

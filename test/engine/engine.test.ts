@@ -244,6 +244,37 @@ describe("engine", () => {
     expect(sender.delivered.map((d) => d.text)).toEqual([t.basics.greeting(ORG, undefined)]);
   });
 
+  it("forgets what was said once the retention period is over, keeping the delivery records", async () => {
+    const { app, clock, sender } = await setup();
+    await app.engine.handle(inbound("citizen", "/start"));
+    await deliver(app);
+    clock.advance(89 * 86_400_000);
+    const recent = inbound("citizen", "/help");
+    await app.engine.handle(recent);
+    await app.sweep();
+    expect(await app.models.InboundRecord.countDocuments()).toBe(2);
+    clock.advance(2 * 86_400_000);
+    // Not delivered (the platform is failing): a message still waiting keeps its text.
+    sender.failures = [new SendError("network", "down")];
+    await deliver(app);
+    await app.sweep();
+    expect((await app.models.InboundRecord.find().lean()).map((r) => r.dedupeKey)).toEqual([
+      recent.dedupeKey,
+    ]);
+    const [old, waiting] = await app.models.Outbox.find().sort({ _id: 1 }).lean();
+    expect(old?.status).toBe("sent");
+    expect(old?.textSealed).toBe("");
+    expect(app.outbox.textOf(old ?? { textSealed: "x" })).toBe("");
+    expect(waiting?.status).toBe("pending");
+    expect(app.outbox.textOf(waiting ?? { textSealed: "" })).toContain("/gopy");
+    // The record stays, so the same decision still writes nothing new.
+    expect(
+      await app.outbox.enqueue([
+        { to: { channel: "console", chatId: "citizen" }, text: "lại", dedupeKey: old?.dedupeKey ?? "" },
+      ]),
+    ).toBe(0);
+  });
+
   it("still handles and sends what an older version stored in plaintext", async () => {
     const { app, clock, sender } = await setup();
     const update = inbound("citizen", "/start");

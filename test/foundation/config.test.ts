@@ -23,6 +23,7 @@ describe("configuration", () => {
       consoleChannel: true,
       telegram: undefined,
       adminAccounts: [],
+      messageRetentionDays: 90,
     });
     expect(config.dataDir).toMatch(/\/var$/);
   });
@@ -50,6 +51,7 @@ describe("configuration", () => {
     [{ PUBLIC_URL: "http://insecure.example" }, "PUBLIC_URL"],
     [{ ADMIN_ACCOUNTS: "facebook:1" }, "ADMIN_ACCOUNTS"],
     [{ MONGODB_DB: "bad name" }, "MONGODB_DB"],
+    [{ MESSAGE_RETENTION_DAYS: "1" }, "MESSAGE_RETENTION_DAYS"],
     [
       {
         PUBLIC_URL: "https://bot.example.vn",
