@@ -116,6 +116,27 @@ async function runLoad(): Promise<boolean> {
       out(`throughput ratio: ${(ours.recorder.throughput / peer.recorder.throughput).toFixed(2)}`);
       out(`p99 ratio: ${(ours.p99 / peer.p99).toFixed(2)}`);
       out("(ours ÷ peer; the goal is throughput ≥ 1.5 and p99 ≤ 0.7)");
+      for (const [who, run] of [
+        ["our bot", ours],
+        ["the peer", peer],
+      ] as const) {
+        if (run.unplannedExits.length > 0 || run.recorder.lost > 0) {
+          out(
+            `(${who} lost ${run.recorder.lost} people${run.unplannedExits.length > 0 ? " and died" : ""}: ` +
+              "its figures cover only the answers given, so these ratios flatter it)",
+          );
+        }
+      }
+      // Each person waits for the answer and then thinks, so the people set a pace no bot can
+      // beat: the throughput ratio cannot exceed what the peer leaves of it.
+      if (base.thinkMs > 0 && peer.recorder.throughput > 0) {
+        const ceiling = (base.citizens * 1000) / base.thinkMs;
+        out(
+          `(the people's pace caps throughput at ${ceiling.toFixed(1)} msgs/s, ${base.citizens} citizens ÷ ${base.thinkMs} ms think; ` +
+            `the peer ran at ${((100 * peer.recorder.throughput) / ceiling).toFixed(0)}% of it, so the ratio can reach ` +
+            `${(ceiling / peer.recorder.throughput).toFixed(2)} at most here)`,
+        );
+      }
       await profileSteps(db.uri, out);
     }
     ok = allPassed(results);

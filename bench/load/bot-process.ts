@@ -40,6 +40,9 @@ export class BotProcess {
   private sampler: NodeJS.Timeout | undefined;
   peakRss = 0;
   starts = 0;
+  /** Exits nobody asked for (the process died by itself), e.g. "exit code 1". */
+  readonly unplannedExits: string[] = [];
+  private exitPlanned = false;
 
   constructor(
     private readonly platforms: Platforms,
@@ -64,12 +67,16 @@ export class BotProcess {
       stdio: ["ignore", "ignore", "pipe"],
     });
     this.child = child;
+    this.exitPlanned = false;
     this.starts += 1;
     child.stderr?.pipe(this.log, { end: false });
     let exitCode: number | null | undefined;
     this.exited = new Promise((resolve) =>
-      child.once("exit", (code) => {
+      child.once("exit", (code, signal) => {
         exitCode = code;
+        if (!this.exitPlanned) {
+          this.unplannedExits.push(signal ? `signal ${signal}` : `exit code ${String(code)}`);
+        }
         resolve();
       }),
     );
@@ -88,8 +95,14 @@ export class BotProcess {
     }
   }
 
+  /** True once the process died without being told to: nothing will answer its webhooks again. */
+  get died(): boolean {
+    return this.unplannedExits.length > 0;
+  }
+
   /** SIGKILL: no shutdown hook runs, as when the machine or the container dies. */
   async kill(): Promise<void> {
+    this.exitPlanned = true;
     this.child?.kill("SIGKILL");
     await this.exited;
     this.child = undefined;
@@ -97,6 +110,7 @@ export class BotProcess {
 
   /** SIGTERM, the graceful stop (drains the outbox for a few seconds). */
   async stop(): Promise<void> {
+    this.exitPlanned = true;
     if (this.child) {
       this.child.kill("SIGTERM");
       const killer = setTimeout(() => this.child?.kill("SIGKILL"), 15_000);

@@ -37,11 +37,19 @@ export async function checkIntegrity(
   const officials = outcomes.filter((o) => o.person.kind === "official");
   const who = (o: Outcome) => `${o.person.channel}:${o.person.id}`;
 
-  const unfinished = citizens.filter((o) => !o.finished).map((o) => `${who(o)} stuck at ${o.stuckAt}`);
+  /** Where a person stopped, and the last thing the bot had said to them (often the clue). */
+  const stuck = (o: Outcome) => {
+    const last = platforms.arrivals(o.person.channel, o.person.id).at(-1)?.text ?? "(nothing)";
+    const short = last.replace(/\s+/g, " ").slice(0, 60);
+    return `${who(o)} stuck at ${o.stuckAt}, last heard "${short}${last.length > 60 ? "…" : ""}"`;
+  };
+  const unfinished = citizens.filter((o) => !o.finished).map(stuck);
+  let tickets = 0;
   const ticketProblems: string[] = [];
   const confirmationProblems: string[] = [];
   for (const o of citizens) {
     const codes = await stored.ticketsOf(o.person.channel, o.person.id);
+    tickets += codes.length;
     const given = platforms
       .arrivals(o.person.channel, o.person.id)
       .map((a) => codeIn(a.text))
@@ -65,7 +73,7 @@ export async function checkIntegrity(
     check(
       "exactly one ticket per citizen, with the code they were given",
       ticketProblems,
-      `${citizens.length} tickets`,
+      `${tickets} tickets for ${citizens.length} citizens`,
     ),
     check("no one got the same confirmation twice", confirmationProblems, "none repeated"),
   ];
@@ -74,7 +82,7 @@ export async function checkIntegrity(
     const reportProblems: string[] = [];
     const reminderProblems: string[] = [];
     for (const o of officials) {
-      if (!o.finished) reportProblems.push(`${who(o)} stuck at ${o.stuckAt}`);
+      if (!o.finished) reportProblems.push(stuck(o));
       else {
         const reports = await stored.reportsOf(o.person.channel, o.person.id);
         if (reports !== 1) reportProblems.push(`${who(o)} has ${reports} reports`);

@@ -33,6 +33,14 @@ export function printResult(result: ScenarioResult): void {
   out(
     `   webhook 200 p50/p99: ${ms(result.ackP50)} / ${ms(result.ackP99)} (POST → the bot answered the POST)`,
   );
+  if (result.split) {
+    const [h50, h99] = result.split.handled;
+    const [s50, s99] = result.split.sent;
+    out(
+      `   inside the bot:      handling p50/p99 ${ms(h50)} / ${ms(h99)} (inbox write → handled); ` +
+        `outbox p50/p99 ${ms(s50)} / ${ms(s99)} (reply written → sent)`,
+    );
+  }
   out(`   peak memory:         ${mb(result.peakRss)} RSS (bot process, sampled every 50 ms)`);
   if (Object.keys(result.inbox).length > 0) {
     const states = Object.entries(result.inbox)
@@ -49,9 +57,16 @@ export function printResult(result: ScenarioResult): void {
   if (result.reminders) out(`   reminders job:       ${result.reminders}`);
   for (const check of result.checks)
     out(`   ${check.pass ? "PASS" : "FAIL"}  ${check.name}: ${check.detail}`);
+  const exits = result.unplannedExits;
+  out(
+    `   ${exits.length === 0 ? "PASS" : "FAIL"}  no bot process died unasked: ` +
+      (exits.length === 0 ? "none did" : `${exits.join("; ")} (see its log)`),
+  );
 }
 
-/** True when every integrity check of every run passed. */
+/** True when every integrity check of every run passed and no bot process died by itself. */
 export function allPassed(results: ScenarioResult[]): boolean {
-  return results.every((result) => result.checks.every((check) => check.pass));
+  return results.every(
+    (result) => result.checks.every((check) => check.pass) && result.unplannedExits.length === 0,
+  );
 }

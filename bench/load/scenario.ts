@@ -51,6 +51,25 @@ export interface ScenarioResult {
   recovered: number;
   restartMs?: number;
   reminders?: string;
+  /**
+   * Our bot only, from its own records: how long an update took from the inbox write to
+   * "handled", and a reply from the outbox write to "sent" (both on the bot's clock).
+   */
+  split?: { handled: [number, number]; sent: [number, number] };
+  /** Bot processes that exited without being told to (a crash of the bot itself), and how. */
+  unplannedExits: string[];
+}
+
+/** p50 and p99 of `to - from` over the documents of a collection that have both dates. */
+async function spans(connection: Connection, collection: string, from: string, to: string) {
+  const docs = await connection
+    .collection(collection)
+    .find({ [to]: { $exists: true } }, { projection: { [from]: 1, [to]: 1 } })
+    .toArray();
+  const ms = docs
+    .filter((d) => d[from] instanceof Date && d[to] instanceof Date)
+    .map((d) => (d[to] as Date).getTime() - (d[from] as Date).getTime());
+  return [percentile(ms, 50), percentile(ms, 99)] as [number, number];
 }
 
 const TELEGRAM_SECRET = "bench-telegram-webhook-secret";
@@ -186,6 +205,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       // Generous (every step a second, plus two step timeouts), only so that a bot that never
       // comes back cannot keep the run retrying forever.
       started + options.stepTimeoutMs * 2 + totalSteps * 1_000,
+      // A process that died by itself is not restarted (only the planned SIGKILL is): once all
+      // have, the people stop knocking instead of retrying until the deadline.
+      () => bots.every((b) => b.died),
     );
     const ctx: WalkContext = {
       platforms,
@@ -247,6 +269,13 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         .toArray();
       for (const row of rows) inbox[row._id] = row.n;
     }
+    const split =
+      options.bot === "ours"
+        ? {
+            handled: await spans(main, "inbound", "receivedAt", "handledAt"),
+            sent: await spans(main, "outbox", "createdAt", "sentAt"),
+          }
+        : undefined;
     const recovered = bots.reduce((sum, b) => sum + b.logLines("resuming an update cut off by a crash"), 0);
     return {
       options,
@@ -262,6 +291,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       recovered,
       ...(restartMs !== undefined ? { restartMs } : {}),
       ...(reminders !== undefined ? { reminders } : {}),
+      ...(split ? { split } : {}),
+      unplannedExits: bots.flatMap((b) => b.unplannedExits.map((how) => `${b.options.name}: ${how}`)),
     };
   } finally {
     await Promise.all(bots.map((b) => b.stop()));

@@ -33,12 +33,17 @@ export class Webhooks {
     private readonly recorder: Recorder,
     /** No try starts after this time (performance.now()): the run is bounded. */
     private readonly deadline: number,
+    /** True when retrying is pointless (every bot process died by itself). */
+    private readonly hopeless: () => boolean = () => false,
   ) {}
 
-  /** Delivers until a 200; resolves with performance.now() at that 200, or undefined at the deadline. */
+  /**
+   * Delivers until a 200; resolves with performance.now() at that 200, or undefined at the
+   * deadline or once retrying is hopeless.
+   */
   async deliver(channel: Channel, body: string): Promise<number | undefined> {
     let wait = FIRST_RETRY_MS;
-    for (let attempt = 0; performance.now() < this.deadline; attempt += 1) {
+    for (let attempt = 0; performance.now() < this.deadline && !this.hopeless(); attempt += 1) {
       if (attempt > 0) this.recorder.retries += 1;
       if ((await this.post(channel, body)) === 200) return performance.now();
       await new Promise((resolve) => setTimeout(resolve, wait));
