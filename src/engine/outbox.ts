@@ -104,13 +104,24 @@ export class Outbox {
     return resealField(this.model, "textSealed", this.sealer);
   }
 
+  private readonly createdListeners: ((doc: OutboxDoc) => void)[] = [];
+
+  /**
+   * Told of every message this process writes, so its dispatcher can send it without searching
+   * the collection (a search a large outbox makes slow). Messages written by other processes are
+   * found by the dispatcher's periodic look.
+   */
+  onCreated(listener: (doc: OutboxDoc) => void): void {
+    this.createdListeners.push(listener);
+  }
+
   /** Writes messages; ones whose dedupe key already exists are skipped. Returns how many are new. */
   async enqueue(messages: Outbound[]): Promise<number> {
     let created = 0;
     const now = this.clock.now();
     for (const message of messages) {
       try {
-        await this.model.create({
+        const doc = await this.model.create({
           dedupeKey: message.dedupeKey,
           channel: message.to.channel,
           chatId: message.to.chatId,
@@ -127,6 +138,8 @@ export class Outbox {
           platformMessageIds: [],
         });
         created += 1;
+        const written = doc.toObject<OutboxDoc>();
+        for (const listener of this.createdListeners) listener(written);
       } catch (error) {
         if (!isDuplicateKeyError(error)) throw error;
       }
@@ -143,17 +156,30 @@ export interface DispatcherOptions {
   /** First retry delay; doubles each attempt, capped at maxBackoffMs. */
   baseBackoffMs?: number;
   maxBackoffMs?: number;
-  /** How often an idle dispatcher looks for due messages. */
+  /**
+   * How often the dispatcher looks in the collection for due messages it was not told of:
+   * written by another process, due again after a retry wait, or left by a crash.
+   */
   pollMs?: number;
+  /** Messages in hand at once, each to a different chat (a chat's messages go one at a time). */
+  concurrency?: number;
   /** Told the result of every delivery attempt (for metrics). */
   onResult?: (channel: ChannelName, result: "sent" | "retry" | "rate_limited" | "dead") => void;
   /** Told when the platform says a person blocked the bot, so nothing more is queued for them. */
   onBlocked?: (channel: ChannelName, chatId: string) => Promise<void>;
 }
 
+/** Messages written here and remembered for sending at most; beyond, they wait for the look. */
+const MAX_HINTS = 10_000;
+
 /**
  * Delivers one channel's outbox. Several dispatchers (several instances) may run: each message is
- * claimed with an atomic update before it is sent, so only one sends it.
+ * claimed under a unique key before it is sent, so only one sends it.
+ *
+ * Two ways find a message. Messages this process writes are handed over as they are written
+ * (Outbox.onCreated) and claimed by id, which costs no search of the collection; a periodic look
+ * (every pollMs, and whenever drain() is called) finds the rest, oldest first. A chat's messages
+ * go one at a time and in the order they were written; different chats go side by side.
  *
  * Delivery is at-least-once in one narrow case: if the process dies after the platform accepted
  * a message and before "sent" is written, the claim expires and the message is sent again. No
@@ -166,6 +192,31 @@ export class Dispatcher {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
+  private wokenDuringRun = false;
+  private lastLookAt = 0;
+  /** Messages this process wrote and has not sent yet, per chat, in the order written. */
+  private readonly hints = new Map<string, OutboxDoc[]>();
+  private hintCount = 0;
+  /** Chats with a message in hand: one at a time keeps a chat's order. */
+  private readonly busy = new Set<string>();
+  /**
+   * Chats with an earlier message waiting (a retry, a rate limit, a later send time), until when
+   * (epoch ms, with a lock's margin). A newer message must not overtake it, so until then that
+   * chat is left to the look, which sends the oldest first.
+   */
+  private readonly deferred = new Map<string, number>();
+  /**
+   * Chats whose oldest unsent message was not handed over here (written by another process, or
+   * before a restart), as the last look saw them: their messages are left to the look, so a
+   * message handed over now cannot overtake an older one. Handed-over messages wait until a
+   * first full look has been made.
+   */
+  private external = new Set<string>();
+  private looked = false;
+  /** Deliveries finished so far: a look that overlapped one may have read a stale state. */
+  private finished = 0;
+  /** Resolves the wait of a running pass when a new message is handed over. */
+  private nudge: (() => void) | undefined;
 
   constructor(
     private readonly outbox: Outbox,
@@ -182,48 +233,128 @@ export class Dispatcher {
       baseBackoffMs: options.baseBackoffMs ?? 2_000,
       maxBackoffMs: options.maxBackoffMs ?? 15 * 60_000,
       pollMs: options.pollMs ?? 500,
+      concurrency: options.concurrency ?? 8,
       onBlocked: options.onBlocked,
       onResult: options.onResult,
     };
+    outbox.onCreated((doc) => this.hint(doc));
   }
 
   get channel(): string {
     return this.sender.channel;
   }
 
-  /**
-   * Claims the next due message of this channel, or nothing. Messages to one chat leave in the
-   * order they were decided: only the oldest unsent message of each chat may go, so an earlier
-   * one still waiting (a retry after a network error, a rate limit) holds the later ones back
-   * while other chats go on. The claim key makes sure that of several dispatchers looking at the
-   * same message, one sends it.
-   */
-  private async claim(): Promise<OutboxDoc | undefined> {
+  private hint(doc: OutboxDoc): void {
+    if (doc.channel !== this.sender.channel || this.hintCount >= MAX_HINTS) return;
+    const queue = this.hints.get(doc.chatId);
+    if (queue) queue.push(doc);
+    else this.hints.set(doc.chatId, [doc]);
+    this.hintCount += 1;
+    this.nudge?.();
+  }
+
+  private dropHints(chatId: string): void {
+    this.hintCount -= this.hints.get(chatId)?.length ?? 0;
+    this.hints.delete(chatId);
+  }
+
+  private defer(chatId: string, untilMs: number): void {
+    this.deferred.set(chatId, Math.max(this.deferred.get(chatId) ?? 0, untilMs + this.opts.lockMs));
+    this.dropHints(chatId);
+  }
+
+  /** Claims a message under its claim key and marks it in hand; undefined if another has it. */
+  private async take(doc: OutboxDoc, now: Date): Promise<OutboxDoc | undefined> {
+    if (!(await this.claims.take(`outbox:${doc._id.toString()}:${doc.claimSeq}`, this.workerId, now))) {
+      return undefined;
+    }
+    const claimed = {
+      status: "sending" as const,
+      lockedUntil: new Date(now.getTime() + this.opts.lockMs),
+      lockedBy: this.workerId,
+      attempts: doc.attempts + 1,
+      claimSeq: doc.claimSeq + 1,
+    };
+    await this.outbox.model.updateOne({ _id: doc._id }, { $set: claimed });
+    return { ...doc, ...claimed };
+  }
+
+  /** The first message handed over whose chat is free, claimed; undefined when there is none. */
+  private async claimHanded(): Promise<OutboxDoc | undefined> {
+    if (!this.looked) return undefined;
     const now = this.clock.now();
+    for (const [chatId, queue] of this.hints) {
+      if (this.busy.has(chatId)) continue;
+      if (this.external.has(chatId)) {
+        this.dropHints(chatId);
+        continue;
+      }
+      const until = this.deferred.get(chatId);
+      if (until !== undefined && until > now.getTime()) {
+        this.dropHints(chatId);
+        continue;
+      }
+      this.deferred.delete(chatId);
+      const doc = queue.shift();
+      this.hintCount -= doc ? 1 : 0;
+      if (queue.length === 0) this.hints.delete(chatId);
+      if (!doc) continue;
+      if (doc.nextAttemptAt > now) {
+        this.defer(chatId, doc.nextAttemptAt.getTime());
+        continue;
+      }
+      this.busy.add(chatId);
+      const claimed = await this.take(doc, now);
+      if (claimed) return claimed;
+      // Another dispatcher's look took it first; the chat's later messages follow by the look.
+      this.busy.delete(chatId);
+      this.dropHints(chatId);
+    }
+    return undefined;
+  }
+
+  /**
+   * Looks in the collection for the next due message of a free chat, and claims it. Only the
+   * oldest unsent message of each chat may go, so an earlier one still waiting (a retry, a rate
+   * limit) holds the later ones back while other chats go on.
+   */
+  private async claimFound(): Promise<OutboxDoc | undefined> {
+    const now = this.clock.now();
+    this.lastLookAt = Date.now();
     const cursor = this.outbox.model
       .find({ channel: this.sender.channel, status: { $in: ["pending", "sending"] } })
       .sort({ _id: 1 })
       .lean()
       .cursor();
     const seen = new Set<string>();
+    const external = new Set<string>();
     try {
       for await (const doc of cursor as AsyncIterable<OutboxDoc>) {
         if (seen.has(doc.chatId)) continue;
         seen.add(doc.chatId);
+        if (this.busy.has(doc.chatId)) continue;
+        if (!this.hints.get(doc.chatId)?.some((h) => h._id.equals(doc._id))) {
+          external.add(doc.chatId);
+          this.external.add(doc.chatId);
+        }
         const due = doc.status === "pending" ? doc.nextAttemptAt <= now : (doc.lockedUntil ?? now) < now;
         if (!due) continue;
-        if (!(await this.claims.take(`outbox:${doc._id.toString()}:${doc.claimSeq}`, this.workerId, now)))
-          continue;
-        const claimed = {
-          status: "sending" as const,
-          lockedUntil: new Date(now.getTime() + this.opts.lockMs),
-          lockedBy: this.workerId,
-          attempts: doc.attempts + 1,
-          claimSeq: doc.claimSeq + 1,
-        };
-        await this.outbox.model.updateOne({ _id: doc._id }, { $set: claimed });
-        return { ...doc, ...claimed };
+        this.busy.add(doc.chatId);
+        const claimed = await this.take(doc, now);
+        if (claimed) {
+          const queue = this.hints.get(doc.chatId);
+          const at = queue?.findIndex((h) => h._id.equals(doc._id)) ?? -1;
+          if (queue && at >= 0) {
+            queue.splice(at, 1);
+            this.hintCount -= 1;
+          }
+          return claimed;
+        }
+        this.busy.delete(doc.chatId);
       }
+      // A full look: it knows every chat with an unsent message from elsewhere.
+      this.external = external;
+      this.looked = true;
       return undefined;
     } finally {
       await cursor.close();
@@ -236,39 +367,52 @@ export class Dispatcher {
 
   /** Delivers one message if one is due; false when there was nothing to do. */
   async dispatchOne(): Promise<boolean> {
-    const doc = await this.claim();
+    const doc = (await this.claimHanded()) ?? (await this.claimFound());
     if (!doc) return false;
-    const mine = { _id: doc._id, lockedBy: this.workerId, status: "sending" as const };
+    await this.deliver(doc);
+    return true;
+  }
+
+  /** Sends a claimed message and records the outcome; frees its chat. Never throws. */
+  private async deliver(doc: OutboxDoc): Promise<void> {
     try {
-      const { messageIds } = await this.sender.send({
-        chatId: doc.chatId,
-        text: this.outbox.textOf(doc),
-        choices: doc.choices,
-        files: doc.files,
-      });
-      const now = this.clock.now();
-      await this.outbox.model.updateOne(mine, {
-        $set: { status: "sent", sentAt: now, platformMessageIds: messageIds },
-        $unset: { lockedUntil: 1, lockedBy: 1, lastError: 1 },
-      });
-      this.opts.onResult?.(this.sender.channel, "sent");
-      if (doc.subject) {
-        for (const platformMessageId of messageIds) {
-          await this.links.record({
-            channel: doc.channel,
-            chatId: doc.chatId,
-            platformMessageId,
-            subject: doc.subject,
-            personId: doc.personId,
-            outboxKey: doc.dedupeKey,
-            sentAt: now,
-          });
+      const mine = { _id: doc._id, lockedBy: this.workerId, status: "sending" as const };
+      try {
+        const { messageIds } = await this.sender.send({
+          chatId: doc.chatId,
+          text: this.outbox.textOf(doc),
+          choices: doc.choices,
+          files: doc.files,
+        });
+        const now = this.clock.now();
+        await this.outbox.model.updateOne(mine, {
+          $set: { status: "sent", sentAt: now, platformMessageIds: messageIds },
+          $unset: { lockedUntil: 1, lockedBy: 1, lastError: 1 },
+        });
+        this.opts.onResult?.(this.sender.channel, "sent");
+        if (doc.subject) {
+          for (const platformMessageId of messageIds) {
+            await this.links.record({
+              channel: doc.channel,
+              chatId: doc.chatId,
+              platformMessageId,
+              subject: doc.subject,
+              personId: doc.personId,
+              outboxKey: doc.dedupeKey,
+              sentAt: now,
+            });
+          }
         }
+      } catch (error) {
+        await this.handleFailure(doc, error);
       }
     } catch (error) {
-      await this.handleFailure(doc, error);
+      // The database failed while recording: the claim lapses and the message goes again.
+      this.log.error({ err: error, dedupeKey: doc.dedupeKey }, "outbox: could not record a delivery");
+    } finally {
+      this.busy.delete(doc.chatId);
+      this.finished += 1;
     }
-    return true;
   }
 
   private async handleFailure(doc: OutboxDoc, error: unknown): Promise<void> {
@@ -302,6 +446,7 @@ export class Dispatcher {
           },
           $unset: { lockedUntil: 1, lockedBy: 1 },
         });
+        this.defer(doc.chatId, now.getTime() + wait);
         this.log.info({ ...context, waitMs: wait }, "outbox: rate limited");
         this.opts.onResult?.(this.sender.channel, "rate_limited");
         return;
@@ -327,6 +472,7 @@ export class Dispatcher {
           },
           $unset: { lockedUntil: 1, lockedBy: 1 },
         });
+        this.defer(doc.chatId, now.getTime() + wait);
         this.log.warn(
           { ...context, waitMs: wait, error: failure.message },
           "outbox: send failed, will retry",
@@ -340,20 +486,46 @@ export class Dispatcher {
    * Delivers everything due now, or until `deadline` (a wall-clock time in ms) passes; returns how
    * many messages were attempted.
    */
-  async drain(deadline = Number.POSITIVE_INFINITY): Promise<number> {
+  drain(deadline = Number.POSITIVE_INFINITY): Promise<number> {
+    return this.pass({ look: true, deadline, background: false });
+  }
+
+  /**
+   * Claims and delivers messages, up to `concurrency` at once: those handed over, then (with
+   * `look`) those found in the collection, until none is left. A background pass stops taking
+   * new ones once the dispatcher is stopped.
+   */
+  private async pass(options: { look: boolean; deadline: number; background: boolean }): Promise<number> {
     let count = 0;
-    while (Date.now() < deadline && (await this.dispatchOne())) count += 1;
-    return count;
+    const inHand = new Set<Promise<void>>();
+    for (;;) {
+      while (inHand.size < this.opts.concurrency && Date.now() < options.deadline) {
+        if (options.background && this.stopped) break;
+        const finishedBefore = this.finished;
+        const doc = (await this.claimHanded()) ?? (options.look ? await this.claimFound() : undefined);
+        // Nothing found, but a delivery finished meanwhile and freed its chat: look again.
+        if (!doc && this.finished !== finishedBefore) continue;
+        if (!doc) break;
+        count += 1;
+        const delivery: Promise<void> = this.deliver(doc).finally(() => inHand.delete(delivery));
+        inHand.add(delivery);
+      }
+      if (inHand.size === 0) return count;
+      // Go round again when a delivery frees its chat, or a new message is handed over.
+      await Promise.race([...inHand, new Promise<void>((resolve) => (this.nudge = resolve))]);
+      this.nudge = undefined;
+    }
   }
 
   /** Keeps delivering until stop(); wake() shortens the wait after something was enqueued. */
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.lastLookAt = 0;
     this.wake();
   }
 
-  /** Looks for due messages now instead of at the next poll. */
+  /** Sends what was handed over now, and looks in the collection if a look is due. */
   wake(): void {
     if (this.stopped) return;
     if (this.running) {
@@ -362,7 +534,9 @@ export class Dispatcher {
       return;
     }
     clearTimeout(this.timer);
-    this.running = this.loop().finally(() => {
+    // Under steady traffic wake() comes before every poll would: the look still happens on time.
+    const look = Date.now() - this.lastLookAt >= this.opts.pollMs;
+    this.running = this.loop(look).finally(() => {
       this.running = undefined;
       if (this.stopped) return;
       if (this.wokenDuringRun) {
@@ -374,20 +548,19 @@ export class Dispatcher {
     });
   }
 
-  private wokenDuringRun = false;
-
-  private async loop(): Promise<void> {
+  private async loop(look: boolean): Promise<void> {
     try {
-      await this.drain();
+      await this.pass({ look, deadline: Number.POSITIVE_INFINITY, background: true });
     } catch (error) {
       this.log.error({ err: error, channel: this.channel }, "outbox: dispatch loop error");
     }
   }
 
-  /** Stops after the message in hand; waits for it. */
+  /** Stops after the messages in hand; waits for them. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.nudge?.();
     await this.running;
   }
 }

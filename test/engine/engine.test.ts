@@ -56,7 +56,8 @@ describe("engine", () => {
     for (const role of ROLES) {
       await app.engine.handle(inbound(role, "/help"));
       await deliver(app);
-      const help = sender.delivered.at(-1)?.text ?? "";
+      // Chats are delivered side by side: the answer is the last message to this role's chat.
+      const help = sender.delivered.filter((d) => d.chatId === role).at(-1)?.text ?? "";
       const sent: { command: string; key: string }[] = [];
       for (const command of app.engine.commands.all()) {
         const allowed = command.roles.includes(role);
