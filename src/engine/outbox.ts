@@ -232,7 +232,7 @@ export class Dispatcher {
       maxAttempts: options.maxAttempts ?? 8,
       baseBackoffMs: options.baseBackoffMs ?? 2_000,
       maxBackoffMs: options.maxBackoffMs ?? 15 * 60_000,
-      pollMs: options.pollMs ?? 500,
+      pollMs: options.pollMs ?? 1_000,
       concurrency: options.concurrency ?? 8,
       onBlocked: options.onBlocked,
       onResult: options.onResult,
@@ -333,23 +333,15 @@ export class Dispatcher {
         if (seen.has(doc.chatId)) continue;
         seen.add(doc.chatId);
         if (this.busy.has(doc.chatId)) continue;
-        if (!this.hints.get(doc.chatId)?.some((h) => h._id.equals(doc._id))) {
-          external.add(doc.chatId);
-          this.external.add(doc.chatId);
-        }
+        // Handed over here: the handed path sends it, and the look need not claim it again.
+        if (this.hints.get(doc.chatId)?.some((h) => h._id.equals(doc._id))) continue;
+        external.add(doc.chatId);
+        this.external.add(doc.chatId);
         const due = doc.status === "pending" ? doc.nextAttemptAt <= now : (doc.lockedUntil ?? now) < now;
         if (!due) continue;
         this.busy.add(doc.chatId);
         const claimed = await this.take(doc, now);
-        if (claimed) {
-          const queue = this.hints.get(doc.chatId);
-          const at = queue?.findIndex((h) => h._id.equals(doc._id)) ?? -1;
-          if (queue && at >= 0) {
-            queue.splice(at, 1);
-            this.hintCount -= 1;
-          }
-          return claimed;
-        }
+        if (claimed) return claimed;
         this.busy.delete(doc.chatId);
       }
       // A full look: it knows every chat with an unsent message from elsewhere.
@@ -502,7 +494,10 @@ export class Dispatcher {
       while (inHand.size < this.opts.concurrency && Date.now() < options.deadline) {
         if (options.background && this.stopped) break;
         const finishedBefore = this.finished;
-        const doc = (await this.claimHanded()) ?? (options.look ? await this.claimFound() : undefined);
+        // After a look, what was handed over may go (the first full look allows it).
+        const doc =
+          (await this.claimHanded()) ??
+          (options.look ? ((await this.claimFound()) ?? (await this.claimHanded())) : undefined);
         // Nothing found, but a delivery finished meanwhile and freed its chat: look again.
         if (!doc && this.finished !== finishedBefore) continue;
         if (!doc) break;
