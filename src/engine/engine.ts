@@ -176,11 +176,15 @@ export class Engine {
     if (!inbound) return "duplicate";
     // The chat's queue is joined before the inbox write, so messages handed in together are
     // handled in the order they came, whichever write finishes first.
-    const outcome = await this.queue.run(this.sessionKey(inbound), async () =>
-      (await this.stores.inbox.record(inbound, this.services.clock.now()))
-        ? this.handleRecorded(inbound)
-        : ("duplicate" as const),
-    );
+    const key = this.sessionKey(inbound);
+    const outcome = await this.queue.run(key, async () => {
+      const now = this.services.clock.now();
+      // Read before the record, which keeps it: a replay must start where this turn started.
+      const session = (await this.stores.sessions.load(key, now)) ?? null;
+      return (await this.stores.inbox.record(inbound, now, session))
+        ? this.handleRecorded(inbound, session)
+        : ("duplicate" as const);
+    });
     for (const listener of this.outcomeListeners) listener(inbound, outcome);
     return outcome;
   }
@@ -194,13 +198,26 @@ export class Engine {
   async recoverAbandoned(): Promise<number> {
     let count = 0;
     for (;;) {
-      const inbound = await this.stores.inbox.claimAbandoned(this.services.clock.now(), this.instanceId);
-      if (!inbound) return count;
-      this.services.log.warn(
-        { dedupeKey: inbound.dedupeKey },
-        "engine: resuming an update cut off by a crash",
-      );
-      await this.queue.run(this.sessionKey(inbound), () => this.handleRecorded(inbound));
+      const recorded = await this.stores.inbox.claimAbandoned(this.services.clock.now(), this.instanceId);
+      if (!recorded) return count;
+      const { inbound } = recorded;
+      const key = this.sessionKey(inbound);
+      await this.queue.run(key, async () => {
+        const { clock, log } = this.services;
+        if (await this.stores.inbox.supersededAfter(recorded)) {
+          // The person went on (their next message was handled on what this turn had saved):
+          // replaying it now would apply the same answer twice.
+          log.warn({ dedupeKey: inbound.dedupeKey }, "engine: a cut-off update was overtaken; not replayed");
+          await this.stores.inbox.markHandled(inbound.dedupeKey, clock.now());
+          return;
+        }
+        log.warn({ dedupeKey: inbound.dedupeKey }, "engine: resuming an update cut off by a crash");
+        const session =
+          recorded.session !== undefined
+            ? recorded.session
+            : ((await this.stores.sessions.load(key, clock.now())) ?? null);
+        await this.handleRecorded(inbound, session);
+      });
       count += 1;
     }
   }
@@ -214,10 +231,10 @@ export class Engine {
     return `${inbound.channel}:${inbound.chatId}:${inbound.senderId}`;
   }
 
-  private async handleRecorded(inbound: Inbound): Promise<HandleOutcome> {
+  private async handleRecorded(inbound: Inbound, session: SessionState | null): Promise<HandleOutcome> {
     const { clock, log } = this.services;
     try {
-      await this.process(inbound);
+      await this.process(inbound, session ?? undefined);
       await this.stores.inbox.markHandled(inbound.dedupeKey, clock.now());
       return "handled";
     } catch (error) {
@@ -243,13 +260,13 @@ export class Engine {
     }
   }
 
-  private async process(inbound: Inbound): Promise<void> {
+  /** One turn, from the flow state `session` the update arrived in. */
+  private async process(inbound: Inbound, session: SessionState | undefined): Promise<void> {
     const { clock, people } = this.services;
     const now = clock.now();
     const speaker = await people.resolveSpeaker({ ...inbound, now });
     const turn = new Turn(inbound, speaker, this.services, now);
     const key = this.sessionKey(inbound);
-    const session = await this.stores.sessions.load(key, now);
     // What happens to the session once the replies are safely in the outbox.
     let next: SessionState | null | undefined = undefined;
 
@@ -295,11 +312,13 @@ export class Engine {
 
     if (turn.flowToStart) next = await this.begin(turn, turn.flowToStart);
 
-    // Outbox first, session second: if we die in between, the replay recomputes the same step
-    // and its replies collide with the ones already written.
-    await this.stores.outbox.enqueue(turn.outbound);
+    // Session first, outbox second: a reply cannot reach the person (who may answer it at once)
+    // before the state it asks about is saved. If we die in between or after, the replay starts
+    // from the state recorded with the update, recomputes the same step and the same replies,
+    // and the replies already written collide with themselves.
     if (next === null) await this.stores.sessions.clear(key);
     else if (next) await this.stores.sessions.save(key, next, now);
+    await this.stores.outbox.enqueue(turn.outbound);
     this.announce(turn.outbound.map((o) => o.to.channel));
   }
 

@@ -4,6 +4,7 @@ import { isDuplicateKeyError } from "../db/errors.js";
 import { resealField } from "../privacy/reseal.js";
 import type { Sealer } from "../privacy/sealer.js";
 import type { Inbound } from "./message.js";
+import type { SessionState } from "./session.js";
 
 /**
  * Every inbound update is written here, under its unique dedupe key, before anything acts on it.
@@ -17,9 +18,10 @@ export interface InboundRecordDoc {
   chatId: string;
   senderId: string;
   /**
-   * The whole update as JSON, sealed with the data key: people type their name, address and
-   * phone into /gopy, and this copy is only needed to handle the update again after a crash. It
-   * is removed once the update is handled; a failed update keeps it for the operator.
+   * The whole update, with the chat's flow state when it arrived, as JSON sealed with the data
+   * key: people type their name, address and phone into /gopy, and this copy is only needed to
+   * handle the update again after a crash. It is removed once the update is handled; a failed
+   * update keeps it for the operator.
    */
   sealed?: string;
   status: "received" | "handled" | "failed";
@@ -51,6 +53,15 @@ export const inboundRecordSchema = new Schema<InboundRecordDoc>(
 );
 inboundRecordSchema.index({ status: 1, claimedUntil: 1 });
 
+/** An update taken back for handling after a crash. */
+export interface RecordedUpdate {
+  inbound: Inbound;
+  /** The record's id: records written later have greater ones. */
+  recordId: Types.ObjectId;
+  /** The flow state its turn started from: null for none, absent when an older record did not keep it. */
+  session?: SessionState | null;
+}
+
 /** How long one handling may take before another worker may assume it crashed. */
 export const CLAIM_MS = 60_000;
 /** After this many cut-off attempts an update is given up, so a poison message cannot loop forever. */
@@ -80,15 +91,19 @@ export class Inbox {
     return resealField(this.model, "sealed", this.sealer);
   }
 
-  /** Records the update; false when it was seen before (a redelivery). */
-  async record(inbound: Inbound, now: Date): Promise<boolean> {
+  /**
+   * Records the update with the flow state its turn starts from (null: no flow); false when it
+   * was seen before (a redelivery). A replay after a crash starts from that same state, whether
+   * or not the cut-off turn had saved its new one.
+   */
+  async record(inbound: Inbound, now: Date, session: SessionState | null = null): Promise<boolean> {
     try {
       await this.model.create({
         dedupeKey: inbound.dedupeKey,
         channel: inbound.channel,
         chatId: inbound.chatId,
         senderId: inbound.senderId,
-        sealed: this.sealer.seal(JSON.stringify(inbound)),
+        sealed: this.sealer.seal(JSON.stringify({ inbound, session })),
         status: "received",
         claimedUntil: new Date(now.getTime() + CLAIM_MS),
         attempts: 1,
@@ -120,7 +135,7 @@ export class Inbox {
    * Claims one update whose handler died (claim expired, still "received"). Updates that have
    * been tried MAX_ATTEMPTS times are marked failed instead of returned.
    */
-  async claimAbandoned(now: Date, owner: string): Promise<Inbound | undefined> {
+  async claimAbandoned(now: Date, owner: string): Promise<RecordedUpdate | undefined> {
     const stale = await this.model
       .find({ status: "received", claimedUntil: { $lt: now } })
       .sort({ receivedAt: 1 })
@@ -137,23 +152,49 @@ export class Inbox {
         { _id: doc._id },
         { $set: { claimedUntil: new Date(now.getTime() + CLAIM_MS), attempts, claimSeq: doc.claimSeq + 1 } },
       );
-      const inbound = this.inboundOf(doc);
-      if (inbound) return inbound;
+      const recorded = this.recordOf(doc);
+      if (recorded) return recorded;
       await this.markFailed(doc.dedupeKey, "the stored update cannot be read", now);
     }
     return undefined;
   }
 
   /**
-   * The update stored with a record. Records written before updates were sealed carry it in
-   * plaintext (field `inbound`), and are still read so an upgrade loses nothing in flight.
+   * Whether an update of the same person in the same chat was recorded after this one: its turn
+   * built on whatever this one had done, so replaying this one would apply it a second time.
    */
-  private inboundOf(doc: InboundRecordDoc): Inbound | undefined {
+  async supersededAfter(recorded: RecordedUpdate): Promise<boolean> {
+    const { channel, chatId, senderId } = recorded.inbound;
+    const later = await this.model.exists({
+      channel,
+      chatId,
+      senderId,
+      // Ids grow with the order of writes (time, then a counter), finer than a clock's millisecond.
+      _id: { $gt: recorded.recordId },
+    });
+    return later !== null;
+  }
+
+  /**
+   * The update stored with a record. Records written before updates were sealed carry it in
+   * plaintext (field `inbound`), and those sealed before the flow state was kept carry the update
+   * alone: both are still read, so an upgrade loses nothing in flight.
+   */
+  private recordOf(doc: InboundRecordDoc): RecordedUpdate | undefined {
     try {
       const legacy = (doc as { inbound?: Inbound }).inbound;
-      const stored =
-        doc.sealed === undefined ? legacy : (JSON.parse(this.sealer.open(doc.sealed)) as Inbound);
-      return stored ? { ...stored, receivedAt: new Date(stored.receivedAt) } : undefined;
+      const stored: unknown = doc.sealed === undefined ? legacy : JSON.parse(this.sealer.open(doc.sealed));
+      if (typeof stored !== "object" || stored === null) return undefined;
+      const withState = "inbound" in stored && "session" in stored;
+      const inbound = (withState ? stored.inbound : stored) as Inbound;
+      const recorded: RecordedUpdate = {
+        inbound: { ...inbound, receivedAt: new Date(inbound.receivedAt) },
+        recordId: doc._id,
+      };
+      if (!withState) return recorded;
+      const session = stored.session as SessionState | null;
+      recorded.session = session && { ...session, expiresAt: new Date(session.expiresAt) };
+      return recorded;
     } catch {
       // Sealed with a key no longer configured, or damaged: retrying cannot help.
       return undefined;

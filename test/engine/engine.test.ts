@@ -325,6 +325,62 @@ describe("engine", () => {
     });
   });
 
+  describe("a crash in the middle of a flow's turn", () => {
+    /** /gopy up to the type question, then the answer "phản ánh" (update X) handled. */
+    async function answered() {
+      const { app, clock, sender } = await setup();
+      const key = "console:dan-gopy:dan-gopy";
+      await app.engine.handle(inbound("dan-gopy", "/gopy"));
+      const before = await app.sessions.load(key, clock.now());
+      expect(before?.step).toBe("type");
+      const x = inbound("dan-gopy", "phản ánh");
+      await app.engine.handle(x);
+      expect((await app.sessions.load(key, clock.now()))?.step).toBe("field");
+      /** Puts X's record back as a crash leaves it: received, its claim lapsed, sealed with its start state. */
+      const cutOff = () =>
+        app.models.InboundRecord.updateOne(
+          { dedupeKey: x.dedupeKey },
+          {
+            $set: {
+              status: "received",
+              claimedUntil: new Date(0),
+              sealed: TEST_SEALER.seal(JSON.stringify({ inbound: x, session: before })),
+            },
+          },
+        );
+      const repliesTo = async (update: { dedupeKey: string }) =>
+        (await app.models.Outbox.find({ dedupeKey: { $regex: `^${update.dedupeKey}#` } }).lean()).map((m) =>
+          app.outbox.textOf(m),
+        );
+      return { app, clock, sender, key, x, cutOff, repliesTo };
+    }
+
+    it("after the session was saved but before the replies: the replay asks the same next question", async () => {
+      const { app, clock, key, x, cutOff, repliesTo } = await answered();
+      const first = await repliesTo(x);
+      expect(first.join("\n")).toContain(t.feedback.askField);
+      await app.models.Outbox.deleteMany({ dedupeKey: { $regex: `^${x.dedupeKey}#` } });
+      await cutOff();
+      expect(await app.engine.recoverAbandoned()).toBe(1);
+      expect(await repliesTo(x)).toEqual(first);
+      // Replayed from the type question, not applied a second time to the field question.
+      expect((await app.sessions.load(key, clock.now()))?.step).toBe("field");
+    });
+
+    it("after the replies, once the person answered the next question: no replay", async () => {
+      const { app, clock, key, cutOff, repliesTo } = await answered();
+      await cutOff();
+      const y = inbound("dan-gopy", "1");
+      await app.engine.handle(y);
+      expect((await app.sessions.load(key, clock.now()))?.step).toBe("content");
+      const written = await app.models.Outbox.countDocuments();
+      expect(await app.engine.recoverAbandoned()).toBe(1);
+      expect(await app.models.Outbox.countDocuments()).toBe(written);
+      expect((await app.sessions.load(key, clock.now()))?.step).toBe("content");
+      expect(await repliesTo(y)).toHaveLength(1);
+    });
+  });
+
   it("writes the same replies when a handled update is replayed, so nothing is sent twice", async () => {
     const { app, clock, sender } = await setup();
     const update = inbound("citizen", "/help");
