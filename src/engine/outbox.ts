@@ -199,15 +199,14 @@ export class Dispatcher {
   private hintCount = 0;
   /** Chats with a message in hand: one at a time keeps a chat's order. */
   private readonly busy = new Set<string>();
+  /** Chats made external (see below) since the current look began, which it must not forget. */
+  private readonly deferredDuringLook = new Set<string>();
+  private lookTimer: NodeJS.Timeout | undefined;
+  private lookTimerAt = Number.POSITIVE_INFINITY;
   /**
-   * Chats with an earlier message waiting (a retry, a rate limit, a later send time), until when
-   * (epoch ms, with a lock's margin). A newer message must not overtake it, so until then that
-   * chat is left to the look, which sends the oldest first.
-   */
-  private readonly deferred = new Map<string, number>();
-  /**
-   * Chats whose oldest unsent message was not handed over here (written by another process, or
-   * before a restart), as the last look saw them: their messages are left to the look, so a
+   * Chats whose oldest unsent message was not handed over here (written by another process,
+   * before a restart, or put back to wait: a retry, a rate limit, a later send time), as the
+   * looks saw them: their messages are left to the look, which sends the oldest first, so a
    * message handed over now cannot overtake an older one. Handed-over messages wait until a
    * first full look has been made.
    */
@@ -258,9 +257,25 @@ export class Dispatcher {
     this.hints.delete(chatId);
   }
 
-  private defer(chatId: string, untilMs: number): void {
-    this.deferred.set(chatId, Math.max(this.deferred.get(chatId) ?? 0, untilMs + this.opts.lockMs));
+  /** A message of this chat waits `waitMs`: the chat goes to the look, and a look is due then. */
+  private defer(chatId: string, waitMs: number): void {
+    this.external.add(chatId);
+    this.deferredDuringLook.add(chatId);
     this.dropHints(chatId);
+    this.lookIn(waitMs);
+  }
+
+  /** Makes a look happen in `ms`, or sooner if one is already planned. */
+  private lookIn(ms: number): void {
+    const at = Date.now() + Math.max(0, ms);
+    if (this.stopped || this.lookTimerAt <= at) return;
+    clearTimeout(this.lookTimer);
+    this.lookTimerAt = at;
+    this.lookTimer = setTimeout(() => {
+      this.lookTimerAt = Number.POSITIVE_INFINITY;
+      this.lastLookAt = 0;
+      this.wake();
+    }, ms);
   }
 
   /** Claims a message under its claim key and marks it in hand; undefined if another has it. */
@@ -289,18 +304,12 @@ export class Dispatcher {
         this.dropHints(chatId);
         continue;
       }
-      const until = this.deferred.get(chatId);
-      if (until !== undefined && until > now.getTime()) {
-        this.dropHints(chatId);
-        continue;
-      }
-      this.deferred.delete(chatId);
       const doc = queue.shift();
       this.hintCount -= doc ? 1 : 0;
       if (queue.length === 0) this.hints.delete(chatId);
       if (!doc) continue;
       if (doc.nextAttemptAt > now) {
-        this.defer(chatId, doc.nextAttemptAt.getTime());
+        this.defer(chatId, doc.nextAttemptAt.getTime() - now.getTime());
         continue;
       }
       this.busy.add(chatId);
@@ -328,6 +337,7 @@ export class Dispatcher {
       .cursor();
     const seen = new Set<string>();
     const external = new Set<string>();
+    this.deferredDuringLook.clear();
     try {
       for await (const doc of cursor as AsyncIterable<OutboxDoc>) {
         if (seen.has(doc.chatId)) continue;
@@ -344,7 +354,9 @@ export class Dispatcher {
         if (claimed) return claimed;
         this.busy.delete(doc.chatId);
       }
-      // A full look: it knows every chat with an unsent message from elsewhere.
+      // A full look: it knows every chat with an unsent message from elsewhere (and those put
+      // back while it read, which it may have seen still in hand).
+      for (const chatId of this.deferredDuringLook) external.add(chatId);
       this.external = external;
       this.looked = true;
       return undefined;
@@ -438,7 +450,7 @@ export class Dispatcher {
           },
           $unset: { lockedUntil: 1, lockedBy: 1 },
         });
-        this.defer(doc.chatId, now.getTime() + wait);
+        this.defer(doc.chatId, wait);
         this.log.info({ ...context, waitMs: wait }, "outbox: rate limited");
         this.opts.onResult?.(this.sender.channel, "rate_limited");
         return;
@@ -464,7 +476,7 @@ export class Dispatcher {
           },
           $unset: { lockedUntil: 1, lockedBy: 1 },
         });
-        this.defer(doc.chatId, now.getTime() + wait);
+        this.defer(doc.chatId, wait);
         this.log.warn(
           { ...context, waitMs: wait, error: failure.message },
           "outbox: send failed, will retry",
@@ -555,6 +567,8 @@ export class Dispatcher {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.lookTimer);
+    this.lookTimerAt = Number.POSITIVE_INFINITY;
     this.nudge?.();
     await this.running;
   }
