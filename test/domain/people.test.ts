@@ -39,3 +39,33 @@ describe("/toi", () => {
     expect(await reply()).toContain("Đơn vị: phong-qlkh");
   });
 });
+
+describe("a speaker's channel account", () => {
+  it("is written only when a message changes it: a new name, a lapse of 10 minutes, an unblock", async () => {
+    await db.connection.dropDatabase();
+    const { app, clock } = await buildApp(db.connection);
+    const speak = (senderName: string) =>
+      app.people.resolveSpeaker({
+        channel: "console",
+        senderId: "minh",
+        chatId: "minh",
+        chatType: "private",
+        senderName,
+        now: clock.now(),
+      });
+    const account = () => app.models.ChannelAccount.findOne({ externalId: "minh" }).lean();
+    const first = await speak("Minh");
+    const seen = (await account())?.lastSeenAt;
+    clock.advance(5 * 60_000);
+    expect((await speak("Minh")).personId).toBe(first.personId);
+    expect((await account())?.lastSeenAt).toEqual(seen);
+    await speak("Trần Minh");
+    expect(await account()).toMatchObject({ displayName: "Trần Minh", lastSeenAt: clock.now() });
+    await app.models.ChannelAccount.updateOne({ externalId: "minh" }, { $set: { blockedAt: clock.now() } });
+    await speak("Trần Minh");
+    expect((await account())?.blockedAt).toBeUndefined();
+    clock.advance(10 * 60_000);
+    await speak("Trần Minh");
+    expect((await account())?.lastSeenAt).toEqual(clock.now());
+  });
+});

@@ -38,6 +38,20 @@ const LINK_CODE_MINUTES = 10;
 
 export type LinkResult = "linked" | "already" | "invalid";
 
+/** How stale lastSeenAt may get: it only orders a person's accounts by recent use. */
+const SEEN_GRANULARITY_MS = 10 * 60_000;
+
+/**
+ * Whether an account already says what a message would write to it: most messages change
+ * nothing, and skipping the write spares the database one write per message.
+ */
+function upToDate(account: ChannelAccountDoc, seen: Record<string, unknown>, now: Date): boolean {
+  if (account.blockedAt) return false;
+  if (now.getTime() - account.lastSeenAt.getTime() >= SEEN_GRANULARITY_MS) return false;
+  if (seen.displayName !== undefined && seen.displayName !== account.displayName) return false;
+  return seen.chatId === undefined || seen.chatId === account.chatId;
+}
+
 export class PeopleService {
   constructor(
     private readonly models: PeopleModels,
@@ -91,7 +105,14 @@ export class PeopleService {
     const setOnInsert: Record<string, unknown> = { personId: candidateId };
     if (input.chatType === "private") seen.chatId = input.chatId;
     else setOnInsert.chatId = input.senderId;
-    const account = await this.upsertAccount(input.channel, input.senderId, seen, setOnInsert);
+    const known = await this.models.ChannelAccount.findOne({
+      channel: input.channel,
+      externalId: input.senderId,
+    }).lean();
+    const account =
+      known && upToDate(known, seen, input.now)
+        ? known
+        : await this.upsertAccount(input.channel, input.senderId, seen, setOnInsert);
     const existing: PersonDoc | null = await this.models.Person.findById(account.personId).lean();
     if (existing) return this.toSpeaker(existing, account);
     const role = this.initialRole(input.channel, input.senderId);
