@@ -19,6 +19,10 @@ export interface UpdateHandlerDeps {
   log: Logger;
 }
 
+/** How long a press waits, at most, for its keyboard message to be marked sent. */
+const MARK_LOOKS = 20;
+const MARK_WAIT_MS = 250;
+
 /** The chat an update belongs to. */
 function chatOf(update: Update): string {
   const fields = update as unknown as Fields;
@@ -109,11 +113,23 @@ export class UpdateHandler {
     if (!pressed.message || pressed.label === undefined) return false;
     const { app, clock } = this.deps;
     const { chatId, messageId } = pressed.message;
-    const latest = await app.outbox.model
-      .findOne({ channel: "telegram", chatId, status: "sent", "choices.0": { $exists: true } })
-      .sort({ sentAt: -1, _id: -1 })
-      .lean();
-    if (!latest?.platformMessageIds.includes(messageId)) return false;
+    for (let look = 1; ; look += 1) {
+      const latest = await app.outbox.model
+        .findOne({ channel: "telegram", chatId, status: "sent", "choices.0": { $exists: true } })
+        .sort({ sentAt: -1, _id: -1 })
+        .lean();
+      if (latest?.platformMessageIds.includes(messageId)) break;
+      // Telegram shows a message before our "sent" mark lands; a quick press on a keyboard still
+      // being marked must not be taken for a stale one (which would also remove its buttons).
+      const marking = await app.outbox.model.exists({
+        channel: "telegram",
+        chatId,
+        status: "sending",
+        "choices.0": { $exists: true },
+      });
+      if (!marking || look >= MARK_LOOKS) return false;
+      await new Promise((resolve) => setTimeout(resolve, MARK_WAIT_MS));
+    }
     const key = `telegram:pressed:${chatId}:${messageId}`;
     if (await app.claims.take(key, dedupeKey, clock.now())) return true;
     const claim = await app.models.Claim.findOne({ key }).lean();

@@ -116,6 +116,39 @@ describe("a citizen flow with buttons", () => {
     }
   });
 
+  it("a press that comes before its keyboard was marked sent waits for the mark and counts", async () => {
+    const r = await rig();
+    try {
+      await r.post(r.updates.text("6009", "/khaosat"));
+      await r.deliver();
+      const question = r.fake.messagesTo("6009").at(-1);
+      if (!question) throw new Error("no question");
+      // As if the platform had shown the message and our "sent" write had not landed yet.
+      const doc = await r.app.outbox.model.findOne({ chatId: "6009", "choices.0": { $exists: true } }).lean();
+      await r.app.outbox.model.updateOne(
+        { _id: doc?._id },
+        { $set: { status: "sending", platformMessageIds: [] } },
+      );
+      const marked = new Promise((resolve) => setTimeout(resolve, 400)).then(() =>
+        r.app.outbox.model.updateOne(
+          { _id: doc?._id },
+          { $set: { status: "sent", platformMessageIds: doc?.platformMessageIds ?? [] } },
+        ),
+      );
+      const press = r.updates.press("6009", question, 0);
+      expect(await r.post(press)).toBe(200);
+      await marked;
+      await r.channel.idle();
+      expect(r.fake.callsOf("answerCallbackQuery").map((c) => c.params.text)).toEqual([
+        t.channels.choiceTaken("Hài lòng"),
+      ]);
+      await r.deliver();
+      expect(r.fake.messagesTo("6009").at(-1)?.text).toBe("Đã ghi nhận: good");
+    } finally {
+      await r.stop();
+    }
+  });
+
   it("a second press that raced the edit, or a press on an old keyboard, is answered as stale and ignored", async () => {
     const r = await rig();
     try {
