@@ -41,6 +41,15 @@ export class Claims {
     }
   }
 
+  /**
+   * Whether the claim under `key` was taken before `before`. A claimer that died between taking
+   * a key and recording the claim on its document leaves the key taken for good; once it is older
+   * than a lease, the thing it names may be claimed under the next key.
+   */
+  async takenBefore(key: string, before: Date): Promise<boolean> {
+    return (await this.model.exists({ key, createdAt: { $lt: before } })) !== null;
+  }
+
   /** Claims only matter while their lease can run; old ones are removed. */
   async sweep(olderThan: Date): Promise<number> {
     const result = await this.model.deleteMany({ createdAt: { $lt: olderThan } });

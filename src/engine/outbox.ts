@@ -280,17 +280,28 @@ export class Dispatcher {
 
   /** Claims a message under its claim key and marks it in hand; undefined if another has it. */
   private async take(doc: OutboxDoc, now: Date): Promise<OutboxDoc | undefined> {
-    if (!(await this.claims.take(`outbox:${doc._id.toString()}:${doc.claimSeq}`, this.workerId, now))) {
-      return undefined;
+    const lapsed = new Date(now.getTime() - this.opts.lockMs);
+    let seq = doc.claimSeq;
+    // A dispatcher that died between taking the key and marking the message "sending" left the
+    // key taken and the message pending under it: once that claim is older than a lease, the
+    // next key is tried, or the message would never go.
+    while (!(await this.claims.take(`outbox:${doc._id.toString()}:${seq}`, this.workerId, now))) {
+      if (!(await this.claims.takenBefore(`outbox:${doc._id.toString()}:${seq}`, lapsed))) return undefined;
+      seq += 1;
     }
     const claimed = {
       status: "sending" as const,
       lockedUntil: new Date(now.getTime() + this.opts.lockMs),
       lockedBy: this.workerId,
       attempts: doc.attempts + 1,
-      claimSeq: doc.claimSeq + 1,
+      claimSeq: seq + 1,
     };
-    await this.outbox.model.updateOne({ _id: doc._id }, { $set: claimed });
+    // Only as the message was read: one claimed meanwhile (or already sent) has moved on.
+    const marked = await this.outbox.model.updateOne(
+      { _id: doc._id, claimSeq: doc.claimSeq },
+      { $set: claimed },
+    );
+    if (marked.matchedCount === 0) return undefined;
     return { ...doc, ...claimed };
   }
 

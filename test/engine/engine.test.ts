@@ -159,6 +159,26 @@ describe("engine", () => {
     expect(sender.delivered).toHaveLength(1);
   });
 
+  it("sends a message whose claimer died between taking the claim and marking it, once the lease lapses", async () => {
+    const { app, clock, sender } = await setup();
+    await app.engine.handle(inbound("citizen", "/start"));
+    const written = await app.models.Outbox.findOne().lean();
+    // The crash: a dispatcher inserted the claim key, then the process died before the message
+    // was marked "sending" (claimSeq still 0), so the key stays taken.
+    await app.models.Claim.create({
+      key: `outbox:${written!._id.toString()}:0`,
+      owner: "a-dead-worker",
+      createdAt: clock.now(),
+    });
+    await deliver(app);
+    expect(sender.delivered).toHaveLength(0);
+    clock.advance(61_000);
+    await deliver(app);
+    await deliver(app);
+    expect(sender.delivered.map((d) => d.text)).toEqual([t.basics.greeting(ORG, undefined)]);
+    expect(await app.models.Outbox.findOne().lean()).toMatchObject({ status: "sent", attempts: 1 });
+  });
+
   it("gives up on a blocked chat and marks the account, until the person writes again", async () => {
     const { app, sender } = await setup();
     sender.failures = [new SendError("blocked", "Forbidden: bot was blocked by the user")];
