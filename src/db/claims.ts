@@ -42,12 +42,24 @@ export class Claims {
   }
 
   /**
-   * Whether the claim under `key` was taken before `before`. A claimer that died between taking
-   * a key and recording the claim on its document leaves the key taken for good; once it is older
-   * than a lease, the thing it names may be claimed under the next key.
+   * Claims `<prefix>:<seq>` for a document whose claim counter reads `seq`; returns the counter
+   * value claimed, or undefined when another has the claim. A claimer that died between taking a
+   * key and bumping the document's counter leaves the key taken for good: once that claim is
+   * older than `leaseMs`, the next key is tried, or the document could never be claimed again.
    */
-  async takenBefore(key: string, before: Date): Promise<boolean> {
-    return (await this.model.exists({ key, createdAt: { $lt: before } })) !== null;
+  async takeSeq(
+    prefix: string,
+    seq: number,
+    owner: string,
+    now: Date,
+    leaseMs: number,
+  ): Promise<number | undefined> {
+    const lapsed = new Date(now.getTime() - leaseMs);
+    for (let next = seq; ; next += 1) {
+      if (await this.take(`${prefix}:${next}`, owner, now)) return next;
+      const stale = await this.model.exists({ key: `${prefix}:${next}`, createdAt: { $lt: lapsed } });
+      if (stale === null) return undefined;
+    }
   }
 
   /** Claims only matter while their lease can run; old ones are removed. */

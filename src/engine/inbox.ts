@@ -142,7 +142,9 @@ export class Inbox {
       .limit(10)
       .lean();
     for (const doc of stale) {
-      if (!(await this.claims.take(`inbound:${doc.dedupeKey}:${doc.claimSeq}`, owner, now))) continue;
+      const prefix = `inbound:${doc.dedupeKey}`;
+      const seq = await this.claims.takeSeq(prefix, doc.claimSeq, owner, now, CLAIM_MS);
+      if (seq === undefined) continue;
       const attempts = doc.attempts + 1;
       if (attempts > MAX_ATTEMPTS) {
         await this.markFailed(doc.dedupeKey, "abandoned after repeated crashes", now);
@@ -150,7 +152,7 @@ export class Inbox {
       }
       await this.model.updateOne(
         { _id: doc._id },
-        { $set: { claimedUntil: new Date(now.getTime() + CLAIM_MS), attempts, claimSeq: doc.claimSeq + 1 } },
+        { $set: { claimedUntil: new Date(now.getTime() + CLAIM_MS), attempts, claimSeq: seq + 1 } },
       );
       const recorded = this.recordOf(doc);
       if (recorded) return recorded;

@@ -280,15 +280,9 @@ export class Dispatcher {
 
   /** Claims a message under its claim key and marks it in hand; undefined if another has it. */
   private async take(doc: OutboxDoc, now: Date): Promise<OutboxDoc | undefined> {
-    const lapsed = new Date(now.getTime() - this.opts.lockMs);
-    let seq = doc.claimSeq;
-    // A dispatcher that died between taking the key and marking the message "sending" left the
-    // key taken and the message pending under it: once that claim is older than a lease, the
-    // next key is tried, or the message would never go.
-    while (!(await this.claims.take(`outbox:${doc._id.toString()}:${seq}`, this.workerId, now))) {
-      if (!(await this.claims.takenBefore(`outbox:${doc._id.toString()}:${seq}`, lapsed))) return undefined;
-      seq += 1;
-    }
+    const prefix = `outbox:${doc._id.toString()}`;
+    const seq = await this.claims.takeSeq(prefix, doc.claimSeq, this.workerId, now, this.opts.lockMs);
+    if (seq === undefined) return undefined;
     const claimed = {
       status: "sending" as const,
       lockedUntil: new Date(now.getTime() + this.opts.lockMs),

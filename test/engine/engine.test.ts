@@ -179,6 +179,24 @@ describe("engine", () => {
     expect(await app.models.Outbox.findOne().lean()).toMatchObject({ status: "sent", attempts: 1 });
   });
 
+  it("recovers an update whose recoverer died between taking the claim and recording it", async () => {
+    const { app, clock, sender } = await setup();
+    const update = inbound("citizen", "/start");
+    await app.inbox.record(update, clock.now());
+    clock.advance(61_000);
+    // A recovery took the claim key and died before bumping the record's counter.
+    await app.models.Claim.create({
+      key: `inbound:${update.dedupeKey}:0`,
+      owner: "a-dead-worker",
+      createdAt: clock.now(),
+    });
+    expect(await app.engine.recoverAbandoned()).toBe(0);
+    clock.advance(61_000);
+    expect(await app.engine.recoverAbandoned()).toBe(1);
+    await deliver(app);
+    expect(sender.delivered.map((d) => d.text)).toEqual([t.basics.greeting(ORG, undefined)]);
+  });
+
   it("gives up on a blocked chat and marks the account, until the person writes again", async () => {
     const { app, sender } = await setup();
     sender.failures = [new SendError("blocked", "Forbidden: bot was blocked by the user")];
