@@ -67,6 +67,8 @@ export const outboxSchema = new Schema<OutboxDoc>(
   { collection: "outbox" },
 );
 outboxSchema.index({ channel: 1, status: 1, _id: 1 });
+// The newest keyboard sent to a chat, read on every button press (bots/telegram/updates.ts).
+outboxSchema.index({ channel: 1, chatId: 1, status: 1, sentAt: -1 });
 
 export class Outbox {
   constructor(
