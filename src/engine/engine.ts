@@ -267,7 +267,7 @@ export class Engine {
     const speaker = await people.resolveSpeaker({ ...inbound, now });
     const turn = new Turn(inbound, speaker, this.services, now);
     const key = this.sessionKey(inbound);
-    // What happens to the session once the replies are safely in the outbox.
+    // What becomes of the session at the end of the turn (saved before the replies are written).
     let next: SessionState | null | undefined = undefined;
 
     // A button whose value is a command ("/danhgia PA-…") runs that command, in a flow or not.
