@@ -1,9 +1,8 @@
 import { parseArgs } from "node:util";
 import cron from "node-cron";
 import { FixedClock, formatDateTime, systemClock } from "../src/clock.js";
-import { ConfigError } from "../src/config.js";
 import { t } from "../src/text/vi.js";
-import { openCliApp } from "../src/cli/open-app.js";
+import { openCliApp, runTool } from "../src/cli/open-app.js";
 import { allJobs } from "./index.js";
 import { JobRunner } from "./runner.js";
 
@@ -76,10 +75,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
-    process.exit(1);
-  },
-);
+runTool(main);

@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
 import { systemClock } from "../clock.js";
-import { CHANNELS, ConfigError, type ChannelName } from "../config.js";
+import { CHANNELS, type ChannelName } from "../config.js";
 import { t } from "../text/vi.js";
-import { openCliApp } from "./open-app.js";
+import { openCliApp, runTool } from "./open-app.js";
 
 /**
  * `npm run admin -- add telegram:123456789 --name "Nguyễn Văn A"` makes that account an admin
@@ -42,10 +42,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
-    process.exit(1);
-  },
-);
+runTool(main);

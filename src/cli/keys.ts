@@ -1,8 +1,7 @@
 import { parseArgs } from "node:util";
 import { systemClock } from "../clock.js";
-import { ConfigError } from "../config.js";
 import { t } from "../text/vi.js";
-import { openCliApp } from "./open-app.js";
+import { openCliApp, runTool } from "./open-app.js";
 
 /**
  * `npm run keys:rotate`: reseals, with the first key of DATA_ENCRYPTION_KEYS, every ticket's
@@ -27,10 +26,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
-    process.exit(1);
-  },
-);
+runTool(main);

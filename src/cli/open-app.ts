@@ -1,6 +1,6 @@
 import { App } from "../app.js";
 import { systemClock, type Clock } from "../clock.js";
-import { loadConfig, type Config } from "../config.js";
+import { ConfigError, loadConfig, type Config } from "../config.js";
 import { openDatabase, type Database } from "../db/connect.js";
 import { loadDotEnv } from "../env-file.js";
 import { silentLogger, type Logger } from "../log.js";
@@ -50,4 +50,18 @@ export async function openCliApp(options: { clock?: Clock; dbName?: string } = {
     await db.close();
     throw error;
   }
+}
+
+/**
+ * Runs a command-line tool and exits with the code its `main` returns. A configuration mistake
+ * is printed as its one Vietnamese line, anything else with its stack; both exit 1.
+ */
+export function runTool(main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error instanceof ConfigError ? error.message : error);
+      process.exit(1);
+    },
+  );
 }

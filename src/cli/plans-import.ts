@@ -2,11 +2,10 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { systemClock } from "../clock.js";
-import { ConfigError } from "../config.js";
 import { DataFileError } from "../domain/data-file.js";
 import { readPlanFile } from "../domain/plans/plan-file.js";
 import { t } from "../text/vi.js";
-import { openCliApp } from "./open-app.js";
+import { openCliApp, runTool } from "./open-app.js";
 
 /**
  * `npm run plans:import FILE...` loads plan files (re-importing updates, never duplicates);
@@ -49,10 +48,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
-    process.exit(1);
-  },
-);
+runTool(main);

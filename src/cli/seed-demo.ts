@@ -1,8 +1,7 @@
 import { systemClock } from "../clock.js";
-import { ConfigError } from "../config.js";
 import { importPlanFile, seedDemoPeople, shippedPlanFiles } from "../seed.js";
 import { t } from "../text/vi.js";
-import { openCliApp } from "./open-app.js";
+import { openCliApp, runTool } from "./open-app.js";
 
 /**
  * `npm run seed:demo`: the demo units, both shipped plans and one person per role on the console
@@ -25,10 +24,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
-    process.exit(1);
-  },
-);
+runTool(main);

@@ -1,9 +1,8 @@
 import { parseArgs } from "node:util";
-import { ConfigError } from "../config.js";
 import { DataFileError } from "../domain/data-file.js";
 import { readUnitsFile } from "../domain/units/service.js";
 import { t } from "../text/vi.js";
-import { openCliApp } from "./open-app.js";
+import { openCliApp, runTool } from "./open-app.js";
 
 /**
  * `npm run units:import FILE` loads the Department's units (the format of data/units/demo.yaml):
@@ -41,10 +40,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
-    process.exit(1);
-  },
-);
+runTool(main);
