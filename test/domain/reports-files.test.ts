@@ -13,7 +13,7 @@ import { parsePeriod } from "../../src/domain/reports/period.js";
 import type { ChannelName } from "../../src/engine/message.js";
 import { HttpServer } from "../../src/http.js";
 import { silentLogger } from "../../src/log.js";
-import { ORG, TEST_SEALER, useDatabase } from "../support/db.js";
+import { ORG, TEST_SEALER, useDatabase, withTexts } from "../support/db.js";
 import { buildFixture, IDENTITY, NOW, SECRET_CONTENT, TODAY } from "./reports-fixture.js";
 
 const db = useDatabase(import.meta.filename);
@@ -250,7 +250,7 @@ describe("/tonghop and /xuatbaocao in a chat", () => {
       const docs = await chat.models.Outbox.find({ dedupeKey: new RegExp(`^reports:${channel}:${id}:${n}#`) })
         .sort({ createdAt: 1, dedupeKey: 1 })
         .lean();
-      return docs.map((doc) => ({ ...doc, text: chat.outbox.textOf(doc) }));
+      return withTexts(chat, docs);
     };
     return { app: chat, clock, say };
   }

@@ -10,7 +10,7 @@ import { DEFAULT_JOB_SETTINGS } from "../../src/config.js";
 import { WorkCalendar } from "../../src/domain/calendar/work-calendar.js";
 import { silentLogger } from "../../src/log.js";
 import { importPlanFile } from "../../src/seed.js";
-import { ORG, TEST_SEALER, useDatabase } from "../support/db.js";
+import { ORG, TEST_SEALER, useDatabase, withTexts } from "../support/db.js";
 
 const db = useDatabase(import.meta.filename);
 const fixture = path.resolve(import.meta.dirname, "../fixtures/plans/two-units.yaml");
@@ -155,10 +155,7 @@ describe("a whole quarter of jobs", () => {
       }
     }
 
-    const sent = (await app.models.Outbox.find().sort({ createdAt: 1 }).lean()).map((m) => ({
-      ...m,
-      text: app.outbox.textOf(m),
-    }));
+    const sent = withTexts(app, await app.models.Outbox.find().sort({ createdAt: 1 }).lean());
     const keys = sent.map((m) => m.dedupeKey);
     expect(new Set(keys).size).toBe(keys.length);
     const local = (d: Date) => new Date(d.getTime() + 7 * 3_600_000).toISOString().slice(0, 10);

@@ -11,6 +11,7 @@ import { importPlanFile, seedDemoPeople } from "../../src/seed.js";
 import { FakeBotApi } from "../telegram/fake-bot-api.js";
 import { PUBLIC_URL, SECRET } from "../telegram/harness.js";
 import { consoleInbound } from "../support/inbound.js";
+import { withTexts } from "../support/db.js";
 
 export { SECRET as TELEGRAM_SECRET };
 
@@ -93,7 +94,7 @@ export async function answersTo(app: App, dedupeKey: string) {
   const docs = await app.models.Outbox.find({ dedupeKey: { $regex: `^${escaped}#` } })
     .sort({ _id: 1 })
     .lean();
-  return docs.map((doc) => ({ ...doc, text: app.outbox.textOf(doc) }));
+  return withTexts(app, docs);
 }
 
 export type Snapshot = Map<string, Map<string, string>>;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, inject } from "vitest";
 import { App } from "../../src/app.js";
 import { FixedClock } from "../../src/clock.js";
 import { connectMongo } from "../../src/db/connect.js";
+import type { OutboxDoc } from "../../src/engine/outbox.js";
 import { silentLogger } from "../../src/log.js";
 import { Sealer } from "../../src/privacy/sealer.js";
 
@@ -57,4 +58,12 @@ export async function buildApp(
   });
   await app.ensureIndexes();
   return { app, clock };
+}
+
+/** Outbox documents with their sealed texts opened, as a test reads what the bot said. */
+export function withTexts<T extends Pick<OutboxDoc, "textSealed">>(
+  app: App,
+  docs: T[],
+): (T & { text: string })[] {
+  return docs.map((doc) => ({ ...doc, text: app.outbox.textOf(doc) }));
 }
