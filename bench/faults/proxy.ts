@@ -1,0 +1,269 @@
+import net from "node:net";
+
+/**
+ * A MongoDB wire-protocol proxy on 127.0.0.1 that passes every frame through untouched, except
+ * the Nth write command after `arm`, where it plays one fault. It reads just enough of each frame
+ * to know the command: a frame is int32 messageLength, requestID, responseTo, opCode (little
+ * endian); an OP_MSG (2013) carries int32 flagBits and then sections, the kind-0 one a BSON
+ * document whose first key names the command and whose value names the collection.
+ */
+export const DB_FAULTS = ["error", "cut-before", "cut-after", "kill-before", "kill-after"] as const;
+export type DbFault = (typeof DB_FAULTS)[number];
+
+const OP_MSG = 2013;
+const HEADER = 16;
+/** The commands that change data; reads, handshakes and index builds are passed through uncounted. */
+const WRITES = new Set(["insert", "update", "delete", "findAndModify"]);
+/** An error code no driver retries on (8000 is Atlas's generic one; no retryable label is sent). */
+export const INJECTED_CODE = 8000;
+
+export interface WriteSeen {
+  /** 1-based, counted from `arm`. */
+  n: number;
+  /** Which listener (which process) it came through. */
+  tag: string;
+  command: string;
+  collection: string;
+}
+
+interface Plan {
+  at: number;
+  fault: DbFault;
+}
+
+/** The first key of an OP_MSG's kind-0 document, and that key's value when it is a string. */
+export function commandOf(frame: Buffer): { command: string; collection: string } | undefined {
+  if (frame.length < HEADER + 5 || frame.readInt32LE(12) !== OP_MSG) return undefined;
+  let at = HEADER + 4;
+  while (at < frame.length) {
+    const kind = frame.readUInt8(at);
+    at += 1;
+    const size = frame.readInt32LE(at);
+    if (kind === 0) return firstElement(frame, at);
+    // Kind 1: int32 size (counting itself), cstring identifier, documents.
+    at += size;
+  }
+  return undefined;
+}
+
+function firstElement(buf: Buffer, docAt: number): { command: string; collection: string } | undefined {
+  let at = docAt + 4;
+  const type = buf.readUInt8(at);
+  if (type === 0) return undefined;
+  at += 1;
+  const end = buf.indexOf(0, at);
+  const command = buf.toString("utf8", at, end);
+  at = end + 1;
+  // Type 2 (string): int32 length including the trailing NUL, then the bytes.
+  const collection = type === 2 ? buf.toString("utf8", at + 4, at + 4 + buf.readInt32LE(at) - 1) : "";
+  return { command, collection };
+}
+
+/** A BSON document of strings, int32s and doubles: enough for an error reply. */
+export function bsonDocument(fields: Record<string, string | number | { double: number }>): Buffer {
+  const parts: Buffer[] = [];
+  for (const [key, value] of Object.entries(fields)) {
+    const name = Buffer.from(`${key}\0`, "utf8");
+    if (typeof value === "string") {
+      const text = Buffer.from(`${value}\0`, "utf8");
+      const size = Buffer.alloc(4);
+      size.writeInt32LE(text.length);
+      parts.push(Buffer.from([0x02]), name, size, text);
+    } else if (typeof value === "number") {
+      const int = Buffer.alloc(4);
+      int.writeInt32LE(value);
+      parts.push(Buffer.from([0x10]), name, int);
+    } else {
+      const double = Buffer.alloc(8);
+      double.writeDoubleLE(value.double);
+      parts.push(Buffer.from([0x01]), name, double);
+    }
+  }
+  const body = Buffer.concat(parts);
+  const head = Buffer.alloc(4);
+  head.writeInt32LE(body.length + 5);
+  return Buffer.concat([head, body, Buffer.from([0])]);
+}
+
+/** An OP_MSG reply to `requestId` whose body is the server refusing the command. */
+export function errorReply(requestId: number): Buffer {
+  const doc = bsonDocument({
+    ok: { double: 0 },
+    errmsg: "injected fault",
+    code: INJECTED_CODE,
+    codeName: "InjectedFault",
+  });
+  const head = Buffer.alloc(HEADER + 5);
+  head.writeInt32LE(HEADER + 5 + doc.length, 0);
+  head.writeInt32LE(0x7fff0000 + (requestId & 0xffff), 4);
+  head.writeInt32LE(requestId, 8);
+  head.writeInt32LE(OP_MSG, 12);
+  head.writeInt32LE(0, 16);
+  head.writeUInt8(0, 20);
+  return Buffer.concat([head, doc]);
+}
+
+/** Splits a byte stream into whole frames, keeping a partial one for the next chunk. */
+class Framer {
+  private pending = Buffer.alloc(0);
+
+  push(chunk: Buffer): Buffer[] {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const frames: Buffer[] = [];
+    while (this.pending.length >= 4) {
+      const size = this.pending.readInt32LE(0);
+      if (this.pending.length < size) break;
+      frames.push(this.pending.subarray(0, size));
+      this.pending = this.pending.subarray(size);
+    }
+    return frames;
+  }
+}
+
+/**
+ * One proxy, several listeners: each process (the bot, a job run) gets a port of its own, tagged,
+ * so a kill fault knows whose process to kill. Writes are counted across all of them.
+ */
+export class WireProxy {
+  private readonly servers: net.Server[] = [];
+  private readonly sockets = new Set<net.Socket>();
+  /** Tags whose process is being killed: nothing of theirs passes until it is dead. */
+  private readonly dying = new Set<string>();
+  private readonly tags = new WeakMap<net.Socket, string>();
+  private plan: Plan | undefined;
+  private counting = false;
+  private count = 0;
+  /** Every write counted since `arm`, in the order the proxy saw them. */
+  readonly writes: WriteSeen[] = [];
+  /** The write the fault was played on, once it has been. */
+  faulted: WriteSeen | undefined;
+
+  constructor(
+    private readonly target: { host: string; port: number },
+    /** SIGKILLs the process behind a listener (kill faults); resolves once it is dead. */
+    private readonly kill: (tag: string) => Promise<void> = async () => undefined,
+  ) {}
+
+  /** A new listener for the process named `tag`; its port. */
+  async listen(tag: string): Promise<number> {
+    const server = net.createServer((client) => this.connect(tag, client));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    this.servers.push(server);
+    return (server.address() as net.AddressInfo).port;
+  }
+
+  /** Counts writes from now on (from 1) and plays `fault` on write number `at`; no plan: count only. */
+  arm(plan?: Plan): void {
+    this.plan = plan;
+    this.counting = true;
+    this.count = 0;
+    this.writes.length = 0;
+    this.faulted = undefined;
+  }
+
+  /** Stops counting: the writes that follow (the check, the teardown) are passed through uncounted. */
+  disarm(): void {
+    this.counting = false;
+    this.plan = undefined;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await Promise.all(
+      this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+    );
+  }
+
+  private connect(tag: string, client: net.Socket): void {
+    const server = net.connect(this.target.port, this.target.host);
+    this.sockets.add(client);
+    this.sockets.add(server);
+    this.tags.set(client, tag);
+    this.tags.set(server, tag);
+    const cut = () => {
+      client.destroy();
+      server.destroy();
+    };
+    client.on("close", () => {
+      this.sockets.delete(client);
+      server.destroy();
+    });
+    server.on("close", () => {
+      this.sockets.delete(server);
+      client.destroy();
+    });
+    client.on("error", cut);
+    server.on("error", cut);
+    /** Request ids whose reply is not to be passed on, and what to do instead. */
+    const held = new Map<number, "cut-after" | "kill-after">();
+    const upstream = new Framer();
+    const downstream = new Framer();
+    client.on("data", (chunk: Buffer) => {
+      for (const frame of upstream.push(chunk)) {
+        if (this.dying.has(tag)) return;
+        const fault = this.faultFor(tag, frame);
+        const requestId = frame.readInt32LE(4);
+        if (fault === undefined) server.write(frame);
+        else if (fault === "error") client.write(errorReply(requestId));
+        else if (fault === "cut-before") return cut();
+        else if (fault === "kill-before") return this.killProcess(tag);
+        else {
+          held.set(requestId, fault);
+          server.write(frame);
+        }
+      }
+    });
+    server.on("data", (chunk: Buffer) => {
+      for (const frame of downstream.push(chunk)) {
+        if (this.dying.has(tag)) return;
+        const instead = held.get(frame.readInt32LE(8));
+        if (instead === undefined) client.write(frame);
+        else if (instead === "cut-after") return cut();
+        else return this.killProcess(tag);
+      }
+    });
+  }
+
+  /**
+   * Kills the process behind `tag`. Until it is dead nothing of its connections passes either
+   * way, on any of them: a process being killed does not get to write on another connection.
+   */
+  private killProcess(tag: string): void {
+    this.dying.add(tag);
+    void this.kill(tag).finally(() => {
+      for (const socket of this.sockets) if (this.tags.get(socket) === tag) socket.destroy();
+      this.dying.delete(tag);
+    });
+  }
+
+  /** Counts the frame if it is a write; the fault to play on it, if it is the planned one. */
+  private faultFor(tag: string, frame: Buffer): DbFault | undefined {
+    if (!this.counting) return undefined;
+    const command = commandOf(frame);
+    if (!command || !WRITES.has(command.command)) return undefined;
+    this.count += 1;
+    const seen: WriteSeen = { n: this.count, tag, ...command };
+    this.writes.push(seen);
+    if (this.plan?.at !== this.count) return undefined;
+    this.faulted = seen;
+    return this.plan.fault;
+  }
+}
+
+/** Host and port of a single-host mongodb:// URI. */
+export function hostOf(uri: string): { host: string; port: number } {
+  const url = new URL(uri);
+  return { host: url.hostname, port: Number(url.port || 27017) };
+}
+
+/**
+ * The same URI pointed at a proxy listener. directConnection keeps the driver on that one
+ * address: a replica set's member list would otherwise lead it around the proxy.
+ */
+export function throughProxy(uri: string, port: number): string {
+  const url = new URL(uri);
+  url.hostname = "127.0.0.1";
+  url.port = String(port);
+  url.searchParams.set("directConnection", "true");
+  return url.toString();
+}
