@@ -105,7 +105,7 @@ export function errorReply(requestId: number): Buffer {
 
 /** Splits a byte stream into whole frames, keeping a partial one for the next chunk. */
 class Framer {
-  private pending = Buffer.alloc(0);
+  private pending: Buffer = Buffer.alloc(0);
 
   push(chunk: Buffer): Buffer[] {
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
