@@ -10,7 +10,7 @@ import { botUpdateToInbound, oaEventToInbound } from "./inbound.js";
 import { ZaloOaApi, type OaEvent } from "./oa-api.js";
 import { OaTokens, oaTokenModel } from "./oa-tokens.js";
 import { PoliteSender } from "./polite.js";
-import { LongPoller, type PollerOptions } from "./polling.js";
+import { LongPoller, type PolledOutcome, type PollerOptions } from "./polling.js";
 import { ZaloSender } from "./sender.js";
 import { BOT_WEBHOOK_PATH, mountBotWebhook, mountOaWebhook, OA_WEBHOOK_PATH } from "./webhooks.js";
 
@@ -105,13 +105,13 @@ export function createZaloChannel(options: ZaloChannelOptions): ZaloChannel {
     options.dispatcher,
   );
 
-  const onUpdate = async (update: BotUpdate): Promise<void> => {
+  const onUpdate = async (update: BotUpdate): Promise<PolledOutcome> => {
     const inbound = botUpdateToInbound(update, clock.now());
     if (!inbound) {
       log.debug({ event: update.eventName, raw: update.raw.slice(0, 500) }, "zalo: update ignored");
-      return;
+      return "ignored";
     }
-    await app.engine.handle(inbound);
+    return app.engine.handle(inbound);
   };
   const onEvent = async (event: OaEvent): Promise<void> => {
     const inbound = oaEventToInbound(event, clock.now());

@@ -18,7 +18,7 @@ export const OA_WEBHOOK_PATH = "/zalo-oa/webhook";
  */
 export function mountBotWebhook(
   http: HttpServer,
-  options: { secret: string; onUpdate: (update: BotUpdate) => Promise<void>; log: Logger },
+  options: { secret: string; onUpdate: (update: BotUpdate) => Promise<unknown>; log: Logger },
 ): void {
   http.route("POST", BOT_WEBHOOK_PATH, async (req, res, body) => {
     if (!botSecretMatches(options.secret, req.headers[BOT_SECRET_HEADER])) {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { buildApp, useDatabase } from "../support/db.js";
 import { startRig, waitFor } from "./harness.js";
 import { handedIn } from "../support/inbound.js";
@@ -52,6 +52,27 @@ describe("long polling (no PUBLIC_URL)", () => {
       await r.channel.idle();
       expect(await r.app.models.InboundRecord.countDocuments()).toBe(1);
       expect(r.fake.messagesTo("2003")).toHaveLength(1);
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it("fetches a batch again when its handling failed because the database was away", async () => {
+    const r = await pollingRig();
+    try {
+      const name = db.connection.name;
+      // A real fault outside our code: the connection to the database goes away.
+      await db.connection.close();
+      r.fake.push(r.updates.text("2005", "/help"));
+      const polls = r.fake.callsOf("getUpdates").length;
+      await waitFor(() => r.fake.callsOf("getUpdates").length > polls, "a poll that hands the update out");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await db.connection.openUri(inject("mongoUri"), { dbName: name });
+      await waitFor(() => {
+        r.clock.advance(1_000);
+        return r.fake.messagesTo("2005").length === 1;
+      }, "the answer once the database is back");
+      expect(await r.app.models.InboundRecord.countDocuments()).toBe(1);
     } finally {
       await r.stop();
     }

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, inject, it } from "vitest";
 import { ZaloBotApi } from "../../bots/zalo/bot-api.js";
 import { buildApp, useDatabase } from "../support/db.js";
 import { captureLog, WARN } from "./capture-log.js";
@@ -21,6 +21,8 @@ async function open(log = captureLog()) {
   });
   return { app, rig, lines: log.lines };
 }
+
+const pause = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
 /** Waits until the poller has called getUpdates `count` more times. */
 async function polls(r: Rig, count: number): Promise<void> {
@@ -60,6 +62,22 @@ describe("long polling the Bot Platform", () => {
     await rig.fake.deliver(textUpdate("c0ffee00c0ffee00c0ff", "/help"));
     expect(await app.models.InboundRecord.countDocuments()).toBe(1);
     expect(lines.filter((l) => l.msg.includes("getUpdates failed"))).toHaveLength(2);
+  });
+
+  it("hands an update over again while the database is down, instead of letting the next poll drop it", async () => {
+    const { app, rig, lines } = await open();
+    const name = db.connection.name;
+    // A real fault outside our code: the connection to the database goes away.
+    await db.connection.close();
+    const delivered = rig.fake.deliver(textUpdate("d0d0d0d0d0d0d0d0d0d0", "/help"));
+    for (let i = 0; i < 500 && !lines.some((l) => l.level >= WARN); i += 1) await pause(10);
+    await pause(200);
+    await db.connection.openUri(inject("mongoUri"), { dbName: name });
+    await delivered;
+    expect(await app.models.InboundRecord.countDocuments()).toBe(1);
+    await deliverAll(app);
+    expect(rig.fake.bot.sent.filter((m) => m.chatId === "d0d0d0d0d0d0d0d0d0d0")).toHaveLength(1);
+    expect(lines.some((l) => l.msg.includes("trying it again before polling on"))).toBe(true);
   });
 
   it("removes a webhook left by an earlier run, since getUpdates fails while one is set", async () => {
