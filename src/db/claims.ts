@@ -42,6 +42,15 @@ export class Claims {
   }
 
   /**
+   * Takes the claim, or finds it already taken by the same owner: what a replay of the owner's own
+   * work meets after a crash cut it off between the claim and its record.
+   */
+  async takeOrHeld(key: string, owner: string, now: Date): Promise<boolean> {
+    if (await this.take(key, owner, now)) return true;
+    return (await this.model.exists({ key, owner })) !== null;
+  }
+
+  /**
    * Claims `<prefix>:<seq>` for a document whose claim counter reads `seq`; returns the counter
    * value claimed, or undefined when another has the claim. A claimer that died between taking a
    * key and bumping the document's counter leaves the key taken for good: once that claim is

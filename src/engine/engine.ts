@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { isDatabaseError } from "../db/errors.js";
 import { ROLES, type Role } from "../domain/people/roles.js";
 import { cleanInput, parseCommand } from "../text/normalize.js";
 import { t } from "../text/vi.js";
@@ -43,7 +44,18 @@ export interface EngineStores {
   links: MessageLinks;
 }
 
-export type HandleOutcome = "handled" | "duplicate" | "failed";
+/**
+ * "deferred": the database failed while the turn ran, and kept failing through a few quick retries;
+ * the update stays recorded and unhandled, and recovery replays it once its claim lapses.
+ */
+export type HandleOutcome = "handled" | "duplicate" | "failed" | "deferred";
+
+/**
+ * Waits before each in-place retry of a turn the database cut off. A fault that lasts a moment (a
+ * dropped connection, a failover) is over by then; a longer one is left to recovery.
+ */
+const TURN_RETRY_MS = [100, 500, 2_000];
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const CANCEL = new Set(["huy", "cancel"]);
 
@@ -233,31 +245,53 @@ export class Engine {
 
   private async handleRecorded(inbound: Inbound, session: SessionState | null): Promise<HandleOutcome> {
     const { clock, log } = this.services;
-    try {
-      await this.process(inbound, session ?? undefined);
-      await this.stores.inbox.markHandled(inbound.dedupeKey, clock.now());
-      return "handled";
-    } catch (error) {
-      log.error(
-        { err: error, dedupeKey: inbound.dedupeKey, channel: inbound.channel, senderId: inbound.senderId },
-        "engine: handler failed",
-      );
+    const context = { dedupeKey: inbound.dedupeKey, channel: inbound.channel, senderId: inbound.senderId };
+    for (let attempt = 0; ; attempt += 1) {
       try {
-        await this.stores.outbox.enqueue([
-          {
-            to: { channel: inbound.channel, chatId: inbound.chatId },
-            text: t.engine.internalError,
-            dedupeKey: `${inbound.dedupeKey}#error`,
-          },
-        ]);
-        this.announce([inbound.channel]);
-        await this.stores.inbox.markFailed(inbound.dedupeKey, String(error), clock.now());
-      } catch (inner) {
-        // The database is gone too; the update stays "received" and recovery will try again.
-        log.error({ err: inner, dedupeKey: inbound.dedupeKey }, "engine: could not record the failure");
+        // A turn is safe to run again from the same state: every effect is keyed by the update.
+        await this.process(inbound, session ?? undefined);
+        await this.stores.inbox.markHandled(inbound.dedupeKey, clock.now());
+        return "handled";
+      } catch (error) {
+        if (isDatabaseError(error)) {
+          const wait = TURN_RETRY_MS[attempt];
+          if (wait !== undefined) {
+            log.warn(
+              { err: error, ...context, attempt: attempt + 1 },
+              "engine: database failed in a turn; retrying",
+            );
+            await pause(wait);
+            continue;
+          }
+          // Saying "error" now would be wrong: the turn will be done, by recovery. Marking it
+          // failed would lose it (a status change without its notice, a report never saved).
+          log.error({ err: error, ...context }, "engine: database failed in a turn; left for recovery");
+          return "deferred";
+        }
+        log.error({ err: error, ...context }, "engine: handler failed");
+        return this.fail(inbound, error);
       }
-      return "failed";
     }
+  }
+
+  /** A turn that threw for a reason other than the database: the person is told, the update kept as failed. */
+  private async fail(inbound: Inbound, error: unknown): Promise<HandleOutcome> {
+    const { clock, log } = this.services;
+    try {
+      await this.stores.outbox.enqueue([
+        {
+          to: { channel: inbound.channel, chatId: inbound.chatId },
+          text: t.engine.internalError,
+          dedupeKey: `${inbound.dedupeKey}#error`,
+        },
+      ]);
+      this.announce([inbound.channel]);
+      await this.stores.inbox.markFailed(inbound.dedupeKey, String(error), clock.now());
+    } catch (inner) {
+      // The database is gone too; the update stays "received" and recovery will try again.
+      log.error({ err: inner, dedupeKey: inbound.dedupeKey }, "engine: could not record the failure");
+    }
+    return "failed";
   }
 
   /** One turn, from the flow state `session` the update arrived in. */

@@ -150,10 +150,13 @@ export class Inbox {
         await this.markFailed(doc.dedupeKey, "abandoned after repeated crashes", now);
         continue;
       }
-      await this.model.updateOne(
-        { _id: doc._id },
+      // Only as it was read: a record another worker claimed meanwhile (under an older key that
+      // lapsed) or one handled since has moved on, and is not ours to replay.
+      const marked = await this.model.updateOne(
+        { _id: doc._id, claimSeq: doc.claimSeq, status: "received" },
         { $set: { claimedUntil: new Date(now.getTime() + CLAIM_MS), attempts, claimSeq: seq + 1 } },
       );
+      if (marked.matchedCount === 0) continue;
       const recorded = this.recordOf(doc);
       if (recorded) return recorded;
       await this.markFailed(doc.dedupeKey, "the stored update cannot be read", now);

@@ -209,7 +209,13 @@ export function dvkFeature(
         return;
       }
       try {
-        const model = await dvk.resubmit(data.code, data.content as ModelContent, turn.speaker, turn.now);
+        const model = await dvk.resubmit(
+          data.code,
+          data.content as ModelContent,
+          turn.speaker,
+          turn.now,
+          turn.idempotencyKey,
+        );
         turn.reply(t.dvk.resubmitted(model.code, model.versions.length), {
           subject: { kind: "model", id: model.code },
         });
@@ -255,7 +261,14 @@ export function dvkFeature(
       const { comment = "" } = data;
       if (!data.status) return;
       try {
-        const model = await dvk.decide(data.code, data.status, comment, turn.speaker, turn.now);
+        const model = await dvk.decide(
+          data.code,
+          data.status,
+          comment,
+          turn.speaker,
+          turn.now,
+          turn.idempotencyKey,
+        );
         turn.reply(t.dvk.decided(model.code, t.dvk.status(model.status)));
         const registrant = await turn.services.people.contactOf(model.registeredBy.personId.toString());
         const recipients = new Map<string, NonNullable<typeof registrant>>();
@@ -331,6 +344,7 @@ export function dvkFeature(
           data.attachments,
           turn.speaker,
           turn.now,
+          turn.idempotencyKey,
         );
         turn.reply(t.dvk.resultSaved(model.code, model.results.length), {
           subject: { kind: "model", id: model.code },

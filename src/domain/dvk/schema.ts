@@ -68,6 +68,11 @@ export interface ModelDoc extends ModelContent {
   versions: { at: Date; byName: string; content: ModelContent }[];
   history: { at: Date; byName: string; status: ModelStatus; comment?: string }[];
   results: { at: Date; byName: string; text: string; attachments: Attachment[] }[];
+  /**
+   * The updates (their dedupe keys) that changed the model after it was registered. A replay of one
+   * of them after a crash finds its change made and tells the unit again, instead of refusing it.
+   */
+  updates?: string[];
   idempotencyKey: string;
   createdAt: Date;
 }
@@ -97,6 +102,7 @@ export const modelSchema = new Schema<ModelDoc>(
     },
     versions: [{ _id: false, at: Date, byName: String, content: { type: Schema.Types.Mixed } }],
     history: [{ _id: false, at: Date, byName: String, status: String, comment: String }],
+    updates: { type: [String], default: undefined },
     results: [
       {
         _id: false,

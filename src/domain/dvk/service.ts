@@ -120,15 +120,21 @@ export class DvkService {
     return this.model.find(query).sort({ year: -1, code: 1 }).limit(100).lean();
   }
 
+  /** The model as `update` left it, when that update already changed it (a replay after a crash). */
+  private replayed(model: ModelDoc, update: string | undefined): ModelDoc | undefined {
+    return update !== undefined && model.updates?.includes(update) ? model : undefined;
+  }
+
   private async update(
     model: ModelDoc,
     set: Partial<ModelDoc>,
     push: Record<string, unknown>,
+    update: string | undefined,
   ): Promise<ModelDoc> {
     const updated = await this.model
       .findOneAndUpdate(
         { _id: model._id, status: model.status },
-        { $set: set, $push: push },
+        { $set: set, $push: update === undefined ? push : { ...push, updates: update } },
         { returnDocument: "after" },
       )
       .lean();
@@ -143,19 +149,30 @@ export class DvkService {
     comment: string,
     by: Speaker,
     now: Date,
+    update?: string,
   ): Promise<ModelDoc> {
     const model = await this.byCode(code);
     if (!model) throw new ModelError("not_found");
     if (by.role !== "office" && by.role !== "admin") throw new ModelError("forbidden");
+    const done = this.replayed(model, update);
+    if (done) return done;
     if (!OFFICE_TRANSITIONS[model.status].includes(status)) throw new ModelError("bad_state");
-    return this.update(model, { status }, { history: { at: now, byName: by.name, status, comment } });
+    return this.update(model, { status }, { history: { at: now, byName: by.name, status, comment } }, update);
   }
 
   /** After "cần bổ sung", the unit edits and resubmits; the earlier version stays in `versions`. */
-  async resubmit(code: string, content: ModelContent, by: Speaker, now: Date): Promise<ModelDoc> {
+  async resubmit(
+    code: string,
+    content: ModelContent,
+    by: Speaker,
+    now: Date,
+    update?: string,
+  ): Promise<ModelDoc> {
     const model = await this.byCode(code);
     if (!model) throw new ModelError("not_found");
     this.ownUnit(by, model);
+    const done = this.replayed(model, update);
+    if (done) return done;
     if (model.status !== "needs_changes") throw new ModelError("bad_state");
     return this.update(
       model,
@@ -164,6 +181,7 @@ export class DvkService {
         versions: { at: now, byName: by.name, content },
         history: { at: now, byName: by.name, status: "registered" as ModelStatus, comment: "nộp lại" },
       },
+      update,
     );
   }
 
@@ -174,10 +192,13 @@ export class DvkService {
     attachments: Attachment[],
     by: Speaker,
     now: Date,
+    update?: string,
   ): Promise<ModelDoc> {
     const model = await this.byCode(code);
     if (!model) throw new ModelError("not_found");
     this.ownUnit(by, model);
+    const done = this.replayed(model, update);
+    if (done) return done;
     if (!["passed", "implementing", "reported", "recognised"].includes(model.status))
       throw new ModelError("bad_state");
     const status: ModelStatus = model.status === "recognised" ? "recognised" : "reported";
@@ -188,6 +209,7 @@ export class DvkService {
         results: { at: now, byName: by.name, text, attachments },
         ...(status !== model.status ? { history: { at: now, byName: by.name, status } } : {}),
       },
+      update,
     );
   }
 

@@ -181,6 +181,7 @@ export function feedbackFeature(
               { key: data.unitKey, name: unit },
               turn.speaker,
               turn.now,
+              turn.idempotencyKey,
             );
             turn.reply(t.feedback.done.assigned(code, unit));
             tellFiler(turn, ticket, "assigned", t.feedback.toFiler.assigned(code, unit));
@@ -200,19 +201,19 @@ export function feedbackFeature(
             return;
           }
           case "ask": {
-            const ticket = await feedback.askInfo(code, text, turn.speaker, turn.now);
+            const ticket = await feedback.askInfo(code, text, turn.speaker, turn.now, turn.idempotencyKey);
             turn.reply(t.feedback.done.asked(code));
             tellFiler(turn, ticket, "ask", t.feedback.toFiler.ask(code, text));
             return;
           }
           case "answer": {
-            const ticket = await feedback.answer(code, text, turn.speaker, turn.now);
+            const ticket = await feedback.answer(code, text, turn.speaker, turn.now, turn.idempotencyKey);
             turn.reply(t.feedback.done.answered(code));
             tellFiler(turn, ticket, "answer", t.feedback.toFiler.answer(code, text));
             return;
           }
           case "extend": {
-            const ticket = await feedback.extend(code, text, turn.speaker, turn.now);
+            const ticket = await feedback.extend(code, text, turn.speaker, turn.now, turn.idempotencyKey);
             turn.reply(t.feedback.done.extended(code, formatDay(ticket.dueDay)));
             tellFiler(
               turn,
@@ -223,13 +224,13 @@ export function feedbackFeature(
             return;
           }
           case "reject": {
-            const ticket = await feedback.reject(code, text, turn.speaker, turn.now);
+            const ticket = await feedback.reject(code, text, turn.speaker, turn.now, turn.idempotencyKey);
             turn.reply(t.feedback.done.rejected(code));
             tellFiler(turn, ticket, "reject", t.feedback.toFiler.reject(code, text));
             return;
           }
           case "close": {
-            const ticket = await feedback.close(code, turn.speaker, turn.now);
+            const ticket = await feedback.close(code, turn.speaker, turn.now, turn.idempotencyKey);
             turn.reply(t.feedback.done.closed(code));
             tellFiler(turn, ticket, "close", t.feedback.toFiler.close(code));
             return;
@@ -270,7 +271,14 @@ export function feedbackFeature(
     },
     async finish(data, turn) {
       try {
-        await feedback.rate(data.code, data.score ?? 0, data.comment ?? "", turn.speaker, turn.now);
+        await feedback.rate(
+          data.code,
+          data.score ?? 0,
+          data.comment ?? "",
+          turn.speaker,
+          turn.now,
+          turn.idempotencyKey,
+        );
         turn.reply(t.feedback.rated);
       } catch (error) {
         if (!explain(error, turn)) throw error;

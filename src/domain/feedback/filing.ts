@@ -298,15 +298,24 @@ export async function supplyInfo(
   message: ReplyMessage = turn.inbound,
 ): Promise<void> {
   const ticket = await feedback.byCode(code);
+  // A replay after a crash finds its own answer already on the ticket, and tells the handler again.
+  const replay = ticket?.history.some((h) => h.update === turn.idempotencyKey) ?? false;
   if (
     !ticket ||
-    ticket.status !== "need_info" ||
+    (ticket.status !== "need_info" && !replay) ||
     ticket.filer.personId.toString() !== turn.speaker.personId
   ) {
     turn.reply(t.feedback.replyNotExpected);
     return;
   }
-  await feedback.addCitizenInfo(ticket, message.text, message.attachments, turn.speaker, turn.now);
+  await feedback.addCitizenInfo(
+    ticket,
+    message.text,
+    message.attachments,
+    turn.speaker,
+    turn.now,
+    turn.idempotencyKey,
+  );
   turn.reply(t.feedback.infoReceived(ticket.code), { subject: { kind: "ticket", id: ticket.code } });
   const asker = [...ticket.history].reverse().find((h) => h.action === "asked_info");
   if (asker) {

@@ -35,6 +35,11 @@ export interface HistoryEntry {
   /** Absent for the filer's own actions (see FeedbackService.entry). */
   byName?: string;
   note?: string;
+  /**
+   * The update (its dedupe key) that made this change. Replaying that update after a crash finds
+   * the change made and tells the same people again, instead of refusing it as a wrong status.
+   */
+  update?: string;
 }
 
 /** One piece of citizen feedback and everything done about it. */
@@ -98,6 +103,7 @@ export const ticketSchema = new Schema<TicketDoc>(
         byPersonId: { type: Schema.Types.ObjectId, required: true },
         byName: { type: String },
         note: { type: String },
+        update: { type: String },
       },
     ],
     idempotencyKey: { type: String, required: true, unique: true },

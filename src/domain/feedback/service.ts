@@ -107,14 +107,27 @@ export class FeedbackService {
    * A history line. The filer's own actions carry no name: their chat display name is personal
    * data the handlers of an anonymous or confidential ticket must not see.
    */
-  private entry(by: Speaker, action: TicketAction, now: Date, note?: string, byFiler = false): HistoryEntry {
+  private entry(
+    by: Speaker,
+    action: TicketAction,
+    now: Date,
+    note?: string,
+    byFiler = false,
+    update?: string,
+  ): HistoryEntry {
     return {
       at: now,
       action,
       byPersonId: new Types.ObjectId(by.personId),
       ...(byFiler ? {} : { byName: by.name }),
       ...(note ? { note } : {}),
+      ...(update ? { update } : {}),
     };
+  }
+
+  /** The ticket as `update` left it, when that update already changed it (a replay after a crash). */
+  private replayed(ticket: TicketDoc, update: string | undefined): TicketDoc | undefined {
+    return update !== undefined && ticket.history.some((h) => h.update === update) ? ticket : undefined;
   }
 
   /**
@@ -228,6 +241,8 @@ export class FeedbackService {
     set: Partial<TicketDoc>,
     entry: HistoryEntry,
   ): Promise<TicketDoc> {
+    const done = this.replayed(ticket, entry.update);
+    if (done) return done;
     if (!from.includes(ticket.status)) throw new TicketError("bad_state");
     const updated = await this.model
       .findOneAndUpdate(
@@ -251,23 +266,24 @@ export class FeedbackService {
     unit: { key: string; name: string },
     by: Speaker,
     now: Date,
+    update?: string,
   ): Promise<TicketDoc> {
     const ticket = this.handled(await this.byCode(code), by, true);
     return this.change(
       ticket,
       OPEN_STATUSES,
       { status: "assigned", unitKey: unit.key },
-      this.entry(by, "assigned", now, unit.name),
+      this.entry(by, "assigned", now, unit.name, false, update),
     );
   }
 
-  async askInfo(code: string, question: string, by: Speaker, now: Date): Promise<TicketDoc> {
+  async askInfo(code: string, question: string, by: Speaker, now: Date, update?: string): Promise<TicketDoc> {
     const ticket = this.handled(await this.byCode(code), by);
     return this.change(
       ticket,
       ["new", "assigned"],
       { status: "need_info" },
-      this.entry(by, "asked_info", now, question),
+      this.entry(by, "asked_info", now, question, false, update),
     );
   }
 
@@ -278,29 +294,32 @@ export class FeedbackService {
     attachments: Attachment[],
     by: Speaker,
     now: Date,
+    update?: string,
   ): Promise<TicketDoc> {
     if (ticket.filer.personId.toString() !== by.personId) throw new TicketError("forbidden");
     return this.change(
       ticket,
       ["need_info"],
       { status: ticket.unitKey ? "assigned" : "new", attachments: [...ticket.attachments, ...attachments] },
-      this.entry(by, "citizen_info", now, text, true),
+      this.entry(by, "citizen_info", now, text, true, update),
     );
   }
 
-  async answer(code: string, text: string, by: Speaker, now: Date): Promise<TicketDoc> {
+  async answer(code: string, text: string, by: Speaker, now: Date, update?: string): Promise<TicketDoc> {
     const ticket = this.handled(await this.byCode(code), by);
     return this.change(
       ticket,
       OPEN_STATUSES,
       { status: "answered", answer: { text, at: now, byName: by.name } },
-      this.entry(by, "answered", now, text),
+      this.entry(by, "answered", now, text, false, update),
     );
   }
 
   /** One more extension where the law allows one (rules.yaml), with the reason on record. */
-  async extend(code: string, reason: string, by: Speaker, now: Date): Promise<TicketDoc> {
+  async extend(code: string, reason: string, by: Speaker, now: Date, update?: string): Promise<TicketDoc> {
     const ticket = this.handled(await this.byCode(code), by, true);
+    const done = this.replayed(ticket, update);
+    if (done) return done;
     const rule = this.rule(ticket.type);
     if (!rule.extension || ticket.extensions >= rule.extension.max) throw new TicketError("no_extension");
     const extensions = ticket.extensions + 1;
@@ -308,35 +327,49 @@ export class FeedbackService {
       ticket,
       OPEN_STATUSES,
       { extensions, dueDay: dueDay(rule, ticket.receivedDay, extensions, this.calendar) },
-      this.entry(by, "extended", now, reason),
+      this.entry(by, "extended", now, reason, false, update),
     );
   }
 
-  async reject(code: string, reason: string, by: Speaker, now: Date): Promise<TicketDoc> {
+  async reject(code: string, reason: string, by: Speaker, now: Date, update?: string): Promise<TicketDoc> {
     const ticket = this.handled(await this.byCode(code), by, true);
     return this.change(
       ticket,
       OPEN_STATUSES,
       { status: "rejected" },
-      this.entry(by, "rejected", now, reason),
+      this.entry(by, "rejected", now, reason, false, update),
     );
   }
 
-  async close(code: string, by: Speaker, now: Date): Promise<TicketDoc> {
+  async close(code: string, by: Speaker, now: Date, update?: string): Promise<TicketDoc> {
     const ticket = this.handled(await this.byCode(code), by, true);
-    return this.change(ticket, ["answered", "rejected"], { status: "closed" }, this.entry(by, "closed", now));
+    return this.change(
+      ticket,
+      ["answered", "rejected"],
+      { status: "closed" },
+      this.entry(by, "closed", now, undefined, false, update),
+    );
   }
 
   /** The filer rates the answer once. */
-  async rate(code: string, score: number, comment: string, by: Speaker, now: Date): Promise<TicketDoc> {
+  async rate(
+    code: string,
+    score: number,
+    comment: string,
+    by: Speaker,
+    now: Date,
+    update?: string,
+  ): Promise<TicketDoc> {
     const ticket = await this.byCode(code);
     if (!ticket || ticket.filer.personId.toString() !== by.personId) throw new TicketError("not_found");
+    const done = this.replayed(ticket, update);
+    if (done) return done;
     if (ticket.rating) throw new TicketError("bad_state");
     return this.change(
       ticket,
       ["answered", "closed"],
       { status: "closed", rating: { score, comment, at: now } },
-      this.entry(by, "rated", now, `${score}/5${comment ? ` — ${comment}` : ""}`, true),
+      this.entry(by, "rated", now, `${score}/5${comment ? ` — ${comment}` : ""}`, true, update),
     );
   }
 

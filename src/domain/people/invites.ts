@@ -109,15 +109,21 @@ export class InvitesService {
     }
     const invite = await this.invites.findOne({ code: code.trim().toUpperCase() }).lean();
     if (!invite) return this.fail(speaker.accountId, "invalid", now);
-    if (invite.usedAt) return this.fail(speaker.accountId, "used", now);
-    if (invite.expiresAt <= now) return this.fail(speaker.accountId, "expired", now);
-    if (!(await this.claims.take(`invite:${invite.code}`, speaker.accountId, now))) {
-      return this.fail(speaker.accountId, "used", now);
+    // Used by this very person: a crash cut the redemption off before the role was given, and this
+    // is its replay (or the person trying again). It finishes instead of burning their code.
+    const mine = invite.usedBy?.equals(speaker.personId) ?? false;
+    if (invite.usedAt && !mine) return this.fail(speaker.accountId, "used", now);
+    if (!invite.usedAt) {
+      if (invite.expiresAt <= now) return this.fail(speaker.accountId, "expired", now);
+      // The claim names the account, so the same account meeting its own claim goes on.
+      if (!(await this.claims.takeOrHeld(`invite:${invite.code}`, speaker.accountId, now))) {
+        return this.fail(speaker.accountId, "used", now);
+      }
+      await this.invites.updateOne(
+        { _id: invite._id, usedAt: { $exists: false } },
+        { $set: { usedAt: now, usedBy: new Types.ObjectId(speaker.personId) } },
+      );
     }
-    await this.invites.updateOne(
-      { _id: invite._id },
-      { $set: { usedAt: now, usedBy: new Types.ObjectId(speaker.personId) } },
-    );
     await this.people.Person.updateOne(
       { _id: speaker.personId },
       { $set: { role: invite.role, unitId: invite.unitKey, active: true } },

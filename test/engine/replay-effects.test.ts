@@ -1,0 +1,176 @@
+import { describe, expect, it } from "vitest";
+import type { App } from "../../src/app.js";
+import type { FixedClock } from "../../src/clock.js";
+import type { ModelContent } from "../../src/domain/dvk/schema.js";
+import type { Speaker } from "../../src/domain/people/service.js";
+import type { ChannelSender, Delivery } from "../../src/engine/channel.js";
+import type { Inbound } from "../../src/engine/message.js";
+import { seedDemoPeople } from "../../src/seed.js";
+import { t } from "../../src/text/vi.js";
+import { buildApp, useDatabase } from "../support/db.js";
+import { consoleInbound } from "../support/inbound.js";
+
+/**
+ * A turn that changed a record (a ticket answered, a model appraised, an invite used) and died before
+ * its replies were written is replayed by recovery. The replay must find its own change made and
+ * tell the same people, not refuse it as a change from the wrong status: otherwise the citizen never
+ * hears the answer and the Office is told it cannot be done.
+ */
+const db = useDatabase(import.meta.filename);
+
+class RecordingSender implements ChannelSender {
+  readonly channel = "console" as const;
+  readonly delivered: Delivery[] = [];
+  async send(delivery: Delivery) {
+    this.delivered.push(delivery);
+    return { messageIds: [`p${this.delivered.length}`] };
+  }
+  to(chatId: string): string[] {
+    return this.delivered.filter((d) => d.chatId === chatId).map((d) => d.text);
+  }
+}
+
+async function setup(): Promise<{ app: App; clock: FixedClock; sender: RecordingSender }> {
+  await db.connection.dropDatabase();
+  const { app, clock } = await buildApp(db.connection);
+  await seedDemoPeople(app, clock.now());
+  const sender = new RecordingSender();
+  app.addChannel(sender);
+  return { app, clock, sender };
+}
+
+const speaker = (app: App, clock: FixedClock, id: string): Promise<Speaker> =>
+  app.people.resolveSpeaker({
+    channel: "console",
+    senderId: id,
+    chatId: id,
+    chatType: "private",
+    now: clock.now(),
+  });
+
+/**
+ * What a process that died mid-turn leaves: the update recorded with the flow state it arrived in,
+ * and the effect its turn made (`effect`), but none of its replies. Then the claim lapses and
+ * recovery replays the update.
+ */
+async function crashAfter(app: App, clock: FixedClock, update: Inbound, effect: () => Promise<unknown>) {
+  const key = `${update.channel}:${update.chatId}:${update.senderId}`;
+  const session = (await app.sessions.load(key, clock.now())) ?? null;
+  expect(await app.inbox.record(update, clock.now(), session)).toBe(true);
+  await effect();
+  clock.advance(61_000);
+  expect(await app.engine.recoverAbandoned()).toBe(1);
+  expect(await app.engine.handle(update)).toBe("duplicate");
+  await app.dispatchers.get("console")?.drain();
+}
+
+const content: ModelContent = {
+  name: "Mô hình một cửa số",
+  field: "khoi_nghiep",
+  unitKey: "ke-hoach-tai-chinh",
+  personInCharge: "Người phụ trách",
+  targetGroup: "Doanh nghiệp khởi nghiệp",
+  content: "Nội dung và giải pháp của mô hình thử nghiệm.",
+  expectedResults: "Kết quả dự kiến của mô hình thử nghiệm.",
+  startDay: "2025-03-01",
+  endDay: "2025-12-31",
+};
+
+describe("a replayed turn whose change was already made", () => {
+  it("/xuly answer: the citizen gets the answer and the Office its confirmation, once", async () => {
+    const { app, clock, sender } = await setup();
+    const citizen = await speaker(app, clock, "citizen");
+    const office = await speaker(app, clock, "office");
+    const filed = await app.feedback.file({
+      idempotencyKey: "file-1",
+      type: "kien_nghi",
+      field: "khac",
+      content: "Đề nghị Sở công khai lịch tiếp công dân trên cổng thông tin.",
+      attachments: [],
+      consentAt: clock.now(),
+      filer: { ...citizen, channel: "console", chatId: "citizen" },
+      now: clock.now(),
+    });
+    if (filed.kind !== "filed") throw new Error("not filed");
+    const { code } = filed.ticket;
+    await app.engine.handle(consoleInbound("office", `/xuly ${code}`));
+    await app.engine.handle(consoleInbound("office", "", { choice: "answer" }));
+    const answer = "Sở đã đăng lịch tiếp công dân tại mục Thông báo.";
+    const last = consoleInbound("office", answer);
+    await crashAfter(app, clock, last, () =>
+      app.feedback.answer(code, answer, office, clock.now(), last.dedupeKey),
+    );
+
+    expect(sender.to("citizen")).toEqual([t.feedback.toFiler.answer(code, answer)]);
+    expect(sender.to("office").at(-1)).toBe(t.feedback.done.answered(code));
+    const ticket = await app.models.Ticket.findOne({ code }).lean();
+    expect(ticket?.history.filter((h) => h.action === "answered")).toHaveLength(1);
+  });
+
+  it("/xuly answer typed again as a new message is still refused: only the same update replays", async () => {
+    const { app, clock } = await setup();
+    const citizen = await speaker(app, clock, "citizen");
+    const office = await speaker(app, clock, "office");
+    const filed = await app.feedback.file({
+      idempotencyKey: "file-2",
+      type: "gop_y",
+      field: "khac",
+      content: "Góp ý về giờ làm việc của bộ phận một cửa.",
+      attachments: [],
+      consentAt: clock.now(),
+      filer: { ...citizen, channel: "console", chatId: "citizen" },
+      now: clock.now(),
+    });
+    if (filed.kind !== "filed") throw new Error("not filed");
+    await app.feedback.answer(filed.ticket.code, "Đã tiếp thu.", office, clock.now(), "u1");
+    await expect(
+      app.feedback.answer(filed.ticket.code, "Đã tiếp thu.", office, clock.now(), "u2"),
+    ).rejects.toThrow("bad_state");
+  });
+
+  it("/duyet: the unit is told the decision, once", async () => {
+    const { app, clock, sender } = await setup();
+    const staff = await speaker(app, clock, "staff");
+    const office = await speaker(app, clock, "office");
+    const model = await app.dvk.register(content, staff, "2025-03-20", clock.now(), "reg-1");
+    await app.engine.handle(consoleInbound("office", `/duyet ${model.code}`));
+    await app.engine.handle(consoleInbound("office", "", { choice: "passed" }));
+    const comment = "Mô hình đạt yêu cầu, đề nghị nhân rộng.";
+    const last = consoleInbound("office", comment);
+    await crashAfter(app, clock, last, () =>
+      app.dvk.decide(model.code, "passed", comment, office, clock.now(), last.dedupeKey),
+    );
+
+    const notices = sender.to("staff").filter((text) => text.startsWith(`Mô hình ${model.code}`));
+    expect(notices).toHaveLength(1);
+    expect(sender.to("office").at(-1)).toBe(t.dvk.decided(model.code, t.dvk.status("passed")));
+    expect((await app.models.DvkModel.findOne({ code: model.code }).lean())?.history).toHaveLength(2);
+  });
+
+  it("/start CODE: an invite claimed (or marked used) by a turn that died is finished, not burned", async () => {
+    for (const diedAfter of ["claim", "usedAt"] as const) {
+      const { app, clock, sender } = await setup();
+      const office = await speaker(app, clock, "office");
+      const invite = await app.invites.create("ke-hoach-tai-chinh", "staff", office.personId, clock.now());
+      const newcomer = await speaker(app, clock, `newcomer-${diedAfter}`);
+      const update = consoleInbound(`newcomer-${diedAfter}`, `/start ${invite.code}`);
+      await crashAfter(app, clock, update, async () => {
+        await app.claims.take(`invite:${invite.code}`, newcomer.accountId, clock.now());
+        if (diedAfter === "usedAt") {
+          await app.models.Invite.updateOne(
+            { _id: invite._id },
+            { $set: { usedAt: clock.now(), usedBy: newcomer.personId } },
+          );
+        }
+      });
+      const again = await speaker(app, clock, `newcomer-${diedAfter}`);
+      expect([diedAfter, again.role, again.unitId]).toEqual([diedAfter, "staff", "ke-hoach-tai-chinh"]);
+      expect(sender.to(`newcomer-${diedAfter}`).join("\n")).not.toContain(t.officials.inviteRefused.used);
+      // Nobody else can use it afterwards.
+      const other = consoleInbound("someone-else", `/start ${invite.code}`);
+      await app.engine.handle(other);
+      await app.dispatchers.get("console")?.drain();
+      expect(sender.to("someone-else")).toEqual([t.officials.inviteRefused.used]);
+    }
+  });
+});
