@@ -3,12 +3,18 @@
  * speed. PARTs: `reports` (bench/reports.ts: summaries and report files over a large quarter),
  * `load` (the webhooks under load with a SIGKILL and restart, then two instances on one
  * database), `peer` (our bot and the idiomatic grammY bot of bench/peer under the same Telegram
- * load, with the ratios). No PART: all of them. Exits 1 when an integrity check fails.
+ * load, with the ratios), `faults` (bench/faults: each conversation played again with a fault at
+ * every database write and every platform send, checked against its fault-free run). No PART:
+ * all of them. Exits 1 when an integrity check fails.
  *
  * Flags: --citizens N (30), --officials N (10), --think MS (1000: how long a person takes to read
  * a reply and answer; with 0 a "person" presses a button before the bot has even recorded sending
  * it, which no finger does), --resend R (0.1: share of updates posted twice, as platforms do),
  * --crash-at R (0.4: share of the steps sent before the SIGKILL), --step-timeout S (180).
+ * Faults: --scenario NAME[,NAME] (gopy, xuly, reminder; all), --faults KIND[,KIND] (error,
+ * cut-before, cut-after, kill-before, kill-after, send-502, send-hang, send-kill; all), --writes
+ * 1-20[,25] (the write or send numbers; all), --parallel N (1: cases side by side),
+ * --fault-timeout S (30: how long a person waits for an answer), --settle S (30).
  * Database: MONGODB_URI if set, else a FerretDB (`npm run ferretdb:build`) on a fresh data folder.
  */
 import { spawnSync } from "node:child_process";
@@ -18,11 +24,13 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT_DIR } from "../src/paths.js";
 import { openBenchDatabase } from "./load/database.js";
+import { runMatrix } from "./faults/matrix.js";
+import { ALL_FAULTS, type Fault } from "./faults/world.js";
 import { allPassed, out, printResult } from "./load/print.js";
 import { profileSteps } from "./load/profile.js";
 import { runScenario, type ScenarioOptions, type ScenarioResult } from "./load/scenario.js";
 
-const PARTS = ["reports", "load", "peer"] as const;
+const PARTS = ["reports", "load", "peer", "faults"] as const;
 type Part = (typeof PARTS)[number];
 
 const { values, positionals } = parseArgs({
@@ -34,6 +42,12 @@ const { values, positionals } = parseArgs({
     resend: { type: "string", default: "0.1" },
     "crash-at": { type: "string", default: "0.4" },
     "step-timeout": { type: "string", default: "180" },
+    scenario: { type: "string", default: "" },
+    faults: { type: "string", default: ALL_FAULTS.join(",") },
+    writes: { type: "string", default: "" },
+    parallel: { type: "string", default: "1" },
+    "fault-timeout": { type: "string", default: "30" },
+    settle: { type: "string", default: "30" },
   },
 });
 const unknown = positionals.filter((p) => !(PARTS as readonly string[]).includes(p));
@@ -148,7 +162,51 @@ async function runLoad(): Promise<boolean> {
   return ok;
 }
 
+/** "1-20,25" → {1, …, 20, 25}; empty → undefined (all). */
+function numbers(list: string): Set<number> | undefined {
+  if (list.trim() === "") return undefined;
+  const set = new Set<number>();
+  for (const part of list.split(",")) {
+    const [from, to] = part.split("-").map(Number);
+    for (let n = from ?? 0; n <= (to ?? from ?? 0); n += 1) set.add(n);
+  }
+  return set;
+}
+
+async function runFaults(): Promise<boolean> {
+  out("== faults (bench/faults)");
+  const faults = values.faults.split(",").filter(Boolean) as Fault[];
+  const wrong = faults.filter((f) => !ALL_FAULTS.includes(f));
+  if (wrong.length > 0) {
+    process.stderr.write(`unknown fault ${wrong.join(", ")}; faults: ${ALL_FAULTS.join(", ")}\n`);
+    return false;
+  }
+  const db = await openBenchDatabase();
+  const workDir = mkdtempSync(path.join(os.tmpdir(), "dvbot-bench-faults-"));
+  out(`database: ${db.kind}; logs of failing cases in ${workDir}`);
+  const places = numbers(values.writes);
+  try {
+    return await runMatrix({
+      uri: db.uri,
+      workDir,
+      scenarios: values.scenario.split(",").filter(Boolean),
+      faults,
+      ...(places ? { places } : {}),
+      stepTimeoutMs: Number(values["fault-timeout"]) * 1000,
+      thinkMs: 200,
+      settleMs: Number(values.settle) * 1000,
+      // Past the inbox's and outbox's 60 s claim leases (src/engine/inbox.ts CLAIM_MS, not settable).
+      clockAheadMs: 65_000,
+      parallel: Number(values.parallel),
+      out,
+    });
+  } finally {
+    await db.stop();
+  }
+}
+
 let ok = true;
 if (parts.has("reports")) ok = runReports() && ok;
 if (parts.has("load") || parts.has("peer")) ok = (await runLoad()) && ok;
+if (parts.has("faults")) ok = (await runFaults()) && ok;
 process.exit(ok ? 0 : 1);

@@ -60,6 +60,16 @@ export class FakeBotApi {
   private readonly updates: Update[] = [];
   private readonly waiters = new Set<() => void>();
   private nextMessageId = 100;
+  /**
+   * Fault injection (the fault matrix): `before` may answer a call with an error, or hold it
+   * unanswered until the fake stops; `accepted` runs once a call has been carried out (a message
+   * delivered), before its answer goes back. Both unset: every call is answered as it comes.
+   */
+  readonly hooks: {
+    before?: (call: ApiCall) => { errorCode: number; description: string } | "hang" | undefined;
+    accepted?: (call: ApiCall) => Promise<void> | undefined;
+  } = {};
+  private readonly hung = new Set<() => void>();
   private readonly server = http.createServer((req, res) => void this.serve(req, res));
   private port = 0;
 
@@ -87,6 +97,7 @@ export class FakeBotApi {
 
   async stop(): Promise<void> {
     for (const wake of this.waiters) wake();
+    for (const release of this.hung) release();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -145,6 +156,17 @@ export class FakeBotApi {
       ...(this.options.now ? { at: this.options.now() } : {}),
     };
     this.calls.push(call);
+    const injected = this.hooks.before?.(call);
+    if (injected === "hang") {
+      call.ok = false;
+      await new Promise<void>((resolve) => this.hung.add(resolve));
+      return;
+    }
+    if (injected) {
+      call.ok = false;
+      call.errorCode = injected.errorCode;
+      return reply(res, injected.errorCode, error(injected.errorCode, injected.description));
+    }
     const failure = this.failures.find(
       (f) => f.left > 0 && f.method === method && (!f.chatId || f.chatId === String(params.chat_id)),
     );
@@ -166,6 +188,8 @@ export class FakeBotApi {
       call.errorCode = 400;
       return reply(res, 400, error(400, result.message));
     }
+    const accepted = this.hooks.accepted?.(call);
+    if (accepted) await accepted;
     return reply(res, 200, { ok: true, result });
   }
 
