@@ -1,4 +1,3 @@
-import os from "node:os";
 import path from "node:path";
 import type { Connection } from "mongoose";
 import type { Clock } from "./clock.js";
@@ -26,6 +25,7 @@ import { PlansService } from "./domain/plans/service.js";
 import { reportsFeature, statsHandlers } from "./domain/reports/feature.js";
 import { FileStore } from "./domain/reports/files.js";
 import { ReportsService } from "./domain/reports/service.js";
+import { withStoredFiles } from "./domain/reports/uploads.js";
 import { UnitsService } from "./domain/units/service.js";
 import { basicsFeature } from "./engine/basics.js";
 import type { ChannelSender } from "./engine/channel.js";
@@ -39,6 +39,7 @@ import type { Logger } from "./log.js";
 import { METRIC, Metrics } from "./metrics.js";
 import { DATA_DIR } from "./paths.js";
 import type { Sealer } from "./privacy/sealer.js";
+import { t } from "./text/vi.js";
 
 export interface AppOptions {
   connection: Connection;
@@ -55,8 +56,10 @@ export interface AppOptions {
   sealer: Sealer;
   /** Days the texts of handled updates and sent messages are kept; default 90. */
   messageRetentionDays?: number;
-  /** Report files: folder (default: a temp folder), PUBLIC_URL and FILE_LINK_SECRET for download links. */
-  reports?: { dir?: string; publicUrl?: string | undefined; linkSecret?: string | undefined };
+  /** Hours a message may keep failing after it was due before it is given up; default 72. */
+  outboxMaxAgeHours?: number;
+  /** Report files (kept in the database's GridFS): PUBLIC_URL and FILE_LINK_SECRET for download links. */
+  reports?: { publicUrl?: string | undefined; linkSecret?: string | undefined };
 }
 
 /**
@@ -120,7 +123,7 @@ export class App {
       units: this.units,
       models: this.models,
       files: new FileStore({
-        dir: options.reports?.dir ?? path.join(os.tmpdir(), "dvbot-reports"),
+        connection,
         secret: options.reports?.linkSecret,
         publicUrl: options.reports?.publicUrl,
         log,
@@ -164,15 +167,20 @@ export class App {
   }
 
   async ensureIndexes(): Promise<void> {
+    await this.sessions.prepare();
     await ensureIndexes(this.models);
   }
 
   /** Registers a channel's sender; its dispatcher delivers that channel's outbox. */
   addChannel(sender: ChannelSender, options: DispatcherOptions = {}): Dispatcher {
     const { clock, log } = this.options;
-    const dispatcher = new Dispatcher(this.outbox, sender, this.links, this.claims, clock, log, {
+    // Report files live in GridFS: the sender gets them as local files for the send, on any instance.
+    const uploading = withStoredFiles(sender, this.reports.files, clock);
+    const dispatcher = new Dispatcher(this.outbox, uploading, this.links, this.claims, clock, log, {
       onBlocked: (channel, chatId) => this.people.markBlocked(channel, chatId, clock.now()),
       onResult: (channel, result) => this.metrics.count(...METRIC.outbound, { channel, result }),
+      onPaused: (channel, pause) => this.alertPaused(channel, pause.episode, pause.reason),
+      maxAgeMs: (this.options.outboxMaxAgeHours ?? 72) * 3_600_000,
       ...options,
     });
     this.dispatchers.set(sender.channel, dispatcher);
@@ -193,6 +201,15 @@ export class App {
         this.metrics.set(...METRIC.backlog, { channel, status }, 0);
     }
     for (const row of backlog) this.metrics.set(...METRIC.backlog, row._id, row.n);
+    for (const [channel, dispatcher] of this.dispatchers) {
+      this.metrics.set(...METRIC.paused, { channel }, dispatcher.paused ? 1 : 0);
+      const [dead, retrying] = await Promise.all([
+        this.models.Outbox.countDocuments({ channel, status: "dead" }),
+        this.models.Outbox.countDocuments({ channel, status: "pending", attempts: { $gt: 0 } }),
+      ]);
+      this.metrics.set(...METRIC.dead, { channel }, dead);
+      this.metrics.set(...METRIC.retrying, { channel }, retrying);
+    }
     this.metrics.set("process_resident_memory_bytes", "Resident memory", {}, process.memoryUsage().rss);
     this.metrics.set(
       "process_uptime_seconds",
@@ -216,6 +233,33 @@ export class App {
     await this.claims.sweep(new Date(now.getTime() - 24 * 3_600_000));
     await this.invites.sweep(now);
     await this.reports.sweep(now);
+  }
+
+  /**
+   * Tells every admin that `channel` refuses the bot's token, on a channel of theirs other than
+   * that one (the paused channel cannot carry it). Keyed by the pause episode, so every instance
+   * that pauses on the same outage writes one alert between them.
+   */
+  private async alertPaused(channel: ChannelName, episode: string, reason: string): Promise<void> {
+    const messages: Outbound[] = [];
+    for (const admin of await this.people.list({ role: "admin" })) {
+      const personId = admin._id.toString();
+      const account = (await this.people.accountsOf(personId)).find(
+        (a) => a.channel !== channel && !a.blockedAt,
+      );
+      if (!account) continue;
+      messages.push({
+        to: { channel: account.channel, chatId: account.chatId, personId },
+        text: t.channels.outboxPaused(channel, reason),
+        dedupeKey: `outbox-paused:${episode}:${personId}`,
+      });
+    }
+    if (messages.length === 0) {
+      this.options.log.error({ channel, episode }, "outbox: no admin can be reached on another channel");
+      return;
+    }
+    await this.outbox.enqueue(messages);
+    for (const to of new Set(messages.map((m) => m.to.channel))) this.dispatchers.get(to)?.wake();
   }
 
   /** Writes one message to the outbox and wakes its channel, before the current turn ends. */

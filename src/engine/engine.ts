@@ -12,7 +12,7 @@ import { KeyedQueue } from "./keyed-queue.js";
 import type { MessageLinks } from "./links.js";
 import type { Attachment, Choice, Inbound, Subject } from "./message.js";
 import type { Outbox } from "./outbox.js";
-import type { Sessions, SessionState } from "./session.js";
+import { SessionConflict, type LoadedSession, type Sessions, type SessionState } from "./session.js";
 import { Turn, type EngineServices } from "./turn.js";
 
 /** What the person wrote in answer to a message about a subject. */
@@ -55,6 +55,8 @@ export type HandleOutcome = "handled" | "duplicate" | "failed" | "deferred";
  * dropped connection, a failover) is over by then; a longer one is left to recovery.
  */
 const TURN_RETRY_MS = [100, 500, 2_000];
+/** Turns run again because another instance moved the chat on first; more means a storm, not a race. */
+const MAX_CONFLICTS = 5;
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const CANCEL = new Set(["huy", "cancel"]);
@@ -192,9 +194,9 @@ export class Engine {
     const outcome = await this.queue.run(key, async () => {
       const now = this.services.clock.now();
       // Read before the record, which keeps it: a replay must start where this turn started.
-      const session = (await this.stores.sessions.load(key, now)) ?? null;
-      return (await this.stores.inbox.record(inbound, now, session))
-        ? this.handleRecorded(inbound, session)
+      const { state, seq } = await this.stores.sessions.read(key, now);
+      return (await this.stores.inbox.record(inbound, now, state ?? null, seq))
+        ? this.handleRecorded(inbound, { state, seq })
         : ("duplicate" as const);
     });
     for (const listener of this.outcomeListeners) listener(inbound, outcome);
@@ -224,11 +226,14 @@ export class Engine {
           return;
         }
         log.warn({ dedupeKey: inbound.dedupeKey }, "engine: resuming an update cut off by a crash");
-        const session =
-          recorded.session !== undefined
-            ? recorded.session
-            : ((await this.stores.sessions.load(key, clock.now())) ?? null);
-        await this.handleRecorded(inbound, session);
+        // Records written before sessions had sequence numbers replay their recorded state over
+        // the chat's sequence as it is now (as that version did); older ones from the state as it is.
+        const current = await this.stores.sessions.read(key, clock.now());
+        const loaded =
+          recorded.session === undefined
+            ? current
+            : { state: recorded.session ?? undefined, seq: recorded.seq ?? current.seq };
+        await this.handleRecorded(inbound, loaded);
       });
       count += 1;
     }
@@ -243,16 +248,25 @@ export class Engine {
     return `${inbound.channel}:${inbound.chatId}:${inbound.senderId}`;
   }
 
-  private async handleRecorded(inbound: Inbound, session: SessionState | null): Promise<HandleOutcome> {
+  private async handleRecorded(inbound: Inbound, session: LoadedSession): Promise<HandleOutcome> {
     const { clock, log } = this.services;
     const context = { dedupeKey: inbound.dedupeKey, channel: inbound.channel, senderId: inbound.senderId };
+    let conflicts = 0;
     for (let attempt = 0; ; attempt += 1) {
       try {
         // A turn is safe to run again from the same state: every effect is keyed by the update.
-        await this.process(inbound, session ?? undefined);
+        await this.process(inbound, session);
         await this.stores.inbox.markHandled(inbound.dedupeKey, clock.now());
         return "handled";
       } catch (error) {
+        if (error instanceof SessionConflict && conflicts < MAX_CONFLICTS) {
+          // Another instance took a step of this chat first: this message answers the new state.
+          conflicts += 1;
+          attempt -= 1;
+          log.info({ ...context, conflicts }, "engine: the chat moved on under this turn; running it again");
+          session = await this.stores.sessions.read(this.sessionKey(inbound), clock.now());
+          continue;
+        }
         if (isDatabaseError(error)) {
           const wait = TURN_RETRY_MS[attempt];
           if (wait !== undefined) {
@@ -294,8 +308,9 @@ export class Engine {
     return "failed";
   }
 
-  /** One turn, from the flow state `session` the update arrived in. */
-  private async process(inbound: Inbound, session: SessionState | undefined): Promise<void> {
+  /** One turn, from the flow state the update arrived in (`loaded`, with its sequence number). */
+  private async process(inbound: Inbound, loaded: LoadedSession): Promise<void> {
+    const session = loaded.state;
     const { clock, people } = this.services;
     const now = clock.now();
     const speaker = await people.resolveSpeaker({ ...inbound, now });
@@ -350,8 +365,8 @@ export class Engine {
     // before the state it asks about is saved. If we die in between or after, the replay starts
     // from the state recorded with the update, recomputes the same step and the same replies,
     // and the replies already written collide with themselves.
-    if (next === null) await this.stores.sessions.clear(key);
-    else if (next) await this.stores.sessions.save(key, next, now);
+    if (next === null) await this.stores.sessions.end(key, loaded.seq, inbound.dedupeKey, now);
+    else if (next) await this.stores.sessions.save(key, loaded.seq, next, inbound.dedupeKey, now);
     await this.stores.outbox.enqueue(turn.outbound);
     this.announce(turn.outbound.map((o) => o.to.channel));
   }

@@ -60,6 +60,8 @@ export interface RecordedUpdate {
   recordId: Types.ObjectId;
   /** The flow state its turn started from: null for none, absent when an older record did not keep it. */
   session?: SessionState | null;
+  /** The chat's session sequence number that state was read at; absent in older records. */
+  seq?: number;
 }
 
 /** How long one handling may take before another worker may assume it crashed. */
@@ -96,14 +98,14 @@ export class Inbox {
    * was seen before (a redelivery). A replay after a crash starts from that same state, whether
    * or not the cut-off turn had saved its new one.
    */
-  async record(inbound: Inbound, now: Date, session: SessionState | null = null): Promise<boolean> {
+  async record(inbound: Inbound, now: Date, session: SessionState | null = null, seq = 0): Promise<boolean> {
     try {
       await this.model.create({
         dedupeKey: inbound.dedupeKey,
         channel: inbound.channel,
         chatId: inbound.chatId,
         senderId: inbound.senderId,
-        sealed: this.sealer.seal(JSON.stringify({ inbound, session })),
+        sealed: this.sealer.seal(JSON.stringify({ inbound, session, seq })),
         status: "received",
         claimedUntil: new Date(now.getTime() + CLAIM_MS),
         attempts: 1,
@@ -199,6 +201,7 @@ export class Inbox {
       if (!withState) return recorded;
       const session = stored.session as SessionState | null;
       recorded.session = session && { ...session, expiresAt: new Date(session.expiresAt) };
+      if ("seq" in stored && typeof stored.seq === "number") recorded.seq = stored.seq;
       return recorded;
     } catch {
       // Sealed with a key no longer configured, or damaged: retrying cannot help.

@@ -1,15 +1,25 @@
 import { Schema, type Model, type Types } from "mongoose";
 import { resealField } from "../privacy/reseal.js";
 import type { Sealer } from "../privacy/sealer.js";
+import { isDuplicateKeyError } from "../db/errors.js";
 
 /**
- * Where a person is inside a flow. One document per person per chat, written after each step,
- * so a restart resumes mid-flow. MongoDB TTL indexes are not portable to FerretDB, so expiry is
- * a field every read respects and a sweep deletes.
+ * Where a person is inside a flow. Each turn that changes it writes a new document under the next
+ * sequence number of its chat key; the unique index on (key, seq) is the compare-and-set that keeps
+ * two instances from both applying a step to the same state (an insert under a unique key is the one
+ * exclusive write FerretDB v1 and MongoDB both honour, see db/claims.ts). The newest document is
+ * the state; older ones are removed by the sweep. MongoDB TTL indexes are not portable to FerretDB,
+ * so expiry is a field every read respects and the sweep deletes.
  */
 export interface SessionDoc {
   _id: Types.ObjectId;
   key: string;
+  /** The chat's sequence number: the state it was written over had seq - 1. */
+  seq: number;
+  /** The update whose turn wrote it: its own replay after a crash meets it and goes on. */
+  update?: string;
+  /** True for the state "no flow" written when a flow ends, which keeps the sequence going. */
+  ended?: boolean;
   flow: string;
   /** The flow's version when it started; a changed flow restarts politely instead of misreading old data. */
   version: number;
@@ -25,21 +35,45 @@ export interface SessionDoc {
 
 export const sessionSchema = new Schema<SessionDoc>(
   {
-    key: { type: String, required: true, unique: true },
-    flow: { type: String, required: true },
-    version: { type: Number, required: true },
-    step: { type: String, required: true },
-    dataSealed: { type: String, required: true },
+    key: { type: String, required: true },
+    seq: { type: Number, required: true, default: 0 },
+    update: { type: String },
+    ended: { type: Boolean },
+    flow: { type: String, default: "" },
+    version: { type: Number, default: 0 },
+    step: { type: String, default: "" },
+    dataSealed: { type: String, default: "" },
     expiresAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },
   { collection: "sessions", minimize: false },
 );
+sessionSchema.index({ key: 1, seq: 1 }, { unique: true });
 sessionSchema.index({ expiresAt: 1 });
 
 export type SessionState = Pick<SessionDoc, "flow" | "version" | "step" | "expiresAt"> & {
   data: Record<string, unknown>;
 };
+
+/** A chat's flow state as read at the start of a turn, with the sequence number it was read at. */
+export interface LoadedSession {
+  state: SessionState | undefined;
+  seq: number;
+}
+
+/**
+ * Another turn of the same chat (on another instance) changed the state this turn started from:
+ * the turn is run again on the new state.
+ */
+export class SessionConflict extends Error {
+  constructor(readonly key: string) {
+    super(`session ${key} changed under this turn`);
+    this.name = "SessionConflict";
+  }
+}
+
+/** How long the newest document of an ended or expired flow is kept, so the sequence outlives a racing turn. */
+const KEEP_ENDED_MS = 3_600_000;
 
 export class Sessions {
   constructor(
@@ -47,26 +81,69 @@ export class Sessions {
     private readonly sealer: Sealer,
   ) {}
 
-  /** The live session, or undefined when there is none or it has expired. */
-  async load(key: string, now: Date): Promise<SessionState | undefined> {
-    const doc = await this.model.findOne({ key, expiresAt: { $gt: now } }).lean();
-    if (!doc) return undefined;
-    const data = this.dataOf(doc);
-    // Data no configured key opens cannot be resumed: the person starts the flow again.
-    if (!data) return undefined;
-    return { flow: doc.flow, version: doc.version, step: doc.step, data, expiresAt: doc.expiresAt };
+  /**
+   * Before the indexes are made: sessions written by a version with one document per key get
+   * sequence 0, and that version's unique index on the key alone is removed (it would refuse the
+   * second document of a chat).
+   */
+  async prepare(): Promise<void> {
+    await this.model.updateMany({ seq: { $exists: false } }, { $set: { seq: 0 } });
+    await this.model.collection.dropIndex("key_1").catch(() => undefined);
   }
 
-  async save(key: string, state: SessionState, now: Date): Promise<void> {
+  /** The live session, or undefined when there is none or it has expired. */
+  async load(key: string, now: Date): Promise<SessionState | undefined> {
+    return (await this.read(key, now)).state;
+  }
+
+  /** The newest state of the chat and its sequence number (0 for a chat never in a flow). */
+  async read(key: string, now: Date): Promise<LoadedSession> {
+    const doc = await this.model.findOne({ key }).sort({ seq: -1 }).lean();
+    if (!doc) return { state: undefined, seq: 0 };
+    const seq = doc.seq ?? 0;
+    if (doc.ended || doc.expiresAt <= now) return { state: undefined, seq };
+    const data = this.dataOf(doc);
+    // Data no configured key opens cannot be resumed: the person starts the flow again.
+    if (!data) return { state: undefined, seq };
+    return {
+      state: { flow: doc.flow, version: doc.version, step: doc.step, data, expiresAt: doc.expiresAt },
+      seq,
+    };
+  }
+
+  /**
+   * Writes the state a turn reached over the state it read at `from`. Throws SessionConflict when
+   * another update's turn wrote over that state first; the same update's own earlier write (its
+   * turn cut off by a crash, now replayed) counts as done.
+   */
+  async save(key: string, from: number, state: SessionState, update: string, now: Date): Promise<void> {
     const { data, ...rest } = state;
-    await this.model.updateOne(
-      { key },
-      {
-        $set: { ...rest, dataSealed: this.sealer.seal(JSON.stringify(data)), updatedAt: now },
-        $unset: { data: 1 },
-      },
-      { upsert: true },
-    );
+    await this.write(key, from, update, {
+      ...rest,
+      dataSealed: this.sealer.seal(JSON.stringify(data)),
+      updatedAt: now,
+    });
+  }
+
+  /** Ends the flow a turn read at `from` (cancelled, finished, interrupted); conflicts as save does. */
+  async end(key: string, from: number, update: string, now: Date): Promise<void> {
+    await this.write(key, from, update, { ended: true, expiresAt: now, updatedAt: now });
+  }
+
+  private async write(key: string, from: number, update: string, fields: Partial<SessionDoc>): Promise<void> {
+    const seq = from + 1;
+    try {
+      await this.model.create({ ...fields, key, seq, update });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      const there = await this.model.findOne({ key, seq }).lean();
+      if (there?.update !== update) throw new SessionConflict(key);
+    }
+  }
+
+  /** Forgets a chat's flow outright, outside any turn (a test resetting a speaker). */
+  async clear(key: string): Promise<void> {
+    await this.model.deleteMany({ key });
   }
 
   /** Reseals live sessions under the current key (npm run keys:rotate). */
@@ -77,7 +154,7 @@ export class Sessions {
   /** Sessions saved before data was sealed carry it in plaintext (`data`) and still resume. */
   private dataOf(doc: SessionDoc): Record<string, unknown> | undefined {
     try {
-      if (typeof doc.dataSealed === "string") {
+      if (typeof doc.dataSealed === "string" && doc.dataSealed !== "") {
         return JSON.parse(this.sealer.open(doc.dataSealed)) as Record<string, unknown>;
       }
       const legacy = (doc as { data?: unknown }).data;
@@ -87,13 +164,28 @@ export class Sessions {
     }
   }
 
-  async clear(key: string): Promise<void> {
-    await this.model.deleteOne({ key });
-  }
-
-  /** Deletes expired sessions; an abandoned flow leaves no trace. */
+  /**
+   * Deletes what no turn reads any more: every state but a chat's newest, and the newest once its
+   * flow has ended or expired for a while. An abandoned flow leaves no trace.
+   */
   async sweep(now: Date): Promise<number> {
-    const result = await this.model.deleteMany({ expiresAt: { $lte: now } });
-    return result.deletedCount;
+    const stale: Types.ObjectId[] = [];
+    let newestKey: string | undefined;
+    const cursor = this.model
+      .find({}, { key: 1, seq: 1, expiresAt: 1 })
+      .sort({ key: 1, seq: -1 })
+      .lean()
+      .cursor();
+    for await (const doc of cursor as AsyncIterable<SessionDoc>) {
+      const newest = doc.key !== newestKey;
+      newestKey = doc.key;
+      // An ended flow's state expires when it ends.
+      if (!newest || doc.expiresAt.getTime() + KEEP_ENDED_MS <= now.getTime()) stale.push(doc._id);
+    }
+    let deleted = 0;
+    for (let i = 0; i < stale.length; i += 500) {
+      deleted += (await this.model.deleteMany({ _id: { $in: stale.slice(i, i + 500) } })).deletedCount;
+    }
+    return deleted;
   }
 }

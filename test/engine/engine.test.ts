@@ -369,7 +369,7 @@ describe("engine", () => {
       const { app, clock, sender } = await setup();
       const key = "console:dan-gopy:dan-gopy";
       await app.engine.handle(inbound("dan-gopy", "/gopy"));
-      const before = await app.sessions.load(key, clock.now());
+      const { state: before, seq } = await app.sessions.read(key, clock.now());
       expect(before?.step).toBe("type");
       const x = inbound("dan-gopy", "phản ánh");
       await app.engine.handle(x);
@@ -382,7 +382,7 @@ describe("engine", () => {
             $set: {
               status: "received",
               claimedUntil: new Date(0),
-              sealed: TEST_SEALER.seal(JSON.stringify({ inbound: x, session: before })),
+              sealed: TEST_SEALER.seal(JSON.stringify({ inbound: x, session: before, seq })),
             },
           },
         );

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
+import type { Connection } from "mongoose";
+import type { App } from "../../src/app.js";
+import { connectMongo } from "../../src/db/connect.js";
+import { buildApp, useDatabase } from "../support/db.js";
+import { consoleInbound } from "../support/inbound.js";
+
+/**
+ * Two bot instances on one database, each handed a different message of the same chat at the same
+ * moment (a webhook spread over instances): each message must be applied to the state the other left,
+ * never both to the same state, or a step is answered twice and an answer lost.
+ */
+const db = useDatabase(import.meta.filename);
+let second: Connection;
+
+beforeAll(async () => {
+  second = await connectMongo(inject("mongoUri"), db.connection.name);
+});
+afterAll(async () => {
+  await second.close();
+});
+
+async function stepOf(app: App, chat: string): Promise<string | undefined> {
+  return (await app.sessions.load(`console:${chat}:${chat}`, new Date("2025-10-06T02:00:00Z")))?.step;
+}
+
+describe("two instances, one chat", () => {
+  it("applies two answers given at once one after the other, as one instance would", async () => {
+    const { app: a } = await buildApp(db.connection);
+    const { app: b } = await buildApp(second);
+    // What one instance does with /gopy, then "1" (the type), then "1" (the field).
+    await a.engine.handle(consoleInbound("alone", "/gopy"));
+    await a.engine.handle(consoleInbound("alone", "1"));
+    await a.engine.handle(consoleInbound("alone", "1"));
+    const expected = await stepOf(a, "alone");
+    expect(expected).toBeDefined();
+
+    for (let round = 0; round < 3; round += 1) {
+      const chat = `racer${round}`;
+      await a.engine.handle(consoleInbound(chat, "/gopy"));
+      const outcomes = await Promise.all([
+        a.engine.handle(consoleInbound(chat, "1")),
+        b.engine.handle(consoleInbound(chat, "1")),
+      ]);
+      expect(outcomes).toEqual(["handled", "handled"]);
+      expect(await stepOf(a, chat)).toBe(expected);
+    }
+  });
+
+  it("keeps one state per chat after the sweep, and a flow in progress survives it", async () => {
+    const { app, clock } = await buildApp(db.connection);
+    await app.engine.handle(consoleInbound("sweeper", "/gopy"));
+    await app.engine.handle(consoleInbound("sweeper", "1"));
+    await app.engine.handle(consoleInbound("ender", "/gopy"));
+    await app.engine.handle(consoleInbound("ender", "/huy"));
+    const count = (key: string) => app.models.Session.countDocuments({ key });
+    expect(await count("console:sweeper:sweeper")).toBe(2);
+    await app.sessions.sweep(clock.now());
+    expect(await count("console:sweeper:sweeper")).toBe(1);
+    expect(await stepOf(app, "sweeper")).toBe("field");
+    // An ended flow's last state is kept a while (a racing turn still meets it), then goes.
+    expect(await count("console:ender:ender")).toBe(1);
+    clock.advance(2 * 3_600_000);
+    await app.sessions.sweep(clock.now());
+    expect(await count("console:ender:ender")).toBe(0);
+  });
+});
