@@ -28,7 +28,16 @@ export interface TelegramChannelOptions {
   limits?: Partial<RateLimitSettings>;
   /** getUpdates long-poll wait; tests shorten it. */
   pollTimeoutSeconds?: number;
+  /**
+   * The longest any Bot API call but getUpdates may take (seconds; PLATFORM_TIMEOUT_SECONDS, 20 by
+   * default). It must stay well under the outbox's claim lease (60 s): a send still hanging when
+   * the lease runs out is taken over by another instance and sent twice.
+   */
+  timeoutSeconds?: number;
 }
+
+/** See TelegramChannelOptions.timeoutSeconds; grammY's own default is 500 s. */
+export const DEFAULT_CALL_TIMEOUT_SECONDS = 20;
 
 export interface TelegramChannel {
   start(): Promise<void>;
@@ -54,10 +63,14 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
   if (options.publicUrl && !options.webhookSecret) {
     throw new Error("telegram: a webhook (publicUrl) needs webhookSecret, or anyone could post updates");
   }
-  const client = options.apiRoot ? { apiRoot: options.apiRoot } : {};
-  // Outbox deliveries and getUpdates: failures surface at once, because their callers decide
-  // (the outbox reschedules, see TelegramSender; the poller backs off).
+  const root = options.apiRoot ? { apiRoot: options.apiRoot } : {};
+  const pollSeconds = options.pollTimeoutSeconds ?? 30;
+  // A call that hangs fails as "network" (grammY's HttpError) after this, and the outbox retries it.
+  const client = { ...root, timeoutSeconds: options.timeoutSeconds ?? DEFAULT_CALL_TIMEOUT_SECONDS };
+  // Outbox deliveries: failures surface at once, because the outbox decides (see TelegramSender).
   const rawApi = new Api(options.token, client);
+  // getUpdates is held open by Telegram for the long-poll wait: its deadline is that wait plus a margin.
+  const pollApi = new Api(options.token, { ...root, timeoutSeconds: pollSeconds + 10 });
   // The calls nobody else retries (answers to buttons, typing, menus, webhook setup): auto-retry
   // waits out a short 429 (≤ 5 s, twice at most). Server and network errors are not retried
   // here: a typing indicator or a button answer is worthless a few seconds late.
@@ -126,11 +139,11 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
         // getUpdates refuses to run while a webhook is set; pending updates are kept.
         await api.deleteWebhook();
         poller = new Poller({
-          api: rawApi,
+          api: pollApi,
           handleBatch: (batch) => updates.handleBatch(batch),
           log,
           allowedUpdates: ALLOWED_UPDATES,
-          timeoutSeconds: options.pollTimeoutSeconds ?? 30,
+          timeoutSeconds: pollSeconds,
         });
         poller.start();
         log.info({ bot: me.username }, "telegram: long polling");

@@ -1,4 +1,4 @@
-import { excerpt, post, type FetchLike } from "./http-client.js";
+import { DEFAULT_TIMEOUT_MS, excerpt, post, type FetchLike } from "./http-client.js";
 import {
   asBoolean,
   asNumber,
@@ -191,7 +191,7 @@ export class ZaloBotApi {
 
   constructor(private readonly options: BotApiOptions) {
     this.base = (options.baseUrl ?? BOT_API_BASE).replace(/\/+$/, "");
-    this.timeoutMs = options.timeoutMs ?? 15_000;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
   private async call(

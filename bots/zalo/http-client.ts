@@ -24,6 +24,13 @@ export class ZaloNetworkError extends Error {
   }
 }
 
+/**
+ * A call to Zalo that has not answered after this long fails as "network" and the outbox tries it
+ * again later. Well under the outbox's 60 s claim lease: a send still in flight when its claim
+ * runs out would be taken over by another instance and sent twice.
+ */
+export const DEFAULT_TIMEOUT_MS = 20_000;
+
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
 export interface PostOptions {

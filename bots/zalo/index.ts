@@ -30,6 +30,9 @@ export interface ZaloChannelOptions {
         accessToken?: string | undefined;
         refreshToken: string;
         oaSecretKey?: string | undefined;
+        /** ZALO_OA_API_BASE / ZALO_OA_OAUTH_BASE: a local server instead of Zalo's (tests, benchmarks). */
+        apiBase?: string | undefined;
+        oauthBase?: string | undefined;
       }
     | undefined;
   /** https://… where Zalo can reach this server; without it the Bot Platform is long-polled. */
@@ -38,8 +41,13 @@ export interface ZaloChannelOptions {
   connection: Connection;
   http: HttpServer;
   log: Logger;
-  /** Tests point the clients at a local fake. */
+  /** Tests point the clients at a local fake (for the OA, this wins over `oa.apiBase`). */
   apiBase?: { bot?: string; oa?: string; oauth?: string };
+  /**
+   * The longest one call to Zalo may take (PLATFORM_TIMEOUT_SECONDS; 20 s by default), well under
+   * the outbox's 60 s claim lease. getUpdates is held open longer by design and has its own.
+   */
+  timeoutMs?: number;
   /** Tests deliver the outbox themselves (dispatcher.drain) instead of the background loop. */
   manualDispatch?: boolean;
   dispatcher?: DispatcherOptions;
@@ -75,9 +83,16 @@ export function createZaloChannel(options: ZaloChannelOptions): ZaloChannel {
   const clock = app.engine.services.clock;
   const baseUrl = publicUrl?.replace(/\/+$/, "");
 
-  const botApi = bot ? new ZaloBotApi({ token: bot.token, baseUrl: options.apiBase?.bot }) : undefined;
+  const timing = options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {};
+  const botApi = bot
+    ? new ZaloBotApi({ token: bot.token, baseUrl: options.apiBase?.bot, ...timing })
+    : undefined;
   const oaApi = oa
-    ? new ZaloOaApi({ baseUrl: options.apiBase?.oa, oauthUrl: options.apiBase?.oauth })
+    ? new ZaloOaApi({
+        baseUrl: options.apiBase?.oa ?? oa.apiBase,
+        oauthUrl: options.apiBase?.oauth ?? oa.oauthBase,
+        ...timing,
+      })
     : undefined;
   const tokens =
     oa && oaApi

@@ -1,4 +1,4 @@
-import { excerpt, post, type FetchLike } from "./http-client.js";
+import { DEFAULT_TIMEOUT_MS, excerpt, post, type FetchLike } from "./http-client.js";
 import { asNumber, asObject, asString, firstString, type JsonObject } from "./tolerant.js";
 
 /**
@@ -94,7 +94,7 @@ export class ZaloOaApi {
   constructor(private readonly options: OaApiOptions = {}) {
     this.base = (options.baseUrl ?? OA_API_BASE).replace(/\/+$/, "");
     this.oauth = (options.oauthUrl ?? OAUTH_BASE).replace(/\/+$/, "");
-    this.timeoutMs = options.timeoutMs ?? 15_000;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
   private async send(

@@ -19,7 +19,7 @@ import { OaTokenUnavailable } from "./send-errors.js";
  * src/db/claims.ts — FerretDB does not make findOneAndUpdate atomic across connections, unique
  * indexes it does enforce). A failed attempt bumps the attempt number after a backoff, so the
  * next try takes a fresh claim; an attempt whose process vanished is given up after `leaseMs`,
- * far longer than one refresh can take (its HTTP deadline is 15 s).
+ * far longer than one refresh can take (its HTTP deadline is 20 s).
  *
  * The refresh token in the configuration seeds the chain once: it is remembered by its hash, so
  * a restart with the same variable does not reuse a spent token, and a new one (after the OA was

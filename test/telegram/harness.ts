@@ -28,7 +28,13 @@ export interface TelegramRig {
 
 export async function startRig(
   app: App,
-  options: { mode?: "webhook" | "polling"; limits?: Partial<RateLimitSettings>; background?: boolean } = {},
+  options: {
+    mode?: "webhook" | "polling";
+    limits?: Partial<RateLimitSettings>;
+    background?: boolean;
+    /** The channel's deadline for one Bot API call (seconds). */
+    timeoutSeconds?: number;
+  } = {},
 ): Promise<TelegramRig> {
   const clock = app.engine.services.clock;
   const fake = new FakeBotApi(clock instanceof FixedClock ? { now: () => clock.now().getTime() } : {});
@@ -44,6 +50,7 @@ export async function startRig(
     log: silentLogger(),
     ...(polling ? { pollTimeoutSeconds: 1 } : { publicUrl: PUBLIC_URL, webhookSecret: SECRET }),
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {}),
   });
   await channel.start();
   const dispatcher = app.dispatchers.get("telegram");

@@ -3,6 +3,7 @@ import { ZaloBotApi, ZaloBotApiError } from "../../bots/zalo/bot-api.js";
 import { ZaloNetworkError } from "../../bots/zalo/http-client.js";
 import { ZaloOaApi, ZaloOaApiError } from "../../bots/zalo/oa-api.js";
 import { OaTokenUnavailable, toSendError } from "../../bots/zalo/send-errors.js";
+import { ConfigError, loadConfig } from "../../src/config.js";
 import type { FakeZalo } from "./fake-zalo.js";
 import { startFakeZalo } from "./fake-zalo.js";
 
@@ -10,6 +11,43 @@ let fake: FakeZalo | undefined;
 afterEach(async () => {
   await fake?.close();
   fake = undefined;
+});
+
+describe("where the clients talk, from the configuration", () => {
+  const oa = {
+    ZALO_OA_APP_ID: "2553928453557884079",
+    ZALO_OA_SECRET_KEY: "app-secret-key",
+    ZALO_OA_REFRESH_TOKEN: "rt-0123456789",
+  };
+
+  it("reads the OA API and OAuth servers (a local fake) and one timeout for every platform call", () => {
+    const config = loadConfig({
+      ...oa,
+      ZALO_OA_API_BASE: "http://127.0.0.1:8081",
+      ZALO_OA_OAUTH_BASE: "http://127.0.0.1:8082",
+      PLATFORM_TIMEOUT_SECONDS: "5",
+    });
+    expect(config.zaloOa).toMatchObject({
+      apiBase: "http://127.0.0.1:8081",
+      oauthBase: "http://127.0.0.1:8082",
+    });
+    expect(config.platformTimeoutSeconds).toBe(5);
+    const defaults = loadConfig(oa);
+    expect(defaults.zaloOa).toMatchObject({ apiBase: undefined, oauthBase: undefined });
+    expect(defaults.platformTimeoutSeconds).toBe(20);
+  });
+
+  it("refuses a timeout that would outlast the outbox's 60 s claim", () => {
+    const refused = (() => {
+      try {
+        return loadConfig({ PLATFORM_TIMEOUT_SECONDS: "90" });
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(refused).toBeInstanceOf(ConfigError);
+    expect((refused as ConfigError).variable).toBe("PLATFORM_TIMEOUT_SECONDS");
+  });
 });
 
 describe("the Bot Platform client against the fake", () => {

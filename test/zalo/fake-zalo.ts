@@ -84,6 +84,8 @@ export class FakeZalo {
     /** Longest a getUpdates call is held open, whatever timeout it asks for. */
     maxHoldMs: 1000,
     scripted: new Map<string, ScriptedReply[]>(),
+    /** Chats whose sendMessage/sendPhoto calls are read and never answered (a Zalo gone silent). */
+    hangChats: new Set<string>(),
   };
 
   readonly oa = {
@@ -97,10 +99,14 @@ export class FakeZalo {
     refreshDelayMs: 0,
     scriptedSend: [] as ScriptedReply[],
     scriptedRefresh: [] as ScriptedReply[],
+    /** Users whose messages are read and never answered. */
+    hangUsers: new Set<string>(),
   };
 
   private readonly queue: QueuedUpdate[] = [];
   private readonly held = new Set<() => void>();
+  /** Requests left unanswered on purpose; released (the connection closed) when the fake closes. */
+  private readonly hung = new Set<() => void>();
 
   async start(): Promise<this> {
     await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
@@ -110,6 +116,7 @@ export class FakeZalo {
 
   async close(): Promise<void> {
     for (const release of this.held) release();
+    for (const release of this.hung) release();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -165,6 +172,7 @@ export class FakeZalo {
     }
     this.bot.calls.push({ method, body });
     if (method === "getUpdates") return this.getUpdates(res, body);
+    if (method.startsWith("send") && this.bot.hangChats.has(String(body.chat_id))) return this.hang();
     const scripted = this.bot.scripted.get(method)?.shift();
     if (scripted) return reply(res, scripted.status ?? 200, scripted.body);
     return this.botMethod(res, method, body);
@@ -247,6 +255,17 @@ export class FakeZalo {
     reply(res, 200, { ok: true, result: next.update });
   }
 
+  /** Never answers: the caller's own deadline is all that ends the call (or the fake closing). */
+  private hang(): Promise<void> {
+    return new Promise((resolve) => {
+      const release = () => {
+        this.hung.delete(release);
+        resolve();
+      };
+      this.hung.add(release);
+    });
+  }
+
   /** Waits for an update to be queued, or the hold to run out. */
   private hold(ms: number): Promise<QueuedUpdate | undefined> {
     return new Promise((resolve) => {
@@ -269,6 +288,10 @@ export class FakeZalo {
     }
     const body = JSON.parse(raw) as { recipient?: { user_id?: string }; message?: { text?: string } };
     const userId = body.recipient?.user_id ?? "";
+    if (this.oa.hangUsers.has(userId)) {
+      void this.hang();
+      return;
+    }
     const text = body.message?.text ?? "";
     if (!userId) return reply(res, 200, { error: -201, message: "user_id is invalid!" });
     if (text.length < 1 || text.length > 2000)

@@ -108,6 +108,9 @@ export async function startRig(
             appId: fake.oa.appId,
             secretKey: fake.oa.appSecret,
             oaSecretKey: OA_SECRET_KEY,
+            // As ZALO_OA_API_BASE and ZALO_OA_OAUTH_BASE reach it from the configuration.
+            apiBase: fake.url,
+            oauthBase: fake.url,
             ...oaSeed,
           },
         }
@@ -117,7 +120,7 @@ export async function startRig(
     connection: app.models.Outbox.db,
     http,
     log: silentLogger(),
-    apiBase: { bot: fake.url, oa: fake.url, oauth: fake.url },
+    apiBase: { bot: fake.url },
     manualDispatch: true,
     ...options.channel,
   });

@@ -184,6 +184,36 @@ describe("Zalo's refusals, as the outbox sees them", () => {
     expect((failure as SendError).kind).toBe("network");
   });
 
+  it("fails a call Zalo never answers as network after the configured timeout; other chats go on", async () => {
+    await db.connection.dropDatabase();
+    const { app } = await buildApp(db.connection);
+    rig = await startRig(app, { oa: { withAccessToken: true }, channel: { timeoutMs: 300 } });
+    // Eight chats whose sends hang, as many as the dispatcher sends side by side, and one that works.
+    const hung = Array.from({ length: 8 }, (_, i) => `4a4a4a4a4a4a4a4a4a0${i}`);
+    for (const chatId of hung) rig.fake.bot.hangChats.add(chatId);
+    rig.fake.oa.hangUsers.add(OA_USER);
+    const stuck = [
+      ...(await Promise.all(hung.map((chatId) => enqueue(app, chatId, "Nhắc hạn")))),
+      await enqueue(app, `oa:${OA_USER}`, "Nhắc hạn"),
+    ];
+    const fine = await enqueue(app, BOT_CHAT, "Xin chào");
+    await app.dispatchers.get("zalo")?.drain();
+    expect((await outboxDoc(app, fine))?.status).toBe("sent");
+    for (const key of stuck) {
+      const doc = await outboxDoc(app, key);
+      expect(doc?.status).toBe("pending");
+      expect(doc?.attempts).toBe(1);
+      expect(doc?.lastError).toMatch(/no answer within 300 ms/);
+    }
+    // Zalo answers again: each waiting message goes out once.
+    rig.fake.bot.hangChats.clear();
+    rig.fake.oa.hangUsers.clear();
+    await deliverAll(app);
+    for (const key of stuck) expect((await outboxDoc(app, key))?.status).toBe("sent");
+    expect(rig.fake.bot.sent.filter((m) => hung.includes(m.chatId))).toHaveLength(8);
+    expect(rig.fake.oa.sent.filter((m) => m.userId === OA_USER)).toHaveLength(1);
+  });
+
   it("maps the OA's codes: -32 waits a minute, -230 (outside the window) gives up as blocked", async () => {
     const { app, clock, rig } = await open();
     rig.fake.oa.scriptedSend.push({
