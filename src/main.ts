@@ -66,6 +66,7 @@ async function main(): Promise<void> {
     consoleRoles: config.consoleChannel,
     feedbackLimits: { maxPerDay: config.feedbackMaxPerDay, duplicateMinutes: 10 },
     messageRetentionDays: config.messageRetentionDays,
+    outboxMaxAgeHours: config.outboxMaxAgeHours,
     sealer: sealerFor(config, log),
     reports: {
       dir: path.join(config.dataDir, "reports"),
@@ -99,7 +100,6 @@ async function main(): Promise<void> {
         webhookSecret: config.telegram.webhookSecret,
         publicUrl: config.publicUrl,
         apiRoot: config.telegram.apiRoot,
-        timeoutSeconds: config.platformTimeoutSeconds,
         app,
         http,
         log,
@@ -110,7 +110,6 @@ async function main(): Promise<void> {
         oa: config.zaloOa,
         publicUrl: config.publicUrl,
         ...(config.zaloBot?.apiBase ? { apiBase: { bot: config.zaloBot.apiBase } } : {}),
-        timeoutMs: config.platformTimeoutSeconds * 1000,
         app,
         connection: db.connection,
         http,

@@ -62,8 +62,14 @@ export const METRIC = {
   inbound: ["dvbot_inbound_total", "Inbound updates by channel and outcome (handled, duplicate, failed)"],
   outbound: [
     "dvbot_outbound_total",
-    "Outbox deliveries by channel and result (sent, retry, rate_limited, dead)",
+    "Outbox deliveries by channel and result (sent, retry, rate_limited, dead, paused)",
   ],
   jobRuns: ["dvbot_job_runs_total", "Scheduled job looks by job and outcome"],
   backlog: ["dvbot_outbox_backlog", "Outbox messages not yet sent, by channel and status"],
+  paused: [
+    "dvbot_outbox_channel_paused",
+    "1 while the platform refuses the bot's token and the channel holds its messages",
+  ],
+  dead: ["dvbot_outbox_dead", "Outbox messages given up, by channel (npm run outbox -- dead)"],
+  retrying: ["dvbot_outbox_retrying", "Outbox messages waiting to be sent again after a failed send"],
 } as const;

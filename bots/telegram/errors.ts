@@ -6,9 +6,10 @@ import { SendError } from "../../src/engine/channel.js";
  * - 429 "Too Many Requests: retry after N" → rate_limited, with N seconds from parameters.retry_after;
  * - 403 "bot was blocked by the user" / "bot was kicked" / "user is deactivated" → blocked;
  * - 400 (chat not found, message too long, bad file id…) → bad_request: sending again cannot help;
- * - 5xx, timeouts and unreachable servers → network, retried with backoff.
- * 401 (token revoked) and 404 (wrong API root) are a configuration fault, not the message's: they
- * count as network so nothing is given up at once while the operator fixes it.
+ * - 5xx, timeouts and unreachable servers → network, retried with backoff;
+ * - 401 (token revoked) and 404 (a wrong token or API root: Telegram answers 404 for a token it
+ *   does not know) → unauthorized: a configuration fault, not the message's, so the outbox pauses
+ *   the channel and tells the admins instead of spending attempts while the operator fixes it.
  */
 export function toSendError(error: unknown): SendError {
   if (error instanceof SendError) return error;
@@ -20,6 +21,7 @@ export function toSendError(error: unknown): SendError {
     }
     if (error.error_code === 403) return new SendError("blocked", what);
     if (error.error_code === 400) return new SendError("bad_request", what);
+    if (error.error_code === 401 || error.error_code === 404) return new SendError("unauthorized", what);
     return new SendError("network", what);
   }
   if (error instanceof HttpError) return new SendError("network", error.message);

@@ -24,7 +24,7 @@ const OA_UNREACHABLE: readonly number[] = [
 ];
 
 /**
- * Zalo's failures onto the four kinds the outbox dispatcher acts on:
+ * Zalo's failures onto the kinds the outbox dispatcher acts on:
  * - rate_limited (wait, attempt not spent): Bot Platform 429 — undocumented, assumed
  *   Telegram-like, honouring `parameters.retry_after` — OA -32 "reached limit call api" (per
  *   minute: wait a minute), OA quotas -211/-218 (wait an hour), and no OA token (wait for the
@@ -33,8 +33,12 @@ const OA_UNREACHABLE: readonly number[] = [
  *   Platform 403 (assumed), OA -213 not following, -227 inactive, -230/-232 outside the window
  *   in which an OA may write, -244 refused this kind of message. The person writing again is
  *   exactly what reopens the window;
- * - network (retry with backoff, give up after a few attempts): no answer, HTTP 5xx, Bot
- *   Platform 401 (a refused bot token — logged on every attempt, so the operator sees it);
+ * - network (retry with capped back-off until the message is too old): no answer, HTTP 5xx,
+ *   Bot Platform 408;
+ * - unauthorized (the channel pauses, admins are told, nothing is spent): Bot Platform 401, a
+ *   refused bot token. Not 404: Zalo answers 404 for other things too (getWebhookInfo with no
+ *   webhook), and a pause on a fault of one message would stop the channel for good. The OA's
+ *   token problems stay rate_limited: the token keeper refreshes them and alerts the admins;
  * - bad_request (give up at once, with Zalo's description as the reason): everything else.
  */
 export function toSendError(error: unknown): SendError {
@@ -50,7 +54,8 @@ export function toSendError(error: unknown): SendError {
       return new SendError("rate_limited", what, wait);
     }
     if (error.errorCode === 403) return new SendError("blocked", what);
-    if (error.errorCode === 401 || error.errorCode === 408 || error.httpStatus >= 500) {
+    if (error.errorCode === 401 || error.httpStatus === 401) return new SendError("unauthorized", what);
+    if (error.errorCode === 408 || error.httpStatus >= 500) {
       return new SendError("network", what);
     }
     return new SendError("bad_request", what);

@@ -2,9 +2,17 @@ import type { ChannelName, Choice, OutboundFile } from "./message.js";
 
 /**
  * The one error vocabulary every channel speaks at the edge. Each adapter maps its platform's
- * failures onto these kinds, and the outbox decides retry or give-up from the kind alone.
+ * failures onto these kinds, and the outbox decides retry or give-up from the kind alone:
+ * - rate_limited: wait as long as the platform says, the attempt not counted;
+ * - blocked: the person blocked the bot; given up, and nothing more is queued for them;
+ * - bad_request: this message can never go (chat not found, bad file); given up;
+ * - network: no answer, a timeout, a 5xx; retried with capped back-off until the message is
+ *   too old (OUTBOX_MAX_AGE_HOURS);
+ * - unauthorized: the platform refuses the bot itself (a revoked or wrong token). No message is
+ *   at fault, so none is given up: the whole channel pauses, the admins are told on another
+ *   channel, and a probe now and then finds when the operator has fixed it.
  */
-export type SendFailureKind = "rate_limited" | "blocked" | "bad_request" | "network";
+export type SendFailureKind = "rate_limited" | "blocked" | "bad_request" | "network" | "unauthorized";
 
 export class SendError extends Error {
   override name = "SendError";

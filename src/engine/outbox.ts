@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { Schema, type Model, type Types } from "mongoose";
+import { Schema, Types, type Model } from "mongoose";
 import type { Clock } from "../clock.js";
 import type { Claims } from "../db/claims.js";
 import { isDuplicateKeyError } from "../db/errors.js";
@@ -31,6 +31,7 @@ export interface OutboxDoc {
   files: OutboundFile[];
   subject?: Subject;
   status: "pending" | "sending" | "sent" | "dead";
+  /** Sends tried; a rate limit or a paused channel does not count. For the record only. */
   attempts: number;
   /** Bumped by each claim; names the claim key, see db/claims.ts. */
   claimSeq: number;
@@ -40,7 +41,25 @@ export interface OutboxDoc {
   platformMessageIds: string[];
   lastError?: string;
   createdAt: Date;
+  /**
+   * When the message was first due (its later send time, else its creation; reset by a
+   * requeue): its age, and so when it is given up, counts from here. Absent on older records,
+   * which count from createdAt.
+   */
+  dueAt?: Date;
   sentAt?: Date;
+}
+
+/** A given-up message as an operator sees it: where it was going and why it failed, never its text. */
+export interface DeadMessage {
+  id: string;
+  channel: string;
+  chatId: string;
+  createdAt: Date;
+  attempts: number;
+  lastError: string;
+  /** False once the retention period removed its text. */
+  requeueable: boolean;
 }
 
 export const outboxSchema = new Schema<OutboxDoc>(
@@ -62,6 +81,7 @@ export const outboxSchema = new Schema<OutboxDoc>(
     platformMessageIds: { type: [String], default: [] },
     lastError: { type: String },
     createdAt: { type: Date, required: true },
+    dueAt: { type: Date },
     sentAt: { type: Date },
   },
   { collection: "outbox" },
@@ -97,6 +117,46 @@ export class Outbox {
     const result = await this.model.updateMany(
       { status: { $in: ["sent", "dead"] }, createdAt: { $lt: olderThan }, textSealed: { $ne: "" } },
       { $set: { textSealed: "" }, $unset: { text: 1 } },
+    );
+    return result.modifiedCount;
+  }
+
+  /**
+   * The messages given up, oldest first (npm run outbox -- dead). Read without their texts: an
+   * operator's listing has no business with what was said to whom.
+   */
+  async dead(filter: { channel?: string } = {}): Promise<DeadMessage[]> {
+    const docs = await this.model
+      .find({ status: "dead", ...(filter.channel ? { channel: filter.channel } : {}) })
+      .select({ channel: 1, chatId: 1, createdAt: 1, dueAt: 1, attempts: 1, lastError: 1, textSealed: 1 })
+      .sort({ _id: 1 })
+      .lean();
+    return docs.map((doc) => ({
+      id: doc._id.toString(),
+      channel: doc.channel,
+      chatId: doc.chatId,
+      createdAt: doc.createdAt,
+      attempts: doc.attempts,
+      lastError: doc.lastError ?? "",
+      // Past the retention period its text is gone: there is nothing left to send.
+      requeueable: doc.textSealed !== "",
+    }));
+  }
+
+  /**
+   * Puts dead messages back to be sent (npm run outbox -- requeue): all of them, or those whose
+   * ids are given. Each keeps its place (its id), so a chat's requeued messages go in the order
+   * they were written; its age starts again now. Returns how many went back.
+   */
+  async requeue(which: "all" | string[]): Promise<number> {
+    const now = this.clock.now();
+    const ids = which === "all" ? undefined : which.map((id) => new Types.ObjectId(id));
+    const result = await this.model.updateMany(
+      { status: "dead", textSealed: { $ne: "" }, ...(ids ? { _id: { $in: ids } } : {}) },
+      {
+        $set: { status: "pending", attempts: 0, nextAttemptAt: now, dueAt: now },
+        $unset: { lastError: 1, lockedUntil: 1, lockedBy: 1 },
+      },
     );
     return result.modifiedCount;
   }
@@ -137,6 +197,7 @@ export class Outbox {
           claimSeq: 0,
           nextAttemptAt: message.notBefore ?? now,
           createdAt: now,
+          dueAt: message.notBefore ?? now,
           platformMessageIds: [],
         });
         created += 1;
@@ -153,11 +214,19 @@ export class Outbox {
 export interface DispatcherOptions {
   /** A claimed message not finished within this time is assumed lost with its worker. */
   lockMs?: number;
-  /** Attempts for network and unknown failures before the message is given up. */
-  maxAttempts?: number;
+  /**
+   * A message still failing this long after it was due is given up (`dead`; the operator can
+   * requeue it). Age, not a count of attempts: an outage of hours must end in delivery.
+   */
+  maxAgeMs?: number;
   /** First retry delay; doubles each attempt, capped at maxBackoffMs. */
   baseBackoffMs?: number;
   maxBackoffMs?: number;
+  /** First probe of a paused channel after it paused; doubles each refusal, capped at maxBackoffMs. */
+  pauseProbeMs?: number;
+  /** First wait before writing a delivery's record again; doubles up to recordRetryMaxMs. */
+  recordRetryMs?: number;
+  recordRetryMaxMs?: number;
   /**
    * How often the dispatcher looks in the collection for due messages it was not told of:
    * written by another process, due again after a retry wait, or left by a crash.
@@ -166,9 +235,26 @@ export interface DispatcherOptions {
   /** Messages in hand at once, each to a different chat (a chat's messages go one at a time). */
   concurrency?: number;
   /** Told the result of every delivery attempt (for metrics). */
-  onResult?: (channel: ChannelName, result: "sent" | "retry" | "rate_limited" | "dead") => void;
+  onResult?: (channel: ChannelName, result: DeliveryResult) => void;
   /** Told when the platform says a person blocked the bot, so nothing more is queued for them. */
   onBlocked?: (channel: ChannelName, chatId: string) => Promise<void>;
+  /**
+   * Told when the platform refuses the bot itself (a revoked token) and the channel pauses.
+   * `episode` names the pause the same way in every process (see Dispatcher.pause), so an alert
+   * keyed by it is written once.
+   */
+  onPaused?: (channel: ChannelName, pause: { episode: string; reason: string }) => Promise<void>;
+  /** Told when a paused channel delivers again. */
+  onResumed?: (channel: ChannelName) => void;
+}
+
+/** What became of one delivery attempt. */
+export type DeliveryResult = "sent" | "retry" | "rate_limited" | "dead" | "paused";
+
+/** The state of a paused channel, as /metrics shows it. */
+export interface ChannelPause {
+  since: Date;
+  reason: string;
 }
 
 /** Messages written here and remembered for sending at most; beyond, they wait for the look. */
@@ -183,14 +269,23 @@ const MAX_HINTS = 10_000;
  * (every pollMs, and whenever drain() is called) finds the rest, oldest first. A chat's messages
  * go one at a time and in the order they were written; different chats go side by side.
  *
- * Delivery is at-least-once in one narrow case: if the process dies after the platform accepted
- * a message and before "sent" is written, the claim expires and the message is sent again. No
- * platform offers an idempotency key to close that window; every other path sends exactly once.
+ * Sending and recording are apart. Once the platform accepted a message it is never sent again
+ * by this process: its record (the reply-to links, then "sent" with the platform ids) is written
+ * again and again, with a short back-off and the claim's lease extended, while its chat stays
+ * busy, until the database takes it. Delivery is at-least-once in one narrow case only: if the
+ * process dies after the platform accepted a message and before the record is written, the claim
+ * expires and the message is sent again. No platform offers an idempotency key to close that
+ * window.
+ *
+ * Failures: see SendFailureKind. Network failures are retried with capped back-off until the
+ * message is maxAgeMs old. A refused token pauses the whole channel (see pauseOn).
  */
 export class Dispatcher {
   private readonly workerId = randomUUID();
-  private readonly opts: Required<Omit<DispatcherOptions, "onBlocked" | "onResult">> &
-    Pick<DispatcherOptions, "onBlocked" | "onResult">;
+  private readonly opts: Required<
+    Omit<DispatcherOptions, "onBlocked" | "onResult" | "onPaused" | "onResumed">
+  > &
+    Pick<DispatcherOptions, "onBlocked" | "onResult" | "onPaused" | "onResumed">;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
@@ -218,6 +313,13 @@ export class Dispatcher {
   private finished = 0;
   /** Resolves the wait of a running pass when a new message is handed over. */
   private nudge: (() => void) | undefined;
+  /**
+   * Set while the platform refuses the bot itself: nothing is sent but one probe at `probeAt`
+   * (clock time), the message that met the refusal (else the oldest waiting), one at a time.
+   */
+  private pause:
+    | (ChannelPause & { probeAt: number; probes: number; probeId: Types.ObjectId; probing: boolean })
+    | undefined;
 
   constructor(
     private readonly outbox: Outbox,
@@ -230,19 +332,29 @@ export class Dispatcher {
   ) {
     this.opts = {
       lockMs: options.lockMs ?? 60_000,
-      maxAttempts: options.maxAttempts ?? 8,
+      maxAgeMs: options.maxAgeMs ?? 72 * 3_600_000,
       baseBackoffMs: options.baseBackoffMs ?? 2_000,
-      maxBackoffMs: options.maxBackoffMs ?? 15 * 60_000,
+      maxBackoffMs: options.maxBackoffMs ?? 5 * 60_000,
+      pauseProbeMs: options.pauseProbeMs ?? 60_000,
+      recordRetryMs: options.recordRetryMs ?? 100,
+      recordRetryMaxMs: options.recordRetryMaxMs ?? 5_000,
       pollMs: options.pollMs ?? 1_000,
       concurrency: options.concurrency ?? 8,
       onBlocked: options.onBlocked,
       onResult: options.onResult,
+      onPaused: options.onPaused,
+      onResumed: options.onResumed,
     };
     outbox.onCreated((doc) => this.hint(doc));
   }
 
   get channel(): string {
     return this.sender.channel;
+  }
+
+  /** Since when, and why, the channel is paused; undefined while it delivers. */
+  get paused(): ChannelPause | undefined {
+    return this.pause ? { since: this.pause.since, reason: this.pause.reason } : undefined;
   }
 
   private hint(doc: OutboxDoc): void {
@@ -280,8 +392,22 @@ export class Dispatcher {
     }, ms);
   }
 
-  /** Claims a message under its claim key and marks it in hand; undefined if another has it. */
+  /**
+   * Claims a message under its claim key and marks it in hand, its chat busy from the start;
+   * undefined (the chat freed) if another has it or the database failed.
+   */
   private async take(doc: OutboxDoc, now: Date): Promise<OutboxDoc | undefined> {
+    this.busy.add(doc.chatId);
+    let claimed: OutboxDoc | undefined;
+    try {
+      claimed = await this.takeClaim(doc, now);
+      return claimed;
+    } finally {
+      if (!claimed) this.busy.delete(doc.chatId);
+    }
+  }
+
+  private async takeClaim(doc: OutboxDoc, now: Date): Promise<OutboxDoc | undefined> {
     const prefix = `outbox:${doc._id.toString()}`;
     const seq = await this.claims.takeSeq(prefix, doc.claimSeq, this.workerId, now, this.opts.lockMs);
     if (seq === undefined) return undefined;
@@ -303,7 +429,8 @@ export class Dispatcher {
 
   /** The first message handed over whose chat is free, claimed; undefined when there is none. */
   private async claimHanded(): Promise<OutboxDoc | undefined> {
-    if (!this.looked) return undefined;
+    // Paused: the handed-over messages wait; the look sends them in order once it resumes.
+    if (!this.looked || this.pause) return undefined;
     const now = this.clock.now();
     for (const [chatId, queue] of this.hints) {
       if (this.busy.has(chatId)) continue;
@@ -319,11 +446,9 @@ export class Dispatcher {
         this.defer(chatId, doc.nextAttemptAt.getTime() - now.getTime());
         continue;
       }
-      this.busy.add(chatId);
       const claimed = await this.take(doc, now);
       if (claimed) return claimed;
       // Another dispatcher's look took it first; the chat's later messages follow by the look.
-      this.busy.delete(chatId);
       this.dropHints(chatId);
     }
     return undefined;
@@ -335,6 +460,7 @@ export class Dispatcher {
    * limit) holds the later ones back while other chats go on.
    */
   private async claimFound(): Promise<OutboxDoc | undefined> {
+    if (this.pause) return this.claimProbe();
     const now = this.clock.now();
     this.lastLookAt = Date.now();
     const cursor = this.outbox.model
@@ -356,10 +482,8 @@ export class Dispatcher {
         this.external.add(doc.chatId);
         const due = doc.status === "pending" ? doc.nextAttemptAt <= now : (doc.lockedUntil ?? now) < now;
         if (!due) continue;
-        this.busy.add(doc.chatId);
         const claimed = await this.take(doc, now);
         if (claimed) return claimed;
-        this.busy.delete(doc.chatId);
       }
       // A full look: it knows every chat with an unsent message from elsewhere (and those put
       // back while it read, which it may have seen still in hand).
@@ -376,6 +500,93 @@ export class Dispatcher {
     return Math.min(this.opts.maxBackoffMs, this.opts.baseBackoffMs * 2 ** Math.max(0, attempts - 1));
   }
 
+  /**
+   * While paused: the probe, once it is due and none is out. It is the message that met the
+   * refusal, or, if that one went meanwhile (another instance, an operator), the oldest waiting:
+   * either is the oldest of its chat, so the probe keeps each chat's order.
+   */
+  private async claimProbe(): Promise<OutboxDoc | undefined> {
+    const pause = this.pause;
+    if (!pause || pause.probing) return undefined;
+    const now = this.clock.now();
+    if (now.getTime() < pause.probeAt) {
+      this.lookIn(pause.probeAt - now.getTime());
+      return undefined;
+    }
+    this.lastLookAt = Date.now();
+    const waiting = { channel: this.sender.channel, status: "pending" as const };
+    const doc =
+      (await this.outbox.model.findOne({ ...waiting, _id: pause.probeId }).lean()) ??
+      (await this.outbox.model.findOne(waiting).sort({ _id: 1 }).lean());
+    if (!doc || this.busy.has(doc.chatId) || this.pause !== pause) return undefined;
+    const claimed = await this.take(doc, now);
+    if (!claimed) return undefined;
+    pause.probing = true;
+    return claimed;
+  }
+
+  /**
+   * The platform refused the bot itself (a revoked or wrong token): no message is at fault, so
+   * none spends an attempt. The channel stops sending and probes with one message now and then
+   * (pauseProbeMs, doubling up to maxBackoffMs); the first send the platform takes resumes it.
+   *
+   * The episode is named by the oldest message waiting on the channel: nothing is sent during a
+   * pause, so every instance (and this one after a restart) that pauses on the same outage
+   * names it the same, and the admins' alert keyed by it is written once.
+   */
+  private async pauseOn(doc: OutboxDoc, reason: string): Promise<void> {
+    const now = this.clock.now();
+    if (this.pause) {
+      this.pause.reason = reason;
+      return;
+    }
+    this.pause = {
+      since: now,
+      reason,
+      probeAt: now.getTime() + this.opts.pauseProbeMs,
+      probes: 0,
+      probeId: doc._id,
+      probing: false,
+    };
+    this.lookIn(this.opts.pauseProbeMs);
+    const oldest = await this.outbox.model
+      .findOne({ channel: this.sender.channel, status: { $in: ["pending", "sending"] } })
+      .sort({ _id: 1 })
+      .select({ _id: 1 })
+      .lean();
+    const episode = `${this.sender.channel}:${(oldest?._id ?? doc._id).toString()}`;
+    this.log.error(
+      { channel: this.sender.channel, reason, episode },
+      "outbox: the platform refuses the bot's token; channel paused",
+    );
+    await this.opts.onPaused?.(this.sender.channel, { episode, reason });
+  }
+
+  /** A probe met the refusal again (or no answer): the next one waits longer, up to the cap. */
+  private probeLater(): void {
+    const pause = this.pause;
+    if (!pause) return;
+    pause.probing = false;
+    pause.probes += 1;
+    const wait = Math.min(this.opts.maxBackoffMs, this.opts.pauseProbeMs * 2 ** pause.probes);
+    pause.probeAt = this.clock.now().getTime() + wait;
+    this.lookIn(wait);
+  }
+
+  /** The platform took a send (or answered about the message, not the bot): the channel goes on. */
+  private resume(): void {
+    if (!this.pause) return;
+    this.log.info(
+      { channel: this.sender.channel, since: this.pause.since },
+      "outbox: the platform takes the bot's token again; channel resumed",
+    );
+    this.pause = undefined;
+    // What waited goes now, by the look, oldest first.
+    this.looked = false;
+    this.lookIn(0);
+    this.opts.onResumed?.(this.sender.channel);
+  }
+
   /** Delivers one message if one is due; false when there was nothing to do. */
   async dispatchOne(): Promise<boolean> {
     const doc = (await this.claimHanded()) ?? (await this.claimFound());
@@ -386,21 +597,46 @@ export class Dispatcher {
 
   /** Sends a claimed message and records the outcome; frees its chat. Never throws. */
   private async deliver(doc: OutboxDoc): Promise<void> {
+    const probe = this.pause?.probing === true && this.pause.probeId.equals(doc._id);
     try {
-      const mine = { _id: doc._id, lockedBy: this.workerId, status: "sending" as const };
+      let messageIds: string[];
       try {
-        const { messageIds } = await this.sender.send({
+        ({ messageIds } = await this.sender.send({
           chatId: doc.chatId,
           text: this.outbox.textOf(doc),
           choices: doc.choices,
           files: doc.files,
-        });
+        }));
+      } catch (error) {
+        await this.handleFailure(doc, error, probe);
+        return;
+      }
+      // Accepted by the platform: from here on the message must not be sent again.
+      if (probe || this.pause) this.resume();
+      await this.record(doc, messageIds);
+      this.opts.onResult?.(this.sender.channel, "sent");
+    } catch (error) {
+      // The database failed while recording a failure: the claim lapses and the message goes again.
+      this.log.error({ err: error, dedupeKey: doc.dedupeKey }, "outbox: could not record a failed send");
+      if (probe) this.probeLater();
+    } finally {
+      this.busy.delete(doc.chatId);
+      this.finished += 1;
+    }
+  }
+
+  /**
+   * Writes what a delivery did: the reply-to links first, then "sent" with the platform ids, so
+   * "sent" never stands without its links (an official's reply to a reminder must find its
+   * task). A failed write is tried again, with a short back-off and the claim's lease extended so
+   * no other dispatcher sends the message again, until the database takes it; the chat stays
+   * busy meanwhile, so nothing later in it overtakes. Both writes are idempotent.
+   */
+  private async record(doc: OutboxDoc, messageIds: string[]): Promise<void> {
+    let wait = this.opts.recordRetryMs;
+    for (let tries = 1; ; tries += 1) {
+      try {
         const now = this.clock.now();
-        await this.outbox.model.updateOne(mine, {
-          $set: { status: "sent", sentAt: now, platformMessageIds: messageIds },
-          $unset: { lockedUntil: 1, lockedBy: 1, lastError: 1 },
-        });
-        this.opts.onResult?.(this.sender.channel, "sent");
         if (doc.subject) {
           for (const platformMessageId of messageIds) {
             await this.links.record({
@@ -414,19 +650,49 @@ export class Dispatcher {
             });
           }
         }
+        // By claim, not by lockedBy: a "sent" write that reached the database but whose answer
+        // was lost matches again when it is repeated.
+        const marked = await this.outbox.model.updateOne(
+          { _id: doc._id, claimSeq: doc.claimSeq },
+          {
+            $set: { status: "sent", sentAt: now, platformMessageIds: messageIds },
+            $unset: { lockedUntil: 1, lockedBy: 1, lastError: 1 },
+          },
+        );
+        if (marked.matchedCount === 0) {
+          this.log.warn(
+            { dedupeKey: doc.dedupeKey, tries },
+            "outbox: a delivery's record came after its lease; another dispatcher may send it again",
+          );
+        } else if (tries > 1) {
+          this.log.info({ dedupeKey: doc.dedupeKey, tries }, "outbox: delivery recorded after retries");
+        }
+        return;
       } catch (error) {
-        await this.handleFailure(doc, error);
+        this.log.error(
+          { err: error, dedupeKey: doc.dedupeKey, tries, waitMs: wait },
+          "outbox: sent, but the record failed; writing it again",
+        );
+        await this.extendLease(doc);
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        wait = Math.min(this.opts.recordRetryMaxMs, wait * 2);
       }
-    } catch (error) {
-      // The database failed while recording: the claim lapses and the message goes again.
-      this.log.error({ err: error, dedupeKey: doc.dedupeKey }, "outbox: could not record a delivery");
-    } finally {
-      this.busy.delete(doc.chatId);
-      this.finished += 1;
     }
   }
 
-  private async handleFailure(doc: OutboxDoc, error: unknown): Promise<void> {
+  /** Keeps a sent message's claim while its record is retried; a failure here changes nothing. */
+  private async extendLease(doc: OutboxDoc): Promise<void> {
+    try {
+      await this.outbox.model.updateOne(
+        { _id: doc._id, claimSeq: doc.claimSeq, status: "sending" },
+        { $set: { lockedUntil: new Date(this.clock.now().getTime() + this.opts.lockMs) } },
+      );
+    } catch {
+      // The database is still failing; the record's next try extends it.
+    }
+  }
+
+  private async handleFailure(doc: OutboxDoc, error: unknown, probe: boolean): Promise<void> {
     const now = this.clock.now();
     const failure = error instanceof SendError ? error : new SendError("network", String(error));
     const mine = { _id: doc._id, lockedBy: this.workerId, status: "sending" as const };
@@ -436,6 +702,9 @@ export class Dispatcher {
       chatId: doc.chatId,
       attempts: doc.attempts,
     };
+    // Any answer about the message itself means the platform took the bot's token again.
+    if (failure.kind !== "unauthorized" && failure.kind !== "network") this.resume();
+    else if (probe && failure.kind === "network") this.probeLater();
     const giveUp = async (reason: string) => {
       await this.outbox.model.updateOne(mine, {
         $set: { status: "dead", lastError: reason },
@@ -444,22 +713,38 @@ export class Dispatcher {
       this.log.warn({ ...context, reason }, "outbox: message given up");
       this.opts.onResult?.(this.sender.channel, "dead");
     };
+    const ageMs = now.getTime() - (doc.dueAt ?? doc.createdAt).getTime();
+    const tooOld = ageMs >= this.opts.maxAgeMs;
+    const expired = (what: string) =>
+      giveUp(`expired after ${Math.round(ageMs / 3_600_000)} h: ${what}: ${failure.message}`);
+    const waitAgain = async (wait: number, attempts: number) => {
+      await this.outbox.model.updateOne(mine, {
+        $set: {
+          status: "pending",
+          nextAttemptAt: new Date(now.getTime() + wait),
+          lastError: failure.message,
+          attempts,
+        },
+        $unset: { lockedUntil: 1, lockedBy: 1 },
+      });
+      this.defer(doc.chatId, wait);
+    };
     switch (failure.kind) {
       case "rate_limited": {
+        if (tooOld) return expired("rate limited");
         // The platform told us when to come back; waiting is not a failed attempt.
         const wait = failure.retryAfterMs ?? this.backoff(1);
-        await this.outbox.model.updateOne(mine, {
-          $set: {
-            status: "pending",
-            nextAttemptAt: new Date(now.getTime() + wait),
-            lastError: failure.message,
-            attempts: doc.attempts - 1,
-          },
-          $unset: { lockedUntil: 1, lockedBy: 1 },
-        });
-        this.defer(doc.chatId, wait);
+        await waitAgain(wait, doc.attempts - 1);
         this.log.info({ ...context, waitMs: wait }, "outbox: rate limited");
         this.opts.onResult?.(this.sender.channel, "rate_limited");
+        return;
+      }
+      case "unauthorized": {
+        // Not the message's fault: it waits at the head of its chat, its attempt not counted.
+        await waitAgain(0, doc.attempts - 1);
+        if (probe) this.probeLater();
+        await this.pauseOn(doc, failure.message);
+        this.opts.onResult?.(this.sender.channel, "paused");
         return;
       }
       case "blocked":
@@ -470,20 +755,9 @@ export class Dispatcher {
         await giveUp(`bad request: ${failure.message}`);
         return;
       case "network": {
-        if (doc.attempts >= this.opts.maxAttempts) {
-          await giveUp(`network, ${doc.attempts} attempts: ${failure.message}`);
-          return;
-        }
+        if (tooOld) return expired(`network, ${doc.attempts} attempts`);
         const wait = this.backoff(doc.attempts);
-        await this.outbox.model.updateOne(mine, {
-          $set: {
-            status: "pending",
-            nextAttemptAt: new Date(now.getTime() + wait),
-            lastError: failure.message,
-          },
-          $unset: { lockedUntil: 1, lockedBy: 1 },
-        });
-        this.defer(doc.chatId, wait);
+        await waitAgain(wait, doc.attempts);
         this.log.warn(
           { ...context, waitMs: wait, error: failure.message },
           "outbox: send failed, will retry",
@@ -513,10 +787,19 @@ export class Dispatcher {
       while (inHand.size < this.opts.concurrency && Date.now() < options.deadline) {
         if (options.background && this.stopped) break;
         const finishedBefore = this.finished;
-        // After a look, what was handed over may go (the first full look allows it).
-        const doc =
-          (await this.claimHanded()) ??
-          (options.look ? ((await this.claimFound()) ?? (await this.claimHanded())) : undefined);
+        let doc: OutboxDoc | undefined;
+        try {
+          // After a look, what was handed over may go (the first full look allows it).
+          doc =
+            (await this.claimHanded()) ??
+            (options.look ? ((await this.claimFound()) ?? (await this.claimHanded())) : undefined);
+        } catch (error) {
+          // The database failed while looking: the messages in hand still finish (a sent one
+          // keeps writing its record), and the next look tries again.
+          this.log.error({ err: error, channel: this.channel }, "outbox: could not look for messages");
+          options = { ...options, deadline: 0 };
+          break;
+        }
         // Nothing found, but a delivery finished meanwhile and freed its chat: look again.
         if (!doc && this.finished !== finishedBefore) continue;
         if (!doc) break;

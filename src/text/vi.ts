@@ -33,7 +33,7 @@ const config = {
   positiveDays: "phải là số ngày làm việc hợp lệ",
   feedbackLimit: "phải là số nguyên từ 1 đến 100",
   retentionDays: "phải là số ngày nguyên từ 7 đến 3650",
-  platformTimeout: "phải là số giây nguyên từ 1 đến 45 (dưới thời hạn giữ tin 60 giây của hộp thư đi)",
+  outboxMaxAge: "phải là số giờ nguyên từ 1 đến 720 (30 ngày)",
   dataKeys:
     "viết dạng mã:khóa_base64 (32 byte), nhiều khóa cách nhau bằng dấu phẩy; tạo khóa: openssl rand -base64 32",
   officeHours: "giờ hành chính viết dạng HH:MM-HH:MM, ví dụ 07:30-17:00",
@@ -661,6 +661,10 @@ const channels = {
     `Cảnh báo quản trị: không làm mới được mã truy cập Zalo OA (${detail}). ` +
     "Tin nhắn tới người dân qua Zalo OA đang chờ; xin kiểm tra ZALO_OA_REFRESH_TOKEN.",
   fileTooLarge: "Tệp quá lớn, trợ lý không nhận được. Xin anh/chị gửi tệp nhỏ hơn.",
+  outboxPaused: (channel: string, reason: string) =>
+    `Cảnh báo quản trị: kênh ${channel} từ chối mã truy cập (token) của trợ lý (${reason}). ` +
+    `Tin nhắn gửi qua ${channel} đang được giữ lại, không mất; trợ lý thử lại vài phút một lần ` +
+    "và tự gửi tiếp khi mã hợp lệ trở lại. Xin kiểm tra token của kênh này trong cấu hình.",
 };
 
 const dataFile = {
@@ -694,6 +698,24 @@ const cli = {
   unitsImported: (created: number, updated: number, unchanged: number) =>
     `Đã nạp danh sách đơn vị: ${created} đơn vị mới, ${updated} đơn vị được cập nhật, ${unchanged} đơn vị không đổi.`,
   seededPerson: (id: string, name: string, role: string) => `  /as ${id} — ${name} (${role})`,
+  outboxUsage:
+    "Cách dùng:\n  npm run outbox -- dead [--channel <kênh>]   (liệt kê tin nhắn đã bỏ, không kèm nội dung)\n" +
+    "  npm run outbox -- requeue --all | <mã> [<mã> ...]   (đưa tin đã bỏ về hàng chờ gửi)",
+  outboxBadId: (id: string) =>
+    `Mã tin nhắn không hợp lệ: ${id} (lấy mã ở cột đầu của npm run outbox -- dead).`,
+  outboxNoDead: "Không có tin nhắn nào bị bỏ.",
+  outboxDeadHeader: "MÃ TIN                    KÊNH      CUỘC TRÒ CHUYỆN   TUỔI     LỖI CUỐI",
+  outboxDeadLine: (id: string, channel: string, chat: string, age: string, error: string, gone: boolean) =>
+    `${id}  ${channel.padEnd(8)}  ${chat.padEnd(16)}  ${age.padEnd(7)}  ${error}` +
+    (gone ? "  (đã quá hạn lưu, không gửi lại được)" : ""),
+  outboxDeadTotal: (count: number) => `${count} tin nhắn đã bị bỏ.`,
+  outboxAge: (hours: number) => (hours < 48 ? `${hours} giờ` : `${Math.floor(hours / 24)} ngày`),
+  outboxRequeued: (count: number, asked: number | undefined) =>
+    `Đã đưa ${count} tin nhắn về hàng chờ gửi; trợ lý đang chạy sẽ gửi theo thứ tự.` +
+    (asked !== undefined && asked > count
+      ? ` ${asked - count} mã không phải tin đã bỏ (hoặc nội dung đã quá hạn lưu) nên được bỏ qua.`
+      : ""),
+  outboxFailed: (detail: string) => `Không thực hiện được: ${detail}`,
   adminAdded: (name: string, ref: string, account: string) =>
     `Đã đặt ${name} (mã ${ref}, tài khoản ${account}) làm quản trị hệ thống.`,
 };
