@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import mongoose from "mongoose";
+import { isDatabaseError } from "../../src/db/errors.js";
 import type { HandleOutcome } from "../../src/engine/engine.js";
 import type { Logger } from "../../src/log.js";
 import type { BotUpdate, ZaloBotApi } from "./bot-api.js";
@@ -24,14 +24,6 @@ export interface PollerOptions {
 export type PolledOutcome = HandleOutcome | "ignored";
 
 /**
- * The database (driver or mongoose) said no: a condition that ends — the server comes back — so
- * the update is worth holding on to for as long as it lasts.
- */
-function isDatabaseError(error: unknown): boolean {
-  return error instanceof mongoose.mongo.MongoError || error instanceof mongoose.Error;
-}
-
-/**
  * Long polling for the Bot Platform, used when there is no public URL for a webhook. One call
  * at a time, each update handled before the next call: getUpdates has no offsets, so asking
  * again is the only acknowledgement Zalo gets. The same update may come back; the engine's inbox
@@ -41,7 +33,9 @@ function isDatabaseError(error: unknown): boolean {
  * back-off) until the engine has taken it — recorded it in its inbox — before that call is made:
  * a database that is down for a while delays updates, it does not lose them. The engine
  * answering "failed" means it recorded the update and gave up on it (or will replay it from its
- * inbox), so the poller moves on; it never spins on one update.
+ * inbox), so the poller moves on; it never spins on one update. A database error is a condition
+ * that ends (the server comes back), so it is waited out however long it lasts; anything else
+ * thrown is a fault of ours that no retry mends, given up after `giveUpAfterMs`.
  */
 export class LongPoller {
   private abort: AbortController | undefined;
