@@ -118,6 +118,15 @@ const schema = z
     ZALO_OA_ACCESS_TOKEN: optionalString(z.string().min(10, t.config.zaloOaToken)),
     ZALO_OA_REFRESH_TOKEN: optionalString(z.string().min(10, t.config.zaloOaToken)),
     ZALO_OA_WEBHOOK_SECRET_KEY: optionalString(z.string().min(8, t.config.zaloOaSecret)),
+    ZALO_OA_API_BASE: optionalString(z.string().regex(/^https?:\/\/\S+$/)),
+    ZALO_OA_OAUTH_BASE: optionalString(z.string().regex(/^https?:\/\/\S+$/)),
+    // Under the outbox's 60 s claim lease, or a slow send is taken over and sent twice.
+    PLATFORM_TIMEOUT_SECONDS: z.coerce
+      .number()
+      .int(t.config.platformTimeout)
+      .min(1, t.config.platformTimeout)
+      .max(45, t.config.platformTimeout)
+      .default(20),
   })
   .superRefine((env, ctx) => {
     // A webhook without a secret would accept updates from anyone who finds the URL.
@@ -173,6 +182,8 @@ export interface Config {
   /** Hours a message may keep failing after it was due before the outbox gives it up. */
   outboxMaxAgeHours: number;
   adminAccounts: { channel: ChannelName; id: string }[];
+  /** The longest one call to Telegram or Zalo may take before it counts as a network failure. */
+  platformTimeoutSeconds: number;
   /** `apiRoot`: the Bot API server; undefined means api.telegram.org. */
   telegram: { token: string; webhookSecret: string | undefined; apiRoot: string | undefined } | undefined;
   /** `apiBase`: the Bot Platform server; undefined means Zalo's own. */
@@ -186,6 +197,9 @@ export interface Config {
         refreshToken: string;
         /** The OA's own secret key for webhook signatures, when it differs from the app's. */
         oaSecretKey: string | undefined;
+        /** The OA API and OAuth servers; undefined means Zalo's own. */
+        apiBase: string | undefined;
+        oauthBase: string | undefined;
       }
     | undefined;
 }
@@ -254,6 +268,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     consoleChannel: e.CONSOLE_CHANNEL === "on" || (e.CONSOLE_CHANNEL === "auto" && !anyChannelToken),
     adminAccounts: e.ADMIN_ACCOUNTS,
+    platformTimeoutSeconds: e.PLATFORM_TIMEOUT_SECONDS,
     feedbackMaxPerDay: e.FEEDBACK_MAX_PER_DAY,
     messageRetentionDays: e.MESSAGE_RETENTION_DAYS,
     outboxMaxAgeHours: e.OUTBOX_MAX_AGE_HOURS,
@@ -285,6 +300,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             accessToken: e.ZALO_OA_ACCESS_TOKEN,
             refreshToken: e.ZALO_OA_REFRESH_TOKEN,
             oaSecretKey: e.ZALO_OA_WEBHOOK_SECRET_KEY,
+            apiBase: e.ZALO_OA_API_BASE,
+            oauthBase: e.ZALO_OA_OAUTH_BASE,
           }
         : undefined,
   };

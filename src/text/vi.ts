@@ -34,6 +34,7 @@ const config = {
   feedbackLimit: "phải là số nguyên từ 1 đến 100",
   retentionDays: "phải là số ngày nguyên từ 7 đến 3650",
   outboxMaxAge: "phải là số giờ nguyên từ 1 đến 720 (30 ngày)",
+  platformTimeout: "phải là số giây nguyên từ 1 đến 45 (dưới thời hạn giữ tin 60 giây của hộp thư đi)",
   dataKeys:
     "viết dạng mã:khóa_base64 (32 byte), nhiều khóa cách nhau bằng dấu phẩy; tạo khóa: openssl rand -base64 32",
   officeHours: "giờ hành chính viết dạng HH:MM-HH:MM, ví dụ 07:30-17:00",
