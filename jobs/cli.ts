@@ -1,13 +1,14 @@
 import { parseArgs } from "node:util";
-import cron from "node-cron";
 import { FixedClock, formatDateTime, systemClock } from "../src/clock.js";
 import { t } from "../src/text/vi.js";
 import { openCliApp, runTool } from "../src/cli/open-app.js";
 import { allJobs } from "./index.js";
+import { cronOf } from "./job.js";
 import { JobRunner } from "./runner.js";
 
 /**
- * `npm run jobs:list`: every job, its schedule, last run and next run.
+ * `npm run jobs:list`: every job, its schedule, last run and next run (the next look that will
+ * act: a working day, in office hours, in a slot not run yet).
  * `npm run jobs:run NAME [--at TIME]`: look at one job now (or as if it were TIME) and run it
  * if its slot has not run yet. Messages go to the outbox; the running bot delivers them.
  */
@@ -33,13 +34,11 @@ async function main(): Promise<number> {
     if (command === "list") {
       for (const job of jobs) {
         const last = await runner.lastRun(job.name);
-        const task = cron.createTask(job.cron, () => undefined, { timezone: config.timeZone });
-        const next = task.getNextRun();
-        await task.destroy();
+        const next = await runner.nextRun(job, clock.now());
         console.log(
           t.jobs.listLine({
             name: job.name,
-            cron: job.cron,
+            cron: cronOf(job, config.jobs.officeHours),
             description: job.description,
             last: last
               ? `${formatDateTime(last.startedAt, config.timeZone)} (${last.slot}, ${last.status})`

@@ -53,7 +53,7 @@ function isoWeek(day: Day): string {
 /** Monday morning (or the first working day of the week): the week's picture, to the Office. */
 export const weeklyDigestJob: Job = {
   name: "weekly-digest",
-  cron: "45 7 * * 1-5",
+  firstLookAfter: 15,
   description: t.jobs.weeklyDescription,
   slot: (at, ctx) => {
     const day = officeDay(at, ctx);
@@ -69,7 +69,7 @@ export const weeklyDigestJob: Job = {
 /** The first working day of a quarter: the quarter just ended, to the leadership and the Office. */
 export const quarterlySummaryJob: Job = {
   name: "quarterly-summary",
-  cron: "0 8 * * *",
+  firstLookAfter: 30,
   description: t.jobs.quarterlyDescription,
   slot: (at, ctx) => {
     const day = officeDay(at, ctx);

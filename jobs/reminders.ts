@@ -31,7 +31,7 @@ function inScope(a: Assignment, today: string): boolean {
 
 export const remindersJob: Job = {
   name: "reminders",
-  cron: "0 8,10,14 * * *",
+  firstLookAfter: 30,
   description: t.jobs.remindersDescription,
   slot: officeDay,
   async run(ctx: JobContext, at: Date, today: string) {

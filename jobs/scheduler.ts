@@ -1,11 +1,12 @@
 import cron, { type ScheduledTask } from "node-cron";
-import type { Job, JobContext } from "./job.js";
+import { cronOf, type Job, type JobContext } from "./job.js";
 import type { JobRunner } from "./runner.js";
 
 /**
- * node-cron triggers, in the Department's time zone; the runner decides whether the slot still
- * needs a run. At start every job is looked at once, so one missed while the process was down
- * runs now (if it is office hours; otherwise at the next trigger).
+ * node-cron triggers at each job's looks (`looks` in job.ts: from the start of OFFICE_HOURS,
+ * hourly), in the Department's time zone; the runner decides whether the slot still needs a run.
+ * At start every job is looked at once, so one missed while the process was down runs now (if it
+ * is office hours; otherwise at its next look).
  */
 export class Scheduler {
   private readonly tasks: ScheduledTask[] = [];
@@ -29,7 +30,7 @@ export class Scheduler {
     await this.runner.init();
     for (const job of this.jobs) {
       this.look(job);
-      const task = cron.createTask(job.cron, () => this.look(job), {
+      const task = cron.createTask(cronOf(job, this.ctx.settings.officeHours), () => this.look(job), {
         name: job.name,
         timezone: this.ctx.timeZone,
         noOverlap: true,
@@ -37,10 +38,6 @@ export class Scheduler {
       await task.start();
       this.tasks.push(task);
     }
-  }
-
-  nextRun(job: Job): Date | null {
-    return this.tasks.find((task) => task.name === job.name)?.getNextRun() ?? null;
   }
 
   async stop(): Promise<void> {

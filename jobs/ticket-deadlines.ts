@@ -1,7 +1,7 @@
 import { DEFAULT_JOB_SETTINGS, type JobSettings } from "../src/config.js";
 import { formatDay } from "../src/domain/calendar/work-calendar.js";
-import { OPEN_STATUSES } from "../src/domain/feedback/schema.js";
-import type { Outbound } from "../src/engine/message.js";
+import type { PersonDoc } from "../src/domain/people/schema.js";
+import type { Outbound, Recipient } from "../src/engine/message.js";
 import { t } from "../src/text/vi.js";
 import { officeDay, type Job } from "./job.js";
 import { reminderStep } from "./reminders.js";
@@ -14,33 +14,52 @@ const STEPS: JobSettings = {
   overdueMax: 1,
 };
 
+/** Messages written to the outbox at a time, so a large backlog is never held whole. */
+const BATCH = 200;
+
 /**
  * Citizen tickets against their legal deadlines: the handling unit (or the Office, while a ticket
  * is unassigned) is reminded 3 and 1 working days before and on the day; once a deadline passes
- * the Office is told, once per deadline (an extension sets a new one).
+ * the Office is told, once per deadline (an extension sets a new one). Every open ticket due
+ * within the reminder window is read, however many are overdue before it.
  */
 export const ticketDeadlinesJob: Job = {
   name: "ticket-deadlines",
-  cron: "15 8 * * *",
+  firstLookAfter: 45,
   description: t.jobs.ticketsDescription,
   slot: officeDay,
   async run(ctx, _at, today) {
     const { app } = ctx;
-    const messages: Outbound[] = [];
+    // Due on this working day or later, a ticket has more working days left than any reminder.
+    const beyond = app.plans.calendar.addWorkingDays(today, Math.max(...STEPS.reminderOffsets) + 1);
     const office = await app.people.list({ role: "office" });
-    for (const ticket of await app.feedback.list({ statuses: [...OPEN_STATUSES] })) {
+    const units = new Map<string, PersonDoc[]>();
+    const contacts = new Map<string, Recipient | undefined>();
+    const contactOf = async (person: PersonDoc) => {
+      const id = person._id.toString();
+      if (!contacts.has(id)) contacts.set(id, await app.people.contactOf(id));
+      return contacts.get(id);
+    };
+    let written = 0;
+    let messages: Outbound[] = [];
+    for await (const ticket of app.feedback.openDueBefore(beyond)) {
       const left = app.plans.calendar.workingDaysBetween(today, ticket.dueDay);
       const step = reminderStep(left, STEPS);
       if (!step) continue;
       const overdue = left < 0;
       const rule = app.feedback.rule(ticket.type);
-      const recipients =
-        overdue || !ticket.unitKey ? office : await app.people.ofUnit(ticket.unitKey, ["staff", "unit_head"]);
+      let recipients = office;
+      if (!overdue && ticket.unitKey) {
+        const unit =
+          units.get(ticket.unitKey) ?? (await app.people.ofUnit(ticket.unitKey, ["staff", "unit_head"]));
+        units.set(ticket.unitKey, unit);
+        recipients = unit;
+      }
       const text = overdue
         ? t.jobs.ticketOverdue(ticket.code, rule.label, formatDay(ticket.dueDay), -left)
         : t.jobs.ticketDue(ticket.code, rule.label, formatDay(ticket.dueDay), t.plans.daysLeft(left));
       for (const person of recipients) {
-        const to = await app.people.contactOf(person._id.toString());
+        const to = await contactOf(person);
         if (!to) continue;
         messages.push({
           to,
@@ -49,7 +68,11 @@ export const ticketDeadlinesJob: Job = {
           dedupeKey: `ticket-due:${ticket.code}:${ticket.dueDay}:${step}:${person._id.toString()}`,
         });
       }
+      if (messages.length >= BATCH) {
+        written += await app.outbox.enqueue(messages);
+        messages = [];
+      }
     }
-    return { messages: await app.outbox.enqueue(messages) };
+    return { messages: written + (await app.outbox.enqueue(messages)) };
   },
 };

@@ -1,3 +1,4 @@
+import { Types } from "mongoose";
 import { describe, expect, it } from "vitest";
 import type { JobContext } from "../../jobs/job.js";
 import { JobRunner } from "../../jobs/runner.js";
@@ -75,5 +76,92 @@ describe("ticket deadlines", () => {
     expect(app.outbox.textOf(sent.at(-1) ?? { textSealed: "" })).toContain(
       "đã quá hạn trả lời 1 ngày làm việc (hạn 20/10/2025)",
     );
+  });
+
+  it("reminds of every open ticket near or past its deadline, however many are overdue", async () => {
+    const { app, clock } = await buildApp(db.connection);
+    clock.set(at("2025-11-03")); // a Monday
+    await seedDemoPeople(app, clock.now());
+    const citizen = await app.people.resolveSpeaker({
+      channel: "console",
+      senderId: "backlog-citizen",
+      chatId: "backlog-citizen",
+      chatType: "private",
+      now: clock.now(),
+    });
+    const filed = await app.feedback.file({
+      idempotencyKey: "backlog-0",
+      type: "phan_anh",
+      field: "khac",
+      content: "Đèn đường trước chợ không sáng.",
+      attachments: [],
+      filer: { ...citizen, channel: "console", chatId: "backlog-citizen" },
+      now: clock.now(),
+    });
+    if (filed.kind !== "filed") throw new Error("not filed");
+    // A backlog past the page a person reads (50): 64 overdue, some assigned to a unit, then three
+    // due within the reminder window and one far off. Copies of a filed ticket stand for them.
+    const { _id: _unused, ...base } = filed.ticket;
+    const overdue = Array.from({ length: 64 }, (_, i) => ({
+      code: `PA-2025-9${String(i).padStart(5, "0")}`,
+      dueDay: `2025-10-${String(1 + (i % 28)).padStart(2, "0")}`,
+      unitKey: i % 2 ? "ke-hoach-tai-chinh" : undefined,
+    }));
+    const soon = [
+      { code: "PA-2025-800000", dueDay: "2025-11-03", unitKey: "ke-hoach-tai-chinh" }, // d0
+      { code: "PA-2025-800001", dueDay: "2025-11-04", unitKey: "ke-hoach-tai-chinh" }, // d1
+      { code: "PA-2025-800002", dueDay: "2025-11-06", unitKey: undefined }, // d3, the Office's
+    ];
+    const far = { code: "PA-2025-800003", dueDay: "2025-11-07", unitKey: "ke-hoach-tai-chinh" }; // 4 left
+    await app.models.Ticket.updateOne({ _id: filed.ticket._id }, { $set: { status: "answered" } });
+    await app.models.Ticket.insertMany(
+      [...overdue, ...soon, far].map((t, i) => ({
+        ...base,
+        _id: new Types.ObjectId(),
+        idempotencyKey: `backlog-${i + 1}`,
+        code: t.code,
+        dueDay: t.dueDay,
+        status: t.unitKey ? "assigned" : "new",
+        ...(t.unitKey ? { unitKey: t.unitKey } : {}),
+      })),
+    );
+    const ctx: JobContext = {
+      app,
+      clock,
+      settings: DEFAULT_JOB_SETTINGS,
+      timeZone: "Asia/Ho_Chi_Minh",
+      log: silentLogger(),
+    };
+    const runner = new JobRunner(ctx, db.connection);
+    await runner.init();
+    expect(await runner.runDue(ticketDeadlinesJob, clock.now())).toMatchObject({ kind: "ran" });
+
+    const sent = await app.models.Outbox.find({ dedupeKey: /^ticket-due:PA-2025-[89]/ }).lean();
+    const got = sent
+      .map((m) => `${m.dedupeKey.split(":")[1]} ${m.dedupeKey.split(":")[3]} ${m.chatId}`)
+      .sort();
+    const want = [
+      ...overdue.map((t) => `${t.code} o0 office`),
+      "PA-2025-800000 d0 staff",
+      "PA-2025-800000 d0 unit_head",
+      "PA-2025-800001 d1 staff",
+      "PA-2025-800001 d1 unit_head",
+      "PA-2025-800002 d3 office",
+    ].sort();
+    expect(got).toEqual(want);
+    // The next day: nothing twice, only what newly became due (800002, 2 days left, had its d3).
+    clock.set(at("2025-11-04"));
+    await runner.runDue(ticketDeadlinesJob, clock.now());
+    const again = await app.models.Outbox.find({ dedupeKey: /^ticket-due:PA-2025-[89]/ }).lean();
+    const added = again.filter((m) => !sent.some((s) => s.dedupeKey === m.dedupeKey));
+    expect(
+      added.map((m) => `${m.dedupeKey.split(":")[1]} ${m.dedupeKey.split(":")[3]} ${m.chatId}`).sort(),
+    ).toEqual([
+      "PA-2025-800000 o0 office",
+      "PA-2025-800001 d0 staff",
+      "PA-2025-800001 d0 unit_head",
+      "PA-2025-800003 d3 staff",
+      "PA-2025-800003 d3 unit_head",
+    ]);
   });
 });

@@ -230,6 +230,36 @@ export class FeedbackService {
     return this.model.find(query).sort({ dueDay: 1, receivedAt: 1 }).limit(50).lean();
   }
 
+  /**
+   * Every open ticket due before `day` (so also every overdue one), earliest deadline first, read
+   * a page at a time: the deadline job must see all of them, however large the backlog, unlike
+   * `list`, which shows a person the first page. Only the fields a deadline notice needs.
+   */
+  async *openDueBefore(
+    day: Day,
+    pageSize = 200,
+  ): AsyncGenerator<Pick<TicketDoc, "_id" | "code" | "type" | "dueDay" | "unitKey">> {
+    let after: { dueDay: Day; _id: Types.ObjectId } | undefined;
+    for (;;) {
+      const page = await this.model
+        .find({
+          status: { $in: OPEN_STATUSES },
+          dueDay: { $lt: day },
+          ...(after
+            ? { $or: [{ dueDay: { $gt: after.dueDay } }, { dueDay: after.dueDay, _id: { $gt: after._id } }] }
+            : {}),
+        })
+        .sort({ dueDay: 1, _id: 1 })
+        .limit(pageSize)
+        .select({ code: 1, type: 1, dueDay: 1, unitKey: 1 })
+        .lean<Pick<TicketDoc, "_id" | "code" | "type" | "dueDay" | "unitKey">[]>();
+      yield* page;
+      const last = page.at(-1);
+      if (!last || page.length < pageSize) return;
+      after = { dueDay: last.dueDay, _id: last._id };
+    }
+  }
+
   /** The filer's tickets waiting for more information from them. */
   async awaitingInfoFrom(personId: string): Promise<TicketDoc[]> {
     return this.model.find({ "filer.personId": new Types.ObjectId(personId), status: "need_info" }).lean();
