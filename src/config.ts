@@ -72,6 +72,8 @@ const schema = z
     OFFICE_HOURS: z
       .string()
       .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, t.config.officeHours)
+      // Hours that end before they start would leave the jobs no time to run, silently.
+      .refine((v) => v.slice(0, 5) < v.slice(6), t.config.officeHoursOrder)
       .default("07:30-17:00"),
     DATA_ENCRYPTION_KEYS: optionalString(
       z.string().refine((value) => {

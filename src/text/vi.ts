@@ -38,6 +38,7 @@ const config = {
   dataKeys:
     "viết dạng mã:khóa_base64 (32 byte), nhiều khóa cách nhau bằng dấu phẩy; tạo khóa: openssl rand -base64 32",
   officeHours: "giờ hành chính viết dạng HH:MM-HH:MM, ví dụ 07:30-17:00",
+  officeHoursOrder: "giờ bắt đầu phải trước giờ kết thúc, ví dụ 07:30-17:00",
   jobs: "phải là on hoặc off",
   escalationOrder: "phải lớn hơn hoặc bằng ESCALATE_HEAD_AFTER (báo trưởng đơn vị trước, Văn phòng sau)",
   webhookSecretNeeded: "bắt buộc khi đặt PUBLIC_URL, để webhook chỉ nhận cập nhật từ nền tảng",
