@@ -9,7 +9,7 @@
  * Sizes: BENCH_REPORTS, BENCH_TICKETS, BENCH_MODELS.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -21,7 +21,7 @@ import { findFerretdb, startFerretdb, type EmbeddedServer } from "../src/db/embe
 import { FEEDBACK_TYPES } from "../src/domain/feedback/rules.js";
 import { MODEL_STATUSES } from "../src/domain/dvk/schema.js";
 import type { PlanFile } from "../src/domain/plans/plan-file.js";
-import { writeDraft } from "../src/domain/reports/docx.js";
+import { draftReport } from "../src/domain/reports/docx.js";
 import { parsePeriod } from "../src/domain/reports/period.js";
 import { renderOfficeSummary } from "../src/domain/reports/render.js";
 import { writeWorkbook } from "../src/domain/reports/xlsx.js";
@@ -101,7 +101,6 @@ async function openDatabase(): Promise<{ uri: string; stop: () => Promise<void>;
 async function main(): Promise<void> {
   const db = await openDatabase();
   const connection = await connectMongo(db.uri, `bench_reports_${randomBytes(3).toString("hex")}`);
-  const filesDir = mkdtempSync(path.join(os.tmpdir(), "dvbot-bench-files-"));
   const clock = new FixedClock(`${TODAY}T02:00:00Z`);
   const app = new App({
     connection,
@@ -110,7 +109,6 @@ async function main(): Promise<void> {
     orgName: "Sở Khoa học và Công nghệ tỉnh Thử nghiệm",
     timeZone: "Asia/Ho_Chi_Minh",
     sealer: new Sealer([{ id: "bench", key: randomBytes(32) }]),
-    reports: { dir: filesDir },
   });
   try {
     await app.ensureIndexes();
@@ -244,31 +242,30 @@ async function main(): Promise<void> {
       () => app.reports.exportData(period.period, TODAY),
       peerReports + peerTickets,
     );
-    const xlsx = await app.reports.files.newFile("bench", "xlsx", clock.now());
-    const docx = await app.reports.files.newFile("bench", "docx", clock.now());
-    await timed(
+    // Written into the database's GridFS, as the bot does: the figures include the upload.
+    const [xlsx] = await timed(
       `/xuatbaocao: write .xlsx (${data.summary.assignments.length + data.reports.length + data.tickets.length + data.models.length} rows)`,
-      () => writeWorkbook(data, xlsx.path),
+      () => app.reports.files.save("bench", "xlsx", clock.now(), (stream) => writeWorkbook(data, stream)),
     );
-    await timed("/xuatbaocao: write .docx", () => writeDraft(data, docx.path));
+    const [docx] = await timed("/xuatbaocao: write .docx", async () =>
+      app.reports.files.save("bench", "docx", clock.now(), await draftReport(data)),
+    );
     delay.disable();
     out(
       `longest event-loop stall during /xuatbaocao: ${(delay.max / 1e6).toFixed(0)} ms (p99 ${(delay.percentile(99) / 1e6).toFixed(0)} ms)`,
     );
     out(
       `pairs ${summary.totals.total}, at risk ${summary.summary.atRisk.length}; ` +
-        `xlsx ${mb(statSync(xlsx.path).size)}, docx ${(statSync(docx.path).size / 1024).toFixed(0)} KB, ` +
-        `png ${(statSync(chart.path).size / 1024).toFixed(0)} KB`,
+        `xlsx ${mb(xlsx.size)}, docx ${(docx.size / 1024).toFixed(0)} KB, ` +
+        `png ${(chart.size / 1024).toFixed(0)} KB`,
     );
     out(`memory: peak RSS ${mb(peakRss)}, heap used now ${mb(process.memoryUsage().heapUsed)}`);
-    out(`files in ${filesDir} (removed at exit)`);
   } finally {
     clearInterval(sampler);
     await app.stop();
     await connection.dropDatabase().catch(() => undefined);
     await connection.close();
     await db.stop();
-    rmSync(filesDir, { recursive: true, force: true });
   }
 }
 

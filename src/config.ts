@@ -131,6 +131,17 @@ const schema = z
       .default(20),
   })
   .superRefine((env, ctx) => {
+    /*
+     * A real server (MONGODB_URI) may run several instances and is backed up: a key made on one
+     * machine's disk would leave the others unable to open what it sealed, and a random link
+     * secret per process breaks every download link at a restart or on another instance.
+     */
+    if (env.MONGODB_URI && !env.DATA_ENCRYPTION_KEYS) {
+      ctx.addIssue({ code: "custom", path: ["DATA_ENCRYPTION_KEYS"], message: t.config.dataKeysNeeded });
+    }
+    if (env.MONGODB_URI && !env.FILE_LINK_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["FILE_LINK_SECRET"], message: t.config.fileLinkSecretNeeded });
+    }
     // A webhook without a secret would accept updates from anyone who finds the URL.
     if (env.ESCALATE_OFFICE_AFTER < env.ESCALATE_HEAD_AFTER) {
       ctx.addIssue({ code: "custom", path: ["ESCALATE_OFFICE_AFTER"], message: t.config.escalationOrder });
@@ -168,7 +179,7 @@ export interface Config {
   host: string;
   port: number;
   publicUrl: string | undefined;
-  /** Signs download links to report files; undefined: a random secret per process. */
+  /** Signs download links to report files; undefined (development only): a random secret per process. */
   fileLinkSecret: string | undefined;
   orgName: string;
   timeZone: string;

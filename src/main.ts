@@ -1,4 +1,3 @@
-import path from "node:path";
 import { runConsole } from "../bots/console/interactive.js";
 import { createTelegramChannel } from "../bots/telegram/index.js";
 import { createZaloChannel } from "../bots/zalo/index.js";
@@ -69,7 +68,6 @@ async function main(): Promise<void> {
     outboxMaxAgeHours: config.outboxMaxAgeHours,
     sealer: sealerFor(config, log),
     reports: {
-      dir: path.join(config.dataDir, "reports"),
       publicUrl: config.publicUrl,
       linkSecret: config.fileLinkSecret,
     },

@@ -42,6 +42,12 @@ const config = {
   jobs: "phải là on hoặc off",
   escalationOrder: "phải lớn hơn hoặc bằng ESCALATE_HEAD_AFTER (báo trưởng đơn vị trước, Văn phòng sau)",
   webhookSecretNeeded: "bắt buộc khi đặt PUBLIC_URL, để webhook chỉ nhận cập nhật từ nền tảng",
+  dataKeysNeeded:
+    "bắt buộc khi đặt MONGODB_URI (máy chủ thật), để mọi phiên bản mở được dữ liệu đã niêm phong; " +
+    "tạo khóa: openssl rand -base64 32, rồi đặt DATA_ENCRYPTION_KEYS=mã:khóa",
+  fileLinkSecretNeeded:
+    "bắt buộc khi đặt MONGODB_URI (máy chủ thật), cùng một giá trị trên mọi phiên bản, để liên kết tải tệp " +
+    "báo cáo còn dùng được sau khi khởi động lại; tạo bằng: openssl rand -hex 32",
 };
 
 const db = {

@@ -72,6 +72,7 @@ describe("npm run keys:rotate", () => {
       MONGODB_DB: db.connection.name,
       DATA_DIR: dataDir,
       DATA_ENCRYPTION_KEYS: [fresh, old].map((k) => `${k.id}:${k.key.toString("base64")}`).join(","),
+      FILE_LINK_SECRET: "test-file-link-secret-0123456789abcdef",
     };
     const run = await runCli("src/cli/keys.ts", ["rotate"], env);
     expect(run.stderr).toBe("");

@@ -18,6 +18,7 @@ const env = () => ({
   MONGODB_DB: db.connection.name,
   DATA_DIR: dir,
   DATA_ENCRYPTION_KEYS: `test:${randomBytes(32).toString("base64")}`,
+  FILE_LINK_SECRET: "test-file-link-secret-0123456789abcdef",
 });
 const importUnits = (...args: string[]) => runCli("src/cli/units-import.ts", args, env());
 const stored = () =>

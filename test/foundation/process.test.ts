@@ -27,6 +27,7 @@ function spawnBot(env: Record<string, string>): Run {
       LOG_LEVEL: "warn",
       // A configured data key, as production has; without one the bot warns that it made its own.
       DATA_ENCRYPTION_KEYS: `test:${randomBytes(32).toString("base64")}`,
+      FILE_LINK_SECRET: "test-file-link-secret-0123456789abcdef",
       ...(process.env.FERRETDB_BIN ? { FERRETDB_BIN: process.env.FERRETDB_BIN } : {}),
       ...(process.env.DVBOT_CACHE_DIR ? { DVBOT_CACHE_DIR: process.env.DVBOT_CACHE_DIR } : {}),
       ...env,

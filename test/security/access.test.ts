@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
 import type { FixedClock } from "../../src/clock.js";
@@ -217,7 +216,9 @@ describe("the identity of a tố cáo filer", () => {
       ]);
       const needles = [...toCaoNeedles, ...identityNeedles(FILER_OTHER)];
       for (const file of files) {
-        const entries = zipEntries(readFileSync(file.ref));
+        // Report files live in the database (GridFS); the reply names them by `report-file:<name>`.
+        const bytes = await app.reports.files.read(app.reports.files.nameOf(file.ref) ?? "", clock.now());
+        const entries = zipEntries(bytes ?? Buffer.alloc(0));
         const text = [...entries.values()].join("\n");
         // The workbook lists the tickets, so the search is looking at the right place.
         if (file.name?.endsWith(".xlsx")) expect(text).toContain(world.toCao);

@@ -1,4 +1,3 @@
-import { writeFile } from "node:fs/promises";
 import {
   AlignmentType,
   BorderStyle,
@@ -423,9 +422,4 @@ export async function draftReport(data: ExportData): Promise<Buffer> {
     ],
   });
   return Packer.toBuffer(document);
-}
-
-/** Writes the draft to `file`. */
-export async function writeDraft(data: ExportData, file: string): Promise<void> {
-  await writeFile(file, await draftReport(data));
 }

@@ -26,8 +26,9 @@ function text(res: ResponseLike, status: number, body: string): void {
 }
 
 /**
- * `GET /files?t=<token>`: the file a signed link names, 403 for a tampered, expired or
- * path-escaping link, 404 for a file already swept. Mounted on the app's HttpServer by main.ts.
+ * `GET /files?t=<token>`: the file a signed link names, read from the database (so any instance
+ * serves it), 403 for a tampered, expired or foreign link, 404 for a file expired or already
+ * swept. Mounted on the app's HttpServer by main.ts.
  * @example http.route("GET", FILES_PATH, downloadRoute(app.reports.files, clock, log))
  */
 export function downloadRoute(files: FileStore, clock: Clock, log: Logger) {

@@ -119,7 +119,7 @@ export function reportsFeature(reports: ReportsService, sendNow: SendNow): Featu
           // A platform that fetches pictures by URL needs our public address; without one, text only.
           if (photos === "file" || (photos === "url" && reports.files.publicUrl)) {
             const chart = await reports.chart(summary, turn.now);
-            const ref = photos === "file" ? chart.path : reports.files.link(chart, turn.now);
+            const ref = photos === "file" ? chart.ref : reports.files.link(chart, turn.now);
             if (ref) files.push({ kind: "photo", ref, name: t.reports.chartName(periodLabel(period)) });
           }
           turn.reply(renderOfficeSummary(summary), { files });
@@ -158,8 +158,8 @@ export function reportsFeature(reports: ReportsService, sendNow: SendNow): Featu
           if (documents) {
             turn.reply(t.reports.exportDone(label), {
               files: [
-                { kind: "document", ref: exported.xlsx.path, name: t.reports.xlsxName(label) },
-                { kind: "document", ref: exported.docx.path, name: t.reports.docxName(label) },
+                { kind: "document", ref: exported.xlsx.ref, name: t.reports.xlsxName(label) },
+                { kind: "document", ref: exported.docx.ref, name: t.reports.docxName(label) },
               ],
             });
             return;

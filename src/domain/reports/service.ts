@@ -1,4 +1,3 @@
-import { writeFile } from "node:fs/promises";
 import type { Model } from "mongoose";
 import type { Logger } from "../../log.js";
 import { t } from "../../text/vi.js";
@@ -11,7 +10,7 @@ import type { ReportDoc } from "../plans/schema.js";
 import type { PlansService } from "../plans/service.js";
 import type { UnitsService } from "../units/service.js";
 import { renderProgressChart } from "./chart.js";
-import { writeDraft } from "./docx.js";
+import { draftReport } from "./docx.js";
 import type { ExportData, Labels, ReportRow } from "./export-data.js";
 import type { FileStore, StoredFile } from "./files.js";
 import { localTime } from "./local-time.js";
@@ -85,13 +84,11 @@ export class ReportsService {
     };
   }
 
-  /** The progress chart of a summary, written as a PNG under the reports folder. */
+  /** The progress chart of a summary, stored as a PNG (see files.ts). */
   async chart(summary: OfficeSummary, now: Date): Promise<StoredFile> {
     const label = t.reports.periodLabel(summary.period);
     const png = renderProgressChart(summary.units, t.reports.chartTitle(label), this.deps.log);
-    const file = await this.files.newFile(`tien-do-${summary.period.id}`, "png", now);
-    await writeFile(file.path, png);
-    return file;
+    return this.files.save(`tien-do-${summary.period.id}`, "png", now, png);
   }
 
   /** Every progress report of the plans running in the period (all periods: "done" may be older). */
@@ -152,18 +149,19 @@ export class ReportsService {
     };
   }
 
-  /** Writes the workbook and the draft for a period under the reports folder, with unique names. */
+  /**
+   * Stores the workbook and the draft for a period, with unique names. The workbook streams into
+   * the store as it is written, so a large one is never whole in memory.
+   */
   async export(period: ReportPeriod, today: Day, now: Date): Promise<ExportedFiles> {
     const data = await this.exportData(period, today);
     const stem = `bao-cao-${period.id}`;
-    const xlsx = await this.files.newFile(stem, "xlsx", now);
-    const docx = await this.files.newFile(stem, "docx", now);
-    await writeWorkbook(data, xlsx.path);
-    await writeDraft(data, docx.path);
+    const xlsx = await this.files.save(stem, "xlsx", now, (out) => writeWorkbook(data, out));
+    const docx = await this.files.save(stem, "docx", now, await draftReport(data));
     return { summary: data.summary, xlsx, docx };
   }
 
-  /** Removes old generated files (see files.ts). */
+  /** Removes expired files, and what cut-off uploads left (see files.ts). */
   async sweep(now: Date): Promise<number> {
     return this.files.sweep(now);
   }

@@ -1,3 +1,4 @@
+import type { Writable } from "node:stream";
 import { setImmediate as nextTick } from "node:timers/promises";
 import ExcelJS from "exceljs";
 import { t } from "../../text/vi.js";
@@ -61,13 +62,13 @@ const yesNo = (value: boolean) => (value ? t.reports.yes : t.reports.no);
  * The workbook of /xuatbaocao: Nhiệm vụ (each task × unit), Báo cáo (every progress report),
  * Phản ánh (tickets without personal data) and Mô hình.
  */
-export async function writeWorkbook(data: ExportData, file: string): Promise<void> {
+export async function writeWorkbook(data: ExportData, out: Writable): Promise<void> {
   const { summary, labels } = data;
   // Excel has no time zones: a moment is written as the wall-clock time in the Department.
   const local = localTime(data.timeZone);
   const excelTime = (at: Date) => local.wallClock(at);
   const dayOf = (at: Date) => local.day(at);
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useStyles: true });
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true });
   workbook.creator = data.orgName;
   workbook.title = t.reports.summaryTitle(t.reports.periodLabel(summary.period));
 
