@@ -223,6 +223,8 @@ export class World {
             MONGODB_URI: throughProxy(this.options.uri, this.jobPort),
             MONGODB_DB: this.options.dbName,
             DATA_ENCRYPTION_KEYS: this.dataKeys,
+            // Required with MONGODB_URI, like the keys; the same value as the bot's.
+            FILE_LINK_SECRET: "faults-file-link-secret-0123456789abcdef",
             DATA_DIR: path.join(this.options.workDir, "data-job"),
             LOG_LEVEL: "warn",
           },
