@@ -36,10 +36,11 @@ describe("Bot API failures in the outbox's vocabulary", () => {
     }
   });
 
-  it("400 is bad_request; 5xx, 401 and an unreachable server are network", () => {
+  it("400 is bad_request; 5xx and an unreachable server are network; 401 and 404 (a refused token) are unauthorized", () => {
     expect(toSendError(apiError(400, "Bad Request: chat not found")).kind).toBe("bad_request");
     expect(toSendError(apiError(502, "Bad Gateway")).kind).toBe("network");
-    expect(toSendError(apiError(401, "Unauthorized")).kind).toBe("network");
+    expect(toSendError(apiError(401, "Unauthorized")).kind).toBe("unauthorized");
+    expect(toSendError(apiError(404, "Not Found")).kind).toBe("unauthorized");
     expect(toSendError(new HttpError("Network request failed", new Error("ECONNRESET"))).kind).toBe(
       "network",
     );

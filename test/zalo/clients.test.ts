@@ -111,7 +111,7 @@ describe("the OA client against the fake", () => {
   });
 });
 
-describe("Zalo's failures mapped onto the outbox's four kinds", () => {
+describe("Zalo's failures mapped onto the outbox's kinds", () => {
   const oa = (code: number, status = 200) => new ZaloOaApiError("message/cs", code, "…", status, "{}");
   const bot = (code: number, status = 200) =>
     new ZaloBotApiError("sendMessage", code, "…", status, undefined, "{}");
@@ -134,7 +134,8 @@ describe("Zalo's failures mapped onto the outbox's four kinds", () => {
     [bot(429), "rate_limited", 60_000],
     [bot(403), "blocked", undefined],
     [bot(400), "bad_request", undefined],
-    [bot(401), "network", undefined],
+    [bot(401), "unauthorized", undefined],
+    [bot(0, 401), "unauthorized", undefined],
     [bot(502, 502), "network", undefined],
     [new ZaloNetworkError("sendMessage", "ECONNRESET"), "network", undefined],
     [new Error("anything else"), "network", undefined],
