@@ -23,6 +23,7 @@ import { silentLogger } from "../../src/log.js";
 import { t } from "../../src/text/vi.js";
 import { ORG, TEST_SEALER, useDatabase, withTexts } from "../support/db.js";
 import { buildFixture, IDENTITY, NOW, SECRET_CONTENT, TODAY } from "./reports-fixture.js";
+import { startRig } from "../telegram/harness.js";
 
 const db = useDatabase(import.meta.filename);
 
@@ -391,6 +392,41 @@ describe("sending stored files", () => {
       // Nothing the bot keeps is on this server's disk.
       expect(existsSync(seen[0]?.ref ?? "")).toBe(false);
     } finally {
+      await other.close();
+    }
+  });
+
+  it("Telegram uploads a report made on another instance, read from the database", async () => {
+    const clock = new FixedClock(NOW);
+    const made = new FileStore({ connection: db.connection, log: silentLogger() });
+    const bytes = Buffer.concat([Buffer.from("PK\u0003\u0004"), randomBytes(400_000)]);
+    const xlsx = await made.save("bao-cao-2025-q4", "xlsx", clock.now(), bytes);
+    const other = await connectMongo(inject("mongoUri"), db.connection.name);
+    const sender = new App({
+      connection: other,
+      clock,
+      log: silentLogger(),
+      orgName: ORG,
+      timeZone: "Asia/Ho_Chi_Minh",
+      sealer: TEST_SEALER,
+    });
+    const rig = await startRig(sender);
+    try {
+      await sender.outbox.enqueue([
+        {
+          to: { channel: "telegram", chatId: "4001" },
+          text: t.reports.exportDone("quý IV năm 2025"),
+          files: [{ kind: "document", ref: xlsx.ref, name: "Số liệu quý IV năm 2025.xlsx" }],
+          dedupeKey: "files:telegram:1",
+        },
+      ]);
+      await rig.deliver();
+      const [upload] = rig.fake.callsOf("sendDocument");
+      expect(upload?.files).toEqual([expect.objectContaining({ size: bytes.length })]);
+      const doc = await sender.models.Outbox.findOne({ dedupeKey: "files:telegram:1" }).lean();
+      expect(doc?.status).toBe("sent");
+    } finally {
+      await rig.stop();
       await other.close();
     }
   });
