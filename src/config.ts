@@ -98,7 +98,8 @@ const schema = z
       .default(90),
     // A message failing this long after it was due is given up (and can be requeued).
     OUTBOX_MAX_AGE_HOURS: z.coerce
-      .number()
+      // Not a number at all ("soon") gets the same one line, not zod's English.
+      .number(t.config.outboxMaxAge)
       .int(t.config.outboxMaxAge)
       .min(1, t.config.outboxMaxAge)
       .max(720, t.config.outboxMaxAge)

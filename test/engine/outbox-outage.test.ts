@@ -4,8 +4,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { TelegramSender } from "../../bots/telegram/sender.js";
 import type { App } from "../../src/app.js";
 import type { FixedClock } from "../../src/clock.js";
+import { loadConfig } from "../../src/config.js";
 import type { ChannelSender, Delivery } from "../../src/engine/channel.js";
 import type { Outbound } from "../../src/engine/message.js";
+import { t } from "../../src/text/vi.js";
 import { buildApp, databaseName, useDatabase } from "../support/db.js";
 
 const db = useDatabase(import.meta.filename);
@@ -80,9 +82,9 @@ async function setup(connection: Connection = db.connection) {
   const { app, clock } = await buildApp(connection);
   const fake = new FakeTelegram(clock);
   const telegram = app.addChannel(fake.sender());
-  const console = new ConsoleInbox();
-  app.addChannel(console);
-  return { app, clock, fake, telegram, console };
+  const admins = new ConsoleInbox();
+  app.addChannel(admins);
+  return { app, clock, fake, telegram, admins };
 }
 
 /** Runs the dispatchers the way a running bot would over `ms` of clock time, a look every `stepMs`. */
@@ -139,6 +141,16 @@ describe("an outage of the platform ends in delivery, not in dead", () => {
     expect(first?.attempts).toBeGreaterThan(20);
   });
 
+  it("gives up by age: OUTBOX_MAX_AGE_HOURS, 72 by default, a bad value refused in one line", () => {
+    expect(loadConfig({}).outboxMaxAgeHours).toBe(72);
+    expect(loadConfig({ OUTBOX_MAX_AGE_HOURS: "24" }).outboxMaxAgeHours).toBe(24);
+    for (const bad of ["0", "1.5", "721", "soon"]) {
+      expect(() => loadConfig({ OUTBOX_MAX_AGE_HOURS: bad })).toThrow(
+        t.config.invalid("OUTBOX_MAX_AGE_HOURS", t.config.outboxMaxAge),
+      );
+    }
+  });
+
   it("still gives up a message that keeps failing past its age (72 h), and says why", async () => {
     const { app, clock, fake } = await setup();
     fake.outage = { kind: "502", until: Number.POSITIVE_INFINITY };
@@ -154,7 +166,7 @@ describe("an outage of the platform ends in delivery, not in dead", () => {
 
 describe("a refused token (401) pauses the channel instead of burning attempts", () => {
   it("holds every message, alerts the admins once on another channel, and resumes by itself", async () => {
-    const { app, clock, fake, telegram, console } = await setup();
+    const { app, clock, fake, telegram, admins } = await setup();
     // A second instance on the same database, as behind a load balancer.
     const { app: other } = await buildApp(db.connection, clock);
     other.addChannel(fake.sender());
@@ -188,7 +200,7 @@ describe("a refused token (401) pauses the channel instead of burning attempts",
     // Probes, not retries of every message: the first refusals, then about one per 5 minutes per instance.
     expect(callsDuringOutage).toBeLessThan(70);
     // One alert, on the console (admin B has only Telegram, the paused channel), for both instances.
-    const alerts = console.delivered.filter((d) => d.text.includes("token"));
+    const alerts = admins.delivered.filter((d) => d.text.includes("token"));
     expect(alerts.map((d) => d.chatId)).toEqual(["admin-a"]);
     expect(alerts[0]?.text).toContain("telegram");
     expect(await app.models.Outbox.countDocuments({ dedupeKey: /^outbox-paused:/ })).toBe(1);
