@@ -14,7 +14,8 @@
  * Faults: --scenario NAME[,NAME] (gopy, xuly, reminder; all), --faults KIND[,KIND] (error,
  * cut-before, cut-after, kill-before, kill-after, send-502, send-hang, send-kill; all), --writes
  * 1-20[,25] (the write or send numbers; all), --parallel N (1: cases side by side),
- * --fault-timeout S (30: how long a person waits for an answer), --settle S (30).
+ * --fault-timeout S (30: how long a person waits for an answer), --settle S (90: how long a case may
+ * take to deliver what it owes; past the 60 s claim lease, after which a stalled message is retaken).
  * Database: MONGODB_URI if set, else a FerretDB (`npm run ferretdb:build`) on a fresh data folder.
  */
 import { spawnSync } from "node:child_process";
@@ -47,7 +48,7 @@ const { values, positionals } = parseArgs({
     writes: { type: "string", default: "" },
     parallel: { type: "string", default: "1" },
     "fault-timeout": { type: "string", default: "30" },
-    settle: { type: "string", default: "30" },
+    settle: { type: "string", default: "90" },
   },
 });
 const unknown = positionals.filter((p) => !(PARTS as readonly string[]).includes(p));

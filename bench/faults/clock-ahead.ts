@@ -9,7 +9,8 @@ const ahead = Number(process.env.FAULTS_CLOCK_AHEAD_MS ?? 0);
 
 if (ahead > 0) {
   const RealDate = Date;
-  class AheadDate extends RealDate {
+  // Named Date: libraries find a schema's date type by the constructor's name (mongoose does).
+  const AheadDate = class Date extends RealDate {
     constructor(...args: unknown[]) {
       if (args.length === 0) super(RealDate.now() + ahead);
       else super(...(args as [string | number | Date]));
@@ -18,6 +19,6 @@ if (ahead > 0) {
     static override now(): number {
       return RealDate.now() + ahead;
     }
-  }
+  };
   globalThis.Date = AheadDate as DateConstructor;
 }

@@ -3,6 +3,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { judge, observe, type Observed, type Verdict } from "./compare.js";
 import { SCENARIOS, type Scenario } from "./scenarios.js";
+import type { WriteSeen } from "./proxy.js";
 import { isSendFault, World, type Fault, type FaultPlan } from "./world.js";
 
 export interface MatrixOptions {
@@ -13,6 +14,8 @@ export interface MatrixOptions {
   faults: readonly Fault[];
   /** Only these write (or send) numbers; all when undefined. */
   places?: Set<number>;
+  /** Only writes the fault-free run saw that this accepts (the test's slice); every write when absent. */
+  select?: (write: WriteSeen, all: readonly WriteSeen[]) => boolean;
   stepTimeoutMs: number;
   thinkMs: number;
   /** How long after its conversation a case waits for the bot to finish what it owes (deliveries, recovery). */
@@ -138,8 +141,12 @@ export async function runScenarioMatrix(
   const plans: FaultPlan[] = [];
   for (const fault of options.faults) {
     const places = isSendFault(fault) ? sends.length : writes.length;
-    for (let at = 1; at <= places; at += 1)
-      if (!options.places || options.places.has(at)) plans.push({ at, fault });
+    for (let at = 1; at <= places; at += 1) {
+      if (options.places && !options.places.has(at)) continue;
+      const write = writes[at - 1];
+      if (options.select && (isSendFault(fault) || !write || !options.select(write, writes))) continue;
+      plans.push({ at, fault });
+    }
   }
   const results = await pool(
     plans.map((plan) => async (): Promise<CaseResult> => {

@@ -205,8 +205,9 @@ export class World {
 
   /**
    * Runs a job as its own process (`jobs/cli.ts run NAME --at TIME`) through the proxy, so its
-   * writes are counted and faulted too. A job killed by a fault is run again a lease later, as
-   * the next instance's scheduler or the operator would. Resolves with its exit code.
+   * writes are counted and faulted too. A job killed or failed by a fault is run once more, a
+   * lease later, as the next instance's scheduler or the operator would. Resolves with the last
+   * exit code.
    */
   async runJob(name: string, at: Date): Promise<number | null> {
     this.jobLog ??= createWriteStream(path.join(this.options.workDir, "job.log"), { flags: "a" });
@@ -238,7 +239,10 @@ export class World {
         child.once("exit", (c, s) => resolve({ code: c, signal: s })),
       );
       this.job = undefined;
-      if (signal !== "SIGKILL" || run > 0) return code;
+      if (code === 0 || run > 0) return code;
+      this.problems.push(
+        `the ${name} job ${signal ? `was killed (${signal})` : `exited with ${String(code)}`}; ran again`,
+      );
     }
   }
 
