@@ -86,10 +86,13 @@ export class App {
   readonly publicInfo: PublicInfoService;
   readonly engine: Engine;
   readonly dispatchers = new Map<ChannelName, Dispatcher>();
+  /** The data key ring, for what channels keep at rest (the Zalo OA tokens). */
+  readonly sealer: Sealer;
   readonly metrics = new Metrics();
 
   constructor(private readonly options: AppOptions) {
     const { connection, clock, log } = options;
+    this.sealer = options.sealer;
     this.models = createModels(connection);
     this.outbox = new Outbox(this.models.Outbox, clock, options.sealer);
     this.links = new MessageLinks(this.models.MessageLink, this.outbox);

@@ -104,6 +104,7 @@ export function createZaloChannel(options: ZaloChannelOptions): ZaloChannel {
           onRefreshFailed: (detail, episode) =>
             alertAdmins(app, t.channels.zaloTokenRefreshFailed(detail), `zalo-oa-token:${episode}`, log),
           model: oaTokenModel(options.connection),
+          sealer: app.sealer,
           claims: app.claims,
           clock,
           log,

@@ -5,6 +5,8 @@ import type { Clock } from "../../src/clock.js";
 import type { Claims } from "../../src/db/claims.js";
 import { isDuplicateKeyError } from "../../src/db/errors.js";
 import type { Logger } from "../../src/log.js";
+import { resealField } from "../../src/privacy/reseal.js";
+import type { Sealer } from "../../src/privacy/sealer.js";
 import type { TokenPair } from "./oa-api.js";
 import { OaTokenUnavailable } from "./send-errors.js";
 
@@ -24,13 +26,22 @@ import { OaTokenUnavailable } from "./send-errors.js";
  * The refresh token in the configuration seeds the chain once: it is remembered by its hash, so
  * a restart with the same variable does not reuse a spent token, and a new one (after the OA was
  * authorised again) starts a new generation on top.
+ *
+ * Both tokens are sealed with the data key (src/privacy/sealer.ts), as people's words are: whoever
+ * holds a database dump must not be able to write to citizens as the OA. Pairs stored in clear
+ * by an earlier version are still read, and sealed at the next start (or by `keys:rotate`).
  */
 export interface OaTokenDoc {
   _id: Types.ObjectId;
   appId: string;
   generation: number;
+  /** The access token, sealed. */
+  accessTokenSealed?: string;
+  /** The refresh token, sealed. */
+  refreshTokenSealed?: string;
+  /** Earlier versions kept the tokens in clear: read, then sealed and removed (sealLegacy). */
   accessToken?: string;
-  refreshToken: string;
+  refreshToken?: string;
   expiresAt: Date;
   obtainedAt: Date;
   source: "config" | "refresh";
@@ -59,8 +70,10 @@ export const oaTokenSchema = new Schema<OaTokenDoc>(
   {
     appId: { type: String, required: true },
     generation: { type: Number, required: true },
+    accessTokenSealed: { type: String },
+    refreshTokenSealed: { type: String },
     accessToken: { type: String },
-    refreshToken: { type: String, required: true },
+    refreshToken: { type: String },
     expiresAt: { type: Date, required: true },
     obtainedAt: { type: Date, required: true },
     source: { type: String, required: true },
@@ -86,6 +99,45 @@ export function oaTokenModel(connection: Connection): Model<OaTokenDoc> {
   );
 }
 
+/**
+ * Seals the pairs an earlier version stored in clear, and reseals the others under the sealer's
+ * current key (npm run keys:rotate). Returns how many tokens were (re)sealed.
+ */
+export async function resealOaTokens(model: Model<OaTokenDoc>, sealer: Sealer): Promise<number> {
+  const sealed = await sealLegacy(model, sealer);
+  return (
+    sealed +
+    (await resealField(model, "accessTokenSealed", sealer)) +
+    (await resealField(model, "refreshTokenSealed", sealer))
+  );
+}
+
+/**
+ * Every token still in clear, sealed in place (how many); matched on the clear values, so a racing
+ * peer's write wins.
+ */
+async function sealLegacy(model: Model<OaTokenDoc>, sealer: Sealer): Promise<number> {
+  const legacy = await model
+    .find({ $or: [{ accessToken: { $type: "string" } }, { refreshToken: { $type: "string" } }] })
+    .lean();
+  let changed = 0;
+  for (const doc of legacy) {
+    const set: Partial<OaTokenDoc> = {};
+    const filter: Record<string, unknown> = { _id: doc._id };
+    if (typeof doc.accessToken === "string") {
+      set.accessTokenSealed = sealer.seal(doc.accessToken);
+      filter.accessToken = doc.accessToken;
+    }
+    if (typeof doc.refreshToken === "string") {
+      set.refreshTokenSealed = sealer.seal(doc.refreshToken);
+      filter.refreshToken = doc.refreshToken;
+    }
+    const result = await model.updateOne(filter, { $set: set, $unset: { accessToken: 1, refreshToken: 1 } });
+    if (result.modifiedCount > 0) changed += Object.keys(set).length;
+  }
+  return changed;
+}
+
 export interface OaTokensOptions {
   appId: string;
   /** What the configuration holds: the first refresh token, and maybe a current access token. */
@@ -95,6 +147,8 @@ export interface OaTokensOptions {
   /** Told once per failure episode, i.e. once per generation that cannot be refreshed. */
   onRefreshFailed: (detail: string, episode: string) => Promise<void>;
   model: Model<OaTokenDoc>;
+  /** Seals the tokens at rest (the app's data key). */
+  sealer: Sealer;
   claims: Claims;
   clock: Clock;
   log: Logger;
@@ -116,6 +170,15 @@ type Attempt =
   | { kind: "waiting" };
 
 const STORE_ATTEMPTS = 8;
+
+/** How many of the newest generations are searched for an access token Zalo refused. */
+const INVALIDATE_LOOKBACK = 5;
+
+/** A pair as stored: its tokens in clear, for the insert to seal. */
+type NewPair = Pick<OaTokenDoc, "source" | "origin" | "expiresAt" | "obtainedAt"> & {
+  refreshToken: string;
+  accessToken?: string;
+};
 
 function hashOf(token: string): string {
   return createHash("sha256").update(token).digest("hex");
@@ -156,6 +219,7 @@ export class OaTokens {
       if (error.code !== 48 && error.codeName !== "NamespaceExists") throw error;
     });
     await this.model.createIndexes();
+    await sealLegacy(this.model, this.options.sealer);
     const { seed } = this.options;
     const now = this.options.clock.now();
     await this.insertOnTop({
@@ -173,10 +237,9 @@ export class OaTokens {
    * Writes a generation above the highest one, unless a document of the same origin exists
    * (then that one is returned): a seed already stored, or a pair stored by an earlier try.
    */
-  private async insertOnTop(
-    fields: Pick<OaTokenDoc, "source" | "origin" | "refreshToken" | "expiresAt" | "obtainedAt"> &
-      Partial<Pick<OaTokenDoc, "accessToken">>,
-  ): Promise<OaTokenDoc> {
+  private async insertOnTop(pair: NewPair): Promise<OaTokenDoc> {
+    const { sealer } = this.options;
+    const { refreshToken, accessToken, ...fields } = pair;
     for (let attempt = 1; ; attempt += 1) {
       const existing = await this.model.findOne({ appId: this.options.appId, origin: fields.origin }).lean();
       if (existing) return existing;
@@ -188,6 +251,8 @@ export class OaTokens {
           refreshAttempts: 0,
           failures: 0,
           ...fields,
+          refreshTokenSealed: sealer.seal(refreshToken),
+          ...(accessToken ? { accessTokenSealed: sealer.seal(accessToken) } : {}),
         });
         return doc.toObject();
       } catch (error) {
@@ -210,8 +275,21 @@ export class OaTokens {
     return doc;
   }
 
-  private usable(doc: OaTokenDoc, now: Date): doc is OaTokenDoc & { accessToken: string } {
-    return Boolean(doc.accessToken) && !doc.invalidatedAt && doc.expiresAt > now;
+  /** The access token of a generation, opened; undefined when it has none. */
+  private accessOf(doc: OaTokenDoc): string | undefined {
+    if (doc.accessTokenSealed) return this.options.sealer.open(doc.accessTokenSealed);
+    return doc.accessToken || undefined;
+  }
+
+  /** The refresh token of a generation, opened. */
+  private refreshOf(doc: OaTokenDoc): string {
+    if (doc.refreshTokenSealed) return this.options.sealer.open(doc.refreshTokenSealed);
+    if (doc.refreshToken) return doc.refreshToken;
+    throw new OaTokenUnavailable(`generation ${doc.generation} holds no refresh token`);
+  }
+
+  private usable(doc: OaTokenDoc, now: Date): boolean {
+    return Boolean(doc.accessTokenSealed || doc.accessToken) && !doc.invalidatedAt && doc.expiresAt > now;
   }
 
   private due(doc: OaTokenDoc, now: Date): boolean {
@@ -226,10 +304,12 @@ export class OaTokens {
   async accessToken(): Promise<string> {
     const doc = await this.current();
     const now = this.options.clock.now();
-    if (!this.due(doc, now)) return doc.accessToken as string;
+    const current = this.accessOf(doc);
+    if (current && !this.due(doc, now)) return current;
     const attempt = await this.attempt(doc);
-    if (attempt.kind === "refreshed" && attempt.doc.accessToken) return attempt.doc.accessToken;
-    if (this.usable(doc, now)) return doc.accessToken;
+    const refreshed = attempt.kind === "refreshed" ? this.accessOf(attempt.doc) : undefined;
+    if (refreshed) return refreshed;
+    if (current && this.usable(doc, now)) return current;
     if (attempt.kind === "busy") {
       const newer = await this.waitForPeer(doc.generation);
       if (newer) return newer;
@@ -249,12 +329,19 @@ export class OaTokens {
     }
   }
 
-  /** Zalo refused this access token before its time: the next call refreshes. */
+  /**
+   * Zalo refused this access token before its time: the next call refreshes. Sealed values differ
+   * at every seal, so the generation is found by opening the newest few.
+   */
   async invalidate(accessToken: string): Promise<void> {
-    await this.model.updateOne(
-      { appId: this.options.appId, accessToken },
-      { $set: { invalidatedAt: this.options.clock.now() } },
-    );
+    const recent = await this.model
+      .find({ appId: this.options.appId })
+      .sort({ generation: -1 })
+      .limit(INVALIDATE_LOOKBACK)
+      .lean();
+    const doc = recent.find((d) => this.accessOf(d) === accessToken);
+    if (!doc) return;
+    await this.model.updateOne({ _id: doc._id }, { $set: { invalidatedAt: this.options.clock.now() } });
   }
 
   private async attempt(doc: OaTokenDoc): Promise<Attempt> {
@@ -277,7 +364,7 @@ export class OaTokens {
     await this.model.updateOne({ _id: doc._id }, { $set: { refreshingSince: now } });
     let pair: TokenPair;
     try {
-      pair = await this.options.refresh(doc.refreshToken);
+      pair = await this.options.refresh(this.refreshOf(doc));
     } catch (error) {
       return this.failed(doc, attempt, describe(error));
     }
@@ -361,7 +448,7 @@ export class OaTokens {
       await sleep(100);
       const doc = await this.top();
       if (doc && doc.generation > generation && this.usable(doc, this.options.clock.now())) {
-        return doc.accessToken;
+        return this.accessOf(doc);
       }
     }
     return undefined;

@@ -1,13 +1,15 @@
 import { parseArgs } from "node:util";
 import { systemClock } from "../clock.js";
+import { oaTokenModel, resealOaTokens } from "../../bots/zalo/oa-tokens.js";
 import { t } from "../text/vi.js";
 import { openCliApp, runTool } from "./open-app.js";
 
 /**
  * `npm run keys:rotate`: reseals, with the first key of DATA_ENCRYPTION_KEYS, every ticket's
  * personal data and everything else sealed with a data key: message texts in the outbox, updates
- * not yet handled, flows in progress. Run it after putting a new key first; then the old key can
- * be removed. Each ticket resealed is in the audit log under "system:keys-rotate".
+ * not yet handled, flows in progress, the Zalo OA tokens (sealing any an earlier version kept in
+ * clear). Run it after putting a new key first; then the old key can be removed. Each ticket
+ * resealed is in the audit log under "system:keys-rotate".
  */
 async function main(): Promise<number> {
   const { positionals } = parseArgs({ allowPositionals: true });
@@ -20,6 +22,8 @@ async function main(): Promise<number> {
     const tickets = await app.feedback.resealAll("system:keys-rotate", systemClock.now());
     const messages = (await app.outbox.reseal()) + (await app.inbox.reseal()) + (await app.sessions.reseal());
     console.log(t.cli.resealed(tickets, messages));
+    const oaTokens = await resealOaTokens(oaTokenModel(db.connection), app.sealer);
+    if (oaTokens > 0) console.log(t.cli.resealedOaTokens(oaTokens));
     return 0;
   } finally {
     await db.close();

@@ -696,6 +696,7 @@ const cli = {
   keysUsage: "Cách dùng: npm run keys:rotate (sau khi đặt khóa mới đứng đầu DATA_ENCRYPTION_KEYS)",
   resealed: (tickets: number, messages: number) =>
     `Đã mã hóa lại bằng khóa mới: dữ liệu cá nhân của ${tickets} phản ánh, ${messages} tin nhắn và phiên trò chuyện.`,
+  resealedOaTokens: (tokens: number) => `Đã mã hóa lại ${tokens} token Zalo OA.`,
   plansImportUsage: "Cách dùng: npm run plans:import [--dry-run] TỆP.yaml [TỆP.yaml ...]",
   planImported: (code: string, tasks: number, created: boolean, archived: number) =>
     `${created ? "Đã nạp" : "Đã cập nhật"} kế hoạch ${code}: ${tasks} nhiệm vụ` +

@@ -1,3 +1,7 @@
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import type { Connection, Model } from "mongoose";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { alertAdmins } from "../../bots/zalo/admin-alert.js";
@@ -9,8 +13,10 @@ import type { FixedClock } from "../../src/clock.js";
 import { Claims, claimSchema, type ClaimDoc } from "../../src/db/claims.js";
 import { connectMongo } from "../../src/db/connect.js";
 import { silentLogger } from "../../src/log.js";
+import { Sealer } from "../../src/privacy/sealer.js";
 import { t } from "../../src/text/vi.js";
-import { buildApp, useDatabase } from "../support/db.js";
+import { runCli } from "../support/cli.js";
+import { buildApp, TEST_SEALER, useDatabase } from "../support/db.js";
 import type { FakeZalo } from "./fake-zalo.js";
 import { startFakeZalo } from "./fake-zalo.js";
 import { deliverAll, type Rig, startRig } from "./harness.js";
@@ -50,7 +56,7 @@ function keeper(
   f: FakeZalo,
   seed: { refreshToken: string; accessToken?: string },
   connection: Connection = db.connection,
-  extra: { peerWaitMs?: number } = {},
+  extra: { peerWaitMs?: number; sealer?: Sealer } = {},
 ): OaTokens {
   const api = new ZaloOaApi({ baseUrl: f.url, oauthUrl: f.url });
   return new OaTokens({
@@ -61,6 +67,7 @@ function keeper(
     onRefreshFailed: (detail, episode) =>
       alertAdmins(app, t.channels.zaloTokenRefreshFailed(detail), `zalo-oa-token:${episode}`, silentLogger()),
     model: oaTokenModel(connection),
+    sealer: extra.sealer ?? TEST_SEALER,
     claims:
       connection === db.connection
         ? app.claims
@@ -70,8 +77,17 @@ function keeper(
           ),
     clock,
     log: silentLogger(),
-    ...extra,
+    ...(extra.peerWaitMs !== undefined ? { peerWaitMs: extra.peerWaitMs } : {}),
   });
+}
+
+/** Every token the fake issues looks like this; none may be readable in the collection. */
+const TOKEN = /\b(?:at|rt)-[0-9a-f]{20}\b/;
+
+/** The zalo_oa_tokens collection as a database dump would show it. */
+async function dump(): Promise<string> {
+  const docs = await oaTokenModel(db.connection).collection.find().toArray();
+  return JSON.stringify(docs);
 }
 
 describe("the OA token, refreshed before it expires", () => {
@@ -82,8 +98,9 @@ describe("the OA token, refreshed before it expires", () => {
     const first = await tokens.accessToken();
     const model = oaTokenModel(db.connection);
     const top = await model.findOne().sort({ generation: -1 }).lean();
-    expect(top?.accessToken).toBe(first);
-    expect(fake.oa.validRefreshTokens.has(top?.refreshToken ?? "")).toBe(true);
+    expect(TEST_SEALER.open(top?.accessTokenSealed ?? "")).toBe(first);
+    const stored = TEST_SEALER.open(top?.refreshTokenSealed ?? "");
+    expect(fake.oa.validRefreshTokens.has(stored)).toBe(true);
     expect(top?.expiresAt.getTime()).toBe(clock.now().getTime() + 90_000_000); // expires_in "90000"
 
     // Not due yet 23 hours later (25 h tokens, refreshed an hour ahead)…
@@ -94,7 +111,7 @@ describe("the OA token, refreshed before it expires", () => {
     clock.advance(HOUR);
     await tokens.refreshIfDue();
     expect(fake.oa.refreshCalls).toHaveLength(2);
-    expect(fake.oa.refreshCalls[1]?.refreshToken).toBe(top?.refreshToken);
+    expect(fake.oa.refreshCalls[1]?.refreshToken).toBe(stored);
     expect(await tokens.accessToken()).not.toBe(first);
     expect(fake.oa.refreshCalls.every((c) => c.accepted)).toBe(true);
   });
@@ -159,6 +176,99 @@ describe("the OA token, refreshed before it expires", () => {
     clock.advance(5 * 60_000 + 1);
     expect(fake.oa.validAccessTokens.has(await tokens.accessToken())).toBe(true);
     expect(fake.oa.refreshCalls).toHaveLength(1);
+  });
+});
+
+describe("the OA tokens at rest", () => {
+  it("keeps no token readable in the collection, through refreshes and a revoked token", async () => {
+    const { app, clock, fake } = await open();
+    const tokens = keeper(app, clock, fake, {
+      refreshToken: fake.issueRefreshToken(),
+      accessToken: fake.issueAccessToken(),
+    });
+    const first = await tokens.accessToken();
+    clock.advance(24.5 * HOUR);
+    const second = await tokens.accessToken();
+    await tokens.invalidate(second);
+    const third = await tokens.accessToken();
+    expect(new Set([first, second, third]).size).toBe(3);
+    expect(fake.oa.refreshCalls.length).toBeGreaterThanOrEqual(2);
+    expect(fake.oa.refreshCalls.every((c) => c.accepted)).toBe(true);
+    const stored = await dump();
+    expect(stored).not.toMatch(TOKEN);
+    expect(stored).toContain("s1.test.");
+  });
+
+  it("reads a pair an earlier version stored in clear, seals it, and refreshes with it", async () => {
+    const { app, clock, fake } = await open();
+    const seed = { refreshToken: fake.issueRefreshToken(), accessToken: fake.issueAccessToken() };
+    // As the previous version wrote it at its first start.
+    await oaTokenModel(db.connection).collection.insertOne({
+      appId: fake.oa.appId,
+      generation: 1,
+      accessToken: seed.accessToken,
+      refreshToken: seed.refreshToken,
+      expiresAt: new Date(clock.now().getTime() + 20 * HOUR),
+      obtainedAt: clock.now(),
+      source: "config",
+      origin: `seed:${createHash("sha256").update(seed.refreshToken).digest("hex")}`,
+      refreshAttempts: 0,
+      failures: 0,
+    });
+    const tokens = keeper(app, clock, fake, seed);
+    expect(await tokens.accessToken()).toBe(seed.accessToken);
+    expect(fake.oa.refreshCalls).toHaveLength(0);
+    expect(await dump()).not.toMatch(TOKEN);
+    // Its refresh token, read from the sealed copy, is the one spent.
+    clock.advance(19.5 * HOUR);
+    expect(fake.oa.validAccessTokens.has(await tokens.accessToken())).toBe(true);
+    expect(fake.oa.refreshCalls.map((c) => [c.refreshToken, c.accepted])).toEqual([
+      [seed.refreshToken, true],
+    ]);
+  });
+
+  it("is resealed under the new key by npm run keys:rotate, clear pairs included", async () => {
+    const { app, clock, fake } = await open();
+    const old = { id: "k2026", key: randomBytes(32) };
+    const fresh = { id: "k2027", key: randomBytes(32) };
+    const seed = { refreshToken: fake.issueRefreshToken() };
+    const tokens = keeper(app, clock, fake, seed, db.connection, { sealer: new Sealer([old]) });
+    const current = await tokens.accessToken();
+    const legacy = { accessToken: fake.issueAccessToken(), refreshToken: fake.issueRefreshToken() };
+    await oaTokenModel(db.connection).collection.insertOne({
+      appId: "1111111111",
+      generation: 1,
+      ...legacy,
+      expiresAt: clock.now(),
+      obtainedAt: clock.now(),
+      source: "config",
+      origin: "seed:legacy",
+      refreshAttempts: 0,
+      failures: 0,
+    });
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "dvbot-oa-keys-"));
+    try {
+      const run = await runCli("src/cli/keys.ts", ["rotate"], {
+        MONGODB_URI: inject("mongoUri"),
+        MONGODB_DB: db.connection.name,
+        DATA_DIR: dataDir,
+        DATA_ENCRYPTION_KEYS: [fresh, old].map((k) => `${k.id}:${k.key.toString("base64")}`).join(","),
+        FILE_LINK_SECRET: "test-file-link-secret-0123456789abcdef",
+      });
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+      // Under the old key: the seed's refresh token and the refreshed pair; in clear: one pair.
+      expect(run.stdout).toContain(t.cli.resealedOaTokens(5));
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    const docs = await oaTokenModel(db.connection).find().lean();
+    const keyIds = docs.flatMap((d) => [d.accessTokenSealed, d.refreshTokenSealed].filter(Boolean));
+    expect(new Set(keyIds.map((v) => v?.split(".")[1]))).toEqual(new Set(["k2027"]));
+    expect(await dump()).not.toMatch(TOKEN);
+    // The new key alone opens what the old one sealed.
+    const after = keeper(app, clock, fake, seed, db.connection, { sealer: new Sealer([fresh]) });
+    expect(await after.accessToken()).toBe(current);
   });
 });
 
