@@ -5,7 +5,7 @@ import { ROLES } from "../../src/domain/people/roles.js";
 import type { ChannelSender, Delivery } from "../../src/engine/channel.js";
 import type { Subject } from "../../src/engine/message.js";
 import { t } from "../../src/text/vi.js";
-import { buildApp, useDatabase } from "../support/db.js";
+import { buildApp, liveSession, liveSessions, useDatabase } from "../support/db.js";
 import { buildWorld, FILER, FILER_OTHER, identityNeedles, say, zipEntries, type World } from "./support.js";
 
 /**
@@ -104,7 +104,7 @@ describe("a unit's officials see only their unit", () => {
         const answer = await ask(who, `${command} ${code}`);
         expect(answer, `${who} ${command}`).toBe(t.feedback.lookupNotFound(code));
       }
-      expect(await app.models.Session.countDocuments({ flow: "xuly" })).toBe(0);
+      expect((await liveSessions(app)).filter((s) => s.flow === "xuly")).toEqual([]);
     }
   });
 
@@ -341,9 +341,7 @@ describe("personal data: audited and sealed", () => {
       };
       // Stopped at the consent question: the flow holds all three in its session.
       for (const text of FILING.slice(0, -1)) await say(app, "dan-dang-do", text);
-      expect(
-        (await app.models.Session.findOne({ key: "console:dan-dang-do:dan-dang-do" }).lean())?.step,
-      ).toBe("consent");
+      expect((await liveSession(app, "console:dan-dang-do:dan-dang-do"))?.step).toBe("consent");
       expect(await copies()).toEqual([]);
       await fileThroughChat("dan-ban-sao");
       expect(await copies()).toEqual([]);
@@ -390,7 +388,7 @@ describe("roles, whichever way a command arrives", () => {
     try {
       const { text } = await say(app, "office", "1");
       expect(text).toBe(t.engine.forbidden("xuly"));
-      expect(await app.models.Session.countDocuments({ key: "console:office:office" })).toBe(0);
+      expect(await liveSession(app, "console:office:office")).toBeUndefined();
       expect((await app.feedback.byCode(world.gopY))?.status).toBe("new");
     } finally {
       await app.people.setRole(world.office.personId, office?.role ?? "office");

@@ -6,6 +6,7 @@ import { App } from "../../src/app.js";
 import { FixedClock } from "../../src/clock.js";
 import { connectMongo } from "../../src/db/connect.js";
 import type { OutboxDoc } from "../../src/engine/outbox.js";
+import type { SessionState } from "../../src/engine/session.js";
 import { silentLogger } from "../../src/log.js";
 import { Sealer } from "../../src/privacy/sealer.js";
 
@@ -66,4 +67,19 @@ export function withTexts<T extends Pick<OutboxDoc, "textSealed">>(
   docs: T[],
 ): (T & { text: string })[] {
   return docs.map((doc) => ({ ...doc, text: app.outbox.textOf(doc) }));
+}
+
+/**
+ * The flow a chat is in now, as the engine reads it (the newest session state, unless ended or
+ * expired): older states stay in the collection until the sweep, so counting documents says nothing.
+ */
+export async function liveSession(app: App, key: string): Promise<SessionState | undefined> {
+  return app.sessions.load(key, app.engine.services.clock.now());
+}
+
+/** Every chat's live flow state, for checks that no flow was started anywhere. */
+export async function liveSessions(app: App): Promise<SessionState[]> {
+  const keys = (await app.models.Session.distinct("key")) as string[];
+  const states = await Promise.all(keys.map((key) => liveSession(app, key)));
+  return states.filter((state): state is SessionState => state !== undefined);
 }
