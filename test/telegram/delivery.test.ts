@@ -32,6 +32,43 @@ function sends(r: TelegramRig, chatId: string): [string, number][] {
     .map((c) => [String(c.params.text), c.at ?? 0]);
 }
 
+describe("a Telegram that goes silent", () => {
+  it("fails a hung call as network after the configured timeout, and keeps sending to other chats", async () => {
+    await db.connection.dropDatabase();
+    const { app } = await buildApp(db.connection);
+    const r = await startRig(app, { timeoutSeconds: 0.3 });
+    try {
+      // Eight chats whose sendMessage is never answered (as many as are sent side by side).
+      const hung = Array.from({ length: 8 }, (_, i) => String(4100 + i));
+      let silent = true;
+      r.fake.hooks.before = (call) =>
+        silent && call.method === "sendMessage" && hung.includes(String(call.params.chat_id))
+          ? "hang"
+          : undefined;
+      await r.app.outbox.enqueue([
+        ...hung.map((chatId) => message(chatId, "Nhắc hạn")),
+        message("4200", "Xin chào"),
+      ]);
+      await r.app.dispatchers.get("telegram")?.drain();
+      expect(sends(r, "4200").map(([text]) => text)).toEqual(["Xin chào"]);
+      const waiting = await r.app.outbox.model.find({ chatId: { $in: hung } }).lean();
+      expect(waiting).toHaveLength(8);
+      for (const doc of waiting) {
+        // "network": kept and retried, an attempt spent.
+        expect(doc.status).toBe("pending");
+        expect(doc.attempts).toBe(1);
+        expect(doc.lastError).toContain("sendMessage");
+      }
+      // Telegram answers again: each waiting message goes out once.
+      silent = false;
+      await r.deliver();
+      for (const chatId of hung) expect(sends(r, chatId).map(([text]) => text)).toEqual(["Nhắc hạn"]);
+    } finally {
+      await r.stop();
+    }
+  });
+});
+
 describe("rate limits and a 429 storm", () => {
   it("honours retry_after through the outbox: every message once, in order per chat", async () => {
     const r = await rig();
