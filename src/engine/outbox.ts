@@ -318,7 +318,14 @@ export class Dispatcher {
    * (clock time), the message that met the refusal (else the oldest waiting), one at a time.
    */
   private pause:
-    | (ChannelPause & { probeAt: number; probes: number; probeId: Types.ObjectId; probing: boolean })
+    | (ChannelPause & {
+        probeAt: number;
+        probes: number;
+        probeId: Types.ObjectId;
+        probing: boolean;
+        /** The admins were told (onPaused). */
+        announced: boolean;
+      })
     | undefined;
 
   constructor(
@@ -514,15 +521,25 @@ export class Dispatcher {
       return undefined;
     }
     this.lastLookAt = Date.now();
-    const waiting = { channel: this.sender.channel, status: "pending" as const };
-    const doc =
-      (await this.outbox.model.findOne({ ...waiting, _id: pause.probeId }).lean()) ??
-      (await this.outbox.model.findOne(waiting).sort({ _id: 1 }).lean());
-    if (!doc || this.busy.has(doc.chatId) || this.pause !== pause) return undefined;
-    const claimed = await this.take(doc, now);
-    if (!claimed) return undefined;
     pause.probing = true;
-    return claimed;
+    let claimed: OutboxDoc | undefined;
+    try {
+      const channel = this.sender.channel;
+      const doc =
+        (await this.outbox.model.findOne({ channel, status: "pending", _id: pause.probeId }).lean()) ??
+        (await this.outbox.model
+          .findOne({ channel, status: { $in: ["pending", "sending"] } })
+          .sort({ _id: 1 })
+          .lean());
+      // The oldest is still in another's hands: the probe waits for it, or the order would break.
+      const held = doc?.status === "sending" && (doc.lockedUntil ?? now) >= now;
+      if (!doc || held || this.busy.has(doc.chatId) || this.pause !== pause) return undefined;
+      claimed = await this.take(doc, now);
+      if (claimed) pause.probeId = doc._id;
+      return claimed;
+    } finally {
+      if (!claimed) pause.probing = false;
+    }
   }
 
   /**
@@ -536,30 +553,37 @@ export class Dispatcher {
    */
   private async pauseOn(doc: OutboxDoc, reason: string): Promise<void> {
     const now = this.clock.now();
-    if (this.pause) {
-      this.pause.reason = reason;
-      return;
-    }
-    this.pause = {
+    this.pause ??= {
       since: now,
       reason,
       probeAt: now.getTime() + this.opts.pauseProbeMs,
       probes: 0,
       probeId: doc._id,
       probing: false,
+      announced: false,
     };
-    this.lookIn(this.opts.pauseProbeMs);
-    const oldest = await this.outbox.model
-      .findOne({ channel: this.sender.channel, status: { $in: ["pending", "sending"] } })
-      .sort({ _id: 1 })
-      .select({ _id: 1 })
-      .lean();
-    const episode = `${this.sender.channel}:${(oldest?._id ?? doc._id).toString()}`;
-    this.log.error(
-      { channel: this.sender.channel, reason, episode },
-      "outbox: the platform refuses the bot's token; channel paused",
-    );
-    await this.opts.onPaused?.(this.sender.channel, { episode, reason });
+    const pause = this.pause;
+    pause.reason = reason;
+    this.lookIn(Math.max(0, pause.probeAt - now.getTime()));
+    // Told once per pause; if the database failed at it, the next refusal tells again.
+    if (pause.announced) return;
+    pause.announced = true;
+    try {
+      const oldest = await this.outbox.model
+        .findOne({ channel: this.sender.channel, status: { $in: ["pending", "sending"] } })
+        .sort({ _id: 1 })
+        .select({ _id: 1 })
+        .lean();
+      const episode = `${this.sender.channel}:${(oldest?._id ?? doc._id).toString()}`;
+      this.log.error(
+        { channel: this.sender.channel, reason, episode },
+        "outbox: the platform refuses the bot's token; channel paused",
+      );
+      await this.opts.onPaused?.(this.sender.channel, { episode, reason });
+    } catch (error) {
+      pause.announced = false;
+      throw error;
+    }
   }
 
   /** A probe met the refusal again (or no answer): the next one waits longer, up to the cap. */

@@ -206,6 +206,21 @@ describe("a refused token (401) pauses the channel instead of burning attempts",
     expect(await app.models.Outbox.countDocuments({ dedupeKey: /^outbox-paused:/ })).toBe(1);
   });
 
+  it("probes with the oldest waiting message once the one that met the refusal went elsewhere", async () => {
+    const { app, clock, fake, telegram } = await setup();
+    fake.outage = { kind: "401", until: clock.now().getTime() + 20 * MINUTE };
+    await app.outbox.enqueue([to("3001", "a")]);
+    await telegram.drain();
+    expect(telegram.paused?.reason).toContain("401");
+    // Another instance, whose token works again, delivered it meanwhile.
+    await app.models.Outbox.updateOne({ chatId: "3001" }, { $set: { status: "sent" } });
+    await app.outbox.enqueue([to("3002", "b"), to("3003", "c")]);
+    await live([app], clock, 40 * MINUTE);
+    expect(telegram.paused).toBeUndefined();
+    expect(await statuses(app)).toEqual({ sent: 3 });
+    expect([...fake.received.keys()]).toEqual(["3002", "3003"]);
+  });
+
   it("shows the pause, the retries and the dead in /metrics", async () => {
     const { app, clock, fake, telegram } = await setup();
     fake.outage = { kind: "401", until: clock.now().getTime() + HOUR };
