@@ -1,10 +1,12 @@
 import { Api } from "grammy";
 import mongoose, { type Connection } from "mongoose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { hostOf, throughProxy, WireProxy, type DbFault } from "../../bench/faults/proxy.js";
 import { TelegramSender } from "../../bots/telegram/sender.js";
 import type { App } from "../../src/app.js";
 import type { FixedClock } from "../../src/clock.js";
 import { loadConfig } from "../../src/config.js";
+import { connectMongo } from "../../src/db/connect.js";
 import type { ChannelSender, Delivery } from "../../src/engine/channel.js";
 import type { Outbound } from "../../src/engine/message.js";
 import { t } from "../../src/text/vi.js";
@@ -155,9 +157,9 @@ describe("an outage of the platform ends in delivery, not in dead", () => {
     const { app, clock, fake } = await setup();
     fake.outage = { kind: "502", until: Number.POSITIVE_INFINITY };
     await app.outbox.enqueue([to("3004", "too late")]);
-    await live([app], clock, 71 * HOUR, 10 * MINUTE);
+    await live([app], clock, 71 * HOUR, 30 * MINUTE);
     expect(await statuses(app)).toEqual({ pending: 1 });
-    await live([app], clock, 2 * HOUR, 10 * MINUTE);
+    await live([app], clock, 2 * HOUR, 30 * MINUTE);
     const doc = await app.models.Outbox.findOne({ chatId: "3004" }).lean();
     expect(doc?.status).toBe("dead");
     expect(doc?.lastError).toMatch(/^expired after 7\d h: network/);
@@ -280,4 +282,52 @@ describe("the send is apart from its record", () => {
     expect(reminder).toMatchObject({ status: "sent", platformMessageIds: ["1"] });
     expect(await app.links.subjectOf("telegram", "3001", "1")).toEqual(subject);
   });
+});
+
+describe("a fault at one write of a delivery's record, played by a wire proxy in front of the database", () => {
+  const proxy = new WireProxy(hostOf(inject("mongoUri")));
+  let connection: Connection;
+  beforeAll(async () => {
+    const port = await proxy.listen("bot");
+    connection = await connectMongo(
+      throughProxy(inject("mongoUri"), port),
+      databaseName(`${import.meta.filename}-proxy`),
+    );
+  });
+  afterAll(async () => {
+    proxy.disarm();
+    await connection.dropDatabase();
+    await connection.close();
+    await proxy.close();
+  });
+
+  // The record is two writes (the reply-to link and "sent"): the first refused, or applied with
+  // its answer lost to a cut connection; the second refused. (The second applied with its answer
+  // lost was harmless before too, so it proves nothing here.)
+  it.each([
+    [1, "error"],
+    [1, "cut-after"],
+    [2, "error"],
+  ] as [number, DbFault][])(
+    "write %i after the send, %s: sent once, marked sent, linked",
+    async (at, fault) => {
+      const { app, clock, fake, telegram } = await setup(connection);
+      const subject = { kind: "task" as const, id: "DVCQ-Q4-2025:II.2" };
+      await app.outbox.enqueue([to("3001", "Nhắc hạn nhiệm vụ II.2", { subject }), to("3001", "Tin sau")]);
+      fake.afterAccept = async () => {
+        fake.afterAccept = undefined;
+        proxy.arm({ at, fault });
+      };
+      await telegram.drain();
+      proxy.disarm();
+      expect(proxy.faulted?.n).toBe(at);
+      clock.advance(5 * MINUTE);
+      await telegram.drain();
+
+      expect(fake.received.get("3001")).toEqual(["Nhắc hạn nhiệm vụ II.2", "Tin sau"]);
+      const reminder = await app.models.Outbox.findOne({ subject: { $exists: true } }).lean();
+      expect(reminder).toMatchObject({ status: "sent", platformMessageIds: ["1"] });
+      expect(await app.links.subjectOf("telegram", "3001", "1")).toEqual(subject);
+    },
+  );
 });
