@@ -10,18 +10,23 @@ export interface Observed {
 const RECORDS = ["tickets", "reports", "dvk_models", "invites", "broadcasts"];
 const SEND_METHODS = new Set(["sendMessage", "sendPhoto", "sendDocument"]);
 
-/** Codes (PA-2026-000123) and other run-specific numbers are the same thing in two runs. */
+/** Codes (PA-2026-000123, MH-2025-001, TB-X7K2QM) drawn anew in each run are the same thing in two runs. */
 export function normalize(text: string): string {
-  return text.replace(/\b[A-Z]{2,4}-\d{4}-\d{3,6}\b/g, "{code}");
+  return text.replace(/\b[A-Z]{2,4}-(?:\d{4}-\d{3,6}|[A-Z0-9]{6})\b/g, "{code}");
 }
 
-/** A document reduced to what two runs of the same conversation share: no ids, no dates, no sealed bytes. */
+/**
+ * A document reduced to what two runs of the same conversation share: dates and ids only as
+ * "there is one" (a used invite has a usedAt, an unused one none), no sealed bytes, no codes or
+ * keys drawn at random or made from update ids.
+ */
 function prune(value: unknown, key = ""): unknown {
-  if (value instanceof Date || /^_id$|^__v$|At$|Sealed$|Hash$|Key$|^code$|^update$|Id$/.test(key))
+  if (/^_id$|^__v$|Sealed$|Hash$|^code$|^updates?$|^(idempotency|content|dedupe)Key$/.test(key))
     return undefined;
+  if (value instanceof Date) return "<date>";
   if (Array.isArray(value)) return value.map((item) => prune(item));
   if (value && typeof value === "object") {
-    if ((value as { _bsontype?: string })._bsontype) return undefined;
+    if ((value as { _bsontype?: string })._bsontype) return "<id>";
     const entries = Object.entries(value)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([k, v]) => [k, prune(v, k)] as const)
