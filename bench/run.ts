@@ -11,11 +11,12 @@
  * a reply and answer; with 0 a "person" presses a button before the bot has even recorded sending
  * it, which no finger does), --resend R (0.1: share of updates posted twice, as platforms do),
  * --crash-at R (0.4: share of the steps sent before the SIGKILL), --step-timeout S (180).
- * Faults: --scenario NAME[,NAME] (gopy, xuly, reminder, duyet, invite, thongbao; all), --faults KIND[,KIND] (error,
- * cut-before, cut-after, kill-before, kill-after, send-502, send-hang, send-kill; all), --writes
- * 1-20[,25] (the write or send numbers; all), --parallel N (1: cases side by side),
- * --fault-timeout S (30: how long a person waits for an answer), --settle S (90: how long a case may
- * take to deliver what it owes; past the 60 s claim lease, after which a stalled message is retaken).
+ * Faults: --scenario NAME[,NAME] (gopy, xuly, reminder, duyet, invite, thongbao; all), --faults
+ * KIND[,KIND] (error, cut-before, cut-after, kill-before, kill-after, send-502, send-hang,
+ * send-kill; all), --writes 1-20[,25] (the write or send numbers; all), --parallel N (1: cases
+ * side by side), --fault-timeout S (30: how long a person waits for an answer), --settle S (90:
+ * how long a case may take to deliver what it owes; past the 60 s claim lease, after which a
+ * stalled message is taken again).
  * Database: MONGODB_URI if set, else a FerretDB (`npm run ferretdb:build`) on a fresh data folder.
  */
 import { spawnSync } from "node:child_process";
