@@ -330,4 +330,33 @@ describe("a fault at one write of a delivery's record, played by a wire proxy in
       expect(await app.links.subjectOf("telegram", "3001", "1")).toEqual(subject);
     },
   );
+
+  it("keeps the claim while the record is retried: another instance looking past the first lease leaves it", async () => {
+    await connection.dropDatabase();
+    const { app, clock } = await buildApp(connection);
+    const fake = new FakeTelegram(clock);
+    const mine = app.addChannel(fake.sender(), { recordRetryMs: 1_500 });
+    const { app: other } = await buildApp(connection, clock);
+    const theirs = other.addChannel(fake.sender());
+    await app.outbox.enqueue([to("3001", "Nhắc hạn")]);
+    let looked: Promise<number> | undefined;
+    fake.afterAccept = async () => {
+      fake.afterAccept = undefined;
+      // A slow send (50 s of the 60 s lease), then its "sent" write is refused.
+      clock.advance(50_000);
+      proxy.arm({ at: 1, fault: "error" });
+      // While the record waits to be written again, the lease taken at the claim runs out and
+      // the other instance looks.
+      looked = new Promise((resolve) => setTimeout(resolve, 500)).then(() => {
+        clock.advance(30_000);
+        return theirs.drain();
+      });
+    };
+    await mine.drain();
+    proxy.disarm();
+    expect(proxy.faulted).toMatchObject({ command: "update", collection: "outbox" });
+    expect(await looked).toBe(0);
+    expect(fake.received.get("3001")).toEqual(["Nhắc hạn"]);
+    expect(await app.models.Outbox.findOne().lean()).toMatchObject({ status: "sent" });
+  });
 });
