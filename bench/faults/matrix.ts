@@ -148,35 +148,34 @@ export async function runScenarioMatrix(
       plans.push({ at, fault });
     }
   }
-  const results = await pool(
-    plans.map((plan) => async (): Promise<CaseResult> => {
+  // Each case is counted as it ends, and a failing one printed at once: a long matrix shows what
+  // it found while it runs.
+  await pool(
+    plans.map((plan) => async () => {
       const label = `${scenario.name}-${plan.fault}-${plan.at}`;
       const run = await play(scenario, options, label, plan);
-      const verdict = judge(base.observed, run.observed, run.world.kills);
-      return {
+      const result: CaseResult = {
         scenario: scenario.name,
         plan,
         place: placeOf(run.world, plan),
-        verdict,
+        verdict: judge(base.observed, run.observed, run.world.kills),
         problems: run.problems,
         logs: run.world.logDir,
       };
+      summary.cases += 1;
+      summary.lost += result.verdict.lost.length;
+      summary.doubled += result.verdict.doubled.length;
+      summary.window += result.verdict.window.length;
+      if (result.verdict.lost.length > 0 || result.verdict.doubled.length > 0) {
+        summary.failures.push(result);
+        writeFileSync(path.join(result.logs, "verdict.json"), JSON.stringify(result, null, 2));
+        options.out(describeFailure(result));
+      } else {
+        rmSync(result.logs, { recursive: true, force: true });
+      }
     }),
     options.parallel,
   );
-  for (const result of results) {
-    summary.cases += 1;
-    summary.lost += result.verdict.lost.length;
-    summary.doubled += result.verdict.doubled.length;
-    summary.window += result.verdict.window.length;
-    const failed = result.verdict.lost.length > 0 || result.verdict.doubled.length > 0;
-    if (failed) {
-      summary.failures.push(result);
-      writeFileSync(path.join(result.logs, "verdict.json"), JSON.stringify(result, null, 2));
-    } else {
-      rmSync(result.logs, { recursive: true, force: true });
-    }
-  }
   return summary;
 }
 
@@ -208,7 +207,6 @@ export async function runMatrix(options: MatrixOptions): Promise<boolean> {
       `${summary.scenario}: ${summary.cases} cases, ${summary.lost} lost, ${summary.doubled} doubled, ` +
         `${summary.window} in the send-then-crash window`,
     );
-    for (const failure of summary.failures) options.out(describeFailure(failure));
   }
   const total = (key: "cases" | "lost" | "doubled" | "window") =>
     summaries.reduce((sum, s) => sum + s[key], 0);
