@@ -94,7 +94,7 @@ async function live(
   apps: App[],
   clock: FixedClock,
   ms: number,
-  stepMs = 30_000,
+  stepMs = 60_000,
   during?: () => Promise<void>,
 ) {
   const end = clock.now().getTime() + ms;
@@ -138,9 +138,10 @@ describe("an outage of the platform ends in delivery, not in dead", () => {
 
     expect(await statuses(app)).toEqual({ sent: 18 });
     for (const chat of chats) expect(fake.received.get(chat), chat).toEqual(expected.get(chat));
-    // It was tried through the outage, at most every 5 minutes after the back-off grew.
+    // It was tried through the outage, every 5 minutes once the back-off grew (here every 6: the
+    // test looks once a minute), not 8 times in 4 minutes.
     const first = await app.models.Outbox.findOne({ dedupeKey: "outage:3001:before-1" }).lean();
-    expect(first?.attempts).toBeGreaterThan(20);
+    expect(first?.attempts).toBeGreaterThan(15);
   });
 
   it("gives up by age: OUTBOX_MAX_AGE_HOURS, 72 by default, a bad value refused in one line", () => {
@@ -184,7 +185,7 @@ describe("a refused token (401) pauses the channel instead of burning attempts",
     await app.outbox.enqueue(messages);
 
     let pausedSeen = false;
-    await live([app, other], clock, 2 * HOUR, 30_000, async () => {
+    await live([app, other], clock, 2 * HOUR, 60_000, async () => {
       if (!telegram.paused) return;
       pausedSeen = true;
       expect(await statuses(app)).toEqual({ pending: 15 });
@@ -232,7 +233,8 @@ describe("a refused token (401) pauses the channel instead of burning attempts",
     clock.advance(HOUR);
     fake.outage = { kind: "502", until: clock.now().getTime() + HOUR };
     await live([app], clock, 5 * MINUTE);
-    await app.models.Outbox.updateOne({ chatId: "3002" }, { $set: { status: "dead" } });
+    // One was the probe, and waits for the platform's 502s to end; the other is given up here.
+    await app.models.Outbox.updateOne({ attempts: 0 }, { $set: { status: "dead" } });
     const metrics = await app.renderMetrics();
     expect(metrics).toContain('dvbot_outbox_retrying{channel="telegram"} 1');
     expect(metrics).toContain('dvbot_outbox_dead{channel="telegram"} 1');
