@@ -37,7 +37,8 @@ export interface PostOptions {
   /** A name for the logs and errors, e.g. "sendMessage"; never the URL (it holds the token). */
   endpoint: string;
   headers?: Record<string, string>;
-  body: string;
+  /** JSON or form text; FormData for an upload (fetch sets its multipart boundary). */
+  body: string | FormData;
   timeoutMs: number;
   /** Cancels the request early (long polling stops at shutdown). */
   signal?: AbortSignal;

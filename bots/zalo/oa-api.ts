@@ -19,9 +19,38 @@ import { asNumber, asObject, asString, firstString, type JsonObject } from "./to
  *   answer `{access_token, refresh_token, expires_in:"90000"}` (a string of seconds; about 25 h).
  *   The refresh token lives about 3 months and can be used ONCE; reusing one answers -14020.
  *   Failures may also be HTTP 200, with `error`, `error_name`, `error_description`.
+ * - Pictures and files (Zalo's "Gửi tin Tư vấn đính kèm ảnh / file", cross-checked with the
+ *   integrations cited in wip/zalo-platform-integration.md and public OA clients): a picture is a
+ *   consultation message `{text?, attachment:{type:"template", payload:{template_type:"media",
+ *   elements:[{media_type:"image", url | attachment_id}]}}}`; a picture not on a public URL is
+ *   first uploaded to `POST /v2.0/oa/upload/image` (multipart field `file`, JPG or PNG, at most
+ *   1 MB) → `data.attachment_id`. A file is `{attachment:{type:"file", payload:{token}}}` after
+ *   `POST /v2.0/oa/upload/file` (PDF, DOC or DOCX only, at most 5 MB) → `data.token`. Both
+ *   uploads take the `access_token` header and answer errors as `{error:<negative>, message}`.
+ *   Whether `text` is required beside a picture is documented both ways: it is sent when the
+ *   file has a name (*verify* against the live API).
  */
 
 export const OA_API_BASE = "https://openapi.zalo.me";
+
+/** What the OA's uploads take (sources above): pictures up to 1 MB, files up to 5 MB. */
+export const OA_UPLOAD_LIMITS = {
+  image: {
+    maxBytes: 1024 * 1024,
+    types: { ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png" },
+  },
+  file: {
+    maxBytes: 5 * 1024 * 1024,
+    types: {
+      ".pdf": "application/pdf",
+      ".doc": "application/msword",
+      ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    },
+  },
+} as const;
+
+/** Where a picture in a consultation message comes from: a public URL, or an upload's id. */
+export type OaImage = { url: string } | { attachmentId: string };
 export const OAUTH_BASE = "https://oauth.zaloapp.com";
 
 /** The OA error codes this adapter acts on (sources above). */
@@ -101,7 +130,7 @@ export class ZaloOaApi {
     endpoint: string,
     url: string,
     headers: Record<string, string>,
-    body: string,
+    body: string | FormData,
   ): Promise<{ body: JsonObject | undefined; status: number; raw: string }> {
     const reply = await post(url, {
       endpoint,
@@ -114,26 +143,105 @@ export class ZaloOaApi {
   }
 
   /** Sends a consultation text; returns Zalo's message id. */
-  async sendText(accessToken: string, userId: string, text: string): Promise<{ messageId?: string }> {
+  sendText(accessToken: string, userId: string, text: string): Promise<{ messageId?: string }> {
+    return this.sendMessage(accessToken, userId, { text });
+  }
+
+  /** Sends a picture, by its public URL or an upload's attachment id, with an optional caption. */
+  sendImage(
+    accessToken: string,
+    userId: string,
+    image: OaImage,
+    text?: string,
+  ): Promise<{ messageId?: string }> {
+    const element: JsonObject =
+      "url" in image
+        ? { media_type: "image", url: image.url }
+        : { media_type: "image", attachment_id: image.attachmentId };
+    return this.sendMessage(accessToken, userId, {
+      ...(text ? { text } : {}),
+      attachment: { type: "template", payload: { template_type: "media", elements: [element] } },
+    });
+  }
+
+  /** Sends a file uploaded with uploadFile, by its token. */
+  sendFile(accessToken: string, userId: string, fileToken: string): Promise<{ messageId?: string }> {
+    return this.sendMessage(accessToken, userId, {
+      attachment: { type: "file", payload: { token: fileToken } },
+    });
+  }
+
+  /** Uploads a JPG or PNG (≤ 1 MB); returns the attachment id a picture message names. */
+  async uploadImage(accessToken: string, file: Blob, name: string): Promise<string> {
+    const data = await this.upload("upload/image", accessToken, file, name);
+    const id = firstString(data, "attachment_id");
+    if (!id)
+      throw new ZaloOaApiError(
+        "upload/image",
+        -1,
+        "no attachment_id in the answer",
+        200,
+        JSON.stringify(data),
+      );
+    return id;
+  }
+
+  /** Uploads a PDF, DOC or DOCX (≤ 5 MB); returns the token a file message names. */
+  async uploadFile(accessToken: string, file: Blob, name: string): Promise<string> {
+    const data = await this.upload("upload/file", accessToken, file, name);
+    const token = firstString(data, "token");
+    if (!token)
+      throw new ZaloOaApiError("upload/file", -1, "no token in the answer", 200, JSON.stringify(data));
+    return token;
+  }
+
+  private async upload(
+    endpoint: "upload/image" | "upload/file",
+    accessToken: string,
+    file: Blob,
+    name: string,
+  ): Promise<JsonObject | undefined> {
+    const form = new FormData();
+    form.append("file", file, name);
+    const { body, status, raw } = await this.send(
+      endpoint,
+      `${this.base}/v2.0/oa/${endpoint}`,
+      { access_token: accessToken },
+      form,
+    );
+    this.check(endpoint, body, status, raw);
+    return asObject(body?.data);
+  }
+
+  /** One consultation message of any shape; returns Zalo's message id. */
+  private async sendMessage(
+    accessToken: string,
+    userId: string,
+    message: JsonObject,
+  ): Promise<{ messageId?: string }> {
     const endpoint = "message/cs";
     const { body, status, raw } = await this.send(
       endpoint,
       `${this.base}/v3.0/oa/message/cs`,
       { "content-type": "application/json", access_token: accessToken },
-      JSON.stringify({ recipient: { user_id: userId }, message: { text } }),
+      JSON.stringify({ recipient: { user_id: userId }, message }),
     );
-    const code = asNumber(body?.error);
-    if (status >= 400 || code === undefined || code !== 0) {
-      throw new ZaloOaApiError(
-        endpoint,
-        code ?? status,
-        firstString(body, "message") ?? excerpt(raw),
-        status,
-        raw,
-      );
-    }
+    this.check(endpoint, body, status, raw);
     const messageId = firstString(asObject(body?.data), "message_id", "msg_id");
     return messageId ? { messageId } : {};
+  }
+
+  /** Zalo's answer is `{error: 0, …}` on success; anything else, HTTP error or not, throws. */
+  private check(endpoint: string, body: JsonObject | undefined, status: number, raw: string): void {
+    const code = asNumber(body?.error);
+    if (status < 400 && code === 0) return;
+    throw new ZaloOaApiError(
+      endpoint,
+      code ?? status,
+      firstString(body, "message") ?? excerpt(raw),
+      status,
+      raw,
+    );
   }
 
   /**

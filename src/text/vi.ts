@@ -669,6 +669,8 @@ const channels = {
     `Cảnh báo quản trị: không làm mới được mã truy cập Zalo OA (${detail}). ` +
     "Tin nhắn tới người dân qua Zalo OA đang chờ; xin kiểm tra ZALO_OA_REFRESH_TOKEN.",
   fileTooLarge: "Tệp quá lớn, trợ lý không nhận được. Xin anh/chị gửi tệp nhỏ hơn.",
+  /** A file a platform cannot carry, sent as its download link under the text. */
+  fileLink: (name: string | undefined, url: string) => `📎 ${name ? `${name}: ` : "Tệp đính kèm: "}${url}`,
   outboxPaused: (channel: string, reason: string) =>
     `Cảnh báo quản trị: kênh ${channel} từ chối mã truy cập (token) của trợ lý (${reason}). ` +
     `Tin nhắn gửi qua ${channel} đang được giữ lại, không mất; trợ lý thử lại vài phút một lần ` +

@@ -9,7 +9,9 @@ import type { AddressInfo } from "node:net";
  *   until one comes, then `{ok:false,error_code:408,"Request timeout"}`), setWebhook,
  *   getWebhookInfo (404 when none), deleteWebhook, sendMessage (≤ 2000 characters), sendPhoto,
  *   sendChatAction; getUpdates refuses to work while a webhook is set;
- * - the OA API at /v3.0/oa/message/cs (errors inside HTTP 200 as `{error:<negative>, message}`);
+ * - the OA API at /v3.0/oa/message/cs (errors inside HTTP 200 as `{error:<negative>, message}`):
+ *   text, a picture (media template by URL or attachment id) or a file (by upload token); and
+ *   its uploads /v2.0/oa/upload/image (JPG/PNG ≤ 1 MB) and /v2.0/oa/upload/file (PDF/DOC/DOCX ≤ 5 MB);
  * - the OAuth endpoint at /v4/oa/access_token, where a refresh token works once.
  * Every call is recorded; any answer can be scripted.
  */
@@ -29,9 +31,21 @@ export interface BotSent {
 
 export interface OaSent {
   userId: string;
+  /** "" for a picture without a caption, or a file. */
   text: string;
   accessToken: string;
   messageId: string;
+  /** A picture (its URL, or the name of the upload it names) or a file (the upload's name). */
+  attachment?: { type: "image"; url?: string; uploaded?: string } | { type: "file"; uploaded: string };
+}
+
+export interface OaUpload {
+  kind: "image" | "file";
+  name: string;
+  type: string;
+  size: number;
+  /** The attachment id (image) or token (file) handed back. */
+  id: string;
 }
 
 export interface RefreshCall {
@@ -55,14 +69,26 @@ export const FAKE_APP_SECRET = "fake-app-secret-key";
 
 const hexId = () => randomBytes(10).toString("hex");
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
 }
+
+const UPLOADS = {
+  image: { maxBytes: 1024 * 1024, types: ["image/jpeg", "image/png"] },
+  file: {
+    maxBytes: 5 * 1024 * 1024,
+    types: [
+      "application/pdf",
+      "application/msword",
+      "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ],
+  },
+} as const;
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
   const payload = JSON.stringify(body);
@@ -99,6 +125,7 @@ export class FakeZalo {
     refreshDelayMs: 0,
     scriptedSend: [] as ScriptedReply[],
     scriptedRefresh: [] as ScriptedReply[],
+    uploads: [] as OaUpload[],
     /** Users whose messages are read and never answered. */
     hangUsers: new Set<string>(),
   };
@@ -155,7 +182,10 @@ export class FakeZalo {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
-    const raw = await readBody(req);
+    const bytes = await readBody(req);
+    const raw = bytes.toString("utf8");
+    if (path === "/v2.0/oa/upload/image") return this.oaUpload("image", req, res, bytes);
+    if (path === "/v2.0/oa/upload/file") return this.oaUpload("file", req, res, bytes);
     if (path === "/v3.0/oa/message/cs") return this.oaSend(req, res, raw);
     if (path === "/v4/oa/access_token") return this.oauth(req, res, raw);
     const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(path);
@@ -286,7 +316,10 @@ export class FakeZalo {
     if (!this.oa.validAccessTokens.has(accessToken)) {
       return reply(res, 200, { error: -216, message: "Access token is invalid" });
     }
-    const body = JSON.parse(raw) as { recipient?: { user_id?: string }; message?: { text?: string } };
+    const body = JSON.parse(raw) as {
+      recipient?: { user_id?: string };
+      message?: { text?: string; attachment?: unknown };
+    };
     const userId = body.recipient?.user_id ?? "";
     if (this.oa.hangUsers.has(userId)) {
       void this.hang();
@@ -294,11 +327,68 @@ export class FakeZalo {
     }
     const text = body.message?.text ?? "";
     if (!userId) return reply(res, 200, { error: -201, message: "user_id is invalid!" });
-    if (text.length < 1 || text.length > 2000)
+    const attachment = this.attachmentOf(body.message?.attachment);
+    if (attachment === null) return reply(res, 200, { error: -201, message: "attachment is invalid!" });
+    if ((attachment === undefined && text.length < 1) || text.length > 2000)
       return reply(res, 200, { error: -201, message: "text is invalid!" });
     const messageId = hexId();
-    this.oa.sent.push({ userId, text, accessToken, messageId });
+    this.oa.sent.push({ userId, text, accessToken, messageId, ...(attachment ? { attachment } : {}) });
     reply(res, 200, { error: 0, message: "Success", data: { message_id: messageId, user_id: userId } });
+  }
+
+  /** A message's attachment as the OA reads it: undefined for none, null for one it refuses. */
+  private attachmentOf(value: unknown): OaSent["attachment"] | null | undefined {
+    if (value === undefined) return undefined;
+    const a = value as {
+      type?: string;
+      payload?: {
+        template_type?: string;
+        token?: string;
+        elements?: { media_type?: string; url?: string; attachment_id?: string }[];
+      };
+    };
+    if (a.type === "file") {
+      const upload = this.oa.uploads.find((u) => u.kind === "file" && u.id === a.payload?.token);
+      return upload ? { type: "file", uploaded: upload.name } : null;
+    }
+    const element = a.payload?.elements?.[0];
+    if (a.type !== "template" || a.payload?.template_type !== "media" || element?.media_type !== "image") {
+      return null;
+    }
+    if (element.url) return { type: "image", url: element.url };
+    const upload = this.oa.uploads.find((u) => u.kind === "image" && u.id === element.attachment_id);
+    return upload ? { type: "image", uploaded: upload.name } : null;
+  }
+
+  private async oaUpload(
+    kind: "image" | "file",
+    req: IncomingMessage,
+    res: ServerResponse,
+    bytes: Buffer,
+  ): Promise<void> {
+    if (!this.oa.validAccessTokens.has(String(req.headers.access_token ?? ""))) {
+      return reply(res, 200, { error: -216, message: "Access token is invalid" });
+    }
+    const form = await new Response(bytes, {
+      headers: { "content-type": String(req.headers["content-type"] ?? "") },
+    })
+      .formData()
+      .catch(() => undefined);
+    const file = form?.get("file");
+    if (!file || typeof file === "string")
+      return reply(res, 200, { error: -201, message: "file is missing" });
+    const limits = UPLOADS[kind];
+    if (!(limits.types as readonly string[]).includes(file.type)) {
+      return reply(res, 200, { error: -201, message: "file type is not supported" });
+    }
+    if (file.size > limits.maxBytes) return reply(res, 200, { error: -210, message: "file is too large" });
+    const id = hexId();
+    this.oa.uploads.push({ kind, name: file.name, type: file.type, size: file.size, id });
+    reply(res, 200, {
+      error: 0,
+      message: "Success",
+      data: kind === "image" ? { attachment_id: id } : { token: id },
+    });
   }
 
   private async oauth(req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> {

@@ -1,4 +1,7 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { ZaloBotApi } from "../../bots/zalo/bot-api.js";
 import { PoliteSender } from "../../bots/zalo/polite.js";
 import { ZaloSender } from "../../bots/zalo/sender.js";
@@ -12,6 +15,15 @@ import { deliverAll, numberedChoices, type Rig, startRig } from "./harness.js";
 
 const db = useDatabase(import.meta.filename);
 let rig: Rig | undefined;
+const files = mkdtempSync(path.join(os.tmpdir(), "dvbot-zalo-files-"));
+afterAll(() => rmSync(files, { recursive: true, force: true }));
+
+/** A file of `size` bytes on this server, as a report or a chart would be. */
+function localFile(name: string, size: number): string {
+  const file = path.join(files, name);
+  writeFileSync(file, Buffer.alloc(size, 7));
+  return file;
+}
 
 afterEach(async () => {
   await rig?.stop();
@@ -102,20 +114,90 @@ describe("sending on Zalo", () => {
     expect(numberedChoices(sent)).toEqual(["Đồng ý", "Không đồng ý"]);
   });
 
-  it("sends pictures by URL with sendPhoto and leaves out what Zalo cannot take", async () => {
+  it("sends pictures by URL with sendPhoto, and a document at a URL as its link", async () => {
     const { app, rig } = await open();
     const key = await enqueue(app, BOT_CHAT, "Biểu đồ tiến độ quý III", {
       files: [
         { kind: "photo", ref: "https://example.test/tien-do.png" },
-        { kind: "document", ref: "/srv/bao-cao.xlsx", name: "bao-cao.xlsx" },
+        { kind: "document", ref: "https://bot.example.test/files?t=abc", name: "Số liệu quý III.xlsx" },
       ],
     });
     await deliverAll(app);
     expect(rig.fake.bot.sent.map((m) => m.method)).toEqual(["sendMessage", "sendPhoto"]);
+    expect(rig.fake.bot.sent[0]?.text).toBe(
+      `Biểu đồ tiến độ quý III\n\n${t.channels.fileLink("Số liệu quý III.xlsx", "https://bot.example.test/files?t=abc")}`,
+    );
     expect(rig.fake.bot.sent[1]?.photo).toBe("https://example.test/tien-do.png");
     const doc = await outboxDoc(app, key);
     expect(doc?.status).toBe("sent");
     expect(doc?.platformMessageIds).toHaveLength(2);
+  });
+
+  it("never marks a message sent with a file left out: one the Bot Platform cannot take fails it whole", async () => {
+    const { app, rig } = await open();
+    const key = await enqueue(app, BOT_CHAT, "Báo cáo quý III", {
+      files: [
+        { kind: "photo", ref: "https://example.test/tien-do.png" },
+        { kind: "document", ref: localFile("bao-cao.xlsx", 2000), name: "bao-cao.xlsx" },
+      ],
+    });
+    await deliverAll(app);
+    expect(rig.fake.bot.sent).toEqual([]);
+    const doc = await outboxDoc(app, key);
+    expect(doc?.status).toBe("dead");
+    expect(doc?.lastError).toMatch(/^bad request: .*bao-cao\.xlsx.*Bot Platform/);
+  });
+
+  it("sends pictures and files through the OA: by URL, uploaded, or as a link", async () => {
+    const { app, rig } = await open();
+    const key = await enqueue(app, `oa:${OA_USER}`, "Kết quả giải quyết phản ánh", {
+      files: [
+        { kind: "photo", ref: "https://example.test/hien-truong.png", name: "Ảnh hiện trường" },
+        { kind: "photo", ref: localFile("bieu-do.png", 300_000), name: "Biểu đồ tiến độ quý III" },
+        { kind: "document", ref: localFile("cong-van.pdf", 2_000_000), name: "Công văn trả lời.pdf" },
+        { kind: "document", ref: "https://bot.example.test/files?t=xyz", name: "Số liệu.xlsx" },
+      ],
+    });
+    await deliverAll(app);
+    const sent = rig.fake.oa.sent.filter((m) => m.userId === OA_USER);
+    expect(sent.map((m) => [m.text, m.attachment])).toEqual([
+      [
+        `Kết quả giải quyết phản ánh\n\n${t.channels.fileLink("Số liệu.xlsx", "https://bot.example.test/files?t=xyz")}`,
+        undefined,
+      ],
+      ["Ảnh hiện trường", { type: "image", url: "https://example.test/hien-truong.png" }],
+      ["Biểu đồ tiến độ quý III", { type: "image", uploaded: "Biểu đồ tiến độ quý III" }],
+      ["", { type: "file", uploaded: "Công văn trả lời.pdf" }],
+    ]);
+    expect(rig.fake.oa.uploads.map((u) => [u.kind, u.type, u.size])).toEqual([
+      ["image", "image/png", 300_000],
+      ["file", "application/pdf", 2_000_000],
+    ]);
+    const doc = await outboxDoc(app, key);
+    expect(doc?.status).toBe("sent");
+    expect(doc?.platformMessageIds).toHaveLength(4);
+  });
+
+  it("fails an OA message whole, with the reason, when a file is of a kind or size the OA refuses", async () => {
+    const { app, rig } = await open();
+    const sheet = await enqueue(app, `oa:${OA_USER}`, "Số liệu quý III", {
+      files: [{ kind: "document", ref: localFile("so-lieu.xlsx", 5000), name: "Số liệu quý III.xlsx" }],
+    });
+    const big = await enqueue(app, `oa:${OA_USER}`, "Ảnh lớn", {
+      files: [{ kind: "photo", ref: localFile("lon.png", 1024 * 1024 + 1) }],
+    });
+    const gone = await enqueue(app, `oa:${OA_USER}`, "Công văn", {
+      files: [{ kind: "document", ref: path.join(files, "khong-co.pdf") }],
+    });
+    await deliverAll(app);
+    expect(rig.fake.oa.sent).toEqual([]);
+    expect(rig.fake.oa.uploads).toEqual([]);
+    expect((await outboxDoc(app, sheet))?.lastError).toMatch(
+      /^bad request: .*Số liệu quý III\.xlsx.*PDF, DOC or DOCX/,
+    );
+    expect((await outboxDoc(app, big))?.lastError).toMatch(/^bad request: .*over the OA's 1 MB/);
+    expect((await outboxDoc(app, gone))?.lastError).toMatch(/^bad request: .*file not found/);
+    for (const key of [sheet, big, gone]) expect((await outboxDoc(app, key))?.status).toBe("dead");
   });
 });
 
