@@ -10,19 +10,37 @@ import { renderDelivery } from "./render.js";
  */
 export class ConsoleSender implements ChannelSender {
   readonly channel = "console" as const;
-  private counter = 0;
   /** The last message id delivered to each chat, for "^ text" replies. */
   readonly lastIdByChat = new Map<string, string>();
 
-  constructor(private readonly write: (text: string, delivery: Delivery, id: string) => void) {}
+  /**
+   * `after`: the highest id an earlier run on the same database gave. Reply links outlive the
+   * process, so a new run counts on from there: were c3 given again, "^" to the new c3 would land
+   * on the subject of the old one.
+   */
+  constructor(
+    private readonly write: (text: string, delivery: Delivery, id: string) => void,
+    private counter = 0,
+  ) {}
 
   async send(delivery: Delivery): Promise<{ messageIds: string[] }> {
     this.counter += 1;
-    const id = `c${this.counter}`;
+    const id = consoleMessageId(this.counter);
     this.lastIdByChat.set(delivery.chatId, id);
     this.write(renderDelivery(delivery, id), delivery, id);
     return { messageIds: [id] };
   }
+}
+
+const ID = /^c(\d+)$/;
+
+export function consoleMessageId(n: number): string {
+  return `c${n}`;
+}
+
+/** The number in a console message id ("c12" → 12); 0 for anything else. */
+export function consoleMessageNumber(id: string | undefined): number {
+  return Number(ID.exec(id ?? "")?.[1] ?? 0);
 }
 
 /** "Nguyễn Văn A" → "nguyen-van-a": a stable console sender id for a typed name. */

@@ -2,7 +2,12 @@ import readline from "node:readline";
 import type { App } from "../../src/app.js";
 import { isRole } from "../../src/domain/people/roles.js";
 import { t } from "../../src/text/vi.js";
-import { ConsoleInboundFactory, ConsoleSender, parseConsoleLine } from "./console-channel.js";
+import {
+  ConsoleInboundFactory,
+  ConsoleSender,
+  consoleMessageNumber,
+  parseConsoleLine,
+} from "./console-channel.js";
 
 export interface ConsoleOptions {
   app: App;
@@ -13,21 +18,59 @@ export interface ConsoleOptions {
   chatty: boolean;
 }
 
+/** Newest first; the id breaks ties of a clock that stood still (tests, transcripts). */
+const NEWEST = { sentAt: -1, _id: -1 } as const;
+
 /**
- * The terminal chat of `npm start` without tokens. Resolves when input ends (Ctrl-D or the end
- * of a pipe), after every typed line has been handled and every answer printed.
+ * The highest console message id an earlier run on this database gave (0 on a fresh one), read
+ * from the newest messages sent and links kept (links outlive the messages' retention).
+ */
+async function lastIdOnRecord(app: App): Promise<number> {
+  const [sent, links] = await Promise.all([
+    app.models.Outbox.find({ channel: "console", status: "sent" })
+      .sort(NEWEST)
+      .limit(50)
+      .select({ platformMessageIds: 1 })
+      .lean(),
+    app.models.MessageLink.find({ channel: "console" })
+      .sort(NEWEST)
+      .limit(50)
+      .select({ platformMessageId: 1 })
+      .lean(),
+  ]);
+  return Math.max(
+    0,
+    ...sent.flatMap((doc) => doc.platformMessageIds.map(consoleMessageNumber)),
+    ...links.map((link) => consoleMessageNumber(link.platformMessageId)),
+  );
+}
+
+/** The last message the bot sent to a chat, on this run or an earlier one: what "^" answers. */
+async function lastIdTo(app: App, sender: ConsoleSender, chatId: string): Promise<string | undefined> {
+  const known = sender.lastIdByChat.get(chatId);
+  if (known) return known;
+  const sent = await app.models.Outbox.findOne({ channel: "console", chatId, status: "sent" })
+    .sort(NEWEST)
+    .select({ platformMessageIds: 1 })
+    .lean();
+  return sent?.platformMessageIds.at(-1);
+}
+
+/**
+ * The terminal chat of `npm start` without tokens. Lines are handled one at a time, in order, each
+ * answered before the next is read: typed-ahead or piped lines follow a flow as a person would.
+ * Resolves when input ends (Ctrl-D or the end of a pipe), after every answer was printed.
  */
 export async function runConsole(options: ConsoleOptions): Promise<void> {
   const { app, output } = options;
   const print = (text: string) => output.write(`${text}\n`);
-  const sender = new ConsoleSender((text) => print(`\n${text}`));
+  const sender = new ConsoleSender((text) => print(`\n${text}`), await lastIdOnRecord(app));
   const dispatcher = app.addChannel(sender, { pollMs: 200 });
   dispatcher.start();
   const factory = new ConsoleInboundFactory(() => app.engine.services.clock.now());
   let speaker = { id: "citizen", name: "citizen" };
   if (options.chatty) print(`${t.console.banner(options.orgName)}\n${t.console.speakingAs(speaker.name)}`);
 
-  const pending: Promise<unknown>[] = [];
   const lines = readline.createInterface({ input: options.input, terminal: false });
   for await (const line of lines) {
     const parsed = parseConsoleLine(line);
@@ -37,13 +80,17 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
       if (options.chatty) print(t.console.speakingAs(speaker.name));
       continue;
     }
-    const replyTo = parsed.replyToLast ? sender.lastIdByChat.get(speaker.id) : undefined;
+    const replyTo = parsed.replyToLast ? await lastIdTo(app, sender, speaker.id) : undefined;
     // A role name is a test identity: let the person get that role's default name.
     const name = isRole(speaker.id) ? "" : speaker.name;
     const inbound = factory.build({ id: speaker.id, name }, parsed.text, replyTo);
-    pending.push(app.engine.handle(inbound));
+    // The background sender pauses meanwhile, so that this line's answers are all printed by the
+    // drain, before the next line is read; what jobs wrote goes out with them or at the next poll.
+    await dispatcher.stop();
+    await app.engine.handle(inbound);
+    await dispatcher.drain();
+    dispatcher.start();
   }
-  await Promise.all(pending);
   await dispatcher.stop();
   // Deliver whatever is still due, so a piped run prints every answer before exiting.
   await dispatcher.drain();
