@@ -244,8 +244,6 @@ export interface DispatcherOptions {
    * keyed by it is written once.
    */
   onPaused?: (channel: ChannelName, pause: { episode: string; reason: string }) => Promise<void>;
-  /** Told when a paused channel delivers again. */
-  onResumed?: (channel: ChannelName) => void;
 }
 
 /** What became of one delivery attempt. */
@@ -282,10 +280,8 @@ const MAX_HINTS = 10_000;
  */
 export class Dispatcher {
   private readonly workerId = randomUUID();
-  private readonly opts: Required<
-    Omit<DispatcherOptions, "onBlocked" | "onResult" | "onPaused" | "onResumed">
-  > &
-    Pick<DispatcherOptions, "onBlocked" | "onResult" | "onPaused" | "onResumed">;
+  private readonly opts: Required<Omit<DispatcherOptions, "onBlocked" | "onResult" | "onPaused">> &
+    Pick<DispatcherOptions, "onBlocked" | "onResult" | "onPaused">;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
@@ -350,7 +346,6 @@ export class Dispatcher {
       onBlocked: options.onBlocked,
       onResult: options.onResult,
       onPaused: options.onPaused,
-      onResumed: options.onResumed,
     };
     outbox.onCreated((doc) => this.hint(doc));
   }
@@ -608,7 +603,6 @@ export class Dispatcher {
     // What waited goes now, by the look, oldest first.
     this.looked = false;
     this.lookIn(0);
-    this.opts.onResumed?.(this.sender.channel);
   }
 
   /** Delivers one message if one is due; false when there was nothing to do. */
