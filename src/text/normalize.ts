@@ -28,6 +28,21 @@ export function fold(text: string): string {
     .trim();
 }
 
+/**
+ * The whole words of a text, folded, for matching a typed answer against a label. Punctuation
+ * and dashes separate words ("Tiêu chuẩn – đo lường" is four words), except marks that hold a
+ * word together: "KH&CN", "III.2", "II.2-3" stay one word each, so "II.2" is never a prefix
+ * of "II.2-3".
+ * @example foldWords("Phòng Kế hoạch – Tài chính (KH&CN)") // ["phong", "ke", "hoach", "tai", "chinh", "khcn"]
+ */
+export function foldWords(text: string): string[] {
+  return fold(text)
+    .replace(/(?<=[\p{L}\p{N}])[.&'’_](?=[\p{L}\p{N}])/gu, "")
+    .replace(/(?<=\p{N})[-–,](?=\p{N})/gu, "")
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
+}
+
 export interface ParsedCommand {
   /** Lower-case, without the slash or a trailing @botname. */
   name: string;

@@ -87,6 +87,20 @@ const engine = {
       ? "Xin chọn lựa chọn bên dưới (gõ 1)."
       : `Xin chọn một trong các lựa chọn (gõ số từ 1 đến ${count}).`,
   emptyAnswer: "Tin nhắn trống, xin anh/chị nhập nội dung.",
+  /** A typed answer that names none of this step's options; `offered` is empty when they are too many to list. */
+  notAnOption: (typed: string, offered: string[], count: number) =>
+    `"${typed}" không phải là lựa chọn ở bước này. ` +
+    (offered.length === 0
+      ? `Xin chọn một trong các lựa chọn bên dưới (gõ số từ 1 đến ${count}).`
+      : offered.length === 1
+        ? `Lựa chọn duy nhất ở bước này: ${offered[0]}.`
+        : `Các lựa chọn ở bước này: ${offered.join("; ")}.`),
+  ambiguousChoice: (typed: string, matching: string[]) =>
+    `"${typed}" khớp với nhiều lựa chọn: ${matching.join("; ")}. Xin gõ số thứ tự hoặc tên đầy đủ của lựa chọn.`,
+  noSuchNumber: (n: number, count: number) =>
+    count === 1
+      ? `Không có lựa chọn số ${n}. Xin gõ 1 để chọn lựa chọn bên dưới.`
+      : `Không có lựa chọn số ${n}. Xin gõ số từ 1 đến ${count}.`,
   cancelHint: "(Gõ /huy để dừng bất cứ lúc nào.)",
   whichSubject: "Anh/chị đang trả lời tin nhắc việc nào?",
   freeTextCitizen:
