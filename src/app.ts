@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import path from "node:path";
 import type { Connection } from "mongoose";
 import type { Clock } from "./clock.js";
@@ -34,6 +35,7 @@ import { Inbox } from "./engine/inbox.js";
 import { MessageLinks } from "./engine/links.js";
 import type { ChannelName, Outbound } from "./engine/message.js";
 import { Dispatcher, Outbox, type DispatcherOptions } from "./engine/outbox.js";
+import { SendLease } from "./engine/send-lease.js";
 import { Sessions } from "./engine/session.js";
 import type { Logger } from "./log.js";
 import { METRIC, Metrics } from "./metrics.js";
@@ -60,6 +62,12 @@ export interface AppOptions {
   outboxMaxAgeHours?: number;
   /** Report files (kept in the database's GridFS): PUBLIC_URL and FILE_LINK_SECRET for download links. */
   reports?: { publicUrl?: string | undefined; linkSecret?: string | undefined };
+  /**
+   * Platform channels send in turns with other instances on the database (engine/send-lease.ts),
+   * so the platforms' per-bot limits hold across them. main.ts turns it on; tests that run two
+   * apps in one process and expect both to send leave it off.
+   */
+  sendLease?: boolean;
 }
 
 /**
@@ -67,6 +75,8 @@ export interface AppOptions {
  * its features. `main.ts`, the CLIs and the tests all build it the same way.
  */
 export class App {
+  /** Names this process where instances share the database (claims, leases). */
+  readonly instanceId = randomUUID();
   readonly models: Models;
   readonly outbox: Outbox;
   readonly links: MessageLinks;
@@ -184,6 +194,10 @@ export class App {
       onResult: (channel, result) => this.metrics.count(...METRIC.outbound, { channel, result }),
       onPaused: (channel, pause) => this.alertPaused(channel, pause.episode, pause.reason),
       maxAgeMs: (this.options.outboxMaxAgeHours ?? 72) * 3_600_000,
+      // The console is this process's own terminal: no platform limit to share.
+      ...(this.options.sendLease && sender.channel !== "console"
+        ? { lease: new SendLease(this.claims, sender.channel, this.instanceId) }
+        : {}),
       ...options,
     });
     this.dispatchers.set(sender.channel, dispatcher);

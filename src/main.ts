@@ -13,6 +13,7 @@ import { loadDotEnv } from "./env-file.js";
 import { openDatabase, type Database } from "./db/connect.js";
 import { HttpServer } from "./http.js";
 import { Lifecycle } from "./lifecycle.js";
+import { errorLine } from "./cli/error-line.js";
 import { sealerFor } from "./cli/open-app.js";
 import { createLogger, type Logger } from "./log.js";
 import { t } from "./text/vi.js";
@@ -47,11 +48,15 @@ async function connect(config: Config, log: Logger): Promise<Database> {
   }
 }
 
+/** What start-up has opened so far: closed again when a later step fails. */
+let opened: Lifecycle | undefined;
+
 /** Wiring only: configuration, database, the app, its channels and the HTTP server. */
 async function main(): Promise<void> {
   const config = readConfig();
   const log = createLogger(config.logLevel);
   const lifecycle = new Lifecycle(log);
+  opened = lifecycle;
   lifecycle.exitOnSignals();
   const clock = systemClock;
   const db = await connect(config, log);
@@ -67,6 +72,7 @@ async function main(): Promise<void> {
     messageRetentionDays: config.messageRetentionDays,
     outboxMaxAgeHours: config.outboxMaxAgeHours,
     sealer: sealerFor(config, log),
+    sendLease: true,
     reports: {
       publicUrl: config.publicUrl,
       linkSecret: config.fileLinkSecret,
@@ -152,4 +158,8 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// A busy port, a refused token, a database that fails half-way: one line, never a stack.
+await main().catch(async (error: unknown) => {
+  await opened?.shutdown("start-up failed");
+  fail(errorLine(error, t.cli.startFailed));
+});

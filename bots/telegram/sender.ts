@@ -103,7 +103,10 @@ export class TelegramSender implements ChannelSender {
         done.messageIds.push(await this.sendStep(delivery.chatId, step));
       } catch (error) {
         const failure = toSendError(error);
-        const retried = failure.kind === "rate_limited" || failure.kind === "network";
+        // Sent again later: a wait, a network fault, or a paused channel (a refused token) that
+        // resumes with this same message. The parts already out must not go out twice.
+        const retried =
+          failure.kind === "rate_limited" || failure.kind === "network" || failure.kind === "unauthorized";
         if (retried && done.messageIds.length > 0) this.progress.set(key, done);
         else this.progress.delete(key);
         throw failure;

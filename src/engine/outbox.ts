@@ -8,6 +8,7 @@ import { resealField } from "../privacy/reseal.js";
 import type { Sealer } from "../privacy/sealer.js";
 import { SendError, type ChannelSender } from "./channel.js";
 import type { MessageLinks } from "./links.js";
+import type { SendLease } from "./send-lease.js";
 import type { ChannelName, Choice, Outbound, OutboundFile, Subject } from "./message.js";
 
 /**
@@ -244,6 +245,11 @@ export interface DispatcherOptions {
    * keyed by it is written once.
    */
   onPaused?: (channel: ChannelName, pause: { episode: string; reason: string }) => Promise<void>;
+  /**
+   * Sends only while this instance holds the channel's send lease (engine/send-lease.ts), so the
+   * platform's per-bot limits hold across instances. Without it, this dispatcher sends whenever.
+   */
+  lease?: SendLease;
 }
 
 /** What became of one delivery attempt. */
@@ -280,8 +286,8 @@ const MAX_HINTS = 10_000;
  */
 export class Dispatcher {
   private readonly workerId = randomUUID();
-  private readonly opts: Required<Omit<DispatcherOptions, "onBlocked" | "onResult" | "onPaused">> &
-    Pick<DispatcherOptions, "onBlocked" | "onResult" | "onPaused">;
+  private readonly opts: Required<Omit<DispatcherOptions, "onBlocked" | "onResult" | "onPaused" | "lease">> &
+    Pick<DispatcherOptions, "onBlocked" | "onResult" | "onPaused" | "lease">;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
@@ -346,6 +352,7 @@ export class Dispatcher {
       onBlocked: options.onBlocked,
       onResult: options.onResult,
       onPaused: options.onPaused,
+      lease: options.lease,
     };
     outbox.onCreated((doc) => this.hint(doc));
   }
@@ -807,6 +814,13 @@ export class Dispatcher {
         const finishedBefore = this.finished;
         let doc: OutboxDoc | undefined;
         try {
+          // Another instance sends this channel now: take nothing (a message taken only to be
+          // put back would wait a whole window); its look sends what was written here.
+          const lease = this.opts.lease;
+          if (lease && !(await lease.holds(this.clock.now()))) {
+            this.lookIn(lease.waitMs(this.clock.now()));
+            break;
+          }
           // After a look, what was handed over may go (the first full look allows it).
           doc =
             (await this.claimHanded()) ??

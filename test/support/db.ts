@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { Connection } from "mongoose";
 import { afterAll, beforeAll, inject } from "vitest";
-import { App } from "../../src/app.js";
+import { App, type AppOptions } from "../../src/app.js";
 import { FixedClock } from "../../src/clock.js";
 import { connectMongo } from "../../src/db/connect.js";
 import type { OutboxDoc } from "../../src/engine/outbox.js";
@@ -47,8 +47,10 @@ export const TEST_SEALER = new Sealer([{ id: "test", key: randomBytes(32) }]);
 export async function buildApp(
   connection: Connection,
   clock = new FixedClock("2025-10-06T02:00:00Z"),
+  options: Partial<AppOptions> = {},
 ): Promise<{ app: App; clock: FixedClock }> {
   const app = new App({
+    ...options,
     connection,
     clock,
     log: silentLogger(),

@@ -1,0 +1,52 @@
+import type { Claims } from "../db/claims.js";
+
+/** How long one instance sends a channel alone before the instances may change over. */
+export const SEND_LEASE_MS = 10_000;
+
+/**
+ * One sender per channel at a time, across every instance on the database. The platforms' limits
+ * are per bot (Telegram: about 30 messages a second in all, one a second per chat), and a limiter
+ * kept in one process's memory only holds if that process is the only one sending. So sending is
+ * done in turns: time is cut into windows of `leaseMs`, and the instance that first claims a
+ * window (a unique key in `claims`, the one exclusive write FerretDB and MongoDB both honour)
+ * sends that window alone. The others claim nothing from the outbox meanwhile — a message they
+ * took only to put back would wait a whole window — and the holder's periodic look sends what
+ * they wrote. One instance alone pays one insert per window.
+ *
+ * @example if (await lease.holds(clock.now())) send(); else retryIn(lease.waitMs(clock.now()))
+ */
+export class SendLease {
+  /** The window this instance holds, once claimed. */
+  private held = -1;
+  /** A window another instance holds: not asked again until it ends. */
+  private refused = -1;
+
+  constructor(
+    private readonly claims: Claims,
+    readonly channel: string,
+    private readonly owner: string,
+    private readonly leaseMs = SEND_LEASE_MS,
+  ) {}
+
+  private windowOf(now: Date): number {
+    return Math.floor(now.getTime() / this.leaseMs);
+  }
+
+  /** Whether this instance may send on the channel now; claims the current window if free. */
+  async holds(now: Date): Promise<boolean> {
+    const window = this.windowOf(now);
+    if (window === this.held) return true;
+    if (window === this.refused) return false;
+    if (await this.claims.takeOrHeld(`send:${this.channel}:${window}`, this.owner, now)) {
+      this.held = window;
+      return true;
+    }
+    this.refused = window;
+    return false;
+  }
+
+  /** Milliseconds until the next window, when the lease may change hands. */
+  waitMs(now: Date): number {
+    return (this.windowOf(now) + 1) * this.leaseMs - now.getTime();
+  }
+}

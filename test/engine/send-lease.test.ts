@@ -1,0 +1,81 @@
+import type { Connection } from "mongoose";
+import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
+import { FixedClock } from "../../src/clock.js";
+import { connectMongo } from "../../src/db/connect.js";
+import type { ChannelSender, Delivery } from "../../src/engine/channel.js";
+import { SEND_LEASE_MS } from "../../src/engine/send-lease.js";
+import { buildApp, useDatabase } from "../support/db.js";
+
+/**
+ * Telegram's limits are per bot: 30 messages a second in all, one a second per chat. Two instances
+ * each keeping them in memory would together send twice as fast. With the send lease, in any one
+ * window only one instance sends on a channel; the other's messages wait and still go, once.
+ */
+const db = useDatabase(import.meta.filename);
+let second: Connection;
+
+beforeAll(async () => {
+  second = await connectMongo(inject("mongoUri"), db.connection.name);
+});
+afterAll(async () => {
+  await second.close();
+});
+
+/** A platform both instances send to, which notes who sent what and in which lease window. */
+class Platform {
+  readonly sends: { by: string; window: number; chatId: string; text: string }[] = [];
+  constructor(private readonly clock: FixedClock) {}
+  sender(by: string): ChannelSender {
+    return {
+      channel: "telegram",
+      send: async (delivery: Delivery) => {
+        const window = Math.floor(this.clock.now().getTime() / SEND_LEASE_MS);
+        this.sends.push({ by, window, chatId: delivery.chatId, text: delivery.text });
+        return { messageIds: [`m${this.sends.length}`] };
+      },
+    };
+  }
+}
+
+describe("two instances sending on one channel", () => {
+  it("send in turns, one per lease window, and deliver everything once", async () => {
+    const clock = new FixedClock("2025-10-06T02:00:00Z");
+    const platform = new Platform(clock);
+    const { app: a } = await buildApp(db.connection, clock, { sendLease: true });
+    const { app: b } = await buildApp(second, clock, { sendLease: true });
+    a.addChannel(platform.sender("a"));
+    b.addChannel(platform.sender("b"));
+    const message = (app: string, i: number) => ({
+      to: { channel: "telegram" as const, chatId: `chat${i % 7}` },
+      text: `${app}-${i}`,
+      dedupeKey: `${app}-${i}`,
+    });
+    await a.outbox.enqueue(Array.from({ length: 20 }, (_, i) => message("a", i)));
+    await b.outbox.enqueue(Array.from({ length: 20 }, (_, i) => message("b", i)));
+
+    for (let round = 0; round < 4 && platform.sends.length < 40; round += 1) {
+      await Promise.all([a.dispatchers.get("telegram")?.drain(), b.dispatchers.get("telegram")?.drain()]);
+      clock.advance(SEND_LEASE_MS);
+    }
+
+    const senders = new Map<number, Set<string>>();
+    for (const send of platform.sends)
+      senders.set(send.window, (senders.get(send.window) ?? new Set()).add(send.by));
+    expect([...senders.values()].map((who) => who.size)).toEqual([...senders.keys()].map(() => 1));
+    expect(platform.sends.map((s) => s.text).sort()).toEqual(
+      [
+        ...Array.from({ length: 20 }, (_, i) => `a-${i}`),
+        ...Array.from({ length: 20 }, (_, i) => `b-${i}`),
+      ].sort(),
+    );
+    // Each chat's messages in the order each instance wrote them.
+    for (const app of ["a", "b"]) {
+      for (let chat = 0; chat < 7; chat += 1) {
+        const order = platform.sends
+          .filter((s) => s.chatId === `chat${chat}` && s.text.startsWith(`${app}-`))
+          .map((s) => Number(s.text.slice(2)));
+        expect(order).toEqual([...order].sort((x, y) => x - y));
+      }
+    }
+  });
+});
