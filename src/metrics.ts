@@ -59,7 +59,10 @@ export class Metrics {
 
 /** The names used across the app, so the dashboard and the code agree. */
 export const METRIC = {
-  inbound: ["dvbot_inbound_total", "Inbound updates by channel and outcome (handled, duplicate, failed)"],
+  inbound: [
+    "dvbot_inbound_total",
+    "Inbound updates by channel and outcome (handled, duplicate, failed, deferred to recovery)",
+  ],
   outbound: [
     "dvbot_outbound_total",
     "Outbox deliveries by channel and result (sent, retry, rate_limited, dead, paused)",
