@@ -1,22 +1,23 @@
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { openToolDatabase, runTool } from "../../src/cli/open-app.js";
 import { FixedClock } from "../../src/clock.js";
-import { ConfigError, loadConfig } from "../../src/config.js";
-import { openDatabase } from "../../src/db/connect.js";
+import { loadConfig } from "../../src/config.js";
 import { loadDotEnv } from "../../src/env-file.js";
 import { silentLogger } from "../../src/log.js";
 import { Sealer } from "../../src/privacy/sealer.js";
 import { t } from "../../src/text/vi.js";
-import { parseTranscript, runTranscript, TranscriptSyntaxError } from "./transcript.js";
+import { parseTranscript, runTranscript } from "./transcript.js";
 
 /**
  * `npm run chat -- --script FILE`: plays a transcript through the real engine and prints every
  * message. It runs on a fresh database of its own (dropped afterwards), so the dev data is
- * untouched, and exits 1 when an expected reply did not come.
+ * untouched, and exits 1 when an expected reply did not come. The clock starts at the time of the
+ * transcript's `!clock` line (else now), exactly as under `npm test`.
  */
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { script: { type: "string" }, at: { type: "string" } } });
+  const { values } = parseArgs({ options: { script: { type: "string" } } });
   if (!values.script) {
     console.error(t.console.chatUsage);
     return 2;
@@ -25,17 +26,11 @@ async function main(): Promise<number> {
   const config = loadConfig();
   const steps = parseTranscript(await readFile(values.script, "utf8"));
   const log = silentLogger();
-  const db = await openDatabase({
-    uri: config.mongoUri,
-    dbName: `${config.mongoDb}_transcript_${Date.now()}`,
-    dataDir: config.dataDir,
-    ferretdbBin: config.ferretdbBin,
-    log,
-  });
+  const db = await openToolDatabase(config, `${config.mongoDb}_transcript_${Date.now()}`, log);
   try {
     const result = await runTranscript(steps, {
       connection: db.connection,
-      clock: new FixedClock(values.at ?? new Date()),
+      clock: new FixedClock(new Date()),
       log,
       orgName: config.orgName,
       timeZone: config.timeZone,
@@ -55,11 +50,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof ConfigError || error instanceof TranscriptSyntaxError) console.error(error.message);
-    else console.error(error);
-    process.exit(1);
-  },
-);
+runTool(main);

@@ -1,9 +1,13 @@
 import path from "node:path";
+import dayjs from "dayjs";
+import timezone from "dayjs/plugin/timezone.js";
+import utc from "dayjs/plugin/utc.js";
 import type { Connection } from "mongoose";
 import { App } from "../../src/app.js";
 import type { FixedClock } from "../../src/clock.js";
 import { isRole } from "../../src/domain/people/roles.js";
 import type { Delivery } from "../../src/engine/channel.js";
+import { PlainError } from "../../src/cli/error-line.js";
 import type { Logger } from "../../src/log.js";
 import type { Sealer } from "../../src/privacy/sealer.js";
 import { ROOT_DIR } from "../../src/paths.js";
@@ -16,6 +20,8 @@ import { renderDelivery } from "./render.js";
  * The format is documented in README.md ("Transcripts"); in short:
  *
  *   # a comment
+ *   !clock 2025-10-06 09:00   the clock reads that time (in the organisation's time zone); put it
+ *                             first, so the transcript plays the same under npm test and npm run chat
  *   @citizen /help            citizen sends "/help" (a role name gives that role; any other name is a citizen)
  *   = Các lệnh                a message to the last speaker since their message contains "Các lệnh"
  *   =@office Có phản ánh mới  a message to office since the last message contains that text
@@ -32,13 +38,18 @@ export type TranscriptStep =
   | { kind: "say"; line: number; speaker: string; text: string }
   | { kind: "expect"; line: number; to: string | undefined; text: string; negate: boolean }
   | { kind: "wait"; line: number; ms: number }
+  | { kind: "clock"; line: number; at: string }
   | { kind: "restart"; line: number }
   | { kind: "seed"; line: number }
   | { kind: "plan"; line: number; file: string };
 
-export class TranscriptSyntaxError extends Error {
+/** A line the transcript reader does not know: printed as it is, with its line number. */
+export class TranscriptSyntaxError extends PlainError {
   override name = "TranscriptSyntaxError";
 }
+
+dayjs.extend(utc);
+dayjs.extend(timezone);
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -61,6 +72,13 @@ export function parseTranscript(source: string): TranscriptStep[] {
       });
     } else if ((match = /^!wait\s+(\d+)\s*([smhd])$/.exec(text))) {
       steps.push({ kind: "wait", line, ms: Number(match[1]) * (UNITS[match[2] ?? "s"] ?? 1000) });
+    } else if ((match = /^!clock\s+(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}))?$/.exec(text))) {
+      const at = `${match[1] ?? ""} ${match[2] ?? "00:00"}`;
+      // dayjs rolls 2025-02-30 over to March: a date that does not read back is a typo.
+      if (dayjs(at).format("YYYY-MM-DD HH:mm") !== at) {
+        throw new TranscriptSyntaxError(`line ${line}: no such time "${at}"`);
+      }
+      steps.push({ kind: "clock", line, at });
     } else if (text === "!restart") {
       steps.push({ kind: "restart", line });
     } else if (text === "!seed") {
@@ -179,6 +197,9 @@ export async function runTranscript(
         }
         case "wait":
           deps.clock.advance(step.ms);
+          break;
+        case "clock":
+          deps.clock.set(dayjs.tz(step.at, deps.timeZone).toDate());
           break;
         case "restart":
           await app.stop();

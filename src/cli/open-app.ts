@@ -1,11 +1,13 @@
 import { App } from "../app.js";
 import { systemClock, type Clock } from "../clock.js";
-import { ConfigError, loadConfig, type Config } from "../config.js";
+import { loadConfig, type Config } from "../config.js";
 import { openDatabase, type Database } from "../db/connect.js";
 import { loadDotEnv } from "../env-file.js";
 import { silentLogger, type Logger } from "../log.js";
 import { resolveDataKeys } from "../privacy/keys.js";
 import { Sealer } from "../privacy/sealer.js";
+import { t } from "../text/vi.js";
+import { PlainError, printFailure } from "./error-line.js";
 
 export interface CliApp {
   config: Config;
@@ -27,13 +29,7 @@ export async function openCliApp(options: { clock?: Clock; dbName?: string } = {
   loadDotEnv();
   const config = loadConfig();
   const log = silentLogger();
-  const db = await openDatabase({
-    uri: config.mongoUri,
-    dbName: options.dbName ?? config.mongoDb,
-    dataDir: config.dataDir,
-    ferretdbBin: config.ferretdbBin,
-    log,
-  });
+  const db = await openToolDatabase(config, options.dbName ?? config.mongoDb, log);
   try {
     const app = new App({
       connection: db.connection,
@@ -52,15 +48,31 @@ export async function openCliApp(options: { clock?: Clock; dbName?: string } = {
   }
 }
 
+/** The database as the bot resolves it; a database that cannot be reached is one line, as at start. */
+export async function openToolDatabase(config: Config, dbName: string, log: Logger): Promise<Database> {
+  try {
+    return await openDatabase({
+      uri: config.mongoUri,
+      dbName,
+      dataDir: config.dataDir,
+      ferretdbBin: config.ferretdbBin,
+      log,
+    });
+  } catch (error) {
+    throw new PlainError(t.db.unreachable((error as Error).message.split("\n")[0] ?? ""));
+  }
+}
+
 /**
- * Runs a command-line tool and exits with the code its `main` returns. A configuration mistake
- * is printed as its one Vietnamese line, anything else with its stack; both exit 1.
+ * Runs a command-line tool and exits with the code its `main` returns. Whatever stops it (a
+ * configuration mistake, a missing file, a database out of reach) is one Vietnamese line on
+ * stderr (see errorLine), and the exit code is 1.
  */
 export function runTool(main: () => Promise<number>): void {
   main().then(
     (code) => process.exit(code),
     (error: unknown) => {
-      console.error(error instanceof ConfigError ? error.message : error);
+      printFailure(error);
       process.exit(1);
     },
   );

@@ -160,7 +160,8 @@ const console_ = {
     "Gõ tin nhắn rồi Enter. /as <vai trò hoặc tên> để đổi người nói " +
     "(citizen, staff, unit_head, office, leader, admin). Ctrl-D để thoát.",
   speakingAs: (name: string) => `(đang nói với tư cách: ${name})`,
-  chatUsage: "Cách dùng: npm run chat -- --script TỆP [--at 2025-10-01T08:00:00+07:00]",
+  chatUsage:
+    "Cách dùng: npm run chat -- --script TỆP (giờ của cuộc trò chuyện: dòng !clock 2025-10-06 09:00 đầu tệp)",
 };
 
 const officials = {
@@ -751,6 +752,16 @@ export const t = {
   engine,
   basics,
   people,
+  failed: (detail: string) => `Không thực hiện được: ${detail}`,
+  startFailed: (detail: string) => `Không khởi động được trợ lý: ${detail}`,
+  fileMissing: (file: string) => `Không tìm thấy tệp ${file}.`,
+  fileDenied: (file: string) => `Không có quyền đọc hoặc ghi ${file}.`,
+  fileIsFolder: (file: string) => `${file} là thư mục, không phải tệp.`,
+  portBusy: (port: number, host: string) =>
+    `Cổng ${port} trên ${host} đang có chương trình khác dùng: dừng chương trình đó, hoặc đặt PORT khác ` +
+    "(PORT=0 để tự chọn cổng trống).",
+  portDenied: (port: number, host: string) =>
+    `Không được mở cổng ${port} trên ${host} (cổng dưới 1024 cần quyền quản trị): đặt PORT khác, ví dụ 8080.`,
   console: console_,
   channels,
   dataFile,
