@@ -150,6 +150,9 @@ const people = {
   no: "Không",
   grantDone: (name: string, role: string) => `Đã chuyển ${name} sang vai trò "${role}".`,
   grantAborted: "Đã hủy, vai trò không thay đổi.",
+  grantRoleRefused: (role: string) =>
+    `Tài khoản của anh/chị không được cấp vai trò "${role}": vai trò này chỉ quản trị hệ thống cấp được. ` +
+    "Vai trò không thay đổi.",
   grantNotice: (role: string) =>
     `Tài khoản của anh/chị đã được chuyển sang vai trò "${role}". Gõ /help để xem các lệnh mới.`,
 };
@@ -169,6 +172,10 @@ const officials = {
   staffDescription: "Danh sách cán bộ; chuyển đơn vị hoặc khóa tài khoản",
   inviteAskUnit: "Mời cán bộ của đơn vị nào?",
   inviteAskRole: (unit: string) => `Cán bộ của ${unit} sẽ có vai trò gì?`,
+  inviteAdminOnly: "(Vai trò Văn phòng Sở, Lãnh đạo Sở và quản trị hệ thống chỉ quản trị hệ thống cấp được.)",
+  grantRefused: (role: string) =>
+    `Tài khoản của anh/chị không được cấp vai trò "${role}": vai trò này chỉ quản trị hệ thống cấp được. ` +
+    "Không có mã mời nào được tạo.",
   inviteCreated: (p: { code: string; unit: string; role: string; expires: string }) =>
     `Mã mời: ${p.code}\nĐơn vị: ${p.unit}\nVai trò: ${p.role}\n` +
     `Người được mời mở trợ lý trên Telegram hoặc Zalo và gửi: /start ${p.code}\n` +
@@ -179,6 +186,9 @@ const officials = {
     invalid: "Mã mời không đúng. Xin anh/chị kiểm tra lại mã Văn phòng Sở đã gửi.",
     used: "Mã mời này đã được sử dụng. Xin anh/chị liên hệ Văn phòng Sở để nhận mã mới.",
     expired: "Mã mời đã hết hạn. Xin anh/chị liên hệ Văn phòng Sở để nhận mã mới.",
+    revoked:
+      "Mã mời này không còn hiệu lực: người tạo mã không được cấp vai trò ghi trong mã. " +
+      "Xin anh/chị liên hệ Văn phòng Sở hoặc quản trị hệ thống.",
   },
   throttled: (at: string) => `Anh/chị đã nhập sai mã quá nhiều lần. Xin thử lại sau ${at}.`,
   noneYet: "Chưa có cán bộ nào tham gia trợ lý. Dùng /moi để tạo mã mời.",

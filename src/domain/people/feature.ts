@@ -2,6 +2,7 @@ import type { Feature } from "../../engine/engine.js";
 import { defineFlow } from "../../engine/flow.js";
 import { t } from "../../text/vi.js";
 import type { UnitsService } from "../units/service.js";
+import { mayGrant } from "./invites.js";
 import { EVERYONE, ROLES, type Role } from "./roles.js";
 import type { PeopleService } from "./service.js";
 
@@ -44,7 +45,11 @@ export function peopleFeature(people: PeopleService, units: UnitsService): Featu
       role: {
         prompt: (data) =>
           t.people.grantAskRole(data.name ?? "", t.people.role(data.currentRole ?? "citizen")),
-        choices: () => ROLES.map((role) => ({ label: t.people.role(role), value: role })),
+        choices: (_data, turn) =>
+          ROLES.filter((role) => mayGrant(turn.speaker.role, role)).map((role) => ({
+            label: t.people.role(role),
+            value: role,
+          })),
         accept: (answer, data) => ({
           data: { ...data, role: answer.choice?.value as Role },
           next: "confirm",
@@ -63,6 +68,11 @@ export function peopleFeature(people: PeopleService, units: UnitsService): Featu
       const { personId, name, role } = data;
       if (!data.confirmed || !personId || !role) {
         turn.reply(t.people.grantAborted);
+        return;
+      }
+      // The same rule as invites, whoever the flow is opened to.
+      if (!mayGrant(turn.speaker.role, role)) {
+        turn.reply(t.people.grantRoleRefused(t.people.role(role)));
         return;
       }
       await people.setRole(personId, role);

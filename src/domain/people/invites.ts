@@ -1,7 +1,7 @@
 import { Schema, Types, type Model } from "mongoose";
 import type { Claims } from "../../db/claims.js";
 import { isDuplicateKeyError } from "../../db/errors.js";
-import type { Role } from "./roles.js";
+import { ROLES, type Role } from "./roles.js";
 import { randomCode, type PeopleModels, type Speaker } from "./service.js";
 
 /** A single-use code the Office gives an official, binding their chat account to a unit and role. */
@@ -52,9 +52,40 @@ export const FAILURE_WINDOW_MS = 15 * 60_000;
 /** The roles an invite can give; citizens need none, admins come from configuration. */
 export const INVITABLE_ROLES: readonly Role[] = ["staff", "unit_head", "office", "leader"];
 
+/**
+ * Who may give which role, by invite or by /phanquyen. The Office brings in the units' officials;
+ * the Office, leadership and admin roles see and decide for the whole Department, so only an
+ * admin gives them.
+ */
+const GRANTABLE: Partial<Record<Role, readonly Role[]>> = {
+  office: ["staff", "unit_head"],
+  admin: ROLES,
+};
+
+/** @example mayGrant("office", "leader") // false */
+export function mayGrant(granter: Role, role: Role): boolean {
+  return GRANTABLE[granter]?.includes(role) ?? false;
+}
+
+/** The roles `granter` may put on an invite. */
+export function invitableBy(granter: Role): Role[] {
+  return INVITABLE_ROLES.filter((role) => mayGrant(granter, role));
+}
+
+/** An invite asked for a role its creator may not give. */
+export class GrantError extends Error {
+  constructor(
+    readonly granter: Role | undefined,
+    readonly role: Role,
+  ) {
+    super(`${granter ?? "unknown"} may not grant ${role}`);
+    this.name = "GrantError";
+  }
+}
+
 export type RedeemResult =
   | { kind: "ok"; unitKey: string; role: Role }
-  | { kind: "invalid" | "used" | "expired" }
+  | { kind: "invalid" | "used" | "expired" | "revoked" }
   | { kind: "throttled"; retryAt: Date };
 
 export class InvitesService {
@@ -65,7 +96,10 @@ export class InvitesService {
     private readonly claims: Claims,
   ) {}
 
+  /** A new invite; throws GrantError when its creator may not give that role. */
   async create(unitKey: string, role: Role, createdBy: string, now: Date): Promise<InviteDoc> {
+    const granter = await this.roleOf(createdBy);
+    if (!granter || !mayGrant(granter, role)) throw new GrantError(granter, role);
     const expiresAt = new Date(now.getTime() + INVITE_DAYS * 86_400_000);
     for (let attempt = 0; ; attempt += 1) {
       try {
@@ -82,6 +116,11 @@ export class InvitesService {
         if (!isDuplicateKeyError(error) || attempt >= 5) throw error;
       }
     }
+  }
+
+  private async roleOf(personId: Types.ObjectId | string): Promise<Role | undefined> {
+    const person = await this.people.Person.findOne({ _id: personId, active: true }, { role: 1 }).lean();
+    return person?.role;
   }
 
   private async fail(
@@ -109,6 +148,12 @@ export class InvitesService {
     }
     const invite = await this.invites.findOne({ code: code.trim().toUpperCase() }).lean();
     if (!invite) return this.fail(speaker.accountId, "invalid", now);
+    // An invite to a role its creator may no longer give (made before only admins could, or by
+    // someone since moved out of the role) gives nothing. Not a guess: no failure is counted.
+    if (!invite.usedAt) {
+      const granter = await this.roleOf(invite.createdBy);
+      if (!granter || !mayGrant(granter, invite.role)) return { kind: "revoked" };
+    }
     // Used by this very person: a crash cut the redemption off before the role was given, and this
     // is its replay (or the person trying again). It finishes instead of burning their code.
     const mine = invite.usedBy?.equals(speaker.personId) ?? false;

@@ -4,7 +4,7 @@ import { defineFlow } from "../../engine/flow.js";
 import { fold } from "../../text/normalize.js";
 import { t } from "../../text/vi.js";
 import type { UnitsService } from "../units/service.js";
-import { INVITABLE_ROLES, type InvitesService } from "./invites.js";
+import { GrantError, invitableBy, type InvitesService } from "./invites.js";
 import { OFFICIALS, type Role } from "./roles.js";
 import type { PeopleService } from "./service.js";
 
@@ -39,14 +39,31 @@ export function officialsFeature(
         }),
       },
       role: {
-        prompt: (data) => t.officials.inviteAskRole(data.unitName ?? ""),
-        choices: () => INVITABLE_ROLES.map((role) => ({ label: t.people.role(role), value: role })),
+        // The Office is offered the roles it may give, and told who gives the others.
+        prompt: (data, turn) =>
+          [
+            t.officials.inviteAskRole(data.unitName ?? ""),
+            turn.speaker.role === "admin" ? "" : t.officials.inviteAdminOnly,
+          ]
+            .filter(Boolean)
+            .join("\n"),
+        choices: (_data, turn) =>
+          invitableBy(turn.speaker.role).map((role) => ({ label: t.people.role(role), value: role })),
         accept: (answer, data) => ({ data: { ...data, role: answer.choice?.value as Role } }),
       },
     },
     async finish(data, turn) {
       if (!data.unitKey || !data.role) return;
-      const created = await invites.create(data.unitKey, data.role, turn.speaker.personId, turn.now);
+      // The choices offered only what the speaker may give; the service checks again, against
+      // the role the speaker has now.
+      let created;
+      try {
+        created = await invites.create(data.unitKey, data.role, turn.speaker.personId, turn.now);
+      } catch (error) {
+        if (!(error instanceof GrantError)) throw error;
+        turn.reply(t.officials.grantRefused(t.people.role(data.role)));
+        return;
+      }
       turn.reply(
         t.officials.inviteCreated({
           code: created.code,
