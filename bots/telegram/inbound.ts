@@ -146,7 +146,9 @@ function chatOf(value: unknown): { id: string; isGroup: boolean } | "channel" | 
 function fromMessage(updateId: number, message: Fields, me: BotIdentity, now: Date): ParsedUpdate {
   const from = record(message.from);
   const senderId = idOf(from?.id);
-  if (!from || senderId === undefined || from.is_bot !== false) {
+  // Only an explicit `is_bot: true` is a bot: payloads from older clients and bridges leave the
+  // field out, and those are people writing.
+  if (!from || senderId === undefined || from.is_bot === true) {
     return { kind: "ignore", reason: "not from a person" };
   }
   const chat = chatOf(message.chat);

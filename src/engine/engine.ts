@@ -331,7 +331,9 @@ export class Engine {
     } else if (command) {
       const found = this.commands.find(command.name);
       if (!found || (found.channels && !found.channels.includes(inbound.channel))) {
-        turn.reply(t.engine.unknownCommand(command.name));
+        // In a group a command we do not know is another bot's ("/my_id"): stay silent there.
+        // The adapters already drop "/cmd@otherbot"; this covers the command without a suffix.
+        if (inbound.chatType !== "group") turn.reply(t.engine.unknownCommand(command.name));
       } else if (!found.roles.includes(speaker.role)) {
         this.services.log.warn(
           {
