@@ -3,7 +3,7 @@ import { isDatabaseError } from "../db/errors.js";
 import { ROLES, type Role } from "../domain/people/roles.js";
 import { cleanInput, parseCommand } from "../text/normalize.js";
 import { t } from "../text/vi.js";
-import { matchChoice } from "./choices.js";
+import { choiceRetry, matchChoice } from "./choices.js";
 import { CommandRegistry, type Command } from "./command.js";
 import { CAPABILITIES } from "./capabilities.js";
 import { defineFlow, type AnyFlow, type FlowData, type FlowStep } from "./flow.js";
@@ -478,7 +478,8 @@ export class Engine {
     const choice = choices ? matchChoice(inbound, choices) : undefined;
     const keep = { ...session, expiresAt: this.expiry(flow, turn.now) };
     if (choices && !choice && !step.freeText) {
-      await this.prompt(turn, step, session.data, { before: t.engine.pickOne(choices.length) });
+      // Says why: not an option here (and which are), several options, or a number out of range.
+      await this.prompt(turn, step, session.data, { before: choiceRetry(inbound, choices) });
       return keep;
     }
     const attachments = contentOf(inbound);
