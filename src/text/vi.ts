@@ -733,7 +733,13 @@ const cli = {
   unitsChecked: (file: string, count: number) => `${file}: ${count} đơn vị, không có lỗi.`,
   unitsImported: (created: number, updated: number, unchanged: number) =>
     `Đã nạp danh sách đơn vị: ${created} đơn vị mới, ${updated} đơn vị được cập nhật, ${unchanged} đơn vị không đổi.`,
+  seededDemoPlan: (title: string, reports: number) =>
+    `${title}: hạn các nhiệm vụ tính từ hôm nay, ${reports} báo cáo mẫu của các đơn vị.\n` +
+    "Người dùng mẫu (chạy npm start, rồi gõ /as <mã> để đổi người nói):",
   seededPerson: (id: string, name: string, role: string) => `  /as ${id} — ${name} (${role})`,
+  realPlansHint: (files: string[]) =>
+    "Các kế hoạch thật năm 2025 không được nạp vào bản dùng thử (mọi nhiệm vụ của chúng đã quá hạn); " +
+    `muốn xem thì nạp bằng: npm run plans:import ${files.join(" ")}`,
   outboxUsage:
     "Cách dùng:\n  npm run outbox -- dead [--channel <kênh>]   (liệt kê tin nhắn đã bỏ, không kèm nội dung)\n" +
     "  npm run outbox -- requeue --all | <mã> [<mã> ...]   (đưa tin đã bỏ về hàng chờ gửi)",
@@ -752,16 +758,6 @@ const cli = {
       ? ` ${asked - count} mã không phải tin đã bỏ (hoặc nội dung đã quá hạn lưu) nên được bỏ qua.`
       : ""),
   outboxFailed: (detail: string) => `Không thực hiện được: ${detail}`,
-  adminAdded: (name: string, ref: string, account: string) =>
-    `Đã đặt ${name} (mã ${ref}, tài khoản ${account}) làm quản trị hệ thống.`,
-};
-
-export const t = {
-  config,
-  db,
-  engine,
-  basics,
-  people,
   failed: (detail: string) => `Không thực hiện được: ${detail}`,
   startFailed: (detail: string) => `Không khởi động được trợ lý: ${detail}`,
   fileMissing: (file: string) => `Không tìm thấy tệp ${file}.`,
@@ -772,6 +768,16 @@ export const t = {
     "(PORT=0 để tự chọn cổng trống).",
   portDenied: (port: number, host: string) =>
     `Không được mở cổng ${port} trên ${host} (cổng dưới 1024 cần quyền quản trị): đặt PORT khác, ví dụ 8080.`,
+  adminAdded: (name: string, ref: string, account: string) =>
+    `Đã đặt ${name} (mã ${ref}, tài khoản ${account}) làm quản trị hệ thống.`,
+};
+
+export const t = {
+  config,
+  db,
+  engine,
+  basics,
+  people,
   console: console_,
   channels,
   dataFile,
