@@ -93,6 +93,8 @@ async function waitAll(
 }
 
 const ANNOUNCEMENT = "Sở thông báo mở đợt đề xuất đặt hàng nhiệm vụ khoa học và công nghệ cấp tỉnh năm 2026.";
+/** Longer than a claim lease (60 s) and a job run again a lease later. */
+const REMINDER_PATIENCE_MS = 150_000;
 const DECISION_COMMENT = "Mô hình thiết thực, đề nghị triển khai.";
 
 export const SCENARIOS: Scenario[] = [
@@ -148,6 +150,8 @@ export const SCENARIOS: Scenario[] = [
     },
     async act(world) {
       const job = world.runJob("reminders", REMINDER_AT);
+      // Nobody waits for a reminder: the official answers whenever it comes, even a lease late.
+      await world.waitFor(OFFICIAL, 0, (text) => text.includes(TASK_TITLE), REMINDER_PATIENCE_MS);
       const outcome = await world.walk(
         OFFICIAL,
         officialSteps(),

@@ -194,9 +194,14 @@ export class World {
     return walk({ kind, channel: "telegram", id, steps }, this.ctx, waitForFirst);
   }
 
-  /** The first message to a Telegram chat from index `from` that `match` accepts, or undefined after the step timeout. */
-  waitFor(chatId: string, from: number, match: (text: string) => boolean): Promise<Arrival | undefined> {
-    return this.platforms.waitFor("telegram", chatId, from, (a) => match(a.text), this.options.stepTimeoutMs);
+  /** The first message to a Telegram chat from index `from` that `match` accepts, or undefined after `timeoutMs` (the step timeout). */
+  waitFor(
+    chatId: string,
+    from: number,
+    match: (text: string) => boolean,
+    timeoutMs = this.options.stepTimeoutMs,
+  ): Promise<Arrival | undefined> {
+    return this.platforms.waitFor("telegram", chatId, from, (a) => match(a.text), timeoutMs);
   }
 
   arrivals(chatId: string): readonly Arrival[] {
