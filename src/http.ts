@@ -4,8 +4,29 @@ import type { Logger } from "./log.js";
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void | Promise<void>;
 
+/**
+ * A route that knows its caller from the headers. The platforms put their webhook secret in a
+ * header, so a forged call is refused before a byte of its body is read: a flood of large
+ * unauthenticated posts then costs the process no memory.
+ */
+export interface Route {
+  handle: RouteHandler;
+  /** Runs on the request line and headers alone; false answers 401 and the body is never kept. */
+  authorize?: (req: IncomingMessage) => boolean;
+  /** The most bodies this route reads at once; more are answered 503 with Retry-After, unread. */
+  maxReaders?: number;
+}
+
 /** Bodies larger than this are refused before they are read to the end: no update is that big. */
-const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * Bodies read at once on one route, by default. The platforms send a bot's updates a few at a
+ * time (Telegram's max_connections defaults to 40, and each waits for our answer), so 32 readers
+ * is room for real traffic while 32 × MAX_BODY_BYTES bounds what a flood can make us hold.
+ */
+export const MAX_READERS = 32;
+/** Seconds a caller turned away by the reader cap is asked to wait; the platforms retry. */
+const BUSY_RETRY_SECONDS = 5;
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const payload = JSON.stringify(body);
@@ -17,6 +38,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  // A declared length over the cap is refused without reading a byte.
+  if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -32,7 +55,19 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
     });
     req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
+    // A caller gone mid-body frees its reader slot (a settled promise ignores this after "end").
+    req.on("close", () => reject(new Error("request closed before its body was read")));
   });
+}
+
+/**
+ * Answers without reading the body: what the caller still sends is discarded as it arrives (Node
+ * dumps an unread request), never kept. The connection is not cut: a reset while the caller is
+ * still writing could lose it our answer.
+ */
+function refuse(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  sendJson(res, status, body);
 }
 
 /**
@@ -40,7 +75,9 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
  * Routes are a table keyed by method and path, so a channel adds its route without touching this file.
  */
 export class HttpServer {
-  private readonly routes = new Map<string, RouteHandler>();
+  private readonly routes = new Map<string, Route>();
+  /** Bodies being read now, per route key. */
+  private readonly reading = new Map<string, number>();
   private readonly server = http.createServer((req, res) => void this.dispatch(req, res));
 
   constructor(
@@ -54,25 +91,50 @@ export class HttpServer {
     });
   }
 
-  route(method: string, path: string, handler: RouteHandler): void {
-    this.routes.set(`${method} ${path}`, handler);
+  /**
+   * Adds a route: a bare handler, or a `Route` that authorizes from the headers and caps its readers.
+   * @example http.route("POST", "/hook", { authorize: (req) => req.headers["x-key"] === key, handle })
+   */
+  route(method: string, path: string, handler: RouteHandler | Route): void {
+    this.routes.set(`${method} ${path}`, typeof handler === "function" ? { handle: handler } : handler);
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
-    const handler = this.routes.get(`${req.method} ${path}`);
-    if (!handler) {
-      sendJson(res, 404, { error: "not found" });
+    const key = `${req.method} ${path}`;
+    const route = this.routes.get(key);
+    if (!route) {
+      refuse(res, 404, { error: "not found" });
+      return;
+    }
+    // Authenticate, then read: a caller without the secret is answered from its headers.
+    if (route.authorize && !route.authorize(req)) {
+      refuse(res, 401, { error: "unauthorized" });
+      return;
+    }
+    const readers = this.reading.get(key) ?? 0;
+    if (readers >= (route.maxReaders ?? MAX_READERS)) {
+      refuse(res, 503, { error: "busy" }, { "retry-after": String(BUSY_RETRY_SECONDS) });
+      return;
+    }
+    this.reading.set(key, readers + 1);
+    let body: Buffer | undefined;
+    try {
+      body = await readBody(req);
+    } catch (error) {
+      this.log.warn({ err: error, path }, "http: request body could not be read");
+      if (!res.headersSent) refuse(res, 400, { error: "bad request" });
+      return;
+    } finally {
+      this.reading.set(key, (this.reading.get(key) ?? 1) - 1);
+    }
+    if (!body) {
+      res.setHeader("connection", "close");
+      refuse(res, 413, { error: "payload too large" });
       return;
     }
     try {
-      const body = await readBody(req);
-      if (!body) {
-        res.setHeader("connection", "close");
-        sendJson(res, 413, { error: "payload too large" });
-        return;
-      }
-      await handler(req, res, body);
+      await route.handle(req, res, body);
     } catch (error) {
       this.log.error({ err: error, path }, "http: handler failed");
       if (!res.headersSent) sendJson(res, 500, { error: "internal error" });

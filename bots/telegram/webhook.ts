@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Update } from "grammy/types";
-import { sendJson, type RouteHandler } from "../../src/http.js";
+import { sendJson, type Route } from "../../src/http.js";
 import type { Logger } from "../../src/log.js";
 
 export const WEBHOOK_PATH = "/telegram/webhook";
@@ -34,33 +34,36 @@ export interface WebhookOptions {
 }
 
 /**
- * POST /telegram/webhook. Anything without the exact secret header is refused with 401 before
- * the body is parsed. The 200 goes out once the engine has handled the update — its replies are
- * in the outbox, not yet sent — so a failure to record makes Telegram deliver the update again.
+ * POST /telegram/webhook. Anything without the exact secret header is refused with 401 from its
+ * headers, before a byte of the body is read (the server's `authorize`). The 200 goes out once the
+ * engine has handled the update — its replies are in the outbox, not yet sent — so a failure to
+ * record makes Telegram deliver the update again.
  */
-export function webhookRoute(options: WebhookOptions): RouteHandler {
-  return async (req, res, body) => {
-    if (!secretMatches(req.headers[SECRET_HEADER], options.secret)) {
+export function webhookRoute(options: WebhookOptions): Route {
+  return {
+    authorize(req) {
+      if (secretMatches(req.headers[SECRET_HEADER], options.secret)) return true;
       options.log.warn({ ip: req.socket.remoteAddress }, "telegram: webhook call without the right secret");
-      sendJson(res, 401, { error: "unauthorized" });
-      return;
-    }
-    if (!options.open()) {
-      sendJson(res, 503, { error: "stopping" });
-      return;
-    }
-    let update: unknown;
-    try {
-      update = JSON.parse(body.toString("utf8"));
-    } catch {
-      sendJson(res, 400, { error: "body is not JSON" });
-      return;
-    }
-    if (!isUpdate(update)) {
-      sendJson(res, 400, { error: "not a Telegram update" });
-      return;
-    }
-    await options.handle(update);
-    sendJson(res, 200, { ok: true });
+      return false;
+    },
+    async handle(_req, res, body) {
+      if (!options.open()) {
+        sendJson(res, 503, { error: "stopping" });
+        return;
+      }
+      let update: unknown;
+      try {
+        update = JSON.parse(body.toString("utf8"));
+      } catch {
+        sendJson(res, 400, { error: "body is not JSON" });
+        return;
+      }
+      if (!isUpdate(update)) {
+        sendJson(res, 400, { error: "not a Telegram update" });
+        return;
+      }
+      await options.handle(update);
+      sendJson(res, 200, { ok: true });
+    },
   };
 }
