@@ -6,6 +6,18 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../log.js";
 import { t } from "../text/vi.js";
+import {
+  alive,
+  claimPidFile,
+  PID_FILE,
+  readPidFile,
+  releasePidFile,
+  removeStalePidFile,
+  serversOn,
+  stopProcesses,
+  updatePidFile,
+  WATCHDOG_SCRIPT,
+} from "./embedded-guard.js";
 
 /**
  * The database a fresh machine gets when no MONGODB_URI is set: a FerretDB process (MongoDB wire
@@ -128,20 +140,96 @@ function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
   });
 }
 
-/** Starts FerretDB on a loopback port with its SQLite files in `dir`. */
+async function portAnswers(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/**
+ * Another live bot's server on this folder, once it answers (it may still be starting): what a
+ * second start uses instead of running a second server on the same files.
+ */
+async function runningServer(dir: string, timeoutMs: number): Promise<number | "gone"> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = readPidFile(dir);
+    if (!found || !alive(found.owner)) return "gone";
+    if (found.port !== undefined && (await portAnswers(found.port))) return found.port;
+    if (Date.now() > deadline) return "gone";
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Starts FerretDB on a loopback port with its SQLite files in `dir` — or, when a live bot already
+ * runs one there, uses that one (its `stop` then leaves it running). A server whose bot is gone is
+ * stopped first. FerretDB runs under the watchdog of embedded-guard.ts: it stops when this
+ * process exits, however it exits.
+ */
 export async function startFerretdb(
   bin: string,
   dir: string,
-  options: { port?: number; logLevel?: "warn" | "error" } = {},
+  options: { port?: number; logLevel?: "warn" | "error"; log?: Logger } = {},
 ): Promise<EmbeddedServer> {
   mkdirSync(dir, { recursive: true });
+  // FerretDB wants a directory URL ending in "/".
+  const sqliteUrl = `file:${dir.endsWith("/") ? dir : `${dir}/`}`;
+  for (let attempt = 0; !claimPidFile(dir, { owner: process.pid }); attempt += 1) {
+    const port = await runningServer(dir, 20_000);
+    if (port !== "gone") {
+      options.log?.warn({ dataPath: dir, port }, t.db.ferretdbShared);
+      return { kind: "ferretdb", uri: `mongodb://127.0.0.1:${port}/`, dataPath: dir, stop: async () => {} };
+    }
+    if (attempt >= 3) throw new EmbeddedDatabaseError(t.db.ferretdbLocked(path.join(dir, PID_FILE)));
+    removeStalePidFile(dir);
+  }
+  try {
+    // Whatever still serves these files has no live bot (ours is the pid file now): an orphan of
+    // a bot killed before the watchdog existed, say. Two servers on one SQLite folder corrupt it.
+    const strays = serversOn(dir, sqliteUrl);
+    if (strays.length > 0) {
+      options.log?.warn({ dataPath: dir, pids: strays }, t.db.ferretdbOrphans(strays.length));
+      await stopProcesses(strays);
+    }
+    const server = await spawnFerretdb(bin, dir, sqliteUrl, options);
+    updatePidFile(dir, { owner: process.pid, port: server.port });
+    return {
+      kind: "ferretdb",
+      uri: `mongodb://127.0.0.1:${server.port}/`,
+      dataPath: dir,
+      async stop() {
+        await server.stop();
+        releasePidFile(dir, process.pid);
+      },
+    };
+  } catch (error) {
+    releasePidFile(dir, process.pid);
+    throw error;
+  }
+}
+
+async function spawnFerretdb(
+  bin: string,
+  dir: string,
+  sqliteUrl: string,
+  options: { port?: number; logLevel?: "warn" | "error" },
+): Promise<{ port: number; stop: () => Promise<void> }> {
   const port = options.port ?? (await freePort());
   const child = spawn(
-    bin,
+    "sh",
     [
+      "-c",
+      WATCHDOG_SCRIPT,
+      "sh",
+      bin,
       "--handler=sqlite",
-      // FerretDB wants a directory URL ending in "/".
-      `--sqlite-url=file:${dir.endsWith("/") ? dir : `${dir}/`}`,
+      `--sqlite-url=${sqliteUrl}`,
       `--listen-addr=127.0.0.1:${port}`,
       "--state-dir=-",
       // Without this two instances fight over the debug port 8088.
@@ -149,30 +237,32 @@ export async function startFerretdb(
       "--telemetry=disable",
       `--log-level=${options.logLevel ?? "error"}`,
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    // stdin is the watchdog's pipe: it closes when this process is gone.
+    { stdio: ["pipe", "ignore", "pipe"] },
   );
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-2000);
   });
-  // If this process exits without a clean shutdown, take the database process with it.
-  const killOnExit = () => child.kill("SIGKILL");
-  process.once("exit", killOnExit);
+  // A clean exit that skipped stop() still takes the database with it, and leaves no pid file.
+  const onExit = () => {
+    child.kill("SIGTERM");
+    releasePidFile(dir, process.pid);
+  };
+  process.once("exit", onExit);
   try {
     await waitForPort(port, child, 15_000);
   } catch (error) {
-    child.kill("SIGKILL");
-    process.removeListener("exit", killOnExit);
+    process.removeListener("exit", onExit);
+    await stopChild(child, 2_000);
     throw new EmbeddedDatabaseError(
       `${(error as Error).message} ${stderr.trim().split("\n").pop() ?? ""}`.trim(),
     );
   }
   return {
-    kind: "ferretdb",
-    uri: `mongodb://127.0.0.1:${port}/`,
-    dataPath: dir,
+    port,
     async stop() {
-      process.removeListener("exit", killOnExit);
+      process.removeListener("exit", onExit);
       await stopChild(child);
     },
   };
@@ -205,7 +295,7 @@ export async function startEmbeddedDatabase(options: {
   log: Logger;
 }): Promise<EmbeddedServer> {
   const bin = findFerretdb(options.ferretdbBin) ?? (await buildFerretdb(options.log));
-  if (bin) return startFerretdb(bin, path.join(options.dataDir, "ferretdb"));
+  if (bin) return startFerretdb(bin, path.join(options.dataDir, "ferretdb"), { log: options.log });
   try {
     return await startMemoryServer(path.join(options.dataDir, "mongod"));
   } catch (error) {

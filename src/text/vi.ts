@@ -56,6 +56,13 @@ const db = {
   ferretdbBuildFailed: "Không dựng được FerretDB bằng Go.",
   ferretdbExited: (code: number | null) => `FerretDB dừng ngay khi khởi động (mã ${code}).`,
   ferretdbNoPort: (port: number, ms: number) => `FerretDB không mở cổng ${port} sau ${ms} ms.`,
+  ferretdbShared:
+    "Một tiến trình bot khác đang chạy FerretDB trên cùng thư mục dữ liệu: dùng chung máy chủ đó " +
+    "(nó dừng khi bot kia dừng).",
+  ferretdbOrphans: (n: number) =>
+    `Dừng ${n} tiến trình FerretDB còn sót lại trên thư mục dữ liệu này (bot của chúng đã dừng).`,
+  ferretdbLocked: (file: string) =>
+    `Không khởi động được FerretDB: tệp khoá ${file} vẫn còn dù bot giữ nó đã dừng; hãy xoá tệp rồi chạy lại.`,
   noEmbedded: (detail: string) =>
     "Không khởi động được cơ sở dữ liệu nhúng: hãy đặt MONGODB_URI, hoặc cài Go 1.24+ (để dựng FerretDB), " +
     `hoặc đặt FERRETDB_BIN. Chi tiết: ${detail}`,
