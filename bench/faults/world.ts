@@ -55,6 +55,8 @@ export interface WorldOptions {
 
 const TELEGRAM_SECRET = "faults-telegram-webhook-secret";
 const SEND_METHODS = new Set(["sendMessage", "sendPhoto", "sendDocument"]);
+/** The scheduler looks again hourly (jobs/scheduler.ts), past the job runner's 10-minute slot lease. */
+const JOB_AGAIN_MS = 60 * 60_000;
 const CLOCK_AHEAD = path.join(import.meta.dirname, "clock-ahead.ts");
 
 /**
@@ -210,14 +212,14 @@ export class World {
 
   /**
    * Runs a job as its own process (`jobs/cli.ts run NAME --at TIME`) through the proxy, so its
-   * writes are counted and faulted too. A job killed or failed by a fault is run once more, a
-   * lease later, as the next instance's scheduler or the operator would. Resolves with the last
-   * exit code.
+   * writes are counted and faulted too. A job killed or failed by a fault is run once more at
+   * the scheduler's next look, an hour later (past the runner's 10-minute slot lease). Resolves
+   * with the last exit code.
    */
   async runJob(name: string, at: Date): Promise<number | null> {
     this.jobLog ??= createWriteStream(path.join(this.options.workDir, "job.log"), { flags: "a" });
     for (let run = 0; ; run += 1) {
-      const when = new Date(at.getTime() + run * this.options.clockAheadMs);
+      const when = new Date(at.getTime() + run * JOB_AGAIN_MS);
       const child = spawn(
         process.execPath,
         ["--import", "tsx", path.join("jobs", "cli.ts"), "run", name, "--at", when.toISOString()],
