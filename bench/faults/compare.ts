@@ -10,9 +10,14 @@ export interface Observed {
 const RECORDS = ["tickets", "reports", "dvk_models", "invites", "broadcasts"];
 const SEND_METHODS = new Set(["sendMessage", "sendPhoto", "sendDocument"]);
 
-/** Codes (PA-2026-000123, MH-2025-001, TB-X7K2QM) drawn anew in each run are the same thing in two runs. */
+/**
+ * Codes drawn anew in each run (PA-2026-000123, MH-2025-001, TB-X7K2QM) and clock times (a
+ * ticket's "Ngày nhận: 30/11/2026 09:41") are the same thing in two runs.
+ */
 export function normalize(text: string): string {
-  return text.replace(/\b[A-Z]{2,4}-(?:\d{4}-\d{3,6}|[A-Z0-9]{6})\b/g, "{code}");
+  return text
+    .replace(/\b[A-Z]{2,4}-(?:\d{4}-\d{3,6}|[A-Z0-9]{6})\b/g, "{code}")
+    .replace(/\b\d{1,2}:\d{2}\b/g, "{time}");
 }
 
 /**
