@@ -21,6 +21,7 @@ import { peopleFeature } from "./domain/people/feature.js";
 import { InvitesService } from "./domain/people/invites.js";
 import { officialsFeature } from "./domain/people/officials-feature.js";
 import { PeopleService } from "./domain/people/service.js";
+import { GuessGuard, Throttle } from "./domain/people/throttle.js";
 import { plansFeature } from "./domain/plans/feature.js";
 import { PlansService } from "./domain/plans/service.js";
 import { reportsFeature, statsHandlers } from "./domain/reports/feature.js";
@@ -86,6 +87,8 @@ export class App {
   readonly people: PeopleService;
   readonly units: UnitsService;
   readonly invites: InvitesService;
+  /** Wrong guesses of codes (/tracuu with a phone, /lienket, /danhgia), per account and per code. */
+  readonly guesses: GuessGuard;
   readonly plans: PlansService;
   readonly feedback: FeedbackService;
   readonly dvk: DvkService;
@@ -117,6 +120,7 @@ export class App {
       this.models,
       this.claims,
     );
+    this.guesses = new GuessGuard(new Throttle(this.models.GuessFailure), this.people);
     const calendar = options.calendar ?? loadWorkCalendar(path.join(DATA_DIR, "holidays"));
     this.plans = new PlansService(this.models, this.units, calendar);
     this.feedback = new FeedbackService(
@@ -160,10 +164,10 @@ export class App {
     );
     this.engine
       .use(basicsFeature(this.engine.commands, this.engine.startHandlers))
-      .use(peopleFeature(this.people, this.units))
+      .use(peopleFeature(this.people, this.units, this.guesses))
       .use(officialsFeature(this.people, this.units, this.invites))
       .use(plansFeature(this.plans, this.units))
-      .use(feedbackFeature(this.feedback, this.people, this.units, stats.tickets))
+      .use(feedbackFeature(this.feedback, this.people, this.units, stats.tickets, this.guesses))
       .use(dvkFeature(this.dvk, this.units, stats.models))
       .use(reportsFeature(this.reports, (message) => this.sendNow(message)))
       .use(broadcastFeature(this.broadcasts, this.subscriptions, this.units))
@@ -249,6 +253,7 @@ export class App {
     await this.sessions.sweep(now);
     await this.claims.sweep(new Date(now.getTime() - 24 * 3_600_000));
     await this.invites.sweep(now);
+    await this.guesses.throttle.sweep(now);
     await this.reports.sweep(now);
   }
 

@@ -37,6 +37,7 @@ import {
   type ReportDoc,
   type TaskDoc,
 } from "../domain/plans/schema.js";
+import { guessSchema, type GuessDoc } from "../domain/people/throttle.js";
 import { unitSchema, type UnitDoc } from "../domain/units/schema.js";
 import { inboundRecordSchema, type InboundRecordDoc } from "../engine/inbox.js";
 import { messageLinkSchema, type MessageLinkDoc } from "../engine/links.js";
@@ -57,6 +58,7 @@ export function createModels(connection: Connection) {
     Unit: connection.model<UnitDoc>("Unit", unitSchema),
     Invite: connection.model<InviteDoc>("Invite", inviteSchema),
     InviteFailure: connection.model<InviteFailureDoc>("InviteFailure", inviteFailureSchema),
+    GuessFailure: connection.model<GuessDoc>("GuessFailure", guessSchema),
     Plan: connection.model<PlanDoc>("Plan", planSchema),
     Task: connection.model<TaskDoc>("Task", taskSchema),
     Report: connection.model<ReportDoc>("Report", reportSchema),

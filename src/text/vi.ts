@@ -779,7 +779,17 @@ const cli = {
     `Đã đặt ${name} (mã ${ref}, tài khoản ${account}) làm quản trị hệ thống.`,
 };
 
+/** Guessing codes: /tracuu with a phone, /lienket, /danhgia (src/domain/people/throttle.ts). */
+const guesses = {
+  wait: (at: string) =>
+    `Anh/chị đã nhập sai quá nhiều lần. Để bảo vệ thông tin của người dân, xin thử lại sau ${at}.`,
+  officeNotice: (channel: string, ref: string, command: string) =>
+    `Cảnh báo: tài khoản ${channel} của người dùng ${ref} nhập sai mã nhiều lần với ${command} và vẫn ` +
+    "tiếp tục thử khi đã bị tạm chặn. Có thể có người đang dò mã; xin kiểm tra nếu thấy bất thường.",
+};
+
 export const t = {
+  guesses,
   config,
   db,
   engine,

@@ -7,6 +7,7 @@ import { t } from "../../text/vi.js";
 import { dayOf, formatDay } from "../calendar/work-calendar.js";
 import { EVERYONE, type Role } from "../people/roles.js";
 import type { PeopleService } from "../people/service.js";
+import type { GuessGuard } from "../people/throttle.js";
 import { statsArgs, type StatsHandler } from "../reports/stats-command.js";
 import type { UnitsService } from "../units/service.js";
 import { citizenFreeText, filingFlows, supplyInfo } from "./filing.js";
@@ -38,7 +39,9 @@ export function feedbackFeature(
   people: PeopleService,
   units: UnitsService,
   /** `/phananh thongke [kỳ]`: the statistics, computed by the reports area. */
-  ticketStats?: StatsHandler,
+  ticketStats: StatsHandler | undefined,
+  /** Slows down guessing codes (and a code's phone number) with /tracuu and /danhgia. */
+  guesses: GuessGuard,
 ): Feature {
   const today = (turn: Turn) => dayOf(turn.now, turn.services.timeZone);
 
@@ -334,15 +337,19 @@ export function feedbackFeature(
         description: t.feedback.lookupDescription,
         usage: "/tracuu <mã> [số điện thoại]",
         async run(turn, args) {
-          const code = CODE.exec(args)?.[0];
+          const code = CODE.exec(args)?.[0]?.toUpperCase();
           if (!code) {
             turn.reply(t.feedback.lookupUsage);
             return;
           }
           const phone = args.replace(CODE, "").trim();
-          const ticket = await feedback.lookup(code, turn.speaker, phone || undefined);
+          // The filer's own ticket is no guess: many accounts guessing at its code cannot lock them out.
+          const own = await feedback.lookup(code, turn.speaker);
+          if (await guesses.refuse(turn, "tracuu", code, own !== undefined)) return;
+          const ticket = own ?? (await feedback.lookup(code, turn.speaker, phone || undefined));
           if (!ticket) {
-            turn.reply(t.feedback.lookupNotFound(code.toUpperCase()));
+            await guesses.failed(turn, "tracuu", code);
+            turn.reply(t.feedback.lookupNotFound(code));
             return;
           }
           turn.reply(await describe(ticket, turn, false), { subject: { kind: "ticket", id: ticket.code } });
@@ -355,9 +362,15 @@ export function feedbackFeature(
         usage: "/danhgia <mã>",
         async run(turn, args) {
           const code = CODE.exec(args)?.[0]?.toUpperCase();
-          const ticket = code ? await feedback.lookup(code, turn.speaker) : undefined;
+          if (!code) {
+            turn.reply(t.feedback.rateUsage);
+            return;
+          }
+          const ticket = await feedback.lookup(code, turn.speaker);
+          if (await guesses.refuse(turn, "danhgia", code, ticket !== undefined)) return;
           if (!ticket) {
-            turn.reply(code ? t.feedback.lookupNotFound(code) : t.feedback.rateUsage);
+            await guesses.failed(turn, "danhgia", code);
+            turn.reply(t.feedback.lookupNotFound(code));
             return;
           }
           if (ticket.rating) turn.reply(t.feedback.errors.bad_state);

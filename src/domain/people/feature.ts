@@ -5,6 +5,7 @@ import type { UnitsService } from "../units/service.js";
 import { mayGrant } from "./invites.js";
 import { EVERYONE, ROLES, type Role } from "./roles.js";
 import type { PeopleService } from "./service.js";
+import type { GuessGuard } from "./throttle.js";
 
 const CHANNEL_LABELS: Record<string, string> = { telegram: "Telegram", zalo: "Zalo", console: "Console" };
 
@@ -17,7 +18,7 @@ interface GrantData {
 }
 
 /** Accounts and roles: /toi, /lienket and the admin's /phanquyen. */
-export function peopleFeature(people: PeopleService, units: UnitsService): Feature {
+export function peopleFeature(people: PeopleService, units: UnitsService, guesses: GuessGuard): Feature {
   const grant = defineFlow<GrantData>({
     name: "phanquyen",
     version: 1,
@@ -124,7 +125,11 @@ export function peopleFeature(people: PeopleService, units: UnitsService): Featu
             turn.reply(t.basics.linkCode(code, minutes));
             return;
           }
+          // A right code joins the account to its person, role included: guessing is slowed down.
+          const code = args.trim().toUpperCase();
+          if (await guesses.refuse(turn, "lienket", code)) return;
           const result = await people.redeemLinkCode(args, turn.speaker, turn.now);
+          if (result === "invalid") await guesses.failed(turn, "lienket", code);
           turn.reply(
             result === "linked"
               ? t.basics.linked
