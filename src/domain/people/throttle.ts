@@ -171,10 +171,13 @@ export class GuessGuard {
    */
   async refuse(turn: Turn, kind: GuessKind, target?: string, own = false): Promise<boolean> {
     const { accountId } = turn.speaker;
-    const until =
-      (await this.throttle.accountUntil(kind, accountId, turn.now)) ??
-      (target && !own ? await this.throttle.targetUntil(kind, target, turn.now) : undefined);
-    if (!until) return false;
+    // The later of the two, so the time the speaker is given is one at which they may try.
+    const untils = [
+      await this.throttle.accountUntil(kind, accountId, turn.now),
+      target && !own ? await this.throttle.targetUntil(kind, target, turn.now) : undefined,
+    ].filter((d): d is Date => d !== undefined);
+    if (untils.length === 0) return false;
+    const until = new Date(Math.max(...untils.map((d) => d.getTime())));
     turn.reply(t.guesses.wait(formatDateTime(until, turn.services.timeZone)));
     turn.log.warn({ kind, accountId, personId: turn.speaker.personId }, "guess refused: throttled");
     const day = dayOf(turn.now, turn.services.timeZone);
