@@ -6,8 +6,8 @@ import { createServer, type AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { WEBHOOK_PATH } from "../../bots/telegram/webhook.js";
-import { BOT_WEBHOOK_PATH, OA_WEBHOOK_PATH } from "../../bots/zalo/webhooks.js";
+import { WEBHOOK_PATH, webhookRoute } from "../../bots/telegram/webhook.js";
+import { BOT_WEBHOOK_PATH, mountBotWebhook, OA_WEBHOOK_PATH } from "../../bots/zalo/webhooks.js";
 import { HttpServer, MAX_READERS } from "../../src/http.js";
 import { silentLogger } from "../../src/log.js";
 import { databaseName } from "../support/db.js";
@@ -160,6 +160,58 @@ describe("a flood of unauthenticated posts against a bot process", () => {
     // Still serving.
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
   }, 120_000);
+});
+
+describe("authenticate, then read", () => {
+  it("a webhook call without the secret is answered 401 before its body is sent at all", async () => {
+    const server = new HttpServer(silentLogger(), async () => ({ ok: true, detail: {} }));
+    let handled = 0;
+    server.route(
+      "POST",
+      WEBHOOK_PATH,
+      webhookRoute({
+        secret: TELEGRAM_SECRET,
+        open: () => true,
+        log: silentLogger(),
+        handle: async () => void (handled += 1),
+      }),
+    );
+    mountBotWebhook(server, {
+      secret: ZALO_SECRET,
+      onUpdate: async () => void (handled += 1),
+      log: silentLogger(),
+    });
+    const port = await server.listen(0, "127.0.0.1");
+    try {
+      for (const pathName of [WEBHOOK_PATH, BOT_WEBHOOK_PATH]) {
+        // Headers announcing a megabyte, and then nothing: only an answer from the headers comes back.
+        const status = await new Promise<number | string>((resolve) => {
+          const req = http.request(
+            {
+              host: "127.0.0.1",
+              port,
+              path: pathName,
+              method: "POST",
+              agent: false,
+              headers: { "content-type": "application/json", "content-length": MB },
+            },
+            (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+              req.destroy();
+            },
+          );
+          req.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+          req.flushHeaders();
+          setTimeout(() => resolve("no answer while the body was withheld"), 10_000).unref();
+        });
+        expect(status, pathName).toBe(401);
+      }
+      expect(handled).toBe(0);
+    } finally {
+      await server.close();
+    }
+  }, 30_000);
 });
 
 describe("the reader cap", () => {
