@@ -119,7 +119,8 @@ export function judge(base: Observed, run: Observed, kills: KillSnapshot[]): Ver
     }
     for (const [text] of got) if (!want.has(text)) verdict.other.push(`chat ${chat} got "${short(text)}"`);
     if (verdict.lost.length === 0 && !inOrder(wanted, seen)) {
-      verdict.lost.push(`chat ${chat} got its messages out of order`);
+      const order = seen.map((text) => `"${short(text).slice(0, 30)}"`).join(", ");
+      verdict.lost.push(`chat ${chat} got its messages out of order: ${order}`);
     }
   }
   for (const [name, wanted] of base.records) {
