@@ -651,6 +651,8 @@ const dvk = {
     (lateDeadline ? ` (Đăng ký sau hạn ${lateDeadline}.)` : ""),
   newForOffice: (code: string, name: string, late: boolean) =>
     `Mô hình mới đăng ký: ${code} — ${name}${late ? " (đăng ký muộn)" : ""}. Gõ /duyet ${code} để thẩm định.`,
+  resubmittedForOffice: (code: string, name: string, version: number) =>
+    `Mô hình ${code} — ${name} đã được đơn vị sửa và nộp lại (phiên bản ${version}). Gõ /duyet ${code} để thẩm định lại.`,
   pickEdit: 'Anh/chị sửa mục nào? Sửa xong chọn "Nộp lại".',
   resubmit: "Nộp lại",
   confirmResubmit: "Nộp lại mô hình với nội dung trên?",

@@ -219,6 +219,18 @@ export function dvkFeature(
         turn.reply(t.dvk.resubmitted(model.code, model.versions.length), {
           subject: { kind: "model", id: model.code },
         });
+        // The Office asked for the changes and must appraise again: it hears of the new version.
+        for (const officer of await turn.services.people.list({ role: "office" })) {
+          const to = await turn.services.people.contactOf(officer._id.toString());
+          if (to) {
+            turn.notify(
+              to,
+              `resubmitted:${model.versions.length}:${officer._id.toString()}`,
+              t.dvk.resubmittedForOffice(model.code, model.name, model.versions.length),
+              { subject: { kind: "model", id: model.code } },
+            );
+          }
+        }
       } catch (error) {
         if (!(error instanceof ModelError)) throw error;
         turn.reply(t.dvk.errors[error.reason]);
