@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Schema, Types, type Model } from "mongoose";
 import type { Clock } from "../clock.js";
 import type { Claims } from "../db/claims.js";
-import { isDuplicateKeyError } from "../db/errors.js";
+import { isDatabaseError, isDuplicateKeyError } from "../db/errors.js";
 import type { Logger } from "../log.js";
 import { resealField } from "../privacy/reseal.js";
 import type { Sealer } from "../privacy/sealer.js";
@@ -427,9 +427,10 @@ export class Dispatcher {
       attempts: doc.attempts + 1,
       claimSeq: seq + 1,
     };
-    // Only as the message was read: one claimed meanwhile (or already sent) has moved on.
+    // Only as the message was read: one claimed meanwhile, or marked sent meanwhile (a sender
+    // whose record came late writes "sent" without moving the counter), has moved on.
     const marked = await this.outbox.model.updateOne(
-      { _id: doc._id, claimSeq: doc.claimSeq },
+      { _id: doc._id, claimSeq: doc.claimSeq, status: doc.status },
       { $set: claimed },
     );
     if (marked.matchedCount === 0) return undefined;
@@ -694,6 +695,15 @@ export class Dispatcher {
         }
         return;
       } catch (error) {
+        if (!isDatabaseError(error)) {
+          // Not the database being away but a fault of ours: writing again cannot help, and the
+          // chat would stay busy for good. The claim lapses and the message may go once more.
+          this.log.error(
+            { err: error, dedupeKey: doc.dedupeKey },
+            "outbox: sent, but the record cannot be written",
+          );
+          return;
+        }
         this.log.error(
           { err: error, dedupeKey: doc.dedupeKey, tries, waitMs: wait },
           "outbox: sent, but the record failed; writing it again",
