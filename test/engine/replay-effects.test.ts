@@ -159,7 +159,7 @@ describe("a replayed turn whose change was already made", () => {
         if (diedAfter === "usedAt") {
           await app.models.Invite.updateOne(
             { _id: invite._id },
-            { $set: { usedAt: clock.now(), usedBy: newcomer.personId } },
+            { $set: { usedAt: clock.now(), usedBy: newcomer.personId, usedByUpdate: update.dedupeKey } },
           );
         }
       });
@@ -172,5 +172,21 @@ describe("a replayed turn whose change was already made", () => {
       await app.dispatchers.get("console")?.drain();
       expect(sender.to("someone-else")).toEqual([t.officials.inviteRefused.used]);
     }
+  });
+
+  it("/start CODE sent again by a deactivated official gives no role back", async () => {
+    const { app, clock, sender } = await setup();
+    const office = await speaker(app, clock, "office");
+    const invite = await app.invites.create("ke-hoach-tai-chinh", "staff", office.personId, clock.now());
+    await app.engine.handle(consoleInbound("leaver", `/start ${invite.code}`));
+    const joined = await speaker(app, clock, "leaver");
+    expect(joined.role).toBe("staff");
+    await app.people.deactivate(joined.personId);
+    clock.advance(3_600_000);
+    await app.engine.handle(consoleInbound("leaver", `/start ${invite.code}`));
+    await app.dispatchers.get("console")?.drain();
+    const after = await app.models.Person.findById(joined.personId).lean();
+    expect(after?.role).not.toBe("staff");
+    expect(sender.to("leaver").at(-1)).toBe(t.officials.inviteRefused.used);
   });
 });

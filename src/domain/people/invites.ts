@@ -15,6 +15,8 @@ export interface InviteDoc {
   expiresAt: Date;
   usedAt?: Date;
   usedBy?: Types.ObjectId;
+  /** The update that redeemed it: only its replay after a crash may finish the redemption again. */
+  usedByUpdate?: string;
 }
 
 export const inviteSchema = new Schema<InviteDoc>(
@@ -27,6 +29,7 @@ export const inviteSchema = new Schema<InviteDoc>(
     expiresAt: { type: Date, required: true },
     usedAt: { type: Date },
     usedBy: { type: Schema.Types.ObjectId },
+    usedByUpdate: { type: String },
   },
   { collection: "invites" },
 );
@@ -136,7 +139,7 @@ export class InvitesService {
    * Binds the speaker to the invite's unit and role. Single use even when two accounts race for
    * the same code: the claim key lets exactly one through.
    */
-  async redeem(code: string, speaker: Speaker, now: Date): Promise<RedeemResult> {
+  async redeem(code: string, speaker: Speaker, now: Date, update?: string): Promise<RedeemResult> {
     const since = new Date(now.getTime() - FAILURE_WINDOW_MS);
     const recent = await this.failures
       .find({ accountId: speaker.accountId, at: { $gt: since } })
@@ -154,19 +157,27 @@ export class InvitesService {
       const granter = await this.roleOf(invite.createdBy);
       if (!granter || !mayGrant(granter, invite.role)) return { kind: "revoked" };
     }
-    // Used by this very person: a crash cut the redemption off before the role was given, and this
-    // is its replay (or the person trying again). It finishes instead of burning their code.
-    const mine = invite.usedBy?.equals(speaker.personId) ?? false;
+    // Used by this very update: a crash cut the redemption off before the role was given, and this
+    // is its replay. It finishes instead of burning the code. The same person sending the code
+    // again later is refused like anyone else: a deactivated official gets no role back by it.
+    const mine = update !== undefined && invite.usedByUpdate === update;
     if (invite.usedAt && !mine) return this.fail(speaker.accountId, "used", now);
     if (!invite.usedAt) {
       if (invite.expiresAt <= now) return this.fail(speaker.accountId, "expired", now);
-      // The claim names the account, so the same account meeting its own claim goes on.
+      // The claim names the account, so the same account meeting its own claim (taken by a turn
+      // that died before marking the invite used) goes on.
       if (!(await this.claims.takeOrHeld(`invite:${invite.code}`, speaker.accountId, now))) {
         return this.fail(speaker.accountId, "used", now);
       }
       await this.invites.updateOne(
         { _id: invite._id, usedAt: { $exists: false } },
-        { $set: { usedAt: now, usedBy: new Types.ObjectId(speaker.personId) } },
+        {
+          $set: {
+            usedAt: now,
+            usedBy: new Types.ObjectId(speaker.personId),
+            ...(update !== undefined ? { usedByUpdate: update } : {}),
+          },
+        },
       );
     }
     await this.people.Person.updateOne(

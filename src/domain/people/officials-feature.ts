@@ -166,7 +166,7 @@ export function officialsFeature(
     async startPayload(turn, payload) {
       const code = payload.trim();
       if (!/^[A-Za-z0-9]{6,12}$/.test(code)) return false;
-      const result = await invites.redeem(code, turn.speaker, turn.now);
+      const result = await invites.redeem(code, turn.speaker, turn.now, turn.idempotencyKey);
       switch (result.kind) {
         case "ok": {
           const unit = await units.get(result.unitKey);
