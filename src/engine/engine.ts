@@ -194,9 +194,9 @@ export class Engine {
     const outcome = await this.queue.run(key, async () => {
       const now = this.services.clock.now();
       // Read before the record, which keeps it: a replay must start where this turn started.
-      const { state, seq } = await this.stores.sessions.read(key, now);
-      return (await this.stores.inbox.record(inbound, now, state ?? null, seq))
-        ? this.handleRecorded(inbound, { state, seq })
+      const loaded = await this.stores.sessions.read(key, now);
+      return (await this.stores.inbox.record(inbound, now, loaded.state ?? null, loaded.seq, loaded.stateId))
+        ? this.handleRecorded(inbound, loaded)
         : ("duplicate" as const);
     });
     for (const listener of this.outcomeListeners) listener(inbound, outcome);
@@ -232,7 +232,11 @@ export class Engine {
         const loaded =
           recorded.session === undefined
             ? current
-            : { state: recorded.session ?? undefined, seq: recorded.seq ?? current.seq };
+            : {
+                state: recorded.session ?? undefined,
+                seq: recorded.seq ?? current.seq,
+                ...(recorded.stateId ? { stateId: recorded.stateId } : {}),
+              };
         await this.handleRecorded(inbound, loaded);
       });
       count += 1;
@@ -314,7 +318,10 @@ export class Engine {
     const { clock, people } = this.services;
     const now = clock.now();
     const speaker = await people.resolveSpeaker({ ...inbound, now });
-    const turn = new Turn(inbound, speaker, this.services, now);
+    // A step of a flow is keyed by the state it answers, so two answers to one step (on two
+    // instances) cannot both take effect; anything else by the update.
+    const effectKey = session && loaded.stateId ? `state:${loaded.stateId}` : undefined;
+    const turn = new Turn(inbound, speaker, this.services, now, effectKey);
     const key = this.sessionKey(inbound);
     // What becomes of the session at the end of the turn (saved before the replies are written).
     let next: SessionState | null | undefined = undefined;

@@ -62,6 +62,8 @@ export interface RecordedUpdate {
   session?: SessionState | null;
   /** The chat's session sequence number that state was read at; absent in older records. */
   seq?: number;
+  /** The session document that state was read from (see LoadedSession.stateId). */
+  stateId?: string;
 }
 
 /** How long one handling may take before another worker may assume it crashed. */
@@ -98,14 +100,20 @@ export class Inbox {
    * was seen before (a redelivery). A replay after a crash starts from that same state, whether
    * or not the cut-off turn had saved its new one.
    */
-  async record(inbound: Inbound, now: Date, session: SessionState | null = null, seq = 0): Promise<boolean> {
+  async record(
+    inbound: Inbound,
+    now: Date,
+    session: SessionState | null = null,
+    seq = 0,
+    stateId?: string,
+  ): Promise<boolean> {
     try {
       await this.model.create({
         dedupeKey: inbound.dedupeKey,
         channel: inbound.channel,
         chatId: inbound.chatId,
         senderId: inbound.senderId,
-        sealed: this.sealer.seal(JSON.stringify({ inbound, session, seq })),
+        sealed: this.sealer.seal(JSON.stringify({ inbound, session, seq, stateId })),
         status: "received",
         claimedUntil: new Date(now.getTime() + CLAIM_MS),
         attempts: 1,
@@ -202,6 +210,7 @@ export class Inbox {
       const session = stored.session as SessionState | null;
       recorded.session = session && { ...session, expiresAt: new Date(session.expiresAt) };
       if ("seq" in stored && typeof stored.seq === "number") recorded.seq = stored.seq;
+      if ("stateId" in stored && typeof stored.stateId === "string") recorded.stateId = stored.stateId;
       return recorded;
     } catch {
       // Sealed with a key no longer configured, or damaged: retrying cannot help.

@@ -59,6 +59,12 @@ export type SessionState = Pick<SessionDoc, "flow" | "version" | "step" | "expir
 export interface LoadedSession {
   state: SessionState | undefined;
   seq: number;
+  /**
+   * The id of the document the live state was read from. Effects of a turn taken from a state are
+   * keyed by it (Turn.idempotencyKey): two messages answering the same step at once on two
+   * instances make one ticket, one report, one decision.
+   */
+  stateId?: string;
 }
 
 /**
@@ -108,6 +114,7 @@ export class Sessions {
     return {
       state: { flow: doc.flow, version: doc.version, step: doc.step, data, expiresAt: doc.expiresAt },
       seq,
+      stateId: doc._id.toHexString(),
     };
   }
 

@@ -35,14 +35,18 @@ export class Turn {
     readonly speaker: Speaker,
     readonly services: EngineServices,
     readonly now: Date,
+    /** Set for a step of a flow: the state it answers (see LoadedSession.stateId). */
+    private readonly effectKey?: string,
   ) {}
 
   /**
    * A key for side effects of this turn (creating a ticket, saving a report), so that replaying
-   * the same update cannot do them twice.
+   * the same update cannot do them twice. In a flow it names the state the step answers, so a
+   * second answer to the same step (sent twice, handled on two instances at once) cannot do them
+   * again either; it loses the race for the next state and runs again on that state.
    */
   get idempotencyKey(): string {
-    return this.inbound.dedupeKey;
+    return this.effectKey ?? this.inbound.dedupeKey;
   }
 
   get log(): Logger {

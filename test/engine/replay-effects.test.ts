@@ -53,11 +53,19 @@ const speaker = (app: App, clock: FixedClock, id: string): Promise<Speaker> =>
  * and the effect its turn made (`effect`), but none of its replies. Then the claim lapses and
  * recovery replays the update.
  */
-async function crashAfter(app: App, clock: FixedClock, update: Inbound, effect: () => Promise<unknown>) {
-  const key = `${update.channel}:${update.chatId}:${update.senderId}`;
-  const session = (await app.sessions.load(key, clock.now())) ?? null;
-  expect(await app.inbox.record(update, clock.now(), session)).toBe(true);
-  await effect();
+async function crashAfter(
+  app: App,
+  clock: FixedClock,
+  update: Inbound,
+  effect: (key: string) => Promise<unknown>,
+): Promise<void> {
+  const chat = `${update.channel}:${update.chatId}:${update.senderId}`;
+  const loaded = await app.sessions.read(chat, clock.now());
+  expect(await app.inbox.record(update, clock.now(), loaded.state ?? null, loaded.seq, loaded.stateId)).toBe(
+    true,
+  );
+  // The key the turn's effects carry: the flow state it answers, else the update.
+  await effect(loaded.state && loaded.stateId ? `state:${loaded.stateId}` : update.dedupeKey);
   clock.advance(61_000);
   expect(await app.engine.recoverAbandoned()).toBe(1);
   expect(await app.engine.handle(update)).toBe("duplicate");
@@ -97,9 +105,7 @@ describe("a replayed turn whose change was already made", () => {
     await app.engine.handle(consoleInbound("office", "", { choice: "answer" }));
     const answer = "Sở đã đăng lịch tiếp công dân tại mục Thông báo.";
     const last = consoleInbound("office", answer);
-    await crashAfter(app, clock, last, () =>
-      app.feedback.answer(code, answer, office, clock.now(), last.dedupeKey),
-    );
+    await crashAfter(app, clock, last, (key) => app.feedback.answer(code, answer, office, clock.now(), key));
 
     expect(sender.to("citizen")).toEqual([t.feedback.toFiler.answer(code, answer)]);
     expect(sender.to("office").at(-1)).toBe(t.feedback.done.answered(code));
@@ -137,8 +143,8 @@ describe("a replayed turn whose change was already made", () => {
     await app.engine.handle(consoleInbound("office", "", { choice: "passed" }));
     const comment = "Mô hình đạt yêu cầu, đề nghị nhân rộng.";
     const last = consoleInbound("office", comment);
-    await crashAfter(app, clock, last, () =>
-      app.dvk.decide(model.code, "passed", comment, office, clock.now(), last.dedupeKey),
+    await crashAfter(app, clock, last, (key) =>
+      app.dvk.decide(model.code, "passed", comment, office, clock.now(), key),
     );
 
     const notices = sender.to("staff").filter((text) => text.startsWith(`Mô hình ${model.code}`));
@@ -154,12 +160,12 @@ describe("a replayed turn whose change was already made", () => {
       const invite = await app.invites.create("ke-hoach-tai-chinh", "staff", office.personId, clock.now());
       const newcomer = await speaker(app, clock, `newcomer-${diedAfter}`);
       const update = consoleInbound(`newcomer-${diedAfter}`, `/start ${invite.code}`);
-      await crashAfter(app, clock, update, async () => {
+      await crashAfter(app, clock, update, async (key) => {
         await app.claims.take(`invite:${invite.code}`, newcomer.accountId, clock.now());
         if (diedAfter === "usedAt") {
           await app.models.Invite.updateOne(
             { _id: invite._id },
-            { $set: { usedAt: clock.now(), usedBy: newcomer.personId, usedByUpdate: update.dedupeKey } },
+            { $set: { usedAt: clock.now(), usedBy: newcomer.personId, usedByUpdate: key } },
           );
         }
       });

@@ -47,6 +47,32 @@ describe("two instances, one chat", () => {
     }
   });
 
+  it("files one ticket when the confirming answer is sent twice and handled on both at once", async () => {
+    const { app: a } = await buildApp(db.connection);
+    const { app: b } = await buildApp(second);
+    for (let round = 0; round < 3; round += 1) {
+      const chat = `double-tap${round}`;
+      for (const text of [
+        "/gopy",
+        "gop y",
+        "chuyen doi so",
+        `Cổng dịch vụ công nên có video hướng dẫn cho từng thủ tục, lần ${round}.`,
+        "bỏ qua",
+        "Gửi ẩn danh",
+      ]) {
+        await a.engine.handle(consoleInbound(chat, text));
+      }
+      expect(await stepOf(a, chat)).toBe("confirm");
+      const outcomes = await Promise.all([
+        a.engine.handle(consoleInbound(chat, "Gửi")),
+        b.engine.handle(consoleInbound(chat, "Gửi")),
+      ]);
+      expect(outcomes).toEqual(["handled", "handled"]);
+      const filer = await a.models.ChannelAccount.findOne({ externalId: chat }).lean();
+      expect(await a.models.Ticket.countDocuments({ "filer.personId": filer?.personId })).toBe(1);
+    }
+  });
+
   it("keeps one state per chat after the sweep, and a flow in progress survives it", async () => {
     const { app, clock } = await buildApp(db.connection);
     await app.engine.handle(consoleInbound("sweeper", "/gopy"));
