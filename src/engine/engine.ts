@@ -7,7 +7,7 @@ import { choiceRetry, matchChoice } from "./choices.js";
 import { CommandRegistry, type Command } from "./command.js";
 import { CAPABILITIES } from "./capabilities.js";
 import { defineFlow, type AnyFlow, type FlowData, type FlowStep } from "./flow.js";
-import type { Inbox } from "./inbox.js";
+import type { Inbox, RecordedUpdate } from "./inbox.js";
 import { KeyedQueue } from "./keyed-queue.js";
 import type { MessageLinks } from "./links.js";
 import type { Attachment, Choice, Inbound, Subject } from "./message.js";
@@ -128,6 +128,8 @@ export class Engine {
   private readonly enqueuedListeners: ((channels: Set<string>) => void)[] = [];
   private readonly outcomeListeners: ((inbound: Inbound, outcome: HandleOutcome) => void)[] = [];
   private readonly instanceId = randomUUID();
+  /** Updates this process left to recovery, per chat, in order: the chat's next message runs them first. */
+  private readonly deferred = new Map<string, { inbound: Inbound; loaded: LoadedSession }[]>();
 
   constructor(
     private readonly stores: EngineStores,
@@ -192,6 +194,9 @@ export class Engine {
     // handled in the order they came, whichever write finishes first.
     const key = this.sessionKey(inbound);
     const outcome = await this.queue.run(key, async () => {
+      // A message of this chat that the database cut off comes first: this one answers what
+      // that one leaves (else it would answer the same step, and that answer would be lost).
+      await this.retryDeferred(key);
       const now = this.services.clock.now();
       // Read before the record, which keeps it: a replay must start where this turn started.
       const loaded = await this.stores.sessions.read(key, now);
@@ -218,9 +223,10 @@ export class Engine {
       const key = this.sessionKey(inbound);
       await this.queue.run(key, async () => {
         const { clock, log } = this.services;
-        if (await this.stores.inbox.supersededAfter(recorded)) {
-          // The person went on (their next message was handled on what this turn had saved):
-          // replaying it now would apply the same answer twice.
+        const superseded = await this.stores.inbox.supersededAfter(recorded);
+        if (superseded && !(await this.tookEffect(key, recorded))) {
+          // The person went on, and their next message answered the same state this one did
+          // (this turn never saved its own): that message took its place, so it is dropped.
           log.warn({ dedupeKey: inbound.dedupeKey }, "engine: a cut-off update was overtaken; not replayed");
           await this.stores.inbox.markHandled(inbound.dedupeKey, clock.now());
           return;
@@ -237,7 +243,8 @@ export class Engine {
                 seq: recorded.seq ?? current.seq,
                 ...(recorded.stateId ? { stateId: recorded.stateId } : {}),
               };
-        await this.handleRecorded(inbound, loaded);
+        // Overtaken after it took effect: its notices are sent again, its state is not rewritten.
+        await this.handleRecorded(inbound, loaded, { superseded });
       });
       count += 1;
     }
@@ -248,18 +255,39 @@ export class Engine {
     return this.queue.idle();
   }
 
+  /** Runs again, in order, the updates of this chat that this process left to recovery. */
+  private async retryDeferred(key: string): Promise<void> {
+    const waiting = this.deferred.get(key);
+    while (waiting && waiting.length > 0) {
+      const [first] = waiting;
+      if (!first) break;
+      if (!(await this.stores.inbox.isPending(first.inbound.dedupeKey))) {
+        waiting.shift();
+        continue;
+      }
+      if ((await this.handleRecorded(first.inbound, first.loaded, { remember: false })) === "deferred")
+        return;
+      waiting.shift();
+    }
+    this.deferred.delete(key);
+  }
+
   private sessionKey(inbound: Inbound): string {
     return `${inbound.channel}:${inbound.chatId}:${inbound.senderId}`;
   }
 
-  private async handleRecorded(inbound: Inbound, session: LoadedSession): Promise<HandleOutcome> {
+  private async handleRecorded(
+    inbound: Inbound,
+    session: LoadedSession,
+    options: { remember?: boolean; superseded?: boolean } = {},
+  ): Promise<HandleOutcome> {
     const { clock, log } = this.services;
     const context = { dedupeKey: inbound.dedupeKey, channel: inbound.channel, senderId: inbound.senderId };
     let conflicts = 0;
     for (let attempt = 0; ; attempt += 1) {
       try {
         // A turn is safe to run again from the same state: every effect is keyed by the update.
-        await this.process(inbound, session);
+        await this.process(inbound, session, options.superseded ?? false);
         await this.stores.inbox.markHandled(inbound.dedupeKey, clock.now());
         return "handled";
       } catch (error) {
@@ -284,6 +312,10 @@ export class Engine {
           // Saying "error" now would be wrong: the turn will be done, by recovery. Marking it
           // failed would lose it (a status change without its notice, a report never saved).
           log.error({ err: error, ...context }, "engine: database failed in a turn; left for recovery");
+          if (options.remember !== false) {
+            const key = this.sessionKey(inbound);
+            this.deferred.set(key, [...(this.deferred.get(key) ?? []), { inbound, loaded: session }]);
+          }
           return "deferred";
         }
         log.error({ err: error, ...context }, "engine: handler failed");
@@ -312,8 +344,22 @@ export class Engine {
     return "failed";
   }
 
-  /** One turn, from the flow state the update arrived in (`loaded`, with its sequence number). */
-  private async process(inbound: Inbound, loaded: LoadedSession): Promise<void> {
+  /**
+   * Whether an update cut off and since overtaken had done its part: a turn in a flow did if it
+   * wrote the chat's next state; a turn outside any flow changes no state and is always replayed.
+   */
+  private async tookEffect(key: string, recorded: RecordedUpdate): Promise<boolean> {
+    if (!recorded.session || recorded.seq === undefined) return true;
+    return this.stores.sessions.wroteNext(key, recorded.seq, recorded.inbound.dedupeKey);
+  }
+
+  /**
+   * One turn, from the flow state the update arrived in (`loaded`, with its sequence number).
+   * `superseded`: a replay of an update the person's later messages overtook; it leaves the
+   * chat's state alone, tells the others again, and answers the speaker only if it ended a flow
+   * (a next question would ask what they have since answered).
+   */
+  private async process(inbound: Inbound, loaded: LoadedSession, superseded = false): Promise<void> {
     const session = loaded.state;
     const { clock, people } = this.services;
     const now = clock.now();
@@ -374,10 +420,17 @@ export class Engine {
     // before the state it asks about is saved. If we die in between or after, the replay starts
     // from the state recorded with the update, recomputes the same step and the same replies,
     // and the replies already written collide with themselves.
-    if (next === null) await this.stores.sessions.end(key, loaded.seq, inbound.dedupeKey, now);
+    let outbound = turn.outbound;
+    if (superseded) {
+      // What the speaker is told stays only where it cannot ask what they have since answered:
+      // a flow that ended, or a turn outside any flow that started none.
+      const keepReplies = next === null || (next === undefined && !turn.flowToStart);
+      const reply = `${inbound.dedupeKey}#r`;
+      if (!keepReplies) outbound = outbound.filter((o) => !o.dedupeKey.startsWith(reply));
+    } else if (next === null) await this.stores.sessions.end(key, loaded.seq, inbound.dedupeKey, now);
     else if (next) await this.stores.sessions.save(key, loaded.seq, next, inbound.dedupeKey, now);
-    await this.stores.outbox.enqueue(turn.outbound);
-    this.announce(turn.outbound.map((o) => o.to.channel));
+    await this.stores.outbox.enqueue(outbound);
+    this.announce(outbound.map((o) => o.to.channel));
   }
 
   private announce(channels: string[]): void {

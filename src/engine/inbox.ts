@@ -127,6 +127,11 @@ export class Inbox {
     }
   }
 
+  /** Whether the update is recorded and still waits to be handled. */
+  async isPending(dedupeKey: string): Promise<boolean> {
+    return (await this.model.exists({ dedupeKey, status: "received" })) !== null;
+  }
+
   async markHandled(dedupeKey: string, now: Date): Promise<void> {
     await this.model.updateOne(
       { dedupeKey },

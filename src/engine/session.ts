@@ -148,6 +148,11 @@ export class Sessions {
     }
   }
 
+  /** Whether `update` wrote the state that followed `seq` (its turn got as far as saving it). */
+  async wroteNext(key: string, seq: number, update: string): Promise<boolean> {
+    return (await this.model.exists({ key, seq: seq + 1, update })) !== null;
+  }
+
   /** Forgets a chat's flow outright, outside any turn (a test resetting a speaker). */
   async clear(key: string): Promise<void> {
     await this.model.deleteMany({ key });

@@ -195,4 +195,39 @@ describe("a replayed turn whose change was already made", () => {
     expect(after?.role).not.toBe("staff");
     expect(sender.to("leaver").at(-1)).toBe(t.officials.inviteRefused.used);
   });
+
+  it("/xuly answer cut off after its change, then the Office writes again: the citizen still hears", async () => {
+    const { app, clock, sender } = await setup();
+    const citizen = await speaker(app, clock, "citizen");
+    const office = await speaker(app, clock, "office");
+    const filed = await app.feedback.file({
+      idempotencyKey: "file-3",
+      type: "kien_nghi",
+      field: "khac",
+      content: "Đề nghị Sở kéo dài giờ tiếp nhận hồ sơ vào thứ Bảy.",
+      attachments: [],
+      consentAt: clock.now(),
+      filer: { ...citizen, channel: "console", chatId: "citizen" },
+      now: clock.now(),
+    });
+    if (filed.kind !== "filed") throw new Error("not filed");
+    const { code } = filed.ticket;
+    await app.engine.handle(consoleInbound("office", `/xuly ${code}`));
+    await app.engine.handle(consoleInbound("office", "", { choice: "answer" }));
+    const answer = "Sở sẽ tiếp nhận hồ sơ sáng thứ Bảy từ tháng sau.";
+    const last = consoleInbound("office", answer);
+    // The dead turn got as far as its change and the end of the flow, not its messages.
+    const chat = "console:office:office";
+    const loaded = await app.sessions.read(chat, clock.now());
+    await app.inbox.record(last, clock.now(), loaded.state ?? null, loaded.seq, loaded.stateId);
+    await app.feedback.answer(code, answer, office, clock.now(), `state:${loaded.stateId}`);
+    await app.sessions.end(chat, loaded.seq, last.dedupeKey, clock.now());
+    // Hearing nothing, the Office asks for the list before recovery comes round.
+    await app.engine.handle(consoleInbound("office", "/phananh"));
+    clock.advance(61_000);
+    expect(await app.engine.recoverAbandoned()).toBe(1);
+    await app.dispatchers.get("console")?.drain();
+    expect(sender.to("citizen")).toEqual([t.feedback.toFiler.answer(code, answer)]);
+    expect(sender.to("office")).toContain(t.feedback.done.answered(code));
+  });
 });

@@ -1,0 +1,100 @@
+import type { Connection } from "mongoose";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { hostOf, throughProxy, WireProxy } from "../../bench/faults/proxy.js";
+import { connectMongo } from "../../src/db/connect.js";
+import type { ChannelSender, Delivery } from "../../src/engine/channel.js";
+import { seedDemoPeople } from "../../src/seed.js";
+import { t } from "../../src/text/vi.js";
+import { buildApp, databaseName } from "../support/db.js";
+import { consoleInbound } from "../support/inbound.js";
+
+/**
+ * The database refuses every write of a turn for a few seconds (a wire proxy in front of it, not a
+ * mock): the turn is retried in place, then left to recovery ("deferred"), and the person, hearing
+ * nothing, writes again. Their next message must not answer the step the cut-off one answered:
+ * the cut-off one runs first, then the new one on what it left.
+ */
+const proxy = new WireProxy(hostOf(inject("mongoUri")));
+let connection: Connection;
+
+beforeAll(async () => {
+  const port = await proxy.listen("bot");
+  connection = await connectMongo(throughProxy(inject("mongoUri"), port), databaseName(import.meta.filename));
+});
+afterAll(async () => {
+  proxy.disarm();
+  await connection.dropDatabase();
+  await connection.close();
+  await proxy.close();
+});
+
+class RecordingSender implements ChannelSender {
+  readonly channel = "console" as const;
+  readonly delivered: Delivery[] = [];
+  async send(delivery: Delivery) {
+    this.delivered.push(delivery);
+    return { messageIds: [`p${this.delivered.length}`] };
+  }
+  to(chatId: string): string[] {
+    return this.delivered.filter((d) => d.chatId === chatId).map((d) => d.text);
+  }
+}
+
+describe("a turn the database cut off for longer than its retries", () => {
+  it("runs before the person's next message, which then answers what it left", async () => {
+    const { app, clock } = await buildApp(connection);
+    await seedDemoPeople(app, clock.now());
+    const sender = new RecordingSender();
+    app.addChannel(sender);
+    const citizen = await app.people.resolveSpeaker({
+      channel: "console",
+      senderId: "citizen",
+      chatId: "citizen",
+      chatType: "private",
+      now: clock.now(),
+    });
+    const filed = await app.feedback.file({
+      idempotencyKey: "deferred-1",
+      type: "kien_nghi",
+      field: "khac",
+      content: "Đề nghị Sở niêm yết số điện thoại đường dây nóng tại bộ phận một cửa.",
+      attachments: [],
+      consentAt: clock.now(),
+      filer: { ...citizen, channel: "console", chatId: "citizen" },
+      now: clock.now(),
+    });
+    if (filed.kind !== "filed") throw new Error("not filed");
+    const { code } = filed.ticket;
+    await app.engine.handle(consoleInbound("office", `/xuly ${code}`));
+    await app.engine.handle(consoleInbound("office", "", { choice: "answer" }));
+
+    // Write 1 is the answer's inbox record; from write 2 on, every write is refused until healed.
+    let failing = true;
+    proxy.arm({ at: 2, fault: "error" });
+    const rearm = setInterval(() => {
+      if (failing && proxy.faulted) proxy.arm({ at: 1, fault: "error" });
+    }, 1);
+    const answer = "Sở đã niêm yết số đường dây nóng tại bộ phận một cửa.";
+    let first: string;
+    try {
+      first = await app.engine.handle(consoleInbound("office", answer));
+    } finally {
+      failing = false;
+      clearInterval(rearm);
+      proxy.disarm();
+    }
+    expect(first).toBe("deferred");
+    expect((await app.feedback.byCode(code))?.status).not.toBe("answered");
+
+    // Hearing nothing, the Office writes again, at once (long before recovery would come round).
+    expect(await app.engine.handle(consoleInbound("office", "?"))).toBe("handled");
+    await app.dispatchers.get("console")?.drain();
+    const ticket = await app.feedback.byCode(code);
+    expect(ticket?.answer?.text).toBe(answer);
+    expect(sender.to("citizen")).toEqual([t.feedback.toFiler.answer(code, answer)]);
+    const office = sender.to("office");
+    expect(office).toContain(t.feedback.done.answered(code));
+    // "?" came after the flow ended: it is not the answer, and is answered as free text.
+    expect(office.indexOf(t.feedback.done.answered(code))).toBeLessThan(office.length - 1);
+  });
+});
