@@ -223,6 +223,11 @@ export class Engine {
       const key = this.sessionKey(inbound);
       await this.queue.run(key, async () => {
         const { clock, log } = this.services;
+        if (recorded.exhausted) {
+          log.error({ dedupeKey: inbound.dedupeKey }, "engine: an update failed on every try; given up");
+          await this.fail(inbound, new Error("abandoned after repeated failures"));
+          return;
+        }
         const superseded = await this.stores.inbox.supersededAfter(recorded);
         if (superseded && !(await this.tookEffect(key, recorded))) {
           // The person went on, and their next message answered the same state this one did

@@ -64,6 +64,8 @@ export interface RecordedUpdate {
   seq?: number;
   /** The session document that state was read from (see LoadedSession.stateId). */
   stateId?: string;
+  /** Tried MAX_ATTEMPTS times already (crashes, or the database failing each time): give it up. */
+  exhausted?: boolean;
 }
 
 /** How long one handling may take before another worker may assume it crashed. */
@@ -162,6 +164,9 @@ export class Inbox {
       if (seq === undefined) continue;
       const attempts = doc.attempts + 1;
       if (attempts > MAX_ATTEMPTS) {
+        // Handed back to be given up with an apology: a person is told, never left in silence.
+        const given = this.recordOf(doc);
+        if (given) return { ...given, exhausted: true };
         await this.markFailed(doc.dedupeKey, "abandoned after repeated crashes", now);
         continue;
       }

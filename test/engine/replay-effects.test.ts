@@ -230,4 +230,21 @@ describe("a replayed turn whose change was already made", () => {
     expect(sender.to("citizen")).toEqual([t.feedback.toFiler.answer(code, answer)]);
     expect(sender.to("office")).toContain(t.feedback.done.answered(code));
   });
+
+  it("an update that failed on every try is given up with an apology, not in silence", async () => {
+    const { app, clock, sender } = await setup();
+    const update = consoleInbound("citizen", "/start");
+    await app.inbox.record(update, clock.now());
+    // As the record stands after three tries that each ended with the database failing.
+    await app.models.InboundRecord.updateOne(
+      { dedupeKey: update.dedupeKey },
+      { $set: { attempts: 3, claimedUntil: new Date(0) } },
+    );
+    await app.engine.recoverAbandoned();
+    await app.dispatchers.get("console")?.drain();
+    expect(sender.to("citizen")).toEqual([t.engine.internalError]);
+    expect((await app.models.InboundRecord.findOne({ dedupeKey: update.dedupeKey }).lean())?.status).toBe(
+      "failed",
+    );
+  });
 });
