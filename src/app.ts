@@ -131,8 +131,13 @@ export class App {
       options.feedbackLimits ?? { maxPerDay: 5, duplicateMinutes: 10 },
       options.sealer,
       new AuditLog(this.models.Audit),
+      this.claims,
     );
-    this.dvk = new DvkService(this.models.DvkModel, loadDvkRules(path.join(DATA_DIR, "dvk", "rules.yaml")));
+    this.dvk = new DvkService(
+      this.models.DvkModel,
+      loadDvkRules(path.join(DATA_DIR, "dvk", "rules.yaml")),
+      this.claims,
+    );
     this.reports = new ReportsService({
       plans: this.plans,
       feedback: this.feedback,

@@ -51,6 +51,17 @@ export class Claims {
   }
 
   /**
+   * Takes the claim for a change of a record at one version: free, held by the same owner (a
+   * replay), or left by a claimer that died before making its change (older than `leaseMs` while
+   * the record still stands at that version, which the caller has just read).
+   */
+  async takeVersion(key: string, owner: string, now: Date, leaseMs: number): Promise<boolean> {
+    if (await this.takeOrHeld(key, owner, now)) return true;
+    const lapsed = new Date(now.getTime() - leaseMs);
+    return (await this.model.exists({ key, createdAt: { $lt: lapsed } })) !== null;
+  }
+
+  /**
    * Claims `<prefix>:<seq>` for a document whose claim counter reads `seq`; returns the counter
    * value claimed, or undefined when another has the claim. A claimer that died between taking a
    * key and bumping the document's counter leaves the key taken for good: once that claim is

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
 import type { Connection } from "mongoose";
 import type { App } from "../../src/app.js";
+import { seedDemoPeople } from "../../src/seed.js";
 import { connectMongo } from "../../src/db/connect.js";
 import { buildApp, useDatabase } from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
@@ -70,6 +71,46 @@ describe("two instances, one chat", () => {
       expect(outcomes).toEqual(["handled", "handled"]);
       const filer = await a.models.ChannelAccount.findOne({ externalId: chat }).lean();
       expect(await a.models.Ticket.countDocuments({ "filer.personId": filer?.personId })).toBe(1);
+    }
+  });
+
+  it("lets one of two changes made to one ticket at once through, and records it", async () => {
+    const { app: a, clock } = await buildApp(db.connection);
+    const { app: b } = await buildApp(second);
+    await seedDemoPeople(a, clock.now());
+    const who = (app: App, id: string) =>
+      app.people.resolveSpeaker({
+        channel: "console",
+        senderId: id,
+        chatId: id,
+        chatType: "private",
+        now: clock.now(),
+      });
+    const citizen = await who(a, "citizen");
+    const [officeA, officeB] = [await who(a, "office"), await who(b, "office")];
+    for (let round = 0; round < 4; round += 1) {
+      const filed = await a.feedback.file({
+        idempotencyKey: `race-${round}`,
+        type: "gop_y",
+        field: "khac",
+        content: `Góp ý số ${round} về thời gian trả kết quả hồ sơ.`,
+        attachments: [],
+        consentAt: clock.now(),
+        filer: { ...citizen, channel: "console", chatId: "citizen" },
+        now: clock.now(),
+      });
+      if (filed.kind !== "filed") throw new Error("not filed");
+      const { code } = filed.ticket;
+      const results = await Promise.allSettled([
+        a.feedback.answer(code, "Trả lời của người thứ nhất.", officeA, clock.now(), `ua-${round}`),
+        b.feedback.answer(code, "Trả lời của người thứ hai.", officeB, clock.now(), `ub-${round}`),
+      ]);
+      const won = results.filter((r) => r.status === "fulfilled");
+      expect(won).toHaveLength(1);
+      const ticket = await a.feedback.byCode(code);
+      const answered = ticket?.history.filter((h) => h.action === "answered") ?? [];
+      expect(answered).toHaveLength(1);
+      expect(ticket?.answer?.text).toBe(answered[0]?.note);
     }
   });
 

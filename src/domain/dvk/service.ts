@@ -1,7 +1,9 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Types, type Model } from "mongoose";
 import { parse } from "yaml";
 import { z } from "zod";
+import type { Claims } from "../../db/claims.js";
 import { isDuplicateKeyError } from "../../db/errors.js";
 import type { Attachment } from "../../engine/message.js";
 import type { Day } from "../calendar/work-calendar.js";
@@ -41,11 +43,15 @@ export class ModelError extends Error {
 
 const OVERSEERS = ["office", "leader", "admin"];
 
+/** A change claimed by a turn that died before making it frees the model after this long. */
+const CHANGE_LEASE_MS = 2 * 60_000;
+
 /** "Dân vận khéo" models: registration by units, appraisal by the Office, results over the year. */
 export class DvkService {
   constructor(
     private readonly model: Model<ModelDoc>,
     readonly rules: DvkRules,
+    private readonly claims: Claims,
   ) {}
 
   fieldLabel(key: string): string {
@@ -130,7 +136,18 @@ export class DvkService {
     set: Partial<ModelDoc>,
     push: Record<string, unknown>,
     update: string | undefined,
+    now: Date,
   ): Promise<ModelDoc> {
+    // One change per version of the model, taken by a unique key: FerretDB lets two conditional
+    // updates of one document both "win", and one of them would be lost.
+    const version = model.history.length + model.versions.length + model.results.length;
+    const key = `model:${model._id.toString()}:${version}`;
+    if (!(await this.claims.takeVersion(key, update ?? randomUUID(), now, CHANGE_LEASE_MS))) {
+      const now = await this.byCode(model.code);
+      const raced = now && this.replayed(now, update);
+      if (raced) return raced;
+      throw new ModelError("bad_state");
+    }
     const updated = await this.model
       .findOneAndUpdate(
         { _id: model._id, status: model.status },
@@ -157,7 +174,13 @@ export class DvkService {
     const done = this.replayed(model, update);
     if (done) return done;
     if (!OFFICE_TRANSITIONS[model.status].includes(status)) throw new ModelError("bad_state");
-    return this.update(model, { status }, { history: { at: now, byName: by.name, status, comment } }, update);
+    return this.update(
+      model,
+      { status },
+      { history: { at: now, byName: by.name, status, comment } },
+      update,
+      now,
+    );
   }
 
   /** After "cần bổ sung", the unit edits and resubmits; the earlier version stays in `versions`. */
@@ -182,6 +205,7 @@ export class DvkService {
         history: { at: now, byName: by.name, status: "registered" as ModelStatus, comment: "nộp lại" },
       },
       update,
+      now,
     );
   }
 
@@ -210,6 +234,7 @@ export class DvkService {
         ...(status !== model.status ? { history: { at: now, byName: by.name, status } } : {}),
       },
       update,
+      now,
     );
   }
 

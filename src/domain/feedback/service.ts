@@ -1,5 +1,6 @@
-import { createHash, randomInt } from "node:crypto";
+import { createHash, randomInt, randomUUID } from "node:crypto";
 import { Types, type Model } from "mongoose";
+import type { Claims } from "../../db/claims.js";
 import { isDuplicateKeyError } from "../../db/errors.js";
 import type { Sealer } from "../../privacy/sealer.js";
 import type { Attachment } from "../../engine/message.js";
@@ -83,6 +84,9 @@ export class TicketError extends Error {
   }
 }
 
+/** A change claimed by a turn that died before making it frees the ticket after this long. */
+const CHANGE_LEASE_MS = 2 * 60_000;
+
 /** Citizen feedback tickets: filing, finding, and the Office's and units' handling. */
 export class FeedbackService {
   constructor(
@@ -93,6 +97,7 @@ export class FeedbackService {
     readonly limits: FeedbackLimits,
     private readonly sealer: Sealer,
     readonly audit: AuditLog,
+    private readonly claims: Claims,
   ) {}
 
   rule(type: FeedbackType): TypeRule {
@@ -274,6 +279,15 @@ export class FeedbackService {
     const done = this.replayed(ticket, entry.update);
     if (done) return done;
     if (!from.includes(ticket.status)) throw new TicketError("bad_state");
+    // One change per version of the ticket (its history's length), taken by a unique key: FerretDB
+    // lets two conditional updates of one document both "win", and one of them would be lost.
+    const key = `ticket:${ticket._id.toString()}:${ticket.history.length}`;
+    if (!(await this.claims.takeVersion(key, entry.update ?? randomUUID(), entry.at, CHANGE_LEASE_MS))) {
+      const now = await this.byCode(ticket.code);
+      const raced = now && this.replayed(now, entry.update);
+      if (raced) return raced;
+      throw new TicketError("bad_state");
+    }
     const updated = await this.model
       .findOneAndUpdate(
         { _id: ticket._id, status: ticket.status },
