@@ -297,6 +297,14 @@ export class Engine {
         return "handled";
       } catch (error) {
         if (error instanceof SessionConflict && conflicts < MAX_CONFLICTS) {
+          if (await this.stores.sessions.wroteAny(this.sessionKey(inbound), inbound.dedupeKey)) {
+            // This update already answered a later state (its run again after an earlier
+            // conflict, cut off by a crash before it was marked): applying it again would
+            // answer the same thing twice.
+            log.warn(context, "engine: a replayed update had already taken its step; not applied again");
+            await this.stores.inbox.markHandled(inbound.dedupeKey, clock.now());
+            return "handled";
+          }
           // Another instance took a step of this chat first: this message answers the new state.
           conflicts += 1;
           attempt -= 1;

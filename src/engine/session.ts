@@ -78,7 +78,7 @@ export class SessionConflict extends Error {
   }
 }
 
-/** How long the newest document of an ended or expired flow is kept, so the sequence outlives a racing turn. */
+/** How long an expired flow's newest state keeps its data before the sweep empties it. */
 const KEEP_ENDED_MS = 3_600_000;
 
 export class Sessions {
@@ -153,6 +153,11 @@ export class Sessions {
     return (await this.model.exists({ key, seq: seq + 1, update })) !== null;
   }
 
+  /** Whether `update` wrote any state of the chat still kept (the sweep keeps the newest). */
+  async wroteAny(key: string, update: string): Promise<boolean> {
+    return (await this.model.exists({ key, update })) !== null;
+  }
+
   /** Forgets a chat's flow outright, outside any turn (a test resetting a speaker). */
   async clear(key: string): Promise<void> {
     await this.model.deleteMany({ key });
@@ -177,27 +182,37 @@ export class Sessions {
   }
 
   /**
-   * Deletes what no turn reads any more: every state but a chat's newest, and the newest once its
-   * flow has ended or expired for a while. An abandoned flow leaves no trace.
+   * Deletes what no turn reads any more: every state but a chat's newest. The newest of a flow that
+   * expired a while ago keeps no data (an abandoned flow leaves no trace of what was typed) but
+   * stays, as an ended state, so the chat's sequence never starts again at 0 under a turn that
+   * read the old number.
    */
   async sweep(now: Date): Promise<number> {
     const stale: Types.ObjectId[] = [];
+    const emptied: Types.ObjectId[] = [];
     let newestKey: string | undefined;
     const cursor = this.model
-      .find({}, { key: 1, seq: 1, expiresAt: 1 })
+      .find({}, { key: 1, seq: 1, expiresAt: 1, ended: 1 })
       .sort({ key: 1, seq: -1 })
       .lean()
       .cursor();
     for await (const doc of cursor as AsyncIterable<SessionDoc>) {
       const newest = doc.key !== newestKey;
       newestKey = doc.key;
-      // An ended flow's state expires when it ends.
-      if (!newest || doc.expiresAt.getTime() + KEEP_ENDED_MS <= now.getTime()) stale.push(doc._id);
+      if (!newest) stale.push(doc._id);
+      else if (!doc.ended && doc.expiresAt.getTime() + KEEP_ENDED_MS <= now.getTime()) emptied.push(doc._id);
     }
-    let deleted = 0;
+    let changed = 0;
     for (let i = 0; i < stale.length; i += 500) {
-      deleted += (await this.model.deleteMany({ _id: { $in: stale.slice(i, i + 500) } })).deletedCount;
+      changed += (await this.model.deleteMany({ _id: { $in: stale.slice(i, i + 500) } })).deletedCount;
     }
-    return deleted;
+    for (let i = 0; i < emptied.length; i += 500) {
+      const result = await this.model.updateMany(
+        { _id: { $in: emptied.slice(i, i + 500) } },
+        { $set: { ended: true, dataSealed: "", flow: "", step: "" }, $unset: { data: 1 } },
+      );
+      changed += result.modifiedCount;
+    }
+    return changed;
   }
 }

@@ -114,6 +114,25 @@ describe("two instances, one chat", () => {
     }
   });
 
+  it("does not apply a replayed update again when its run on a later state was already saved", async () => {
+    const { app, clock } = await buildApp(db.connection);
+    const chat = "console:rerun:rerun";
+    await app.engine.handle(consoleInbound("rerun", "/gopy"));
+    const loaded = await app.sessions.read(chat, clock.now());
+    const state = loaded.state;
+    if (!state) throw new Error("no flow");
+    const u = consoleInbound("rerun", "1");
+    await app.inbox.record(u, clock.now(), state, loaded.seq, loaded.stateId);
+    // Another instance answered first (seq + 1); u lost the race, ran again on that state and
+    // saved its answer (seq + 2), then the process died before marking u handled.
+    await app.sessions.save(chat, loaded.seq, { ...state, step: "field" }, "another-update", clock.now());
+    await app.sessions.save(chat, loaded.seq + 1, { ...state, step: "content" }, u.dedupeKey, clock.now());
+    clock.advance(61_000);
+    expect(await app.engine.recoverAbandoned()).toBe(1);
+    const newest = await app.models.Session.findOne({ key: chat }).sort({ seq: -1 }).lean();
+    expect([newest?.seq, newest?.update]).toEqual([loaded.seq + 2, u.dedupeKey]);
+  });
+
   it("keeps one state per chat after the sweep, and a flow in progress survives it", async () => {
     const { app, clock } = await buildApp(db.connection);
     await app.engine.handle(consoleInbound("sweeper", "/gopy"));
@@ -125,10 +144,13 @@ describe("two instances, one chat", () => {
     await app.sessions.sweep(clock.now());
     expect(await count("console:sweeper:sweeper")).toBe(1);
     expect(await stepOf(app, "sweeper")).toBe("field");
-    // An ended flow's last state is kept a while (a racing turn still meets it), then goes.
+    // A chat's last state stays (its sequence must not start again), but an expired flow's data goes.
     expect(await count("console:ender:ender")).toBe(1);
     clock.advance(2 * 3_600_000);
     await app.sessions.sweep(clock.now());
-    expect(await count("console:ender:ender")).toBe(0);
+    expect(await count("console:ender:ender")).toBe(1);
+    const [left] = await app.models.Session.find({ key: "console:sweeper:sweeper" }).lean();
+    expect([left?.ended, left?.dataSealed, left?.seq]).toEqual([true, "", 2]);
+    expect(await stepOf(app, "sweeper")).toBeUndefined();
   });
 });
