@@ -76,7 +76,9 @@ export class Claims {
   ): Promise<number | undefined> {
     const lapsed = new Date(now.getTime() - leaseMs);
     for (let next = seq; ; next += 1) {
-      if (await this.take(`${prefix}:${next}`, owner, now)) return next;
+      // Held by the same owner: its own earlier try, whose answer a cut connection lost or whose
+      // next write failed; waiting out its own lease would hold the thing for nothing.
+      if (await this.takeOrHeld(`${prefix}:${next}`, owner, now)) return next;
       const stale = await this.model.exists({ key: `${prefix}:${next}`, createdAt: { $lt: lapsed } });
       if (stale === null) return undefined;
     }

@@ -456,10 +456,19 @@ export class Dispatcher {
         this.defer(chatId, doc.nextAttemptAt.getTime() - now.getTime());
         continue;
       }
-      const claimed = await this.take(doc, now);
+      let claimed: OutboxDoc | undefined;
+      try {
+        claimed = await this.take(doc, now);
+      } catch (error) {
+        // The claim failed half-way: this message waits for the look, and so do the chat's later
+        // ones, or a later one handed over next would overtake it.
+        this.defer(chatId, this.opts.pollMs);
+        throw error;
+      }
       if (claimed) return claimed;
-      // Another dispatcher's look took it first; the chat's later messages follow by the look.
-      this.dropHints(chatId);
+      // Another dispatcher took it first (or holds it): the chat's later messages follow by the
+      // look, which sends the oldest first.
+      this.defer(chatId, this.opts.pollMs);
     }
     return undefined;
   }
@@ -490,7 +499,12 @@ export class Dispatcher {
         if (this.hints.get(doc.chatId)?.some((h) => h._id.equals(doc._id))) continue;
         external.add(doc.chatId);
         this.external.add(doc.chatId);
-        const due = doc.status === "pending" ? doc.nextAttemptAt <= now : (doc.lockedUntil ?? now) < now;
+        // "sending" under this dispatcher's own name while its chat is not in hand here: a claim
+        // of ours whose mark landed but whose answer was lost. Nothing was sent; it goes now.
+        const due =
+          doc.status === "pending"
+            ? doc.nextAttemptAt <= now
+            : (doc.lockedUntil ?? now) < now || doc.lockedBy === this.workerId;
         if (!due) continue;
         const claimed = await this.take(doc, now);
         if (claimed) return claimed;

@@ -98,3 +98,31 @@ describe("a turn the database cut off for longer than its retries", () => {
     expect(office.indexOf(t.feedback.done.answered(code))).toBeLessThan(office.length - 1);
   });
 });
+
+describe("a claim of an outbox message cut half-way", () => {
+  it.each(["error", "cut-after"] as const)(
+    "the mark after the claim key fails (%s): the same dispatcher sends it at its next try, not a lease later, and in order",
+    async (fault) => {
+      const { app } = await buildApp(connection);
+      const sender = new RecordingSender();
+      app.addChannel(sender);
+      const chatId = `claim-${fault}`;
+      await app.outbox.enqueue([
+        { to: { channel: "console", chatId }, text: "Tin thứ nhất", dedupeKey: `${chatId}-1` },
+        { to: { channel: "console", chatId }, text: "Tin thứ hai", dedupeKey: `${chatId}-2` },
+      ]);
+      // Write 1 takes the claim key; write 2 marks the message "sending".
+      proxy.arm({ at: 2, fault });
+      try {
+        await app.dispatchers.get("console")?.drain();
+      } finally {
+        proxy.disarm();
+      }
+      expect(proxy.faulted).toMatchObject({ command: "update", collection: "outbox" });
+      // The clock has not moved: nothing waits for a lease to lapse.
+      await app.dispatchers.get("console")?.drain();
+      await app.dispatchers.get("console")?.drain();
+      expect(sender.to(chatId)).toEqual(["Tin thứ nhất", "Tin thứ hai"]);
+    },
+  );
+});
