@@ -1,6 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { Schema, type Model, type Types } from "mongoose";
 import type { Claims } from "../db/claims.js";
-import { isDuplicateKeyError } from "../db/errors.js";
+import { isDatabaseError, isDuplicateKeyError } from "../db/errors.js";
 import { resealField } from "../privacy/reseal.js";
 import type { Sealer } from "../privacy/sealer.js";
 import type { Inbound } from "./message.js";
@@ -30,6 +31,8 @@ export interface InboundRecordDoc {
   /** Bumped by each recovery claim; names the claim key, see db/claims.ts. */
   claimSeq: number;
   error?: string;
+  /** Names the write that recorded it (see Inbox.record). */
+  writtenBy?: string;
   receivedAt: Date;
   handledAt?: Date;
 }
@@ -46,6 +49,7 @@ export const inboundRecordSchema = new Schema<InboundRecordDoc>(
     attempts: { type: Number, required: true },
     claimSeq: { type: Number, required: true, default: 0 },
     error: { type: String },
+    writtenBy: { type: String },
     receivedAt: { type: Date, required: true },
     handledAt: { type: Date },
   },
@@ -72,6 +76,8 @@ export interface RecordedUpdate {
 export const CLAIM_MS = 60_000;
 /** After this many cut-off attempts an update is given up, so a poison message cannot loop forever. */
 export const MAX_ATTEMPTS = 3;
+/** Tries of the record's insert again after a cut or refused write, before the caller hears. */
+const RECORD_RETRIES = 3;
 
 export class Inbox {
   constructor(
@@ -109,23 +115,36 @@ export class Inbox {
     seq = 0,
     stateId?: string,
   ): Promise<boolean> {
-    try {
-      await this.model.create({
-        dedupeKey: inbound.dedupeKey,
-        channel: inbound.channel,
-        chatId: inbound.chatId,
-        senderId: inbound.senderId,
-        sealed: this.sealer.seal(JSON.stringify({ inbound, session, seq, stateId })),
-        status: "received",
-        claimedUntil: new Date(now.getTime() + CLAIM_MS),
-        attempts: 1,
-        claimSeq: 0,
-        receivedAt: now,
-      });
-      return true;
-    } catch (error) {
-      if (isDuplicateKeyError(error)) return false;
-      throw error;
+    // Names this write, so that a retry after a connection cut can tell its own landed insert
+    // from a redelivery recorded by someone else.
+    const writtenBy = randomUUID();
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.model.create({
+          dedupeKey: inbound.dedupeKey,
+          channel: inbound.channel,
+          chatId: inbound.chatId,
+          senderId: inbound.senderId,
+          sealed: this.sealer.seal(JSON.stringify({ inbound, session, seq, stateId })),
+          status: "received",
+          claimedUntil: new Date(now.getTime() + CLAIM_MS),
+          attempts: 1,
+          claimSeq: 0,
+          receivedAt: now,
+          writtenBy,
+        });
+        return true;
+      } catch (error) {
+        if (isDuplicateKeyError(error)) {
+          if (attempt === 0) return false;
+          const there = await this.model.findOne({ dedupeKey: inbound.dedupeKey }, { writtenBy: 1 }).lean();
+          return there?.writtenBy === writtenBy;
+        }
+        // A cut or refused write: tried again here, since the platform's redelivery would meet
+        // a landed insert as a duplicate and leave the update to recovery, a lease later.
+        if (!isDatabaseError(error) || attempt >= RECORD_RETRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
     }
   }
 

@@ -126,3 +126,22 @@ describe("a claim of an outbox message cut half-way", () => {
     },
   );
 });
+
+describe("an update's record cut after it landed", () => {
+  it("is handled at once, not a lease later: the retry knows its own insert", async () => {
+    const { app } = await buildApp(connection);
+    const sender = new RecordingSender();
+    app.addChannel(sender);
+    proxy.arm({ at: 1, fault: "cut-after" });
+    let outcome: string;
+    try {
+      outcome = await app.engine.handle(consoleInbound("cut-record", "/start"));
+    } finally {
+      proxy.disarm();
+    }
+    expect(proxy.faulted).toMatchObject({ command: "insert", collection: "inbound" });
+    expect(outcome).toBe("handled");
+    await app.dispatchers.get("console")?.drain();
+    expect(sender.to("cut-record")).toHaveLength(1);
+  });
+});
