@@ -48,6 +48,12 @@ export interface OutboxDoc {
    * which count from createdAt.
    */
   dueAt?: Date;
+  /**
+   * When its sends began to fail: it is given up when still failing maxAgeMs later. Counted from
+   * the first failure, not from creation, so a message a job wrote for a past time (a catch-up
+   * run, `jobs:run --at`) is not given up at its first 502.
+   */
+  failingSince?: Date;
   sentAt?: Date;
 }
 
@@ -83,6 +89,7 @@ export const outboxSchema = new Schema<OutboxDoc>(
     lastError: { type: String },
     createdAt: { type: Date, required: true },
     dueAt: { type: Date },
+    failingSince: { type: Date },
     sentAt: { type: Date },
   },
   { collection: "outbox" },
@@ -156,7 +163,7 @@ export class Outbox {
       { status: "dead", textSealed: { $ne: "" }, ...(ids ? { _id: { $in: ids } } : {}) },
       {
         $set: { status: "pending", attempts: 0, nextAttemptAt: now, dueAt: now },
-        $unset: { lastError: 1, lockedUntil: 1, lockedBy: 1 },
+        $unset: { lastError: 1, lockedUntil: 1, lockedBy: 1, failingSince: 1 },
       },
     );
     return result.modifiedCount;
@@ -762,17 +769,20 @@ export class Dispatcher {
       this.log.warn({ ...context, reason }, "outbox: message given up");
       this.opts.onResult?.(this.sender.channel, "dead");
     };
-    const ageMs = now.getTime() - (doc.dueAt ?? doc.createdAt).getTime();
+    const failingSince = doc.failingSince ?? now;
+    const ageMs = now.getTime() - failingSince.getTime();
     const tooOld = ageMs >= this.opts.maxAgeMs;
     const expired = (what: string) =>
       giveUp(`expired after ${Math.round(ageMs / 3_600_000)} h: ${what}: ${failure.message}`);
-    const waitAgain = async (wait: number, attempts: number) => {
+    const waitAgain = async (wait: number, attempts: number, failing = true) => {
       await this.outbox.model.updateOne(mine, {
         $set: {
           status: "pending",
           nextAttemptAt: new Date(now.getTime() + wait),
           lastError: failure.message,
           attempts,
+          // A pause is the channel's, not this message's: it does not start its age.
+          ...(failing ? { failingSince } : {}),
         },
         $unset: { lockedUntil: 1, lockedBy: 1 },
       });
@@ -790,7 +800,7 @@ export class Dispatcher {
       }
       case "unauthorized": {
         // Not the message's fault: it waits at the head of its chat, its attempt not counted.
-        await waitAgain(0, doc.attempts - 1);
+        await waitAgain(0, doc.attempts - 1, false);
         if (probe) this.probeLater();
         await this.pauseOn(doc, failure.message);
         this.opts.onResult?.(this.sender.channel, "paused");

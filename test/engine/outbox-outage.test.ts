@@ -167,6 +167,20 @@ describe("an outage of the platform ends in delivery, not in dead", () => {
   });
 });
 
+describe("a message written for a past time", () => {
+  it("is not given up at its first failure: its age counts from when sends began to fail", async () => {
+    const { app, clock, fake } = await setup();
+    // A catch-up run of a job (jobs:run --at a year ago) writes with its own clock.
+    clock.set(new Date(clock.now().getTime() - 365 * 24 * HOUR));
+    await app.outbox.enqueue([to("3005", "nhắc hạn muộn")]);
+    clock.set(new Date(clock.now().getTime() + 365 * 24 * HOUR));
+    fake.outage = { kind: "502", until: clock.now().getTime() + 10 * MINUTE };
+    await live([app], clock, 30 * MINUTE);
+    expect(await statuses(app)).toEqual({ sent: 1 });
+    expect(fake.received.get("3005")).toEqual(["nhắc hạn muộn"]);
+  });
+});
+
 describe("a refused token (401) pauses the channel instead of burning attempts", () => {
   it("holds every message, alerts the admins once on another channel, and resumes by itself", async () => {
     const { app, clock, fake, telegram, admins } = await setup();
