@@ -461,6 +461,7 @@ export class Engine {
   private async route(turn: Turn): Promise<void> {
     const { inbound, speaker } = turn;
     const message: ReplyMessage = { text: inbound.text, attachments: contentOf(inbound) };
+    let byRecent = !inbound.replyToMessageId && !CAPABILITIES[inbound.channel].replyTo;
     if (inbound.replyToMessageId) {
       const subject = await this.stores.links.subjectOf(
         inbound.channel,
@@ -472,7 +473,14 @@ export class Engine {
         await handler(turn, subject, message);
         return;
       }
-    } else if (!CAPABILITIES[inbound.channel].replyTo && this.replyHandlers.has("task")) {
+      // A reply to a message the bot has no record of sending: the one window no system closes
+      // (the platform took a reminder, the bot died before recording it, and sent it again). The
+      // reply is read as on a platform without reply-to, by the reminders recently sent.
+      byRecent =
+        !subject &&
+        !(await this.stores.outbox.knows(inbound.channel, inbound.chatId, inbound.replyToMessageId));
+    }
+    if (byRecent && this.replyHandlers.has("task")) {
       const since = new Date(turn.now.getTime() - REPLY_WINDOW_MS);
       const recent = await this.stores.links.recent(inbound.channel, inbound.chatId, "task", since);
       const [only] = recent;

@@ -174,6 +174,11 @@ export class Outbox {
     return resealField(this.model, "textSealed", this.sealer);
   }
 
+  /** Whether the bot recorded sending the platform message `platformMessageId` to that chat. */
+  async knows(channel: string, chatId: string, platformMessageId: string): Promise<boolean> {
+    return (await this.model.exists({ channel, chatId, platformMessageIds: platformMessageId })) !== null;
+  }
+
   private readonly createdListeners: ((doc: OutboxDoc) => void)[] = [];
 
   /**

@@ -243,6 +243,10 @@ describe("engine", () => {
     await app.engine.handle(inbound("staff", "không trả lời tin nào"));
     await app.engine.handle(inbound("staff", "trả lời tin không về việc gì", { replyToMessageId: "p1" }));
     expect(seen).toEqual(["task:DVCQ-Q4-2025:II.1:xong rồi"]);
+    // A reply to a message the bot never recorded sending (sent, then the bot died before its
+    // record, and sent it again): read by the reminders recently sent, not as free text.
+    await app.engine.handle(inbound("staff", "đã xong 80%", { replyToMessageId: "p77" }));
+    expect(seen).toEqual(["task:DVCQ-Q4-2025:II.1:xong rồi", "task:DVCQ-Q4-2025:II.1:đã xong 80%"]);
   });
 
   it("handles an update again after a crash cut it off, and sends its reply once", async () => {
