@@ -16,7 +16,9 @@
  * send-kill; all), --writes 1-20[,25] (the write or send numbers; all), --parallel N (1: cases
  * side by side), --fault-timeout S (30: how long a person waits for an answer), --settle S (90:
  * how long a case may take to deliver what it owes; past the 60 s claim lease, after which a
- * stalled message is taken again).
+ * stalled message is taken again), --instances N (1: bot processes on the one database, webhooks
+ * round-robin over them, a redelivery to the next; a kill fault kills the one whose write it was,
+ * send-kill every one; the fault-free run has as many).
  * Database: MONGODB_URI if set, else a FerretDB (`npm run ferretdb:build`) on a fresh data folder.
  */
 import { spawnSync } from "node:child_process";
@@ -48,6 +50,7 @@ const { values, positionals } = parseArgs({
     faults: { type: "string", default: ALL_FAULTS.join(",") },
     writes: { type: "string", default: "" },
     parallel: { type: "string", default: "1" },
+    instances: { type: "string", default: "1" },
     "fault-timeout": { type: "string", default: "30" },
     settle: { type: "string", default: "90" },
   },
@@ -189,7 +192,7 @@ async function runFaults(): Promise<boolean> {
   }
   const db = await openBenchDatabase();
   const workDir = mkdtempSync(path.join(os.tmpdir(), "dvbot-bench-faults-"));
-  out(`database: ${db.kind}; logs of failing cases in ${workDir}`);
+  out(`database: ${db.kind}; ${values.instances} bot instance(s); logs of failing cases in ${workDir}`);
   const places = numbers(values.writes);
   try {
     return await runMatrix({
@@ -204,6 +207,7 @@ async function runFaults(): Promise<boolean> {
       // Past the inbox's and outbox's 60 s claim leases (src/engine/inbox.ts CLAIM_MS, not settable).
       clockAheadMs: 65_000,
       parallel: Number(values.parallel),
+      instances: Number(values.instances),
       out,
     });
   } finally {

@@ -24,6 +24,11 @@ export interface MatrixOptions {
   clockAheadMs: number;
   /** Cases run side by side. */
   parallel: number;
+  /**
+   * Bot processes on the one database (1 when absent), webhooks spread over them round-robin; a
+   * kill fault kills the one whose write it was. The fault-free run has as many.
+   */
+  instances?: number;
   out: (line: string) => void;
 }
 
@@ -67,6 +72,7 @@ async function play(
     stepTimeoutMs: options.stepTimeoutMs,
     thinkMs: options.thinkMs,
     clockAheadMs: options.clockAheadMs,
+    instances: options.instances ?? 1,
   });
   const problems: string[] = [];
   try {
@@ -95,7 +101,7 @@ function placeOf(world: World, plan: FaultPlan): string {
   if (isSendFault(plan.fault)) return world.faultedSend ?? "(no such send)";
   const write = world.faultedWrite;
   return write
-    ? `${write.command} ${write.collection}${write.tag === "job" ? " (job)" : ""}`
+    ? `${write.command} ${write.collection}${write.tag === "bot" ? "" : ` (${write.tag})`}`
     : "(no such write)";
 }
 
@@ -136,7 +142,7 @@ export async function runScenarioMatrix(
   const sends = base.world.sends;
   options.out(
     `${scenario.name}: ${scenario.title}; fault-free: ${writes.length} writes, ${sends.length} sends` +
-      ` (${writes.map((w) => `${w.n} ${w.command} ${w.collection}${w.tag === "job" ? "·job" : ""}`).join(", ")})`,
+      ` (${writes.map((w) => `${w.n} ${w.command} ${w.collection}${w.tag === "bot" ? "" : `·${w.tag}`}`).join(", ")})`,
   );
   const plans: FaultPlan[] = [];
   for (const fault of options.faults) {
@@ -145,7 +151,18 @@ export async function runScenarioMatrix(
       if (options.places && !options.places.has(at)) continue;
       const write = writes[at - 1];
       if (options.select && (isSendFault(fault) || !write || !options.select(write, writes))) continue;
-      plans.push({ at, fault });
+      // With several instances a write is found again by what it is and its occurrence (proxy.ts).
+      const key =
+        (options.instances ?? 1) > 1 && write && !isSendFault(fault)
+          ? {
+              command: write.command,
+              collection: write.collection,
+              nth: writes
+                .slice(0, at)
+                .filter((w) => w.command === write.command && w.collection === write.collection).length,
+            }
+          : undefined;
+      plans.push({ at, fault, ...(key ? { key } : {}) });
     }
   }
   // Each case is counted as it ends, and a failing one printed at once: a long matrix shows what

@@ -26,9 +26,22 @@ export interface WriteSeen {
   collection: string;
 }
 
+/** Which write a plan hits: the `nth` (1-based) of this command on this collection, from any listener. */
+export interface WriteKey {
+  command: string;
+  collection: string;
+  nth: number;
+}
+
 interface Plan {
   at: number;
   fault: DbFault;
+  /**
+   * When given, the write is found by this instead of by `at`: with several processes their
+   * background writes (lease takes, recovery) interleave differently from run to run, so the
+   * Nth write overall is not the same write twice, while the Nth ticket insert is.
+   */
+  key?: WriteKey;
 }
 
 /** The first key of an OP_MSG's kind-0 document, and that key's value when it is a string. */
@@ -133,6 +146,8 @@ export class WireProxy {
   private plan: Plan | undefined;
   private counting = false;
   private count = 0;
+  /** Writes counted since `arm`, by "command collection". */
+  private readonly byKey = new Map<string, number>();
   /** Every write counted since `arm`, in the order the proxy saw them. */
   readonly writes: WriteSeen[] = [];
   /** The write the fault was played on, once it has been. */
@@ -157,6 +172,7 @@ export class WireProxy {
     this.plan = plan;
     this.counting = true;
     this.count = 0;
+    this.byKey.clear();
     this.writes.length = 0;
     this.faulted = undefined;
   }
@@ -244,7 +260,13 @@ export class WireProxy {
     this.count += 1;
     const seen: WriteSeen = { n: this.count, tag, ...command };
     this.writes.push(seen);
-    if (this.plan?.at !== this.count) return undefined;
+    const name = `${command.command} ${command.collection}`;
+    const nth = (this.byKey.get(name) ?? 0) + 1;
+    this.byKey.set(name, nth);
+    const key = this.plan?.key;
+    if (key ? `${key.command} ${key.collection}` !== name || key.nth !== nth : this.plan?.at !== this.count)
+      return undefined;
+    if (!this.plan || this.faulted) return undefined;
     this.faulted = seen;
     return this.plan.fault;
   }

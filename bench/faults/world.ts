@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from "node:fs";
 import path from "node:path";
 import type { Connection } from "mongoose";
 import type { App } from "../../src/app.js";
@@ -14,8 +14,16 @@ import { walk, type Outcome, type Person, type WalkContext } from "../load/peopl
 import { Platforms, type Arrival } from "../load/platforms.js";
 import { benchApp } from "../load/seed.js";
 import { Recorder, seededRandom } from "../load/stats.js";
-import { Webhooks } from "../load/webhooks.js";
-import { DB_FAULTS, hostOf, throughProxy, WireProxy, type DbFault, type WriteSeen } from "./proxy.js";
+import { Webhooks, type Secrets } from "../load/webhooks.js";
+import {
+  DB_FAULTS,
+  hostOf,
+  throughProxy,
+  WireProxy,
+  type DbFault,
+  type WriteKey,
+  type WriteSeen,
+} from "./proxy.js";
 
 /** Faults at the platform: the Nth send answered 502, held unanswered, or accepted and then the bot killed. */
 export const SEND_FAULTS = ["send-502", "send-hang", "send-kill"] as const;
@@ -31,6 +39,8 @@ export function isSendFault(fault: Fault): fault is SendFault {
 export interface FaultPlan {
   at: number;
   fault: Fault;
+  /** A database fault's write found by kind and occurrence rather than by `at` (several instances). */
+  key?: WriteKey;
 }
 
 export type Step = Person["steps"][number];
@@ -51,6 +61,8 @@ export interface WorldOptions {
   thinkMs: number;
   /** How far ahead a restarted bot's clock runs (past the killed one's claims). */
   clockAheadMs: number;
+  /** Bot processes on the one database, each through a proxy listener of its own; 1 when absent. */
+  instances?: number;
 }
 
 const TELEGRAM_SECRET = "faults-telegram-webhook-secret";
@@ -58,6 +70,43 @@ const SEND_METHODS = new Set(["sendMessage", "sendPhoto", "sendDocument"]);
 /** The scheduler looks again hourly (jobs/scheduler.ts), past the job runner's 10-minute slot lease. */
 const JOB_AGAIN_MS = 60 * 60_000;
 const CLOCK_AHEAD = path.join(import.meta.dirname, "clock-ahead.ts");
+const FIRST_RETRY_MS = 200;
+const MAX_RETRY_MS = 1_000;
+
+/**
+ * The load balancer in front of several instances: each update goes to the next running instance
+ * in turn, and its redelivery after a non-200 to the one after it (with two, the other), as a
+ * balancer that marks a failing backend does. With one instance it is the platform's plain retry.
+ */
+class Balancer extends Webhooks {
+  private deliveries = 0;
+  private readonly pick: { url: string | undefined };
+
+  constructor(
+    private readonly running: () => string[],
+    secrets: Secrets,
+    private readonly until: number,
+    private readonly gone: () => boolean,
+  ) {
+    // post() asks for its targets before its first await: the one picked just before the call.
+    const pick: { url: string | undefined } = { url: undefined };
+    super(() => (pick.url ? [pick.url] : []), secrets, new Recorder(), until, gone);
+    this.pick = pick;
+  }
+
+  override async deliver(channel: "telegram" | "zalo", body: string): Promise<number | undefined> {
+    const first = this.deliveries++;
+    let wait = FIRST_RETRY_MS;
+    for (let attempt = 0; performance.now() < this.until && !this.gone(); attempt += 1) {
+      const targets = this.running();
+      this.pick.url = targets[(first + attempt) % Math.max(1, targets.length)];
+      if ((await this.post(channel, body)) === 200) return performance.now();
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      wait = Math.min(MAX_RETRY_MS, wait * 2);
+    }
+    return undefined;
+  }
+}
 
 /**
  * One case's world: fake platforms, a fresh database reached by the bot through the fault proxy,
@@ -71,11 +120,14 @@ export class World {
   readonly dataKeys = `faults:${randomBytes(32).toString("base64")}`;
   direct!: Connection;
   app!: App;
-  bot!: BotProcess;
+  /** The bot processes: "bot" alone, or "bot-a", "bot-b", … (each also its proxy listener's tag). */
+  readonly bots: BotProcess[] = [];
   private webhooks!: Webhooks;
   private ctx!: WalkContext;
-  private botPort = 0;
   private jobPort = 0;
+  /** With several instances: the file their clocks read their offset from (clock-ahead.ts). */
+  private clockFile: string | undefined;
+  private clockAhead = 0;
   private plan: FaultPlan | undefined;
   private sendsCounting = false;
   private sendCount = 0;
@@ -84,7 +136,8 @@ export class World {
   faultedSend: string | undefined;
   private faultedCall: ApiCall | undefined;
   readonly kills: KillSnapshot[] = [];
-  private restarting: Promise<void> | undefined;
+  /** Restarts under way, by tag. */
+  private readonly restarting = new Map<string, Promise<void>>();
   private job: ChildProcess | undefined;
   private jobLog: WriteStream | undefined;
   readonly problems: string[] = [];
@@ -103,41 +156,54 @@ export class World {
     this.direct = await connectMongo(this.options.uri, this.options.dbName);
     this.app = benchApp(this.direct, this.dataKeys);
     await this.app.ensureIndexes();
-    this.botPort = await this.proxy.listen("bot");
     this.jobPort = await this.proxy.listen("job");
-    const port = await freePort();
-    this.bot = new BotProcess(this.platforms, {
-      name: "bot",
-      entry: BOT_ENTRY,
-      port,
-      env: {
-        MONGODB_URI: throughProxy(this.options.uri, this.botPort),
-        MONGODB_DB: this.options.dbName,
-        HOST: "127.0.0.1",
-        PORT: String(port),
-        PUBLIC_URL: "https://faults.invalid",
-        TELEGRAM_BOT_TOKEN: FAKE_TOKEN,
-        TELEGRAM_WEBHOOK_SECRET: TELEGRAM_SECRET,
-        TELEGRAM_API_ROOT: this.platforms.telegram.apiRoot,
-        CONSOLE_CHANNEL: "off",
-        JOBS: "off",
-        LOG_LEVEL: "warn",
-        DATA_ENCRYPTION_KEYS: this.dataKeys,
-        DATA_DIR: path.join(this.options.workDir, "data"),
-        FILE_LINK_SECRET: "faults-file-link-secret-0123456789abcdef",
-      },
-      logFile: path.join(this.options.workDir, "bot.log"),
-      readyWhen: ["telegram"],
-    });
+    const count = this.options.instances ?? 1;
+    const tags =
+      count === 1 ? ["bot"] : Array.from({ length: count }, (_, i) => `bot-${String.fromCharCode(97 + i)}`);
+    if (count > 1) {
+      this.clockFile = path.join(this.options.workDir, "clock-ahead");
+      writeFileSync(this.clockFile, "0");
+    }
+    for (const tag of tags) {
+      const dbPort = await this.proxy.listen(tag);
+      const port = await freePort();
+      this.bots.push(
+        new BotProcess(this.platforms, {
+          name: tag,
+          entry: BOT_ENTRY,
+          port,
+          env: {
+            MONGODB_URI: throughProxy(this.options.uri, dbPort),
+            MONGODB_DB: this.options.dbName,
+            HOST: "127.0.0.1",
+            PORT: String(port),
+            PUBLIC_URL: "https://faults.invalid",
+            TELEGRAM_BOT_TOKEN: FAKE_TOKEN,
+            TELEGRAM_WEBHOOK_SECRET: TELEGRAM_SECRET,
+            TELEGRAM_API_ROOT: this.platforms.telegram.apiRoot,
+            CONSOLE_CHANNEL: "off",
+            JOBS: "off",
+            LOG_LEVEL: "warn",
+            DATA_ENCRYPTION_KEYS: this.dataKeys,
+            DATA_DIR: path.join(this.options.workDir, `data-${tag}`),
+            FILE_LINK_SECRET: "faults-file-link-secret-0123456789abcdef",
+            ...(this.clockFile
+              ? { NODE_OPTIONS: `--import tsx --import ${CLOCK_AHEAD}`, FAULTS_CLOCK_FILE: this.clockFile }
+              : {}),
+          },
+          logFile: path.join(this.options.workDir, `${tag}.log`),
+          readyWhen: ["telegram"],
+        }),
+      );
+    }
     const telegram = this.platforms.telegram;
     telegram.hooks.before = (call) => this.beforeSend(call);
     telegram.hooks.accepted = (call) => this.acceptedSend(call);
-    this.webhooks = new Webhooks(
-      () => (this.bot.running ? [this.bot.url] : []),
+    this.webhooks = new Balancer(
+      () => this.bots.filter((bot) => bot.running).map((bot) => bot.url),
       { telegram: TELEGRAM_SECRET, zalo: "unused-zalo-secret" },
-      new Recorder(),
       performance.now() + 3_600_000,
-      () => this.bot.died,
+      () => this.bots.every((bot) => bot.died),
     );
     this.ctx = {
       platforms: this.platforms,
@@ -149,13 +215,14 @@ export class World {
       resendRate: 0,
       random: seededRandom(1),
     };
-    await this.bot.start();
+    // One after another: a start counts as done at the next setWebhook, which either could make.
+    for (const bot of this.bots) await bot.start();
   }
 
   async close(): Promise<void> {
-    await this.restarting?.catch(() => undefined);
+    await Promise.all([...this.restarting.values()].map((p) => p.catch(() => undefined)));
     this.job?.kill("SIGKILL");
-    await this.bot?.stop();
+    await Promise.all(this.bots.map((bot) => bot.stop()));
     this.jobLog?.end();
     await this.proxy.close();
     await this.platforms.stop();
@@ -166,7 +233,11 @@ export class World {
   /** Counts writes and sends from now on and plays `plan`'s fault at its place (none: the fault-free run). */
   arm(plan?: FaultPlan): void {
     this.plan = plan;
-    this.proxy.arm(plan && !isSendFault(plan.fault) ? { at: plan.at, fault: plan.fault } : undefined);
+    this.proxy.arm(
+      plan && !isSendFault(plan.fault)
+        ? { at: plan.at, fault: plan.fault, ...(plan.key ? { key: plan.key } : {}) }
+        : undefined,
+    );
     this.sendsCounting = true;
     this.sendCount = 0;
     this.sends.length = 0;
@@ -268,7 +339,7 @@ export class World {
         seen = count;
         quietSince = performance.now();
       }
-      if (this.restarting || this.job) continue;
+      if (this.restarting.size > 0 || this.job) continue;
       const [inbound, outbox] = await Promise.all([
         this.direct.collection("inbound").countDocuments({ status: "received" }),
         this.direct.collection("outbox").countDocuments({ status: { $in: ["pending", "sending"] } }),
@@ -292,8 +363,9 @@ export class World {
 
   private acceptedSend(call: ApiCall): Promise<void> | undefined {
     if (this.plan?.fault !== "send-kill" || call !== this.faultedCall) return undefined;
-    // Accepted by the platform; the bot dies before the answer reaches it.
-    return this.killed("bot");
+    // Accepted by the platform; the bot dies before the answer reaches it. The fake platform does
+    // not tell which instance called, so with several every one of them dies (the whole machine).
+    return this.killed(this.bots.length === 1 ? "bot" : "*");
   }
 
   /** SIGKILLs the process behind a proxy listener; the bot is started again at once, its clock past the dead one's claims. */
@@ -303,21 +375,35 @@ export class World {
       await new Promise((resolve) => (this.job ? this.job.once("exit", resolve) : resolve(undefined)));
       return;
     }
-    await this.bot.kill();
+    const dead = this.bots.filter((bot) => tag === "*" || bot.options.name === tag);
+    await Promise.all(dead.map((bot) => bot.kill()));
     this.kills.push(await this.snapshot());
-    this.restarting = (async () => {
-      Object.assign(this.bot.options.env, {
-        NODE_OPTIONS: `--import tsx --import ${CLOCK_AHEAD}`,
-        FAULTS_CLOCK_AHEAD_MS: String(this.options.clockAheadMs * this.bot.starts),
-      });
-      try {
-        await this.bot.start();
-      } catch (error) {
-        this.problems.push(`restart failed: ${String(error)}`);
-      } finally {
-        this.restarting = undefined;
-      }
-    })();
+    if (this.clockFile) {
+      // Every instance's clock moves ahead together (clock-ahead.ts), the survivor's too.
+      this.clockAhead += this.options.clockAheadMs;
+      writeFileSync(this.clockFile, String(this.clockAhead));
+    }
+    for (const bot of dead) {
+      const name = bot.options.name;
+      this.restarting.set(
+        name,
+        (async () => {
+          if (!this.clockFile) {
+            Object.assign(bot.options.env, {
+              NODE_OPTIONS: `--import tsx --import ${CLOCK_AHEAD}`,
+              FAULTS_CLOCK_AHEAD_MS: String(this.options.clockAheadMs * bot.starts),
+            });
+          }
+          try {
+            await bot.start();
+          } catch (error) {
+            this.problems.push(`restart of ${name} failed: ${String(error)}`);
+          } finally {
+            this.restarting.delete(name);
+          }
+        })(),
+      );
+    }
   }
 
   private async snapshot(): Promise<KillSnapshot> {
