@@ -50,6 +50,8 @@ export interface ScenarioSummary {
   doubled: number;
   window: number;
   failures: CaseResult[];
+  /** What each case's fault hit (CaseResult.place), in the order the cases ended. */
+  places: string[];
 }
 
 interface Played {
@@ -129,6 +131,7 @@ export async function runScenarioMatrix(
     doubled: 0,
     window: 0,
     failures: [],
+    places: [],
   };
   if (base.problems.length > 0) {
     options.out(
@@ -180,6 +183,7 @@ export async function runScenarioMatrix(
         logs: run.world.logDir,
       };
       summary.cases += 1;
+      summary.places.push(result.place);
       summary.lost += result.verdict.lost.length;
       summary.doubled += result.verdict.doubled.length;
       summary.window += result.verdict.window.length;

@@ -41,4 +41,30 @@ describe("fault matrix (slice)", () => {
       expect(summary.lost + summary.doubled).toBe(0);
     },
   );
+
+  it(
+    "with two bot processes on one database, loses and doubles nothing when the ticket's insert fails",
+    { timeout: 90_000 },
+    async () => {
+      const gopy = SCENARIOS.find((s) => s.name === "gopy");
+      if (!gopy) throw new Error("no gopy scenario");
+      const summary = await runScenarioMatrix(gopy, {
+        uri: inject("mongoUri"),
+        workDir,
+        scenarios: ["gopy"],
+        faults: ["error"],
+        select: (write) => write.collection === "tickets",
+        stepTimeoutMs: 20_000,
+        thinkMs: 100,
+        settleMs: 20_000,
+        clockAheadMs: 65_000,
+        parallel: 1,
+        instances: 2,
+        out: () => undefined,
+      });
+      expect(summary.failures.map(describeFailure)).toEqual([]);
+      expect(summary.places).toEqual([expect.stringMatching(/^insert tickets \(bot-[ab]\)$/)]);
+      expect(summary.lost + summary.doubled).toBe(0);
+    },
+  );
 });
