@@ -218,6 +218,13 @@ export class Outbox {
         for (const listener of this.createdListeners) listener(written);
       } catch (error) {
         if (!isDuplicateKeyError(error)) throw error;
+        // Written already: by a replay of the same decision, or by this very call's first try,
+        // whose answer a cut connection lost. Still unsent, it is handed over too, in its place,
+        // or the message written after it here would be handed over first and overtake it.
+        const existing = await this.model
+          .findOne({ dedupeKey: message.dedupeKey, status: "pending", attempts: 0 })
+          .lean();
+        if (existing) for (const listener of this.createdListeners) listener(existing as OutboxDoc);
       }
     }
     return created;
