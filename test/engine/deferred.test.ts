@@ -5,7 +5,7 @@ import { connectMongo } from "../../src/db/connect.js";
 import type { ChannelSender, Delivery } from "../../src/engine/channel.js";
 import { seedDemoPeople } from "../../src/seed.js";
 import { t } from "../../src/text/vi.js";
-import { buildApp, databaseName } from "../support/db.js";
+import { buildApp, consoleSpeaker, databaseName, fileTicket } from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
 
 /**
@@ -46,25 +46,14 @@ describe("a turn the database cut off for longer than its retries", () => {
     await seedDemoPeople(app, clock.now());
     const sender = new RecordingSender();
     app.addChannel(sender);
-    const citizen = await app.people.resolveSpeaker({
-      channel: "console",
-      senderId: "citizen",
-      chatId: "citizen",
-      chatType: "private",
-      now: clock.now(),
-    });
-    const filed = await app.feedback.file({
-      idempotencyKey: "deferred-1",
-      type: "kien_nghi",
-      field: "khac",
-      content: "Đề nghị Sở niêm yết số điện thoại đường dây nóng tại bộ phận một cửa.",
-      attachments: [],
-      consentAt: clock.now(),
-      filer: { ...citizen, channel: "console", chatId: "citizen" },
-      now: clock.now(),
-    });
-    if (filed.kind !== "filed") throw new Error("not filed");
-    const { code } = filed.ticket;
+    const citizen = await consoleSpeaker(app, "citizen");
+    const code = await fileTicket(
+      app,
+      citizen,
+      "deferred-1",
+      "Đề nghị Sở niêm yết số điện thoại đường dây nóng tại bộ phận một cửa.",
+      "kien_nghi",
+    );
     await app.engine.handle(consoleInbound("office", `/xuly ${code}`));
     await app.engine.handle(consoleInbound("office", "", { choice: "answer" }));
 

@@ -2,12 +2,11 @@ import { describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
 import type { FixedClock } from "../../src/clock.js";
 import type { ModelContent } from "../../src/domain/dvk/schema.js";
-import type { Speaker } from "../../src/domain/people/service.js";
 import type { ChannelSender, Delivery } from "../../src/engine/channel.js";
 import type { Inbound } from "../../src/engine/message.js";
 import { seedDemoPeople } from "../../src/seed.js";
 import { t } from "../../src/text/vi.js";
-import { buildApp, useDatabase } from "../support/db.js";
+import { buildApp, consoleSpeaker, fileTicket, useDatabase } from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
 
 /**
@@ -38,15 +37,6 @@ async function setup(): Promise<{ app: App; clock: FixedClock; sender: Recording
   app.addChannel(sender);
   return { app, clock, sender };
 }
-
-const speaker = (app: App, clock: FixedClock, id: string): Promise<Speaker> =>
-  app.people.resolveSpeaker({
-    channel: "console",
-    senderId: id,
-    chatId: id,
-    chatType: "private",
-    now: clock.now(),
-  });
 
 /**
  * What a process that died mid-turn leaves: the update recorded with the flow state it arrived in,
@@ -87,20 +77,15 @@ const content: ModelContent = {
 describe("a replayed turn whose change was already made", () => {
   it("/xuly answer: the citizen gets the answer and the Office its confirmation, once", async () => {
     const { app, clock, sender } = await setup();
-    const citizen = await speaker(app, clock, "citizen");
-    const office = await speaker(app, clock, "office");
-    const filed = await app.feedback.file({
-      idempotencyKey: "file-1",
-      type: "kien_nghi",
-      field: "khac",
-      content: "Đề nghị Sở công khai lịch tiếp công dân trên cổng thông tin.",
-      attachments: [],
-      consentAt: clock.now(),
-      filer: { ...citizen, channel: "console", chatId: "citizen" },
-      now: clock.now(),
-    });
-    if (filed.kind !== "filed") throw new Error("not filed");
-    const { code } = filed.ticket;
+    const citizen = await consoleSpeaker(app, "citizen");
+    const office = await consoleSpeaker(app, "office");
+    const code = await fileTicket(
+      app,
+      citizen,
+      "file-1",
+      "Đề nghị Sở công khai lịch tiếp công dân trên cổng thông tin.",
+      "kien_nghi",
+    );
     await app.engine.handle(consoleInbound("office", `/xuly ${code}`));
     await app.engine.handle(consoleInbound("office", "", { choice: "answer" }));
     const answer = "Sở đã đăng lịch tiếp công dân tại mục Thông báo.";
@@ -115,29 +100,25 @@ describe("a replayed turn whose change was already made", () => {
 
   it("/xuly answer typed again as a new message is still refused: only the same update replays", async () => {
     const { app, clock } = await setup();
-    const citizen = await speaker(app, clock, "citizen");
-    const office = await speaker(app, clock, "office");
-    const filed = await app.feedback.file({
-      idempotencyKey: "file-2",
-      type: "gop_y",
-      field: "khac",
-      content: "Góp ý về giờ làm việc của bộ phận một cửa.",
-      attachments: [],
-      consentAt: clock.now(),
-      filer: { ...citizen, channel: "console", chatId: "citizen" },
-      now: clock.now(),
-    });
-    if (filed.kind !== "filed") throw new Error("not filed");
-    await app.feedback.answer(filed.ticket.code, "Đã tiếp thu.", office, clock.now(), "u1");
-    await expect(
-      app.feedback.answer(filed.ticket.code, "Đã tiếp thu.", office, clock.now(), "u2"),
-    ).rejects.toThrow("bad_state");
+    const citizen = await consoleSpeaker(app, "citizen");
+    const office = await consoleSpeaker(app, "office");
+    const code = await fileTicket(
+      app,
+      citizen,
+      "file-2",
+      "Góp ý về giờ làm việc của bộ phận một cửa.",
+      "gop_y",
+    );
+    await app.feedback.answer(code, "Đã tiếp thu.", office, clock.now(), "u1");
+    await expect(app.feedback.answer(code, "Đã tiếp thu.", office, clock.now(), "u2")).rejects.toThrow(
+      "bad_state",
+    );
   });
 
   it("/duyet: the unit is told the decision, once", async () => {
     const { app, clock, sender } = await setup();
-    const staff = await speaker(app, clock, "staff");
-    const office = await speaker(app, clock, "office");
+    const staff = await consoleSpeaker(app, "staff");
+    const office = await consoleSpeaker(app, "office");
     const model = await app.dvk.register(content, staff, "2025-03-20", clock.now(), "reg-1");
     await app.engine.handle(consoleInbound("office", `/duyet ${model.code}`));
     await app.engine.handle(consoleInbound("office", "", { choice: "passed" }));
@@ -156,9 +137,9 @@ describe("a replayed turn whose change was already made", () => {
   it("/start CODE: an invite claimed (or marked used) by a turn that died is finished, not burned", async () => {
     for (const diedAfter of ["claim", "usedAt"] as const) {
       const { app, clock, sender } = await setup();
-      const office = await speaker(app, clock, "office");
+      const office = await consoleSpeaker(app, "office");
       const invite = await app.invites.create("ke-hoach-tai-chinh", "staff", office.personId, clock.now());
-      const newcomer = await speaker(app, clock, `newcomer-${diedAfter}`);
+      const newcomer = await consoleSpeaker(app, `newcomer-${diedAfter}`);
       const update = consoleInbound(`newcomer-${diedAfter}`, `/start ${invite.code}`);
       await crashAfter(app, clock, update, async (key) => {
         await app.claims.take(`invite:${invite.code}`, newcomer.accountId, clock.now());
@@ -169,7 +150,7 @@ describe("a replayed turn whose change was already made", () => {
           );
         }
       });
-      const again = await speaker(app, clock, `newcomer-${diedAfter}`);
+      const again = await consoleSpeaker(app, `newcomer-${diedAfter}`);
       expect([diedAfter, again.role, again.unitId]).toEqual([diedAfter, "staff", "ke-hoach-tai-chinh"]);
       expect(sender.to(`newcomer-${diedAfter}`).join("\n")).not.toContain(t.officials.inviteRefused.used);
       // Nobody else can use it afterwards.
@@ -182,10 +163,10 @@ describe("a replayed turn whose change was already made", () => {
 
   it("/start CODE sent again by a deactivated official gives no role back", async () => {
     const { app, clock, sender } = await setup();
-    const office = await speaker(app, clock, "office");
+    const office = await consoleSpeaker(app, "office");
     const invite = await app.invites.create("ke-hoach-tai-chinh", "staff", office.personId, clock.now());
     await app.engine.handle(consoleInbound("leaver", `/start ${invite.code}`));
-    const joined = await speaker(app, clock, "leaver");
+    const joined = await consoleSpeaker(app, "leaver");
     expect(joined.role).toBe("staff");
     await app.people.deactivate(joined.personId);
     clock.advance(3_600_000);
@@ -198,20 +179,15 @@ describe("a replayed turn whose change was already made", () => {
 
   it("/xuly answer cut off after its change, then the Office writes again: the citizen still hears", async () => {
     const { app, clock, sender } = await setup();
-    const citizen = await speaker(app, clock, "citizen");
-    const office = await speaker(app, clock, "office");
-    const filed = await app.feedback.file({
-      idempotencyKey: "file-3",
-      type: "kien_nghi",
-      field: "khac",
-      content: "Đề nghị Sở kéo dài giờ tiếp nhận hồ sơ vào thứ Bảy.",
-      attachments: [],
-      consentAt: clock.now(),
-      filer: { ...citizen, channel: "console", chatId: "citizen" },
-      now: clock.now(),
-    });
-    if (filed.kind !== "filed") throw new Error("not filed");
-    const { code } = filed.ticket;
+    const citizen = await consoleSpeaker(app, "citizen");
+    const office = await consoleSpeaker(app, "office");
+    const code = await fileTicket(
+      app,
+      citizen,
+      "file-3",
+      "Đề nghị Sở kéo dài giờ tiếp nhận hồ sơ vào thứ Bảy.",
+      "kien_nghi",
+    );
     await app.engine.handle(consoleInbound("office", `/xuly ${code}`));
     await app.engine.handle(consoleInbound("office", "", { choice: "answer" }));
     const answer = "Sở sẽ tiếp nhận hồ sơ sáng thứ Bảy từ tháng sau.";

@@ -3,7 +3,7 @@ import type { Connection } from "mongoose";
 import type { App } from "../../src/app.js";
 import { seedDemoPeople } from "../../src/seed.js";
 import { connectMongo } from "../../src/db/connect.js";
-import { buildApp, useDatabase } from "../support/db.js";
+import { buildApp, consoleSpeaker, fileTicket, useDatabase } from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
 
 /**
@@ -78,29 +78,15 @@ describe("two instances, one chat", () => {
     const { app: a, clock } = await buildApp(db.connection);
     const { app: b } = await buildApp(second);
     await seedDemoPeople(a, clock.now());
-    const who = (app: App, id: string) =>
-      app.people.resolveSpeaker({
-        channel: "console",
-        senderId: id,
-        chatId: id,
-        chatType: "private",
-        now: clock.now(),
-      });
-    const citizen = await who(a, "citizen");
-    const [officeA, officeB] = [await who(a, "office"), await who(b, "office")];
+    const citizen = await consoleSpeaker(a, "citizen");
+    const [officeA, officeB] = [await consoleSpeaker(a, "office"), await consoleSpeaker(b, "office")];
     for (let round = 0; round < 4; round += 1) {
-      const filed = await a.feedback.file({
-        idempotencyKey: `race-${round}`,
-        type: "gop_y",
-        field: "khac",
-        content: `Góp ý số ${round} về thời gian trả kết quả hồ sơ.`,
-        attachments: [],
-        consentAt: clock.now(),
-        filer: { ...citizen, channel: "console", chatId: "citizen" },
-        now: clock.now(),
-      });
-      if (filed.kind !== "filed") throw new Error("not filed");
-      const { code } = filed.ticket;
+      const code = await fileTicket(
+        a,
+        citizen,
+        `race-${round}`,
+        `Góp ý số ${round} về thời gian trả kết quả hồ sơ.`,
+      );
       const results = await Promise.allSettled([
         a.feedback.answer(code, "Trả lời của người thứ nhất.", officeA, clock.now(), `ua-${round}`),
         b.feedback.answer(code, "Trả lời của người thứ hai.", officeB, clock.now(), `ub-${round}`),

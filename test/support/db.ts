@@ -7,6 +7,8 @@ import { FixedClock } from "../../src/clock.js";
 import { connectMongo } from "../../src/db/connect.js";
 import type { OutboxDoc } from "../../src/engine/outbox.js";
 import type { SessionState } from "../../src/engine/session.js";
+import type { FeedbackType } from "../../src/domain/feedback/rules.js";
+import type { Speaker } from "../../src/domain/people/service.js";
 import { silentLogger } from "../../src/log.js";
 import { Sealer } from "../../src/privacy/sealer.js";
 
@@ -84,4 +86,39 @@ export async function liveSessions(app: App): Promise<SessionState[]> {
   const keys = (await app.models.Session.distinct("key")) as string[];
   const states = await Promise.all(keys.map((key) => liveSession(app, key)));
   return states.filter((state): state is SessionState => state !== undefined);
+}
+
+/** The speaker of a console chat named `id`, as the engine resolves it (created on first contact). */
+export function consoleSpeaker(app: App, id: string): Promise<Speaker> {
+  return app.people.resolveSpeaker({
+    channel: "console",
+    senderId: id,
+    chatId: id,
+    chatType: "private",
+    now: app.engine.services.clock.now(),
+  });
+}
+
+/** Files a ticket for `filer` (in the console chat `chatId`) under `key`, as /gopy would; its code. */
+export async function fileTicket(
+  app: App,
+  filer: Speaker,
+  key: string,
+  content: string,
+  type: FeedbackType = "kien_nghi",
+  chatId = "citizen",
+): Promise<string> {
+  const now = app.engine.services.clock.now();
+  const filed = await app.feedback.file({
+    idempotencyKey: key,
+    type,
+    field: "khac",
+    content,
+    attachments: [],
+    consentAt: now,
+    filer: { ...filer, channel: "console", chatId },
+    now,
+  });
+  if (filed.kind !== "filed") throw new Error(`ticket ${key} not filed: ${filed.kind}`);
+  return filed.ticket.code;
 }
