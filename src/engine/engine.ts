@@ -228,7 +228,13 @@ export class Engine {
           await this.fail(inbound, new Error("abandoned after repeated failures"));
           return;
         }
-        const superseded = await this.stores.inbox.supersededAfter(recorded);
+        // Whether the person went on: read from the chat's state sequence, which every instance
+        // shares (ids made by two processes do not say which came first); older records without
+        // a sequence number fall back to the order of the inbox's ids.
+        const superseded =
+          recorded.seq !== undefined
+            ? await this.stores.sessions.movedOn(key, recorded.seq, inbound.dedupeKey)
+            : await this.stores.inbox.supersededAfter(recorded);
         if (superseded && !(await this.tookEffect(key, recorded))) {
           // The person went on, and their next message answered the same state this one did
           // (this turn never saved its own): that message took its place, so it is dropped.

@@ -148,6 +148,16 @@ export class Sessions {
     }
   }
 
+  /**
+   * Whether the chat's state moved past `seq` by another update's turn: its newest state is later
+   * than `seq`, and is not the one `update` itself wrote over it.
+   */
+  async movedOn(key: string, seq: number, update: string): Promise<boolean> {
+    const newest = await this.model.findOne({ key }, { seq: 1, update: 1 }).sort({ seq: -1 }).lean();
+    if (!newest || newest.seq <= seq) return false;
+    return !(newest.seq === seq + 1 && newest.update === update);
+  }
+
   /** Whether `update` wrote the state that followed `seq` (its turn got as far as saving it). */
   async wroteNext(key: string, seq: number, update: string): Promise<boolean> {
     return (await this.model.exists({ key, seq: seq + 1, update })) !== null;

@@ -119,6 +119,26 @@ describe("two instances, one chat", () => {
     expect([newest?.seq, newest?.update]).toEqual([loaded.seq + 2, u.dedupeKey]);
   });
 
+  it("knows a cut-off update was overtaken even when the later one's record sorts first", async () => {
+    const { app, clock } = await buildApp(db.connection);
+    const chat = "console:overtaken:overtaken";
+    await app.engine.handle(consoleInbound("overtaken", "/gopy"));
+    const loaded = await app.sessions.read(chat, clock.now());
+    // V, handled on another instance, answered the type question first...
+    await app.engine.handle(consoleInbound("overtaken", "1"));
+    expect(await stepOf(app, "overtaken")).toBe("field");
+    // ...and U, which came first and whose instance died at once, was recorded by a process whose
+    // ids happen to sort after V's (ids from two processes say nothing of their order).
+    const u = consoleInbound("overtaken", "phản ánh");
+    await app.inbox.record(u, clock.now(), loaded.state ?? null, loaded.seq, loaded.stateId);
+    clock.advance(61_000);
+    expect(await app.engine.recoverAbandoned()).toBe(1);
+    // U is not applied to the field question V moved the chat to: no new state, nothing said.
+    const newest = await app.models.Session.findOne({ key: chat }).sort({ seq: -1 }).lean();
+    expect(newest?.seq).toBe(loaded.seq + 1);
+    expect(await app.models.Outbox.countDocuments({ dedupeKey: { $regex: `^${u.dedupeKey}#` } })).toBe(0);
+  });
+
   it("keeps one state per chat after the sweep, and a flow in progress survives it", async () => {
     const { app, clock } = await buildApp(db.connection);
     await app.engine.handle(consoleInbound("sweeper", "/gopy"));
