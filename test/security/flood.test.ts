@@ -154,7 +154,11 @@ describe("a flood of unauthenticated posts against a bot process", () => {
     );
     const statuses = new Map<number | string, number>();
     for (const status of results) statuses.set(status, (statuses.get(status) ?? 0) + 1);
-    expect(Object.fromEntries(statuses)).toEqual({ 401: 300 });
+    // Refused, every one: a 401, or, when the server answered and closed before a caller had sent
+    // its whole megabyte (the body is never read), the reset that caller then meets on writing.
+    const refusals = new Set<number | string>([401, "EPIPE", "ECONNRESET"]);
+    expect([...statuses.keys()].filter((status) => !refusals.has(status))).toEqual([]);
+    expect(statuses.get(401) ?? 0).toBeGreaterThan(0);
     expect(after - before).toBeLessThan(60 * MB);
     expect(during - before).toBeLessThan(60 * MB);
     // Still serving.
