@@ -394,6 +394,11 @@ export class World {
               FAULTS_CLOCK_AHEAD_MS: String(this.options.clockAheadMs * bot.starts),
             });
           }
+          // A port of its own again: the one it had was free while it was down, and another case
+          // running side by side (--parallel) may have taken it.
+          const port = await freePort();
+          bot.options.port = port;
+          bot.options.env.PORT = String(port);
           try {
             await bot.start();
           } catch (error) {
