@@ -2,11 +2,11 @@ import type { Connection } from "mongoose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { hostOf, throughProxy, WireProxy } from "../../bench/faults/proxy.js";
 import { connectMongo } from "../../src/db/connect.js";
-import type { ChannelSender, Delivery } from "../../src/engine/channel.js";
 import { seedDemoPeople } from "../../src/seed.js";
 import { t } from "../../src/text/vi.js";
-import { buildApp, consoleSpeaker, databaseName, fileTicket } from "../support/db.js";
+import { atAnswerStep, buildApp, consoleSpeaker, databaseName, fileTicket } from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
+import { RecordingSender } from "../support/recording-sender.js";
 
 /**
  * The database refuses every write of a turn for a few seconds (a wire proxy in front of it, not a
@@ -28,18 +28,6 @@ afterAll(async () => {
   await proxy.close();
 });
 
-class RecordingSender implements ChannelSender {
-  readonly channel = "console" as const;
-  readonly delivered: Delivery[] = [];
-  async send(delivery: Delivery) {
-    this.delivered.push(delivery);
-    return { messageIds: [`p${this.delivered.length}`] };
-  }
-  to(chatId: string): string[] {
-    return this.delivered.filter((d) => d.chatId === chatId).map((d) => d.text);
-  }
-}
-
 describe("a turn the database cut off for longer than its retries", () => {
   it("runs before the person's next message, which then answers what it left", async () => {
     const { app, clock } = await buildApp(connection);
@@ -52,10 +40,8 @@ describe("a turn the database cut off for longer than its retries", () => {
       citizen,
       "deferred-1",
       "Đề nghị Sở niêm yết số điện thoại đường dây nóng tại bộ phận một cửa.",
-      "kien_nghi",
     );
-    await app.engine.handle(consoleInbound("office", `/xuly ${code}`));
-    await app.engine.handle(consoleInbound("office", "", { choice: "answer" }));
+    await atAnswerStep(app, code);
 
     // Write 1 is the answer's inbox record; from write 2 on, every write is refused until healed.
     let failing = true;

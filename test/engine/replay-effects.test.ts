@@ -2,12 +2,12 @@ import { describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
 import type { FixedClock } from "../../src/clock.js";
 import type { ModelContent } from "../../src/domain/dvk/schema.js";
-import type { ChannelSender, Delivery } from "../../src/engine/channel.js";
 import type { Inbound } from "../../src/engine/message.js";
 import { seedDemoPeople } from "../../src/seed.js";
 import { t } from "../../src/text/vi.js";
-import { buildApp, consoleSpeaker, fileTicket, useDatabase } from "../support/db.js";
+import { atAnswerStep, buildApp, consoleSpeaker, fileTicket, useDatabase } from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
+import { RecordingSender } from "../support/recording-sender.js";
 
 /**
  * A turn that changed a record (a ticket answered, a model appraised, an invite used) and died before
@@ -16,18 +16,6 @@ import { consoleInbound } from "../support/inbound.js";
  * hears the answer and the Office is told it cannot be done.
  */
 const db = useDatabase(import.meta.filename);
-
-class RecordingSender implements ChannelSender {
-  readonly channel = "console" as const;
-  readonly delivered: Delivery[] = [];
-  async send(delivery: Delivery) {
-    this.delivered.push(delivery);
-    return { messageIds: [`p${this.delivered.length}`] };
-  }
-  to(chatId: string): string[] {
-    return this.delivered.filter((d) => d.chatId === chatId).map((d) => d.text);
-  }
-}
 
 async function setup(): Promise<{ app: App; clock: FixedClock; sender: RecordingSender }> {
   await db.connection.dropDatabase();
@@ -84,10 +72,8 @@ describe("a replayed turn whose change was already made", () => {
       citizen,
       "file-1",
       "Đề nghị Sở công khai lịch tiếp công dân trên cổng thông tin.",
-      "kien_nghi",
     );
-    await app.engine.handle(consoleInbound("office", `/xuly ${code}`));
-    await app.engine.handle(consoleInbound("office", "", { choice: "answer" }));
+    await atAnswerStep(app, code);
     const answer = "Sở đã đăng lịch tiếp công dân tại mục Thông báo.";
     const last = consoleInbound("office", answer);
     await crashAfter(app, clock, last, (key) => app.feedback.answer(code, answer, office, clock.now(), key));
@@ -186,10 +172,8 @@ describe("a replayed turn whose change was already made", () => {
       citizen,
       "file-3",
       "Đề nghị Sở kéo dài giờ tiếp nhận hồ sơ vào thứ Bảy.",
-      "kien_nghi",
     );
-    await app.engine.handle(consoleInbound("office", `/xuly ${code}`));
-    await app.engine.handle(consoleInbound("office", "", { choice: "answer" }));
+    await atAnswerStep(app, code);
     const answer = "Sở sẽ tiếp nhận hồ sơ sáng thứ Bảy từ tháng sau.";
     const last = consoleInbound("office", answer);
     // The dead turn got as far as its change and the end of the flow, not its messages.

@@ -9,6 +9,7 @@ import type { OutboxDoc } from "../../src/engine/outbox.js";
 import type { SessionState } from "../../src/engine/session.js";
 import type { FeedbackType } from "../../src/domain/feedback/rules.js";
 import type { Speaker } from "../../src/domain/people/service.js";
+import { consoleInbound } from "./inbound.js";
 import { silentLogger } from "../../src/log.js";
 import { Sealer } from "../../src/privacy/sealer.js";
 
@@ -121,4 +122,10 @@ export async function fileTicket(
   });
   if (filed.kind !== "filed") throw new Error(`ticket ${key} not filed: ${filed.kind}`);
   return filed.ticket.code;
+}
+
+/** The Office's /xuly of `code`, up to the question asking for the answer's text. */
+export async function atAnswerStep(app: App, code: string): Promise<void> {
+  await app.engine.handle(consoleInbound("office", `/xuly ${code}`));
+  await app.engine.handle(consoleInbound("office", "", { choice: "answer" }));
 }
