@@ -1,12 +1,9 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { escalationJob } from "../../jobs/escalation.js";
-import type { JobContext } from "../../jobs/job.js";
-import { JobRunner } from "../../jobs/runner.js";
-import { DEFAULT_JOB_SETTINGS } from "../../src/config.js";
-import { silentLogger } from "../../src/log.js";
 import { importPlanFile } from "../../src/seed.js";
 import { buildApp, useDatabase, withTexts } from "../support/db.js";
+import { jobRunner } from "../support/jobs.js";
 
 const db = useDatabase(import.meta.filename);
 const at = (day: string) => new Date(`${day}T09:00:00+07:00`);
@@ -30,15 +27,7 @@ describe("escalation", () => {
       { role: "staff", unitId: "ke-hoach-tai-chinh", name: "Cán bộ KH" },
       clock.now(),
     );
-    const ctx: JobContext = {
-      app,
-      clock,
-      settings: DEFAULT_JOB_SETTINGS,
-      timeZone: "Asia/Ho_Chi_Minh",
-      log: silentLogger(),
-    };
-    const runner = new JobRunner(ctx, db.connection);
-    await runner.init();
+    const { runner } = await jobRunner(app, clock, db.connection);
     const job = escalationJob(db.connection);
     const escalated = async () =>
       withTexts(app, await app.models.Outbox.find({ dedupeKey: /^escalate:/ }).lean()).map(

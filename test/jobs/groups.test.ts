@@ -1,14 +1,11 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import type { JobContext } from "../../jobs/job.js";
 import { remindersJob } from "../../jobs/reminders.js";
-import { JobRunner } from "../../jobs/runner.js";
-import { DEFAULT_JOB_SETTINGS } from "../../src/config.js";
 import type { ChannelSender, Delivery } from "../../src/engine/channel.js";
-import { silentLogger } from "../../src/log.js";
 import { importPlanFile, seedDemoPeople } from "../../src/seed.js";
 import { t } from "../../src/text/vi.js";
 import { buildApp, useDatabase } from "../support/db.js";
+import { jobRunner } from "../support/jobs.js";
 import { consoleInbound } from "../support/inbound.js";
 
 const db = useDatabase(import.meta.filename);
@@ -52,15 +49,7 @@ describe("a unit's group chat", () => {
       ["grp-kh", t.officials.groupLinked("Phòng Kế hoạch – Tài chính")],
     ]);
 
-    const ctx: JobContext = {
-      app,
-      clock,
-      settings: DEFAULT_JOB_SETTINGS,
-      timeZone: "Asia/Ho_Chi_Minh",
-      log: silentLogger(),
-    };
-    const runner = new JobRunner(ctx, db.connection);
-    await runner.init();
+    const { runner } = await jobRunner(app, clock, db.connection);
     await runner.runDue(remindersJob, clock.now());
     await app.dispatchers.get("console")?.drain();
     const reminder = sent.find((d) => d.chatId === "grp-kh" && d.text.includes("Nhắc hạn nhiệm vụ II.1"));

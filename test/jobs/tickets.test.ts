@@ -1,12 +1,9 @@
 import { Types } from "mongoose";
 import { describe, expect, it } from "vitest";
-import type { JobContext } from "../../jobs/job.js";
-import { JobRunner } from "../../jobs/runner.js";
 import { ticketDeadlinesJob } from "../../jobs/ticket-deadlines.js";
-import { DEFAULT_JOB_SETTINGS } from "../../src/config.js";
-import { silentLogger } from "../../src/log.js";
 import { seedDemoPeople } from "../../src/seed.js";
 import { buildApp, useDatabase } from "../support/db.js";
+import { jobRunner } from "../support/jobs.js";
 
 const db = useDatabase(import.meta.filename);
 const at = (day: string) => new Date(`${day}T09:00:00+07:00`);
@@ -43,15 +40,7 @@ describe("ticket deadlines", () => {
       clock.now(),
     );
 
-    const ctx: JobContext = {
-      app,
-      clock,
-      settings: DEFAULT_JOB_SETTINGS,
-      timeZone: "Asia/Ho_Chi_Minh",
-      log: silentLogger(),
-    };
-    const runner = new JobRunner(ctx, db.connection);
-    await runner.init();
+    const { runner } = await jobRunner(app, clock, db.connection);
     for (
       let d = new Date("2025-10-06T00:00:00Z");
       d <= new Date("2025-10-31T00:00:00Z");
@@ -127,15 +116,7 @@ describe("ticket deadlines", () => {
         ...(t.unitKey ? { unitKey: t.unitKey } : {}),
       })),
     );
-    const ctx: JobContext = {
-      app,
-      clock,
-      settings: DEFAULT_JOB_SETTINGS,
-      timeZone: "Asia/Ho_Chi_Minh",
-      log: silentLogger(),
-    };
-    const runner = new JobRunner(ctx, db.connection);
-    await runner.init();
+    const { runner } = await jobRunner(app, clock, db.connection);
     expect(await runner.runDue(ticketDeadlinesJob, clock.now())).toMatchObject({ kind: "ran" });
 
     const sent = await app.models.Outbox.find({ dedupeKey: /^ticket-due:PA-2025-[89]/ }).lean();
