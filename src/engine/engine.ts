@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { isDatabaseError } from "../db/errors.js";
 import { ROLES, type Role } from "../domain/people/roles.js";
 import { cleanInput, parseCommand } from "../text/normalize.js";
@@ -57,7 +58,6 @@ export type HandleOutcome = "handled" | "duplicate" | "failed" | "deferred";
 const TURN_RETRY_MS = [100, 500, 2_000];
 /** Turns run again because another instance moved the chat on first; more means a storm, not a race. */
 const MAX_CONFLICTS = 5;
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const CANCEL = new Set(["huy", "cancel"]);
 
@@ -325,7 +325,7 @@ export class Engine {
               { err: error, ...context, attempt: attempt + 1 },
               "engine: database failed in a turn; retrying",
             );
-            await pause(wait);
+            await sleep(wait);
             continue;
           }
           // Saying "error" now would be wrong: the turn will be done, by recovery. Marking it

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Schema, type Model, type Types } from "mongoose";
 import type { Claims } from "../db/claims.js";
 import { isDatabaseError, isDuplicateKeyError } from "../db/errors.js";
@@ -143,7 +144,7 @@ export class Inbox {
         // A cut or refused write: tried again here, since the platform's redelivery would meet
         // a landed insert as a duplicate and leave the update to recovery, a lease later.
         if (!isDatabaseError(error) || attempt >= RECORD_RETRIES) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+        await sleep(100 * 2 ** attempt);
       }
     }
   }

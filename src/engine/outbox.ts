@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Schema, Types, type Model } from "mongoose";
 import type { Clock } from "../clock.js";
 import type { Claims } from "../db/claims.js";
@@ -742,7 +743,7 @@ export class Dispatcher {
           "outbox: sent, but the record failed; writing it again",
         );
         await this.extendLease(doc);
-        await new Promise((resolve) => setTimeout(resolve, wait));
+        await sleep(wait);
         wait = Math.min(this.opts.recordRetryMaxMs, wait * 2);
       }
     }
