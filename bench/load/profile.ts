@@ -124,7 +124,7 @@ async function oneCitizen(
   return steps.length;
 }
 
-function printTally(label: string, tally: CommandTally, steps: number, out: (line: string) => void): void {
+function printTally(label: string, tally: CommandTally, steps: number, out: (line: string) => void): number {
   const { n, ms } = tally.total;
   out(
     `   ${label}: ${(n / steps).toFixed(1)} database commands per step, ${(ms / steps).toFixed(0)} ms of database time`,
@@ -132,6 +132,7 @@ function printTally(label: string, tally: CommandTally, steps: number, out: (lin
   const rows = [...tally.byKey.entries()].sort((a, b) => b[1].ms - a[1].ms);
   const cells = rows.map(([key, e]) => `${key} ${(e.n / steps).toFixed(1)}× ${(e.ms / e.n).toFixed(1)} ms`);
   for (let i = 0; i < cells.length; i += 3) out(`     ${cells.slice(i, i + 3).join("; ")}`);
+  return n / steps;
 }
 
 /**
@@ -146,6 +147,8 @@ export async function profileSteps(uri: string, out: (line: string) => void): Pr
   const platforms = new Platforms();
   await platforms.start();
   const tag = randomBytes(3).toString("hex");
+  let oursPerStep: number | undefined;
+  let peerPerStep: number | undefined;
   try {
     const ours = await monitored(uri, `bench_profile_ours_${tag}`);
     const tally = new CommandTally(ours);
@@ -166,7 +169,7 @@ export async function profileSteps(uri: string, out: (line: string) => void): Pr
     const url = `http://127.0.0.1:${port}`;
     try {
       const steps = await oneCitizen(platforms, url, tally, "7000001");
-      printTally("our bot, empty outbox", tally, steps, out);
+      oursPerStep = printTally("our bot, empty outbox", tally, steps, out);
       out("     (find outbox includes the dispatcher's idle look every 500 ms while the person reads)");
       const now = new Date();
       // Straight into the collection, past the schema: these are only there to be scanned, and
@@ -212,7 +215,7 @@ export async function profileSteps(uri: string, out: (line: string) => void): Pr
     try {
       const peerUrl = `http://127.0.0.1:${(peerServer.address() as AddressInfo).port}`;
       const steps = await oneCitizen(platforms, peerUrl, peerTally, "7000003");
-      printTally("peer", peerTally, steps, out);
+      peerPerStep = printTally("peer", peerTally, steps, out);
     } finally {
       peerServer.closeAllConnections();
       await new Promise((resolve) => peerServer.close(resolve));
@@ -222,4 +225,8 @@ export async function profileSteps(uri: string, out: (line: string) => void): Pr
   } finally {
     await platforms.stop();
   }
+  // The goal line of issue 22: every round trip of a citizen's step, the chores and the idle looks
+  // while the person reads included, on a line of its own so a run can be compared at a glance.
+  const perStep = (n: number | undefined) => n?.toFixed(1) ?? "?";
+  out(`db commands per step: ${perStep(oursPerStep)} (peer ${perStep(peerPerStep)}; the goal is ≤ 3)`);
 }
