@@ -3,33 +3,46 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { systemClock } from "../clock.js";
 import { DataFileError } from "../domain/data-file.js";
-import { readPlanFile } from "../domain/plans/plan-file.js";
+import { readPlanFile, type PlanFile } from "../domain/plans/plan-file.js";
+import { readPlanWorkbook, type KnownUnit } from "../domain/plans/plan-xlsx.js";
+import { WorkbookError } from "../domain/plans/xlsx-cells.js";
 import { t } from "../text/vi.js";
 import { openCliApp, runTool } from "./open-app.js";
 
 /**
- * `npm run plans:import FILE...` loads plan files (re-importing updates, never duplicates);
- * `--dry-run` only checks them, without a database, and prints "<code>: N tasks".
+ * `npm run plans:import FILE...` loads plan files, YAML or the Excel template (re-importing
+ * updates in place, never duplicates, closes the tasks a file no longer has); `--dry-run` only
+ * checks them, without a database, and prints "<code>: N tasks".
  */
+async function readPlan(file: string): Promise<{ plan: PlanFile; invented: KnownUnit[] }> {
+  if (file.toLowerCase().endsWith(".xlsx")) {
+    const { plan, invented } = await readPlanWorkbook(await readFile(file), [], path.basename(file));
+    return { plan, invented };
+  }
+  return { plan: readPlanFile(await readFile(file, "utf8"), file), invented: [] };
+}
+
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
     options: { "dry-run": { type: "boolean" } },
   });
   if (positionals.length === 0) {
-    console.error(t.cli.plansImportUsage);
+    console.error(t.plansExcel.cli.importUsage);
     return 2;
   }
   const plans = [];
   let failed = false;
   for (const file of positionals) {
     try {
-      const plan = readPlanFile(await readFile(file, "utf8"), file);
+      const { plan, invented } = await readPlan(file);
       plans.push({ file, plan });
-      console.log(`${plan.code}: ${plan.tasks.length} tasks`);
+      console.log(t.plansExcel.cli.checked(plan.code, plan.tasks.length));
+      if (invented.length > 0) console.log(t.plansExcel.cli.newUnits(invented.map((u) => u.name)));
     } catch (error) {
-      if (!(error instanceof DataFileError)) throw error;
-      console.error(error.message);
+      if (error instanceof WorkbookError) console.error(`${file}:\n${error.message}`);
+      else if (error instanceof DataFileError) console.error(error.message);
+      else throw error;
       failed = true;
     }
   }

@@ -4,6 +4,7 @@ import type { TicketAction, TicketStatus } from "../domain/feedback/schema.js";
 import type { Recurrence, TaskStatus } from "../domain/plans/status.js";
 import { reports } from "./reports.js";
 import { announcements } from "./announcements.js";
+import { plansExcel } from "./plans-excel.js";
 
 /**
  * Every sentence a person reads, in one place. Code never writes Vietnamese inline: it calls
@@ -809,4 +810,5 @@ export const t = {
   dvk,
   reports,
   announcements,
+  plansExcel,
 };

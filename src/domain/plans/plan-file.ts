@@ -22,13 +22,16 @@ const taskSchema = z
     lead: unitKey.optional(),
     deadline: day.optional(),
     recurrence: z.enum(RECURRENCES, "định kỳ phải là quarterly, six-monthly hoặc yearly").optional(),
+    /** The Office's own remark on the task (the "Ghi chú" column of the Excel template). */
+    note: z.string().trim().min(1).max(2000, "ghi chú dài quá 2000 ký tự").optional(),
   })
   .strict()
   .refine((task) => Boolean(task.deadline) !== Boolean(task.recurrence), {
     message: "mỗi nhiệm vụ có đúng một trong hai: deadline (hạn) hoặc recurrence (báo cáo định kỳ)",
   });
 
-const planSchema = z
+/** The whole plan; the Excel reader (plan-xlsx.ts) checks what it built against it too. */
+export const planFileSchema = z
   .object({
     code: z.string().regex(/^[A-Z0-9][A-Z0-9-]{1,40}$/, "mã kế hoạch chỉ gồm chữ in hoa, số và '-'"),
     title: z.string().trim().min(5, "tên kế hoạch quá ngắn"),
@@ -46,7 +49,7 @@ const planSchema = z
   })
   .strict();
 
-export type PlanFile = z.infer<typeof planSchema>;
+export type PlanFile = z.infer<typeof planFileSchema>;
 export type PlanTaskFile = PlanFile["tasks"][number];
 
 /**
@@ -54,7 +57,7 @@ export type PlanTaskFile = PlanFile["tasks"][number];
  * @throws DataFileError listing every problem with its line.
  */
 export function readPlanFile(text: string, file: string): PlanFile {
-  const { value: plan, at: where } = readYaml(text, file, planSchema);
+  const { value: plan, at: where } = readYaml(text, file, planFileSchema);
   const problems: FileProblem[] = [];
   const known = new Set([ALL_UNITS, ...plan.units.map((u) => u.key)]);
   const seen = new Set<string>();

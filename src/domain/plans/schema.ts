@@ -40,6 +40,8 @@ export interface TaskDoc {
   lead?: string;
   deadline?: Day;
   recurrence?: Recurrence;
+  /** The Office's remark from the plan file. */
+  note?: string;
   /** Position in the plan. */
   order: number;
   /** Dropped from the plan file by a later import; kept because reports point at it. */
@@ -57,6 +59,7 @@ export const taskSchema = new Schema<TaskDoc>(
     lead: { type: String },
     deadline: { type: String },
     recurrence: { type: String, enum: RECURRENCES },
+    note: { type: String },
     order: { type: Number, required: true },
     archived: { type: Boolean, required: true, default: false },
   },

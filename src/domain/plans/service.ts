@@ -102,7 +102,7 @@ export class PlansService {
         archived: false,
       };
       const unset: Record<string, 1> = {};
-      for (const field of ["lead", "deadline", "recurrence"] as const) {
+      for (const field of ["lead", "deadline", "recurrence", "note"] as const) {
         if (task[field]) set[field] = task[field];
         else unset[field] = 1;
       }
