@@ -9,6 +9,8 @@ import { BroadcastService } from "./domain/announcements/broadcasts.js";
 import { faqFirst, publicInfoFeature } from "./domain/announcements/public-feature.js";
 import { PublicInfoService } from "./domain/announcements/public-info.js";
 import { SubscriptionService } from "./domain/announcements/subscriptions.js";
+import { calendarFeature } from "./domain/calendar/feature.js";
+import { CalendarDays } from "./domain/calendar/stored-days.js";
 import { loadWorkCalendar, type WorkCalendar } from "./domain/calendar/work-calendar.js";
 import { dvkFeature } from "./domain/dvk/feature.js";
 import { DvkService, loadDvkRules } from "./domain/dvk/service.js";
@@ -89,6 +91,8 @@ export class App {
   readonly invites: InvitesService;
   /** Wrong guesses of codes (/tracuu with a phone, /lienket, /danhgia), per account and per code. */
   readonly guesses: GuessGuard;
+  /** The Office's changes to the working-day calendar (/ngaynghi), laid over data/holidays. */
+  readonly calendarDays: CalendarDays;
   readonly plans: PlansService;
   readonly feedback: FeedbackService;
   readonly dvk: DvkService;
@@ -122,6 +126,7 @@ export class App {
     );
     this.guesses = new GuessGuard(new Throttle(this.models.GuessFailure), this.people);
     const calendar = options.calendar ?? loadWorkCalendar(path.join(DATA_DIR, "holidays"));
+    this.calendarDays = new CalendarDays(this.models.CalendarChange, calendar);
     this.plans = new PlansService(this.models, this.units, calendar);
     this.feedback = new FeedbackService(
       this.models.Ticket,
@@ -177,6 +182,7 @@ export class App {
       .use(reportsFeature(this.reports, (message) => this.sendNow(message)))
       .use(broadcastFeature(this.broadcasts, this.subscriptions, this.units))
       .use(publicInfoFeature(this.publicInfo))
+      .use(calendarFeature(this.calendarDays))
       // Frequent questions answer a citizen's free text before the offer to file feedback: this
       // replaces the citizen handler the feedback feature registered with the same one, FAQ first.
       .use({ name: "faq", freeText: { citizen: citizenFreeText(this.feedback, faqFirst(this.publicInfo)) } });
@@ -191,6 +197,8 @@ export class App {
   async ensureIndexes(): Promise<void> {
     await this.sessions.prepare();
     await ensureIndexes(this.models);
+    // The calendar is read synchronously everywhere: the Office's stored changes are loaded now.
+    await this.calendarDays.refresh();
   }
 
   /** Registers a channel's sender; its dispatcher delivers that channel's outbox. */

@@ -20,6 +20,7 @@ import {
   type LinkCodeDoc,
   type PersonDoc,
 } from "../domain/people/schema.js";
+import { calendarChangeSchema, type CalendarChangeDoc } from "../domain/calendar/stored-days.js";
 import { modelSchema, type ModelDoc } from "../domain/dvk/schema.js";
 import { auditSchema, type AuditDoc } from "../domain/feedback/audit.js";
 import { ticketSchema, type TicketDoc } from "../domain/feedback/schema.js";
@@ -70,6 +71,7 @@ export function createModels(connection: Connection) {
     ReceptionSlot: connection.model<ReceptionSlotDoc>("ReceptionSlot", receptionSlotSchema),
     PublicContact: connection.model<ContactDoc>("PublicContact", contactSchema),
     Faq: connection.model<FaqDoc>("Faq", faqSchema),
+    CalendarChange: connection.model<CalendarChangeDoc>("CalendarChange", calendarChangeSchema),
   };
 }
 

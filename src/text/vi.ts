@@ -4,6 +4,7 @@ import type { TicketAction, TicketStatus } from "../domain/feedback/schema.js";
 import type { Recurrence, TaskStatus } from "../domain/plans/status.js";
 import { reports } from "./reports.js";
 import { announcements } from "./announcements.js";
+import { calendar } from "./calendar.js";
 import { plansExcel } from "./plans-excel.js";
 
 /**
@@ -810,5 +811,6 @@ export const t = {
   dvk,
   reports,
   announcements,
+  calendar,
   plansExcel,
 };
