@@ -260,10 +260,8 @@ const plans = {
   officeTasksUsage:
     "Cách dùng: /nhiemvu <tên hoặc mã đơn vị> — nhiệm vụ của một đơn vị; /nhiemvu <mã nhiệm vụ> — một nhiệm vụ ở các đơn vị.",
   notFound: (query: string) => `Không tìm thấy đơn vị hay nhiệm vụ nào khớp "${query}".`,
-  whichPlan: (code: string) =>
-    `Mã ${code} có trong nhiều kế hoạch. Anh/chị muốn nói nhiệm vụ của kế hoạch nào?`,
-  noSuchTaskOfUnit: (code: string, unit: string) =>
-    `${unit} không có nhiệm vụ mã "${code}". Gõ /nhiemvu để xem danh sách nhiệm vụ của đơn vị.`,
+  ambiguousTask: (list: string) =>
+    `Có nhiều nhiệm vụ cùng mã: ${list}. Xin ghi kèm mã kế hoạch, ví dụ KẾ-HOẠCH:II.1.`,
   taskAcrossUnits: (p: { code: string; title: string; plan: string; due: string }) =>
     `${p.code} — ${p.title}\nKế hoạch: ${p.plan}\nHạn: ${p.due}`,
   unitStateLine: (unit: string, status: string, percent: number, when: string | undefined) =>
@@ -287,30 +285,19 @@ const plans = {
   askEvidence: 'Gửi ảnh hoặc tệp minh chứng nếu có; gõ "xong" để tiếp tục.',
   evidenceCount: (count: number) => `Đã nhận ${count} tệp minh chứng. Gửi thêm, hoặc gõ "xong" để tiếp tục.`,
   evidenceNeedsFile: 'Chưa nhận được tệp nào. Gửi ảnh hoặc tệp, hoặc gõ "xong" để tiếp tục.',
-  confirm: (p: {
-    code: string;
-    title: string;
-    plan: string;
-    unit: string;
-    status: string;
-    percent: number;
-    note: string;
-    files: number;
-  }) =>
-    `Xác nhận báo cáo:\nNhiệm vụ: ${p.code} — ${p.title}\nKế hoạch: ${p.plan}\nĐơn vị: ${p.unit}\n` +
-    `Tình trạng: ${p.status} (${p.percent}%)\nNội dung: ${p.note || "(không có)"}\nMinh chứng: ${p.files} tệp`,
+  confirm: (p: { code: string; status: string; percent: number; note: string; files: number }) =>
+    `Xác nhận báo cáo:\nNhiệm vụ: ${p.code}\nTình trạng: ${p.status} (${p.percent}%)\n` +
+    `Nội dung: ${p.note || "(không có)"}\nMinh chứng: ${p.files} tệp`,
   save: "Gửi báo cáo",
   redo: "Sửa lại",
   cancel: "Hủy",
-  saved: (code: string, unit: string, plan: string) =>
-    `Đã ghi nhận báo cáo nhiệm vụ ${code} của ${unit}.\nKế hoạch: ${plan}\nCảm ơn anh/chị!`,
+  saved: (code: string, unit: string) => `Đã ghi nhận báo cáo nhiệm vụ ${code} của ${unit}. Cảm ơn anh/chị!`,
   discarded: "Đã hủy, báo cáo không được lưu.",
-  understood: (p: { code: string; unit: string; status: string; percent: number; plan: string }) =>
-    `Đã ghi nhận cho nhiệm vụ ${p.code} (${p.unit}): ${p.status}, ${p.percent}%.\nKế hoạch: ${p.plan}\n` +
+  understood: (p: { code: string; unit: string; status: string; percent: number }) =>
+    `Đã ghi nhận cho nhiệm vụ ${p.code} (${p.unit}): ${p.status}, ${p.percent}%.\n` +
     "Nếu chưa đúng, trả lời (reply) tin này để sửa, hoặc dùng /baocao.",
-  notUnderstood: (code: string, unit: string, plan: string) =>
-    `Đã lưu nội dung anh/chị gửi vào nhiệm vụ ${code} (${unit}).\nKế hoạch: ${plan}\n` +
-    "Xin cho biết tình trạng hiện nay của nhiệm vụ:",
+  notUnderstood: (code: string) =>
+    `Đã lưu nội dung anh/chị gửi vào nhiệm vụ ${code}. Xin cho biết tình trạng hiện nay của nhiệm vụ:`,
   notYourTask: (code: string) => `Nhiệm vụ ${code} không thuộc đơn vị của anh/chị, nên không thể báo cáo.`,
   officialsOnly: "Chỉ cán bộ của đơn vị thực hiện mới báo cáo được nhiệm vụ này.",
   skipWords: ["bo qua", "khong", "khong co", "skip"],
@@ -325,6 +312,10 @@ const jobs = {
     `Nhắc hạn: ${type.toLowerCase()} ${code} cần trả lời trước ngày ${due} (${left}). Gõ /xuly ${code} để xử lý.`,
   ticketOverdue: (code: string, type: string, due: string, late: number) =>
     `${type} ${code} đã quá hạn trả lời ${late} ngày làm việc (hạn ${due}). Gõ /xuly ${code} để xem.`,
+  ticketAcceptDue: (code: string, type: string, due: string, left: string) =>
+    `Nhắc hạn: ${type.toLowerCase()} ${code} cần quyết định thụ lý hoặc không thụ lý trước ngày ${due} (${left}). Gõ /xuly ${code} để xử lý.`,
+  ticketAcceptOverdue: (code: string, type: string, due: string, late: number) =>
+    `${type} ${code} đã quá hạn quyết định thụ lý ${late} ngày làm việc (hạn ${due}). Gõ /xuly ${code} để xem.`,
   weeklyDescription: "Tổng hợp tuần gửi Văn phòng Sở (sáng thứ Hai)",
   quarterlyDescription: "Tổng hợp quý gửi Lãnh đạo Sở (ngày làm việc đầu quý)",
   reminder: (p: {
@@ -392,6 +383,9 @@ const ticketStatusLabels: Record<TicketStatus, string> = {
 
 const ticketActionLabels: Record<TicketAction, string> = {
   filed: "gửi nội dung",
+  accepted: "thụ lý",
+  accept_extended: "gia hạn thời hạn thụ lý",
+  second_round: "người gửi khiếu nại lần hai",
   assigned: "giao đơn vị xử lý",
   asked_info: "đề nghị bổ sung thông tin",
   citizen_info: "người gửi bổ sung thông tin",
@@ -403,6 +397,9 @@ const ticketActionLabels: Record<TicketAction, string> = {
 };
 
 const handleActionLabels = {
+  accept: "Thụ lý",
+  extend_accept: "Gia hạn thời hạn thụ lý",
+  complex: "Vụ việc phức tạp: kéo dài thời hạn giải quyết",
   assign: "Giao đơn vị xử lý",
   ask: "Đề nghị bổ sung thông tin",
   answer: "Trả lời người gửi",
@@ -421,13 +418,47 @@ const feedback = {
   action: (action: TicketAction) => ticketActionLabels[action],
   actionLabel: (action: keyof typeof handleActionLabels) => handleActionLabels[action],
   skipWords: ["bo qua", "khong", "khong co", "skip"],
-  doneWords: ["xong", "tiep", "tiep tuc", "het", "khong co", "bo qua"],
+  doneWords: ["xong", "da xong", "xong roi", "tiep", "tiep tuc", "het", "het roi", "du roi", "khong co", "bo qua"],
   anonymousWords: ["an danh", "khong muon", "khong cung cap", "giau ten"],
+  /**
+   * Phrases that, anywhere in an answer to "your name?" or "your address?", mean the person
+   * declines (folded: no diacritics, lower case): "Tôi không muốn cung cấp họ tên." is a refusal,
+   * never a name.
+   */
+  refusalPhrases: [
+    "khong muon",
+    "khong cung cap",
+    "khong the cung cap",
+    "khong tien",
+    "khong de lai",
+    "khong khai",
+    "khong co ten",
+    "xin phep khong",
+    "tu choi",
+    "nac danh",
+    "an danh",
+    "giau ten",
+    "giau danh",
+    "bi mat",
+    "bo qua",
+  ],
   askType: "Anh/chị muốn gửi loại nào?",
   typeLine: (rule: { label: string; explain: string }) => `• ${rule.label}: ${rule.explain}.`,
   askField: "Nội dung thuộc lĩnh vực nào?",
-  askContent: (type: string) =>
-    `Xin anh/chị trình bày nội dung ${type.toLowerCase()}: sự việc, thời gian, địa điểm, người hoặc cơ quan liên quan.`,
+  askContent: (type: string, max?: number) =>
+    `Xin anh/chị trình bày nội dung ${type.toLowerCase()}: sự việc, thời gian, địa điểm, người hoặc cơ quan liên quan.` +
+    (max
+      ? ` Nội dung dài có thể gửi thành nhiều tin nhắn liên tiếp (tối đa ${max.toLocaleString("vi-VN")} ký tự).`
+      : ""),
+  contentSoFar: (chars: number, max: number) =>
+    `Đã nhận nội dung (${chars.toLocaleString("vi-VN")}/${max.toLocaleString("vi-VN")} ký tự). ` +
+    'Nếu còn, xin gửi tiếp phần còn lại; có ảnh hoặc tài liệu kèm theo thì gửi luôn. Gõ "xong" khi đã gửi đủ.',
+  contentFull: (max: number, tail: string, dropped: number) =>
+    `Nội dung đã đạt giới hạn ${max.toLocaleString("vi-VN")} ký tự cho một lần gửi. Sở giữ nguyên văn đến đoạn "…${tail}"; ` +
+    `${dropped.toLocaleString("vi-VN")} ký tự sau đó chưa được ghi nhận. Anh/chị có thể gửi phần còn lại dưới dạng tệp đính kèm ` +
+    'ngay bây giờ, hoặc gửi thành một nội dung mới sau khi gửi nội dung này. Gõ "xong" để tiếp tục.',
+  contentAtLimit: (max: number) =>
+    `Nội dung đã đạt giới hạn ${max.toLocaleString("vi-VN")} ký tự, tin nhắn này chưa được ghi nhận. Xin gửi tệp đính kèm, hoặc gõ "xong" để tiếp tục.`,
   contentTooShort: "Nội dung quá ngắn. Xin anh/chị trình bày rõ hơn (ít nhất 10 ký tự).",
   askFiles: 'Anh/chị có ảnh hoặc tài liệu kèm theo không? Gửi ngay bây giờ, hoặc gõ "bỏ qua".',
   filesCount: (count: number) => `Đã nhận ${count} tệp. Gửi thêm, hoặc gõ "xong" để tiếp tục.`,
@@ -438,17 +469,26 @@ const feedback = {
   anonymous: "Gửi ẩn danh",
   askName: "Họ và tên của anh/chị?",
   askNameRequired: (type: string, source: string) =>
-    `Để Sở tiếp nhận ${type.toLowerCase()}, anh/chị cần cung cấp họ tên, địa chỉ và số điện thoại. Căn cứ: ${source}.\n` +
-    "Thông tin chỉ người có thẩm quyền xử lý được xem. Họ và tên của anh/chị?",
+    `Để Sở tiếp nhận ${type.toLowerCase()}, pháp luật yêu cầu họ tên và địa chỉ của người gửi; số điện thoại không bắt buộc (nếu có). ` +
+    `Căn cứ: ${source}.\nThông tin chỉ người có thẩm quyền xử lý được xem. Họ và tên của anh/chị?`,
   badName: "Xin nhập họ và tên đầy đủ.",
   askAddress: "Địa chỉ liên hệ của anh/chị (số nhà, đường, xã/phường, tỉnh)?",
   badAddress: "Xin nhập địa chỉ đầy đủ hơn.",
   askPhone: 'Số điện thoại để Sở liên hệ? (gõ "bỏ qua" nếu không muốn để lại)',
+  askPhoneOptional:
+    'Số điện thoại để Sở liên hệ, nếu có (không bắt buộc; Sở vẫn liên hệ được qua tài khoản này). Gõ "bỏ qua" nếu không muốn để lại.',
   askPhoneRequired: "Số điện thoại để Sở liên hệ?",
   badPhone: "Số điện thoại chưa đúng. Xin nhập 10 chữ số, ví dụ 0912345678.",
   askConsent:
-    "Anh/chị đồng ý để Sở sử dụng họ tên, địa chỉ, số điện thoại vừa cung cấp chỉ nhằm xử lý và trả lời nội dung này " +
-    "(theo Nghị định 13/2023/NĐ-CP về bảo vệ dữ liệu cá nhân)?",
+    "Anh/chị đồng ý để Sở sử dụng họ tên, số điện thoại vừa cung cấp chỉ nhằm liên hệ và trả lời nội dung này " +
+    "(Luật Bảo vệ dữ liệu cá nhân 2025, điều 9)? Nếu không đồng ý, nội dung vẫn được gửi, không kèm thông tin cá nhân.",
+  /** What a khiếu nại or tố cáo filer is told instead of being asked to consent. */
+  dataNotice: (p: { law: string; article: string; retention: string; confidential: boolean; legal: boolean }) =>
+    `Về thông tin cá nhân: Sở lưu họ tên, địa chỉ và số điện thoại (nếu có) anh/chị vừa cung cấp, đã mã hóa, chỉ để xử lý ` +
+    `và trả lời nội dung này. Người được xem: ${p.confidential ? "người có thẩm quyền giải quyết tố cáo của Sở; không bao giờ cho người, đơn vị bị tố cáo" : "Văn phòng Sở và đơn vị được giao xử lý"}; ` +
+    `mỗi lần xem đều được ghi nhật ký. Thời gian lưu: ${p.retention}. ` +
+    `Căn cứ: ${p.legal ? "pháp luật yêu cầu các thông tin này (xem trên)" : "quy định về phản ánh, kiến nghị"} và ${p.law}, ${p.article} — ` +
+    "Sở xử lý theo nhiệm vụ luật giao nên không cần anh/chị đồng ý; anh/chị có quyền xem, yêu cầu sửa thông tin của mình.",
   consentYes: "Đồng ý",
   consentNo: "Không đồng ý",
   summary: (p: {
@@ -457,26 +497,30 @@ const feedback = {
     content: string;
     files: number;
     identity: string | undefined;
+    notice?: string;
   }) =>
-    `Xin anh/chị kiểm tra lại:\nLoại: ${p.type}\nLĩnh vực: ${p.field}\nNội dung: ${p.content}\n` +
-    `Tệp kèm theo: ${p.files}\nNgười gửi: ${p.identity ?? "ẩn danh"}`,
+    `Xin anh/chị kiểm tra lại:\nLoại: ${p.type}\nLĩnh vực: ${p.field}\n` +
+    `Nội dung (toàn văn, ${Array.from(p.content).length.toLocaleString("vi-VN")} ký tự): ${p.content}\n` +
+    `Tệp kèm theo: ${p.files}\nNgười gửi: ${p.identity ?? "ẩn danh"}${p.notice ? `\n\n${p.notice}` : ""}`,
   send: "Gửi",
   cancel: "Hủy",
   cancelled: "Đã hủy, nội dung chưa được gửi.",
   identityRefused: (type: string, source: string) =>
     `Sở chưa thể tiếp nhận ${type.toLowerCase()} khi không có họ tên, địa chỉ của người gửi. Căn cứ: ${source}.\n` +
     "Nếu có thông tin cụ thể, có căn cứ về vi phạm, anh/chị vẫn có thể gửi dưới dạng phản ánh (có thể ẩn danh) bằng lệnh /gopy.",
-  consentRefused:
-    "Không có sự đồng ý sử dụng thông tin cá nhân thì Sở không thể tiếp nhận nội dung này. Anh/chị có thể gửi phản ánh ẩn danh bằng lệnh /gopy.",
+  consentRefused: "Vâng, nội dung sẽ được gửi không kèm thông tin cá nhân.",
   dailyLimit: (max: number) =>
     `Mỗi ngày mỗi tài khoản gửi được tối đa ${max} nội dung. Xin anh/chị gửi tiếp vào ngày mai hoặc liên hệ trực tiếp Văn phòng Sở.`,
   duplicate: (code: string) => `Nội dung này anh/chị vừa gửi, mã ${code}. Sở không ghi nhận trùng lần nữa.`,
-  filed: (p: { code: string; type: string; due: string; legal: boolean }) =>
+  filed: (p: { code: string; type: string; due: string; legal: boolean; acceptBy?: string }) =>
     `Cảm ơn anh/chị đã gửi ${p.type.toLowerCase()}. Mã tra cứu: ${p.code}\n` +
-    `Dự kiến trả lời trước ngày ${p.due}${p.legal ? " (theo thời hạn luật định)" : " (theo mục tiêu của Sở)"}.\n` +
+    (p.acceptBy
+      ? `Sở sẽ thông báo thụ lý hoặc không thụ lý (nêu rõ lý do) trước ngày ${p.acceptBy}; nếu được thụ lý, ` +
+        `anh/chị nhận kết quả giải quyết chậm nhất ngày ${p.due} (theo thời hạn luật định, tính từ ngày thụ lý).\n`
+      : `Dự kiến trả lời trước ngày ${p.due}${p.legal ? " (theo thời hạn luật định)" : " (theo mục tiêu của Sở)"}.\n`) +
     `Gõ /tracuu ${p.code} để xem tình trạng bất cứ lúc nào.`,
-  newTicketNotice: (code: string, type: string, field: string, due: string) =>
-    `Có ${type.toLowerCase()} mới ${code} (lĩnh vực: ${field}), hạn trả lời ${due}. Gõ /xuly ${code} để xử lý.`,
+  newTicketNotice: (code: string, type: string, field: string, due: string, acceptance = false) =>
+    `Có ${type.toLowerCase()} mới ${code} (lĩnh vực: ${field}), ${acceptance ? "hạn quyết định thụ lý" : "hạn trả lời"} ${due}. Gõ /xuly ${code} để xử lý.`,
   offer:
     "Tôi là trợ lý tự động nên chưa trả lời trực tiếp được tin nhắn này. Anh/chị có muốn gửi nội dung vừa nhắn tới Sở dưới dạng phản ánh hoặc góp ý không?",
   offerYes: "Có, gửi tới Sở",
@@ -496,18 +540,30 @@ const feedback = {
     due: string;
     content: string;
     files: number;
+    /** In place of the one due line: acceptance and resolution dates, each on its own line. */
+    stages?: string[];
   }) =>
     [
       `${p.code} — ${p.type} (${p.field})`,
       `Tình trạng: ${p.status}`,
       ...(p.unit ? [`Đơn vị xử lý: ${p.unit}`] : []),
       `Ngày nhận: ${p.received}`,
-      `Hạn trả lời: ${p.due}`,
-      `Nội dung: ${p.content}`,
+      ...(p.stages ?? [`Hạn trả lời: ${p.due}`]),
+      `Nội dung (toàn văn): ${p.content}`,
       ...(p.files > 0 ? [`Tệp kèm theo: ${p.files}`] : []),
     ].join("\n"),
   due: (day: string, legal: boolean, overdue: boolean) =>
     `${day}${legal ? " (luật định)" : " (mục tiêu của Sở)"}${overdue ? " — ĐÃ QUÁ HẠN" : ""}`,
+  stage: {
+    acceptBy: (due: string) => `Hạn quyết định thụ lý: ${due}`,
+    accepted: (day: string) => `Đã thụ lý ngày: ${day}`,
+    resolveBy: (due: string) => `Hạn giải quyết: ${due}`,
+    resolveByIfAccepted: (due: string) => `Hạn giải quyết nếu thụ lý vào ngày cuối: ${due}`,
+    expectAnswer: (due: string) => `Dự kiến nhận kết quả chậm nhất: ${due}`,
+    acceptNotice: (due: string) => `Sở thông báo thụ lý hoặc không thụ lý trước ngày: ${due}`,
+    round2: (first: string) => `Khiếu nại lần hai, tiếp theo ${first}`,
+    wentOn: (second: string) => `Người gửi đã khiếu nại lần hai: ${second}`,
+  },
   identityLine: (identity: { name?: string; address?: string; phone?: string }) =>
     `Người gửi: ${[identity.name, identity.address, identity.phone].filter(Boolean).join(", ")}`,
   identityHidden: "Người gửi: (thông tin được bảo mật)",
@@ -525,6 +581,8 @@ const feedback = {
       ask: "Nội dung cần người gửi bổ sung?",
       answer: "Nội dung trả lời người gửi?",
       extend: "Lý do gia hạn?",
+      complex: "Lý do xác định vụ việc phức tạp?",
+      extend_accept: "Lý do gia hạn thời hạn thụ lý (ví dụ: phải kiểm tra, xác minh tại nhiều địa điểm)?",
       reject: "Lý do không thụ lý?",
     })[action] ?? "Nội dung?",
   textTooShort: "Nội dung quá ngắn, xin ghi rõ hơn.",
@@ -533,6 +591,9 @@ const feedback = {
     asked: (code: string) => `Đã gửi đề nghị bổ sung thông tin cho người gửi ${code}.`,
     answered: (code: string) => `Đã gửi trả lời ${code} tới người gửi.`,
     extended: (code: string, due: string) => `Đã gia hạn ${code} đến ngày ${due}.`,
+    accepted: (code: string, due: string) =>
+      `Đã thụ lý ${code} và báo người gửi. Hạn giải quyết (tính từ hôm nay, ngày thụ lý): ${due}.`,
+    acceptExtended: (code: string, due: string) => `Đã gia hạn thời hạn thụ lý ${code} đến ngày ${due}.`,
     rejected: (code: string) => `Đã ghi nhận không thụ lý ${code} và báo người gửi.`,
     closed: (code: string) => `Đã đóng ${code}.`,
   },
@@ -546,6 +607,13 @@ const feedback = {
     extend: (code: string, due: string, reason: string) =>
       `${code}: thời hạn giải quyết được gia hạn đến ngày ${due}. Lý do: ${reason}`,
     reject: (code: string, reason: string) => `${code}: Sở không thụ lý nội dung này. Lý do: ${reason}`,
+    accepted: (code: string, type: string, due: string) =>
+      `${code}: Sở đã thụ lý ${type.toLowerCase()} của anh/chị. Anh/chị sẽ nhận kết quả giải quyết chậm nhất ngày ${due} (theo thời hạn luật định).`,
+    acceptExtended: (code: string, due: string) =>
+      `${code}: thời hạn Sở quyết định thụ lý được gia hạn đến ngày ${due} theo quy định của pháp luật.`,
+    secondRoundHint: (code: string, until: string) =>
+      `Nếu không đồng ý với kết quả giải quyết này, đến hết ngày ${until} anh/chị có thể khiếu nại lần hai ` +
+      `(Luật Khiếu nại 2011, điều 33): gõ /khieunai2 ${code}; hoặc khởi kiện vụ án hành chính tại Tòa án.`,
     close: (code: string) => `${code}: hồ sơ đã được đóng. Cảm ơn anh/chị đã đóng góp.`,
   },
   toUnit: (code: string, type: string, due: string) =>
@@ -581,6 +649,23 @@ const feedback = {
   filterUnknown: (words: string) =>
     `Không hiểu bộ lọc "${words}". Dùng: loại (góp ý, phản ánh, kiến nghị, khiếu nại, tố cáo), trạng thái, "quá hạn", hoặc tên đơn vị.`,
   handleUsage: "Cách dùng: /xuly <mã>, ví dụ /xuly PA-2025-012345.",
+  secondRound: {
+    description: "Khiếu nại lần hai (không đồng ý kết quả lần đầu, hoặc quá hạn chưa được giải quyết)",
+    usage: "Cách dùng: /khieunai2 <mã khiếu nại lần đầu>, ví dụ /khieunai2 PA-2026-012345.",
+    refused: (reason: "not_khieu_nai" | "already" | "rejected" | "too_early" | "too_late", until?: string) =>
+      ({
+        not_khieu_nai: "Chỉ khiếu nại lần đầu mới có thể khiếu nại lần hai.",
+        already: "Khiếu nại này đã được gửi lần hai rồi. Gõ /tracuu với mã lần hai để xem.",
+        rejected:
+          "Khiếu nại này không được thụ lý, nên chưa có kết quả giải quyết lần đầu để khiếu nại lần hai. Xin liên hệ Văn phòng Sở nếu anh/chị chưa rõ lý do.",
+        too_early: `Khiếu nại lần đầu còn trong thời hạn giải quyết (đến hết ngày ${until ?? "…"}). Anh/chị có thể khiếu nại lần hai khi có kết quả mà không đồng ý, hoặc khi quá hạn này mà chưa được giải quyết (Luật Khiếu nại 2011, điều 33).`,
+        too_late: `Thời hạn khiếu nại lần hai đã hết ngày ${until ?? "…"} (Luật Khiếu nại 2011, điều 33).`,
+      })[reason],
+    intro: (code: string, reason: "decided" | "late", until: string, resolver: string) =>
+      `Khiếu nại lần hai tiếp theo ${code} (${reason === "decided" ? "anh/chị không đồng ý với kết quả giải quyết lần đầu" : "khiếu nại lần đầu quá hạn chưa được giải quyết"}; gửi đến hết ngày ${until}). ` +
+      `Người giải quyết: ${resolver}. Họ tên, địa chỉ của anh/chị lấy theo khiếu nại lần đầu.`,
+    summaryType: (first: string) => `Khiếu nại lần hai (tiếp theo ${first})`,
+  },
   errors: {
     not_found: "Không tìm thấy nội dung này.",
     forbidden: "Anh/chị không có quyền thực hiện thao tác này với nội dung này.",

@@ -3,7 +3,15 @@ import { describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
 import type { FixedClock } from "../../src/clock.js";
 import { loadWorkCalendar } from "../../src/domain/calendar/work-calendar.js";
-import { dueDay, identityRequired, loadFeedbackRules } from "../../src/domain/feedback/rules.js";
+import { gatherContent, isRefusal } from "../../src/domain/feedback/filing.js";
+import {
+  acceptByDay,
+  dueDay,
+  identityPlanOf,
+  identityRequired,
+  loadFeedbackRules,
+  resolveByDay,
+} from "../../src/domain/feedback/rules.js";
 import { phoneKey, TicketError } from "../../src/domain/feedback/service.js";
 import type { Speaker } from "../../src/domain/people/service.js";
 import { DATA_DIR } from "../../src/paths.js";
@@ -18,16 +26,87 @@ describe("legal deadlines (data/feedback/rules.yaml)", () => {
   it("adds working days across Tết and calendar days after", () => {
     // Tố cáo received Friday 13/02/2026: 7 working days (Tết closes 16–20/02) → 03/03, then 30 days → 02/04.
     expect(dueDay(rules.types.to_cao, "2026-02-13", 0, calendar)).toBe("2026-04-02");
-    expect(dueDay(rules.types.to_cao, "2026-02-13", 1, calendar)).toBe("2026-05-02");
+    // 02/05/2026 is a Saturday: the period ends on Monday 04/05 (BLDS 2015, art. 148 k5).
+    expect(dueDay(rules.types.to_cao, "2026-02-13", 1, calendar)).toBe("2026-05-04");
     expect(dueDay(rules.types.to_cao, "2026-02-13", 2, calendar)).toBe("2026-06-01");
     // A third extension is not in the law: it changes nothing.
     expect(dueDay(rules.types.to_cao, "2026-02-13", 3, calendar)).toBe("2026-06-01");
-    // Khiếu nại: 10 + 30 calendar days; one extension of 15.
+    // Khiếu nại: 10 + 30 calendar days; a complex case 45 from acceptance.
     expect(dueDay(rules.types.khieu_nai, "2026-02-13", 0, calendar)).toBe("2026-03-25");
     expect(dueDay(rules.types.khieu_nai, "2026-02-13", 1, calendar)).toBe("2026-04-09");
     // Góp ý: the Department's own target, 15 working days; Tết counts for nothing.
     expect(dueDay(rules.types.gop_y, "2026-02-13", 0, calendar)).toBe("2026-03-13");
     expect(rules.types.gop_y.legal).toBe(false);
+  });
+
+  it("counts acceptance from receipt and resolution from the real acceptance day, never ending on a day off", () => {
+    const kn = rules.types.khieu_nai;
+    // Received Monday 30/11/2026: accept by Thursday 10/12 (art. 27, 10 days).
+    expect(acceptByDay(kn, "2026-11-30", 0, calendar)).toBe("2026-12-10");
+    // Accepted that day: 30 days end Saturday 09/01/2027, so Monday 11/01/2027 (BLDS art. 148 k5).
+    expect(resolveByDay(kn, "2026-12-10", 0, calendar)).toBe("2027-01-11");
+    // Accepted on the second day instead: counted from then, not from the last allowed day.
+    expect(resolveByDay(kn, "2026-12-01", 0, calendar)).toBe("2026-12-31");
+    // A complex case: 45 days from acceptance (art. 28).
+    expect(resolveByDay(kn, "2026-12-01", 1, calendar)).toBe("2027-01-15");
+    // Lần hai: 45, complex 60 days from its own acceptance (art. 37).
+    const second = kn.secondRound;
+    if (!second) throw new Error("no second round in rules.yaml");
+    expect(resolveByDay(second, "2026-12-01", 0, calendar)).toBe("2027-01-15");
+    expect(resolveByDay(second, "2026-12-01", 1, calendar)).toBe("2027-02-01");
+    // Tố cáo: 7 working days to accept, once extended to 10 (art. 24).
+    expect(acceptByDay(rules.types.to_cao, "2026-11-30", 0, calendar)).toBe("2026-12-09");
+    expect(acceptByDay(rules.types.to_cao, "2026-11-30", 1, calendar)).toBe("2026-12-14");
+    // Every limit says its unit and its source.
+    for (const rule of Object.values(rules.types)) {
+      for (const step of [rule.acceptance, rule.resolution, rule.extension]) {
+        if (step) expect(step.source.length).toBeGreaterThan(10);
+      }
+    }
+  });
+
+  it("understands refusals as refusals, with or without diacritics", () => {
+    for (const text of [
+      "Tôi không muốn cung cấp họ tên.",
+      "toi khong muon cung cap ho ten",
+      "nặc danh",
+      "nac danh",
+      "Giấu tên",
+      "giau ten",
+      "không muốn cung cấp",
+      "Xin phép không cung cấp",
+      "bỏ qua",
+    ]) {
+      expect(isRefusal(text), text).toBe(true);
+    }
+    for (const name of ["Nguyễn Văn Bình", "Trần Thị Khương", "Lê Danh Tôn"])
+      expect(isRefusal(name), name).toBe(false);
+  });
+
+  it("keeps long content whole up to the stated limit and says what was dropped", () => {
+    expect(rules.content.maxChars).toBeGreaterThanOrEqual(20_000);
+    const part = "Nội dung khiếu nại dài. ".repeat(250); // 6,000 characters
+    let gathered = { content: "", dropped: 0 };
+    for (let i = 0; i < 3; i += 1)
+      gathered = gatherContent(gathered.content, part.trim(), rules.content.maxChars);
+    expect(Array.from(gathered.content).length).toBe(3 * part.trim().length + 2);
+    expect(gathered.dropped).toBe(0);
+    const over = gatherContent(gathered.content, part.repeat(2), rules.content.maxChars);
+    expect(Array.from(over.content).length).toBe(rules.content.maxChars);
+    expect(over.dropped).toBe(
+      Array.from(`${gathered.content}\n${part.repeat(2)}`).length - rules.content.maxChars,
+    );
+  });
+
+  it("asks identity exactly as the law does, and consent only where it is the basis", () => {
+    expect(identityPlanOf(rules.types.khieu_nai, "khac")).toMatchObject({
+      name: "required",
+      address: "required",
+      phone: "optional",
+      basis: "legal_duty",
+    });
+    expect(identityPlanOf(rules.types.to_cao, "khac").basis).toBe("legal_duty");
+    expect(identityPlanOf(rules.types.gop_y, "khac")).toMatchObject({ name: "optional", basis: "consent" });
   });
 
   it("asks identity where the law does", () => {
@@ -144,6 +223,10 @@ describe("tickets", () => {
     if (result.kind !== "filed") throw new Error("not filed");
     const { code } = result.ticket;
     await expect(app.feedback.answer(code, "Trả lời thử.", unit, clock.now())).rejects.toThrow(TicketError);
+    // A tố cáo is resolved only once accepted, and only the Office accepts.
+    await expect(app.feedback.answer(code, "Trả lời thử.", office, clock.now())).rejects.toThrow("bad_state");
+    await expect(app.feedback.accept(code, unit, clock.now())).rejects.toThrow("forbidden");
+    await app.feedback.accept(code, office, clock.now());
     await expect(
       app.feedback.assign(code, { key: "ke-hoach-tai-chinh", name: "KH-TC" }, unit, clock.now()),
     ).rejects.toThrow("forbidden");
@@ -162,6 +245,7 @@ describe("tickets", () => {
     const ticket = await app.feedback.byCode(code);
     expect(ticket?.history.map((h) => [h.action, h.byName ?? "(người gửi)"])).toEqual([
       ["filed", "(người gửi)"],
+      ["accepted", "Nguyễn Thị Mai"],
       ["assigned", "Nguyễn Thị Mai"],
       ["answered", "Trần Văn Hùng"],
       ["rated", "(người gửi)"],
@@ -198,5 +282,83 @@ describe("tickets", () => {
     const raw = await db.connection.collection("tickets").findOne({ code: result.ticket.code });
     expect(JSON.stringify(raw)).not.toMatch(/Nguyễn Văn Bình|Lê Lợi|0912345678|912345678/);
     expect(raw?.identitySealed).toMatch(/^s1\.test\./);
+  });
+});
+
+describe("acceptance and the second round", () => {
+  it("accepts on the real day, takes a khiếu nại to a second round linked to the first, and loads old tickets", async () => {
+    await db.connection.dropDatabase();
+    const { app, clock } = await buildApp(db.connection);
+    await seedDemoPeople(app, clock.now());
+    const speaker = (id: string) =>
+      app.people.resolveSpeaker({
+        channel: "console",
+        senderId: id,
+        chatId: id,
+        chatType: "private",
+        now: clock.now(),
+      });
+    const citizen = await speaker("citizen");
+    const office = await speaker("office");
+    clock.set(new Date("2026-11-30T02:00:00Z"));
+    const filed = await app.feedback.file({
+      idempotencyKey: "kn1",
+      type: "khieu_nai",
+      field: "khac",
+      content: "Khiếu nại quyết định xử phạt số 12/QĐ-XPHC.",
+      attachments: [],
+      identity: { name: "Nguyễn Văn Bình", address: "12 Lê Lợi" },
+      informedAt: clock.now(),
+      filer: { ...citizen, channel: "console", chatId: "citizen" },
+      now: clock.now(),
+    });
+    if (filed.kind !== "filed") throw new Error("not filed");
+    const { code } = filed.ticket;
+    expect(filed.ticket.acceptBy).toBe("2026-12-10");
+    expect(filed.ticket.dueDay).toBe("2026-12-10");
+    expect(filed.ticket.consentAt).toBeUndefined();
+    clock.set(new Date("2026-12-03T02:00:00Z"));
+    const accepted = await app.feedback.accept(code, office, clock.now());
+    expect(accepted.acceptedDay).toBe("2026-12-03");
+    expect(accepted.dueDay).toBe("2027-01-04"); // 02/01/2027 is a Saturday
+    // Too early for a second round while the first is within its limit.
+    expect(app.feedback.secondRound(accepted, "2026-12-20")).toMatchObject({
+      ok: false,
+      reason: "too_early",
+    });
+    const answered = await app.feedback.answer(code, "Giữ nguyên quyết định.", office, clock.now());
+    const check = app.feedback.secondRound(answered, "2026-12-20");
+    expect(check).toMatchObject({ ok: true, reason: "decided", until: "2027-01-04" });
+    expect(app.feedback.secondRound(answered, "2027-01-05")).toMatchObject({ ok: false, reason: "too_late" });
+    const second = await app.feedback.file({
+      idempotencyKey: "kn2",
+      type: "khieu_nai",
+      field: "khac",
+      content: "Tôi không đồng ý với kết quả giải quyết lần đầu.",
+      attachments: [],
+      secondRoundOf: answered,
+      informedAt: clock.now(),
+      filer: { ...citizen, channel: "console", chatId: "citizen" },
+      now: clock.now(),
+    });
+    if (second.kind !== "filed") throw new Error("not filed");
+    expect(second.ticket).toMatchObject({ round: 2, firstCode: code, acceptBy: "2026-12-14" });
+    expect(second.ticket.identitySealed).toBe(answered.identitySealed);
+    expect((await app.feedback.byCode(code))?.secondCode).toBe(second.ticket.code);
+    expect(app.feedback.secondRound((await app.feedback.byCode(code)) ?? answered, "2026-12-20").ok).toBe(
+      false,
+    );
+    // A ticket stored before acceptance was modelled (no acceptBy) still loads, awaits acceptance,
+    // and is counted the same way.
+    await db.connection
+      .collection("tickets")
+      .updateOne(
+        { code: second.ticket.code },
+        { $unset: { acceptBy: "", acceptExtensions: "", round: "", firstCode: "" } },
+      );
+    const old = await app.feedback.byCode(second.ticket.code);
+    if (!old) throw new Error("lost");
+    expect(app.feedback.awaitingAcceptance(old)).toBe(true);
+    expect(app.feedback.acceptBy(old)).toBe("2026-12-14");
   });
 });

@@ -18,7 +18,8 @@ import { access, TicketError, type FeedbackService, type TicketFilter } from "./
 const HANDLERS: readonly Role[] = ["staff", "unit_head", "office", "admin"];
 const CODE = /\bPA-\d{4}-\d{6}\b/i;
 
-type Action = "assign" | "ask" | "answer" | "extend" | "reject" | "close";
+type Action =
+  "accept" | "extend_accept" | "assign" | "ask" | "answer" | "extend" | "complex" | "reject" | "close";
 
 interface HandleData {
   code: string;
@@ -45,13 +46,46 @@ export function feedbackFeature(
 ): Feature {
   const today = (turn: Turn) => dayOf(turn.now, turn.services.timeZone);
 
-  function dueText(ticket: TicketDoc, turn: Turn): string {
+  function dueText(ticket: TicketDoc, turn: Turn, day = ticket.dueDay): string {
     const rule = feedback.rule(ticket.type);
     return t.feedback.due(
-      formatDay(ticket.dueDay),
+      formatDay(day),
       rule.legal,
-      ticket.dueDay < today(turn) && OPEN_STATUSES.includes(ticket.status),
+      day < today(turn) && OPEN_STATUSES.includes(ticket.status),
     );
+  }
+
+  /**
+   * The dates a person sees: handlers the acceptance and resolution deadlines, the filer when to
+   * expect the acceptance notice and the answer. Types without acceptance keep their one due line.
+   */
+  function stages(ticket: TicketDoc, turn: Turn): string[] | undefined {
+    const acceptBy = feedback.acceptBy(ticket);
+    const lines: string[] = [];
+    if (ticket.firstCode) lines.push(t.feedback.stage.round2(ticket.firstCode));
+    if (ticket.secondCode) lines.push(t.feedback.stage.wentOn(ticket.secondCode));
+    if (!acceptBy) return lines.length ? [...lines, `Hạn trả lời: ${dueText(ticket, turn)}`] : undefined;
+    const resolveBy = feedback.resolveBy(ticket);
+    const waiting = feedback.awaitingAcceptance(ticket);
+    const filer =
+      ticket.filer.personId.toString() === turn.speaker.personId && !access.canHandle(turn.speaker, ticket);
+    if (filer) {
+      if (waiting) lines.push(t.feedback.stage.acceptNotice(formatDay(acceptBy)));
+      else if (ticket.acceptedDay) lines.push(t.feedback.stage.accepted(formatDay(ticket.acceptedDay)));
+      lines.push(t.feedback.stage.expectAnswer(dueText(ticket, turn, resolveBy)));
+      return lines;
+    }
+    if (ticket.acceptedDay) {
+      lines.push(t.feedback.stage.accepted(formatDay(ticket.acceptedDay)));
+    } else {
+      lines.push(t.feedback.stage.acceptBy(waiting ? dueText(ticket, turn, acceptBy) : formatDay(acceptBy)));
+    }
+    lines.push(
+      ticket.acceptedDay || !waiting
+        ? t.feedback.stage.resolveBy(dueText(ticket, turn, resolveBy))
+        : t.feedback.stage.resolveByIfAccepted(formatDay(resolveBy)),
+    );
+    return lines;
   }
 
   async function unitName(key: string | undefined): Promise<string | undefined> {
@@ -77,6 +111,7 @@ export function feedbackFeature(
         due: dueText(ticket, turn),
         content: ticket.content,
         files: ticket.attachments.length,
+        ...(stages(ticket, turn) ? { stages: stages(ticket, turn) } : {}),
       }),
     ];
     if (ticket.identitySealed) {
@@ -125,13 +160,21 @@ export function feedbackFeature(
   function actionsFor(turn: Turn, ticket: TicketDoc): Action[] {
     const office = access.isOffice(turn.speaker);
     const open = OPEN_STATUSES.includes(ticket.status);
-    const rule = feedback.rule(ticket.type);
+    const limits = feedback.limitsOf(ticket);
+    // Khiếu nại, tố cáo: accepted (thụ lý) or refused with a reason first; resolved only once accepted.
+    const waiting = feedback.awaitingAcceptance(ticket);
+    const acceptExtension = limits.acceptance?.extension;
     const actions: Action[] = [];
+    if (office && waiting) actions.push("accept");
+    if (office && waiting && acceptExtension && (ticket.acceptExtensions ?? 0) < acceptExtension.max)
+      actions.push("extend_accept");
     if (office && open) actions.push("assign");
     if (["new", "assigned"].includes(ticket.status)) actions.push("ask");
-    if (open) actions.push("answer");
-    if (office && open && rule.extension && ticket.extensions < rule.extension.max) actions.push("extend");
-    if (office && open) actions.push("reject");
+    if (open && !waiting) actions.push("answer");
+    if (office && open && !waiting && limits.extension && ticket.extensions < limits.extension.max)
+      actions.push(limits.extension.kind === "complex" ? "complex" : "extend");
+    // Once accepted, the ticket is resolved; "không thụ lý" is a decision of the acceptance step.
+    if (office && open && (waiting || !limits.acceptance)) actions.push("reject");
     if (office && ["answered", "rejected"].includes(ticket.status)) actions.push("close");
     return actions;
   }
@@ -154,7 +197,8 @@ export function feedbackFeature(
         },
         accept(answer, data) {
           const action = answer.choice?.value as Action;
-          const next = action === "assign" ? "unit" : action === "close" ? undefined : "text";
+          const next =
+            action === "assign" ? "unit" : action === "close" || action === "accept" ? undefined : "text";
           return next ? { data: { ...data, action }, next } : { data: { ...data, action } };
         },
       },
@@ -209,12 +253,52 @@ export function feedbackFeature(
             tellFiler(turn, ticket, "ask", t.feedback.toFiler.ask(code, text));
             return;
           }
+          case "accept": {
+            const ticket = await feedback.accept(code, turn.speaker, turn.now, turn.idempotencyKey);
+            const due = formatDay(ticket.dueDay);
+            turn.reply(t.feedback.done.accepted(code, due));
+            tellFiler(
+              turn,
+              ticket,
+              "accept",
+              t.feedback.toFiler.accepted(code, feedback.rule(ticket.type).label, due),
+            );
+            return;
+          }
+          case "extend_accept": {
+            const ticket = await feedback.extendAcceptance(
+              code,
+              text,
+              turn.speaker,
+              turn.now,
+              turn.idempotencyKey,
+            );
+            const due = formatDay(ticket.acceptBy ?? ticket.dueDay);
+            turn.reply(t.feedback.done.acceptExtended(code, due));
+            tellFiler(
+              turn,
+              ticket,
+              `accept-extend${ticket.acceptExtensions ?? 0}`,
+              t.feedback.toFiler.acceptExtended(code, due),
+            );
+            return;
+          }
           case "answer": {
             const ticket = await feedback.answer(code, text, turn.speaker, turn.now, turn.idempotencyKey);
             turn.reply(t.feedback.done.answered(code));
-            tellFiler(turn, ticket, "answer", t.feedback.toFiler.answer(code, text));
+            // A khiếu nại's answer is the first-round decision: the filer is told how to go on.
+            const next = feedback.secondRound(ticket, today(turn));
+            tellFiler(
+              turn,
+              ticket,
+              "answer",
+              next.ok
+                ? `${t.feedback.toFiler.answer(code, text)}\n${t.feedback.toFiler.secondRoundHint(code, formatDay(next.until))}`
+                : t.feedback.toFiler.answer(code, text),
+            );
             return;
           }
+          case "complex":
           case "extend": {
             const ticket = await feedback.extend(code, text, turn.speaker, turn.now, turn.idempotencyKey);
             turn.reply(t.feedback.done.extended(code, formatDay(ticket.dueDay)));
@@ -353,6 +437,42 @@ export function feedbackFeature(
             return;
           }
           turn.reply(await describe(ticket, turn, false), { subject: { kind: "ticket", id: ticket.code } });
+        },
+      },
+      {
+        name: "khieunai2",
+        roles: EVERYONE,
+        description: t.feedback.secondRound.description,
+        usage: "/khieunai2 <mã>",
+        async run(turn, args) {
+          const code = CODE.exec(args)?.[0]?.toUpperCase();
+          if (!code) {
+            turn.reply(t.feedback.secondRound.usage);
+            return;
+          }
+          const ticket = await feedback.lookup(code, turn.speaker);
+          if (await guesses.refuse(turn, "tracuu", code, ticket !== undefined)) return;
+          if (!ticket) {
+            await guesses.failed(turn, "tracuu", code);
+            turn.reply(t.feedback.lookupNotFound(code));
+            return;
+          }
+          const check = feedback.secondRound(ticket, today(turn));
+          if (!check.ok) {
+            turn.reply(
+              t.feedback.secondRound.refused(check.reason, check.until ? formatDay(check.until) : undefined),
+            );
+            return;
+          }
+          turn.reply(
+            t.feedback.secondRound.intro(
+              ticket.code,
+              check.reason,
+              formatDay(check.until),
+              feedback.rule(ticket.type).secondRound?.resolver ?? "",
+            ),
+          );
+          turn.startFlow("khieunai2", ticket.code);
         },
       },
       {

@@ -7,7 +7,8 @@ import { t } from "../../text/vi.js";
 import { formatDay } from "../calendar/work-calendar.js";
 import { EVERYONE } from "../people/roles.js";
 import type { PeopleService } from "../people/service.js";
-import { FEEDBACK_TYPES, identityRequired, type FeedbackType } from "./rules.js";
+import { FEEDBACK_TYPES, identityPlanOf, type FeedbackType } from "./rules.js";
+import type { TicketDoc } from "./schema.js";
 import type { FeedbackService } from "./service.js";
 
 interface FilingData {
@@ -22,12 +23,48 @@ interface FilingData {
   phone?: string;
   consent?: boolean;
   confirmed?: boolean;
+  /** Characters the filer sent past the content limit, which were not kept. */
+  dropped?: number;
+  /** A khiếu nại lần hai: the first-round code. */
+  firstCode?: string;
 }
 
 const YES = "yes";
 const NO = "no";
 const isSkip = (text: string) => t.feedback.skipWords.includes(fold(text));
-const isDone = (text: string) => t.feedback.doneWords.includes(fold(text));
+const isDone = (text: string) => t.feedback.doneWords.includes(fold(text).replace(/[.!]+$/, ""));
+
+/**
+ * Whether an answer to "your name?" declines to give it, in plain words, with or without
+ * diacritics: "Tôi không muốn cung cấp họ tên.", "nặc danh", "giau ten".
+ * @example isRefusal("Tôi không muốn cung cấp họ tên.") // true
+ */
+export function isRefusal(text: string): boolean {
+  const folded = ` ${fold(text).replace(/[^\p{L}\p{N}]+/gu, " ")} `;
+  return (
+    isSkip(text) ||
+    t.feedback.anonymousWords.includes(fold(text)) ||
+    t.feedback.refusalPhrases.some((phrase) => folded.includes(` ${phrase} `))
+  );
+}
+
+/**
+ * Adds one message to the content gathered so far, up to `max` characters: what was kept and how
+ * many characters past the limit were not.
+ */
+export function gatherContent(
+  sofar: string,
+  message: string,
+  max: number,
+): { content: string; dropped: number } {
+  const joined = sofar ? `${sofar}\n${message}` : message;
+  const chars = Array.from(joined);
+  if (chars.length <= max) return { content: joined, dropped: 0 };
+  return { content: chars.slice(0, max).join(""), dropped: chars.length - max };
+}
+
+/** The last words kept, so the filer can see where their text was cut. */
+const tailOf = (content: string) => Array.from(content).slice(-60).join("").trim();
 // Vietnamese phone numbers: 10 digits starting 0, or +84 and 9 digits; spaces, dots, dashes allowed.
 const PHONE = /^(\+?84|0)\d{9}$/;
 
@@ -37,12 +74,44 @@ const PHONE = /^(\+?84|0)\d{9}$/;
  */
 export function filingFlows(feedback: FeedbackService, people: PeopleService): AnyFlow[] {
   const rule = (data: FilingData) => feedback.rule(data.type ?? "gop_y");
-  const needsIdentity = (data: FilingData) => identityRequired(rule(data), data.field ?? "");
-  const afterFiles = (data: FilingData) => (needsIdentity(data) ? "name" : "identify");
+  const plan = (data: FilingData) => identityPlanOf(rule(data), data.field ?? "");
+  const needsIdentity = (data: FilingData) => plan(data).name === "required";
+  const max = feedback.rules.content.maxChars;
+  /** After the files: a second round carries the first round's identity; else what the type asks. */
+  const afterFiles = (data: FilingData) =>
+    data.firstCode ? "confirm" : needsIdentity(data) ? "name" : "identify";
+  const afterName = (data: FilingData) => (plan(data).address !== "absent" ? "address" : "phone");
+  /** Consent only where it is the basis; a legal duty informs the filer in the summary instead. */
+  const afterPhone = (data: FilingData) => (plan(data).basis === "consent" ? "consent" : "confirm");
+  const notice = (data: FilingData): string | undefined => {
+    if (!data.identified && !data.firstCode) return undefined;
+    if (plan(data).basis !== "legal_duty") return undefined;
+    const { personalData } = feedback.rules;
+    return t.feedback.dataNotice({
+      law: personalData.law,
+      article: personalData.legalDutyArticle,
+      retention: personalData.retention,
+      confidential: rule(data).confidential,
+      legal: rule(data).legal,
+    });
+  };
+
+  /** Content and files, gathered over as many messages as the filer needs until "xong". */
+  const more = (answer: { text: string; attachments: Attachment[] }, data: FilingData) => {
+    const attachments = [...data.attachments, ...answer.attachments];
+    if (answer.attachments.length > 0 && !answer.text.trim())
+      return { data: { ...data, attachments }, next: "files" };
+    if (isDone(answer.text) || isSkip(answer.text))
+      return { data: { ...data, attachments }, next: afterFiles(data) };
+    if (Array.from(data.content ?? "").length >= max) return { error: t.feedback.contentAtLimit(max) };
+    const { content, dropped } = gatherContent(data.content ?? "", answer.text.trim(), max);
+    return { data: { ...data, content, attachments, dropped: (data.dropped ?? 0) + dropped }, next: "files" };
+  };
 
   const filing = defineFlow<FilingData>({
     name: "gopy",
-    version: 1,
+    // 2: content gathered over several messages, identity per the law, consent only where it is the basis.
+    version: 2,
     roles: EVERYONE,
     ttlMinutes: 60,
     first: "type",
@@ -69,29 +138,27 @@ export function filingFlows(feedback: FeedbackService, people: PeopleService): A
         }),
       },
       content: {
-        prompt: (data) => t.feedback.askContent(rule(data).label),
+        prompt: (data) => t.feedback.askContent(rule(data).label, max),
         accept(answer, data) {
-          const content = answer.text.trim();
-          if (content.length < 10) return { error: t.feedback.contentTooShort };
+          const text = answer.text.trim();
+          if (text.length < 10) return { error: t.feedback.contentTooShort };
+          const { content, dropped } = gatherContent("", text, max);
           return {
-            data: { ...data, content, attachments: [...data.attachments, ...answer.attachments] },
+            data: { ...data, content, dropped, attachments: [...data.attachments, ...answer.attachments] },
             next: "files",
           };
         },
       },
       files: {
-        prompt: (data) =>
-          data.attachments.length > 0 ? t.feedback.filesCount(data.attachments.length) : t.feedback.askFiles,
-        accept(answer, data) {
-          if (answer.attachments.length > 0) {
-            return {
-              data: { ...data, attachments: [...data.attachments, ...answer.attachments] },
-              next: "files",
-            };
-          }
-          if (isDone(answer.text) || isSkip(answer.text)) return { data, next: afterFiles(data) };
-          return { error: t.feedback.filesHint };
+        prompt(data) {
+          const chars = Array.from(data.content ?? "").length;
+          const lines = [];
+          if (data.dropped) lines.push(t.feedback.contentFull(max, tailOf(data.content ?? ""), data.dropped));
+          else lines.push(t.feedback.contentSoFar(chars, max));
+          if (data.attachments.length > 0) lines.push(t.feedback.filesCount(data.attachments.length));
+          return lines.join("\n");
         },
+        accept: (answer, data) => more(answer, data),
       },
       identify: {
         prompt: () => t.feedback.askIdentify,
@@ -107,37 +174,50 @@ export function filingFlows(feedback: FeedbackService, people: PeopleService): A
       name: {
         prompt: (data) =>
           needsIdentity(data)
-            ? t.feedback.askNameRequired(rule(data).label, rule(data).identitySource ?? "")
+            ? t.feedback.askNameRequired(rule(data).label, plan(data).source ?? "")
             : t.feedback.askName,
         accept(answer, data) {
           const name = answer.text.trim();
-          if (needsIdentity(data) && (isSkip(name) || t.feedback.anonymousWords.includes(fold(name)))) {
-            // The flow ends here: say why, in the law's words, and what can be sent instead.
-            return { data: { ...data, identified: false, confirmed: false }, next: undefined };
+          // A refusal is understood as one, never kept as the filer's name.
+          if (isRefusal(name)) {
+            if (needsIdentity(data)) {
+              // The flow ends here: say why, in the law's words, and what can be sent instead.
+              return { data: { ...data, identified: false, confirmed: false }, next: undefined };
+            }
+            return { data: { ...data, identified: false }, next: "confirm" };
           }
           if (name.length < 4 || !/\p{L}/u.test(name)) return { error: t.feedback.badName };
-          return {
-            data: { ...data, identified: true, name },
-            next: needsIdentity(data) ? "address" : "phone",
-          };
+          return { data: { ...data, identified: true, name }, next: afterName(data) };
         },
       },
       address: {
         prompt: () => t.feedback.askAddress,
         accept(answer, data) {
           const address = answer.text.trim();
+          if (isRefusal(address)) {
+            if (plan(data).address === "required") {
+              const { name: _n, ...rest } = data;
+              return { data: { ...rest, identified: false, confirmed: false }, next: undefined };
+            }
+            return { data, next: "phone" };
+          }
           if (address.length < 6) return { error: t.feedback.badAddress };
           return { data: { ...data, address }, next: "phone" };
         },
       },
       phone: {
-        prompt: (data) => (needsIdentity(data) ? t.feedback.askPhoneRequired : t.feedback.askPhone),
+        prompt: (data) =>
+          plan(data).phone === "required"
+            ? t.feedback.askPhoneRequired
+            : needsIdentity(data)
+              ? t.feedback.askPhoneOptional
+              : t.feedback.askPhone,
         accept(answer, data) {
           const raw = answer.text.trim();
-          if (!needsIdentity(data) && isSkip(raw)) return { data, next: "consent" };
+          if (plan(data).phone !== "required" && isRefusal(raw)) return { data, next: afterPhone(data) };
           const digits = raw.replace(/[\s.-]/g, "");
           if (!PHONE.test(digits)) return { error: t.feedback.badPhone };
-          return { data: { ...data, phone: digits }, next: "consent" };
+          return { data: { ...data, phone: digits }, next: afterPhone(data) };
         },
       },
       consent: {
@@ -148,9 +228,8 @@ export function filingFlows(feedback: FeedbackService, people: PeopleService): A
         ],
         accept(answer, data) {
           if (answer.choice?.value === YES) return { data: { ...data, consent: true }, next: "confirm" };
-          if (needsIdentity(data))
-            return { data: { ...data, consent: false, confirmed: false }, next: undefined };
-          // Without consent the feedback is still sent, without the personal data.
+          // Without consent the feedback is still sent, without the personal data: consent is asked
+          // only where it is the basis, so no filing is refused for the lack of it.
           const { name: _n, address: _a, phone: _p, ...rest } = data;
           return { data: { ...rest, identified: false, consent: false }, next: "confirm" };
         },
@@ -158,13 +237,16 @@ export function filingFlows(feedback: FeedbackService, people: PeopleService): A
       confirm: {
         prompt: (data) =>
           t.feedback.summary({
-            type: rule(data).label,
+            type: data.firstCode ? t.feedback.secondRound.summaryType(data.firstCode) : rule(data).label,
             field: feedback.fieldLabel(data.field ?? ""),
             content: data.content ?? "",
             files: data.attachments.length,
-            identity: data.identified
-              ? [data.name, data.address, data.phone].filter(Boolean).join(", ")
-              : undefined,
+            identity: data.firstCode
+              ? t.feedback.secondRound.summaryType(data.firstCode)
+              : data.identified
+                ? [data.name, data.address, data.phone].filter(Boolean).join(", ")
+                : undefined,
+            ...(notice(data) ? { notice: notice(data) } : {}),
           }),
         choices: () => [
           { label: t.feedback.send, value: YES },
@@ -178,11 +260,11 @@ export function filingFlows(feedback: FeedbackService, people: PeopleService): A
       const typeRule = rule(data);
       if (!data.confirmed) {
         if (needsIdentity(data) && data.identified === false)
-          turn.reply(t.feedback.identityRefused(typeRule.label, typeRule.identitySource ?? ""));
-        else if (needsIdentity(data) && data.consent === false) turn.reply(t.feedback.consentRefused);
+          turn.reply(t.feedback.identityRefused(typeRule.label, plan(data).source ?? ""));
         else turn.reply(t.feedback.cancelled);
         return;
       }
+      const first = data.firstCode ? await feedback.byCode(data.firstCode) : undefined;
       const identity = data.identified
         ? {
             ...(data.name ? { name: data.name } : {}),
@@ -196,7 +278,9 @@ export function filingFlows(feedback: FeedbackService, people: PeopleService): A
         field: data.field,
         content: data.content,
         attachments: data.attachments,
-        ...(identity ? { identity, consentAt: turn.now } : {}),
+        ...(identity && plan(data).basis === "consent" ? { identity, consentAt: turn.now } : {}),
+        ...(identity && plan(data).basis === "legal_duty" ? { identity, informedAt: turn.now } : {}),
+        ...(first ? { secondRoundOf: first, informedAt: turn.now } : {}),
         filer: { ...turn.speaker, channel: turn.inbound.channel, chatId: turn.inbound.chatId },
         now: turn.now,
       });
@@ -210,15 +294,7 @@ export function filingFlows(feedback: FeedbackService, people: PeopleService): A
         turn.reply(t.feedback.duplicate(ticket.code), { subject });
         return;
       }
-      turn.reply(
-        t.feedback.filed({
-          code: ticket.code,
-          type: typeRule.label,
-          due: formatDay(ticket.dueDay),
-          legal: typeRule.legal,
-        }),
-        { subject },
-      );
+      turn.reply(t.feedback.filed(filedText(feedback, ticket)), { subject });
       // The Office hears of every new ticket, without the filer's personal data.
       for (const officer of await people.list({ role: "office" })) {
         const to = await people.contactOf(officer._id.toString());
@@ -228,9 +304,10 @@ export function filingFlows(feedback: FeedbackService, people: PeopleService): A
             `new:${officer._id.toString()}`,
             t.feedback.newTicketNotice(
               ticket.code,
-              typeRule.label,
+              ticket.firstCode ? t.feedback.secondRound.summaryType(ticket.firstCode) : typeRule.label,
               feedback.fieldLabel(ticket.field),
               formatDay(ticket.dueDay),
+              feedback.awaitingAcceptance(ticket),
             ),
             { subject },
           );
@@ -263,7 +340,34 @@ export function filingFlows(feedback: FeedbackService, people: PeopleService): A
     },
   });
 
-  return [filing, offer];
+  /** `/khieunai2 CODE`: a khiếu nại lần hai, linked to the first, with the first round's filer. */
+  const secondRound = defineFlow<FilingData>({
+    ...(filing as unknown as Parameters<typeof defineFlow<FilingData>>[0]),
+    name: "khieunai2",
+    version: 1,
+    first: "content",
+    initial: (_turn, code) => ({
+      attachments: [],
+      firstCode: code,
+      type: "khieu_nai" as const,
+      field: "khac",
+    }),
+  });
+
+  return [filing, offer, secondRound];
+}
+
+/** What the filer is told on filing: acceptance first where the type has it, then the answer date. */
+function filedText(feedback: FeedbackService, ticket: TicketDoc) {
+  const rule = feedback.rule(ticket.type);
+  const acceptBy = feedback.acceptBy(ticket);
+  return {
+    code: ticket.code,
+    type: ticket.firstCode ? t.feedback.secondRound.summaryType(ticket.firstCode) : rule.label,
+    due: formatDay(feedback.resolveBy(ticket)),
+    legal: rule.legal,
+    ...(acceptBy ? { acceptBy: formatDay(acceptBy) } : {}),
+  };
 }
 
 /**

@@ -10,6 +10,8 @@ export const OPEN_STATUSES: readonly TicketStatus[] = ["new", "assigned", "need_
 
 export const TICKET_ACTIONS = [
   "filed",
+  "accepted",
+  "accept_extended",
   "assigned",
   "asked_info",
   "citizen_info",
@@ -18,10 +20,14 @@ export const TICKET_ACTIONS = [
   "rejected",
   "closed",
   "rated",
+  "second_round",
 ] as const;
 export type TicketAction = (typeof TICKET_ACTIONS)[number];
 
-/** Personal data, collected only with consent (Nghị định 13/2023/NĐ-CP) and shown only to handlers. */
+/**
+ * Personal data, shown only to handlers: for a khiếu nại or tố cáo collected because the law asks
+ * for it (the filer is informed), otherwise only with consent (Luật Bảo vệ dữ liệu cá nhân 2025).
+ */
 export interface Identity {
   name?: string;
   address?: string;
@@ -54,14 +60,34 @@ export interface TicketDoc {
   status: TicketStatus;
   receivedAt: Date;
   receivedDay: Day;
+  /**
+   * The next day the Department owes the filer something: the acceptance (thụ lý) decision while
+   * one is pending, then the resolution. Tickets filed before acceptance was modelled carry the
+   * old sum of both (they have no acceptBy; see service.acceptBy).
+   */
   dueDay: Day;
   extensions: number;
+  /** Khiếu nại, tố cáo: the last day to decide acceptance (thụ lý), counted from receipt. */
+  acceptBy?: Day;
+  /** Extensions of the acceptance step granted (Luật Tố cáo 2018, art. 24). */
+  acceptExtensions?: number;
+  /** The day acceptance was decided; resolution is counted from it. */
+  acceptedDay?: Day;
+  /** 2 for a khiếu nại lần hai; absent means the first round. */
+  round?: number;
+  /** A lần hai: the first-round ticket it follows. */
+  firstCode?: string;
+  /** A first-round ticket the filer took to a second round: that ticket's code. */
+  secondCode?: string;
   filer: { personId: Types.ObjectId; channel: string; chatId: string };
   /** The filer's Identity as JSON, sealed (src/privacy/sealer.ts); never stored in the clear. */
   identitySealed?: string;
   /** Keyed hash of the phone digits, for /tracuu CODE PHONE without keeping the number readable. */
   phoneHash?: string;
+  /** Consent to optional contact details (a góp ý's): the basis for keeping them. */
   consentAt?: Date;
+  /** When the filer was told what is kept, who sees it, how long, and on what legal basis. */
+  informedAt?: Date;
   unitKey?: string;
   answer?: { text: string; at: Date; byName: string };
   rating?: { score: number; comment: string; at: Date };
@@ -77,13 +103,20 @@ export const ticketSchema = new Schema<TicketDoc>(
     code: { type: String, required: true, unique: true },
     type: { type: String, enum: FEEDBACK_TYPES, required: true },
     field: { type: String, required: true },
-    content: { type: String, required: true, maxlength: 4000 },
+    // A guard far above the limit the filing flow states (data/feedback/rules.yaml, content.maxChars).
+    content: { type: String, required: true, maxlength: 100_000 },
     attachments: [{ _id: false, kind: String, ref: String, name: String, mimeType: String, size: Number }],
     status: { type: String, enum: TICKET_STATUSES, required: true },
     receivedAt: { type: Date, required: true },
     receivedDay: { type: String, required: true },
     dueDay: { type: String, required: true },
     extensions: { type: Number, required: true, default: 0 },
+    acceptBy: { type: String },
+    acceptExtensions: { type: Number },
+    acceptedDay: { type: String },
+    round: { type: Number },
+    firstCode: { type: String },
+    secondCode: { type: String },
     filer: {
       personId: { type: Schema.Types.ObjectId, required: true },
       channel: { type: String, required: true },
@@ -92,6 +125,7 @@ export const ticketSchema = new Schema<TicketDoc>(
     identitySealed: { type: String },
     phoneHash: { type: String },
     consentAt: { type: Date },
+    informedAt: { type: Date },
     unitKey: { type: String },
     answer: { type: { _id: false, text: String, at: Date, byName: String }, default: undefined },
     rating: { type: { _id: false, score: Number, comment: String, at: Date }, default: undefined },

@@ -8,7 +8,16 @@ import { fold } from "../../text/normalize.js";
 import { dayOf, type Day, type WorkCalendar } from "../calendar/work-calendar.js";
 import type { Speaker } from "../people/service.js";
 import type { AuditLog, SystemActor } from "./audit.js";
-import { dueDay, type FeedbackRules, type FeedbackType, type TypeRule } from "./rules.js";
+import {
+  acceptByDay,
+  limitEnd,
+  limitsOf,
+  resolveByDay,
+  type FeedbackRules,
+  type FeedbackType,
+  type Limits,
+  type TypeRule,
+} from "./rules.js";
 import {
   OPEN_STATUSES,
   type HistoryEntry,
@@ -34,8 +43,17 @@ export interface NewTicket {
   identity?: Identity;
   consentAt?: Date;
   filer: Speaker & { channel: string; chatId: string };
+  /** When the filer was told how their data is kept (a khiếu nại, a tố cáo). */
+  informedAt?: Date;
+  /** A khiếu nại lần hai: the first-round ticket, whose filer identity it carries on. */
+  secondRoundOf?: TicketDoc;
   now: Date;
 }
+
+/** Whether the filer of a khiếu nại may take it to a second round now (Luật Khiếu nại 2011, art. 33). */
+export type SecondRoundCheck =
+  | { ok: true; until: Day; reason: "decided" | "late" }
+  | { ok: false; reason: "not_khieu_nai" | "already" | "rejected" | "too_early" | "too_late"; until?: Day };
 
 export type FileResult =
   { kind: "filed"; ticket: TicketDoc } | { kind: "duplicate"; ticket: TicketDoc } | { kind: "limit" };
@@ -158,6 +176,9 @@ export class FeedbackService {
     if (filedToday >= this.limits.maxPerDay) return { kind: "limit" };
 
     const rule = this.rule(input.type);
+    const first = input.secondRoundOf;
+    const limits = limitsOf(rule, first ? 2 : undefined);
+    const acceptBy = limits.acceptance ? acceptByDay(limits, today, 0, this.calendar) : undefined;
     const identity =
       input.identity && Object.values(input.identity).some(Boolean) ? input.identity : undefined;
     for (let attempt = 0; ; attempt += 1) {
@@ -172,13 +193,23 @@ export class FeedbackService {
           status: "new",
           receivedAt: input.now,
           receivedDay: today,
-          dueDay: dueDay(rule, today, 0, this.calendar),
+          // While acceptance is pending, the next thing owed is the acceptance decision.
+          dueDay: acceptBy ?? resolveByDay(limits, today, 0, this.calendar),
           extensions: 0,
+          ...(acceptBy ? { acceptBy, acceptExtensions: 0 } : {}),
+          ...(first ? { round: 2, firstCode: first.code } : {}),
           filer: { personId, channel: input.filer.channel, chatId: input.filer.chatId },
           ...(identity
-            ? { identitySealed: this.sealer.seal(JSON.stringify(identity)), consentAt: input.consentAt }
+            ? {
+                identitySealed: this.sealer.seal(JSON.stringify(identity)),
+                ...(input.consentAt ? { consentAt: input.consentAt } : {}),
+              }
             : {}),
           ...(identity?.phone ? { phoneHash: this.sealer.lookupHash(phoneKey(identity.phone)) } : {}),
+          // The second round carries on the first round's filer, already sealed.
+          ...(first?.identitySealed && !identity ? { identitySealed: first.identitySealed } : {}),
+          ...(first?.phoneHash && !identity ? { phoneHash: first.phoneHash } : {}),
+          ...(input.informedAt ? { informedAt: input.informedAt } : {}),
           history: [this.entry(input.filer, "filed", input.now, undefined, true)],
           idempotencyKey: input.idempotencyKey,
           contentKey,
@@ -186,6 +217,7 @@ export class FeedbackService {
         if (identity) {
           await this.audit.record(input.filer, "write", code, Object.keys(identity), input.now);
         }
+        if (first) await this.linkSecondRound(first, code, input.filer, input.now, input.idempotencyKey);
         return { kind: "filed", ticket: doc.toObject() };
       } catch (error) {
         if (!isDuplicateKeyError(error) || attempt >= 5) throw error;
@@ -351,6 +383,8 @@ export class FeedbackService {
 
   async answer(code: string, text: string, by: Speaker, now: Date, update?: string): Promise<TicketDoc> {
     const ticket = this.handled(await this.byCode(code), by);
+    // A khiếu nại or tố cáo is resolved only once accepted (thụ lý); a replay finds its answer made.
+    if (this.awaitingAcceptance(ticket) && !this.replayed(ticket, update)) throw new TicketError("bad_state");
     return this.change(
       ticket,
       OPEN_STATUSES,
@@ -364,13 +398,15 @@ export class FeedbackService {
     const ticket = this.handled(await this.byCode(code), by, true);
     const done = this.replayed(ticket, update);
     if (done) return done;
-    const rule = this.rule(ticket.type);
-    if (!rule.extension || ticket.extensions >= rule.extension.max) throw new TicketError("no_extension");
+    const limits = this.limitsOf(ticket);
+    if (!limits.extension || ticket.extensions >= limits.extension.max) throw new TicketError("no_extension");
+    // Resolution limits run from acceptance: no extension before it.
+    if (this.awaitingAcceptance(ticket)) throw new TicketError("bad_state");
     const extensions = ticket.extensions + 1;
     return this.change(
       ticket,
       OPEN_STATUSES,
-      { extensions, dueDay: dueDay(rule, ticket.receivedDay, extensions, this.calendar) },
+      { extensions, dueDay: this.resolveBy({ ...ticket, extensions }) },
       this.entry(by, "extended", now, reason, false, update),
     );
   }
@@ -394,6 +430,125 @@ export class FeedbackService {
       this.entry(by, "closed", now, undefined, false, update),
     );
   }
+  /** The limits of the round this ticket is in (a khiếu nại lần hai has its own). */
+  limitsOf(ticket: Pick<TicketDoc, "type" | "round">): Limits {
+    return limitsOf(this.rule(ticket.type), ticket.round);
+  }
+
+  /**
+   * The last day to decide acceptance, for a type that has that step. Tickets filed before the
+   * step was modelled carry none: it is counted from their receipt the same way.
+   */
+  acceptBy(ticket: Pick<TicketDoc, "type" | "round" | "receivedDay" | "acceptBy" | "acceptExtensions">): Day | undefined {
+    const limits = this.limitsOf(ticket);
+    if (!limits.acceptance) return undefined;
+    return ticket.acceptBy && !ticket.acceptExtensions
+      ? ticket.acceptBy
+      : acceptByDay(limits, ticket.receivedDay, ticket.acceptExtensions ?? 0, this.calendar);
+  }
+
+  /** Open, of a type with an acceptance step, and not yet accepted. */
+  awaitingAcceptance(ticket: Pick<TicketDoc, "type" | "round" | "status" | "acceptedDay">): boolean {
+    return (
+      Boolean(this.limitsOf(ticket).acceptance) && !ticket.acceptedDay && OPEN_STATUSES.includes(ticket.status)
+    );
+  }
+
+  /**
+   * The day the ticket must be resolved by: from its acceptance day where the type has that step
+   * (before acceptance, from the last day acceptance may be decided: the latest the filer can
+   * expect an answer), else from receipt.
+   */
+  resolveBy(
+    ticket: Pick<
+      TicketDoc,
+      "type" | "round" | "receivedDay" | "acceptBy" | "acceptExtensions" | "acceptedDay" | "extensions"
+    >,
+  ): Day {
+    const limits = this.limitsOf(ticket);
+    if (!limits.acceptance) return resolveByDay(limits, ticket.receivedDay, ticket.extensions, this.calendar);
+    const start = ticket.acceptedDay ?? this.acceptBy(ticket) ?? ticket.receivedDay;
+    return resolveByDay(limits, start, ticket.extensions, this.calendar);
+  }
+
+  /**
+   * Accepts (thụ lý) a khiếu nại or tố cáo: the resolution limit now runs from today, the real
+   * acceptance day (Luật Khiếu nại 2011, arts. 27–28; Luật Tố cáo 2018, arts. 29–30).
+   */
+  async accept(code: string, by: Speaker, now: Date, update?: string): Promise<TicketDoc> {
+    const ticket = this.handled(await this.byCode(code), by, true);
+    const done = this.replayed(ticket, update);
+    if (done) return done;
+    if (!this.awaitingAcceptance(ticket)) throw new TicketError("bad_state");
+    const acceptedDay = dayOf(now, this.timeZone);
+    return this.change(
+      ticket,
+      OPEN_STATUSES,
+      { acceptedDay, dueDay: this.resolveBy({ ...ticket, acceptedDay }) },
+      this.entry(by, "accepted", now, undefined, false, update),
+    );
+  }
+
+  /** One more extension of the acceptance step where the law gives one (Luật Tố cáo 2018, art. 24). */
+  async extendAcceptance(
+    code: string,
+    reason: string,
+    by: Speaker,
+    now: Date,
+    update?: string,
+  ): Promise<TicketDoc> {
+    const ticket = this.handled(await this.byCode(code), by, true);
+    const done = this.replayed(ticket, update);
+    if (done) return done;
+    const step = this.limitsOf(ticket).acceptance?.extension;
+    const granted = ticket.acceptExtensions ?? 0;
+    if (!step || granted >= step.max) throw new TicketError("no_extension");
+    if (!this.awaitingAcceptance(ticket)) throw new TicketError("bad_state");
+    const acceptExtensions = granted + 1;
+    const acceptBy = this.acceptBy({ ...ticket, acceptExtensions }) ?? ticket.dueDay;
+    return this.change(
+      ticket,
+      OPEN_STATUSES,
+      { acceptExtensions, acceptBy, dueDay: acceptBy },
+      this.entry(by, "accept_extended", now, reason, false, update),
+    );
+  }
+
+  /**
+   * Whether the filer may take this khiếu nại to a second round on `today`: they disagree with the
+   * first-round decision, or got none in time, and the window of art. 33 is still open.
+   */
+  secondRound(ticket: TicketDoc, today: Day): SecondRoundCheck {
+    const rule = this.rule(ticket.type);
+    if (!rule.secondRound || ticket.round === 2) return { ok: false, reason: "not_khieu_nai" };
+    if (ticket.secondCode) return { ok: false, reason: "already" };
+    if (ticket.status === "rejected") return { ok: false, reason: "rejected" };
+    const { window } = rule.secondRound;
+    const decided = ticket.answer ? dayOf(ticket.answer.at, this.timeZone) : undefined;
+    const late = decided ? undefined : this.resolveBy(ticket);
+    const from = decided ?? late ?? ticket.receivedDay;
+    const until = limitEnd(from, window.days, window.unit, this.calendar);
+    if (!decided && late !== undefined && today <= late) return { ok: false, reason: "too_early", until: late };
+    if (today > until) return { ok: false, reason: "too_late", until };
+    return { ok: true, until, reason: decided ? "decided" : "late" };
+  }
+
+  /** The first-round ticket records that the filer went on to `secondCode`. */
+  private async linkSecondRound(
+    first: TicketDoc,
+    secondCode: string,
+    by: Speaker,
+    now: Date,
+    update: string,
+  ): Promise<void> {
+    const current = (await this.byCode(first.code)) ?? first;
+    if (current.secondCode) return;
+    await this.model.updateOne(
+      { _id: first._id, secondCode: { $exists: false } },
+      { $set: { secondCode }, $push: { history: this.entry(by, "second_round", now, secondCode, true, `${update}:link`) } },
+    );
+  }
+
 
   /** The filer rates the answer once. */
   async rate(
