@@ -17,7 +17,7 @@ const CONTENT_LEAD = lead((m) => t.feedback.askContent(m));
 const SUMMARY_LEAD = lead((m) =>
   t.feedback.summary({ type: m, field: m, content: m, files: 0, identity: m }),
 );
-const UNDERSTOOD_LEAD = lead((m) => t.plans.understood({ code: m, unit: m, status: m, percent: 0 }));
+const UNDERSTOOD_LEAD = lead((m) => t.plans.understood({ code: m, unit: m, status: m, percent: 0, plan: m }));
 
 /** How the bot's replies are recognised, from the catalog itself (src/text/vi.ts). */
 export const EXPECT = {

@@ -8,6 +8,8 @@ import type { Logger } from "../../src/log.js";
 /** Telegram's rules for a menu entry. Source: https://core.telegram.org/bots/api#botcommand */
 const COMMAND_NAME = /^[a-z0-9_]{1,32}$/;
 const MAX_DESCRIPTION = 256;
+/** Roles of turns remembered for their menu refresh, at most. */
+const MAX_REMEMBERED = 10_000;
 
 /**
  * The "/" menu beside the message box, in Vietnamese, per role: the default scope lists what a
@@ -19,12 +21,22 @@ const MAX_DESCRIPTION = 256;
  */
 export class CommandMenu {
   private readonly shown = new Map<string, Role>();
+  /** The speaker's role as the engine read it for an update's turn, until its refresh takes it. */
+  private readonly roleOfTurn = new Map<string, Role>();
 
   constructor(
     private readonly api: Api,
     private readonly app: App,
     private readonly log: Logger,
-  ) {}
+  ) {
+    // Who spoke was read by the turn already; reading it again here cost two database round trips
+    // a step. Bounded: an update whose refresh never comes (its handling threw) is not kept for good.
+    app.engine.onTurn((inbound, speaker) => {
+      if (inbound.channel !== "telegram" || inbound.chatType !== "private") return;
+      if (this.roleOfTurn.size >= MAX_REMEMBERED) this.roleOfTurn.clear();
+      this.roleOfTurn.set(inbound.dedupeKey, speaker.role);
+    });
+  }
 
   commandsFor(role: Role): BotCommand[] {
     return this.app.engine.commands
@@ -41,7 +53,12 @@ export class CommandMenu {
   /** Brings the menu of the sender's private chat in line with their role, if it changed. */
   async refresh(inbound: Inbound): Promise<void> {
     if (inbound.chatType !== "private") return;
-    const role = await this.roleOf(inbound.senderId);
+    const seen = this.roleOfTurn.get(inbound.dedupeKey);
+    this.roleOfTurn.delete(inbound.dedupeKey);
+    // A command may change the speaker's own role (/start CODE joins by invite): after one, the
+    // role is read as it is now. A flow step or free text leaves it as the turn read it.
+    const command = inbound.choice?.startsWith("/") === true || inbound.text.startsWith("/");
+    const role = seen !== undefined && !command ? seen : await this.roleOf(inbound.senderId);
     const chatId = inbound.chatId;
     const before = this.shown.get(chatId);
     if (!role || before === role) return;

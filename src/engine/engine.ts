@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isDatabaseError } from "../db/errors.js";
 import { ROLES, type Role } from "../domain/people/roles.js";
+import type { Speaker } from "../domain/people/service.js";
 import { cleanInput, parseCommand } from "../text/normalize.js";
 import { t } from "../text/vi.js";
 import { choiceRetry, matchChoice } from "./choices.js";
@@ -128,6 +129,7 @@ export class Engine {
   private readonly queue = new KeyedQueue();
   private readonly enqueuedListeners: ((channels: Set<string>) => void)[] = [];
   private readonly outcomeListeners: ((inbound: Inbound, outcome: HandleOutcome) => void)[] = [];
+  private readonly turnListeners: ((inbound: Inbound, speaker: Speaker) => void)[] = [];
   private readonly instanceId = randomUUID();
   /** Updates this process left to recovery, per chat, in order: the chat's next message runs them first. */
   private readonly deferred = new Map<string, { inbound: Inbound; loaded: LoadedSession }[]>();
@@ -212,6 +214,14 @@ export class Engine {
   /** Told the outcome of every update handed in (for metrics). */
   onOutcome(listener: (inbound: Inbound, outcome: HandleOutcome) => void): void {
     this.outcomeListeners.push(listener);
+  }
+
+  /**
+   * Told of every turn that ran to its end, with the speaker as read at its start (an adapter's
+   * chores use it instead of reading who is speaking again; a turn may have changed it).
+   */
+  onTurn(listener: (inbound: Inbound, speaker: Speaker) => void): void {
+    this.turnListeners.push(listener);
   }
 
   /** Handles updates whose handling was cut off by a crash; run at start and now and then. */
@@ -451,6 +461,7 @@ export class Engine {
     else if (next) await this.stores.sessions.save(key, loaded.seq, next, inbound.dedupeKey, now);
     await this.stores.outbox.enqueue(outbound);
     this.announce(outbound.map((o) => o.to.channel));
+    for (const listener of this.turnListeners) listener(inbound, speaker);
   }
 
   private announce(channels: string[]): void {

@@ -260,8 +260,10 @@ const plans = {
   officeTasksUsage:
     "Cách dùng: /nhiemvu <tên hoặc mã đơn vị> — nhiệm vụ của một đơn vị; /nhiemvu <mã nhiệm vụ> — một nhiệm vụ ở các đơn vị.",
   notFound: (query: string) => `Không tìm thấy đơn vị hay nhiệm vụ nào khớp "${query}".`,
-  ambiguousTask: (list: string) =>
-    `Có nhiều nhiệm vụ cùng mã: ${list}. Xin ghi kèm mã kế hoạch, ví dụ KẾ-HOẠCH:II.1.`,
+  whichPlan: (code: string) =>
+    `Mã ${code} có trong nhiều kế hoạch. Anh/chị muốn nói nhiệm vụ của kế hoạch nào?`,
+  noSuchTaskOfUnit: (code: string, unit: string) =>
+    `${unit} không có nhiệm vụ mã "${code}". Gõ /nhiemvu để xem danh sách nhiệm vụ của đơn vị.`,
   taskAcrossUnits: (p: { code: string; title: string; plan: string; due: string }) =>
     `${p.code} — ${p.title}\nKế hoạch: ${p.plan}\nHạn: ${p.due}`,
   unitStateLine: (unit: string, status: string, percent: number, when: string | undefined) =>
@@ -285,19 +287,30 @@ const plans = {
   askEvidence: 'Gửi ảnh hoặc tệp minh chứng nếu có; gõ "xong" để tiếp tục.',
   evidenceCount: (count: number) => `Đã nhận ${count} tệp minh chứng. Gửi thêm, hoặc gõ "xong" để tiếp tục.`,
   evidenceNeedsFile: 'Chưa nhận được tệp nào. Gửi ảnh hoặc tệp, hoặc gõ "xong" để tiếp tục.',
-  confirm: (p: { code: string; status: string; percent: number; note: string; files: number }) =>
-    `Xác nhận báo cáo:\nNhiệm vụ: ${p.code}\nTình trạng: ${p.status} (${p.percent}%)\n` +
-    `Nội dung: ${p.note || "(không có)"}\nMinh chứng: ${p.files} tệp`,
+  confirm: (p: {
+    code: string;
+    title: string;
+    plan: string;
+    unit: string;
+    status: string;
+    percent: number;
+    note: string;
+    files: number;
+  }) =>
+    `Xác nhận báo cáo:\nNhiệm vụ: ${p.code} — ${p.title}\nKế hoạch: ${p.plan}\nĐơn vị: ${p.unit}\n` +
+    `Tình trạng: ${p.status} (${p.percent}%)\nNội dung: ${p.note || "(không có)"}\nMinh chứng: ${p.files} tệp`,
   save: "Gửi báo cáo",
   redo: "Sửa lại",
   cancel: "Hủy",
-  saved: (code: string, unit: string) => `Đã ghi nhận báo cáo nhiệm vụ ${code} của ${unit}. Cảm ơn anh/chị!`,
+  saved: (code: string, unit: string, plan: string) =>
+    `Đã ghi nhận báo cáo nhiệm vụ ${code} của ${unit}.\nKế hoạch: ${plan}\nCảm ơn anh/chị!`,
   discarded: "Đã hủy, báo cáo không được lưu.",
-  understood: (p: { code: string; unit: string; status: string; percent: number }) =>
-    `Đã ghi nhận cho nhiệm vụ ${p.code} (${p.unit}): ${p.status}, ${p.percent}%.\n` +
+  understood: (p: { code: string; unit: string; status: string; percent: number; plan: string }) =>
+    `Đã ghi nhận cho nhiệm vụ ${p.code} (${p.unit}): ${p.status}, ${p.percent}%.\nKế hoạch: ${p.plan}\n` +
     "Nếu chưa đúng, trả lời (reply) tin này để sửa, hoặc dùng /baocao.",
-  notUnderstood: (code: string) =>
-    `Đã lưu nội dung anh/chị gửi vào nhiệm vụ ${code}. Xin cho biết tình trạng hiện nay của nhiệm vụ:`,
+  notUnderstood: (code: string, unit: string, plan: string) =>
+    `Đã lưu nội dung anh/chị gửi vào nhiệm vụ ${code} (${unit}).\nKế hoạch: ${plan}\n` +
+    "Xin cho biết tình trạng hiện nay của nhiệm vụ:",
   notYourTask: (code: string) => `Nhiệm vụ ${code} không thuộc đơn vị của anh/chị, nên không thể báo cáo.`,
   officialsOnly: "Chỉ cán bộ của đơn vị thực hiện mới báo cáo được nhiệm vụ này.",
   skipWords: ["bo qua", "khong", "khong co", "skip"],

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { t } from "../../src/text/vi.js";
 import { buildApp, useDatabase } from "../support/db.js";
 import { PUBLIC_URL, SECRET, startRig } from "./harness.js";
@@ -90,6 +90,27 @@ describe("the webhook", () => {
 });
 
 describe("the command menu", () => {
+  it("after a message that is not a command, follows the role the turn read: who speaks is read once", async () => {
+    const r = await rig();
+    try {
+      expect(await r.post(r.updates.text("5006", "xin chào"))).toBe(200);
+      await r.deliver();
+      const accounts = r.app.models.ChannelAccount;
+      const reads = vi.spyOn(accounts, "findOne");
+      try {
+        expect(await r.post(r.updates.text("5006", "cho tôi hỏi"))).toBe(200);
+        await r.deliver();
+        // The turn's own read of the speaker; the menu's refresh took the role from it.
+        expect(reads).toHaveBeenCalledTimes(1);
+      } finally {
+        reads.mockRestore();
+      }
+      expect(r.fake.messagesTo("5006")).toHaveLength(2);
+    } finally {
+      await r.stop();
+    }
+  });
+
   it("the default menu lists the citizen commands in Vietnamese", async () => {
     const r = await rig();
     try {

@@ -1,6 +1,7 @@
 import { formatDate } from "../../clock.js";
 import type { Feature, ReplyMessage } from "../../engine/engine.js";
-import { defineFlow } from "../../engine/flow.js";
+import { choiceRetry } from "../../engine/choices.js";
+import { defineFlow, type StepAnswer } from "../../engine/flow.js";
 import type { Attachment, Subject } from "../../engine/message.js";
 import type { Turn } from "../../engine/turn.js";
 import { fold } from "../../text/normalize.js";
@@ -10,7 +11,7 @@ import type { Role } from "../people/roles.js";
 import type { UnitsService } from "../units/service.js";
 import { readProgress } from "./progress.js";
 import type { TaskDoc } from "./schema.js";
-import { stateKey, type NewReport, type PlansService } from "./service.js";
+import { stateKey, tasksNamed, type NewReport, type PlansService } from "./service.js";
 import { summarize } from "./summary.js";
 import { TASK_STATUSES, type TaskStatus } from "./status.js";
 
@@ -22,11 +23,20 @@ const shortTitle = (title: string) => (title.length > 60 ? `${title.slice(0, 57)
 interface ReportData {
   taskKey?: string;
   taskCode?: string;
+  /** The tasks of several plans that share the code typed, while the person says which plan. */
+  candidates?: string[];
   status?: TaskStatus;
   percent?: number;
   note?: string;
   attachments?: Attachment[];
   confirmed?: boolean;
+}
+
+/** /nhiemvu CODE when the code is in several plans: which plan's task to show. */
+interface PickData {
+  code: string;
+  candidates: string[];
+  picked?: string;
 }
 
 interface ConfirmData {
@@ -73,6 +83,87 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
     return lines;
   }
 
+  /** The plan a task belongs to, as a person recognises it: its title (its code if it is gone). */
+  async function planTitle(task: Pick<TaskDoc, "planCode">): Promise<string> {
+    return (await plans.plan(task.planCode))?.title ?? task.planCode;
+  }
+
+  async function unitName(unitKey: string): Promise<string> {
+    return (await units.get(unitKey))?.name ?? unitKey;
+  }
+
+  /** One option per plan among tasks that share a code: the plan's code and title tell them apart. */
+  async function planChoices(taskKeys: string[]) {
+    const byCode = new Map((await plans.plans()).map((p) => [p.code, p]));
+    const choices = [];
+    for (const key of taskKeys) {
+      const task = await plans.task(key);
+      if (!task) continue;
+      const title = byCode.get(task.planCode)?.title;
+      choices.push({ label: title ? `${task.planCode} — ${shortTitle(title)}` : task.planCode, value: key });
+    }
+    return choices;
+  }
+
+  /**
+   * The task of the plan a person named among tasks sharing a code: by the plan's code typed as
+   * it is ("TEST-2025" is also a piece of "TEST-B-2025 …", which the options' word matching would
+   * find ambiguous), else by the option picked.
+   */
+  async function pickPlan(
+    answer: StepAnswer,
+    taskKeys: string[],
+  ): Promise<{ taskKey: string } | { error: string }> {
+    const typed = answer.text.trim().toUpperCase();
+    const byCode = taskKeys.find((key) => key.slice(0, key.lastIndexOf(":")).toUpperCase() === typed);
+    const taskKey = byCode ?? answer.choice?.value;
+    if (taskKey && taskKeys.includes(taskKey)) return { taskKey };
+    return { error: choiceRetry({ text: answer.text }, await planChoices(taskKeys)) };
+  }
+
+  /**
+   * One task: its plan, its deadline and where each unit stands (only `onlyUnit` for an official,
+   * who answers for their own unit).
+   */
+  async function showTask(turn: Turn, task: TaskDoc, onlyUnit?: string): Promise<void> {
+    const plan = await plans.plan(task.planCode);
+    const day = today(turn);
+    const unitsOfTask = (await plans.unitsOf(task)).filter((u) => !onlyUnit || u.key === onlyUnit);
+    const states = await plans.states(
+      unitsOfTask.map((u) => ({ task, unitKey: u.key })),
+      day,
+    );
+    const due = plans.dueOf(task, plan, day);
+    const state = (unitKey: string) => states.get(stateKey(task.key, unitKey));
+    const lines = unitsOfTask.map((u) => {
+      const s = state(u.key);
+      return t.plans.unitStateLine(
+        u.name,
+        t.plans.status(s?.status ?? "not_started"),
+        s?.percent ?? 0,
+        s?.lastReportAt ? formatDate(s.lastReportAt, turn.services.timeZone) : undefined,
+      );
+    });
+    const doneEverywhere =
+      unitsOfTask.length > 0 && unitsOfTask.every((u) => state(u.key)?.status === "done");
+    const left = doneEverywhere
+      ? t.plans.status("done").toLowerCase()
+      : t.plans.daysLeft(plans.daysLeft(due.day, day));
+    turn.reply(
+      [
+        t.plans.taskAcrossUnits({
+          code: task.code,
+          title: task.title,
+          plan: plan?.title ?? task.planCode,
+          due: `${formatDay(due.day)} (${left})`,
+        }),
+        ...lines,
+      ].join("\n"),
+      // An official may answer this view of their own task by replying to it, as to a reminder.
+      onlyUnit ? { subject: { kind: "task", id: task.key } } : {},
+    );
+  }
+
   /** A report by the speaker for their unit, saved once per update (the turn's idempotency key). */
   function saveReport(
     turn: Turn,
@@ -101,7 +192,6 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
     message: ReplyMessage,
   ): Promise<void> {
     const reading = readProgress(message.text);
-    const unit = await units.get(unitKey);
     await saveReport(turn, task, unitKey, {
       ...(reading.status ? { status: reading.status } : {}),
       ...(reading.percent !== undefined ? { percent: reading.percent } : {}),
@@ -114,9 +204,10 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
       turn.reply(
         t.plans.understood({
           code: task.code,
-          unit: unit?.name ?? unitKey,
+          unit: await unitName(unitKey),
           status: t.plans.status(reading.status),
           percent: reading.percent ?? 0,
+          plan: await planTitle(task),
         }),
         { subject },
       );
@@ -130,7 +221,7 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
 
   const report = defineFlow<ReportData>({
     name: "baocao",
-    version: 1,
+    version: 2,
     roles: REPORTERS,
     ttlMinutes: 60,
     first: "task",
@@ -141,14 +232,37 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
         freeText: true,
         async choices(_data, turn) {
           const tasks = await plans.tasksForUnit(turn.speaker.unitId ?? "");
-          return tasks.map((task) => ({ label: `${task.code} ${shortTitle(task.title)}`, value: task.key }));
+          // Tasks of several plans may share a code: each option then says its plan.
+          const several = new Set(tasks.map((x) => x.planCode)).size > 1;
+          return tasks.map((task) => ({
+            label: `${task.code} ${shortTitle(task.title)}${several ? ` (${task.planCode})` : ""}`,
+            value: task.key,
+          }));
         },
         async accept(answer, data, turn) {
           const tasks = await plans.tasksForUnit(turn.speaker.unitId ?? "");
-          const wanted = answer.choice?.value ?? answer.text.trim().toUpperCase();
-          const task = tasks.find((x) => x.key === wanted || x.code.toUpperCase() === wanted);
+          // A typed code is read as a code first: "II.2" is also a piece of "II.2-3 …", so the
+          // options' word matching alone could take it for another task.
+          const typed = tasksNamed(tasks, answer.text);
+          const named = typed.length > 0 ? typed : tasks.filter((x) => x.key === answer.choice?.value);
+          const [task, ...others] = named;
           if (!task) return { error: t.plans.unknownTask };
+          if (others.length > 0) {
+            return {
+              data: { ...data, taskCode: task.code, candidates: named.map((x) => x.key) },
+              next: "plan",
+            };
+          }
           return { data: { ...data, taskKey: task.key, taskCode: task.code }, next: "status" };
+        },
+      },
+      plan: {
+        prompt: (data) => t.plans.whichPlan(data.taskCode ?? ""),
+        choices: (data) => planChoices(data.candidates ?? []),
+        freeText: true,
+        async accept(answer, data) {
+          const picked = await pickPlan(answer, data.candidates ?? []);
+          return "error" in picked ? picked : { data: { ...data, taskKey: picked.taskKey }, next: "status" };
         },
       },
       status: {
@@ -200,14 +314,19 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
         },
       },
       confirm: {
-        prompt: (data) =>
-          t.plans.confirm({
+        async prompt(data, turn) {
+          const task = data.taskKey ? await plans.task(data.taskKey) : undefined;
+          return t.plans.confirm({
             code: data.taskCode ?? "",
+            title: task?.title ?? "",
+            plan: task ? await planTitle(task) : "",
+            unit: await unitName(turn.speaker.unitId ?? ""),
             status: t.plans.status(data.status ?? "not_started"),
             percent: data.percent ?? 0,
             note: data.note ?? "",
             files: data.attachments?.length ?? 0,
-          }),
+          });
+        },
         choices: () => [
           { label: t.plans.save, value: "save" },
           { label: t.plans.redo, value: "redo" },
@@ -233,8 +352,7 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
         attachments: data.attachments ?? [],
         source: "flow",
       });
-      const unit = await units.get(unitKey);
-      turn.reply(t.plans.saved(task.code, unit?.name ?? unitKey), {
+      turn.reply(t.plans.saved(task.code, await unitName(unitKey), await planTitle(task)), {
         subject: { kind: "task", id: task.key },
       });
     },
@@ -250,7 +368,14 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
     initial: (_turn, taskKey) => ({ taskKey, note: "" }),
     steps: {
       status: {
-        prompt: (data) => t.plans.notUnderstood(data.taskKey.split(":").pop() ?? ""),
+        async prompt(data, turn) {
+          const task = await plans.task(data.taskKey);
+          return t.plans.notUnderstood(
+            task?.code ?? data.taskKey,
+            await unitName(turn.speaker.unitId ?? ""),
+            task ? await planTitle(task) : "",
+          );
+        },
         choices: statusChoices,
         accept: (answer, data) => ({ data: { ...data, status: answer.choice?.value as TaskStatus } }),
       },
@@ -267,22 +392,61 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
         attachments: [],
         source: "confirm",
       });
-      const unit = await units.get(unitKey);
       turn.reply(
         t.plans.understood({
           code: task.code,
-          unit: unit?.name ?? unitKey,
+          unit: await unitName(unitKey),
           status: t.plans.status(status),
           percent: status === "done" ? 100 : 0,
+          plan: await planTitle(task),
         }),
         { subject: { kind: "task", id: task.key } },
       );
     },
   });
 
+  const pickTask = defineFlow<PickData>({
+    name: "chonnhiemvu",
+    version: 1,
+    roles: [...REPORTERS, ...OVERSEERS],
+    ttlMinutes: 30,
+    first: "plan",
+    initial: () => ({ code: "", candidates: [] }),
+    steps: {
+      plan: {
+        prompt: (data) => t.plans.whichPlan(data.code),
+        choices: (data) => planChoices(data.candidates),
+        freeText: true,
+        async accept(answer, data) {
+          const picked = await pickPlan(answer, data.candidates);
+          return "error" in picked ? picked : { data: { ...data, picked: picked.taskKey } };
+        },
+      },
+    },
+    async finish(data, turn) {
+      const task = data.picked ? await plans.task(data.picked) : undefined;
+      if (!task) return;
+      const official = REPORTERS.includes(turn.speaker.role);
+      await showTask(turn, task, official ? turn.speaker.unitId : undefined);
+    },
+  });
+
+  /** Shows the task `query` names among `tasks`; when several plans share the code, asks which. */
+  async function showNamed(turn: Turn, tasks: TaskDoc[], query: string, onlyUnit?: string): Promise<boolean> {
+    const named = tasksNamed(tasks, query);
+    const [task, ...others] = named;
+    if (!task) return false;
+    if (others.length > 0) {
+      turn.startFlow("chonnhiemvu", "", { code: task.code, candidates: named.map((x) => x.key) });
+    } else {
+      await showTask(turn, task, onlyUnit);
+    }
+    return true;
+  }
+
   return {
     name: "plans",
-    flows: [report, confirmStatus],
+    flows: [report, confirmStatus, pickTask],
     commands: [
       {
         name: "nhiemvu",
@@ -297,6 +461,12 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
               return;
             }
             const tasks = await plans.tasksForUnit(speaker.unitId);
+            if (args) {
+              if (!(await showNamed(turn, tasks, args, speaker.unitId))) {
+                turn.reply(t.plans.noSuchTaskOfUnit(args, await unitName(speaker.unitId)));
+              }
+              return;
+            }
             if (tasks.length === 0) {
               turn.reply(t.plans.noTasks);
               return;
@@ -317,43 +487,7 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
             turn.reply(t.plans.officeTasksUsage);
             return;
           }
-          const tasks = await plans.findTasks(args);
-          if (tasks.length > 1) {
-            turn.reply(t.plans.ambiguousTask(tasks.map((x) => x.key).join(", ")));
-            return;
-          }
-          const [task] = tasks;
-          if (task) {
-            const plan = await plans.plan(task.planCode);
-            const day = today(turn);
-            const unitsOfTask = await plans.unitsOf(task);
-            const states = await plans.states(
-              unitsOfTask.map((u) => ({ task, unitKey: u.key })),
-              day,
-            );
-            const due = plans.dueOf(task, plan, day);
-            const lines = unitsOfTask.map((u) => {
-              const state = states.get(stateKey(task.key, u.key));
-              return t.plans.unitStateLine(
-                u.name,
-                t.plans.status(state?.status ?? "not_started"),
-                state?.percent ?? 0,
-                state?.lastReportAt ? formatDate(state.lastReportAt, turn.services.timeZone) : undefined,
-              );
-            });
-            turn.reply(
-              [
-                t.plans.taskAcrossUnits({
-                  code: task.code,
-                  title: task.title,
-                  plan: plan?.title ?? task.planCode,
-                  due: `${formatDay(due.day)} (${t.plans.daysLeft(plans.daysLeft(due.day, day))})`,
-                }),
-                ...lines,
-              ].join("\n"),
-            );
-            return;
-          }
+          if (await showNamed(turn, await plans.findTasks(args), args)) return;
           const [unit, ...others] = await units.find(args);
           if (!unit || others.length > 0) {
             turn.reply(t.plans.notFound(args));

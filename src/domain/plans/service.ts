@@ -52,6 +52,18 @@ export function stateKey(taskKey: string, unitKey: string): string {
   return `${taskKey}|${unitKey}`;
 }
 
+/**
+ * The tasks among `tasks` that `query` names: by code ("III.2") or by plan and code
+ * ("DVCQ-2025-HY:III.2"), case aside. Plans number their tasks each on their own, so a code alone
+ * may name a task in several plans: the caller asks which, never picks one.
+ * @example tasksNamed(tasks, "iii.2") // both plans' III.2
+ */
+export function tasksNamed<T extends Pick<TaskDoc, "code" | "key">>(tasks: T[], query: string): T[] {
+  const wanted = query.trim().toUpperCase();
+  if (!wanted) return [];
+  return tasks.filter((t) => t.code.toUpperCase() === wanted || t.key.toUpperCase() === wanted);
+}
+
 /** Plans, their tasks, and the progress units report on them. */
 export class PlansService {
   constructor(
@@ -140,9 +152,8 @@ export class PlansService {
 
   /** Tasks whose code (or plan:code) is what someone typed, case-insensitively. */
   async findTasks(query: string): Promise<TaskDoc[]> {
-    const wanted = query.trim().toUpperCase();
     const tasks = await this.models.Task.find({ archived: false }).sort({ planCode: 1, order: 1 }).lean();
-    return tasks.filter((t) => t.code.toUpperCase() === wanted || t.key.toUpperCase() === wanted);
+    return tasksNamed(tasks, query);
   }
 
   /** Whether `unitKey` answers for `task`. */
@@ -174,8 +185,13 @@ export class PlansService {
   /**
    * Current standing of each (task, unit) pair, from the reports of the current period: the latest
    * report that stated a status sets status and percent; the latest note is shown beside it.
+   * `until`: the standing at that moment (the close of a past period), reports made since left out.
    */
-  async states(pairs: { task: TaskDoc; unitKey: string }[], today: Day): Promise<Map<string, UnitState>> {
+  async states(
+    pairs: { task: TaskDoc; unitKey: string }[],
+    today: Day,
+    until?: Date,
+  ): Promise<Map<string, UnitState>> {
     const result = new Map<string, UnitState>();
     if (pairs.length === 0) return result;
     const plans = new Map((await this.plans()).map((p) => [p.code, p]));
@@ -187,6 +203,7 @@ export class PlansService {
     );
     const reports = await this.models.Report.find({
       taskKey: { $in: [...new Set(pairs.map((p) => p.task.key))] },
+      ...(until ? { createdAt: { $lt: until } } : {}),
     })
       .sort({ createdAt: -1 })
       .lean();
