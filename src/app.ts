@@ -116,13 +116,14 @@ export class App {
     this.sessions = new Sessions(this.models.Session, options.sealer);
     this.claims = new Claims(this.models.Claim);
     this.inbox = new Inbox(this.models.InboundRecord, this.claims, options.sealer);
-    this.people = new PeopleService(this.models, options.consoleRoles ?? false);
+    this.people = new PeopleService(this.models, options.sealer, options.consoleRoles ?? false);
     this.units = new UnitsService(this.models.Unit);
     this.invites = new InvitesService(
       this.models.Invite,
       this.models.InviteFailure,
       this.models,
       this.claims,
+      options.sealer,
     );
     this.guesses = new GuessGuard(new Throttle(this.models.GuessFailure), this.people);
     const calendar = options.calendar ?? loadWorkCalendar(path.join(DATA_DIR, "holidays"));
@@ -135,7 +136,7 @@ export class App {
       options.timeZone,
       options.feedbackLimits ?? { maxPerDay: 5, duplicateMinutes: 10 },
       options.sealer,
-      new AuditLog(this.models.Audit),
+      new AuditLog(this.models.Audit, options.sealer),
       this.claims,
     );
     this.dvk = new DvkService(

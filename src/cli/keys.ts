@@ -6,10 +6,14 @@ import { openCliApp, runTool } from "./open-app.js";
 
 /**
  * `npm run keys:rotate`: reseals, with the first key of DATA_ENCRYPTION_KEYS, every ticket's
- * personal data and everything else sealed with a data key: message texts in the outbox, updates
- * not yet handled, flows in progress, the Zalo OA tokens (sealing any an earlier version kept in
- * clear). Run it after putting a new key first; then the old key can be removed. Each ticket
- * resealed is in the audit log under "system:keys-rotate".
+ * personal data and words and everything else sealed with a data key: message texts in the
+ * outbox, updates not yet handled, flows in progress, people's names and display names, the audit
+ * log's names, the Zalo OA tokens — sealing what an earlier version kept in the clear — and
+ * remakes the lookup hashes it can (name search, ticket phone and text) under the new key. Invite
+ * and link codes are kept only as hashes, so theirs cannot be remade: keep the old key until the
+ * invites made before have expired (7 days). Run it after putting a new key first; then the old
+ * key can be removed. Each ticket whose identity was resealed is in the audit log under
+ * "system:keys-rotate".
  */
 async function main(): Promise<number> {
   const { positionals } = parseArgs({ allowPositionals: true });
@@ -22,6 +26,11 @@ async function main(): Promise<number> {
     const tickets = await app.feedback.resealAll("system:keys-rotate", systemClock.now());
     const messages = (await app.outbox.reseal()) + (await app.inbox.reseal()) + (await app.sessions.reseal());
     console.log(t.cli.resealed(tickets, messages));
+    const people =
+      (await app.people.resealAll()) +
+      (await app.feedback.audit.reseal()) +
+      (await app.invites.hashLegacyCodes());
+    if (people > 0) console.log(t.cli.resealedPeople(people));
     const oaTokens = await resealOaTokens(oaTokenModel(db.connection), app.sealer);
     if (oaTokens > 0) console.log(t.cli.resealedOaTokens(oaTokens));
     return 0;

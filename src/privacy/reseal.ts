@@ -6,9 +6,9 @@ const BATCH = 500;
 
 /**
  * Reseals one sealed string field of a collection with the sealer's current key, skipping values
- * already under it. Returns how many documents changed. For fields that hold no personal data
- * of a ticket (message texts): a ticket's own fields are resealed by the feedback service, which
- * also audits each one.
+ * already under it and sealing values an earlier version stored in the clear. Returns how many
+ * documents changed. For fields outside a ticket (message texts, names): a ticket's own fields
+ * are resealed by the feedback service, which also audits each one.
  */
 export async function resealField<T>(model: Model<T>, field: string, sealer: Sealer): Promise<number> {
   let changed = 0;
@@ -26,13 +26,14 @@ export async function resealField<T>(model: Model<T>, field: string, sealer: Sea
     .cursor();
   for await (const doc of cursor as AsyncIterable<Record<string, unknown>>) {
     const sealed = doc[field];
-    if (typeof sealed !== "string" || sealed === "" || sealer.keyIdOf(sealed) === sealer.currentKeyId)
-      continue;
+    if (typeof sealed !== "string" || sealed === "") continue;
+    const again = sealer.resealed(sealed);
+    if (again === undefined) continue;
     // Matching on the old value too: a message sent meanwhile keeps its text, never a stale one.
     batch.push({
       updateOne: {
         filter: { _id: doc._id, [field]: sealed },
-        update: { $set: { [field]: sealer.seal(sealer.open(sealed)) } },
+        update: { $set: { [field]: again } },
       },
     });
     if (batch.length >= BATCH) await flush();

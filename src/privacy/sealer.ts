@@ -7,6 +7,7 @@ export interface DataKey {
 }
 
 const VERSION = "s1";
+const SEALED = /^s1\.[A-Za-z0-9_-]{1,16}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]*$/;
 
 /**
  * Seals citizens' personal data at rest (AES-256-GCM). The first key seals; every key opens, so
@@ -58,6 +59,34 @@ export class Sealer {
   /** The key a sealed value was sealed with. */
   keyIdOf(sealed: string): string | undefined {
     return sealed.split(".")[1];
+  }
+
+  /**
+   * Whether a stored value is in the sealed form. Values stored before a field was sealed are
+   * plain text; this tells them apart (a 12-byte iv and a 16-byte tag, in base64url, cannot be
+   * typed by accident), so such a field reads both until `keys:rotate` has sealed the old ones.
+   */
+  isSealed(value: string): boolean {
+    return SEALED.test(value);
+  }
+
+  /**
+   * A stored value as it was written: opened when sealed, as it is when stored in the clear by an
+   * earlier version. @throws like `open` when a sealed value cannot be opened.
+   */
+  read(stored: string): string {
+    return this.isSealed(stored) ? this.open(stored) : stored;
+  }
+
+  /** A stored value sealed under the current key, or undefined when it already is (for keys:rotate). */
+  resealed(stored: string): string | undefined {
+    if (this.isSealed(stored) && this.keyIdOf(stored) === this.currentKeyId) return undefined;
+    return this.seal(this.read(stored));
+  }
+
+  /** Whether a lookup hash was made with the current key (keys:rotate remakes the others). */
+  isCurrentHash(hash: string): boolean {
+    return hash.startsWith(`${this.currentKeyId}.`);
   }
 
   /**

@@ -846,6 +846,8 @@ const cli = {
   resealed: (tickets: number, messages: number) =>
     `Đã mã hóa lại bằng khóa mới: dữ liệu cá nhân của ${tickets} phản ánh, ${messages} tin nhắn và phiên trò chuyện.`,
   resealedOaTokens: (tokens: number) => `Đã mã hóa lại ${tokens} token Zalo OA.`,
+  resealedPeople: (records: number) =>
+    `Đã mã hóa lại tên người dùng, nhật ký truy cập dữ liệu cá nhân, mã mời và mã liên kết: ${records} bản ghi.`,
   plansImportUsage: "Cách dùng: npm run plans:import [--dry-run] TỆP.yaml [TỆP.yaml ...]",
   planImported: (code: string, tasks: number, created: boolean, archived: number) =>
     `${created ? "Đã nạp" : "Đã cập nhật"} kế hoạch ${code}: ${tasks} nhiệm vụ` +

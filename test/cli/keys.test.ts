@@ -80,7 +80,8 @@ describe("npm run keys:rotate", () => {
     const run = await runCli("src/cli/keys.ts", ["rotate"], env);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
-    expect(run.stdout.trim()).toBe(t.cli.resealed(2, messages));
+    // Three tickets (the anonymous one's words too); the filer, and the two audit entries naming them.
+    expect(run.stdout.trim()).toBe(`${t.cli.resealed(3, messages)}\n${t.cli.resealedPeople(3)}`);
     expect(new Set(await sealedUnder())).toEqual(new Set(["k2027"]));
     const [waiting] = await app.models.Outbox.find().lean();
     expect(newOnly.open(waiting?.textSealed ?? "")).not.toBe("");
@@ -89,10 +90,20 @@ describe("npm run keys:rotate", () => {
       expect(newOnly.keyIdOf(ticket.identitySealed ?? "")).toBe("k2027");
       expect(newOnly.open(ticket.identitySealed ?? "")).toContain('"name"');
     }
+    for (const ticket of await app.models.Ticket.find().lean()) {
+      expect(newOnly.open(ticket.content)).toMatch(/^(Khiếu nại|Một góp ý)/);
+      expect(ticket.contentKey.startsWith("k2027.")).toBe(true);
+    }
+    const [person] = await app.models.Person.find().lean();
+    expect(newOnly.keyIdOf(person?.name ?? "")).toBe("k2027");
+    expect(person?.nameKeys?.every((h) => h.startsWith("k2027."))).toBe(true);
     const entries = await app.models.Audit.find({ action: "reseal" }).lean();
     expect(
-      entries.map((a) => [a.ticketCode, a.personName, a.role, a.personId, a.fields.join(",")]).sort(),
+      entries
+        .map((a) => [a.ticketCode, newOnly.open(a.personName), a.role, a.personId, a.fields.join(",")])
+        .sort(),
     ).toEqual(sealed.map((code) => [code, "system:keys-rotate", "system", undefined, "name,phone"]).sort());
+    for (const a of await app.models.Audit.find().lean()) expect(newOnly.keyIdOf(a.personName)).toBe("k2027");
 
     // Nothing is left under the old key: a second run opens nothing and records nothing.
     const again = await runCli("src/cli/keys.ts", ["rotate"], env);

@@ -53,7 +53,11 @@ describe("a speaker's channel account", () => {
         senderName,
         now: clock.now(),
       });
-    const account = () => app.models.ChannelAccount.findOne({ externalId: "minh" }).lean();
+    // The display name is stored sealed; the test reads it as the service does.
+    const account = async () => {
+      const stored = await app.models.ChannelAccount.findOne({ externalId: "minh" }).lean();
+      return stored && { ...stored, displayName: app.sealer.read(stored.displayName ?? "") };
+    };
     const first = await speak("Minh");
     const seen = (await account())?.lastSeenAt;
     clock.advance(5 * 60_000);

@@ -235,12 +235,15 @@ describe("invites", () => {
     expect(created).toContain("Đơn vị: Phòng Chuyển đổi số");
     expect(created).toContain(`Vai trò: ${t.people.role("unit_head")}`);
     const code = /Mã mời: ([A-Z0-9]{8})/.exec(created)?.[1];
-    expect(await app.models.Invite.findOne({ code }).lean()).toMatchObject({
+    // Stored by its keyed hash, never the code itself.
+    expect(
+      await app.models.Invite.findOne({ code: app.sealer.lookupHash(`invite:${code}`) }).lean(),
+    ).toMatchObject({
       unitKey: "chuyen-doi-so",
       role: "unit_head",
     });
 
-    const staff = await app.models.Person.findOne({ name: "Trần Văn Hùng" }).lean();
+    const [staff] = await app.people.search("Trần Văn Hùng");
     await say(app, "office", `/canbo chuyen ${staff?.ref} chuyen doi so`);
     await deliver(app);
     expect(inbox.last("office")?.text).toBe(t.officials.moved("Trần Văn Hùng", "Phòng Chuyển đổi số"));

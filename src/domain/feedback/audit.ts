@@ -1,4 +1,6 @@
 import { Schema, Types, type Model } from "mongoose";
+import { resealField } from "../../privacy/reseal.js";
+import type { Sealer } from "../../privacy/sealer.js";
 import type { Speaker } from "../people/service.js";
 
 /**
@@ -10,7 +12,10 @@ export interface AuditDoc {
   at: Date;
   /** Absent when a process, not a person, touched the data (see SystemActor). */
   personId?: Types.ObjectId;
-  /** The person's name, or the process's SystemActor name. */
+  /**
+   * The person's name, or the process's SystemActor name, sealed: a citizen's name is personal
+   * data (entries of earlier versions hold it in the clear). AuditLog opens it.
+   */
   personName: string;
   /** The person's role, or "system". */
   role: string;
@@ -42,7 +47,10 @@ auditSchema.index({ ticketCode: 1, at: 1 });
 auditSchema.index({ personId: 1, at: 1 });
 
 export class AuditLog {
-  constructor(private readonly model: Model<AuditDoc>) {}
+  constructor(
+    private readonly model: Model<AuditDoc>,
+    private readonly sealer: Sealer,
+  ) {}
 
   /**
    * Records one touch of a ticket's personal data.
@@ -60,10 +68,24 @@ export class AuditLog {
       typeof by === "string"
         ? { personName: by, role: "system" }
         : { personId: new Types.ObjectId(by.personId), personName: by.name, role: by.role };
-    await this.model.create({ at, ...who, action, ticketCode, fields });
+    await this.model.create({
+      at,
+      ...who,
+      personName: this.sealer.seal(who.personName),
+      action,
+      ticketCode,
+      fields,
+    });
   }
 
+  /** A ticket's entries, oldest first, the names opened. */
   async ofTicket(ticketCode: string): Promise<AuditDoc[]> {
-    return this.model.find({ ticketCode }).sort({ at: 1 }).lean();
+    const entries = await this.model.find({ ticketCode }).sort({ at: 1 }).lean();
+    return entries.map((e) => ({ ...e, personName: this.sealer.read(e.personName) }));
+  }
+
+  /** Puts every name under the current key, sealing those an earlier version kept in the clear. */
+  async reseal(): Promise<number> {
+    return resealField(this.model, "personName", this.sealer);
   }
 }

@@ -1,4 +1,4 @@
-import { createHash, randomInt, randomUUID } from "node:crypto";
+import { randomInt, randomUUID } from "node:crypto";
 import { Types, type Model } from "mongoose";
 import type { Claims } from "../../db/claims.js";
 import { isDuplicateKeyError } from "../../db/errors.js";
@@ -7,6 +7,7 @@ import type { Attachment } from "../../engine/message.js";
 import { fold } from "../../text/normalize.js";
 import { dayOf, type Day, type WorkCalendar } from "../calendar/work-calendar.js";
 import type { Speaker } from "../people/service.js";
+import { openWords, resealWords, sealEntry, sealWords } from "./at-rest.js";
 import type { AuditLog, SystemActor } from "./audit.js";
 import {
   acceptByDay,
@@ -159,14 +160,18 @@ export class FeedbackService {
    */
   async file(input: NewTicket): Promise<FileResult> {
     const replay = await this.model.findOne({ idempotencyKey: input.idempotencyKey }).lean();
-    if (replay) return { kind: "filed", ticket: replay };
+    if (replay) return { kind: "filed", ticket: this.opened(replay) };
     const personId = new Types.ObjectId(input.filer.personId);
-    const contentKey = createHash("sha256").update(fold(input.content)).digest("hex");
+    const contentKey = this.contentKey(input.content);
     const since = new Date(input.now.getTime() - this.limits.duplicateMinutes * 60_000);
     const same = await this.model
-      .findOne({ "filer.personId": personId, contentKey, receivedAt: { $gte: since } })
+      .findOne({
+        "filer.personId": personId,
+        contentKey: { $in: this.sealer.lookupHashes(`content:${fold(input.content)}`) },
+        receivedAt: { $gte: since },
+      })
       .lean();
-    if (same) return { kind: "duplicate", ticket: same };
+    if (same) return { kind: "duplicate", ticket: this.opened(same) };
     const today = dayOf(input.now, this.timeZone);
     const startOfDay = new Date(`${today}T00:00:00${this.offset(input.now)}`);
     const filedToday = await this.model.countDocuments({
@@ -188,8 +193,7 @@ export class FeedbackService {
           code,
           type: input.type,
           field: input.field,
-          content: input.content,
-          attachments: input.attachments,
+          ...sealWords(this.sealer, { content: input.content, attachments: input.attachments }),
           status: "new",
           receivedAt: input.now,
           receivedDay: today,
@@ -218,11 +222,11 @@ export class FeedbackService {
           await this.audit.record(input.filer, "write", code, Object.keys(identity), input.now);
         }
         if (first) await this.linkSecondRound(first, code, input.filer, input.now, input.idempotencyKey);
-        return { kind: "filed", ticket: doc.toObject() };
+        return { kind: "filed", ticket: this.opened(doc.toObject()) };
       } catch (error) {
         if (!isDuplicateKeyError(error) || attempt >= 5) throw error;
         const raced = await this.model.findOne({ idempotencyKey: input.idempotencyKey }).lean();
-        if (raced) return { kind: "filed", ticket: raced };
+        if (raced) return { kind: "filed", ticket: this.opened(raced) };
       }
     }
   }
@@ -238,7 +242,18 @@ export class FeedbackService {
   }
 
   async byCode(code: string): Promise<TicketDoc | undefined> {
-    return (await this.model.findOne({ code: code.trim().toUpperCase() }).lean()) ?? undefined;
+    const ticket = await this.model.findOne({ code: code.trim().toUpperCase() }).lean();
+    return ticket ? this.opened(ticket) : undefined;
+  }
+
+  /** A stored ticket with its words opened (at-rest.ts): every ticket this service returns. */
+  private opened(stored: TicketDoc): TicketDoc {
+    return openWords(this.sealer, stored);
+  }
+
+  /** A keyed hash of the text, so the same text sent again is recognised without a readable copy. */
+  private contentKey(content: string): string {
+    return this.sealer.lookupHash(`content:${fold(content)}`);
   }
 
   /** The ticket, if `speaker` filed it or gives the phone number written on it; never to a stranger. */
@@ -264,7 +279,8 @@ export class FeedbackService {
     query.status = { $in: filter.statuses?.length ? filter.statuses : OPEN_STATUSES };
     if (filter.unitKey) query.unitKey = filter.unitKey;
     if (filter.overdueOn) query.dueDay = { $lt: filter.overdueOn };
-    return this.model.find(query).sort({ dueDay: 1, receivedAt: 1 }).limit(50).lean();
+    const tickets = await this.model.find(query).sort({ dueDay: 1, receivedAt: 1 }).limit(50).lean();
+    return tickets.map((x) => this.opened(x));
   }
 
   /**
@@ -299,7 +315,10 @@ export class FeedbackService {
 
   /** The filer's tickets waiting for more information from them. */
   async awaitingInfoFrom(personId: string): Promise<TicketDoc[]> {
-    return this.model.find({ "filer.personId": new Types.ObjectId(personId), status: "need_info" }).lean();
+    const tickets = await this.model
+      .find({ "filer.personId": new Types.ObjectId(personId), status: "need_info" })
+      .lean();
+    return tickets.map((x) => this.opened(x));
   }
 
   private async change(
@@ -323,12 +342,12 @@ export class FeedbackService {
     const updated = await this.model
       .findOneAndUpdate(
         { _id: ticket._id, status: ticket.status },
-        { $set: set, $push: { history: entry } },
+        { $set: sealWords(this.sealer, set), $push: { history: sealEntry(this.sealer, entry) } },
         { returnDocument: "after" },
       )
       .lean();
     if (!updated) throw new TicketError("bad_state");
-    return updated;
+    return this.opened(updated);
   }
 
   private handled(ticket: TicketDoc | undefined, by: Speaker, officeOnly = false): TicketDoc {
@@ -586,29 +605,38 @@ export class FeedbackService {
 
   /**
    * Reseals every ticket's personal data with the current key (after a new key was put first in
-   * DATA_ENCRYPTION_KEYS), one audit entry per ticket resealed. Returns how many tickets changed.
+   * DATA_ENCRYPTION_KEYS): the filer's identity, with one audit entry per ticket whose identity
+   * was resealed, and the ticket's words (at-rest.ts), sealing those an earlier version kept in
+   * the clear; the lookup hashes are remade under the new key. Returns how many tickets changed.
    * @example await feedback.resealAll("system:keys-rotate", new Date());
    */
   async resealAll(by: SystemActor, now: Date): Promise<number> {
     let count = 0;
-    const cursor = this.model
-      .find({ identitySealed: { $exists: true } })
-      .lean()
-      .cursor();
+    const cursor = this.model.find().lean().cursor();
     for await (const ticket of cursor as AsyncIterable<TicketDoc>) {
-      if (!ticket.identitySealed || this.sealer.keyIdOf(ticket.identitySealed) === this.sealer.currentKeyId)
-        continue;
-      const identity = JSON.parse(this.sealer.open(ticket.identitySealed)) as Identity;
-      await this.model.updateOne(
-        { _id: ticket._id },
+      const identity =
+        ticket.identitySealed && this.sealer.keyIdOf(ticket.identitySealed) !== this.sealer.currentKeyId
+          ? (JSON.parse(this.sealer.open(ticket.identitySealed)) as Identity)
+          : undefined;
+      const words = resealWords(this.sealer, ticket);
+      const contentKey = this.sealer.isCurrentHash(ticket.contentKey)
+        ? undefined
+        : this.contentKey(this.sealer.read(ticket.content));
+      if (!identity && !words && !contentKey) continue;
+      // Matching the history's length too: an entry pushed meanwhile is never overwritten.
+      const { matchedCount } = await this.model.updateOne(
+        { _id: ticket._id, history: { $size: ticket.history.length } },
         {
           $set: {
-            identitySealed: this.sealer.seal(JSON.stringify(identity)),
-            ...(identity.phone ? { phoneHash: this.sealer.lookupHash(phoneKey(identity.phone)) } : {}),
+            ...words,
+            ...(contentKey ? { contentKey } : {}),
+            ...(identity ? { identitySealed: this.sealer.seal(JSON.stringify(identity)) } : {}),
+            ...(identity?.phone ? { phoneHash: this.sealer.lookupHash(phoneKey(identity.phone)) } : {}),
           },
         },
       );
-      await this.audit.record(by, "reseal", ticket.code, Object.keys(identity), now);
+      if (matchedCount === 0) continue;
+      if (identity) await this.audit.record(by, "reseal", ticket.code, Object.keys(identity), now);
       count += 1;
     }
     return count;

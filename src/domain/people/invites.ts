@@ -1,12 +1,17 @@
 import { Schema, Types, type Model } from "mongoose";
 import type { Claims } from "../../db/claims.js";
 import { isDuplicateKeyError } from "../../db/errors.js";
+import type { Sealer } from "../../privacy/sealer.js";
 import { ROLES, type Role } from "./roles.js";
 import { randomCode, type PeopleModels, type Speaker } from "./service.js";
 
 /** A single-use code the Office gives an official, binding their chat account to a unit and role. */
 export interface InviteDoc {
   _id: Types.ObjectId;
+  /**
+   * The code's keyed hash (Sealer.lookupHash), never the code: whoever reads a dump must not be
+   * able to join as an official. Invites of earlier versions hold the code in the clear.
+   */
   code: string;
   unitKey: string;
   role: Role;
@@ -97,24 +102,29 @@ export class InvitesService {
     private readonly failures: Model<InviteFailureDoc>,
     private readonly people: PeopleModels,
     private readonly claims: Claims,
+    private readonly sealer: Sealer,
   ) {}
 
-  /** A new invite; throws GrantError when its creator may not give that role. */
+  /**
+   * A new invite; throws GrantError when its creator may not give that role. The code is in the
+   * returned invite only: what is stored is its hash.
+   */
   async create(unitKey: string, role: Role, createdBy: string, now: Date): Promise<InviteDoc> {
     const granter = await this.roleOf(createdBy);
     if (!granter || !mayGrant(granter, role)) throw new GrantError(granter, role);
     const expiresAt = new Date(now.getTime() + INVITE_DAYS * 86_400_000);
     for (let attempt = 0; ; attempt += 1) {
+      const code = randomCode(8);
       try {
         const doc = await this.invites.create({
-          code: randomCode(8),
+          code: this.sealer.lookupHash(`invite:${code}`),
           unitKey,
           role,
           createdBy: new Types.ObjectId(createdBy),
           createdAt: now,
           expiresAt,
         });
-        return doc.toObject();
+        return { ...doc.toObject(), code };
       } catch (error) {
         if (!isDuplicateKeyError(error) || attempt >= 5) throw error;
       }
@@ -149,7 +159,12 @@ export class InvitesService {
       const oldest = recent[recent.length - MAX_FAILURES]?.at ?? now;
       return { kind: "throttled", retryAt: new Date(oldest.getTime() + FAILURE_WINDOW_MS) };
     }
-    const invite = await this.invites.findOne({ code: code.trim().toUpperCase() }).lean();
+    const typed = code.trim().toUpperCase();
+    // Under any key of the ring (an invite made before a rotation still works while its key is
+    // kept), or in the clear as versions before the hash kept it.
+    const invite = await this.invites
+      .findOne({ code: { $in: [...this.sealer.lookupHashes(`invite:${typed}`), typed] } })
+      .lean();
     if (!invite) return this.fail(speaker.accountId, "invalid", now);
     // An invite to a role its creator may no longer give (made before only admins could, or by
     // someone since moved out of the role) gives nothing. Not a guess: no failure is counted.
@@ -185,6 +200,26 @@ export class InvitesService {
       { $set: { role: invite.role, unitId: invite.unitKey, active: true } },
     );
     return { kind: "ok", unitKey: invite.unitKey, role: invite.role };
+  }
+
+  /**
+   * Hashes the codes of invites an earlier version kept in the clear. Hashes cannot be remade
+   * under a new key (the code is not kept): an invite made under the old key works while that key
+   * stays in the ring, so drop it once the week an invite lives has passed. For keys:rotate.
+   */
+  async hashLegacyCodes(): Promise<number> {
+    let changed = 0;
+    const legacy = this.invites.find().lean().cursor();
+    for await (const invite of legacy as AsyncIterable<InviteDoc>) {
+      // A hash is `<key id>.<digest>`; a code has no dot.
+      if (invite.code.includes(".")) continue;
+      const { matchedCount } = await this.invites.updateOne(
+        { _id: invite._id, code: invite.code },
+        { $set: { code: this.sealer.lookupHash(`invite:${invite.code}`) } },
+      );
+      changed += matchedCount;
+    }
+    return changed;
   }
 
   async sweep(now: Date): Promise<void> {

@@ -6,9 +6,18 @@ export interface PersonDoc {
   _id: Types.ObjectId;
   /** Short code a person can read out to the Office (shown by /toi). */
   ref: string;
+  /**
+   * Sealed (src/privacy/sealer.ts): a citizen's name is the display name their chat app gave,
+   * personal data. PeopleService opens it; documents from earlier versions hold it in the clear.
+   */
   name: string;
-  /** The name folded for search (no diacritics, lower case). */
-  nameKey: string;
+  /**
+   * Keyed hashes of the prefixes of the name's folded words, for search by name without a
+   * readable copy (see nameSearchKeys). Remade under the current key by keys:rotate.
+   */
+  nameKeys?: string[];
+  /** The folded name in the clear, as versions before nameKeys kept it; keys:rotate removes it. */
+  nameKey?: string;
   role: Role;
   unitId?: string;
   active: boolean;
@@ -19,8 +28,10 @@ export interface PersonDoc {
 export const personSchema = new Schema<PersonDoc>(
   {
     ref: { type: String, required: true, unique: true },
-    name: { type: String, required: true, maxlength: 200 },
-    nameKey: { type: String, required: true },
+    // Sealed: no maxlength here, the sealed form is longer than the name (checked before sealing).
+    name: { type: String, required: true },
+    nameKeys: { type: [String], default: undefined },
+    nameKey: { type: String },
     role: { type: String, enum: ROLES, required: true, default: "citizen" },
     unitId: { type: String },
     active: { type: Boolean, required: true, default: true },
@@ -28,7 +39,7 @@ export const personSchema = new Schema<PersonDoc>(
   { timestamps: true, collection: "people" },
 );
 personSchema.index({ role: 1 });
-personSchema.index({ nameKey: 1 });
+personSchema.index({ nameKeys: 1 });
 
 /** One platform identity (a Telegram user, a Zalo user) belonging to one person. */
 export interface ChannelAccountDoc {
@@ -38,6 +49,7 @@ export interface ChannelAccountDoc {
   personId: Types.ObjectId;
   /** Where to write to this person on this channel (their private chat). */
   chatId: string;
+  /** The name the platform shows for the account, sealed (clear in documents of earlier versions). */
   displayName?: string;
   /** Set when the platform says the person blocked the bot; nothing more is sent until they write again. */
   blockedAt?: Date;
@@ -52,7 +64,7 @@ export const channelAccountSchema = new Schema<ChannelAccountDoc>(
     externalId: { type: String, required: true },
     personId: { type: Schema.Types.ObjectId, required: true },
     chatId: { type: String, required: true },
-    displayName: { type: String, maxlength: 200 },
+    displayName: { type: String },
     blockedAt: { type: Date },
     lastSeenAt: { type: Date, required: true },
   },
@@ -64,6 +76,7 @@ channelAccountSchema.index({ personId: 1 });
 /** A short-lived code that joins a second channel account to the person who asked for it. */
 export interface LinkCodeDoc {
   _id: Types.ObjectId;
+  /** The code's keyed hash (Sealer.lookupHash), never the code: a dump must not let anyone link. */
   code: string;
   personId: Types.ObjectId;
   expiresAt: Date;

@@ -3,7 +3,9 @@ import { Types, type Model } from "mongoose";
 import type { ChannelName } from "../../config.js";
 import { isDuplicateKeyError } from "../../db/errors.js";
 import type { Recipient } from "../../engine/message.js";
-import { fold } from "../../text/normalize.js";
+import { resealField } from "../../privacy/reseal.js";
+import type { Sealer } from "../../privacy/sealer.js";
+import { fold, foldWords } from "../../text/normalize.js";
 import { t } from "../../text/vi.js";
 import { isRole, type Role } from "./roles.js";
 import type { ChannelAccountDoc, LinkCodeDoc, PersonDoc } from "./schema.js";
@@ -38,6 +40,23 @@ const LINK_CODE_MINUTES = 10;
 
 export type LinkResult = "linked" | "already" | "invalid";
 
+/** Names longer than this are cut: the sealed form leaves the schema nothing to check. */
+const MAX_NAME = 200;
+/** A search word matches a name word it begins: "bin" finds "Bình". Longer prefixes add nothing. */
+const MAX_PREFIX = 12;
+
+/**
+ * The prefixes of a folded name's words, each once: what nameKeys hashes. "Nguyễn Văn Bình" gives
+ * "n", "ng", … "nguyen", "v", "va", "van", "b", "bi", "bin", "binh".
+ */
+export function namePrefixes(name: string): string[] {
+  const prefixes = new Set<string>();
+  for (const word of foldWords(name)) {
+    for (let n = 1; n <= Math.min(word.length, MAX_PREFIX); n += 1) prefixes.add(word.slice(0, n));
+  }
+  return [...prefixes];
+}
+
 /** How stale lastSeenAt may get: it only orders a person's accounts by recent use. */
 const SEEN_GRANULARITY_MS = 10 * 60_000;
 
@@ -45,30 +64,55 @@ const SEEN_GRANULARITY_MS = 10 * 60_000;
  * Whether an account already says what a message would write to it: most messages change
  * nothing, and skipping the write spares the database one write per message.
  */
-function upToDate(account: ChannelAccountDoc, seen: Record<string, unknown>, now: Date): boolean {
+function upToDate(
+  account: ChannelAccountDoc,
+  seen: { chatId?: string; displayName?: string },
+  now: Date,
+  sealer: Sealer,
+): boolean {
   if (account.blockedAt) return false;
   if (now.getTime() - account.lastSeenAt.getTime() >= SEEN_GRANULARITY_MS) return false;
-  if (seen.displayName !== undefined && seen.displayName !== account.displayName) return false;
+  if (
+    seen.displayName !== undefined &&
+    (account.displayName === undefined || seen.displayName !== sealer.read(account.displayName))
+  )
+    return false;
   return seen.chatId === undefined || seen.chatId === account.chatId;
 }
 
 export class PeopleService {
   constructor(
     private readonly models: PeopleModels,
+    /** Seals names at rest: a citizen's display name is personal data (README, "Personal data"). */
+    private readonly sealer: Sealer,
     /** On the console channel a sender named after a role gets that role (development mode). */
     private readonly consoleRoles = false,
   ) {}
+
+  /** A name as stored: sealed, with the keyed hashes that let search find it. */
+  private storedName(name: string): { name: string; nameKeys: string[] } {
+    const clipped = name.slice(0, MAX_NAME);
+    return {
+      name: this.sealer.seal(clipped),
+      nameKeys: namePrefixes(clipped).map((p) => this.sealer.lookupHash(`name:${p}`)),
+    };
+  }
+
+  /** A person as the rest of the code sees them: the name readable. */
+  private opened(person: PersonDoc): PersonDoc {
+    return { ...person, name: this.sealer.read(person.name) };
+  }
 
   private async createPerson(fields: { name: string; role: Role; _id?: Types.ObjectId }): Promise<PersonDoc> {
     for (let attempt = 0; ; attempt += 1) {
       try {
         const doc = await this.models.Person.create({
           ...fields,
-          nameKey: fold(fields.name),
+          ...this.storedName(fields.name),
           ref: randomCode(6),
           active: true,
         });
-        return doc.toObject();
+        return this.opened(doc.toObject());
       } catch (error) {
         if (!isDuplicateKeyError(error) || attempt >= 5) throw error;
       }
@@ -99,22 +143,33 @@ export class PeopleService {
     now: Date;
   }): Promise<Speaker> {
     const candidateId = new Types.ObjectId();
-    const seen: Record<string, unknown> = { lastSeenAt: input.now };
-    if (input.senderName) seen.displayName = input.senderName;
-    // Where to write to this person: their private chat; a group message does not tell us that.
+    const displayName = input.senderName?.slice(0, MAX_NAME);
+    const seen = {
+      ...(displayName ? { displayName } : {}),
+      // Where to write to this person: their private chat; a group message does not tell us that.
+      ...(input.chatType === "private" ? { chatId: input.chatId } : {}),
+    };
     const setOnInsert: Record<string, unknown> = { personId: candidateId };
-    if (input.chatType === "private") seen.chatId = input.chatId;
-    else setOnInsert.chatId = input.senderId;
+    if (input.chatType !== "private") setOnInsert.chatId = input.senderId;
     const known = await this.models.ChannelAccount.findOne({
       channel: input.channel,
       externalId: input.senderId,
     }).lean();
     const account =
-      known && upToDate(known, seen, input.now)
+      known && upToDate(known, seen, input.now, this.sealer)
         ? known
-        : await this.upsertAccount(input.channel, input.senderId, seen, setOnInsert);
+        : await this.upsertAccount(
+            input.channel,
+            input.senderId,
+            {
+              ...seen,
+              ...(displayName ? { displayName: this.sealer.seal(displayName) } : {}),
+              lastSeenAt: input.now,
+            },
+            setOnInsert,
+          );
     const existing: PersonDoc | null = await this.models.Person.findById(account.personId).lean();
-    if (existing) return this.toSpeaker(existing, account);
+    if (existing) return this.toSpeaker(this.opened(existing), account);
     const role = this.initialRole(input.channel, input.senderId);
     const name = input.senderName?.trim() || t.people.defaultName(role);
     return this.toSpeaker(await this.createPerson({ _id: account.personId, name, role }), account);
@@ -164,9 +219,12 @@ export class PeopleService {
       now,
     });
     const update: Record<string, unknown> = { role: fields.role, active: true };
-    if (fields.name) Object.assign(update, { name: fields.name, nameKey: fold(fields.name) });
+    if (fields.name) Object.assign(update, this.storedName(fields.name));
     if (fields.unitId) update.unitId = fields.unitId;
-    await this.models.Person.updateOne({ _id: speaker.personId }, { $set: update });
+    await this.models.Person.updateOne(
+      { _id: speaker.personId },
+      { $set: update, ...(fields.name ? { $unset: { nameKey: 1 } } : {}) },
+    );
     return {
       ...speaker,
       role: fields.role,
@@ -186,19 +244,28 @@ export class PeopleService {
   }
 
   /**
-   * People matching what an officer typed: their code (exact), else their name without regard to
-   * diacritics or case. At most `limit` results.
+   * People matching what an officer typed: their code (exact), else every word typed beginning a
+   * word of their name, without regard to diacritics or case ("van binh" finds "Nguyễn Văn Bình").
+   * The names are sealed, so the words are matched by their keyed hashes, under every key of the
+   * ring (a person not yet rehashed after a rotation is found too). At most `limit` results.
    */
   async search(query: string, limit = 5): Promise<PersonDoc[]> {
     const byRef = await this.models.Person.findOne({ ref: query.trim().toUpperCase(), active: true }).lean();
-    if (byRef) return [byRef];
+    if (byRef) return [this.opened(byRef)];
     const key = fold(query);
     if (key.length < 2) return [];
+    const words = foldWords(query).map((w) => w.slice(0, MAX_PREFIX));
+    const byHash = words.map((w) => ({ nameKeys: { $in: this.sealer.lookupHashes(`name:${w}`) } }));
+    // Documents of earlier versions, not yet through keys:rotate, keep the folded name in the clear.
     const pattern = new RegExp(key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-    return this.models.Person.find({ nameKey: pattern, active: true })
+    const people = await this.models.Person.find({
+      active: true,
+      $or: [{ $and: byHash }, { nameKey: pattern }],
+    })
       .sort({ createdAt: 1 })
       .limit(limit)
       .lean();
+    return people.map((p) => this.opened(p));
   }
 
   async setRole(personId: string, role: Role): Promise<void> {
@@ -216,25 +283,34 @@ export class PeopleService {
 
   /** The active people of a unit with any of `roles`. */
   async ofUnit(unitKey: string, roles: readonly Role[]): Promise<PersonDoc[]> {
-    return this.models.Person.find({ unitId: unitKey, active: true, role: { $in: roles } }).lean();
+    const people = await this.models.Person.find({
+      unitId: unitKey,
+      active: true,
+      role: { $in: roles },
+    }).lean();
+    return people.map((p) => this.opened(p));
   }
 
   async findByRef(ref: string): Promise<PersonDoc | undefined> {
-    return (
-      (await this.models.Person.findOne({ ref: ref.trim().toUpperCase(), active: true }).lean()) ?? undefined
-    );
+    const person = await this.models.Person.findOne({ ref: ref.trim().toUpperCase(), active: true }).lean();
+    return person ? this.opened(person) : undefined;
   }
 
   async list(filter: { role?: Role } = {}): Promise<PersonDoc[]> {
-    return this.models.Person.find({ active: true, ...filter })
+    const people = await this.models.Person.find({ active: true, ...filter })
       .sort({ createdAt: 1 })
       .lean();
+    return people.map((p) => this.opened(p));
   }
 
+  /** A person's accounts, most recently used first, their display names opened. */
   async accountsOf(personId: string): Promise<ChannelAccountDoc[]> {
-    return this.models.ChannelAccount.find({ personId: new Types.ObjectId(personId) })
+    const accounts = await this.models.ChannelAccount.find({ personId: new Types.ObjectId(personId) })
       .sort({ lastSeenAt: -1 })
       .lean();
+    return accounts.map((a) =>
+      a.displayName === undefined ? a : { ...a, displayName: this.sealer.read(a.displayName) },
+    );
   }
 
   /** Where to reach a person: the channel they used most recently and have not blocked. */
@@ -254,7 +330,11 @@ export class PeopleService {
     for (let attempt = 0; ; attempt += 1) {
       const code = randomCode(8);
       try {
-        await this.models.LinkCode.create({ code, personId: new Types.ObjectId(personId), expiresAt });
+        await this.models.LinkCode.create({
+          code: this.sealer.lookupHash(`link:${code}`),
+          personId: new Types.ObjectId(personId),
+          expiresAt,
+        });
         return { code, expiresAt };
       } catch (error) {
         if (!isDuplicateKeyError(error) || attempt >= 5) throw error;
@@ -263,12 +343,56 @@ export class PeopleService {
   }
 
   /**
+   * Puts people's names and accounts' display names under the current key (sealing those an
+   * earlier version kept in the clear), remakes the name search hashes under it, and hashes link
+   * codes an earlier version kept in the clear. A link code's hash cannot be remade (the code is
+   * not kept): codes live ten minutes, and one made under the old key works while that key is in
+   * the ring. Returns how many documents changed. For `npm run keys:rotate`.
+   */
+  async resealAll(): Promise<number> {
+    let changed = 0;
+    const people = this.models.Person.find().lean().cursor();
+    for await (const person of people as AsyncIterable<PersonDoc>) {
+      const name = this.sealer.resealed(person.name);
+      const stale =
+        person.nameKey !== undefined ||
+        !person.nameKeys ||
+        person.nameKeys.some((h) => !this.sealer.isCurrentHash(h));
+      if (name === undefined && !stale) continue;
+      // Matching on the old name: a rename meanwhile is kept, never overwritten with a stale one.
+      const { matchedCount } = await this.models.Person.updateOne(
+        { _id: person._id, name: person.name },
+        { $set: this.storedName(this.sealer.read(person.name)), $unset: { nameKey: 1 } },
+      );
+      changed += matchedCount;
+    }
+    changed += await resealField(this.models.ChannelAccount, "displayName", this.sealer);
+    const links = this.models.LinkCode.find().lean().cursor();
+    for await (const link of links as AsyncIterable<LinkCodeDoc>) {
+      if (link.code.includes(".")) continue;
+      const { matchedCount } = await this.models.LinkCode.updateOne(
+        { _id: link._id, code: link.code },
+        { $set: { code: this.sealer.lookupHash(`link:${link.code}`) } },
+      );
+      changed += matchedCount;
+    }
+    return changed;
+  }
+
+  /**
    * Moves the speaking account to the person who created `code`. Single use, enforced by one
    * atomic update. The person the account leaves, if left with no account, is retired.
    */
   async redeemLinkCode(code: string, speaker: Speaker, now: Date): Promise<LinkResult> {
+    const typed = code.trim().toUpperCase();
     const link = await this.models.LinkCode.findOneAndUpdate(
-      { code: code.trim().toUpperCase(), usedAt: { $exists: false }, expiresAt: { $gt: now } },
+      {
+        // Under any key of the ring (a code made just before a rotation still links), or in the
+        // clear as versions before the hash kept it (for the ten minutes a code lives).
+        code: { $in: [...this.sealer.lookupHashes(`link:${typed}`), typed] },
+        usedAt: { $exists: false },
+        expiresAt: { $gt: now },
+      },
       { $set: { usedAt: now } },
       { returnDocument: "after" },
     ).lean();
