@@ -4,7 +4,9 @@ import utc from "dayjs/plugin/utc.js";
 import { formatDay, type Day } from "../src/domain/calendar/work-calendar.js";
 import type { Role } from "../src/domain/people/roles.js";
 import { periodOf } from "../src/domain/plans/periods.js";
-import { summarize, type Summary } from "../src/domain/plans/summary.js";
+import { standingWords, summarize, type Summary } from "../src/domain/plans/summary.js";
+import { officeSummary } from "../src/domain/reports/office-summary.js";
+import { reportPeriod } from "../src/domain/reports/period.js";
 import type { Outbound } from "../src/engine/message.js";
 import { t } from "../src/text/vi.js";
 import { officeDay, type Job, type JobContext } from "./job.js";
@@ -22,10 +24,11 @@ export function renderSummary(title: string, summary: Summary): string {
   for (const u of summary.units) {
     lines.push(t.jobs.digestUnitLine(u.unit.name, u.byStatus, u.overdue, u.total));
   }
-  lines.push("", t.jobs.digestRisk(summary.atRisk.length));
+  const risk = summary.atRisk.length;
+  lines.push("", summary.closed ? t.jobs.digestLateAtClose(risk) : t.jobs.digestRisk(risk));
   for (const a of summary.atRisk.slice(0, MAX_RISK_LINES)) {
     lines.push(
-      t.jobs.digestRiskLine(a.task.code, a.unit.name, formatDay(a.due.day), t.plans.daysLeft(a.daysLeft)),
+      t.jobs.digestRiskLine(a.task.code, a.unit.name, formatDay(a.due.day), standingWords(a, summary.closed)),
     );
   }
   if (summary.atRisk.length > MAX_RISK_LINES)
@@ -66,7 +69,10 @@ export const weeklyDigestJob: Job = {
   },
 };
 
-/** The first working day of a quarter: the quarter just ended, to the leadership and the Office. */
+/**
+ * The first working day of a quarter: the quarter just ended, to the leadership and the Office,
+ * with the figures of `/tonghop` for that quarter (its plans, as they stood when it closed).
+ */
 export const quarterlySummaryJob: Job = {
   name: "quarterly-summary",
   firstLookAfter: 30,
@@ -81,11 +87,16 @@ export const quarterlySummaryJob: Job = {
     const previousEnd = new Date(Date.UTC(Number(start.slice(0, 4)), Number(start.slice(5, 7)) - 1, 0))
       .toISOString()
       .slice(0, 10);
-    const previous = periodOf("quarterly", previousEnd);
-    const text = renderSummary(
-      t.jobs.quarterlyTitle(previous.id),
-      await summarize(ctx.app.plans, previousEnd),
+    const id = periodOf("quarterly", previousEnd).id;
+    const previous = reportPeriod("quarter", Number(id.slice(0, 4)), Number(id.slice(-1)));
+    const { summary } = await officeSummary(
+      ctx.app.plans,
+      ctx.app.models.Report,
+      previous,
+      today,
+      ctx.timeZone,
     );
+    const text = renderSummary(t.jobs.quarterlyTitle(t.reports.periodLabel(previous)), summary);
     return { messages: await send(ctx, ["leader", "office"], `quarterly:${quarter}`, text) };
   },
 };

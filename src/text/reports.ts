@@ -34,6 +34,7 @@ export const reports = {
 
   summaryTitle: (period: string) => `Tổng hợp kết quả thực hiện kế hoạch ${period}`,
   asOf: (day: string) => `Số liệu đến ngày ${day}.`,
+  asOfClose: (day: string) => `Số liệu tại thời điểm kết thúc kỳ (hết ngày ${day}).`,
   plansHeader: "Kế hoạch:",
   planLine: (code: string, title: string, done: string, total: string, percent: string) =>
     `• ${code} — ${title}: ${done}/${total} việc hoàn thành (${percent})`,
@@ -55,6 +56,8 @@ export const reports = {
   riskHeader: (count: string) =>
     `Sắp đến hạn (trong 7 ngày làm việc) hoặc quá hạn, chưa hoàn thành (${count}):`,
   riskNone: "Không có việc nào sắp đến hạn hay quá hạn mà chưa hoàn thành.",
+  lateAtCloseHeader: (count: string) => `Đã đến hạn mà chưa hoàn thành khi kết thúc kỳ (${count}):`,
+  lateAtCloseNone: "Khi kết thúc kỳ, không có việc nào đã đến hạn mà chưa hoàn thành.",
   riskLine: (code: string, unit: string, due: string, left: string) =>
     `• ${code} — ${unit} — hạn ${due} (${left})`,
   riskMore: (count: string) => `… và ${count} việc khác (xem đủ trong /xuatbaocao).`,

@@ -244,6 +244,9 @@ const plans = {
       : days === 0
         ? "đến hạn hôm nay"
         : `quá hạn ${-days} ngày làm việc`,
+  /** A pair not done when a past period closed: how late it was then. */
+  lateAtClose: (days: number) =>
+    days > 0 ? `quá hạn ${days} ngày làm việc khi hết kỳ` : "hết hạn mà chưa hoàn thành",
   taskLine: (p: {
     code: string;
     title: string;
@@ -357,8 +360,8 @@ const jobs = {
   }) =>
     `• ${p.code} — ${p.title}\n  ${p.unit} · hạn ${p.due} · quá hạn ${p.late} ngày làm việc · ${p.status}`,
   weeklyTitle: (day: string) => `Tổng hợp tiến độ thực hiện kế hoạch, tuần ${day}`,
-  quarterlyTitle: (quarter: string) =>
-    `Tổng hợp kết quả thực hiện kế hoạch ${quarter.replace(/^(\d{4})-Q(\d)$/, "quý $2 năm $1")}`,
+  /** `period` as every summary names it (t.reports.periodLabel): "quý III năm 2026". */
+  quarterlyTitle: (period: string) => `Tổng hợp kết quả thực hiện kế hoạch ${period}`,
   digestPlans: "Kế hoạch:",
   digestPlanLine: (code: string, done: number, total: number, percent: number) =>
     `• ${code}: ${done}/${total} việc hoàn thành (${percent}%)`,
@@ -368,6 +371,10 @@ const jobs = {
     `${s.blocked} vướng mắc, ${overdue} quá hạn`,
   digestRisk: (count: number) =>
     count === 0 ? "Không có việc nào sắp đến hạn hay quá hạn." : `Sắp đến hạn hoặc quá hạn (${count}):`,
+  digestLateAtClose: (count: number) =>
+    count === 0
+      ? "Khi kết thúc kỳ, không có việc nào đã đến hạn mà chưa hoàn thành."
+      : `Đã đến hạn mà chưa hoàn thành khi kết thúc kỳ (${count}):`,
   digestRiskLine: (code: string, unit: string, due: string, left: string) =>
     `• ${code} — ${unit} — hạn ${due} (${left})`,
   digestMore: (count: number) => `… và ${count} việc khác.`,

@@ -217,6 +217,6 @@ describe("a whole quarter of jobs", () => {
       "leader 2025-10-01",
       "office 2025-10-01",
     ]);
-    expect(quarterly[0]?.text).toContain("quý 3 năm 2025");
+    expect(quarterly[0]?.text).toContain("quý III năm 2025");
   });
 });

@@ -1,5 +1,11 @@
+import dayjs from "dayjs";
+import timezone from "dayjs/plugin/timezone.js";
+import utc from "dayjs/plugin/utc.js";
 import type { Day } from "../calendar/work-calendar.js";
 import type { Recurrence } from "./status.js";
+
+dayjs.extend(utc);
+dayjs.extend(timezone);
 
 /** One reporting period of a recurring obligation, e.g. 2025-Q4 ending 2025-12-31. */
 export interface Period {
@@ -36,4 +42,13 @@ export function nextPeriod(recurrence: Recurrence, period: Period): Period {
   const [y, m, d] = period.end.split("-").map(Number) as [number, number, number];
   const next = new Date(Date.UTC(y, m - 1, d + 1));
   return periodOf(recurrence, next.toISOString().slice(0, 10));
+}
+
+/**
+ * The moment `day` ends on the Department's wall clock: a summary "as of the end" of a period
+ * counts what was reported before it, and nothing after.
+ * @example closeOf("2025-12-31", "Asia/Ho_Chi_Minh") // 2025-12-31T17:00:00.000Z
+ */
+export function closeOf(day: Day, timeZone: string): Date {
+  return dayjs.tz(`${day}T00:00:00`, timeZone).add(1, "day").toDate();
 }

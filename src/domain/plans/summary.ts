@@ -1,3 +1,4 @@
+import { t } from "../../text/vi.js";
 import type { Day } from "../calendar/work-calendar.js";
 import type { UnitDoc } from "../units/schema.js";
 import type { PlanDoc, TaskDoc } from "./schema.js";
@@ -31,9 +32,17 @@ export interface PlanSummary {
 
 export interface Summary {
   today: Day;
+  /**
+   * The figures stand at the close of `today`, the last day of a period that is over: a pair not
+   * done by its due day is overdue, and nothing is "due soon" any more.
+   */
+  closed?: boolean;
   plans: PlanSummary[];
   units: UnitSummary[];
-  /** Due within `riskDays` working days (or overdue) and not done, soonest first. */
+  /**
+   * Due within `riskDays` working days (or overdue) and not done, soonest first; for a closed
+   * period, the pairs overdue at its close.
+   */
   atRisk: Assignment[];
 }
 
@@ -47,11 +56,15 @@ const emptyCounts = (): Record<TaskStatus, number> => ({
 /**
  * Every (task, unit) pair of the given plans with its standing today. Reminders, escalations,
  * digests and the Office's commands all start from this one list, so they never disagree.
+ * `closedAt`: the standing at the close of `today` (the moment `closeOf(today)` in periods.ts),
+ * for a period that is over: reports made since are left out, and a pair due that day or before
+ * and not done is overdue, as it was when the day ended.
  */
 export async function assignments(
   plans: PlansService,
   today: Day,
   planCodes?: string[],
+  closedAt?: Date,
 ): Promise<Assignment[]> {
   const all = (await plans.plans()).filter((p) => !planCodes || planCodes.includes(p.code));
   const pairs: { task: TaskDoc; unit: UnitDoc; plan: PlanDoc }[] = [];
@@ -63,12 +76,14 @@ export async function assignments(
   const states = await plans.states(
     pairs.map((p) => ({ task: p.task, unitKey: p.unit.key })),
     today,
+    closedAt,
   );
   return pairs.map(({ task, unit, plan }) => {
     const due = plans.dueOf(task, plan, today);
     const state = states.get(stateKey(task.key, unit.key)) ?? { status: "not_started" as const, percent: 0 };
     const daysLeft = plans.daysLeft(due.day, today);
-    return { task, plan, unit, due, daysLeft, state, overdue: daysLeft < 0 && state.status !== "done" };
+    const late = daysLeft < 0 || (closedAt !== undefined && due.day <= today);
+    return { task, plan, unit, due, daysLeft, state, overdue: late && state.status !== "done" };
   });
 }
 
@@ -81,7 +96,7 @@ export async function summarize(plans: PlansService, today: Day, riskDays = 7): 
  * The counting behind `summarize`, for callers that already hold the assignments (the Office's
  * reports also need each pair, e.g. to tell a task done on time from one done late).
  */
-export function summarizeAssignments(list: Assignment[], today: Day, riskDays = 7): Summary {
+export function summarizeAssignments(list: Assignment[], today: Day, riskDays = 7, closed = false): Summary {
   const byPlan = new Map<string, PlanSummary>();
   const byUnit = new Map<string, UnitSummary>();
   for (const a of list) {
@@ -99,12 +114,24 @@ export function summarizeAssignments(list: Assignment[], today: Day, riskDays = 
   }
   for (const p of byPlan.values()) p.percent = p.total ? Math.round((100 * p.done) / p.total) : 0;
   const atRisk = list
-    .filter((a) => a.state.status !== "done" && a.daysLeft <= riskDays)
+    .filter((a) => (closed ? a.overdue : a.state.status !== "done" && a.daysLeft <= riskDays))
     .sort((x, y) => x.daysLeft - y.daysLeft || x.task.key.localeCompare(y.task.key));
   return {
     today,
+    ...(closed ? { closed } : {}),
     plans: [...byPlan.values()],
     units: [...byUnit.values()].sort((x, y) => x.unit.order - y.unit.order),
     atRisk,
   };
+}
+
+/**
+ * Where a pair stands against its deadline, in words: the working days left today, or, in the
+ * summary of a period that is over, how late it was when the period closed (never "hôm nay").
+ */
+export function standingWords(
+  a: Pick<Assignment, "daysLeft" | "overdue">,
+  closed: boolean | undefined,
+): string {
+  return closed && a.overdue ? t.plans.lateAtClose(-a.daysLeft) : t.plans.daysLeft(a.daysLeft);
 }

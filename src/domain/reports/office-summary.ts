@@ -2,6 +2,7 @@ import type { Model } from "mongoose";
 import type { Day } from "../calendar/work-calendar.js";
 import type { PlanDoc, ReportDoc } from "../plans/schema.js";
 import type { PlansService } from "../plans/service.js";
+import { closeOf } from "../plans/periods.js";
 import { stateKey } from "../plans/service.js";
 import {
   assignments,
@@ -31,6 +32,8 @@ export interface OfficeSummary {
   period: ReportPeriod;
   /** The day the figures stand at: today, or the period's last day once it is over. */
   asOf: Day;
+  /** The period is over: the figures are those at the close of its last day, `asOf`. */
+  closed: boolean;
   /** The summary plans/summary.ts computes for the plans running in the period. */
   summary: Summary;
   plans: PlanSummary[];
@@ -80,9 +83,13 @@ export async function officeSummary(
   preloaded?: StatusReport[],
 ): Promise<OfficeSummary> {
   const asOf = asOfDay(period, today);
+  // A period that is over reads as it stood when it closed: what was reported later, and how
+  // late things are today, belong to later summaries.
+  const closed = today > period.end;
+  const closedAt = closed ? closeOf(period.end, timeZone) : undefined;
   const codes = plansIn(await plans.plans(), period).map((p) => p.code);
-  const list = codes.length > 0 ? await assignments(plans, asOf, codes) : [];
-  const summary = summarizeAssignments(list, asOf);
+  const list = codes.length > 0 ? await assignments(plans, asOf, codes, closedAt) : [];
+  const summary = summarizeAssignments(list, asOf, undefined, closed);
 
   const periodOfPair = new Map(list.map((a) => [stateKey(a.task.key, a.unit.key), a.due.period]));
   const statusReports = preloaded
@@ -95,7 +102,10 @@ export async function officeSummary(
           )
           .lean<StatusReport[]>()
       : [];
-  const since = doneTimes(statusReports, periodOfPair);
+  const since = doneTimes(
+    closedAt ? statusReports.filter((r) => r.createdAt < closedAt) : statusReports,
+    periodOfPair,
+  );
 
   const local = localTime(timeZone);
   const detailed = list.map((a) => {
@@ -123,6 +133,7 @@ export async function officeSummary(
   return {
     period,
     asOf,
+    closed,
     summary,
     plans: summary.plans,
     units,

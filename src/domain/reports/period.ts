@@ -18,7 +18,11 @@ export type PeriodResult = { period: ReportPeriod } | { error: "usage" | "future
 
 const RECURRENCE = { quarter: "quarterly", half: "six-monthly", year: "yearly" } as const;
 
-function build(kind: ReportPeriod["kind"], year: number, index: number): ReportPeriod {
+/**
+ * The period of a kind, year and index.
+ * @example reportPeriod("quarter", 2026, 3) // { id: "2026-Q3", start: "2026-07-01", end: "2026-09-30", … }
+ */
+export function reportPeriod(kind: ReportPeriod["kind"], year: number, index: number): ReportPeriod {
   const month = kind === "quarter" ? (index - 1) * 3 + 1 : kind === "half" ? (index - 1) * 6 + 1 : 1;
   const span = periodOf(RECURRENCE[kind], `${year}-${String(month).padStart(2, "0")}-01`);
   return { kind, id: span.id, year, index, start: span.start, end: span.end };
@@ -69,14 +73,14 @@ export function parsePeriod(text: string, today: Day): PeriodResult {
     index = 1;
   } else {
     const current = periodOf("quarterly", today);
-    return { period: build("quarter", currentYear, Number(current.id.slice(-1))) };
+    return { period: reportPeriod("quarter", currentYear, Number(current.id.slice(-1))) };
   }
   if (yearMatch) {
-    const period = build(kind, Number(yearMatch[1]), index);
+    const period = reportPeriod(kind, Number(yearMatch[1]), index);
     return period.start > today ? { error: "future" } : { period };
   }
-  const period = build(kind, currentYear, index);
-  return { period: period.start > today ? build(kind, currentYear - 1, index) : period };
+  const period = reportPeriod(kind, currentYear, index);
+  return { period: period.start > today ? reportPeriod(kind, currentYear - 1, index) : period };
 }
 
 /** The day the figures are taken at: today, or the period's last day when it is over. */

@@ -1,6 +1,7 @@
 import { t } from "../../text/vi.js";
 import { formatDay } from "../calendar/work-calendar.js";
 import type { FeedbackType } from "../feedback/rules.js";
+import { standingWords } from "../plans/summary.js";
 import { formatNumber, formatPercent, percentOf } from "./format.js";
 import type { ModelStats } from "./model-stats.js";
 import type { OfficeSummary } from "./office-summary.js";
@@ -24,7 +25,8 @@ export const periodLabel = (period: ReportPeriod) => t.reports.periodLabel(perio
 /** /tonghop as text. */
 export function renderOfficeSummary(s: OfficeSummary): string {
   const label = periodLabel(s.period);
-  const sections: string[][] = [[t.reports.summaryTitle(label), t.reports.asOf(formatDay(s.asOf))]];
+  const asOf = s.closed ? t.reports.asOfClose(formatDay(s.asOf)) : t.reports.asOf(formatDay(s.asOf));
+  const sections: string[][] = [[t.reports.summaryTitle(label), asOf]];
   sections.push([
     t.reports.plansHeader,
     ...s.plans.map((p) =>
@@ -56,18 +58,13 @@ export function renderOfficeSummary(s: OfficeSummary): string {
   const risk = s.summary.atRisk;
   sections.push(
     risk.length === 0
-      ? [t.reports.riskNone]
+      ? [s.closed ? t.reports.lateAtCloseNone : t.reports.riskNone]
       : [
-          t.reports.riskHeader(n(risk.length)),
+          s.closed ? t.reports.lateAtCloseHeader(n(risk.length)) : t.reports.riskHeader(n(risk.length)),
           ...risk
             .slice(0, MAX_RISK_LINES)
             .map((a) =>
-              t.reports.riskLine(
-                a.task.code,
-                a.unit.name,
-                formatDay(a.due.day),
-                t.plans.daysLeft(a.daysLeft),
-              ),
+              t.reports.riskLine(a.task.code, a.unit.name, formatDay(a.due.day), standingWords(a, s.closed)),
             ),
           ...(risk.length > MAX_RISK_LINES ? [t.reports.riskMore(n(risk.length - MAX_RISK_LINES))] : []),
         ],
