@@ -29,6 +29,7 @@ import { PlansService } from "./domain/plans/service.js";
 import { reportsFeature, statsHandlers } from "./domain/reports/feature.js";
 import { FileStore } from "./domain/reports/files.js";
 import { ReportsService } from "./domain/reports/service.js";
+import type { Letterhead } from "./domain/reports/export-data.js";
 import { withStoredFiles } from "./domain/reports/uploads.js";
 import { UnitsService } from "./domain/units/service.js";
 import { basicsFeature } from "./engine/basics.js";
@@ -64,7 +65,12 @@ export interface AppOptions {
   /** Hours a message may keep failing after it was due before it is given up; default 72. */
   outboxMaxAgeHours?: number;
   /** Report files (kept in the database's GridFS): PUBLIC_URL and FILE_LINK_SECRET for download links. */
-  reports?: { publicUrl?: string | undefined; linkSecret?: string | undefined };
+  reports?: {
+    publicUrl?: string | undefined;
+    linkSecret?: string | undefined;
+    /** ORG_PARENT, ORG_PLACE, REPORT_RECIPIENTS for the report's letterhead and "Nơi nhận". */
+    letterhead?: Letterhead | undefined;
+  };
   /**
    * Platform channels send in turns with other instances on the database (engine/send-lease.ts),
    * so the platforms' per-bot limits hold across them. main.ts turns it on; tests that run two
@@ -157,6 +163,7 @@ export class App {
         log,
       }),
       orgName: options.orgName,
+      letterhead: options.reports?.letterhead,
       timeZone: options.timeZone,
       log,
     });

@@ -45,6 +45,11 @@ const schema = z
     PUBLIC_URL: optionalString(z.string().regex(/^https:\/\/[^\s/]+(\/\S*)?$/, t.config.publicUrl)),
     FILE_LINK_SECRET: optionalString(z.string().min(32, t.reports.fileLinkSecret)),
     ORG_NAME: z.string().trim().min(3, t.config.orgName).default("Sở Khoa học và Công nghệ"),
+    // The report's letterhead (Nghị định 30/2020/NĐ-CP, Phụ lục I): the body above the Department
+    // and the place of the date line; the bodies the report is sent to, separated by ";".
+    ORG_PARENT: optionalString(z.string().trim().min(3, t.reports.config.orgParent)),
+    ORG_PLACE: optionalString(z.string().trim().min(2, t.reports.config.orgPlace)),
+    REPORT_RECIPIENTS: optionalString(z.string().trim().min(3, t.reports.config.recipients)),
     TIME_ZONE: z.string().refine(isTimeZone, t.config.timeZone).default("Asia/Ho_Chi_Minh"),
     LOG_LEVEL: z.enum(logLevels, t.config.logLevel).default("info"),
     CONSOLE_CHANNEL: z.enum(["auto", "on", "off"], t.config.consoleChannel).default("auto"),
@@ -183,6 +188,8 @@ export interface Config {
   /** Signs download links to report files; undefined (development only): a random secret per process. */
   fileLinkSecret: string | undefined;
   orgName: string;
+  /** What the report files print above and beside the Department, and whom they go to. */
+  letterhead: { parent: string | undefined; place: string | undefined; recipients: string[] };
   timeZone: string;
   logLevel: (typeof logLevels)[number];
   consoleChannel: boolean;
@@ -278,6 +285,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: e.PUBLIC_URL,
     fileLinkSecret: e.FILE_LINK_SECRET,
     orgName: e.ORG_NAME,
+    letterhead: {
+      parent: e.ORG_PARENT,
+      place: e.ORG_PLACE,
+      recipients: (e.REPORT_RECIPIENTS ?? "")
+        .split(";")
+        .map((item) => item.trim())
+        .filter(Boolean),
+    },
     timeZone: e.TIME_ZONE,
     logLevel: e.LOG_LEVEL,
     consoleChannel: e.CONSOLE_CHANNEL === "on" || (e.CONSOLE_CHANNEL === "auto" && !anyChannelToken),

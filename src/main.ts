@@ -76,6 +76,7 @@ async function main(): Promise<void> {
     reports: {
       publicUrl: config.publicUrl,
       linkSecret: config.fileLinkSecret,
+      letterhead: config.letterhead,
     },
   });
   await app.ensureIndexes();

@@ -39,6 +39,7 @@ export async function openCliApp(options: { clock?: Clock; dbName?: string } = {
       timeZone: config.timeZone,
       sealer: sealerFor(config, log),
       feedbackLimits: { maxPerDay: config.feedbackMaxPerDay, duplicateMinutes: 10 },
+      reports: { letterhead: config.letterhead },
     });
     await app.ensureIndexes();
     return { config, db, app, log };

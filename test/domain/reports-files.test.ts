@@ -135,15 +135,17 @@ describe("the report files", () => {
     const headings = [
       "I. CÔNG TÁC LÃNH ĐẠO, CHỈ ĐẠO, TRIỂN KHAI THỰC HIỆN",
       "II. KẾT QUẢ THỰC HIỆN",
-      "III. ĐÁNH GIÁ CHUNG, PHƯƠNG HƯỚNG NHIỆM VỤ KỲ TỚI",
+      "III. ĐÁNH GIÁ CHUNG",
+      "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ KỲ TỚI",
+      "V. ĐỀ XUẤT, KIẾN NGHỊ",
     ];
     expect(headings.map((h) => lines.indexOf(h))).toEqual(
       headings.map((h) => lines.indexOf(h)).sort((a, b) => a - b),
     );
     expect(headings.every((h) => lines.includes(h))).toBe(true);
     const text = lines.join("\n");
-    expect(text).toContain("đã hoàn thành 3/7 việc (đạt 43%), trong đó 2 việc hoàn thành đúng hạn");
-    expect(text).toContain("giải quyết đúng hạn 1/3 ý kiến đã đến hạn (đạt 33,3%)");
+    expect(text).toContain("đã hoàn thành 3/7 lượt nhiệm vụ (đạt 43%), trong đó 2 lượt hoàn thành đúng hạn");
+    expect(text).toContain("giải quyết đúng hạn 1/3 phản ánh, kiến nghị đã đến hạn (đạt 33,3%)");
     expect(text).toContain("thời gian xử lý bình quân 10,5 ngày");
     expect(text).toContain("Nơi nhận:");
     expect(text).toContain("GIÁM ĐỐC");

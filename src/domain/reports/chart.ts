@@ -25,11 +25,15 @@ const SERIES: { status: TaskStatus; key: keyof UnitRow; color: string }[] = [
   { status: "done", key: "done", color: "#2e7d32" },
   { status: "in_progress", key: "inProgress", color: "#1e88e5" },
   { status: "not_started", key: "notStarted", color: "#9e9e9e" },
-  { status: "blocked", key: "blocked", color: "#e53935" },
+  { status: "blocked", key: "blocked", color: "#fb8c00" },
 ];
 
+/** Overdue is not a status: it is counted among the unfinished, so it gets a bar of its own. */
+const OVERDUE = { key: "overdue" as const, color: "#c62828" };
+
 const WIDTH = 1000;
-const BAR_HEIGHT = 46;
+/** Two bars per unit (statuses, overdue); the fonts stay legible when a phone shows the picture 360 px wide. */
+const BAR_HEIGHT = 64;
 
 let fontChecked = false;
 function fontFamily(log: Logger): string {
@@ -46,7 +50,7 @@ function fontFamily(log: Logger): string {
 }
 
 /** Long unit names on two lines, split at a space, so the bars keep their width. */
-function wrap(name: string, max = 30): string | string[] {
+function wrap(name: string, max = 26): string | string[] {
   if (name.length <= max) return name;
   const cut = name.lastIndexOf(" ", max);
   return cut > 0 ? [name.slice(0, cut), name.slice(cut + 1)] : name;
@@ -71,6 +75,7 @@ const segmentCounts: Plugin<"bar"> = {
     const { ctx } = chart;
     ctx.save();
     ctx.fillStyle = "#ffffff";
+    ctx.font = `bold 18px ${chart.options.font?.family ?? "sans-serif"}`;
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
     chart.data.datasets.forEach((dataset, i) => {
@@ -81,7 +86,7 @@ const segmentCounts: Plugin<"bar"> = {
           base: number;
           y: number;
         };
-        if (value > 0 && Math.abs(x - base) > 18) ctx.fillText(formatNumber(value), (x + base) / 2, y);
+        if (value > 0 && Math.abs(x - base) > 26) ctx.fillText(formatNumber(value), (x + base) / 2, y);
       });
     });
     ctx.restore();
@@ -93,26 +98,38 @@ const segmentCounts: Plugin<"bar"> = {
  * started / blocked), drawn on the server by chart.js on @napi-rs/canvas: no browser, no network.
  */
 export function renderProgressChart(units: UnitRow[], title: string, log: Logger): Buffer {
-  const height = 150 + Math.max(units.length, 1) * BAR_HEIGHT;
+  const height = 230 + Math.max(units.length, 1) * BAR_HEIGHT;
   const canvas = createCanvas(WIDTH, height);
   const family = fontFamily(log);
   const config: ChartConfiguration<"bar"> = {
     type: "bar",
     data: {
       labels: units.map((u) => wrap(u.unit.name)),
-      datasets: SERIES.map((s) => ({
-        label: t.plans.status(s.status),
-        data: units.map((u) => Number(u[s.key])),
-        backgroundColor: s.color,
-        barPercentage: 0.8,
-      })),
+      datasets: [
+        ...SERIES.map((s) => ({
+          label: t.plans.status(s.status),
+          data: units.map((u) => Number(u[s.key])),
+          backgroundColor: s.color,
+          stack: "status",
+          barPercentage: 0.9,
+          categoryPercentage: 0.9,
+        })),
+        {
+          label: t.reports.chartOverdue,
+          data: units.map((u) => u[OVERDUE.key]),
+          backgroundColor: OVERDUE.color,
+          stack: "overdue",
+          barPercentage: 0.9,
+          categoryPercentage: 0.9,
+        },
+      ],
     },
     options: {
       indexAxis: "y",
       responsive: false,
       animation: false,
       devicePixelRatio: 1,
-      font: { family, size: 14 },
+      font: { family, size: 20 },
       layout: { padding: 16 },
       scales: {
         x: {
@@ -121,15 +138,20 @@ export function renderProgressChart(units: UnitRow[], title: string, log: Logger
           ticks: {
             precision: 0,
             callback: (value) => formatNumber(Number(value)),
-            font: { family, size: 13 },
+            font: { family, size: 18 },
           },
-          title: { display: true, text: t.reports.chartAxis, font: { family, size: 13 } },
+          title: { display: true, text: wrap(t.reports.chartAxis, 60), font: { family, size: 18 } },
         },
-        y: { stacked: true, ticks: { font: { family, size: 14 }, color: "#212121" } },
+        y: { stacked: true, ticks: { font: { family, size: 20 }, color: "#212121" } },
       },
       plugins: {
-        title: { display: true, text: title, font: { family, size: 18, weight: "bold" }, color: "#212121" },
-        legend: { position: "top", labels: { font: { family, size: 14 } } },
+        title: {
+          display: true,
+          text: wrap(title, 50),
+          font: { family, size: 24, weight: "bold" },
+          color: "#212121",
+        },
+        legend: { position: "top", labels: { font: { family, size: 20 }, boxWidth: 24 } },
       },
     },
     plugins: [background, segmentCounts],

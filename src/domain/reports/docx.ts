@@ -19,6 +19,14 @@ import { t } from "../../text/vi.js";
 import { formatDay } from "../calendar/work-calendar.js";
 import type { ExportData } from "./export-data.js";
 import { dateParts, formatNumber, formatPercent, percentOf } from "./format.js";
+import {
+  overdueByTask,
+  planSections,
+  quote,
+  taskResults,
+  type OverdueBucket,
+  type TaskResult,
+} from "./narrative.js";
 
 /*
  * The layout of an administrative document, Nghị định 30/2020/NĐ-CP, Phụ lục I: A4; margins
@@ -88,7 +96,17 @@ const body = (children: ParagraphChild[] | string) =>
     children: typeof children === "string" ? [run(children)] : children,
   });
 
-const heading = (text: string) => body([run(text, { bold: true })]);
+/** A heading stays on the page of what follows it. */
+const heading = (text: string) =>
+  new Paragraph({
+    alignment: AlignmentType.JUSTIFIED,
+    indent: { firstLine: MM(10) },
+    keepNext: true,
+    spacing: { before: 120, after: 0, line: 276 },
+    children: [run(text, { bold: true })],
+  });
+
+const italic = (text: string) => body([run(text, { italics: true })]);
 
 const cell = (children: Paragraph[], width: number) =>
   new TableCell({ children, width: { size: width, type: WidthType.DXA }, borders: NO_BORDERS });
@@ -105,8 +123,21 @@ export function issuer(orgName: string): { body: string; parent?: string; place?
   return { body: bodyName, parent: t.reports.doc.parent(kind, titled), place: titled };
 }
 
-function headerTable(data: ExportData): Table {
+/**
+ * What the letterhead prints: the configured parent body and place first (ORG_PARENT, ORG_PLACE),
+ * else what ORG_NAME says, else a blank the Office fills in.
+ */
+export function letterheadOf(data: ExportData): { body: string; parent: string; place: string } {
   const org = issuer(data.orgName);
+  return {
+    body: org.body,
+    parent: data.letterhead.parent?.toUpperCase() ?? org.parent ?? t.reports.doc.parentUnknown,
+    place: data.letterhead.place ?? org.place ?? t.reports.doc.placeUnknown,
+  };
+}
+
+function headerTable(data: ExportData): Table {
+  const org = letterheadOf(data);
   const date = dateParts(data.today);
   const left = Math.round(TEXT_WIDTH * 0.44);
   const right = TEXT_WIDTH - left;
@@ -121,7 +152,7 @@ function headerTable(data: ExportData): Table {
         children: [
           cell(
             [
-              ...(org.parent ? [centered(org.parent, { size: PT(12) })] : []),
+              centered(org.parent, { size: PT(12) }),
               centered(org.body.toUpperCase(), { bold: true, size: PT(12) }),
               rule(MM(14)),
               centered(t.reports.doc.number, { size: PT(13) }, 120),
@@ -137,15 +168,10 @@ function headerTable(data: ExportData): Table {
                 alignment: AlignmentType.CENTER,
                 spacing: { before: 120 },
                 children: [
-                  run(
-                    t.reports.doc.placeDate(
-                      org.place ?? t.reports.doc.placeUnknown,
-                      date.day,
-                      date.month,
-                      date.year,
-                    ),
-                    { italics: true, size: PT(13) },
-                  ),
+                  run(t.reports.doc.placeDate(org.place, date.day, date.month, date.year), {
+                    italics: true,
+                    size: PT(13),
+                  }),
                 ],
               }),
             ],
@@ -157,14 +183,19 @@ function headerTable(data: ExportData): Table {
   });
 }
 
-/** The table of results by unit, with a total row. */
+/**
+ * The table of results by unit. Its header row repeats on every page, no row breaks across a
+ * page, and the last unit's row keeps with the total so the total never stands alone on a page.
+ */
 function unitsTable(data: ExportData): Table {
   const columns = t.reports.doc.tableColumns;
-  const widths = [560, 2700, 780, 900, 780, 900, 900, 900, 780];
+  const widths = [560, 2190, 900, 900, 900, 900, 900, 900, 900];
   const scale = TEXT_WIDTH / widths.reduce((a, b) => a + b, 0);
   const sized = widths.map((w) => Math.floor(w * scale));
-  const line = (values: string[], bold: boolean) =>
+  const line = (values: string[], options: { bold: boolean; header?: boolean; keepNext?: boolean }) =>
     new TableRow({
+      tableHeader: options.header ?? false,
+      cantSplit: true,
       children: values.map(
         (value, i) =>
           new TableCell({
@@ -172,8 +203,9 @@ function unitsTable(data: ExportData): Table {
             verticalAlign: VerticalAlignTable.CENTER,
             children: [
               new Paragraph({
-                alignment: i === 1 && !bold ? AlignmentType.LEFT : AlignmentType.CENTER,
-                children: [run(value, { bold, size: PT(11) })],
+                alignment: i === 1 && !options.bold ? AlignmentType.LEFT : AlignmentType.CENTER,
+                keepNext: options.keepNext ?? false,
+                children: [run(value, { bold: options.bold, size: PT(11) })],
               }),
             ],
           }),
@@ -185,7 +217,7 @@ function unitsTable(data: ExportData): Table {
     width: { size: TEXT_WIDTH, type: WidthType.DXA },
     columnWidths: sized,
     rows: [
-      line([...columns], true),
+      line([...columns], { bold: true, header: true, keepNext: true }),
       ...units.map((u, i) =>
         line(
           [
@@ -199,7 +231,7 @@ function unitsTable(data: ExportData): Table {
             n(u.blocked),
             n(u.overdue),
           ],
-          false,
+          { bold: false, keepNext: i >= units.length - 2 },
         ),
       ),
       line(
@@ -209,16 +241,19 @@ function unitsTable(data: ExportData): Table {
           n(totals.total),
           n(totals.done),
           n(totals.doneOnTime),
-          n(units.reduce((a, u) => a + u.inProgress, 0)),
-          n(units.reduce((a, u) => a + u.notStarted, 0)),
-          n(units.reduce((a, u) => a + u.blocked, 0)),
+          n(sumOf(units, (u) => u.inProgress)),
+          n(sumOf(units, (u) => u.notStarted)),
+          n(sumOf(units, (u) => u.blocked)),
           n(totals.overdue),
         ],
-        true,
+        { bold: true },
       ),
     ],
   });
 }
+
+const sumOf = <T>(items: T[], pick: (item: T) => number) => items.reduce((a, item) => a + pick(item), 0);
+const n = (value: number) => formatNumber(value);
 
 function sectionOne(data: ExportData): Paragraph[] {
   const { summary } = data;
@@ -227,137 +262,282 @@ function sectionOne(data: ExportData): Paragraph[] {
     heading(t.reports.doc.section1),
     body(
       t.reports.doc.section1Text(
-        formatNumber(summary.plans.length),
-        formatNumber(tasks),
-        formatNumber(summary.units.length),
-        formatNumber(summary.totals.total),
+        n(summary.plans.length),
+        n(tasks),
+        n(summary.units.length),
+        n(summary.totals.total),
       ),
     ),
-    ...summary.plans.map((p) =>
-      body(
-        t.reports.doc.planLine(
-          p.plan.title,
-          formatNumber(p.done),
-          formatNumber(p.total),
-          formatPercent(p.percent),
-        ),
-      ),
-    ),
+    body(t.reports.doc.tracking),
   ];
 }
 
-function sectionTwo(data: ExportData): (Paragraph | Table)[] {
-  const { summary, ticketStats: ts, modelStats: ms, labels } = data;
-  const units = summary.units;
-  const sum = (pick: (u: (typeof units)[number]) => number) =>
-    formatNumber(units.reduce((a, u) => a + pick(u), 0));
-  const share = percentOf(ts.onTime, ts.due);
-  const types = ts.byType
-    .map((c) => t.reports.doc.typeCount(labels.ticketType(c.key), formatNumber(c.count)))
-    .join(", ");
-  const statuses = ms.byStatus
-    .filter((c) => c.count > 0)
-    .map((c) => t.reports.doc.statusCount(t.dvk.status(c.key), formatNumber(c.count)))
-    .join(", ");
-  return [
-    heading(t.reports.doc.section2),
-    heading(t.reports.doc.progressHeading),
-    body(
-      t.reports.doc.progressText({
-        asOf: formatDay(summary.asOf),
-        done: formatNumber(summary.totals.done),
-        total: formatNumber(summary.totals.total),
-        percent: formatPercent(summary.totals.percent),
-        onTime: formatNumber(summary.totals.doneOnTime),
-        inProgress: sum((u) => u.inProgress),
-        notStarted: sum((u) => u.notStarted),
-        blocked: sum((u) => u.blocked),
-        overdue: formatNumber(summary.totals.overdue),
-      }),
-    ),
-    body(t.reports.doc.tableCaption),
-    unitsTable(data),
-    heading(t.reports.doc.ticketsHeading),
-    ...(ts.total === 0
-      ? [body(t.reports.doc.ticketsNone)]
-      : [
-          body(t.reports.doc.ticketsText(formatNumber(ts.total), types)),
-          body(
-            t.reports.doc.ticketsResult({
-              answered: formatNumber(ts.answered),
-              onTime: formatNumber(ts.onTime),
-              due: formatNumber(ts.due),
-              share: share === undefined ? undefined : formatPercent(share),
-              days:
-                ts.averageHandlingDays === undefined ? undefined : formatNumber(ts.averageHandlingDays, 1),
-              rating: ts.averageRating === undefined ? undefined : formatNumber(ts.averageRating, 1),
-              rated: formatNumber(ts.rated),
-            }),
-          ),
-          body([run(t.reports.targetNote, { italics: true })]),
-        ]),
-    heading(t.reports.doc.modelsHeading),
-    body(
-      ms.total === 0
-        ? t.reports.doc.modelsNone(ms.year)
-        : t.reports.doc.modelsText(ms.year, formatNumber(ms.total), statuses),
-    ),
-  ];
-}
-
-/** At most this many pairs at risk are named in the draft; the workbook lists every one. */
-const MAX_RISK = 10;
-
-function sectionThree(data: ExportData): Paragraph[] {
+/** The overall figures in words: only the parts that are not zero. */
+function progress(data: ExportData): Paragraph[] {
   const { summary } = data;
-  const risk = summary.summary.atRisk;
+  const { totals, units } = summary;
+  const asOf = formatDay(summary.asOf);
+  const d = t.reports.doc;
+  const first =
+    totals.done > 0
+      ? d.progressDone(
+          asOf,
+          n(totals.done),
+          n(totals.total),
+          formatPercent(totals.percent),
+          totals.doneOnTime > 0 ? n(totals.doneOnTime) : undefined,
+        )
+      : d.progressNoneDone(asOf, n(totals.total));
+  const rest = [
+    [sumOf(units, (u) => u.inProgress), d.inProgress],
+    [sumOf(units, (u) => u.notStarted), d.notStarted],
+    [sumOf(units, (u) => u.blocked), d.blocked],
+  ] as const;
+  const parts = rest.filter(([count]) => count > 0).map(([count, say]) => say(n(count)));
   return [
-    heading(t.reports.doc.section3),
-    heading(t.reports.doc.assessmentHeading),
-    body(
-      t.reports.doc.assessmentText(
-        formatPercent(summary.totals.percent),
-        formatNumber(summary.totals.overdue),
-        formatNumber(risk.length),
-      ),
-    ),
-    ...risk
-      .slice(0, MAX_RISK)
-      .map((a) => body(t.reports.doc.riskLine(a.task.code, a.task.title, a.unit.name, formatDay(a.due.day)))),
-    ...(risk.length > MAX_RISK ? [body(t.reports.doc.riskMore(formatNumber(risk.length - MAX_RISK)))] : []),
-    heading(t.reports.doc.directionHeading),
-    body(t.reports.doc.directionText),
-    body([run(t.reports.doc.directionPlaceholder, { italics: true })]),
+    body(first),
+    ...(parts.length ? [body(d.progressRest(parts))] : []),
+    ...(totals.overdue > 0 ? [body(d.overdueOf(n(totals.overdue)))] : []),
   ];
 }
 
-function closing(): Table {
+/** At most this many units are quoted under one task; the workbook has every report. */
+const MAX_QUOTES = 4;
+
+function groups(data: ExportData, results: TaskResult[]): Paragraph[] {
+  const d = t.reports.doc;
+  const sections = planSections(data.summary, results);
+  return sections.flatMap((section) => [
+    ...(sections.length > 1 ? [heading(d.planHeading(section.plan.title))] : []),
+    ...section.groups.flatMap((group) => {
+      const tasks = n(group.tasks.length);
+      const line =
+        group.done > 0
+          ? d.group(group.code, group.title, tasks, n(group.done), n(group.pairs))
+          : d.groupNoneDone(group.code, group.title, tasks, n(group.pairs));
+      const reported = group.tasks.filter((r) => r.notes.length > 0);
+      const silent = group.tasks.filter((r) => r.notes.length === 0).map((r) => r.task.code);
+      return [
+        body([run(line, { italics: true })]),
+        ...reported.flatMap((r) => {
+          const said = r.notes.slice(0, MAX_QUOTES).map((note) => d.unitSaid(note.unit, quote(note.note)));
+          const more = r.notes.length > MAX_QUOTES ? [d.moreNotes(n(r.notes.length - MAX_QUOTES))] : [];
+          const title = quote(r.task.title, 120);
+          return [
+            body(
+              r.done > 0
+                ? d.task(r.task.code, title, n(r.done), n(r.pairs))
+                : d.taskNoneDone(r.task.code, title),
+            ),
+            ...[...said, ...more].map((text) => quoteLine(text)),
+          ];
+        }),
+        ...(silent.length === 1 ? [body(d.silentOne(silent[0] ?? ""))] : []),
+        ...(silent.length > 1 ? [body(d.silent(silent.join(", ")))] : []),
+      ];
+    }),
+  ]);
+}
+
+/** A unit's words, indented under their task. */
+const quoteLine = (text: string) =>
+  new Paragraph({
+    alignment: AlignmentType.JUSTIFIED,
+    indent: { left: MM(10) },
+    spacing: { before: 60, after: 0, line: 276 },
+    children: [run(text)],
+  });
+
+function tickets(data: ExportData): Paragraph[] {
+  const { ticketStats: ts, labels } = data;
+  const d = t.reports.doc;
+  if (ts.total === 0) return [body(d.ticketsNone)];
+  const types = ts.byType.map((c) => d.typeCount(labels.ticketType(c.key), n(c.count))).join(", ");
+  const share = percentOf(ts.onTime, ts.due);
+  const parts = [
+    ts.answered > 0 ? d.answered(n(ts.answered)) : d.answeredNone,
+    ...(share !== undefined ? [d.onTimeShare(n(ts.onTime), n(ts.due), formatPercent(share))] : []),
+    ...(ts.averageHandlingDays !== undefined
+      ? [d.handlingDays(formatNumber(ts.averageHandlingDays, 1))]
+      : []),
+    ts.averageRating !== undefined ? d.rating(formatNumber(ts.averageRating, 1), n(ts.rated)) : d.ratingNone,
+  ];
+  return [body(d.ticketsText(n(ts.total), types)), body(d.sentence(parts)), italic(d.targetNote)];
+}
+
+function models(data: ExportData): Paragraph[] {
+  const ms = data.modelStats;
+  const d = t.reports.doc;
+  if (ms.total === 0) return [body(d.modelsNone(ms.year))];
+  const present = ms.byStatus.filter((c) => c.count > 0);
+  if (present.length === 1)
+    return [body(d.modelsOneStatus(ms.year, n(ms.total), t.dvk.status(present[0]?.key ?? "registered")))];
+  const statuses = present.map((c) => d.statusCount(t.dvk.status(c.key), n(c.count))).join(", ");
+  return [body(d.modelsText(ms.year, n(ms.total), statuses))];
+}
+
+function sectionTwo(data: ExportData, results: TaskResult[]): (Paragraph | Table)[] {
+  const d = t.reports.doc;
+  return [
+    heading(d.section2),
+    heading(d.progressHeading),
+    ...progress(data),
+    new Paragraph({
+      keepNext: true,
+      spacing: { before: 120, after: 60 },
+      indent: { firstLine: MM(10) },
+      children: [run(d.tableCaption)],
+    }),
+    unitsTable(data),
+    heading(d.groupsHeading),
+    ...groups(data, results),
+    heading(d.ticketsHeading),
+    ...tickets(data),
+    heading(d.modelsHeading),
+    ...models(data),
+  ];
+}
+
+/** At most this many lines of overdue tasks in the draft; the workbook lists every one. */
+const MAX_OVERDUE_LINES = 15;
+const MAX_SOON_TASKS = 10;
+const MAX_BLOCKED = 8;
+
+function assessment(data: ExportData): string {
+  const { percent } = data.summary.totals;
+  const share = formatPercent(percent);
+  const d = t.reports.doc;
+  if (data.summary.totals.done === 0) return d.assessNone;
+  if (percent >= 80) return d.assessHigh(share);
+  if (percent >= 50) return d.assessMiddle(share);
+  return d.assessLow(share);
+}
+
+/** Tasks of one bucket named one by one, with their titles, up to this many; more share a line. */
+const MAX_NAMED = 2;
+
+/** Overdue tasks, each once, with the units that have not finished them. */
+function overdueLines(data: ExportData, results: TaskResult[]): Paragraph[] {
+  const d = t.reports.doc;
+  const plans = data.summary.plans.map((p) => p.plan);
+  const buckets = overdueByTask(
+    results,
+    plans.map((p) => p.code),
+  );
+  if (buckets.length === 0) return [body(d.overdueNone)];
+  const pairs = sumOf(buckets, (b) => sumOf(b.tasks, (r) => r.overdueUnits.length));
+  const tasks = sumOf(buckets, (b) => b.tasks.length);
+  const planTitle = (code: string) =>
+    plans.length > 1 ? capitalizedTitle(plans.find((p) => p.code === code)?.title ?? code) : undefined;
+  const unitsOf = (b: OverdueBucket, pairsPerTask: number) =>
+    b.allUnits && pairsPerTask > 2 ? d.overdueAll(n(pairsPerTask)) : b.units.join(", ");
+  const lines: Paragraph[] = [];
+  for (const b of buckets.slice(0, MAX_OVERDUE_LINES)) {
+    const due = formatDay(b.due);
+    if (b.tasks.length <= MAX_NAMED) {
+      for (const r of b.tasks)
+        lines.push(quoteLine(d.overdueTask(r.task.code, quote(r.task.title, 120), due, unitsOf(b, r.pairs))));
+    } else {
+      const codes = b.tasks.map((r) => r.task.code).join(", ");
+      const per = b.tasks[0]?.pairs ?? 0;
+      lines.push(
+        quoteLine(d.overdueTasks(n(b.tasks.length), codes, due, unitsOf(b, per), planTitle(b.planCode))),
+      );
+    }
+  }
+  if (buckets.length > MAX_OVERDUE_LINES)
+    lines.push(quoteLine(d.overdueMore(n(sumOf(buckets.slice(MAX_OVERDUE_LINES), (b) => b.tasks.length)))));
+  return [body(d.overdueIntro(n(pairs), n(tasks))), ...lines];
+}
+
+const capitalizedTitle = (title: string) => title.charAt(0).toUpperCase() + title.slice(1);
+
+function sectionThree(data: ExportData, results: TaskResult[]): Paragraph[] {
+  const d = t.reports.doc;
+  const soon = data.summary.summary.atRisk.filter((a) => !a.overdue);
+  const soonTasks = [...new Map(soon.map((a) => [a.task.key, a])).values()];
+  const blocked = results.flatMap((r) =>
+    r.notes.filter((note) => note.status === "blocked").map((note) => ({ code: r.task.code, note })),
+  );
+  const blockedCount = sumOf(results, (r) => r.blocked);
+  return [
+    heading(d.section3),
+    heading(d.strengthsHeading),
+    body(assessment(data)),
+    heading(d.weaknessesHeading),
+    ...overdueLines(data, results),
+    ...(soon.length > 0
+      ? [
+          body(
+            d.soon(n(soon.length), n(soonTasks.length)) +
+              soonTasks
+                .slice(0, MAX_SOON_TASKS)
+                .map((a) => d.soonTask(a.task.code, formatDay(a.due.day)))
+                .join(", ") +
+              (soonTasks.length > MAX_SOON_TASKS ? ", …" : "."),
+          ),
+        ]
+      : []),
+    ...(blocked.length > 0
+      ? [
+          body(d.blockedIntro),
+          ...blocked
+            .slice(0, MAX_BLOCKED)
+            .map((b) => quoteLine(d.blockedLine(b.note.unit, b.code, quote(b.note.note)))),
+        ]
+      : []),
+    ...(blockedCount > blocked.length ? [body(d.blockedSilent(n(blockedCount - blocked.length)))] : []),
+  ];
+}
+
+function sectionsFourFive(data: ExportData): Paragraph[] {
+  const d = t.reports.doc;
+  const { totals } = data.summary;
+  return [
+    heading(d.section4),
+    body(totals.overdue > 0 ? d.directionOverdue(n(totals.overdue)) : d.directionOnTrack),
+    ...(data.ticketStats.total > 0 ? [body(d.directionTickets)] : []),
+    body(data.modelStats.total > 0 ? d.directionModels : d.directionModelsNone),
+    italic(d.directionPlaceholder),
+    heading(d.section5),
+    italic(d.proposalsPlaceholder),
+  ];
+}
+
+function closing(data: ExportData): Table {
   const left = TEXT_WIDTH * 0.45;
   const right = TEXT_WIDTH - left;
+  const d = t.reports.doc;
+  const upward = data.letterhead.recipients.length ? data.letterhead.recipients : [d.recipientUnknown];
+  const recipients = [...upward, ...d.recipientsInternal];
   return new Table({
     width: { size: TEXT_WIDTH, type: WidthType.DXA },
     columnWidths: [left, right],
     borders: NO_BORDERS,
     rows: [
       new TableRow({
+        cantSplit: true,
         children: [
           cell(
             [
               new Paragraph({
                 spacing: { before: 240 },
-                children: [run(t.reports.doc.recipientsTitle, { bold: true, italics: true, size: PT(12) })],
+                children: [run(d.recipientsTitle, { bold: true, italics: true, size: PT(12) })],
               }),
-              ...t.reports.doc.recipients.map(
-                (line) => new Paragraph({ children: [run(line, { size: PT(11) })] }),
+              ...recipients.map(
+                (line, i) =>
+                  new Paragraph({
+                    children: [run(d.recipient(line, i === recipients.length - 1), { size: PT(11) })],
+                  }),
               ),
             ],
             left,
           ),
           cell(
             [
-              centered(t.reports.doc.signerTitle, { bold: true }, 240),
+              centered(d.signerTitle, { bold: true }, 240),
               ...[1, 2, 3, 4].map(() => centered("")),
-              centered(t.reports.doc.signerPlaceholder, { bold: true }),
+              centered(d.signerPlaceholder, { bold: true }),
             ],
             right,
           ),
@@ -367,15 +547,21 @@ function closing(): Table {
   });
 }
 
-/** The draft "Báo cáo kết quả thực hiện công tác dân vận chính quyền [kỳ]" as .docx bytes. */
+/** "Kế hoạch thực hiện công tác …" → "thực hiện công tác …", what the plan is about. */
+const about = (title: string) => title.replace(/^kế hoạch\s+/i, "").replace(/\s*\(.*\)\s*$/, "");
+
+/** The report "Báo cáo kết quả thực hiện công tác dân vận chính quyền [kỳ]" as .docx bytes. */
 export async function draftReport(data: ExportData): Promise<Buffer> {
   const label = t.reports.periodLabel(data.summary.period);
+  const org = letterheadOf(data);
+  const results = taskResults(data.summary, data.reports);
   const refs = data.summary.plans
     .map((p) =>
       t.reports.doc.planRef({
         number: p.plan.document.number,
         date: p.plan.document.date ? formatDay(p.plan.document.date) : undefined,
         issuer: p.plan.document.issuer,
+        about: about(p.plan.title),
       }),
     )
     .join(t.reports.doc.and);
@@ -401,22 +587,17 @@ export async function draftReport(data: ExportData): Promise<Buffer> {
           }),
         },
         children: [
-          new Paragraph({
-            alignment: AlignmentType.RIGHT,
-            spacing: { after: 120 },
-            children: [
-              run(t.reports.doc.draftNote(formatDay(data.summary.asOf)), { italics: true, size: PT(11) }),
-            ],
-          }),
           headerTable(data),
           centered(t.reports.doc.title, { bold: true }, 360),
           centered(t.reports.doc.subtitle(label), { bold: true }),
           rule(MM(55)),
-          body(t.reports.doc.intro(issuer(data.orgName).body, refs, label)),
+          body(t.reports.doc.intro(org.body, refs, label, formatDay(data.summary.asOf))),
           ...sectionOne(data),
-          ...sectionTwo(data),
-          ...sectionThree(data),
-          closing(),
+          ...sectionTwo(data, results),
+          ...sectionThree(data, results),
+          ...sectionsFourFive(data),
+          body(t.reports.doc.closingLine(label, org.body)),
+          closing(data),
         ],
       },
     ],

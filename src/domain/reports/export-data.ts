@@ -30,9 +30,21 @@ export interface Labels {
   modelField(key: string): string;
 }
 
+/**
+ * What the report prints beside and under the Department's name (ORG_PARENT, ORG_PLACE,
+ * REPORT_RECIPIENTS): the body above it, the place of the date line, the bodies it is sent to.
+ */
+export interface Letterhead {
+  parent?: string | undefined;
+  place?: string | undefined;
+  /** Upward recipients, e.g. "UBND tỉnh (để báo cáo)"; the Department's own are always added. */
+  recipients: string[];
+}
+
 /** Everything one /xuatbaocao writes into the workbook and the draft. */
 export interface ExportData {
   orgName: string;
+  letterhead: Letterhead;
   timeZone: string;
   /** The day the files are made (the date line of the draft). */
   today: Day;

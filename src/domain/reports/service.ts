@@ -11,7 +11,7 @@ import type { PlansService } from "../plans/service.js";
 import type { UnitsService } from "../units/service.js";
 import { renderProgressChart } from "./chart.js";
 import { draftReport } from "./docx.js";
-import type { ExportData, Labels, ReportRow } from "./export-data.js";
+import type { ExportData, Labels, Letterhead, ReportRow } from "./export-data.js";
 import type { FileStore, StoredFile } from "./files.js";
 import { localTime } from "./local-time.js";
 import { loadModelRows, modelStats, type ModelStats } from "./model-stats.js";
@@ -28,6 +28,8 @@ export interface ReportsDeps {
   models: { Report: Model<ReportDoc>; Ticket: Model<TicketDoc>; DvkModel: Model<ModelDoc> };
   files: FileStore;
   orgName: string;
+  /** ORG_PARENT, ORG_PLACE, REPORT_RECIPIENTS; without them the draft leaves blanks to fill in. */
+  letterhead?: Letterhead | undefined;
   timeZone: string;
   log: Logger;
 }
@@ -84,11 +86,15 @@ export class ReportsService {
     };
   }
 
+  /** The progress chart of a summary as PNG bytes. */
+  chartPng(summary: OfficeSummary): Buffer {
+    const label = t.reports.periodLabel(summary.period);
+    return renderProgressChart(summary.units, t.reports.chartTitle(label), this.deps.log);
+  }
+
   /** The progress chart of a summary, stored as a PNG (see files.ts). */
   async chart(summary: OfficeSummary, now: Date): Promise<StoredFile> {
-    const label = t.reports.periodLabel(summary.period);
-    const png = renderProgressChart(summary.units, t.reports.chartTitle(label), this.deps.log);
-    return this.files.save(`tien-do-${summary.period.id}`, "png", now, png);
+    return this.files.save(`tien-do-${summary.period.id}`, "png", now, this.chartPng(summary));
   }
 
   /** Every progress report of the plans running in the period (all periods: "done" may be older). */
@@ -137,6 +143,7 @@ export class ReportsService {
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
     return {
       orgName: this.deps.orgName,
+      letterhead: this.deps.letterhead ?? { recipients: [] },
       timeZone,
       today,
       summary,
