@@ -251,8 +251,10 @@ describe("personal data: audited and sealed", () => {
     phone: "0966 555 444",
   };
 
-  /** A phản ánh about an administrative procedure: name, address and phone are required. */
-  /** A phản ánh with the filer's identity, up to the confirmation. */
+  /**
+   * A phản ánh about an administrative procedure, with the filer's identity, up to the summary: a
+   * legal duty, so the filer is informed there and asked no consent.
+   */
   const FILING = [
     "/gopy",
     "phản ánh",
@@ -262,14 +264,13 @@ describe("personal data: audited and sealed", () => {
     CHAT.name,
     CHAT.address,
     CHAT.phone,
-    "Đồng ý",
   ];
 
   async function fileThroughChat(id: string): Promise<string> {
     for (const text of FILING) {
       expect((await say(app, id, text)).outcome).toBe("handled");
     }
-    const { text } = await say(app, id, "1");
+    const { text } = await say(app, id, t.feedback.send);
     const code = /PA-\d{4}-\d{6}/.exec(text)?.[0];
     if (!code) throw new Error(`not filed: ${text}`);
     return code;
@@ -343,9 +344,9 @@ describe("personal data: audited and sealed", () => {
         }
         return found;
       };
-      // Stopped at the consent question: the flow holds all three in its session.
-      for (const text of FILING.slice(0, -1)) await say(app, "dan-dang-do", text);
-      expect((await liveSession(app, "console:dan-dang-do:dan-dang-do"))?.step).toBe("consent");
+      // Stopped at the summary, before sending: the flow holds all three in its session.
+      for (const text of FILING) await say(app, "dan-dang-do", text);
+      expect((await liveSession(app, "console:dan-dang-do:dan-dang-do"))?.step).toBe("confirm");
       expect(await copies()).toEqual([]);
       await fileThroughChat("dan-ban-sao");
       expect(await copies()).toEqual([]);
