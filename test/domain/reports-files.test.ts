@@ -1,7 +1,6 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { inflateRawSync } from "node:zlib";
 import ExcelJS from "exceljs";
 import mongoose, { type Connection } from "mongoose";
 import { describe, expect, inject, it } from "vitest";
@@ -22,45 +21,10 @@ import { HttpServer } from "../../src/http.js";
 import { silentLogger } from "../../src/log.js";
 import { t } from "../../src/text/vi.js";
 import { ORG, TEST_SEALER, useDatabase, withTexts } from "../support/db.js";
-import { buildFixture, IDENTITY, NOW, SECRET_CONTENT, TODAY } from "./reports-fixture.js";
+import { buildFixture, IDENTITY, NOW, paragraphs, SECRET_CONTENT, TODAY, unzip } from "./reports-fixture.js";
 import { startRig } from "../telegram/harness.js";
 
 const db = useDatabase(import.meta.filename);
-
-/** The entries of a zip archive (.xlsx and .docx are zips), read from its central directory. */
-function unzip(zip: Buffer): Map<string, Buffer> {
-  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  const entries = new Map<string, Buffer>();
-  let at = zip.readUInt32LE(end + 16);
-  for (let i = 0; i < zip.readUInt16LE(end + 10); i += 1) {
-    const method = zip.readUInt16LE(at + 10);
-    const size = zip.readUInt32LE(at + 20);
-    const nameLength = zip.readUInt16LE(at + 28);
-    const local = zip.readUInt32LE(at + 42);
-    const name = zip.toString("utf8", at + 46, at + 46 + nameLength);
-    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-    const data = zip.subarray(start, start + size);
-    entries.set(name, method === 8 ? inflateRawSync(data) : data);
-    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
-  }
-  return entries;
-}
-
-/** The text of a Word document, one paragraph a line. */
-function paragraphs(documentXml: string): string[] {
-  return documentXml
-    .split("</w:p>")
-    .map((p) =>
-      [...p.matchAll(/<w:t(?:\s[^>]*)?>([^<]*)<\/w:t>/g)]
-        .map((m) => m[1] ?? "")
-        .join("")
-        .replace(/&amp;/g, "&")
-        .replace(/&quot;/g, '"')
-        .replace(/&lt;/g, "<")
-        .replace(/&gt;/g, ">"),
-    )
-    .filter(Boolean);
-}
 
 const q4 = () => {
   const result = parsePeriod("", TODAY);

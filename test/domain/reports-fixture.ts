@@ -1,4 +1,5 @@
 import path from "node:path";
+import { inflateRawSync } from "node:zlib";
 import type { Connection } from "mongoose";
 import type { App } from "../../src/app.js";
 import { FixedClock } from "../../src/clock.js";
@@ -174,4 +175,39 @@ export async function buildFixture(connection: Connection): Promise<Fixture> {
 
 function expectDay(day: string): void {
   if (day !== TODAY) throw new Error(`fixture clock on ${day}, expected ${TODAY}`);
+}
+
+/** The entries of a zip archive (.xlsx and .docx are zips), read from its central directory. */
+export function unzip(zip: Buffer): Map<string, Buffer> {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const entries = new Map<string, Buffer>();
+  let at = zip.readUInt32LE(end + 16);
+  for (let i = 0; i < zip.readUInt16LE(end + 10); i += 1) {
+    const method = zip.readUInt16LE(at + 10);
+    const size = zip.readUInt32LE(at + 20);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const local = zip.readUInt32LE(at + 42);
+    const name = zip.toString("utf8", at + 46, at + 46 + nameLength);
+    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    const data = zip.subarray(start, start + size);
+    entries.set(name, method === 8 ? inflateRawSync(data) : data);
+    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+  }
+  return entries;
+}
+
+/** The text of a Word document, one paragraph a line. */
+export function paragraphs(documentXml: string): string[] {
+  return documentXml
+    .split("</w:p>")
+    .map((p) =>
+      [...p.matchAll(/<w:t(?:\s[^>]*)?>([^<]*)<\/w:t>/g)]
+        .map((m) => m[1] ?? "")
+        .join("")
+        .replace(/&amp;/g, "&")
+        .replace(/&quot;/g, '"')
+        .replace(/&lt;/g, "<")
+        .replace(/&gt;/g, ">"),
+    )
+    .filter(Boolean);
 }
