@@ -24,6 +24,11 @@ export interface ChannelHarness {
   readonly maxTextLength: number;
   /** False where the platform sends no reply-to metadata. */
   readonly replyTo: boolean;
+  /**
+   * The id the bot knows a platform user by (its channel account's externalId), where it differs
+   * from the platform's: a Zalo OA user is "oa:<id>" (bots/zalo/chat-ids.ts).
+   */
+  accountId?(userId: string): string;
   /** Wires the channel into `app` against a fresh fake platform server. */
   start(app: App): Promise<void>;
   /**
@@ -52,6 +57,9 @@ export function channelContract(file: string, makeHarness: () => ChannelHarness)
   }
 
   describe("channel contract", () => {
+    const account = (app: App, harness: ChannelHarness, userId: string) =>
+      app.models.ChannelAccount.findOne({ externalId: harness.accountId?.(userId) ?? userId }).lean();
+
     it("answers /help in Vietnamese", async () => {
       const { harness } = await open();
       try {
@@ -89,9 +97,14 @@ export function channelContract(file: string, makeHarness: () => ChannelHarness)
       const { app, harness } = await open();
       try {
         await harness.say("2001", "/start");
-        await app.people.ensureAdmin(harness.channel, "2000", "Quản trị", new Date());
+        await app.people.ensureAdmin(
+          harness.channel,
+          harness.accountId?.("2000") ?? "2000",
+          "Quản trị",
+          new Date(),
+        );
         await harness.say("2000", "/phanquyen");
-        const target = await app.models.ChannelAccount.findOne({ externalId: "2001" }).lean();
+        const target = await account(app, harness, "2001");
         const person = await app.models.Person.findById(target?.personId).lean();
         await harness.say("2000", person?.ref ?? "");
         const roles = (await harness.received("2000")).at(-1);
@@ -112,12 +125,12 @@ export function channelContract(file: string, makeHarness: () => ChannelHarness)
       const { app, harness } = await open();
       try {
         await harness.say("3001", "/start");
-        const account = await app.models.ChannelAccount.findOne({ externalId: "3001" }).lean();
+        const reader = await account(app, harness, "3001");
         const words = Array.from({ length: 1800 }, (_, i) => `nội-dung-${i}`);
         const text = words.join(" ");
         await app.outbox.enqueue([
           {
-            to: { channel: harness.channel, chatId: account?.chatId ?? "" },
+            to: { channel: harness.channel, chatId: reader?.chatId ?? "" },
             text,
             dedupeKey: "contract:long",
           },
@@ -145,10 +158,10 @@ export function channelContract(file: string, makeHarness: () => ChannelHarness)
       });
       try {
         await harness.say("4001", "/start");
-        const account = await app.models.ChannelAccount.findOne({ externalId: "4001" }).lean();
+        const reader = await account(app, harness, "4001");
         await app.outbox.enqueue([
           {
-            to: { channel: harness.channel, chatId: account?.chatId ?? "" },
+            to: { channel: harness.channel, chatId: reader?.chatId ?? "" },
             text: "Nhắc hạn: nhiệm vụ II.1 đến hạn 31/12/2025.",
             subject: { kind: "task", id: "T-II.1" },
             dedupeKey: "contract:reminder",

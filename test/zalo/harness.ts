@@ -1,5 +1,6 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { expect } from "vitest";
+import { oaChatId } from "../../bots/zalo/chat-ids.js";
 import { createZaloChannel, type ZaloChannel, type ZaloChannelOptions } from "../../bots/zalo/index.js";
 import type { App } from "../../src/app.js";
 import { FixedClock } from "../../src/clock.js";
@@ -203,6 +204,84 @@ export function zaloHarness(mode: "webhook" | "polling" = "webhook"): ZaloHarnes
       return rig.fake.bot.sent
         .filter((m) => m.chatId === userId)
         .map((m) => ({ id: m.messageId, text: m.text ?? "", choices: numberedChoices(m.text ?? "") }));
+    },
+    async stop() {
+      await rig?.stop();
+    },
+  };
+  return harness;
+}
+
+/** What the OA webhook signs: "mac=" + SHA-256 of app id, raw body, timestamp and OA secret key. */
+export function oaSignature(appId: string, raw: string, timestamp: string, key = OA_SECRET_KEY): string {
+  return `mac=${createHash("sha256").update(`${appId}${raw}${timestamp}${key}`).digest("hex")}`;
+}
+
+/** An OA "user_send_text" event as the OA webhook sends it, stamped with `at`. */
+export function oaTextEvent(appId: string, userId: string, text: string, at: Date) {
+  return {
+    app_id: appId,
+    user_id_by_app: `app-${userId}`,
+    event_name: "user_send_text",
+    timestamp: String(at.getTime()),
+    sender: { id: userId },
+    recipient: { id: "579745863508352884" },
+    message: { text, msg_id: randomBytes(16).toString("hex") },
+  };
+}
+
+/**
+ * The shared contract's view of a Zalo Official Account alone: events signed as Zalo signs them
+ * posted to our OA webhook, answers sent through the fake's OA API with an access token the
+ * channel got from the fake's OAuth endpoint (both reached as ZALO_OA_API_BASE and
+ * ZALO_OA_OAUTH_BASE would point them).
+ */
+export function zaloOaHarness(): ZaloHarness {
+  let rig: Rig | undefined;
+  const started = (): Rig => {
+    if (!rig) throw new Error("harness not started");
+    return rig;
+  };
+
+  const post = async (event: { timestamp: string }) => {
+    const r = started();
+    const raw = JSON.stringify(event);
+    const status = await r.post("/zalo-oa/webhook", raw, {
+      "content-type": "application/json",
+      "x-zevent-signature": oaSignature(r.fake.oa.appId, raw, event.timestamp),
+    });
+    expect(status).toBe(200);
+  };
+
+  const harness: ZaloHarness = {
+    channel: "zalo",
+    maxTextLength: 2000,
+    replyTo: false,
+    accountId: (userId) => oaChatId(userId),
+    get rig(): Rig {
+      return started();
+    },
+    async start(app) {
+      rig = await startRig(app, { bot: false, oa: true });
+    },
+    async say(userId, text) {
+      const r = started();
+      const event = oaTextEvent(r.fake.oa.appId, userId, text, r.app.engine.services.clock.now());
+      await post(event);
+      return event;
+    },
+    async redeliver(event) {
+      await post(event as { timestamp: string });
+    },
+    async choose(userId, index) {
+      await harness.say(userId, String(index + 1));
+    },
+    async received(userId): Promise<SentMessage[]> {
+      if (!rig) return [];
+      await deliverAll(rig.app);
+      return rig.fake.oa.sent
+        .filter((m) => m.userId === userId)
+        .map((m) => ({ id: m.messageId, text: m.text, choices: numberedChoices(m.text) }));
     },
     async stop() {
       await rig?.stop();
