@@ -4,6 +4,7 @@ import path from "node:path";
 import { Types, type Connection } from "mongoose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
+import { oaTokenModel, OaTokens } from "../../bots/zalo/oa-tokens.js";
 import { FixedClock } from "../../src/clock.js";
 import { connectMongo } from "../../src/db/connect.js";
 import {
@@ -13,6 +14,7 @@ import {
   type EmbeddedServer,
 } from "../../src/db/embedded.js";
 import type { Attachment, Inbound } from "../../src/engine/message.js";
+import { silentLogger } from "../../src/log.js";
 import { seedDemoPeople } from "../../src/seed.js";
 import { fold } from "../../src/text/normalize.js";
 import { t } from "../../src/text/vi.js";
@@ -167,7 +169,24 @@ describe("personal data at rest", () => {
       (await app.people.search("KQZDISPLAY"))[0]?.name,
     );
 
-    const secrets = needles([invite ?? "", link ?? ""]);
+    // The Official Account's tokens, as the channel stores them at its start.
+    const oaTokens = {
+      accessToken: "KQZACCESSTOKEN-at-0123456789",
+      refreshToken: "KQZREFRESHTOKEN-rt-0123456789",
+    };
+    await new OaTokens({
+      appId: "1234567890",
+      seed: oaTokens,
+      refresh: () => Promise.reject(new Error("not in this test")),
+      onRefreshFailed: async () => undefined,
+      model: oaTokenModel(connection),
+      sealer: app.sealer,
+      claims: app.claims,
+      clock,
+      log: silentLogger(),
+    }).init();
+
+    const secrets = needles([invite ?? "", link ?? "", oaTokens.accessToken, oaTokens.refreshToken]);
     const found: string[] = [];
     for (const { name } of await connection.listCollections()) {
       const dump = JSON.stringify(await connection.collection(name).find({}).toArray()).toLowerCase();
