@@ -63,7 +63,7 @@ function rowHeight(values: readonly Cell[], widths: number[], wrap: readonly num
     1,
     ...wrap.map((i) => {
       const value = values[i];
-      return typeof value === "string" ? wrappedLines(value, (widths[i] ?? 10) * (bold ? 1.1 : 1.25) - 1) : 1;
+      return typeof value === "string" ? wrappedLines(value, (widths[i] ?? 10) * (bold ? 1.1 : 1.4) - 1) : 1;
     }),
   );
   return Math.ceil(lines * 14.5 + 3);
