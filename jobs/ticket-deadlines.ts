@@ -18,9 +18,11 @@ const STEPS: JobSettings = {
 const BATCH = 200;
 
 /**
- * Citizen tickets against their legal deadlines: the handling unit (or the Office, while a ticket
- * is unassigned) is reminded 3 and 1 working days before and on the day; once a deadline passes
- * the Office is told, once per deadline (an extension sets a new one). Every open ticket due
+ * Citizen tickets against their legal deadlines — for a khiếu nại or tố cáo first the thụ lý
+ * decision, then the answer: the handling unit (or the Office, while a ticket is unassigned, and
+ * always for a thụ lý decision) is reminded 3 and 1 working days before and on the day; once a deadline passes
+ * the Office and the handling unit are told, once per deadline (an extension sets a new one): the
+ * Office follows it up, the unit still has to answer. Every open ticket due
  * within the reminder window is read, however many are overdue before it.
  */
 export const ticketDeadlinesJob: Job = {
@@ -43,21 +45,33 @@ export const ticketDeadlinesJob: Job = {
     let written = 0;
     let messages: Outbound[] = [];
     for await (const ticket of app.feedback.openDueBefore(beyond)) {
-      const left = app.plans.calendar.workingDaysBetween(today, ticket.dueDay);
+      // A khiếu nại or tố cáo not yet accepted owes the thụ lý decision first (its dueDay is the
+      // accept-by day); once accepted, the answer by the resolve-by day.
+      const accepting = app.feedback.awaitingAcceptance(ticket);
+      const due = (accepting && app.feedback.acceptBy(ticket)) || ticket.dueDay;
+      const left = app.plans.calendar.workingDaysBetween(today, due);
       const step = reminderStep(left, STEPS);
       if (!step) continue;
       const overdue = left < 0;
       const rule = app.feedback.rule(ticket.type);
       let recipients = office;
-      if (!overdue && ticket.unitKey) {
+      if (ticket.unitKey) {
         const unit =
           units.get(ticket.unitKey) ?? (await app.people.ofUnit(ticket.unitKey, ["staff", "unit_head"]));
         units.set(ticket.unitKey, unit);
-        recipients = unit;
+        // Overdue, or a thụ lý decision (which only the Office records): the Office and the unit,
+        // each person once (an Office official may be in the unit).
+        recipients =
+          overdue || accepting
+            ? [...new Map([...office, ...unit].map((p) => [p._id.toString(), p])).values()]
+            : unit;
       }
+      const [dueText, overdueText] = accepting
+        ? [t.jobs.ticketAcceptDue, t.jobs.ticketAcceptOverdue]
+        : [t.jobs.ticketDue, t.jobs.ticketOverdue];
       const text = overdue
-        ? t.jobs.ticketOverdue(ticket.code, rule.label, formatDay(ticket.dueDay), -left)
-        : t.jobs.ticketDue(ticket.code, rule.label, formatDay(ticket.dueDay), t.plans.daysLeft(left));
+        ? overdueText(ticket.code, rule.label, formatDay(due), -left)
+        : dueText(ticket.code, rule.label, formatDay(due), t.plans.daysLeft(left));
       for (const person of recipients) {
         const to = await contactOf(person);
         if (!to) continue;
@@ -65,7 +79,7 @@ export const ticketDeadlinesJob: Job = {
           to,
           text,
           subject: { kind: "ticket", id: ticket.code },
-          dedupeKey: `ticket-due:${ticket.code}:${ticket.dueDay}:${step}:${person._id.toString()}`,
+          dedupeKey: `ticket-due:${ticket.code}:${due}:${step}:${person._id.toString()}`,
         });
       }
       if (messages.length >= BATCH) {

@@ -59,6 +59,21 @@ export type SecondRoundCheck =
 export type FileResult =
   { kind: "filed"; ticket: TicketDoc } | { kind: "duplicate"; ticket: TicketDoc } | { kind: "limit" };
 
+/** What the deadline job reads of a ticket: which deadline is pending (acceptance or answer) and whose it is. */
+const DUE_FIELDS = {
+  code: 1,
+  type: 1,
+  round: 1,
+  status: 1,
+  dueDay: 1,
+  unitKey: 1,
+  receivedDay: 1,
+  acceptBy: 1,
+  acceptExtensions: 1,
+  acceptedDay: 1,
+} as const;
+export type DueTicket = Pick<TicketDoc, "_id" | keyof typeof DUE_FIELDS>;
+
 export interface TicketFilter {
   types?: FeedbackType[];
   statuses?: TicketStatus[];
@@ -288,10 +303,7 @@ export class FeedbackService {
    * a page at a time: the deadline job must see all of them, however large the backlog, unlike
    * `list`, which shows a person the first page. Only the fields a deadline notice needs.
    */
-  async *openDueBefore(
-    day: Day,
-    pageSize = 200,
-  ): AsyncGenerator<Pick<TicketDoc, "_id" | "code" | "type" | "dueDay" | "unitKey">> {
+  async *openDueBefore(day: Day, pageSize = 200): AsyncGenerator<DueTicket> {
     let after: { dueDay: Day; _id: Types.ObjectId } | undefined;
     for (;;) {
       const page = await this.model
@@ -304,8 +316,8 @@ export class FeedbackService {
         })
         .sort({ dueDay: 1, _id: 1 })
         .limit(pageSize)
-        .select({ code: 1, type: 1, dueDay: 1, unitKey: 1 })
-        .lean<Pick<TicketDoc, "_id" | "code" | "type" | "dueDay" | "unitKey">[]>();
+        .select(DUE_FIELDS)
+        .lean<DueTicket[]>();
       yield* page;
       const last = page.at(-1);
       if (!last || page.length < pageSize) return;
