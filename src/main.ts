@@ -143,6 +143,11 @@ async function main(): Promise<void> {
   const timers = [
     setInterval(() => void recover(), 30_000),
     setInterval(() => void app.sweep().catch((err) => log.error({ err }, "sweep failed")), 600_000),
+    // A day off another instance took in the chat (/ngaynghi) counts here within a minute.
+    setInterval(
+      () => void app.calendarDays.refresh().catch((err) => log.error({ err }, "calendar refresh failed")),
+      60_000,
+    ),
   ];
   lifecycle.onStop("timers", () => timers.forEach(clearInterval));
 

@@ -73,6 +73,7 @@ describe("job times follow OFFICE_HOURS", () => {
       "09:45 30/09/2025",
       "09:15 30/09/2025",
       "09:30 30/09/2025", // Q3's summary has not run in this database either
+      "09:05 30/09/2025",
     ]);
     // Past the first look with the day not run yet: the next hourly look; at night, the next day.
     expect(await next("ticket-deadlines", "2025-09-30T11:00:00")).toBe("11:45 30/09/2025");
@@ -109,6 +110,7 @@ describe("job times follow OFFICE_HOURS", () => {
       await scheduler.stop();
       const records = await runner.model.find().lean();
       expect(records.map((r) => `${r.job} ${r.slot} ${r.status}`).sort(), `start ${round}`).toEqual([
+        "calendar-check 2025-W40-quiet done",
         "escalation 2025-10-01 done",
         "quarterly-summary 2025-Q4 done",
         "reminders 2025-10-01 done",
