@@ -223,6 +223,8 @@ export function feedbackFeature(
           case "assign": {
             if (!data.unitKey) return;
             const unit = (await unitName(data.unitKey)) ?? data.unitKey;
+            // The unit that had it must hear it is no longer theirs, or it goes on working on it.
+            const previous = (await feedback.byCode(code))?.unitKey;
             const ticket = await feedback.assign(
               code,
               { key: data.unitKey, name: unit },
@@ -243,6 +245,18 @@ export function feedbackFeature(
                     subject: { kind: "ticket", id: code },
                   },
                 );
+              }
+            }
+            if (previous && previous !== data.unitKey) {
+              for (const official of await people.ofUnit(previous, ["staff", "unit_head"])) {
+                const to = await people.contactOf(official._id.toString());
+                if (to) {
+                  turn.notify(
+                    to,
+                    `unassigned:${official._id.toString()}`,
+                    t.feedback.takenFromUnit(code, feedback.rule(ticket.type).label, unit),
+                  );
+                }
               }
             }
             return;
