@@ -73,3 +73,26 @@ describe("a speaker's channel account", () => {
     expect((await account())?.lastSeenAt).toEqual(clock.now());
   });
 });
+
+describe("finding people by name", () => {
+  it("matches the beginnings of the name's words in any order, with no readable name stored", async () => {
+    await db.connection.dropDatabase();
+    const { app, clock } = await buildApp(db.connection);
+    for (const [id, name] of [
+      ["binh", "Nguyễn Văn Bình"],
+      ["binh2", "Trần Thị Bình"],
+      ["an", "Lê Văn An"],
+    ] as const) {
+      await app.people.ensurePerson("console", id, { role: "staff", name }, clock.now());
+    }
+    const names = async (query: string) => (await app.people.search(query)).map((p) => p.name).sort();
+    expect(await names("binh nguyen")).toEqual(["Nguyễn Văn Bình"]);
+    expect(await names("BÌNH")).toEqual(["Nguyễn Văn Bình", "Trần Thị Bình"]);
+    expect(await names("ngu va bi")).toEqual(["Nguyễn Văn Bình"]);
+    expect(await names("van")).toEqual(["Lê Văn An", "Nguyễn Văn Bình"]);
+    expect(await names("inh")).toEqual([]);
+    expect(await names("--")).toEqual([]);
+    const stored = JSON.stringify(await app.models.Person.find().lean()).toLowerCase();
+    for (const piece of ["bình", "binh", "nguyễn", "nguyen"]) expect(stored).not.toContain(piece);
+  });
+});

@@ -255,6 +255,7 @@ export class PeopleService {
     const key = fold(query);
     if (key.length < 2) return [];
     const words = foldWords(query).map((w) => w.slice(0, MAX_PREFIX));
+    if (words.length === 0) return [];
     const byHash = words.map((w) => ({ nameKeys: { $in: this.sealer.lookupHashes(`name:${w}`) } }));
     // Documents of earlier versions, not yet through keys:rotate, keep the folded name in the clear.
     const pattern = new RegExp(key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
