@@ -177,6 +177,36 @@ describe("who is told of what (the user guide's table)", () => {
     });
   });
 
+  describe("tickets the Office ends", () => {
+    beforeAll(async () => {
+      await fresh("small.yaml");
+    });
+
+    it("a ticket refused: the citizen", async () => {
+      const code = await fileTicket();
+      expect(
+        await told("office", async () => {
+          await say("office", `/xuly ${code}`);
+          await say("office", "Không thụ lý (nêu lý do)");
+          await say("office", "Nội dung không thuộc thẩm quyền của Sở.");
+        }),
+      ).toEqual({ citizen: 1 });
+    });
+
+    it("a ticket closed after its answer: the citizen", async () => {
+      const code = await fileTicket("citizen-2");
+      await say("office", `/xuly ${code}`);
+      await say("office", "Trả lời người gửi");
+      await say("office", "Sở đã tiếp thu góp ý và sẽ bổ sung video hướng dẫn.");
+      expect(
+        await told("office", async () => {
+          await say("office", `/xuly ${code}`);
+          await say("office", "Đóng");
+        }),
+      ).toEqual({ "citizen-2": 1 });
+    });
+  });
+
   describe("ticket deadlines", () => {
     let code: string;
     beforeAll(async () => {
