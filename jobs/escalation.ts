@@ -2,11 +2,11 @@ import { createHash } from "node:crypto";
 import { Schema, type Connection, type Model, type Types } from "mongoose";
 import { formatDay } from "../src/domain/calendar/work-calendar.js";
 import { isDuplicateKeyError } from "../src/db/errors.js";
-import type { Role } from "../src/domain/people/roles.js";
 import { assignments, type Assignment } from "../src/domain/plans/summary.js";
-import type { Outbound } from "../src/engine/message.js";
+import type { Outbound, Recipient } from "../src/engine/message.js";
 import { t } from "../src/text/vi.js";
 import { officeDay, type Job, type JobContext } from "./job.js";
+import { buildDigest, type BuiltDigest, type DigestEntry } from "./reminders.js";
 
 /** One step of escalation taken for one (task, period, unit): to the unit head, then the Office. */
 interface EscalationDoc {
@@ -37,11 +37,44 @@ function digest(keys: string[]): string {
     .slice(0, 16);
 }
 
+/** The Office's list in full while it is short; longer, one line per unit with its tasks' codes. */
+const OFFICE_FULL_LINES = 10;
+const OFFICE_CODES_PER_UNIT = 8;
+
+function officeText(overdue: Assignment[]): string {
+  if (overdue.length <= OFFICE_FULL_LINES) {
+    const lines = overdue.map((a) =>
+      t.jobs.escalationLine({
+        code: a.task.code,
+        title: a.task.title,
+        unit: a.unit.name,
+        due: formatDay(a.due.day),
+        late: -a.daysLeft,
+        status: t.plans.status(a.state.status),
+      }),
+    );
+    return [t.jobs.escalationHeader(lines.length), ...lines].join("\n");
+  }
+  const byUnit = new Map<string, Assignment[]>();
+  for (const a of overdue) byUnit.set(a.unit.name, [...(byUnit.get(a.unit.name) ?? []), a]);
+  const lines = [...byUnit].map(([unit, list]) => {
+    const codes = [...new Set(list.sort((x, y) => x.daysLeft - y.daysLeft).map((a) => a.task.code))];
+    const shown = codes.slice(0, OFFICE_CODES_PER_UNIT);
+    return t.reminders.escalationOfficeUnit(unit, list.length, shown, list.length - shown.length);
+  });
+  return [
+    t.reminders.escalationOfficeHeader(overdue.length, byUnit.size),
+    ...lines,
+    "",
+    t.reminders.escalationOfficeFooter,
+  ].join("\n");
+}
+
 /**
  * Overdue beyond ESCALATE_HEAD_AFTER working days: the unit head is told; beyond
  * ESCALATE_OFFICE_AFTER: the Office. Each step once per (task, period, unit), recorded in
  * `escalations` once someone was told; each recipient gets one message per run listing what is
- * new for them.
+ * new for them: a unit head's is numbered and answered like a reminder ("1 xong, 2 được 50%").
  */
 export function escalationJob(connection: Connection): Job {
   const model = escalations(connection);
@@ -66,45 +99,75 @@ export function escalationJob(connection: Connection): Job {
           if (!(await model.exists({ key }))) fresh.push({ step, key, a });
         }
       }
-      const byRecipient = new Map<string, { to: Outbound["to"]; lines: string[]; keys: string[] }>();
-      /** False when the person cannot be reached on any channel. */
-      const add = async (personId: string, line: string, key: string): Promise<boolean> => {
-        const entry = byRecipient.get(personId);
-        if (entry) {
-          entry.lines.push(line);
-          entry.keys.push(key);
-          return true;
-        }
-        const to = await app.people.contactOf(personId);
-        if (to) byRecipient.set(personId, { to, lines: [line], keys: [key] });
-        return Boolean(to);
+      // Each person gets one message listing what is new for them: a unit head a numbered list
+      // of their unit's tasks, answerable like a reminder; the Office the whole picture, by unit
+      // when it is long (the units' own lists are one /nhiemvu away).
+      const heads = new Map<string, { to: Recipient; unit: string; entries: DigestEntry[] }>();
+      const office = new Map<string, { to: Recipient; entries: { key: string; a: Assignment }[] }>();
+      const contacts = new Map<string, Recipient | undefined>();
+      const contactOf = async (personId: string) => {
+        if (!contacts.has(personId)) contacts.set(personId, await app.people.contactOf(personId));
+        return contacts.get(personId);
+      };
+      const officePeople = await app.people.list({ role: "office" });
+      const headsOf = new Map<string, Awaited<ReturnType<typeof app.people.ofUnit>>>();
+      const unitHeads = async (unitKey: string) => {
+        if (!headsOf.has(unitKey)) headsOf.set(unitKey, await app.people.ofUnit(unitKey, ["unit_head"]));
+        return headsOf.get(unitKey) ?? [];
       };
       const told = new Set<string>();
       for (const { step, key, a } of fresh) {
-        const line = t.jobs.escalationLine({
-          code: a.task.code,
-          title: a.task.title,
-          unit: a.unit.name,
-          due: formatDay(a.due.day),
-          late: -a.daysLeft,
-          status: t.plans.status(a.state.status),
-        });
-        const roles: Role[] = step === "head" ? ["unit_head"] : ["office"];
-        const people =
-          step === "head"
-            ? await app.people.ofUnit(a.unit.key, roles)
-            : await app.people.list({ role: "office" });
-        for (const person of people) if (await add(person._id.toString(), line, key)) told.add(key);
+        const people = step === "head" ? await unitHeads(a.unit.key) : officePeople;
+        for (const person of people) {
+          const personId = person._id.toString();
+          const to = await contactOf(personId);
+          if (!to) continue;
+          told.add(key);
+          if (step === "head") {
+            const entry = heads.get(personId) ?? { to, unit: a.unit.name, entries: [] };
+            entry.entries.push({ itemKey: `escalate:${key}:${personId}`, a });
+            heads.set(personId, entry);
+          } else {
+            const entry = office.get(personId) ?? { to, entries: [] };
+            entry.entries.push({ key, a });
+            office.set(personId, entry);
+          }
+        }
       }
+      const digests: BuiltDigest[] = [...heads].map(([personId, { to, unit, entries }]) =>
+        buildDigest(
+          to,
+          `person:${personId}`,
+          entries,
+          today,
+          ctx.timeZone,
+          "escalate",
+          (count) => t.reminders.escalationHeadHeader(count, unit),
+          false,
+        ),
+      );
       // The key names what the message says: a retry that finds more to say (the first try failed
       // part-way, a unit head was added since) writes a new message instead of being taken for
       // the first one, which would record steps nobody read.
-      const messages: Outbound[] = [...byRecipient.entries()].map(([personId, { to, lines, keys }]) => ({
-        to,
-        text: [t.jobs.escalationHeader(lines.length), ...lines].join("\n"),
-        dedupeKey: `escalate:${today}:${personId}:${digest(keys)}`,
-      }));
+      const messages: Outbound[] = [
+        ...digests.map((d) => d.message),
+        ...[...office].map(([personId, { to, entries }]) => ({
+          to,
+          text: officeText(entries.map((e) => e.a)),
+          dedupeKey: `escalate:${today}:${personId}:${digest(entries.map((e) => e.key))}`,
+        })),
+      ];
       const written = await app.outbox.enqueue(messages);
+      for (const { key, items, message } of digests) {
+        await app.digests.record({
+          key,
+          channel: message.to.channel,
+          chatId: message.to.chatId,
+          ...(message.to.personId ? { personId: message.to.personId } : {}),
+          items,
+          createdAt: at,
+        });
+      }
       // Recorded after the messages are safely in the outbox: a crash in between repeats this run's
       // message under the same keys instead of losing it. A step nobody could be told of (no unit
       // head yet, no chat account) is not recorded: it is tried again the next working day.

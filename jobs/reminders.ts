@@ -1,8 +1,11 @@
 import type { JobSettings } from "../src/config.js";
-import { formatDay } from "../src/domain/calendar/work-calendar.js";
+import { formatDay, type Day } from "../src/domain/calendar/work-calendar.js";
 import { formatDate } from "../src/clock.js";
+import { digestKey, digestSubject, doneValue, type DigestItem } from "../src/domain/plans/digest.js";
+import { MAX_DONE_BUTTONS } from "../src/domain/plans/digest-replies.js";
 import { assignments, type Assignment } from "../src/domain/plans/summary.js";
-import type { ChannelName, Outbound } from "../src/engine/message.js";
+import { CAPABILITIES } from "../src/engine/capabilities.js";
+import type { ChannelName, Choice, Outbound, Recipient } from "../src/engine/message.js";
 import { t } from "../src/text/vi.js";
 import { officeDay, type Job, type JobContext } from "./job.js";
 
@@ -29,6 +32,123 @@ function inScope(a: Assignment, today: string): boolean {
   return a.due.day <= quarterEnd;
 }
 
+/** One chat's share of a run: the (task, unit) pairs it is reminded of, each under its own key. */
+export interface DigestEntry {
+  itemKey: string;
+  a: Assignment;
+}
+
+/** A numbered list to one chat, as a message and as the record an answer to it is read against. */
+export interface BuiltDigest {
+  message: Outbound;
+  key: string;
+  items: DigestItem[];
+}
+
+/** Soonest first; a plan's tasks together, in the plan's order, so the numbers read as a list. */
+function byDeadline(x: DigestEntry, y: DigestEntry): number {
+  return (
+    (x.a.plan?.title ?? x.a.task.planCode).localeCompare(y.a.plan?.title ?? y.a.task.planCode) ||
+    x.a.due.day.localeCompare(y.a.due.day) ||
+    x.a.task.order - y.a.task.order ||
+    x.a.unit.key.localeCompare(y.a.unit.key)
+  );
+}
+
+const shortTitle = (title: string) => (title.length > 80 ? `${title.slice(0, 77)}…` : title);
+
+/**
+ * One message listing `entries` for `to`, numbered 1…n across plans (a long list is split at the
+ * platform's limit by its sender, between tasks, the numbers running on). A list of one reads as
+ * the single reminder it always was. Where the platform has buttons and the list is short, each
+ * task has a "xong" button.
+ */
+export function buildDigest(
+  to: Recipient,
+  recipient: string,
+  entries: DigestEntry[],
+  today: Day,
+  timeZone: string,
+  dedupePrefix: string,
+  header: (count: number) => string,
+  /** A list of one reads as the single reminder it always was; an escalation keeps its list. */
+  single = true,
+): BuiltDigest {
+  const sorted = [...entries].sort(byDeadline);
+  const key = digestKey(
+    recipient,
+    sorted.map((e) => e.itemKey),
+  );
+  const items = sorted.map(({ itemKey, a }) => ({ itemKey, taskKey: a.task.key, unitKey: a.unit.key }));
+  let text: string;
+  const [only] = sorted;
+  if (single && sorted.length === 1 && only) {
+    const { a } = only;
+    text = t.jobs.reminder({
+      code: a.task.code,
+      title: a.task.title,
+      plan: a.plan?.title ?? a.task.planCode,
+      unit: a.unit.name,
+      due: formatDay(a.due.day),
+      left: t.plans.daysLeft(a.daysLeft),
+      status: t.plans.status(a.state.status),
+      percent: a.state.percent,
+      reported: a.state.lastReportAt ? formatDate(a.state.lastReportAt, timeZone) : undefined,
+    });
+  } else {
+    // Each task is a paragraph of its own, so a split never cuts one in two.
+    const parts = [header(sorted.length)];
+    let plan: string | undefined;
+    sorted.forEach(({ a }, index) => {
+      const title = a.plan?.title ?? a.task.planCode;
+      if (title !== plan) {
+        plan = title;
+        parts.push(t.reminders.planHeader(title));
+      }
+      parts.push(
+        t.reminders.item({
+          n: index + 1,
+          code: a.task.code,
+          title: shortTitle(a.task.title),
+          due: formatDay(a.due.day),
+          left: t.plans.daysLeft(a.daysLeft),
+          status: t.plans.status(a.state.status),
+          percent: a.state.percent,
+        }),
+      );
+    });
+    parts.push(t.reminders.howToAnswer(sorted.length));
+    text = parts.join("\n\n");
+  }
+  const choices: Choice[] =
+    CAPABILITIES[to.channel].buttons && sorted.length <= MAX_DONE_BUTTONS
+      ? [
+          ...sorted.map(({ a }, index) => ({
+            label: t.reminders.doneButton(index + 1, a.task.code),
+            value: doneValue(key, index + 1),
+          })),
+          { label: t.reminders.reportButton, value: "/baocao" },
+        ]
+      : [];
+  return {
+    key,
+    items,
+    message: {
+      to,
+      text,
+      ...(choices.length > 0 ? { choices } : {}),
+      subject: digestSubject(to.channel, key),
+      dedupeKey: `${dedupePrefix}:${today}:${recipient}:${key}`,
+    },
+  };
+}
+
+/**
+ * Every official of a unit, and each of its group chats, gets one message per run: the tasks
+ * whose reminder step is new for them, numbered, answerable all at once ("1 xong, 2 được 50%").
+ * Each (task, period, unit, recipient, step) is listed once, recorded in the digest that listed
+ * it (reminders of the version that sent one message per task count too, by their outbox key).
+ */
 export const remindersJob: Job = {
   name: "reminders",
   firstLookAfter: 30,
@@ -36,43 +156,68 @@ export const remindersJob: Job = {
   slot: officeDay,
   async run(ctx: JobContext, at: Date, today: string) {
     const { app, settings } = ctx;
-    const messages: Outbound[] = [];
+    const chats = new Map<string, { to: Recipient; unit: string; entries: DigestEntry[] }>();
+    const officials = new Map<string, { id: string; to: Recipient | undefined }[]>();
+    const add = (recipient: string, to: Recipient, unit: string, entry: DigestEntry) => {
+      const chat = chats.get(recipient) ?? { to, unit, entries: [] };
+      chat.entries.push(entry);
+      chats.set(recipient, chat);
+    };
     for (const a of await assignments(app.plans, today)) {
       if (a.state.status === "done" || !inScope(a, today)) continue;
       const step = reminderStep(a.daysLeft, settings);
       if (!step) continue;
-      const text = t.jobs.reminder({
-        code: a.task.code,
-        title: a.task.title,
-        plan: a.plan?.title ?? a.task.planCode,
-        unit: a.unit.name,
-        due: formatDay(a.due.day),
-        left: t.plans.daysLeft(a.daysLeft),
-        status: t.plans.status(a.state.status),
-        percent: a.state.percent,
-        reported: a.state.lastReportAt ? formatDate(a.state.lastReportAt, ctx.timeZone) : undefined,
-      });
-      for (const official of await app.people.ofUnit(a.unit.key, ["staff", "unit_head"])) {
-        const to = await app.people.contactOf(official._id.toString());
-        if (!to) continue;
-        messages.push({
-          to,
-          text,
-          subject: { kind: "task", id: a.task.key },
-          dedupeKey: `remind:${a.task.key}:${a.due.period}:${a.unit.key}:${official._id.toString()}:${step}`,
-        });
+      const base = `remind:${a.task.key}:${a.due.period}:${a.unit.key}`;
+      let people = officials.get(a.unit.key);
+      if (!people) {
+        people = [];
+        for (const official of await app.people.ofUnit(a.unit.key, ["staff", "unit_head"])) {
+          const id = official._id.toString();
+          people.push({ id, to: await app.people.contactOf(id) });
+        }
+        officials.set(a.unit.key, people);
       }
-      // The unit's group chats get the same reminder; a reply there reports as in a private chat.
+      for (const { id, to } of people) {
+        if (to) add(`person:${id}`, to, a.unit.name, { itemKey: `${base}:${id}:${step}`, a });
+      }
+      // The unit's group chats get the same list; an answer there reports as in a private chat.
       for (const group of a.unit.groups ?? []) {
-        messages.push({
-          to: { channel: group.channel as ChannelName, chatId: group.chatId },
-          text,
-          subject: { kind: "task", id: a.task.key },
-          dedupeKey: `remind:${a.task.key}:${a.due.period}:${a.unit.key}:group:${group.channel}:${group.chatId}:${step}`,
-        });
+        const to = { channel: group.channel as ChannelName, chatId: group.chatId };
+        const itemKey = `${base}:group:${group.channel}:${group.chatId}:${step}`;
+        add(`group:${group.channel}:${group.chatId}`, to, a.unit.name, { itemKey, a });
       }
     }
-    const written = await app.outbox.enqueue(messages);
+    const keys = [...chats.values()].flatMap((c) => c.entries.map((e) => e.itemKey));
+    const listed = await app.digests.listed(keys);
+    for (let i = 0; i < keys.length; i += 500) {
+      const sentAlone = await app.outbox.model
+        .find({ dedupeKey: { $in: keys.slice(i, i + 500) } }, { dedupeKey: 1 })
+        .lean();
+      for (const { dedupeKey } of sentAlone) listed.add(dedupeKey);
+    }
+    const digests: BuiltDigest[] = [];
+    for (const [recipient, { to, unit, entries }] of chats) {
+      const fresh = entries.filter((e) => !listed.has(e.itemKey));
+      if (fresh.length === 0) continue;
+      digests.push(
+        buildDigest(to, recipient, fresh, today, ctx.timeZone, "reminders", (count) =>
+          t.reminders.digestHeader(formatDay(today), count, unit),
+        ),
+      );
+    }
+    const written = await app.outbox.enqueue(digests.map((d) => d.message));
+    // Recorded after the messages are in the outbox: a crash in between writes the same messages
+    // again under the same keys (nothing twice), then records them.
+    for (const { key, items, message } of digests) {
+      await app.digests.record({
+        key,
+        channel: message.to.channel,
+        chatId: message.to.chatId,
+        ...(message.to.personId ? { personId: message.to.personId } : {}),
+        items,
+        createdAt: at,
+      });
+    }
     return { messages: written };
   },
 };

@@ -24,6 +24,7 @@ import { InvitesService } from "./domain/people/invites.js";
 import { officialsFeature } from "./domain/people/officials-feature.js";
 import { PeopleService } from "./domain/people/service.js";
 import { GuessGuard, Throttle } from "./domain/people/throttle.js";
+import { ReminderDigests } from "./domain/plans/digest.js";
 import { plansFeature } from "./domain/plans/feature.js";
 import { PlansService } from "./domain/plans/service.js";
 import { reportsFeature, statsHandlers } from "./domain/reports/feature.js";
@@ -100,6 +101,8 @@ export class App {
   /** The Office's changes to the working-day calendar (/ngaynghi), laid over data/holidays. */
   readonly calendarDays: CalendarDays;
   readonly plans: PlansService;
+  /** The numbered lists of tasks sent by the reminder and escalation jobs, which answers refer to. */
+  readonly digests: ReminderDigests;
   readonly feedback: FeedbackService;
   readonly dvk: DvkService;
   readonly reports: ReportsService;
@@ -135,6 +138,7 @@ export class App {
     const calendar = options.calendar ?? loadWorkCalendar(path.join(DATA_DIR, "holidays"));
     this.calendarDays = new CalendarDays(this.models.CalendarChange, calendar);
     this.plans = new PlansService(this.models, this.units, calendar);
+    this.digests = new ReminderDigests(connection);
     this.feedback = new FeedbackService(
       this.models.Ticket,
       loadFeedbackRules(path.join(DATA_DIR, "feedback", "rules.yaml")),
@@ -184,7 +188,7 @@ export class App {
       .use(basicsFeature(this.engine.commands, this.engine.startHandlers))
       .use(peopleFeature(this.people, this.units, this.guesses))
       .use(officialsFeature(this.people, this.units, this.invites))
-      .use(plansFeature(this.plans, this.units))
+      .use(plansFeature(this.plans, this.units, this.digests))
       .use(feedbackFeature(this.feedback, this.people, this.units, stats.tickets, this.guesses))
       .use(dvkFeature(this.dvk, this.units, stats.models))
       .use(reportsFeature(this.reports, (message) => this.sendNow(message)))
@@ -207,6 +211,7 @@ export class App {
     await ensureIndexes(this.models);
     // The calendar is read synchronously everywhere: the Office's stored changes are loaded now.
     await this.calendarDays.refresh();
+    await this.digests.ensureIndexes();
   }
 
   /** Registers a channel's sender; its dispatcher delivers that channel's outbox. */

@@ -2,6 +2,7 @@ import type { Role } from "../domain/people/roles.js";
 import type { ModelStatus } from "../domain/dvk/schema.js";
 import type { TicketAction, TicketStatus } from "../domain/feedback/schema.js";
 import type { Recurrence, TaskStatus } from "../domain/plans/status.js";
+import { reminders } from "./reminders.js";
 import { reports } from "./reports.js";
 import { announcements } from "./announcements.js";
 import { calendar } from "./calendar.js";
@@ -935,4 +936,5 @@ export const t = {
   announcements,
   calendar,
   plansExcel,
+  reminders,
 };

@@ -31,7 +31,8 @@ describe("escalation", () => {
     const job = escalationJob(db.connection);
     const escalated = async () =>
       withTexts(app, await app.models.Outbox.find({ dedupeKey: /^escalate:/ }).lean()).map(
-        (m) => `${m.chatId} ${m.text.includes("Phòng Kế hoạch – Tài chính · hạn 28/11/2025") ? "KH" : "?"}`,
+        (m) =>
+          `${m.chatId} ${m.text.includes("1. II.1 — Rà soát thủ tục hành chính\n    Hạn 28/11/2025 (quá hạn 4 ngày làm việc)") ? "KH" : "?"}`,
       );
 
     // II.1 (due Friday 28/11) is 3 working days overdue on 3/12: the unit head's turn, but the

@@ -6,9 +6,12 @@ import type { Attachment, Subject } from "../../engine/message.js";
 import type { Turn } from "../../engine/turn.js";
 import { fold } from "../../text/normalize.js";
 import { t } from "../../text/vi.js";
+import { provisionalNote } from "../calendar/provisional.js";
 import { dayOf, formatDay } from "../calendar/work-calendar.js";
 import type { Role } from "../people/roles.js";
 import type { UnitsService } from "../units/service.js";
+import { isDigestSubject, type ReminderDigests } from "./digest.js";
+import { digestReplies } from "./digest-replies.js";
 import { readProgress } from "./progress.js";
 import type { TaskDoc } from "./schema.js";
 import { stateKey, tasksNamed, type NewReport, type PlansService } from "./service.js";
@@ -46,7 +49,8 @@ interface ConfirmData {
 }
 
 /** Plans and tasks: officials see and report their tasks; the Office sees everyone's. */
-export function plansFeature(plans: PlansService, units: UnitsService): Feature {
+export function plansFeature(plans: PlansService, units: UnitsService, digests: ReminderDigests): Feature {
+  const fromDigest = digestReplies(plans, units, digests);
   const today = (turn: Turn) => dayOf(turn.now, turn.services.timeZone);
 
   async function taskLines(turn: Turn, tasks: TaskDoc[], unitKey: string): Promise<string[]> {
@@ -70,7 +74,7 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
         t.plans.taskLine({
           code: task.code,
           title: shortTitle(task.title),
-          due: formatDay(due.day),
+          due: formatDay(due.day) + provisionalNote(plans.calendar, day, due.day),
           left:
             state?.status === "done"
               ? t.plans.status("done").toLowerCase()
@@ -155,7 +159,7 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
           code: task.code,
           title: task.title,
           plan: plan?.title ?? task.planCode,
-          due: `${formatDay(due.day)} (${left})`,
+          due: `${formatDay(due.day)} (${left})${provisionalNote(plans.calendar, day, due.day)}`,
         }),
         ...lines,
       ].join("\n"),
@@ -539,7 +543,12 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
     ],
     replyHandlers: {
       async task(turn, subject, message) {
-        const task = await plans.task(subject.id);
+        // A reply to a reminder digest: its numbered answers, or the one task it lists.
+        const taskKey = isDigestSubject(subject.id)
+          ? await fromDigest.reply(turn, subject.id, message)
+          : subject.id;
+        if (!taskKey) return;
+        const task = await plans.task(taskKey);
         if (!task) return;
         if (!REPORTERS.includes(turn.speaker.role)) {
           turn.reply(t.plans.officialsOnly);
@@ -552,5 +561,13 @@ export function plansFeature(plans: PlansService, units: UnitsService): Feature 
         await reportFromReply(turn, task, turn.speaker.unitId, message);
       },
     },
+    freeText: Object.fromEntries(
+      REPORTERS.map((role) => [
+        role,
+        async (turn: Turn) => {
+          if (!(await fromDigest.freeText(turn))) turn.reply(t.engine.freeTextOfficial);
+        },
+      ]),
+    ),
   };
 }
