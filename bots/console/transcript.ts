@@ -12,6 +12,8 @@ import type { Logger } from "../../src/log.js";
 import type { Sealer } from "../../src/privacy/sealer.js";
 import { ROOT_DIR } from "../../src/paths.js";
 import { importPlanFile, seedDemoPeople } from "../../src/seed.js";
+import { DEFAULT_JOB_SETTINGS } from "../../src/config.js";
+import { allJobs } from "../../jobs/index.js";
 import { ConsoleInboundFactory, ConsoleSender, parseConsoleLine, senderIdFor } from "./console-channel.js";
 import { renderDelivery } from "./render.js";
 
@@ -31,6 +33,8 @@ import { renderDelivery } from "./render.js";
  *   !restart                  the bot restarts: a new engine on the same database
  *   !seed                     the demo units and people (data/units, data/demo)
  *   !plan FILE                import a plan file (path from the repository root)
+ *   !job reminders            a scheduled job runs now (if it acts at this time); what it sends is
+ *                             what the next = lines look at
  *   = Mã tra cứu: {code}      {name} captures a word the first time it is met (a code the bot made
  *   @citizen /tracuu {code}   up); later lines use the captured value
  */
@@ -41,7 +45,8 @@ export type TranscriptStep =
   | { kind: "clock"; line: number; at: string }
   | { kind: "restart"; line: number }
   | { kind: "seed"; line: number }
-  | { kind: "plan"; line: number; file: string };
+  | { kind: "plan"; line: number; file: string }
+  | { kind: "job"; line: number; name: string };
 
 /** A line the transcript reader does not know: printed as it is, with its line number. */
 export class TranscriptSyntaxError extends PlainError {
@@ -85,6 +90,8 @@ export function parseTranscript(source: string): TranscriptStep[] {
       steps.push({ kind: "seed", line });
     } else if ((match = /^!plan\s+(\S+)$/.exec(text))) {
       steps.push({ kind: "plan", line, file: match[1] ?? "" });
+    } else if ((match = /^!job\s+(\S+)$/.exec(text))) {
+      steps.push({ kind: "job", line, name: match[1] ?? "" });
     } else {
       throw new TranscriptSyntaxError(`line ${line}: cannot read "${text}"`);
     }
@@ -211,6 +218,24 @@ export async function runTranscript(
         case "plan":
           await importPlanFile(app, path.resolve(ROOT_DIR, step.file), deps.clock.now());
           break;
+        case "job": {
+          const job = allJobs(deps.connection).find((j) => j.name === step.name);
+          if (!job) throw new TranscriptSyntaxError(`line ${step.line}: no job "${step.name}"`);
+          const ctx = {
+            app,
+            clock: deps.clock,
+            settings: DEFAULT_JOB_SETTINGS,
+            timeZone: deps.timeZone,
+            log: deps.log,
+          };
+          const now = deps.clock.now();
+          const slot = job.slot(now, ctx);
+          output.push(`!job ${step.name}`);
+          window = [];
+          if (slot) await job.run(ctx, now, slot);
+          await dispatcher.drain();
+          break;
+        }
       }
     }
   } finally {
