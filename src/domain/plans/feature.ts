@@ -21,6 +21,9 @@ import { TASK_STATUSES, type TaskStatus } from "./status.js";
 const REPORTERS: readonly Role[] = ["staff", "unit_head"];
 const OVERSEERS: readonly Role[] = ["office", "leader", "admin"];
 
+/** How plans number their tasks: a Roman section, then items ("III", "II.1.a", "III.3.c-1", "II.2-3"). */
+const SECTION_CODE = /^[ivx]+(?:[.-][\p{L}\d]+)*$/iu;
+
 const shortTitle = (title: string) => (title.length > 60 ? `${title.slice(0, 57)}…` : title);
 
 interface ReportData {
@@ -245,10 +248,12 @@ export function plansFeature(plans: PlansService, units: UnitsService, digests: 
         },
         async accept(answer, data, turn) {
           const tasks = await plans.tasksForUnit(turn.speaker.unitId ?? "");
-          // A typed code is read as a code first: "II.2" is also a piece of "II.2-3 …", so the
-          // options' word matching alone could take it for another task.
+          // Something typed as a code names a task only by its whole code: "III" or "II.2" is also
+          // a piece of "III.1 …" or "II.2-3 …", which the options' word matching would take it for.
           const typed = tasksNamed(tasks, answer.text);
-          const named = typed.length > 0 ? typed : tasks.filter((x) => x.key === answer.choice?.value);
+          const codeLike = SECTION_CODE.test(answer.text.trim());
+          const chosen = codeLike ? [] : tasks.filter((x) => x.key === answer.choice?.value);
+          const named = typed.length > 0 ? typed : chosen;
           const [task, ...others] = named;
           if (!task) return { error: t.plans.unknownTask };
           if (others.length > 0) {
