@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
 import { systemClock } from "../clock.js";
-import { oaTokenModel, resealOaTokens } from "../../bots/zalo/oa-tokens.js";
 import { t } from "../text/vi.js";
 import { openCliApp, runTool } from "./open-app.js";
+import { rotateKeys } from "./rotate.js";
 
 /**
  * `npm run keys:rotate`: reseals, with the first key of DATA_ENCRYPTION_KEYS, every ticket's
@@ -13,7 +13,7 @@ import { openCliApp, runTool } from "./open-app.js";
  * and link codes are kept only as hashes, so theirs cannot be remade: keep the old key until the
  * invites made before have expired (7 days). Run it after putting a new key first; then the old
  * key can be removed. Each ticket whose identity was resealed is in the audit log under
- * "system:keys-rotate".
+ * "system:keys-rotate". When anything changed, the collections are compacted (rotate.ts).
  */
 async function main(): Promise<number> {
   const { positionals } = parseArgs({ allowPositionals: true });
@@ -23,16 +23,11 @@ async function main(): Promise<number> {
   }
   const { db, app } = await openCliApp();
   try {
-    const tickets = await app.feedback.resealAll("system:keys-rotate", systemClock.now());
-    const messages = (await app.outbox.reseal()) + (await app.inbox.reseal()) + (await app.sessions.reseal());
-    console.log(t.cli.resealed(tickets, messages));
-    const people =
-      (await app.people.resealAll()) +
-      (await app.feedback.audit.reseal()) +
-      (await app.invites.hashLegacyCodes());
-    if (people > 0) console.log(t.cli.resealedPeople(people));
-    const oaTokens = await resealOaTokens(oaTokenModel(db.connection), app.sealer);
-    if (oaTokens > 0) console.log(t.cli.resealedOaTokens(oaTokens));
+    const rotation = await rotateKeys(app, db.connection, systemClock.now());
+    console.log(t.cli.resealed(rotation.tickets, rotation.messages));
+    if (rotation.people > 0) console.log(t.cli.resealedPeople(rotation.people));
+    if (rotation.oaTokens > 0) console.log(t.cli.resealedOaTokens(rotation.oaTokens));
+    if (rotation.notCompacted.length > 0) console.log(t.cli.notCompacted(rotation.notCompacted.join(", ")));
     return 0;
   } finally {
     await db.close();

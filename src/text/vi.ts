@@ -858,6 +858,9 @@ const cli = {
   resealedOaTokens: (tokens: number) => `Đã mã hóa lại ${tokens} token Zalo OA.`,
   resealedPeople: (records: number) =>
     `Đã mã hóa lại tên người dùng, nhật ký truy cập dữ liệu cá nhân, mã mời và mã liên kết: ${records} bản ghi.`,
+  notCompacted: (collections: string) =>
+    `Máy chủ cơ sở dữ liệu không cho nén lại các bảng: ${collections}. Bản cũ (chưa mã hóa hoặc mã hóa bằng ` +
+    "khóa cũ) của dữ liệu vừa mã hóa lại có thể còn trong vùng trống của tệp dữ liệu cho tới khi máy chủ tự ghi đè.",
   plansImportUsage: "Cách dùng: npm run plans:import [--dry-run] TỆP.yaml [TỆP.yaml ...]",
   planImported: (code: string, tasks: number, created: boolean, archived: number) =>
     `${created ? "Đã nạp" : "Đã cập nhật"} kế hoạch ${code}: ${tasks} nhiệm vụ` +
