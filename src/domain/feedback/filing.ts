@@ -288,6 +288,10 @@ export function filingFlows(feedback: FeedbackService, people: PeopleService): A
         turn.reply(t.feedback.dailyLimit(feedback.limits.maxPerDay));
         return;
       }
+      if (result.kind === "second_round_taken") {
+        turn.reply(t.feedback.secondRound.refused("already"));
+        return;
+      }
       const { ticket } = result;
       const subject = { kind: "ticket" as const, id: ticket.code };
       if (result.kind === "duplicate") {

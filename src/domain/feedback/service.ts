@@ -1,4 +1,5 @@
 import { randomInt, randomUUID } from "node:crypto";
+import { setTimeout } from "node:timers/promises";
 import { Types, type Model } from "mongoose";
 import type { Claims } from "../../db/claims.js";
 import { isDuplicateKeyError } from "../../db/errors.js";
@@ -57,7 +58,11 @@ export type SecondRoundCheck =
   | { ok: false; reason: "not_khieu_nai" | "already" | "rejected" | "too_early" | "too_late"; until?: Day };
 
 export type FileResult =
-  { kind: "filed"; ticket: TicketDoc } | { kind: "duplicate"; ticket: TicketDoc } | { kind: "limit" };
+  | { kind: "filed"; ticket: TicketDoc }
+  | { kind: "duplicate"; ticket: TicketDoc }
+  | { kind: "limit" }
+  /** Another filing already took this first-round ticket (`ticket`) to its second round. */
+  | { kind: "second_round_taken"; ticket: TicketDoc };
 
 /** What the deadline job reads of a ticket: which deadline is pending (acceptance or answer) and whose it is. */
 const DUE_FIELDS = {
@@ -120,6 +125,9 @@ export class TicketError extends Error {
 
 /** A change claimed by a turn that died before making it frees the ticket after this long. */
 const CHANGE_LEASE_MS = 2 * 60_000;
+/** A link waits behind a change of the same ticket made at the same moment: tries, and the first pause. */
+const LINK_TRIES = 10;
+const LINK_PAUSE_MS = 50;
 
 /** Citizen feedback tickets: filing, finding, and the Office's and units' handling. */
 export class FeedbackService {
@@ -175,7 +183,18 @@ export class FeedbackService {
    */
   async file(input: NewTicket): Promise<FileResult> {
     const replay = await this.model.findOne({ idempotencyKey: input.idempotencyKey }).lean();
-    if (replay) return { kind: "filed", ticket: this.opened(replay) };
+    if (replay) {
+      // A turn that died between filing a second round and linking it links it on its replay.
+      if (input.secondRoundOf)
+        await this.linkSecondRound(
+          input.secondRoundOf,
+          replay.code,
+          input.filer,
+          input.now,
+          input.idempotencyKey,
+        );
+      return { kind: "filed", ticket: this.opened(replay) };
+    }
     const personId = new Types.ObjectId(input.filer.personId);
     const contentKey = this.contentKey(input.content);
     const since = new Date(input.now.getTime() - this.limits.duplicateMinutes * 60_000);
@@ -199,6 +218,8 @@ export class FeedbackService {
     const first = input.secondRoundOf;
     const limits = limitsOf(rule, first ? 2 : undefined);
     const acceptBy = limits.acceptance ? acceptByDay(limits, today, 0, this.calendar) : undefined;
+    if (first && !(await this.claimSecondRound(first, input.idempotencyKey, input.now)))
+      return { kind: "second_round_taken", ticket: first };
     const identity =
       input.identity && Object.values(input.identity).some(Boolean) ? input.identity : undefined;
     for (let attempt = 0; ; attempt += 1) {
@@ -470,7 +491,9 @@ export class FeedbackService {
    * The last day to decide acceptance, for a type that has that step. Tickets filed before the
    * step was modelled carry none: it is counted from their receipt the same way.
    */
-  acceptBy(ticket: Pick<TicketDoc, "type" | "round" | "receivedDay" | "acceptBy" | "acceptExtensions">): Day | undefined {
+  acceptBy(
+    ticket: Pick<TicketDoc, "type" | "round" | "receivedDay" | "acceptBy" | "acceptExtensions">,
+  ): Day | undefined {
     const limits = this.limitsOf(ticket);
     if (!limits.acceptance) return undefined;
     return ticket.acceptBy && !ticket.acceptExtensions
@@ -481,7 +504,9 @@ export class FeedbackService {
   /** Open, of a type with an acceptance step, and not yet accepted. */
   awaitingAcceptance(ticket: Pick<TicketDoc, "type" | "round" | "status" | "acceptedDay">): boolean {
     return (
-      Boolean(this.limitsOf(ticket).acceptance) && !ticket.acceptedDay && OPEN_STATUSES.includes(ticket.status)
+      Boolean(this.limitsOf(ticket).acceptance) &&
+      !ticket.acceptedDay &&
+      OPEN_STATUSES.includes(ticket.status)
     );
   }
 
@@ -559,12 +584,35 @@ export class FeedbackService {
     const late = decided ? undefined : this.resolveBy(ticket);
     const from = decided ?? late ?? ticket.receivedDay;
     const until = limitEnd(from, window.days, window.unit, this.calendar);
-    if (!decided && late !== undefined && today <= late) return { ok: false, reason: "too_early", until: late };
+    if (!decided && late !== undefined && today <= late)
+      return { ok: false, reason: "too_early", until: late };
     if (today > until) return { ok: false, reason: "too_late", until };
     return { ok: true, until, reason: decided ? "decided" : "late" };
   }
 
-  /** The first-round ticket records that the filer went on to `secondCode`. */
+  /**
+   * One second round per first-round ticket. The filer may send it from two chats at once, and
+   * FerretDB lets two conditional updates both "win", so the right to file it is a unique claim,
+   * held by the filing's update (its replay holds it too); a claim whose filing never came, because
+   * the turn died, lapses with the change lease.
+   */
+  private async claimSecondRound(first: TicketDoc, owner: string, now: Date): Promise<boolean> {
+    if ((await this.byCode(first.code))?.secondCode) return false;
+    // Filed but never linked (its turn died in between): taken all the same.
+    if (await this.model.exists({ firstCode: first.code, idempotencyKey: { $ne: owner } })) return false;
+    return this.claims.takeVersion(
+      `ticket:${first._id.toString()}:second-round`,
+      owner,
+      now,
+      CHANGE_LEASE_MS,
+    );
+  }
+
+  /**
+   * The first-round ticket records that the filer went on to `secondCode`: a change of that ticket
+   * like any other, under its version claim, so neither it nor an Office change made at the same
+   * moment is lost. It is owed whatever else happens to the ticket, so it waits its turn.
+   */
   private async linkSecondRound(
     first: TicketDoc,
     secondCode: string,
@@ -572,14 +620,19 @@ export class FeedbackService {
     now: Date,
     update: string,
   ): Promise<void> {
-    const current = (await this.byCode(first.code)) ?? first;
-    if (current.secondCode) return;
-    await this.model.updateOne(
-      { _id: first._id, secondCode: { $exists: false } },
-      { $set: { secondCode }, $push: { history: this.entry(by, "second_round", now, secondCode, true, `${update}:link`) } },
-    );
+    const entry = this.entry(by, "second_round", now, secondCode, true, `${update}:link`);
+    for (let attempt = 1; ; attempt += 1) {
+      const current = await this.byCode(first.code);
+      if (!current || current.secondCode) return;
+      try {
+        await this.change(current, [current.status], { secondCode }, entry);
+        return;
+      } catch (error) {
+        if (!(error instanceof TicketError) || attempt >= LINK_TRIES) throw error;
+        await setTimeout(LINK_PAUSE_MS * attempt);
+      }
+    }
   }
-
 
   /** The filer rates the answer once. */
   async rate(
