@@ -22,6 +22,7 @@ describe("reading a free-text progress report", () => {
     ["chua trien khai", "not_started", 0],
     ["0%", "not_started", 0],
     ["còn 3 ngày nữa xong", "in_progress", undefined],
+    ["2 ngày nữa là xong", "in_progress", undefined],
   ])("%s → %s %s", (text, status, percent) => {
     const reading = readProgress(text);
     expect(reading.status).toBe(status);
@@ -93,6 +94,11 @@ describe("reading a reply to a numbered list of tasks", () => {
     expect(answers("1 xong, 1 được 50%")).toEqual({ kind: "repeated", n: 1 });
     expect(answers("1, 2 xong")).toEqual({ kind: "empty", n: 1 });
     expect(answers("xong rồi")).toEqual({ kind: "unnumbered", text: "xong rồi" });
+    // A list of one: whatever does not start with its number answers it whole.
+    expect(readAnswers("2 ngày nữa xong", 1)).toEqual({ kind: "unnumbered", text: "2 ngày nữa xong" });
+    expect(readAnswers("xong, 2 bản đã gửi", 1)).toEqual({ kind: "unnumbered", text: "xong, 2 bản đã gửi" });
+    expect(readAnswers("1 xong", 1)).toEqual({ kind: "answers", answers: [{ n: 1, text: "xong" }] });
+    expect(readAnswers("1 xong, 2 xong", 1)).toEqual({ kind: "outOfRange", numbers: [2] });
     expect(answers("được 50%, vướng kinh phí")).toEqual({
       kind: "unnumbered",
       text: "được 50%, vướng kinh phí",

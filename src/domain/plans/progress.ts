@@ -15,8 +15,9 @@ const NOT_DONE = /\b(chua|khong|ko|k)\s+(xong|hoan thanh|ht)\b/;
 const NOT_STARTED = /\b(chua|khong|ko)\s+(bat dau|lam|trien khai|thuc hien)\b|\bchua co gi\b/;
 const BLOCKED =
   /\b(vuong|vuong mac|kho khan|bi chan|tac|chua co kinh phi|thieu kinh phi|thieu nhan luc|bi cham|cham tien do|can ho tro)\b/;
-// "dự kiến tuần sau xong", "sẽ hoàn thành", "còn 3 ngày nữa xong": finishing is still ahead.
-const FUTURE_DONE = /\b(du kien|se|sap|chuan bi|ke hoach|con)\b.*\b(xong|hoan thanh)\b/;
+// "dự kiến tuần sau xong", "sẽ hoàn thành", "còn 3 ngày nữa xong", "2 ngày nữa là xong": finishing
+// is still ahead.
+const FUTURE_DONE = /\b(du kien|se|sap|chuan bi|ke hoach|con|nua)\b.*\b(xong|hoan thanh)\b/;
 const DONE = /\b(xong|hoan thanh|hoan tat|da ht|ht roi|done|finished|complete[d]?)\b/;
 const IN_PROGRESS = /\b(dang lam|dang thuc hien|dang trien khai|dang xu ly|dang tien hanh|tiep tuc|dang)\b/;
 // "70%", "70 %", "70 phan tram", "duoc 70", "dat 70"
@@ -116,6 +117,8 @@ export function readAnswers(text: string, count: number): AnswersReading {
     else lead = lead ? `${lead}, ${piece}` : piece;
   }
   if (answers.length === 0) return { kind: "unnumbered", text: text.trim() };
+  // A list of one needs no number: "2 ngày nữa xong", "xong, 2 bản đã gửi" answer its only task.
+  if (count === 1 && (lead || answers[0]?.n !== 1)) return { kind: "unnumbered", text: text.trim() };
   // Words before the first number ("xong, 2 được 50%"): whose are they?
   if (lead) return { kind: "ambiguous" };
   if (answers.some((a) => hasStrayNumber(a.text))) return { kind: "ambiguous" };
