@@ -263,6 +263,9 @@ export function zaloOaHarness(): ZaloHarness {
     },
     async start(app) {
       rig = await startRig(app, { bot: false, oa: true });
+      // The configuration held only a refresh token: the channel got its access token from the
+      // fake's OAuth endpoint at start, so every answer below also shows the OAuth base at work.
+      expect(rig.fake.oa.refreshCalls.filter((c) => c.accepted)).toHaveLength(1);
     },
     async say(userId, text) {
       const r = started();
