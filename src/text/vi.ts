@@ -639,7 +639,8 @@ const feedback = {
   },
   toUnit: (code: string, type: string, due: string) =>
     `Văn phòng Sở giao ${type.toLowerCase()} ${code} cho đơn vị xử lý, hạn trả lời ${due}. Gõ /xuly ${code} để xem và trả lời.`,
-  infoReceived: (code: string) => `Đã nhận thông tin bổ sung cho ${code}. Cảm ơn anh/chị.`,
+  answeredForOffice: (code: string, unit: string, answer: string) =>
+    `${unit} đã trả lời ${code}: ${answer}\nGõ /xuly ${code} để xem và đóng hồ sơ.`,
   takenFromUnit: (code: string, type: string, unit: string) =>
     `Văn phòng Sở đã chuyển ${type.toLowerCase()} ${code} sang ${unit} xử lý; đơn vị anh/chị không cần xử lý tiếp.`,
   infoForHandler: (code: string, text: string) => `Người gửi ${code} đã bổ sung thông tin: ${text}`,

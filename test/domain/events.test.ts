@@ -166,14 +166,14 @@ describe("who is told of what (the user guide's table)", () => {
       ).toEqual({ "staff-khoahoc": 1 });
     });
 
-    it("a ticket answered: the citizen", async () => {
+    it("a ticket answered by a unit: the citizen, and the Office, which closes it", async () => {
       expect(
         await told("staff-khoahoc", async () => {
           await say("staff-khoahoc", `/xuly ${code}`);
           await say("staff-khoahoc", "Trả lời người gửi");
           await say("staff-khoahoc", "Sở sẽ bổ sung video hướng dẫn trong quý tới.");
         }),
-      ).toEqual({ citizen: 1 });
+      ).toEqual({ citizen: 1, office: 1 });
     });
   });
 
@@ -193,11 +193,16 @@ describe("who is told of what (the user guide's table)", () => {
       ).toEqual({ citizen: 1 });
     });
 
-    it("a ticket closed after its answer: the citizen", async () => {
+    it("a ticket answered by the Office, then closed: the citizen, each time", async () => {
       const code = await fileTicket("citizen-2");
-      await say("office", `/xuly ${code}`);
-      await say("office", "Trả lời người gửi");
-      await say("office", "Sở đã tiếp thu góp ý và sẽ bổ sung video hướng dẫn.");
+      // Answered by the Office itself: the citizen only.
+      expect(
+        await told("office", async () => {
+          await say("office", `/xuly ${code}`);
+          await say("office", "Trả lời người gửi");
+          await say("office", "Sở đã tiếp thu góp ý và sẽ bổ sung video hướng dẫn.");
+        }),
+      ).toEqual({ "citizen-2": 1 });
       expect(
         await told("office", async () => {
           await say("office", `/xuly ${code}`);

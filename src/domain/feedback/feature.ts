@@ -314,6 +314,19 @@ export function feedbackFeature(
           }
           case "complex":
           case "extend": {
+            // The Office ends a ticket once it is answered (Đóng): it hears a unit's answer.
+            if (!access.isOffice(turn.speaker)) {
+              const unit = (ticket.unitKey && (await unitName(ticket.unitKey))) || turn.speaker.name;
+              for (const officer of await people.list({ role: "office" })) {
+                const to = await people.contactOf(officer._id.toString());
+                if (to) {
+                  const notice = t.feedback.answeredForOffice(code, unit, text);
+                  turn.notify(to, `answered:${officer._id.toString()}`, notice, {
+                    subject: { kind: "ticket", id: code },
+                  });
+                }
+              }
+            }
             const ticket = await feedback.extend(code, text, turn.speaker, turn.now, turn.idempotencyKey);
             turn.reply(t.feedback.done.extended(code, formatDay(ticket.dueDay)));
             tellFiler(
