@@ -26,6 +26,7 @@ import { PeopleService } from "./domain/people/service.js";
 import { GuessGuard, Throttle } from "./domain/people/throttle.js";
 import { ReminderDigests } from "./domain/plans/digest.js";
 import { plansFeature } from "./domain/plans/feature.js";
+import { planUploadFeature, type AttachmentReader } from "./domain/plans/plan-upload-feature.js";
 import { PlansService } from "./domain/plans/service.js";
 import { reportsFeature, statsHandlers } from "./domain/reports/feature.js";
 import { FileStore } from "./domain/reports/files.js";
@@ -115,6 +116,8 @@ export class App {
   /** The data key ring, for what channels keep at rest (the Zalo OA tokens). */
   readonly sealer: Sealer;
   readonly metrics = new Metrics();
+  /** How each channel hands over the files people send (Telegram: getFile); a channel without one cannot. */
+  readonly attachmentReaders = new Map<ChannelName, AttachmentReader>();
 
   constructor(private readonly options: AppOptions) {
     const { connection, clock, log } = options;
@@ -188,6 +191,16 @@ export class App {
       .use(basicsFeature(this.engine.commands, this.engine.startHandlers))
       .use(peopleFeature(this.people, this.units, this.guesses))
       .use(officialsFeature(this.people, this.units, this.invites))
+      .use(
+        planUploadFeature({
+          plans: this.plans,
+          models: this.models,
+          units: this.units,
+          invites: this.invites,
+          files: this.reports.files,
+          readers: this.attachmentReaders,
+        }),
+      )
       .use(plansFeature(this.plans, this.units, this.digests))
       .use(feedbackFeature(this.feedback, this.people, this.units, stats.tickets, this.guesses))
       .use(dvkFeature(this.dvk, this.units, stats.models))

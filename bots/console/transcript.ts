@@ -1,3 +1,4 @@
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import dayjs from "dayjs";
 import timezone from "dayjs/plugin/timezone.js";
@@ -29,6 +30,7 @@ import { renderDelivery } from "./render.js";
  *   =@office Có phản ánh mới  a message to office since the last message contains that text
  *   != Không có lệnh          no message to the last speaker contains that text
  *   @staff ^ xong rồi         staff replies to the last message the bot sent them
+ *   @office 📎 FILE caption   office sends the file (path from the repository root) as a document
  *   !wait 31m                 time moves on (s, m, h, d)
  *   !restart                  the bot restarts: a new engine on the same database
  *   !seed                     the demo units and people (data/units, data/demo)
@@ -99,6 +101,12 @@ export function parseTranscript(source: string): TranscriptStep[] {
   return steps;
 }
 
+/** A file of the repository sent as a document, as an adapter would describe it. */
+async function consoleDocument(file: string) {
+  const ref = path.resolve(ROOT_DIR, file);
+  return { kind: "document" as const, ref, name: path.basename(ref), size: (await stat(ref)).size };
+}
+
 const PLACEHOLDER = /\{([a-z][a-z0-9_]*)\}/gi;
 
 function substitute(text: string, vars: Map<string, string>): string {
@@ -164,6 +172,8 @@ export async function runTranscript(
     const app = new App({ ...deps, consoleRoles: true });
     await app.ensureIndexes();
     const dispatcher = app.addChannel(sender);
+    // A console "file" is a path on this machine: the bot reads what 📎 lines send.
+    app.attachmentReaders.set("console", (ref) => readFile(ref));
     await deps.onApp?.(app);
     return { app, dispatcher };
   };
@@ -183,9 +193,14 @@ export async function runTranscript(
           output.push(`@${step.speaker}: ${substitute(step.text, vars)}`);
           window = [];
           deps.clock.advance(1000);
-          await app.engine.handle(
-            factory.build({ id, name: isRole(id) ? "" : step.speaker }, parsed.text, replyTo),
+          const file = /^📎\s*(\S+)\s*([\s\S]*)$/u.exec(parsed.text);
+          const inbound = factory.build(
+            { id, name: isRole(id) ? "" : step.speaker },
+            file ? (file[2] ?? "") : parsed.text,
+            replyTo,
           );
+          if (file) inbound.attachments = [await consoleDocument(file[1] ?? "")];
+          await app.engine.handle(inbound);
           await dispatcher.drain();
           break;
         }

@@ -8,6 +8,7 @@ import type { Logger } from "../../src/log.js";
 import { CommandMenu } from "./command-menu.js";
 import { Poller, type UpdateKind } from "./polling.js";
 import { RateLimiter, rateLimited, TELEGRAM_LIMITS, type RateLimitSettings } from "./rate-limit.js";
+import { telegramFileReader } from "./download.js";
 import { deliveryKey, messageCount, TelegramSender } from "./sender.js";
 import { UpdateHandler } from "./updates.js";
 import { WEBHOOK_PATH, webhookRoute } from "./webhook.js";
@@ -117,6 +118,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
         log.warn({ err: error }, "telegram: could not set the default command menu");
       }
       dispatcher = app.addChannel(sender);
+      app.attachmentReaders.set("telegram", telegramFileReader(rawApi, options.token, options.apiRoot));
       dispatcher.start();
       if (options.publicUrl && options.webhookSecret) {
         http.route(

@@ -15,11 +15,10 @@ import { openCliApp, runTool } from "./open-app.js";
  * checks them, without a database, and prints "<code>: N tasks".
  */
 async function readPlan(file: string): Promise<{ plan: PlanFile; invented: KnownUnit[] }> {
-  if (file.toLowerCase().endsWith(".xlsx")) {
-    const { plan, invented } = await readPlanWorkbook(await readFile(file), [], path.basename(file));
-    return { plan, invented };
-  }
-  return { plan: readPlanFile(await readFile(file, "utf8"), file), invented: [] };
+  if (/\.ya?ml$/i.test(file)) return { plan: readPlanFile(await readFile(file, "utf8"), file), invented: [] };
+  // Anything else is taken for a workbook, so a .csv or .xls is told what to save it as.
+  const { plan, invented } = await readPlanWorkbook(await readFile(file), [], path.basename(file));
+  return { plan, invented };
 }
 
 async function main(): Promise<number> {

@@ -67,6 +67,8 @@ export const plansExcel = {
   exampleOfficial: { name: "Nguyễn Văn Ví Dụ", note: "Dòng ví dụ: xóa trước khi gửi lại" },
   validationTitle: "Giá trị chưa có trong danh sách",
   validationUnits: "Chọn đơn vị trong danh sách (trang Đơn vị). Nhiều đơn vị: ngăn cách bằng dấu ;",
+  validationKinds: "Chọn Văn phòng, Phòng, Chi cục, Trung tâm hoặc Khác",
+  validationRoles: "Chọn vai trò trong danh sách",
   validationRecurrence: "Chọn Quý, 6 tháng hoặc Năm; để trống nếu nhiệm vụ có hạn",
   planGuide: [
     "CÁCH ĐIỀN MẪU KẾ HOẠCH",
@@ -201,7 +203,7 @@ export const plansExcel = {
     planFields: "• Thông tin chung của kế hoạch thay đổi",
     newUnits: (names: string[]) =>
       `Đơn vị chưa có, sẽ được tạo khi nạp: ${names.join("; ")}. Nếu là gõ nhầm, xin bấm Hủy, sửa tên rồi gửi lại.`,
-    confirm: "Bấm «Nạp» để nạp kế hoạch, «Hủy» để bỏ, hoặc gửi tệp đã sửa.",
+    confirm: "Bấm «Nạp» để nạp, «Hủy» để bỏ, hoặc gửi tệp đã sửa.",
   },
   nothingChanged: (code: string) =>
     `Tệp giống hệt kế hoạch ${code} đã nạp: không có gì thay đổi, không cần nạp lại.`,

@@ -24,11 +24,18 @@ export function problemText(p: SheetProblem): string {
   return p.sheet ? t.plansExcel.problem(p.sheet, p.row, p.column, p.message) : p.message;
 }
 
-/** A workbook with mistakes: all of them, in the order of the sheets and rows. */
+/** A workbook with mistakes: all of them, sheet by sheet, row by row. */
 export class WorkbookError extends Error {
   override name = "WorkbookError";
-  constructor(readonly problems: SheetProblem[]) {
-    super(problems.map(problemText).join("\n"));
+  readonly problems: SheetProblem[];
+  constructor(problems: SheetProblem[]) {
+    const sheets = [...new Set(problems.map((p) => p.sheet))];
+    // Stable: mistakes of one cell keep the order they were found in.
+    const sorted = [...problems].sort(
+      (a, b) => sheets.indexOf(a.sheet) - sheets.indexOf(b.sheet) || (a.row ?? 0) - (b.row ?? 0),
+    );
+    super(sorted.map(problemText).join("\n"));
+    this.problems = sorted;
   }
 }
 

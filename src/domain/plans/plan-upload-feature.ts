@@ -1,0 +1,307 @@
+import { CAPABILITIES } from "../../engine/capabilities.js";
+import type { Feature } from "../../engine/engine.js";
+import { defineFlow } from "../../engine/flow.js";
+import type { Attachment, ChannelName, Choice } from "../../engine/message.js";
+import type { Turn } from "../../engine/turn.js";
+import { t } from "../../text/vi.js";
+import { INVITE_DAYS, invitableBy, type InvitesService } from "../people/invites.js";
+import type { Role } from "../people/roles.js";
+import { LINK_TTL_MS, type FileStore } from "../reports/files.js";
+import type { UnitsService, UnitInput } from "../units/service.js";
+import { isUnitsWorkbook, readUnitsWorkbook, writeUnitsWorkbook } from "../units/units-xlsx.js";
+import {
+  isOfficialsWorkbook,
+  readOfficialsWorkbook,
+  writeOfficialsTemplate,
+  type OfficialRow,
+} from "./officials-xlsx.js";
+import { hasChanges, loadedPlan, planChanges, renderPreview } from "./plan-changes.js";
+import type { PlanFile } from "./plan-file.js";
+import { readPlanWorkbook, writePlanWorkbook, type KnownUnit } from "./plan-xlsx.js";
+import type { PlanModels, PlansService } from "./service.js";
+import { MAX_XLSX_BYTES, openWorkbook, problemText, WorkbookError } from "./xlsx-cells.js";
+
+/**
+ * The Office loads plans, units and officials from Excel in the chat: /maukehoach, /maudonvi and
+ * /maucanbo send the templates; the filled file sent back (or after /taikehoach) is checked row by
+ * row, previewed, and loaded only when the Office presses «Nạp».
+ */
+
+/** Fetches the bytes of a file someone sent, by the platform's reference (a Telegram file_id). */
+export type AttachmentReader = (ref: string) => Promise<Buffer>;
+
+export interface UploadDeps {
+  plans: PlansService;
+  models: Pick<PlanModels, "Plan" | "Task">;
+  units: UnitsService;
+  invites: InvitesService;
+  files: FileStore;
+  /** One per channel that can hand over the files people send; a channel without one cannot. */
+  readers: ReadonlyMap<ChannelName, AttachmentReader>;
+}
+
+/** The Office owns the plans (DOMAIN.md); an admin may stand in. */
+const LOADERS: readonly Role[] = ["office", "admin"];
+const FLOW = "taikehoach";
+/** Problems listed in one answer; the rest are counted (a wholly wrong file has hundreds). */
+const MAX_LISTED = 30;
+const X = t.plansExcel;
+
+/** A checked file waiting for «Nạp»: what to load, and its preview. */
+interface Pending {
+  kind?: "plan" | "units" | "officials";
+  preview?: string;
+  fileName?: string;
+  plan?: PlanFile;
+  units?: UnitInput[];
+  officials?: OfficialRow[];
+  /** Said instead of loading (nothing changed, or cancelled). */
+  notice?: string;
+}
+
+const CHOICES: Choice[] = [
+  { label: X.load, value: "load" },
+  { label: X.cancel, value: "drop" },
+];
+
+function problemsText(error: WorkbookError): string {
+  const listed = error.problems.slice(0, MAX_LISTED).map(problemText);
+  const more = error.problems.length - listed.length;
+  return [X.fileProblems(error.problems.length), ...listed, ...(more > 0 ? [X.moreProblems(more)] : [])].join(
+    "\n",
+  );
+}
+
+/** The document among what was sent: the first that is not a picture. */
+const documentOf = (attachments: readonly Attachment[]) => attachments.find((a) => a.kind === "document");
+
+export function planUploadFeature(deps: UploadDeps): Feature {
+  const { plans, models, units, invites, files, readers } = deps;
+
+  const knownUnits = async (): Promise<KnownUnit[]> =>
+    (await units.list()).map((u) => ({ key: u.key, name: u.name }));
+
+  /** Reads and checks a sent file; the pending load, or the answer that says what is wrong. */
+  async function check(document: Attachment, turn: Turn): Promise<Pending | { error: string }> {
+    const reader = readers.get(turn.inbound.channel);
+    if (!reader) return { error: X.noUploadHere };
+    const name = document.name ?? "tệp";
+    if (document.name && /\.xls$/i.test(document.name)) return { error: X.oldXls };
+    if (document.name && !/\.xlsx$/i.test(document.name)) return { error: X.notXlsx(document.name) };
+    if ((document.size ?? 0) > MAX_XLSX_BYTES) return { error: X.tooBig(5) };
+    let bytes: Buffer;
+    try {
+      bytes = await reader(document.ref);
+    } catch (error) {
+      turn.log.warn({ err: error, channel: turn.inbound.channel }, "plans: could not fetch a sent file");
+      return { error: X.unreadable };
+    }
+    try {
+      const workbook = await openWorkbook(bytes, name);
+      if (isOfficialsWorkbook(workbook)) {
+        const officials = await readOfficialsWorkbook(
+          bytes,
+          await knownUnits(),
+          invitableBy(turn.speaker.role),
+          name,
+        );
+        const labels = await units.names();
+        const preview = X.officialsPreview(
+          officials.map((o) => ({
+            name: o.name,
+            unit: labels.get(o.unitKey) ?? o.unitKey,
+            role: t.people.role(o.role),
+          })),
+        );
+        return { kind: "officials", officials, preview, fileName: name };
+      }
+      if (isUnitsWorkbook(workbook)) {
+        const read = await readUnitsWorkbook(bytes, name);
+        const existing = new Map((await units.list()).map((u) => [u.key, u]));
+        const created = read.filter((u) => !existing.has(u.key)).map((u) => u.name);
+        const updated = read
+          .filter((u) => {
+            const old = existing.get(u.key);
+            return old && (old.name !== u.name || old.kind !== u.kind);
+          })
+          .map((u) => u.name);
+        const unchanged = read.length - created.length - updated.length;
+        if (created.length + updated.length === 0) return { notice: X.unitsLoaded(0, 0, unchanged) };
+        return {
+          kind: "units",
+          units: read,
+          preview: X.unitsPreview(created, updated, unchanged),
+          fileName: name,
+        };
+      }
+      const known = await knownUnits();
+      const read = await readPlanWorkbook(bytes, known, name);
+      const loaded = await loadedPlan(models, read.plan.code);
+      const changes = planChanges(read.plan, loaded);
+      if (!hasChanges(changes)) return { notice: X.nothingChanged(read.plan.code) };
+      const names = new Map([...known, ...read.plan.units].map((u) => [u.key, u.name]));
+      const knownKeys = new Set(known.map((u) => u.key));
+      const newUnits = read.plan.units.filter((u) => !knownKeys.has(u.key));
+      const preview = [
+        renderPreview(
+          read.plan,
+          changes,
+          (key) => (key === "all" ? X.allUnits : (names.get(key) ?? key)),
+          newUnits,
+        ),
+        ...(read.skipped.length > 0 ? ["", X.skippedRows(read.skipped)] : []),
+      ].join("\n");
+      return { kind: "plan", plan: read.plan, preview, fileName: name };
+    } catch (error) {
+      if (error instanceof WorkbookError) return { error: problemsText(error) };
+      throw error;
+    }
+  }
+
+  async function load(data: Pending, turn: Turn): Promise<void> {
+    if (data.kind === "plan" && data.plan) {
+      const plan = data.plan;
+      const before = await loadedPlan(models, plan.code);
+      const changes = planChanges(plan, before);
+      const known = new Set((await units.list()).map((u) => u.key));
+      const created = plan.units.filter((u) => !known.has(u.key));
+      const result = await plans.importPlan(plan, data.fileName ?? "excel", turn.now);
+      turn.reply(
+        [
+          X.loaded(plan.code, result.created, result.tasks),
+          ...(changes.closed.length > 0 ? [X.loadedClosed(changes.closed)] : []),
+          ...(created.length > 0 ? [X.loadedUnits(created.map((u) => u.name))] : []),
+        ].join("\n"),
+      );
+      return;
+    }
+    if (data.kind === "units" && data.units) {
+      const result = await units.upsert(data.units);
+      turn.reply(X.unitsLoaded(result.created, result.updated, result.unchanged));
+      return;
+    }
+    if (data.kind === "officials" && data.officials) {
+      const labels = await units.names();
+      const lines = [X.invitesMade(data.officials.length, INVITE_DAYS)];
+      for (const official of data.officials) {
+        const invite = await invites.create(official.unitKey, official.role, turn.speaker.personId, turn.now);
+        lines.push(
+          X.inviteLine(
+            official.name,
+            labels.get(official.unitKey) ?? official.unitKey,
+            t.people.role(official.role),
+            invite.code,
+            undefined,
+          ),
+        );
+      }
+      turn.reply(lines.join("\n"));
+    }
+  }
+
+  const upload = defineFlow<Pending>({
+    name: FLOW,
+    version: 1,
+    roles: LOADERS,
+    ttlMinutes: 60,
+    first: "tep",
+    initial: () => ({}),
+    steps: {
+      tep: {
+        prompt: (data) =>
+          data.preview ? `${data.preview}\n\n${X.preview.confirm}` : X.askFile(X.kinds.plan),
+        choices: (data) => (data.kind ? CHOICES : []),
+        freeText: true,
+        async accept(answer, data, turn) {
+          if (data.kind && answer.choice?.value === "load") return { data };
+          if (data.kind && answer.choice?.value === "drop") return { data: { notice: X.cancelled } };
+          const document = documentOf(answer.attachments);
+          if (!document) return { error: data.kind ? X.chooseOrFile : X.notAFile };
+          const checked = await check(document, turn);
+          if ("error" in checked) return { error: checked.error };
+          if (checked.notice) return { data: checked };
+          return { data: checked, next: "tep" };
+        },
+      },
+    },
+    async finish(data, turn) {
+      if (data.notice) turn.reply(data.notice);
+      else await load(data, turn);
+    },
+  });
+
+  /** A template: as a document where the chat takes one, else as a download link. */
+  async function sendTemplate(turn: Turn, kind: string, stem: string, fileName: string, bytes: Buffer) {
+    const { documents } = CAPABILITIES[turn.inbound.channel];
+    if (!documents && !files.publicUrl) {
+      turn.reply(X.templateNoLinks(kind));
+      return;
+    }
+    const stored = await files.save(stem, "xlsx", turn.now, bytes);
+    if (documents) {
+      turn.reply(X.templateSent(kind), { files: [{ kind: "document", ref: stored.ref, name: fileName }] });
+      return;
+    }
+    turn.reply(X.templateLink(kind, files.link(stored, turn.now) ?? "", Math.round(LINK_TTL_MS / 3_600_000)));
+  }
+
+  /** A document sent outside any flow by the Office: read as a file to load. */
+  async function onDocument(turn: Turn): Promise<void> {
+    const document = documentOf(turn.inbound.attachments);
+    if (!document) {
+      turn.reply(t.engine.freeTextOfficial);
+      return;
+    }
+    const checked = await check(document, turn);
+    if ("error" in checked) turn.reply(checked.error);
+    else if (checked.notice) turn.reply(checked.notice);
+    else turn.startFlow(FLOW, "", { ...checked });
+  }
+
+  return {
+    name: "plan-upload",
+    flows: [upload],
+    freeText: { office: onDocument, admin: onDocument },
+    commands: [
+      {
+        name: "maukehoach",
+        roles: LOADERS,
+        description: X.templateDescription,
+        async run(turn) {
+          const bytes = await writePlanWorkbook(undefined, await knownUnits());
+          await sendTemplate(turn, X.kinds.plan, "mau-ke-hoach", X.templateName, bytes);
+        },
+      },
+      {
+        name: "maudonvi",
+        roles: LOADERS,
+        description: X.unitsTemplateDescription,
+        async run(turn) {
+          const bytes = await writeUnitsWorkbook(await units.list());
+          await sendTemplate(turn, X.kinds.units, "mau-don-vi", X.unitsTemplateName, bytes);
+        },
+      },
+      {
+        name: "maucanbo",
+        roles: LOADERS,
+        description: X.officialsTemplateDescription,
+        async run(turn) {
+          const bytes = await writeOfficialsTemplate(await knownUnits(), invitableBy(turn.speaker.role));
+          await sendTemplate(turn, X.kinds.officials, "mau-can-bo", X.officialsTemplateName, bytes);
+        },
+      },
+      {
+        name: FLOW,
+        roles: LOADERS,
+        description: X.uploadDescription,
+        run(turn) {
+          if (!readers.has(turn.inbound.channel)) {
+            turn.reply(X.noUploadHere);
+            return;
+          }
+          turn.startFlow(FLOW);
+        },
+      },
+    ],
+  };
+}

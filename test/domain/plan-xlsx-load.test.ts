@@ -1,0 +1,109 @@
+import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Api } from "grammy";
+import { describe, expect, it } from "vitest";
+import { telegramFileReader } from "../../bots/telegram/download.js";
+import { loadedPlan, planChanges } from "../../src/domain/plans/plan-changes.js";
+import { readPlanWorkbook } from "../../src/domain/plans/plan-xlsx.js";
+import { seedDemoPeople } from "../../src/seed.js";
+import { buildApp, useDatabase } from "../support/db.js";
+
+const db = useDatabase(import.meta.filename);
+const fixture = (name: string) => readFileSync(`test/fixtures/plans/${name}`);
+
+describe("loading a plan from Excel", () => {
+  it("is idempotent, updates in place, closes a dropped task and keeps its reports", async () => {
+    await db.connection.dropDatabase();
+    const { app, clock } = await buildApp(db.connection);
+    await seedDemoPeople(app, clock.now());
+    const known = (await app.units.list()).map((u) => ({ key: u.key, name: u.name }));
+    const { plan } = await readPlanWorkbook(fixture("ke-hoach-2026.xlsx"), known);
+    await app.plans.importPlan(plan, "ke-hoach-2026.xlsx", clock.now());
+    const tasks = () => app.models.Task.find({ planCode: "TN-2026" }).sort({ order: 1 }).lean();
+    const first = await tasks();
+
+    // The same file again: nothing to change, and loading it anyway changes no task.
+    expect(planChanges(plan, await loadedPlan(app.models, "TN-2026"))).toMatchObject({
+      isNew: false,
+      added: [],
+      updated: [],
+      closed: [],
+      unchanged: 4,
+    });
+    await app.plans.importPlan(plan, "ke-hoach-2026.xlsx", clock.now());
+    expect(await tasks()).toEqual(first);
+
+    const dropped = first.find((task) => task.code === "II.3");
+    const [person] = await app.people.list({ role: "staff" });
+    if (!dropped || !person) throw new Error("the plan or the demo people are missing");
+    await app.plans.addReport({
+      idempotencyKey: "test:II.3",
+      task: dropped,
+      unitKey: "van-phong",
+      personId: person._id.toString(),
+      personName: "Cán bộ thử nghiệm",
+      channel: "console",
+      status: "in_progress",
+      percent: 50,
+      note: "Đã đăng ký một mô hình",
+      attachments: [],
+      source: "flow",
+      now: clock.now(),
+      today: "2026-01-05",
+    });
+
+    const edited = (await readPlanWorkbook(fixture("ke-hoach-2026-sua.xlsx"), known)).plan;
+    expect(planChanges(edited, await loadedPlan(app.models, "TN-2026"))).toMatchObject({
+      added: ["II.4"],
+      updated: ["II.2"],
+      closed: ["II.3"],
+      unchanged: 2,
+    });
+    const result = await app.plans.importPlan(edited, "ke-hoach-2026-sua.xlsx", clock.now());
+    expect(result).toEqual({ created: false, tasks: 4, archived: 1 });
+    const after = new Map((await tasks()).map((task) => [task.code, task]));
+    expect(after.get("II.2")?._id).toEqual(first.find((task) => task.code === "II.2")?._id);
+    expect(after.get("II.2")?.deadline).toBe("2026-10-31");
+    expect(after.get("II.3")?.archived).toBe(true);
+    expect(await app.plans.reportsOf("TN-2026:II.3")).toHaveLength(1);
+    expect((await app.plans.tasksOf("TN-2026")).map((task) => task.code)).toEqual([
+      "II.1",
+      "II.2",
+      "II.4",
+      "III.1",
+    ]);
+    await app.stop();
+  });
+
+  it("fetches a document sent on Telegram by getFile and the file path", async () => {
+    const bytes = fixture("ke-hoach-2026.xlsx");
+    const asked: string[] = [];
+    const server = createServer((req, res) => {
+      asked.push(`${req.method} ${req.url}`);
+      if (req.url === "/bot123:ABC/getFile") {
+        res.setHeader("content-type", "application/json");
+        res.end(
+          JSON.stringify({
+            ok: true,
+            result: { file_id: "F1", file_unique_id: "U1", file_path: "documents/file_7.xlsx" },
+          }),
+        );
+      } else if (req.url === "/file/bot123:ABC/documents/file_7.xlsx") {
+        res.end(bytes);
+      } else {
+        res.statusCode = 404;
+        res.end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const root = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const read = telegramFileReader(new Api("123:ABC", { apiRoot: root }), "123:ABC", root);
+      expect(await read("F1")).toEqual(bytes);
+      expect(asked).toEqual(["POST /bot123:ABC/getFile", "GET /file/bot123:ABC/documents/file_7.xlsx"]);
+    } finally {
+      server.close();
+    }
+  });
+});
