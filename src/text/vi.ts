@@ -643,6 +643,7 @@ const feedback = {
     `${unit} đã trả lời ${code}: ${answer}\nGõ /xuly ${code} để xem và đóng hồ sơ.`,
   takenFromUnit: (code: string, type: string, unit: string) =>
     `Văn phòng Sở đã chuyển ${type.toLowerCase()} ${code} sang ${unit} xử lý; đơn vị anh/chị không cần xử lý tiếp.`,
+  infoReceived: (code: string) => `Đã nhận thông tin bổ sung cho ${code}. Cảm ơn anh/chị.`,
   infoForHandler: (code: string, text: string) => `Người gửi ${code} đã bổ sung thông tin: ${text}`,
   replyNotExpected: "Tin nhắn này không cần trả lời. Gõ /help để xem những việc tôi có thể giúp.",
   askScore: (code: string) => `Anh/chị đánh giá câu trả lời cho ${code} thế nào?`,
