@@ -94,7 +94,10 @@ export class PeopleService {
     const clipped = name.slice(0, MAX_NAME);
     return {
       name: this.sealer.seal(clipped),
-      nameKeys: namePrefixes(clipped).map((p) => this.sealer.lookupHash(`name:${p}`)),
+      // Sorted: in the prefixes' order the hashes would show where each word begins and ends.
+      nameKeys: namePrefixes(clipped)
+        .map((p) => this.sealer.lookupHash(`name:${p}`))
+        .sort(),
     };
   }
 
