@@ -17,6 +17,8 @@ const CONTENT_LEAD = lead((m) => t.feedback.askContent(m));
 const SUMMARY_LEAD = lead((m) =>
   t.feedback.summary({ type: m, field: m, content: m, files: 0, identity: m }),
 );
+/** "Đã nhận nội dung (12/20.000 ký tự)…": the words before the figures. */
+const SO_FAR_LEAD = t.feedback.contentSoFar(0, 0).split("(")[0] ?? "";
 const UNDERSTOOD_LEAD = lead((m) => t.plans.understood({ code: m, unit: m, status: m, percent: 0, plan: m }));
 
 /** How the bot's replies are recognised, from the catalog itself (src/text/vi.ts). */
@@ -24,7 +26,9 @@ export const EXPECT = {
   askType: (text: string) => text.includes(t.feedback.askType),
   askField: (text: string) => text.includes(t.feedback.askField),
   askContent: (text: string) => text.includes(CONTENT_LEAD),
-  askFiles: (text: string) => text.includes(t.feedback.askFiles),
+  // Ours gathers long content over several messages and asks for files in the same answer
+  // ("Đã nhận nội dung (…)"); the peer asks for files alone.
+  askFiles: (text: string) => text.includes(t.feedback.askFiles) || text.includes(SO_FAR_LEAD),
   askIdentify: (text: string) => text.includes(t.feedback.askIdentify),
   summary: (text: string) => text.includes(SUMMARY_LEAD),
   filed: (text: string) => codeIn(text) !== undefined,
