@@ -310,10 +310,6 @@ export function feedbackFeature(
                 ? `${t.feedback.toFiler.answer(code, text)}\n${t.feedback.toFiler.secondRoundHint(code, formatDay(next.until))}`
                 : t.feedback.toFiler.answer(code, text),
             );
-            return;
-          }
-          case "complex":
-          case "extend": {
             // The Office ends a ticket once it is answered (Đóng): it hears a unit's answer.
             if (!access.isOffice(turn.speaker)) {
               const unit = (ticket.unitKey && (await unitName(ticket.unitKey))) || turn.speaker.name;
@@ -327,6 +323,10 @@ export function feedbackFeature(
                 }
               }
             }
+            return;
+          }
+          case "complex":
+          case "extend": {
             const ticket = await feedback.extend(code, text, turn.speaker, turn.now, turn.idempotencyKey);
             turn.reply(t.feedback.done.extended(code, formatDay(ticket.dueDay)));
             tellFiler(
