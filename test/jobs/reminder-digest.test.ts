@@ -9,7 +9,9 @@ import { splitText } from "../../src/engine/split.js";
 import { silentLogger } from "../../src/log.js";
 import { importPlanFile, seedDemoPeople, shippedPlanFiles } from "../../src/seed.js";
 import { t } from "../../src/text/vi.js";
-import { buildApp, ORG, TEST_SEALER, useDatabase, withTexts } from "../support/db.js";
+import { digestReplies } from "../../src/domain/plans/digest-replies.js";
+import { Turn } from "../../src/engine/turn.js";
+import { buildApp, consoleSpeaker, ORG, TEST_SEALER, useDatabase, withTexts } from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
 import { jobRunner } from "../support/jobs.js";
 
@@ -140,6 +142,22 @@ describe("the reminder digest", () => {
       [taskOf(3), "ke-hoach-tai-chinh", "blocked", undefined],
     ]);
     expect(saved.map((r) => r.personName)).toEqual(["Trần Văn Hùng", "Trần Văn Hùng", "Trần Văn Hùng"]);
+    // Past the inbox (a replay by recovery runs the turn again): each report's key is derived from
+    // the update and the task, so the same answer is recorded once.
+    const update = consoleInbound("staff", answer, {
+      replyToMessageId: digest.id,
+      dedupeKey: "telegram:redelivered",
+    });
+    const speaker = await consoleSpeaker(app, "staff");
+    for (let i = 0; i < 2; i += 1) {
+      const turn = new Turn(update, speaker, app.engine.services, clock.now());
+      await digestReplies(app.plans, app.units, app.digests).reply(turn, `digest:${record.key}`, {
+        text: answer,
+        attachments: [],
+      });
+      expect(turn.outbound[0]?.text).toContain(t.reminders.recordedHeader);
+    }
+    expect(await reports()).toHaveLength(3);
     const task1 = await app.plans.task(taskOf(1));
     expect(confirmation).toContain(t.reminders.recordedHeader);
     expect(confirmation).toContain(
@@ -311,6 +329,42 @@ describe("the reminder digest", () => {
     ).toEqual([
       [record?.items[0]?.taskKey, 100, "Lê Thị Hoa"],
       [record?.items[1]?.taskKey, 80, "Lê Thị Hoa"],
+    ]);
+  });
+
+  it("a unit's group chat gets one list too; only that unit's officials answer it", async () => {
+    await db.connection.dropDatabase();
+    const { app, clock } = await buildApp(db.connection);
+    await setUp(clock, app);
+    await app.units.linkGroup("ke-hoach-tai-chinh", { channel: "console", chatId: "grp-kh" });
+    const sent = recorder(app, "console");
+    await runReminders(app, clock, "2025-12-11");
+    await app.dispatchers.get("console")?.drain();
+    const inGroup = sent.filter((d) => d.chatId === "grp-kh");
+    expect(inGroup).toHaveLength(1);
+    expect(inGroup[0]?.text).toContain(
+      t.reminders.digestHeader("11/12/2025", 46, "Phòng Kế hoạch – Tài chính"),
+    );
+    const say = async (senderId: string, text: string) => {
+      await app.engine.handle(
+        consoleInbound(senderId, text, {
+          chatId: "grp-kh",
+          chatType: "group",
+          replyToMessageId: inGroup[0]?.id ?? "",
+        }),
+      );
+      await app.dispatchers.get("console")?.drain();
+      return sent.at(-1)?.text ?? "";
+    };
+    const record = await app.digests.latest("console", "grp-kh");
+    const code = (n: number) => record?.items[n - 1]?.taskKey.split(":").pop();
+    expect(await say("staff-khoahoc", "1 xong, 2 được 40%")).toBe(t.reminders.notYours([code(1)!, code(2)!]));
+    expect(await say("citizen", "1 xong")).toBe(t.plans.officialsOnly);
+    expect(await app.models.Report.countDocuments()).toBe(0);
+    expect(await say("unit_head", "1 xong, 2 được 40%")).toContain(t.reminders.recordedHeader);
+    expect((await app.models.Report.find().lean()).map((r) => [r.unitKey, r.personName])).toEqual([
+      ["ke-hoach-tai-chinh", "Lê Thị Hoa"],
+      ["ke-hoach-tai-chinh", "Lê Thị Hoa"],
     ]);
   });
 });
