@@ -6,7 +6,9 @@ import ExcelJS from "exceljs";
 import { afterAll, describe, expect, it } from "vitest";
 import { readPlanFile, type PlanFile } from "../../src/domain/plans/plan-file.js";
 import { parsePeriodText, readPlanWorkbook, writePlanWorkbook } from "../../src/domain/plans/plan-xlsx.js";
+import { readOfficialsWorkbook } from "../../src/domain/plans/officials-xlsx.js";
 import { problemText, readDay, WorkbookError } from "../../src/domain/plans/xlsx-cells.js";
+import { readUnitsWorkbook } from "../../src/domain/units/units-xlsx.js";
 import { DATA_DIR, ROOT_DIR } from "../../src/paths.js";
 import { t } from "../../src/text/vi.js";
 
@@ -232,4 +234,58 @@ describe("workbooks made by LibreOffice", () => {
     },
     130_000,
   );
+});
+
+describe("units and officials as Excel workbooks", () => {
+  const demo = [
+    { key: "van-phong", name: "Văn phòng Sở" },
+    { key: "chuyen-doi-so", name: "Phòng Chuyển đổi số" },
+    { key: "chi-cuc-tdc", name: "Chi cục Tiêu chuẩn Đo lường Chất lượng" },
+  ];
+
+  it("reads a units list, and refuses a repeated key and an unknown kind by row and column", async () => {
+    const units = await readUnitsWorkbook(readFileSync(fixture("don-vi.xlsx")));
+    expect(units).toContainEqual({ key: "thanh-tra", name: "Phòng Thanh tra", kind: "division" });
+    expect(units).toContainEqual({
+      key: "chuyen-doi-so",
+      name: "Phòng Chuyển đổi số và Thống kê",
+      kind: "division",
+    });
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(readFileSync(fixture("don-vi.xlsx")) as unknown as ExcelJS.Buffer);
+    const sheet = workbook.getWorksheet(X.sheets.units) as ExcelJS.Worksheet;
+    sheet.getCell("A3").value = "van-phong";
+    sheet.getCell("C4").value = "Ban";
+    let said: string[] = [];
+    try {
+      await readUnitsWorkbook(Buffer.from(await workbook.xlsx.writeBuffer()));
+    } catch (error) {
+      if (error instanceof WorkbookError) said = error.problems.map(problemText);
+    }
+    expect(said).toEqual([
+      `Trang "Đơn vị", dòng 3, cột Mã đơn vị: ${X.duplicateUnit("van-phong", 2)}`,
+      `Trang "Đơn vị", dòng 4, cột Loại: ${X.badKind("Ban")}`,
+    ]);
+  });
+
+  it("reads officials to invite; a unit that does not exist and a role the sender may not give are refused", async () => {
+    const officials = await readOfficialsWorkbook(readFileSync(fixture("can-bo.xlsx")), demo, [
+      "staff",
+      "unit_head",
+    ]);
+    expect(officials).toEqual([
+      { row: 2, name: "Trần Thị Mai", unitKey: "chuyen-doi-so", role: "staff" },
+      { row: 3, name: "Lê Văn Hùng", unitKey: "chi-cuc-tdc", role: "unit_head" },
+    ]);
+    let said: string[] = [];
+    try {
+      await readOfficialsWorkbook(readFileSync(fixture("can-bo.xlsx")), demo.slice(0, 2), ["staff"]);
+    } catch (error) {
+      if (error instanceof WorkbookError) said = error.problems.map(problemText);
+    }
+    expect(said).toEqual([
+      `Trang "Cán bộ", dòng 3, cột Đơn vị: ${X.unknownUnit("Chi cục Tiêu chuẩn Đo lường Chất lượng")}`,
+      `Trang "Cán bộ", dòng 3, cột Vai trò: ${X.badRole("Lãnh đạo phòng, đơn vị", ["Công chức, viên chức"])}`,
+    ]);
+  });
 });
