@@ -96,7 +96,12 @@ export const quarterlySummaryJob: Job = {
       today,
       ctx.timeZone,
     );
-    const text = renderSummary(t.jobs.quarterlyTitle(t.reports.periodLabel(previous)), summary);
+    const label = t.reports.periodLabel(previous);
+    // A quarter no plan ran in still gets its line, saying so, rather than empty headings.
+    const text =
+      summary.plans.length > 0
+        ? renderSummary(t.jobs.quarterlyTitle(label), summary)
+        : `${t.jobs.quarterlyTitle(label)}\n\n${t.reports.noPlans(label)}`;
     return { messages: await send(ctx, ["leader", "office"], `quarterly:${quarter}`, text) };
   },
 };

@@ -6,6 +6,8 @@ import { importPlanFile, seedDemoPeople } from "../../src/seed.js";
 import { t } from "../../src/text/vi.js";
 import { buildApp, consoleSpeaker, useDatabase, withTexts } from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
+import { jobRunner } from "../support/jobs.js";
+import { quarterlySummaryJob } from "../../jobs/digests.js";
 
 const db = useDatabase(import.meta.filename);
 const fixture = path.resolve(import.meta.dirname, "../fixtures/plans/small.yaml");
@@ -81,5 +83,30 @@ describe("a summary of a past period reads as of its end", () => {
     const running = await ask(app, clock, "/tonghop quý 4 2025", "2025-12-31T09:00:00");
     expect(running).toContain(t.reports.asOf("31/12/2025"));
     expect(running).toContain(t.plans.daysLeft(0));
+  });
+
+  it("the quarterly summary names the quarter as /tonghop does and reads it as of its end", async () => {
+    await db.connection.dropDatabase();
+    const { app, clock } = await buildApp(db.connection, new FixedClock("2025-10-01T02:00:00Z"));
+    await seedDemoPeople(app, clock.now());
+    await importPlanFile(app, fixture, clock.now());
+    const { runner } = await jobRunner(app, clock, db.connection);
+    const quarterly = async (day: string) => {
+      clock.set(new Date(`${day}T09:30:00+07:00`));
+      await runner.runDue(quarterlySummaryJob, clock.now());
+      const [sent] = withTexts(
+        app,
+        await app.models.Outbox.find({ chatId: "leader" }).sort({ _id: -1 }).limit(1).lean(),
+      );
+      return sent?.text ?? "";
+    };
+    const q4 = await quarterly("2026-01-05");
+    expect(q4).toContain(t.jobs.quarterlyTitle("quý IV năm 2025"));
+    expect(q4).toContain(t.jobs.digestLateAtClose(19));
+    expect(q4).not.toContain("hôm nay");
+    // No plan ran in the first quarter of 2026: the leadership reads so, not empty headings.
+    expect(await quarterly("2026-04-01")).toBe(
+      `${t.jobs.quarterlyTitle("quý I năm 2026")}\n\n${t.reports.noPlans("quý I năm 2026")}`,
+    );
   });
 });
