@@ -324,7 +324,8 @@ const plans = {
 const jobs = {
   remindersDescription: "Nhắc hạn nhiệm vụ cho cán bộ các đơn vị (ngày làm việc, giờ hành chính)",
   escalationDescription: "Báo trưởng đơn vị rồi Văn phòng Sở khi nhiệm vụ quá hạn",
-  ticketsDescription: "Nhắc hạn trả lời phản ánh của người dân; báo Văn phòng Sở khi quá hạn",
+  ticketsDescription:
+    "Nhắc hạn quyết định thụ lý và hạn trả lời phản ánh, khiếu nại, tố cáo của người dân; báo Văn phòng Sở khi quá hạn",
   ticketDue: (code: string, type: string, due: string, left: string) =>
     `Nhắc hạn: ${type.toLowerCase()} ${code} cần trả lời trước ngày ${due} (${left}). Gõ /xuly ${code} để xử lý.`,
   ticketOverdue: (code: string, type: string, due: string, late: number) =>
@@ -406,7 +407,7 @@ const ticketActionLabels: Record<TicketAction, string> = {
   filed: "gửi nội dung",
   accepted: "thụ lý",
   accept_extended: "gia hạn thời hạn thụ lý",
-  second_round: "người gửi khiếu nại lần hai",
+  second_round: "gửi khiếu nại lần hai",
   assigned: "giao đơn vị xử lý",
   asked_info: "đề nghị bổ sung thông tin",
   citizen_info: "người gửi bổ sung thông tin",
@@ -429,6 +430,9 @@ const handleActionLabels = {
   close: "Đóng",
 } as const;
 
+/** A type's label inside a sentence: only its first letter lowered, never a code it carries. */
+const inSentence = (label: string) => label.charAt(0).toLowerCase() + label.slice(1);
+
 const feedback = {
   fileDescription: "Gửi phản ánh, kiến nghị, khiếu nại, tố cáo hoặc góp ý",
   lookupDescription: "Tra cứu tình trạng phản ánh đã gửi",
@@ -439,7 +443,18 @@ const feedback = {
   action: (action: TicketAction) => ticketActionLabels[action],
   actionLabel: (action: keyof typeof handleActionLabels) => handleActionLabels[action],
   skipWords: ["bo qua", "khong", "khong co", "skip"],
-  doneWords: ["xong", "da xong", "xong roi", "tiep", "tiep tuc", "het", "het roi", "du roi", "khong co", "bo qua"],
+  doneWords: [
+    "xong",
+    "da xong",
+    "xong roi",
+    "tiep",
+    "tiep tuc",
+    "het",
+    "het roi",
+    "du roi",
+    "khong co",
+    "bo qua",
+  ],
   anonymousWords: ["an danh", "khong muon", "khong cung cap", "giau ten"],
   /**
    * Phrases that, anywhere in an answer to "your name?" or "your address?", mean the person
@@ -504,7 +519,13 @@ const feedback = {
     "Anh/chị đồng ý để Sở sử dụng họ tên, số điện thoại vừa cung cấp chỉ nhằm liên hệ và trả lời nội dung này " +
     "(Luật Bảo vệ dữ liệu cá nhân 2025, điều 9)? Nếu không đồng ý, nội dung vẫn được gửi, không kèm thông tin cá nhân.",
   /** What a khiếu nại or tố cáo filer is told instead of being asked to consent. */
-  dataNotice: (p: { law: string; article: string; retention: string; confidential: boolean; legal: boolean }) =>
+  dataNotice: (p: {
+    law: string;
+    article: string;
+    retention: string;
+    confidential: boolean;
+    legal: boolean;
+  }) =>
     `Về thông tin cá nhân: Sở lưu họ tên, địa chỉ và số điện thoại (nếu có) anh/chị vừa cung cấp, đã mã hóa, chỉ để xử lý ` +
     `và trả lời nội dung này. Người được xem: ${p.confidential ? "người có thẩm quyền giải quyết tố cáo của Sở; không bao giờ cho người, đơn vị bị tố cáo" : "Văn phòng Sở và đơn vị được giao xử lý"}; ` +
     `mỗi lần xem đều được ghi nhật ký. Thời gian lưu: ${p.retention}. ` +
@@ -534,14 +555,14 @@ const feedback = {
     `Mỗi ngày mỗi tài khoản gửi được tối đa ${max} nội dung. Xin anh/chị gửi tiếp vào ngày mai hoặc liên hệ trực tiếp Văn phòng Sở.`,
   duplicate: (code: string) => `Nội dung này anh/chị vừa gửi, mã ${code}. Sở không ghi nhận trùng lần nữa.`,
   filed: (p: { code: string; type: string; due: string; legal: boolean; acceptBy?: string }) =>
-    `Cảm ơn anh/chị đã gửi ${p.type.toLowerCase()}. Mã tra cứu: ${p.code}\n` +
+    `Cảm ơn anh/chị đã gửi ${inSentence(p.type)}. Mã tra cứu: ${p.code}\n` +
     (p.acceptBy
       ? `Sở sẽ thông báo thụ lý hoặc không thụ lý (nêu rõ lý do) trước ngày ${p.acceptBy}; nếu được thụ lý, ` +
         `anh/chị nhận kết quả giải quyết chậm nhất ngày ${p.due} (theo thời hạn luật định, tính từ ngày thụ lý).\n`
       : `Dự kiến trả lời trước ngày ${p.due}${p.legal ? " (theo thời hạn luật định)" : " (theo mục tiêu của Sở)"}.\n`) +
     `Gõ /tracuu ${p.code} để xem tình trạng bất cứ lúc nào.`,
   newTicketNotice: (code: string, type: string, field: string, due: string, acceptance = false) =>
-    `Có ${type.toLowerCase()} mới ${code} (lĩnh vực: ${field}), ${acceptance ? "hạn quyết định thụ lý" : "hạn trả lời"} ${due}. Gõ /xuly ${code} để xử lý.`,
+    `Có ${inSentence(type)} mới ${code} (lĩnh vực: ${field}), ${acceptance ? "hạn quyết định thụ lý" : "hạn trả lời"} ${due}. Gõ /xuly ${code} để xử lý.`,
   offer:
     "Tôi là trợ lý tự động nên chưa trả lời trực tiếp được tin nhắn này. Anh/chị có muốn gửi nội dung vừa nhắn tới Sở dưới dạng phản ánh hoặc góp ý không?",
   offerYes: "Có, gửi tới Sở",
@@ -690,6 +711,7 @@ const feedback = {
       `Khiếu nại lần hai tiếp theo ${code} (${reason === "decided" ? "anh/chị không đồng ý với kết quả giải quyết lần đầu" : "khiếu nại lần đầu quá hạn chưa được giải quyết"}; gửi đến hết ngày ${until}). ` +
       `Người giải quyết: ${resolver}. Họ tên, địa chỉ của anh/chị lấy theo khiếu nại lần đầu.`,
     summaryType: (first: string) => `Khiếu nại lần hai (tiếp theo ${first})`,
+    sameFiler: (first: string) => `như khiếu nại lần đầu ${first} (họ tên, địa chỉ đã khai)`,
   },
   errors: {
     not_found: "Không tìm thấy nội dung này.",

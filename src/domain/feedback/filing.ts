@@ -242,7 +242,7 @@ export function filingFlows(feedback: FeedbackService, people: PeopleService): A
             content: data.content ?? "",
             files: data.attachments.length,
             identity: data.firstCode
-              ? t.feedback.secondRound.summaryType(data.firstCode)
+              ? t.feedback.secondRound.sameFiler(data.firstCode)
               : data.identified
                 ? [data.name, data.address, data.phone].filter(Boolean).join(", ")
                 : undefined,
