@@ -658,8 +658,9 @@ const feedback = {
       `(Luật Khiếu nại 2011, điều 33): gõ /khieunai2 ${code}; hoặc khởi kiện vụ án hành chính tại Tòa án.`,
     close: (code: string) => `${code}: hồ sơ đã được đóng. Cảm ơn anh/chị đã đóng góp.`,
   },
-  toUnit: (code: string, type: string, due: string) =>
-    `Văn phòng Sở giao ${type.toLowerCase()} ${code} cho đơn vị xử lý, hạn trả lời ${due}. Gõ /xuly ${code} để xem và trả lời.`,
+  /** `acceptance`: the ticket awaits its thụ lý decision, and `due` is the day it must be taken by. */
+  toUnit: (code: string, type: string, due: string, acceptance = false) =>
+    `Văn phòng Sở giao ${type.toLowerCase()} ${code} cho đơn vị xử lý, ${acceptance ? "hạn quyết định thụ lý" : "hạn trả lời"} ${due}. Gõ /xuly ${code} để xem và trả lời.`,
   answeredForOffice: (code: string, unit: string, answer: string) =>
     `${unit} đã trả lời ${code}: ${answer}\nGõ /xuly ${code} để xem và đóng hồ sơ.`,
   takenFromUnit: (code: string, type: string, unit: string) =>

@@ -240,7 +240,12 @@ export function feedbackFeature(
                 turn.notify(
                   to,
                   `assigned:${official._id.toString()}`,
-                  t.feedback.toUnit(code, feedback.rule(ticket.type).label, formatDay(ticket.dueDay)),
+                  t.feedback.toUnit(
+                    code,
+                    feedback.rule(ticket.type).label,
+                    formatDay(ticket.dueDay),
+                    feedback.awaitingAcceptance(ticket),
+                  ),
                   {
                     subject: { kind: "ticket", id: code },
                   },
