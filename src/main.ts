@@ -7,6 +7,7 @@ import { Scheduler } from "../jobs/scheduler.js";
 import { App } from "./app.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
+import { UPLOAD_PATH, uploadRoute } from "./domain/plans/upload-link.js";
 import { downloadRoute } from "./domain/reports/download.js";
 import { FILES_PATH } from "./domain/reports/files.js";
 import { loadDotEnv } from "./env-file.js";
@@ -89,6 +90,10 @@ async function main(): Promise<void> {
   const http = new HttpServer(log, async () => ({ ok: await db.ping(), detail: { database: db.source } }));
   // Signed, expiring links to report files, for channels that cannot take documents.
   http.route("GET", FILES_PATH, downloadRoute(app.reports.files, clock, log));
+  // The upload link: Zalo delivers no documents to bots, so the Office sends its Excel files here.
+  const upload = uploadRoute(app.reports.files, app.engine, clock, log);
+  http.route("GET", UPLOAD_PATH, upload);
+  http.route("POST", UPLOAD_PATH, upload);
   http.route("GET", "/metrics", async (_req, res) => {
     const body = await app.renderMetrics();
     res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });

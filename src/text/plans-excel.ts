@@ -108,7 +108,20 @@ export const plansExcel = {
     `Mẫu ${kind} đính kèm. Điền xong, anh/chị gửi lại tệp vào đây; bot sẽ kiểm tra từng dòng và cho xem trước khi nạp.`,
   templateLink: (kind: string, link: string, hours: number) =>
     `Tải mẫu ${kind} tại: ${link} (liên kết dùng trong ${hours} giờ). ` +
-    "Kênh này chưa nhận được tệp gửi lên; xin gửi lại tệp đã điền qua Telegram.",
+    "Điền xong, gõ /taikehoach để nhận liên kết gửi tệp lên.",
+  uploadLinkSent: (link: string, hours: number) =>
+    `Mở liên kết này để gửi tệp Excel đã điền: ${link} (dùng trong ${hours} giờ). ` +
+    "Bot sẽ kiểm tra từng dòng và gửi bản xem trước vào đây trước khi nạp.",
+  uploadPage: {
+    title: "Gửi tệp Excel cho bot",
+    intro:
+      "Chọn tệp .xlsx đã điền theo mẫu (kế hoạch, danh sách đơn vị hoặc cán bộ) rồi bấm Gửi. Kết quả kiểm tra và bản xem trước sẽ đến trong khung chat.",
+    send: "Gửi",
+    noFile: "Chưa chọn tệp. Xin chọn tệp .xlsx rồi bấm Gửi.",
+    received: "Đã nhận tệp. Xin quay lại khung chat để xem kết quả kiểm tra và bấm Nạp.",
+    invalid:
+      "Liên kết không đúng hoặc đã hết hạn. Xin gõ lại /taikehoach trong khung chat để nhận liên kết mới.",
+  },
   templateNoLinks: (kind: string) =>
     `Kênh này không gửi được tệp và máy chủ chưa có địa chỉ công khai (PUBLIC_URL) để tải mẫu ${kind}. ` +
     "Xin dùng Telegram.",

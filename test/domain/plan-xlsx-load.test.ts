@@ -5,9 +5,13 @@ import { Api } from "grammy";
 import { describe, expect, it } from "vitest";
 import { telegramFileReader } from "../../bots/telegram/download.js";
 import { loadedPlan, planChanges } from "../../src/domain/plans/plan-changes.js";
+import { UPLOAD_PATH, uploadRoute } from "../../src/domain/plans/upload-link.js";
+import { HttpServer } from "../../src/http.js";
+import { silentLogger } from "../../src/log.js";
 import { readPlanWorkbook } from "../../src/domain/plans/plan-xlsx.js";
 import { seedDemoPeople } from "../../src/seed.js";
-import { buildApp, useDatabase } from "../support/db.js";
+import { buildApp, useDatabase, withTexts } from "../support/db.js";
+import { consoleInbound } from "../support/inbound.js";
 
 const db = useDatabase(import.meta.filename);
 const fixture = (name: string) => readFileSync(`test/fixtures/plans/${name}`);
@@ -104,6 +108,48 @@ describe("loading a plan from Excel", () => {
       expect(asked).toEqual(["POST /bot123:ABC/getFile", "GET /file/bot123:ABC/documents/file_7.xlsx"]);
     } finally {
       server.close();
+    }
+  });
+
+  it("on Zalo, /taikehoach gives a link to a page whose file is checked and previewed in the chat", async () => {
+    await db.connection.dropDatabase();
+    const { app, clock } = await buildApp(db.connection, undefined, {
+      reports: { publicUrl: "https://bot.example.vn", linkSecret: "test-file-link-secret-0123456789abcdef" },
+    });
+    await seedDemoPeople(app, clock.now());
+    await app.people.ensureAdmin("zalo", "8000000001", "Văn phòng thử", clock.now());
+    const zalo = (text: string) => consoleInbound("8000000001", text, { channel: "zalo" });
+    const said = async () =>
+      withTexts(app, await app.models.Outbox.find({ chatId: "8000000001" }).sort({ _id: 1 }).lean()).map(
+        (m) => m.text,
+      );
+
+    await app.engine.handle(zalo("/taikehoach"));
+    const link = /https:\/\/bot\.example\.vn(\/tai-len\?t=\S+)/.exec((await said()).at(-1) ?? "")?.[1];
+    expect(link).toBeDefined();
+
+    const http = new HttpServer(silentLogger(), async () => ({ ok: true, detail: {} }));
+    const route = uploadRoute(app.reports.files, app.engine, clock, silentLogger());
+    http.route("GET", UPLOAD_PATH, route);
+    http.route("POST", UPLOAD_PATH, route);
+    const port = await http.listen(0, "127.0.0.1");
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const form = await fetch(`${base}${link}`);
+      expect(form.status).toBe(200);
+      expect(await form.text()).toContain('type="file"');
+      expect((await fetch(`${base}${UPLOAD_PATH}?t=forged`)).status).toBe(403);
+
+      const body = new FormData();
+      body.append("tep", new Blob([fixture("ke-hoach-2026.xlsx")]), "ke-hoach-2026.xlsx");
+      const sent = await fetch(`${base}${link}`, { method: "POST", body });
+      expect(sent.status).toBe(200);
+      expect((await said()).at(-1)).toContain("XEM TRƯỚC KẾ HOẠCH TN-2026");
+      await app.engine.handle(zalo("1"));
+      expect((await said()).at(-1)).toContain("Đã nạp kế hoạch TN-2026: 4 nhiệm vụ.");
+    } finally {
+      await http.close();
+      await app.stop();
     }
   });
 });

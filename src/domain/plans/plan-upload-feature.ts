@@ -18,6 +18,7 @@ import {
 import { hasChanges, loadedPlan, planChanges, renderPreview } from "./plan-changes.js";
 import type { PlanFile } from "./plan-file.js";
 import { readPlanWorkbook, writePlanWorkbook, type KnownUnit } from "./plan-xlsx.js";
+import { uploadLink } from "./upload-link.js";
 import type { PlanModels, PlansService } from "./service.js";
 import { MAX_XLSX_BYTES, openWorkbook, problemText, WorkbookError } from "./xlsx-cells.js";
 
@@ -83,7 +84,11 @@ export function planUploadFeature(deps: UploadDeps): Feature {
 
   /** Reads and checks a sent file; the pending load, or the answer that says what is wrong. */
   async function check(document: Attachment, turn: Turn): Promise<Pending | { error: string }> {
-    const reader = readers.get(turn.inbound.channel);
+    // A file sent through the upload link is in GridFS; any other comes from the platform.
+    const stored = files.nameOf(document.ref);
+    const reader: AttachmentReader | undefined = stored
+      ? async () => (await files.read(stored, turn.now)) ?? Buffer.alloc(0)
+      : readers.get(turn.inbound.channel);
     if (!reader) return { error: X.noUploadHere };
     const name = document.name ?? "tệp";
     if (document.name && /\.xls$/i.test(document.name)) return { error: X.oldXls };
@@ -295,11 +300,16 @@ export function planUploadFeature(deps: UploadDeps): Feature {
         roles: LOADERS,
         description: X.uploadDescription,
         run(turn) {
-          if (!readers.has(turn.inbound.channel)) {
-            turn.reply(X.noUploadHere);
+          if (readers.has(turn.inbound.channel)) {
+            turn.startFlow(FLOW);
             return;
           }
-          turn.startFlow(FLOW);
+          // No documents from this platform: a page of ours takes the file instead.
+          const link =
+            turn.inbound.chatType === "private"
+              ? uploadLink(files, turn.inbound.channel, turn.inbound.chatId, turn.now)
+              : undefined;
+          turn.reply(link ? X.uploadLinkSent(link, Math.round(LINK_TTL_MS / 3_600_000)) : X.noUploadHere);
         },
       },
     ],
