@@ -7,8 +7,9 @@ import type { ReportPeriod } from "./period.js";
 
 /**
  * A ticket as the statistics and the report files see it: no name, phone, address, content or
- * chat of the filer. Loading only these fields means the personal data (Nghị định 13/2023/NĐ-CP)
- * and the identity of a tố cáo filer (Luật Tố cáo 2018, arts. 47–48) never enter a report.
+ * chat of the filer. Loading only these fields means the personal data (Luật Bảo vệ dữ liệu cá nhân
+ * 2025, 91/2025/QH15) and the identity of a tố cáo filer (Luật Tố cáo 2018, arts. 47–48) never
+ * enter a report.
  */
 export interface TicketRow {
   code: string;
