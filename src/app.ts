@@ -137,7 +137,7 @@ export class App {
       this.claims,
       options.sealer,
     );
-    this.guesses = new GuessGuard(new Throttle(this.models.GuessFailure), this.people);
+    this.guesses = new GuessGuard(new Throttle(this.models.GuessFailure, options.sealer), this.people);
     const calendar = options.calendar ?? loadWorkCalendar(path.join(DATA_DIR, "holidays"));
     this.calendarDays = new CalendarDays(this.models.CalendarChange, calendar);
     this.plans = new PlansService(this.models, this.units, calendar);

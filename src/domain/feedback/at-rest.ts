@@ -4,8 +4,9 @@ import type { HistoryEntry, TicketDoc } from "./schema.js";
 
 /**
  * A ticket's words at rest. What a citizen wrote (the content, the notes on its history, a
- * rating's comment), what they attached (a file's name, the platform's handle on it) and the
- * answer written back to them (which quotes them) are stored sealed; FeedbackService seals on
+ * rating's comment), what they attached (a file's name, the platform's handle on it), the
+ * answer written back to them (which quotes them) and the names of the officials who handled it
+ * are stored sealed; FeedbackService seals on
  * the way in and opens on the way out, so nothing else sees the sealed form. Values stored in the
  * clear by earlier versions read as they are until `keys:rotate` seals them.
  */
@@ -17,8 +18,16 @@ function mapAttachments(list: Attachment[], f: (value: string) => string): Attac
   return list.map((a) => ({ ...a, ref: f(a.ref), ...(a.name !== undefined ? { name: f(a.name) } : {}) }));
 }
 
+/**
+ * A history line's note and the name of the official who wrote it: people's names are sealed in
+ * `people` and the audit log, so a ticket must not keep a readable copy of them either.
+ */
 function mapEntry(entry: HistoryEntry, f: (value: string) => string): HistoryEntry {
-  return entry.note === undefined ? entry : { ...entry, note: f(entry.note) };
+  return {
+    ...entry,
+    ...(entry.note !== undefined ? { note: f(entry.note) } : {}),
+    ...(entry.byName !== undefined ? { byName: f(entry.byName) } : {}),
+  };
 }
 
 /** Every worded field present in `fields`, passed through `f`; the rest as it is. */
@@ -26,7 +35,10 @@ function mapWords<T extends Partial<Worded>>(fields: T, f: (value: string) => st
   const out: T = { ...fields };
   if (fields.content !== undefined) out.content = f(fields.content);
   if (fields.attachments) out.attachments = mapAttachments(fields.attachments, f);
-  if (fields.answer) out.answer = { ...fields.answer, text: f(fields.answer.text) };
+  if (fields.answer) {
+    const { text, byName } = fields.answer;
+    out.answer = { ...fields.answer, text: f(text), ...(byName !== undefined ? { byName: f(byName) } : {}) };
+  }
   if (fields.rating) out.rating = { ...fields.rating, comment: f(fields.rating.comment) };
   if (fields.history) out.history = fields.history.map((h) => mapEntry(h, f));
   return out;

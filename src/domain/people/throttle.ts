@@ -4,6 +4,7 @@ import { formatDateTime } from "../../clock.js";
 import { isDuplicateKeyError } from "../../db/errors.js";
 import type { Recipient } from "../../engine/message.js";
 import type { Turn } from "../../engine/turn.js";
+import type { Sealer } from "../../privacy/sealer.js";
 import { t } from "../../text/vi.js";
 import { dayOf } from "../calendar/work-calendar.js";
 import type { PeopleService } from "./service.js";
@@ -25,7 +26,7 @@ export interface GuessDoc {
   _id: string;
   /** A guess kind, "refused" (a guess made while throttled) or "notice". */
   kind: string;
-  /** `account:<id>` or `target:<code>`. */
+  /** `account:<id>` or `target:<keyed hash of the code>`. */
   key: string;
   at: Date;
   expiresAt: Date;
@@ -66,14 +67,23 @@ export const REPORT_AFTER_REFUSALS = 3;
 const DAY_MS = 86_400_000;
 
 const accountKey = (accountId: string) => `account:${accountId}`;
-const targetKey = (target: string) => `target:${target.trim().toUpperCase()}`;
 const noticeId = (accountId: string, day: string) => `notice:${accountId}:${day}`;
 
 export class Throttle {
   constructor(
     private readonly model: Model<GuessDoc>,
+    private readonly sealer: Sealer,
     private readonly limits = GUESS_LIMITS,
   ) {}
+
+  /**
+   * A guessed code as its count is kept: a keyed hash, never what was typed. A wrong /lienket
+   * code may be anything a person typed (their phone number, a code one letter off a live one).
+   * Made with the current key: after keys:rotate, counts from before start again (an hour at most).
+   */
+  private targetKey(target: string): string {
+    return `target:${this.sealer.lookupHash(`guess:${target.trim().toUpperCase()}`)}`;
+  }
 
   /** When `key` may guess again, or undefined when it may now. */
   private async until(kind: GuessKind, key: string, limit: GuessLimit, now: Date): Promise<Date | undefined> {
@@ -93,7 +103,7 @@ export class Throttle {
 
   /** When anyone may guess at this code again; undefined when they may now. */
   targetUntil(kind: GuessKind, target: string, now: Date): Promise<Date | undefined> {
-    return this.until(kind, targetKey(target), this.limits.target, now);
+    return this.until(kind, this.targetKey(target), this.limits.target, now);
   }
 
   /** Counts one wrong guess against the account and, when there is one, the code it aimed at. */
@@ -102,7 +112,15 @@ export class Throttle {
     await this.model.insertMany([
       { _id: randomUUID(), kind, key: accountKey(accountId), at: now, expiresAt: at(this.limits.account) },
       ...(target
-        ? [{ _id: randomUUID(), kind, key: targetKey(target), at: now, expiresAt: at(this.limits.target) }]
+        ? [
+            {
+              _id: randomUUID(),
+              kind,
+              key: this.targetKey(target),
+              at: now,
+              expiresAt: at(this.limits.target),
+            },
+          ]
         : []),
     ]);
   }
