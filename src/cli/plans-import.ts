@@ -27,7 +27,7 @@ async function main(): Promise<number> {
     options: { "dry-run": { type: "boolean" } },
   });
   if (positionals.length === 0) {
-    console.error(t.plansExcel.cli.importUsage);
+    console.error(t.cli.plansImportUsage);
     return 2;
   }
   const plans = [];

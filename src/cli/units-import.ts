@@ -26,7 +26,7 @@ async function main(): Promise<number> {
   });
   const [file] = positionals;
   if (!file || positionals.length > 1) {
-    console.error(t.plansExcel.cli.unitsUsage);
+    console.error(t.cli.unitsImportUsage);
     return 2;
   }
   let units;

@@ -250,7 +250,6 @@ export const plansExcel = {
 
   // The command line.
   cli: {
-    importUsage: "Cách dùng: npm run plans:import [--dry-run] TỆP.xlsx|TỆP.yaml [...]",
     exportUsage:
       "Cách dùng: npm run plans:export -- NGUỒN RA.xlsx   (NGUỒN: mã kế hoạch trong cơ sở dữ liệu, hoặc tệp .yaml)",
     checked: (code: string, tasks: number) => `${code}: ${tasks} tasks`,
@@ -258,6 +257,5 @@ export const plansExcel = {
     exported: (code: string, tasks: number, file: string) =>
       `Đã xuất kế hoạch ${code} (${tasks} nhiệm vụ) ra ${file}.`,
     noSuchPlan: (code: string) => `Không có kế hoạch ${code} trong cơ sở dữ liệu.`,
-    unitsUsage: "Cách dùng: npm run units:import [--dry-run] TỆP.yaml|TỆP.xlsx",
   },
 };

@@ -886,12 +886,12 @@ const cli = {
   notCompacted: (collections: string) =>
     `Máy chủ cơ sở dữ liệu không cho nén lại các bảng: ${collections}. Bản cũ (chưa mã hóa hoặc mã hóa bằng ` +
     "khóa cũ) của dữ liệu vừa mã hóa lại có thể còn trong vùng trống của tệp dữ liệu cho tới khi máy chủ tự ghi đè.",
-  plansImportUsage: "Cách dùng: npm run plans:import [--dry-run] TỆP.yaml [TỆP.yaml ...]",
+  plansImportUsage: "Cách dùng: npm run plans:import [--dry-run] TỆP.yaml|TỆP.xlsx [...]",
   planImported: (code: string, tasks: number, created: boolean, archived: number) =>
     `${created ? "Đã nạp" : "Đã cập nhật"} kế hoạch ${code}: ${tasks} nhiệm vụ` +
     (archived > 0 ? `, ${archived} nhiệm vụ không còn trong tệp được lưu trữ.` : "."),
   seededUnits: (count: number) => `Đã nạp ${count} đơn vị mẫu.`,
-  unitsImportUsage: "Cách dùng: npm run units:import [--dry-run] TỆP.yaml",
+  unitsImportUsage: "Cách dùng: npm run units:import [--dry-run] TỆP.yaml|TỆP.xlsx",
   unitsChecked: (file: string, count: number) => `${file}: ${count} đơn vị, không có lỗi.`,
   unitsImported: (created: number, updated: number, unchanged: number) =>
     `Đã nạp danh sách đơn vị: ${created} đơn vị mới, ${updated} đơn vị được cập nhật, ${unchanged} đơn vị không đổi.`,
