@@ -42,6 +42,50 @@ class Mailbox {
 const SEND_METHODS = new Set(["sendMessage", "sendPhoto", "sendDocument"]);
 
 /**
+ * Telegram's published limits, enforced as Telegram does, with a 429 and `retry_after` (whole
+ * seconds, at least 1): about 30 messages a second in all, and in one chat "avoid sending more
+ * than one message per second. We may allow short bursts that go over this limit" — the size of
+ * the burst is not published; 3 is taken here. Source:
+ * https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this
+ */
+export const TELEGRAM_GLOBAL_PER_SECOND = 30;
+const CHAT_BURST = 3;
+const CHAT_PER_SECOND = 1;
+
+class TelegramLimits {
+  /** Times of the sends accepted within the last second. */
+  private readonly recent: number[] = [];
+  private readonly chats = new Map<string, { tokens: number; at: number }>();
+  refused = 0;
+
+  constructor(private readonly now: () => number) {}
+
+  check(
+    method: string,
+    chatId: string,
+  ): { errorCode: number; description: string; retryAfter: number } | undefined {
+    if (!SEND_METHODS.has(method)) return undefined;
+    const now = this.now();
+    while (this.recent.length > 0 && (this.recent[0] ?? 0) <= now - 1_000) this.recent.shift();
+    const bucket = this.chats.get(chatId) ?? { tokens: CHAT_BURST, at: now };
+    bucket.tokens = Math.min(CHAT_BURST, bucket.tokens + ((now - bucket.at) / 1_000) * CHAT_PER_SECOND);
+    bucket.at = now;
+    this.chats.set(chatId, bucket);
+    let waitMs = 0;
+    if (this.recent.length >= TELEGRAM_GLOBAL_PER_SECOND) waitMs = (this.recent[0] ?? now) + 1_000 - now;
+    else if (bucket.tokens < 1) waitMs = ((1 - bucket.tokens) * 1_000) / CHAT_PER_SECOND;
+    if (waitMs === 0) {
+      this.recent.push(now);
+      bucket.tokens -= 1;
+      return undefined;
+    }
+    this.refused += 1;
+    const retryAfter = Math.max(1, Math.ceil(waitMs / 1_000));
+    return { errorCode: 429, description: `Too Many Requests: retry after ${retryAfter}`, retryAfter };
+  }
+}
+
+/**
  * The fake Telegram Bot API and fake Zalo Bot Platform of the tests (test/telegram, test/zalo),
  * with a mailbox per chat so a simulated person can wait for the bot's next message. Both fakes
  * keep what they receive in public arrays; the push on those arrays is watched, which times each
@@ -55,8 +99,19 @@ export class Platforms {
   private readonly answers = new Map<string, string>();
   private readonly answerWaiters = new Map<string, (text: string) => void>();
 
-  constructor() {
+  private readonly limits: TelegramLimits | undefined;
+
+  /**
+   * `limits`: the fake Telegram refuses, with a 429, what its published limits refuse, by the
+   * clock `now` (milliseconds; performance.now unless a test holds time still).
+   */
+  constructor(options: { limits?: boolean; now?: () => number } = {}) {
     this.telegram = new FakeBotApi();
+    if (options.limits) {
+      const limits = new TelegramLimits(options.now ?? (() => performance.now()));
+      this.limits = limits;
+      this.telegram.hooks.before = (call) => limits.check(call.method, String(call.params.chat_id ?? ""));
+    }
     const calls = this.telegram.calls;
     const push = calls.push.bind(calls);
     calls.push = (...items) => {
@@ -114,6 +169,11 @@ export class Platforms {
     }
     await this.telegram.stop();
     await this.zalo.close();
+  }
+
+  /** Sends the fake Telegram refused with a 429 (limits on). */
+  get refusedByLimits(): number {
+    return this.limits?.refused ?? 0;
   }
 
   /** How many setWebhook calls each fake has had: a bot that set its webhook is ready for updates. */

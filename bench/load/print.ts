@@ -27,6 +27,11 @@ export function printResult(result: ScenarioResult): void {
     `   refused:             ${r.refused} tries turned down and made again (stale button, reply not tied to a reminder)`,
   );
   out(`   throughput:          ${r.throughput.toFixed(1)} msgs/s over ${r.seconds.toFixed(1)} s`);
+  if (options.limits) {
+    out(
+      `   Telegram's limits:   ${result.refusedByLimits} sends refused with a 429 (30 msgs/s in all, bursts of 3 per chat)`,
+    );
+  }
   out(
     `   latency p50 / p99:   ${ms(result.p50)} / ${ms(result.p99)} (POST → reply at the platform; max ${ms(Math.max(0, ...r.latencies))})`,
   );

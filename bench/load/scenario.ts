@@ -31,6 +31,8 @@ export interface ScenarioOptions {
   thinkMs: number;
   resendRate: number;
   stepTimeoutMs: number;
+  /** The fake Telegram enforces Telegram's published limits with 429s (bench/load/platforms.ts). */
+  limits?: boolean;
   /** Logs of the bot processes go here. */
   workDir: string;
 }
@@ -58,6 +60,8 @@ export interface ScenarioResult {
   split?: { handled: [number, number]; sent: [number, number] };
   /** Bot processes that exited without being told to (a crash of the bot itself), and how. */
   unplannedExits: string[];
+  /** Sends the fake Telegram refused with a 429 (limits on). */
+  refusedByLimits: number;
 }
 
 /** p50 and p99 of `to - from` over the documents of a collection that have both dates. */
@@ -165,7 +169,7 @@ function storedIn(options: ScenarioOptions, connection: Connection, personIds: M
  */
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
   mkdirSync(options.workDir, { recursive: true });
-  const platforms = new Platforms();
+  const platforms = new Platforms({ limits: options.limits ?? false });
   await platforms.start();
   const dataKeys = `bench:${randomBytes(32).toString("base64")}`;
   const connections = [await connectMongo(options.uri, options.dbName)];
@@ -293,6 +297,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       ...(reminders !== undefined ? { reminders } : {}),
       ...(split ? { split } : {}),
       unplannedExits: bots.flatMap((b) => b.unplannedExits.map((how) => `${b.options.name}: ${how}`)),
+      refusedByLimits: platforms.refusedByLimits,
     };
   } finally {
     await Promise.all(bots.map((b) => b.stop()));

@@ -7,6 +7,8 @@ import {
   type VersionedState,
   type VersionedStateStorage,
 } from "@grammyjs/conversations";
+import { autoRetry } from "@grammyjs/auto-retry";
+import { apiThrottler } from "@grammyjs/transformer-throttler";
 import { MongoDBAdapter } from "@grammyjs/storage-mongodb";
 import { Bot, InlineKeyboard, type Context } from "grammy";
 import { Schema, type Connection } from "mongoose";
@@ -259,6 +261,12 @@ export async function createPeerBot(options: PeerOptions): Promise<Bot<PeerConte
     options.token,
     options.apiRoot ? { client: { apiRoot: options.apiRoot } } : {},
   );
+  // What a careful grammY developer adds for Telegram's limits: the throttler keeps sends under
+  // them (30 a second in all, one a second per chat, 20 a minute per group), and auto-retry waits
+  // out a 429's retry_after (and a 5xx) and sends again, where the bare bot would drop the reply.
+  // https://grammy.dev/advanced/flood and https://grammy.dev/plugins/auto-retry
+  bot.api.config.use(apiThrottler());
+  bot.api.config.use(autoRetry());
   bot.use(
     conversations({
       // The adapter bundles its own copy of the driver's types, which differ from mongoose's

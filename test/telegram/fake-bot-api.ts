@@ -66,7 +66,9 @@ export class FakeBotApi {
    * delivered), before its answer goes back. Both unset: every call is answered as it comes.
    */
   readonly hooks: {
-    before?: (call: ApiCall) => { errorCode: number; description: string } | "hang" | undefined;
+    before?: (
+      call: ApiCall,
+    ) => { errorCode: number; description: string; retryAfter?: number } | "hang" | undefined;
     accepted?: (call: ApiCall) => Promise<void> | undefined;
   } = {};
   private readonly hung = new Set<() => void>();
@@ -165,7 +167,8 @@ export class FakeBotApi {
     if (injected) {
       call.ok = false;
       call.errorCode = injected.errorCode;
-      return reply(res, injected.errorCode, error(injected.errorCode, injected.description));
+      const parameters = injected.retryAfter !== undefined ? { retry_after: injected.retryAfter } : undefined;
+      return reply(res, injected.errorCode, error(injected.errorCode, injected.description, parameters));
     }
     const failure = this.failures.find(
       (f) => f.left > 0 && f.method === method && (!f.chatId || f.chatId === String(params.chat_id)),
