@@ -306,11 +306,19 @@ function readCellValue(cell: ExcelJS.Cell): CellValue {
 /** The "Hướng dẫn" sheet: one line of guidance per row. */
 export function addGuide(workbook: ExcelJS.Workbook, lines: readonly string[]): void {
   const guide = workbook.addWorksheet(t.plansExcel.sheets.guide);
-  guide.columns = [{ width: 120 }];
+  guide.columns = [{ width: 110 }];
+  guide.pageSetup = {
+    paperSize: 9,
+    orientation: "landscape",
+    fitToPage: true,
+    fitToWidth: 1,
+    fitToHeight: 0,
+  };
   lines.forEach((line, i) => {
     const cell = guide.getCell(i + 1, 1);
     cell.value = line;
-    if (i === 0) cell.font = { bold: true, size: 13 };
+    cell.font = { name: "Calibri", size: i === 0 ? 13 : 11, bold: i === 0 };
+    cell.alignment = { wrapText: true, vertical: "top" };
   });
 }
 
