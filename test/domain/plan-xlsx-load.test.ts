@@ -124,6 +124,9 @@ describe("loading a plan from Excel", () => {
         (m) => m.text,
       );
 
+    // Zalo takes no documents: the template comes as a download link.
+    await app.engine.handle(zalo("/maukehoach"));
+    expect((await said()).at(-1)).toContain("Tải mẫu kế hoạch tại: https://bot.example.vn/files?t=");
     await app.engine.handle(zalo("/taikehoach"));
     const link = /https:\/\/bot\.example\.vn(\/tai-len\?t=\S+)/.exec((await said()).at(-1) ?? "")?.[1];
     expect(link).toBeDefined();
