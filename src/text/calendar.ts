@@ -69,6 +69,7 @@ export const calendar = {
   },
   // Beside a deadline the Office reads: the count of working days may still change.
   provisional: (parts: string[]) => ` (tạm tính: ${parts.join("; ")})`,
+  provisionalShort: " (tạm tính)",
   unknownYears: (years: number[]) => `chưa có lịch ngày nghỉ năm ${years.join(", ")}`,
   pendingDays: (days: string[]) => `ngày nghỉ ${days.join(", ")} chưa có quyết định`,
   undecidedSpan: (from: string, to: string) => `lịch nghỉ ${from}–${to} chưa có quyết định`,

@@ -4,6 +4,7 @@ import { defineFlow } from "../../engine/flow.js";
 import type { Turn } from "../../engine/turn.js";
 import { fold } from "../../text/normalize.js";
 import { t } from "../../text/vi.js";
+import { provisionalNote } from "../calendar/provisional.js";
 import { dayOf, formatDay } from "../calendar/work-calendar.js";
 import { EVERYONE, type Role } from "../people/roles.js";
 import type { PeopleService } from "../people/service.js";
@@ -48,11 +49,14 @@ export function feedbackFeature(
 
   function dueText(ticket: TicketDoc, turn: Turn, day = ticket.dueDay): string {
     const rule = feedback.rule(ticket.type);
-    return t.feedback.due(
+    const text = t.feedback.due(
       formatDay(day),
       rule.legal,
       day < today(turn) && OPEN_STATUSES.includes(ticket.status),
     );
+    // Those who handle it read whether the calendar can count this deadline for sure yet.
+    if (turn.speaker.role === "citizen") return text;
+    return text + provisionalNote(feedback.calendar, ticket.receivedDay, day);
   }
 
   /**
@@ -568,7 +572,9 @@ export function feedbackFeature(
               type: feedback.rule(x.type).label,
               status: t.feedback.status(x.status),
               unit: x.unitKey ? (names.get(x.unitKey) ?? x.unitKey) : undefined,
-              due: formatDay(x.dueDay),
+              due:
+                formatDay(x.dueDay) +
+                (feedback.calendar.doubts(x.receivedDay, x.dueDay) ? t.calendar.provisionalShort : ""),
               overdue: x.dueDay < day,
             }),
           );

@@ -134,7 +134,8 @@ export class FeedbackService {
   constructor(
     private readonly model: Model<TicketDoc>,
     readonly rules: FeedbackRules,
-    private readonly calendar: WorkCalendar,
+    /** The working days its deadlines count in; the feature asks it whether a deadline is provisional. */
+    readonly calendar: WorkCalendar,
     private readonly timeZone: string,
     readonly limits: FeedbackLimits,
     private readonly sealer: Sealer,
