@@ -273,6 +273,8 @@ const plans = {
   unitStateLine: (unit: string, status: string, percent: number, when: string | undefined) =>
     `• ${unit}: ${status} ${percent}%${when ? ` (báo cáo ${when})` : " (chưa báo cáo)"}`,
   noPlans: "Chưa có kế hoạch nào. Văn phòng Sở nạp kế hoạch bằng lệnh npm run plans:import.",
+  /** A plan dated with the day left blank in its source, as cited after "ngày". */
+  documentMonth: (month: number, year: string) => `… tháng ${month} năm ${year}`,
   planLine: (p: {
     code: string;
     title: string;

@@ -41,6 +41,12 @@ export const planFileSchema = z
       .object({
         number: z.string().trim().min(1, "thiếu số văn bản"),
         date: day.optional(),
+        // The month alone, when the source leaves the day blank ("ngày __ tháng 11 năm 2025"): a
+        // blank stays blank, it is never filled with a day nobody printed.
+        month: z
+          .string()
+          .regex(/^\d{4}-(0[1-9]|1[0-2])$/, "tháng phải viết dạng YYYY-MM")
+          .optional(),
         issuer: z.string().trim().min(3, "thiếu cơ quan ban hành"),
       })
       .strict(),

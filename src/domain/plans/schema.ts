@@ -1,6 +1,7 @@
 import { Schema, type Types } from "mongoose";
 import type { Attachment } from "../../engine/message.js";
-import type { Day } from "../calendar/work-calendar.js";
+import { t } from "../../text/vi.js";
+import { formatDay, type Day } from "../calendar/work-calendar.js";
 import { RECURRENCES, TASK_STATUSES, type Recurrence, type TaskStatus } from "./status.js";
 
 export interface PlanDoc {
@@ -9,9 +10,20 @@ export interface PlanDoc {
   title: string;
   organisation: string;
   period: { from: Day; to: Day };
-  document: { number: string; date?: Day; issuer: string };
+  /** `month` (YYYY-MM) when the source printed the month but left the day blank. */
+  document: { number: string; date?: Day; month?: string; issuer: string };
   sourceFile: string;
   importedAt: Date;
+}
+
+/**
+ * The plan's date as a citation writes it after "ngày": "05/11/2025", or "… tháng 11 năm 2025"
+ * when the source left the day blank; undefined when it printed no date.
+ */
+export function citedDate(document: PlanDoc["document"]): string | undefined {
+  if (document.date) return formatDay(document.date);
+  if (!document.month) return undefined;
+  return t.plans.documentMonth(Number(document.month.slice(5, 7)), document.month.slice(0, 4));
 }
 
 export const planSchema = new Schema<PlanDoc>(
@@ -20,7 +32,7 @@ export const planSchema = new Schema<PlanDoc>(
     title: { type: String, required: true },
     organisation: { type: String, required: true },
     period: { from: { type: String, required: true }, to: { type: String, required: true } },
-    document: { number: String, date: String, issuer: String },
+    document: { number: String, date: String, month: String, issuer: String },
     sourceFile: { type: String, required: true },
     importedAt: { type: Date, required: true },
   },

@@ -17,6 +17,7 @@ import {
 } from "docx";
 import { t } from "../../text/vi.js";
 import { formatDay } from "../calendar/work-calendar.js";
+import { citedDate } from "../plans/schema.js";
 import type { ExportData } from "./export-data.js";
 import { dateParts, formatNumber, formatPercent, percentOf } from "./format.js";
 import {
@@ -559,7 +560,7 @@ export async function draftReport(data: ExportData): Promise<Buffer> {
     .map((p) =>
       t.reports.doc.planRef({
         number: p.plan.document.number,
-        date: p.plan.document.date ? formatDay(p.plan.document.date) : undefined,
+        date: citedDate(p.plan.document),
         issuer: p.plan.document.issuer,
         about: about(p.plan.title),
       }),
