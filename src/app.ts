@@ -156,6 +156,7 @@ export class App {
       this.models.DvkModel,
       loadDvkRules(path.join(DATA_DIR, "dvk", "rules.yaml")),
       this.claims,
+      async (plan, task) => (await this.plans.task(`${plan}:${task}`))?.deadline,
     );
     this.reports = new ReportsService({
       plans: this.plans,
@@ -224,6 +225,8 @@ export class App {
     await ensureIndexes(this.models);
     // The calendar is read synchronously everywhere: the Office's stored changes are loaded now.
     await this.calendarDays.refresh();
+    // A model flagged late against a deadline no plan gives any longer (example data) is cleared.
+    await this.dvk.reconcileLate(this.options.timeZone);
     await this.digests.ensureIndexes();
   }
 

@@ -794,8 +794,9 @@ const dvk = {
   submit: "Gửi đăng ký",
   cancel: "Hủy",
   cancelled: "Đã hủy, chưa có gì được gửi.",
-  lateWarning: (deadline: string) =>
-    `Lưu ý: hạn đăng ký mô hình năm nay là ${deadline}. Đăng ký sau hạn vẫn được nhận nhưng sẽ được ghi chú là đăng ký muộn.`,
+  lateWarning: (deadline: string, task: string, plan: string) =>
+    `Lưu ý: hạn đăng ký mô hình năm nay là ${deadline} (hạn của nhiệm vụ ${task}, kế hoạch ${plan}). ` +
+    "Đăng ký sau hạn vẫn được nhận nhưng sẽ được ghi chú là đăng ký muộn.",
   registered: (code: string, lateDeadline: string | undefined) =>
     `Đã gửi đăng ký mô hình, mã ${code}. Văn phòng Sở sẽ thẩm định và thông báo kết quả.` +
     (lateDeadline ? ` (Đăng ký sau hạn ${lateDeadline}.)` : ""),

@@ -143,8 +143,8 @@ export function dvkFeature(
       }
       const content = { ...data.content, unitKey: turn.speaker.unitId } as ModelContent;
       const model = await dvk.register(content, turn.speaker, today(turn), turn.now, turn.idempotencyKey);
-      const deadline = dvk.deadline(model.year);
-      turn.reply(t.dvk.registered(model.code, model.late && deadline ? formatDay(deadline) : undefined), {
+      const deadline = await dvk.deadline(model.year);
+      turn.reply(t.dvk.registered(model.code, model.late && deadline ? formatDay(deadline.day) : undefined), {
         subject: { kind: "model", id: model.code },
       });
       for (const officer of await turn.services.people.list({ role: "office" })) {
@@ -484,13 +484,15 @@ export function dvkFeature(
         name: "dangkymohinh",
         roles: UNITS_ROLES,
         description: t.dvk.registerDescription,
-        run(turn) {
+        async run(turn) {
           if (!turn.speaker.unitId) {
             turn.reply(t.plans.noUnit);
             return;
           }
-          const deadline = dvk.deadline(Number(today(turn).slice(0, 4)));
-          if (deadline && today(turn) > deadline) turn.reply(t.dvk.lateWarning(formatDay(deadline)));
+          const deadline = await dvk.deadline(Number(today(turn).slice(0, 4)));
+          if (deadline && today(turn) > deadline.day) {
+            turn.reply(t.dvk.lateWarning(formatDay(deadline.day), deadline.taskCode, deadline.planCode));
+          }
           turn.startFlow("dangkymohinh");
         },
       },

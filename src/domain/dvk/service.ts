@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { Claims } from "../../db/claims.js";
 import { isDuplicateKeyError } from "../../db/errors.js";
 import type { Attachment } from "../../engine/message.js";
-import type { Day } from "../calendar/work-calendar.js";
+import { dayOf, type Day } from "../calendar/work-calendar.js";
 import type { Speaker } from "../people/service.js";
 import {
   CONTENT_KEYS,
@@ -18,21 +18,27 @@ import {
 
 const rulesFile = z.object({
   fields: z.array(z.object({ key: z.string().regex(/^[a-z_]+$/), label: z.string() })).min(1),
-  deadlines: z
-    .array(z.object({ year: z.number().int(), day: z.union([z.string(), z.date()]) }))
-    .default([])
-    .transform((list) =>
-      list.map((d) => ({
-        year: d.year,
-        day: typeof d.day === "string" ? d.day : d.day.toISOString().slice(0, 10),
-      })),
-    ),
+  // The plan task that asks units to register a year's models: its deadline, if the plan gives
+  // one, is the registration deadline. No task, no deadline, and no registration is late.
+  registration: z
+    .array(z.object({ year: z.number().int(), plan: z.string().min(1), task: z.string().min(1) }))
+    .default([]),
 });
 export type DvkRules = z.infer<typeof rulesFile>;
 
 export function loadDvkRules(file: string): DvkRules {
   return rulesFile.parse(parse(readFileSync(file, "utf8")));
 }
+
+/** A registration deadline, with the plan task it comes from (cited to whoever reads it). */
+export interface RegistrationDeadline {
+  day: Day;
+  planCode: string;
+  taskCode: string;
+}
+
+/** The deadline of a plan's task, as imported (plans/service.ts), or undefined. */
+export type TaskDeadline = (planCode: string, taskCode: string) => Promise<Day | undefined>;
 
 export class ModelError extends Error {
   override name = "ModelError";
@@ -52,14 +58,39 @@ export class DvkService {
     private readonly model: Model<ModelDoc>,
     readonly rules: DvkRules,
     private readonly claims: Claims,
+    private readonly taskDeadline: TaskDeadline,
   ) {}
 
   fieldLabel(key: string): string {
     return this.rules.fields.find((f) => f.key === key)?.label ?? key;
   }
 
-  deadline(year: number): Day | undefined {
-    return this.rules.deadlines.find((d) => d.year === year)?.day;
+  /**
+   * The year's registration deadline, from the plan task data/dvk/rules.yaml names, as imported;
+   * undefined when no plan sets one (example data is never a rule).
+   */
+  async deadline(year: number): Promise<RegistrationDeadline | undefined> {
+    const source = this.rules.registration.find((r) => r.year === year);
+    const day = source && (await this.taskDeadline(source.plan, source.task));
+    return source && day ? { day, planCode: source.plan, taskCode: source.task } : undefined;
+  }
+
+  /**
+   * Sets each model's "late" flag from the deadline that applies now: one set against a deadline
+   * that was example data, or that a plan no longer gives, is cleared. Run at start.
+   */
+  async reconcileLate(timeZone: string): Promise<number> {
+    let changed = 0;
+    const deadlines = new Map<number, Day | undefined>();
+    for (const model of await this.model.find({}, { year: 1, late: 1, createdAt: 1 }).lean()) {
+      if (!deadlines.has(model.year)) deadlines.set(model.year, (await this.deadline(model.year))?.day);
+      const deadline = deadlines.get(model.year);
+      const late = Boolean(deadline && dayOf(model.createdAt, timeZone) > deadline);
+      if (late === model.late) continue;
+      await this.model.updateOne({ _id: model._id }, { $set: { late } });
+      changed += 1;
+    }
+    return changed;
   }
 
   /** Office and leadership see every model; a unit its own. */
@@ -87,7 +118,7 @@ export class DvkService {
     const replay = await this.model.findOne({ idempotencyKey }).lean();
     if (replay) return replay;
     const year = Number(today.slice(0, 4));
-    const deadline = this.deadline(year);
+    const deadline = (await this.deadline(year))?.day;
     let next = (await this.model.countDocuments({ year })) + 1;
     for (let attempt = 0; ; attempt += 1) {
       try {
