@@ -96,6 +96,11 @@ export type RedeemResult =
   | { kind: "invalid" | "used" | "expired" | "revoked" }
   | { kind: "throttled"; retryAt: Date };
 
+/** A code for createWithCode: 8 characters, as create makes them. */
+export function newInviteCode(): string {
+  return randomCode(8);
+}
+
 export class InvitesService {
   constructor(
     private readonly invites: Model<InviteDoc>,
@@ -110,25 +115,65 @@ export class InvitesService {
    * returned invite only: what is stored is its hash.
    */
   async create(unitKey: string, role: Role, createdBy: string, now: Date): Promise<InviteDoc> {
-    const granter = await this.roleOf(createdBy);
-    if (!granter || !mayGrant(granter, role)) throw new GrantError(granter, role);
-    const expiresAt = new Date(now.getTime() + INVITE_DAYS * 86_400_000);
+    await this.mayCreate(role, createdBy);
     for (let attempt = 0; ; attempt += 1) {
-      const code = randomCode(8);
       try {
-        const doc = await this.invites.create({
-          code: this.sealer.lookupHash(`invite:${code}`),
-          unitKey,
-          role,
-          createdBy: new Types.ObjectId(createdBy),
-          createdAt: now,
-          expiresAt,
-        });
-        return { ...doc.toObject(), code };
+        return await this.insert(randomCode(8), unitKey, role, createdBy, now);
       } catch (error) {
         if (!isDuplicateKeyError(error) || attempt >= 5) throw error;
       }
     }
+  }
+
+  /**
+   * The invite with the code `code`, chosen beforehand (see newInviteCode) and kept by the caller
+   * until the invite is made: the same call again — a turn replayed after a crash — finds the
+   * invite it made and returns it with its code, so a replay makes no second invite for the same
+   * person. Throws GrantError like create.
+   */
+  async createWithCode(
+    code: string,
+    unitKey: string,
+    role: Role,
+    createdBy: string,
+    now: Date,
+  ): Promise<InviteDoc> {
+    await this.mayCreate(role, createdBy);
+    try {
+      return await this.insert(code, unitKey, role, createdBy, now);
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      const made = await this.invites
+        .findOne({ code: { $in: this.sealer.lookupHashes(`invite:${code}`) } })
+        .lean();
+      // Another invite with the same code (one in 32^8 per invite alive) is not ours to hand out.
+      if (!made || String(made.createdBy) !== createdBy || made.unitKey !== unitKey || made.role !== role)
+        throw error;
+      return { ...made, code };
+    }
+  }
+
+  private async mayCreate(role: Role, createdBy: string): Promise<void> {
+    const granter = await this.roleOf(createdBy);
+    if (!granter || !mayGrant(granter, role)) throw new GrantError(granter, role);
+  }
+
+  private async insert(
+    code: string,
+    unitKey: string,
+    role: Role,
+    createdBy: string,
+    now: Date,
+  ): Promise<InviteDoc> {
+    const doc = await this.invites.create({
+      code: this.sealer.lookupHash(`invite:${code}`),
+      unitKey,
+      role,
+      createdBy: new Types.ObjectId(createdBy),
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + INVITE_DAYS * 86_400_000),
+    });
+    return { ...doc.toObject(), code };
   }
 
   private async roleOf(personId: Types.ObjectId | string): Promise<Role | undefined> {

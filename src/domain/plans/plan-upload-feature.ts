@@ -4,7 +4,7 @@ import { defineFlow } from "../../engine/flow.js";
 import type { Attachment, ChannelName, Choice } from "../../engine/message.js";
 import type { Turn } from "../../engine/turn.js";
 import { t } from "../../text/vi.js";
-import { INVITE_DAYS, invitableBy, type InvitesService } from "../people/invites.js";
+import { INVITE_DAYS, invitableBy, newInviteCode, type InvitesService } from "../people/invites.js";
 import type { Role } from "../people/roles.js";
 import { LINK_TTL_MS, type FileStore } from "../reports/files.js";
 import type { UnitsService, UnitInput } from "../units/service.js";
@@ -55,7 +55,12 @@ interface Pending {
   fileName?: string;
   plan?: PlanFile;
   units?: UnitInput[];
-  officials?: OfficialRow[];
+  /**
+   * Each with the code its invite will have, chosen here and kept in the (sealed) session, so
+   * «Nạp» replayed after a crash makes the same invites and lists the same codes instead of a
+   * second batch (an invite keeps only its code's hash).
+   */
+  officials?: (OfficialRow & { code?: string })[];
   /** Said instead of loading (nothing changed, or cancelled). */
   notice?: string;
 }
@@ -118,7 +123,12 @@ export function planUploadFeature(deps: UploadDeps): Feature {
             role: t.people.role(o.role),
           })),
         );
-        return { kind: "officials", officials, preview, fileName: name };
+        return {
+          kind: "officials",
+          officials: officials.map((o) => ({ ...o, code: newInviteCode() })),
+          preview,
+          fileName: name,
+        };
       }
       if (isUnitsWorkbook(workbook)) {
         const read = await readUnitsWorkbook(bytes, name);
@@ -189,7 +199,12 @@ export function planUploadFeature(deps: UploadDeps): Feature {
       const labels = await units.names();
       const lines = [X.invitesMade(data.officials.length, INVITE_DAYS)];
       for (const official of data.officials) {
-        const invite = await invites.create(official.unitKey, official.role, turn.speaker.personId, turn.now);
+        const { unitKey, role, code } = official;
+        const by = turn.speaker.personId;
+        // A session saved before codes were chosen at the preview has none: a fresh invite.
+        const invite = code
+          ? await invites.createWithCode(code, unitKey, role, by, turn.now)
+          : await invites.create(unitKey, role, by, turn.now);
         lines.push(
           X.inviteLine(
             official.name,
