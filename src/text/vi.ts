@@ -336,6 +336,28 @@ const jobs = {
     `Nhắc hạn: ${type.toLowerCase()} ${code} cần quyết định thụ lý hoặc không thụ lý trước ngày ${due} (${left}). Gõ /xuly ${code} để xử lý.`,
   ticketAcceptOverdue: (code: string, type: string, due: string, late: number) =>
     `${type} ${code} đã quá hạn quyết định thụ lý ${late} ngày làm việc (hạn ${due}). Gõ /xuly ${code} để xem.`,
+  /** One message for a run's tickets to one person: overdue first, then due soon, numbered on. */
+  ticketDigestHeader: (day: string, count: number) =>
+    `Hạn xử lý phản ánh, kiến nghị, khiếu nại, tố cáo (ngày ${day}): ${count} việc.`,
+  ticketDigestOverdue: (count: number) => `Đã quá hạn (${count}):`,
+  ticketDigestDue: (count: number) => `Sắp đến hạn (${count}):`,
+  /** `accepting`: the deadline is the thụ lý decision's, else the answer's; `late` when overdue. */
+  ticketDigestLine: (p: {
+    n: number;
+    code: string;
+    type: string;
+    accepting: boolean;
+    due: string;
+    left: string;
+    late?: number;
+  }) => {
+    const what = p.accepting ? "quyết định thụ lý" : "trả lời";
+    return p.late !== undefined
+      ? `${p.n}. ${p.type} ${p.code}: quá hạn ${what} ${p.late} ngày làm việc (hạn ${p.due})`
+      : `${p.n}. ${p.type} ${p.code}: hạn ${what} ${p.due} (${p.left})`;
+  },
+  ticketDigestFooter: (code: string) =>
+    `Gõ /xuly MÃ để xem và xử lý từng việc (ví dụ /xuly ${code}); /phananh quá hạn để xem mọi việc đã quá hạn.`,
   weeklyDescription: "Tổng hợp tuần gửi Văn phòng Sở (sáng thứ Hai)",
   quarterlyDescription: "Tổng hợp quý gửi Lãnh đạo Sở (ngày làm việc đầu quý)",
   reminder: (p: {

@@ -213,30 +213,33 @@ describe("who is told of what (the user guide's table)", () => {
   });
 
   describe("ticket deadlines", () => {
-    let code: string;
+    // Two tickets with the same deadline: each person still hears once, of both.
+    let codes: string[];
     beforeAll(async () => {
       await fresh("small.yaml");
-      code = await fileTicket();
-      await assign(code, "ke hoach tai chinh");
+      codes = [await fileTicket(), await fileTicket("citizen-3")];
+      for (const code of codes) await assign(code, "ke hoach tai chinh");
     });
 
-    it("a ticket near its deadline: the handling unit", async () => {
-      const ticket = await app.feedback.byCode(code);
+    it("tickets near their deadline: the handling unit", async () => {
+      const ticket = await app.feedback.byCode(codes[0]!);
       const threeBefore = app.plans.calendar.addWorkingDays(ticket!.dueDay, -3);
       expect(await told(undefined, () => runJob(ticketDeadlinesJob, `${threeBefore}T10:00:00`))).toEqual({
         staff: 1,
         unit_head: 1,
       });
+      for (const code of codes) expect(sender.to("staff").at(-1)).toContain(code);
     });
 
-    it("a ticket past its deadline: the Office and the handling unit", async () => {
-      const ticket = await app.feedback.byCode(code);
+    it("tickets past their deadline: the Office and the handling unit", async () => {
+      const ticket = await app.feedback.byCode(codes[0]!);
       const dayAfter = app.plans.calendar.addWorkingDays(ticket!.dueDay, 1);
       expect(await told(undefined, () => runJob(ticketDeadlinesJob, `${dayAfter}T10:00:00`))).toEqual({
         office: 1,
         staff: 1,
         unit_head: 1,
       });
+      for (const code of codes) expect(sender.to("office").at(-1)).toContain(code);
     });
   });
 

@@ -4,13 +4,75 @@ import { ticketDeadlinesJob } from "../../jobs/ticket-deadlines.js";
 import { seedDemoPeople } from "../../src/seed.js";
 import { buildApp, useDatabase } from "../support/db.js";
 import { jobRunner } from "../support/jobs.js";
+import type { App } from "../../src/app.js";
+import { splitText } from "../../src/engine/split.js";
 import { t } from "../../src/text/vi.js";
 
 const db = useDatabase(import.meta.filename);
 const at = (day: string) => new Date(`${day}T09:00:00+07:00`);
 
+/**
+ * Open tickets with these codes, deadlines and units (none: not yet handed to a unit), as copies
+ * of one a citizen filed (itself answered, so out of the way); their codes, sorted.
+ */
+async function backlog(
+  app: App,
+  now: Date,
+  tickets: { code: string; dueDay: string; unitKey: string | undefined }[],
+): Promise<string[]> {
+  const citizen = await app.people.resolveSpeaker({
+    channel: "console",
+    senderId: "backlog-citizen",
+    chatId: "backlog-citizen",
+    chatType: "private",
+    now,
+  });
+  const filed = await app.feedback.file({
+    idempotencyKey: "backlog-0",
+    type: "phan_anh",
+    field: "khac",
+    content: "Đèn đường trước chợ không sáng.",
+    attachments: [],
+    filer: { ...citizen, channel: "console", chatId: "backlog-citizen" },
+    now,
+  });
+  if (filed.kind !== "filed") throw new Error("not filed");
+  const { _id: _unused, ...base } = filed.ticket;
+  await app.models.Ticket.updateOne({ _id: filed.ticket._id }, { $set: { status: "answered" } });
+  await app.models.Ticket.insertMany(
+    tickets.map((x, i) => ({
+      ...base,
+      _id: new Types.ObjectId(),
+      idempotencyKey: `backlog-${i + 1}`,
+      code: x.code,
+      dueDay: x.dueDay,
+      status: x.unitKey ? "assigned" : "new",
+      ...(x.unitKey ? { unitKey: x.unitKey } : {}),
+    })),
+  );
+  return tickets.map((x) => x.code).sort();
+}
+
+/** The texts of the deadline job's messages to each chat, oldest first, leaving out `seen`'s. */
+async function byChat(app: App, seen = new Map<string, string[]>()): Promise<Map<string, string[]>> {
+  const docs = await app.models.Outbox.find({ dedupeKey: /^ticket-(due|digest):/ })
+    .sort({ createdAt: 1, _id: 1 })
+    .lean();
+  const chats = new Map<string, string[]>();
+  for (const doc of docs) {
+    const text = app.outbox.textOf(doc);
+    if (seen.get(doc.chatId)?.includes(text)) continue;
+    chats.set(doc.chatId, [...(chats.get(doc.chatId) ?? []), text]);
+  }
+  return new Map([...chats].sort(([x], [y]) => x.localeCompare(y)));
+}
+
+/** The ticket codes some messages name, sorted. */
+const codesIn = (texts: string[] | undefined) =>
+  [...new Set((texts ?? []).flatMap((text) => text.match(/PA-\d{4}-\d{6}/g) ?? []))].sort();
+
 describe("ticket deadlines", () => {
-  it("reminds the handling unit before the deadline and tells the Office once it has passed", async () => {
+  it("reminds the handling unit before the deadline and tells the Office and the unit once it has passed", async () => {
     const { app, clock } = await buildApp(db.connection);
     clock.set(at("2025-10-06"));
     await seedDemoPeople(app, clock.now());
@@ -77,26 +139,8 @@ describe("ticket deadlines", () => {
     const { app, clock } = await buildApp(db.connection);
     clock.set(at("2025-11-03")); // a Monday
     await seedDemoPeople(app, clock.now());
-    const citizen = await app.people.resolveSpeaker({
-      channel: "console",
-      senderId: "backlog-citizen",
-      chatId: "backlog-citizen",
-      chatType: "private",
-      now: clock.now(),
-    });
-    const filed = await app.feedback.file({
-      idempotencyKey: "backlog-0",
-      type: "phan_anh",
-      field: "khac",
-      content: "Đèn đường trước chợ không sáng.",
-      attachments: [],
-      filer: { ...citizen, channel: "console", chatId: "backlog-citizen" },
-      now: clock.now(),
-    });
-    if (filed.kind !== "filed") throw new Error("not filed");
     // A backlog past the page a person reads (50): 64 overdue, some assigned to a unit, then three
-    // due within the reminder window and one far off. Copies of a filed ticket stand for them.
-    const { _id: _unused, ...base } = filed.ticket;
+    // due within the reminder window and one far off.
     const overdue = Array.from({ length: 64 }, (_, i) => ({
       code: `PA-2025-9${String(i).padStart(5, "0")}`,
       dueDay: `2025-10-${String(1 + (i % 28)).padStart(2, "0")}`,
@@ -108,53 +152,97 @@ describe("ticket deadlines", () => {
       { code: "PA-2025-800002", dueDay: "2025-11-06", unitKey: undefined }, // d3, the Office's
     ];
     const far = { code: "PA-2025-800003", dueDay: "2025-11-07", unitKey: "ke-hoach-tai-chinh" }; // 4 left
-    await app.models.Ticket.updateOne({ _id: filed.ticket._id }, { $set: { status: "answered" } });
-    await app.models.Ticket.insertMany(
-      [...overdue, ...soon, far].map((t, i) => ({
-        ...base,
-        _id: new Types.ObjectId(),
-        idempotencyKey: `backlog-${i + 1}`,
-        code: t.code,
-        dueDay: t.dueDay,
-        status: t.unitKey ? "assigned" : "new",
-        ...(t.unitKey ? { unitKey: t.unitKey } : {}),
-      })),
-    );
+    await backlog(app, clock.now(), [...overdue, ...soon, far]);
     const { runner } = await jobRunner(app, clock, db.connection);
     expect(await runner.runDue(ticketDeadlinesJob, clock.now())).toMatchObject({ kind: "ran" });
 
-    const sent = await app.models.Outbox.find({ dedupeKey: /^ticket-due:PA-2025-[89]/ }).lean();
-    const got = sent
-      .map((m) => `${m.dedupeKey.split(":")[1]} ${m.dedupeKey.split(":")[3]} ${m.chatId}`)
-      .sort();
-    const want = [
-      ...overdue.flatMap((t) => [
-        `${t.code} o0 office`,
-        ...(t.unitKey ? [`${t.code} o0 staff`, `${t.code} o0 unit_head`] : []),
-      ]),
-      "PA-2025-800000 d0 staff",
-      "PA-2025-800000 d0 unit_head",
-      "PA-2025-800001 d1 staff",
-      "PA-2025-800001 d1 unit_head",
-      "PA-2025-800002 d3 office",
-    ].sort();
-    expect(got).toEqual(want);
+    // One message to each person, listing every ticket due for them: the Office the overdue ones
+    // and the one not handed to a unit, the unit's officials their unit's.
+    const first = await byChat(app);
+    expect(Object.fromEntries([...first].map(([chat, texts]) => [chat, texts.length]))).toEqual({
+      office: 1,
+      staff: 1,
+      unit_head: 1,
+    });
+    const assigned = overdue.filter((x) => x.unitKey).map((x) => x.code);
+    expect(codesIn(first.get("office"))).toEqual([...overdue.map((x) => x.code), "PA-2025-800002"].sort());
+    for (const official of ["staff", "unit_head"])
+      expect(codesIn(first.get(official))).toEqual([...assigned, "PA-2025-800000", "PA-2025-800001"].sort());
+    const [office] = first.get("office") ?? [];
+    expect(office).toContain("Đã quá hạn (64):");
+    expect(office).toContain("65. Phản ánh PA-2025-800002: hạn trả lời 06/11/2025 (còn 3 ngày làm việc)");
+    const [staff] = first.get("staff") ?? [];
+    expect(staff).toContain("33. Phản ánh PA-2025-800000: hạn trả lời 03/11/2025 (đến hạn hôm nay)");
+    // Too long for one Zalo message: cut between tickets, never inside one, nor under the heading.
+    for (const limit of [2000, 4096]) {
+      const parts = splitText(office ?? "", limit);
+      if (limit === 2000) expect(parts.length).toBeGreaterThan(1);
+      expect(parts.flatMap((part) => part.split("\n"))).toEqual(office?.split("\n"));
+      for (const part of parts.slice(1)) expect(part).toMatch(/^(\d+\. |Sắp đến hạn|Gõ \/xuly)/);
+    }
+
     // The next day: nothing twice, only what newly became due (800002, 2 days left, had its d3).
     clock.set(at("2025-11-04"));
     await runner.runDue(ticketDeadlinesJob, clock.now());
-    const again = await app.models.Outbox.find({ dedupeKey: /^ticket-due:PA-2025-[89]/ }).lean();
-    const added = again.filter((m) => !sent.some((s) => s.dedupeKey === m.dedupeKey));
-    expect(
-      added.map((m) => `${m.dedupeKey.split(":")[1]} ${m.dedupeKey.split(":")[3]} ${m.chatId}`).sort(),
-    ).toEqual([
-      "PA-2025-800000 o0 office",
-      "PA-2025-800000 o0 staff",
-      "PA-2025-800000 o0 unit_head",
-      "PA-2025-800001 d0 staff",
-      "PA-2025-800001 d0 unit_head",
-      "PA-2025-800003 d3 staff",
-      "PA-2025-800003 d3 unit_head",
+    const next = await byChat(app, first);
+    expect(Object.fromEntries([...next].map(([chat, texts]) => [chat, codesIn(texts)]))).toEqual({
+      office: ["PA-2025-800000"],
+      staff: ["PA-2025-800000", "PA-2025-800001", "PA-2025-800003"],
+      unit_head: ["PA-2025-800000", "PA-2025-800001", "PA-2025-800003"],
+    });
+    // One ticket alone reads as the one-ticket notice it always was.
+    expect(next.get("office")).toEqual([t.jobs.ticketOverdue("PA-2025-800000", "Phản ánh", "03/11/2025", 1)]);
+  });
+
+  it("tells each person of 20 tickets past their deadline in one message, once, after a crash too", async () => {
+    await db.connection.dropDatabase();
+    const { app, clock } = await buildApp(db.connection);
+    clock.set(at("2025-11-04")); // a Tuesday: due Monday, 1 working day late
+    await seedDemoPeople(app, clock.now());
+    const units = ["ke-hoach-tai-chinh", "quan-ly-khoa-hoc"];
+    const codes = await backlog(
+      app,
+      clock.now(),
+      Array.from({ length: 20 }, (_, i) => ({
+        code: `PA-2025-7${String(i).padStart(5, "0")}`,
+        dueDay: "2025-11-03",
+        unitKey: units[i % 2],
+      })),
+    );
+    const { ctx, runner } = await jobRunner(app, clock, db.connection);
+    expect(await runner.runDue(ticketDeadlinesJob, clock.now())).toMatchObject({ kind: "ran", messages: 4 });
+    const sent = await byChat(app);
+    expect(Object.fromEntries([...sent].map(([chat, texts]) => [chat, texts.length]))).toEqual({
+      office: 1,
+      staff: 1,
+      unit_head: 1,
+      "staff-khoahoc": 1,
+    });
+    expect(codesIn(sent.get("office"))).toEqual(codes);
+    const [office] = sent.get("office") ?? [];
+    expect(office?.split("\n").slice(0, 2)).toEqual([
+      t.jobs.ticketDigestHeader("04/11/2025", 20),
+      t.jobs.ticketDigestOverdue(20),
     ]);
+    expect(office).toContain("20. Phản ánh PA-2025-700019: quá hạn trả lời 1 ngày làm việc (hạn 03/11/2025)");
+    // Codes, types and dates only: nothing the filer wrote or is.
+    expect(office).not.toMatch(/Đèn đường|backlog-citizen/);
+    for (const [chat, unit] of [
+      ["staff", 0],
+      ["unit_head", 0],
+      ["staff-khoahoc", 1],
+    ] as const)
+      expect(codesIn(sent.get(chat))).toEqual(codes.filter((_, i) => i % 2 === unit));
+
+    // A rerun of the day (a replay, a second instance) writes nothing.
+    expect(await ticketDeadlinesJob.run(ctx, clock.now(), "2025-11-04")).toEqual({ messages: 0 });
+    // A run that died after recording its notices but before the outbox had the Office's message:
+    // the next run gives the Office that list, and nobody anything twice.
+    await app.models.Outbox.deleteOne({ chatId: "office", dedupeKey: /^ticket-digest:/ });
+    expect(await ticketDeadlinesJob.run(ctx, clock.now(), "2025-11-04")).toEqual({ messages: 1 });
+    const after = await byChat(app);
+    expect(codesIn(after.get("office"))).toEqual(codes);
+    expect([...after.values()].map((texts) => texts.length)).toEqual([1, 1, 1, 1]);
   });
 
   it("warns of the thụ lý decision on the accept-by day, then of the answer on the resolve-by day", async () => {
