@@ -27,9 +27,12 @@ interface ChoiceSet {
 // ——— What the test calls a negation, independently of the matcher ———
 
 const NEGATION_WORDS = new Set(["khong", "chua", "chang", "cha", "ko", "k", "kg"]);
-/** A label's words without a leading list number ("4 — Hài lòng" → hai long). */
+/**
+ * A label's words without a leading list number ("4 — Hài lòng" → hai long) or a note in
+ * brackets ("Không thụ lý (nêu lý do)" → khong thu ly).
+ */
 const coreWords = (label: string) => {
-  const all = foldWords(label);
+  const all = foldWords(label.replace(/\s*\([^)]*\)/g, ""));
   return /^\s*\d+\s*[—–\-.):]/.test(label) ? all.slice(1) : all;
 };
 /** "Không đạt" negates "Đạt", "1 — Không hài lòng" negates "4 — Hài lòng". */
@@ -130,6 +133,14 @@ async function collectChoiceSets(app: App): Promise<{ sets: ChoiceSet[]; steps: 
     value: task.key,
   }));
 
+  // A task code both shipped plans use: the "which plan?" steps offer its plans.
+  const shared = (await app.plans.plans()).map((plan) => plan.code);
+  const sharedKeys: string[] = [];
+  for (const planCode of shared) {
+    const task = (await app.plans.tasksOf(planCode)).find((x) => x.code === "III.2");
+    if (task) sharedKeys.push(task.key);
+  }
+
   /** Extra data to try a flow's steps with, beyond its initial data. */
   const variants = async (flow: AnyFlow, set: (data: FlowData) => Promise<void>) => {
     const admitted = [...speakers.values()].filter((s) => flow.roles.includes(s.role));
@@ -140,6 +151,10 @@ async function collectChoiceSets(app: App): Promise<{ sets: ChoiceSet[]; steps: 
       await set({ ...data, __speaker: speaker });
       if (flow.name === "suamohinh") await set({ ...data, editing: "field", __speaker: speaker });
       if (flow.name === "chonviec") await set({ ...data, options: reminderOptions, __speaker: speaker });
+      if (flow.name === "chonnhiemvu" || flow.name === "baocao")
+        await set({ ...data, code: "III.2", taskCode: "III.2", candidates: sharedKeys, __speaker: speaker });
+      // The upload flow offers «Nạp» / «Hủy» once a checked file is waiting.
+      if (flow.name === "taikehoach") await set({ ...data, kind: "plan", __speaker: speaker });
       if (flow.name === "duyet") {
         for (const status of MODEL_STATUSES) {
           await app.models.DvkModel.updateOne({ _id: model._id }, { $set: { status } });

@@ -46,8 +46,10 @@ describe("a citizen files feedback on Zalo, answering numbered choices", () => {
     await say("chuyen doi so"); // the label, typed without diacritics
     expect((await last()).text).toContain("Xin anh/chị trình bày nội dung phản ánh");
 
-    await say("Cổng dịch vụ công của Sở không mở được từ sáng nay, báo lỗi 502.");
-    expect((await last()).text).toBe(t.feedback.askFiles);
+    const content = "Cổng dịch vụ công của Sở không mở được từ sáng nay, báo lỗi 502.";
+    await say(content);
+    // Content may go on over several messages: the bot says what it has and waits for "xong".
+    expect((await last()).text).toBe(t.feedback.contentSoFar(Array.from(content).length, 20_000));
 
     await post({
       event_name: "message.image.received",
@@ -61,7 +63,7 @@ describe("a citizen files feedback on Zalo, answering numbered choices", () => {
         date: 1759716000000,
       },
     });
-    expect((await last()).text).toBe(t.feedback.filesCount(1));
+    expect((await last()).text).toContain(t.feedback.filesCount(1));
 
     await say("xong");
     const identify = await last();
