@@ -199,6 +199,7 @@ export class App {
           units: this.units,
           invites: this.invites,
           files: this.reports.files,
+          sealer: this.sealer,
           readers: this.attachmentReaders,
         }),
       )

@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   // Signed, expiring links to report files, for channels that cannot take documents.
   http.route("GET", FILES_PATH, downloadRoute(app.reports.files, clock, log));
   // The upload link: Zalo delivers no documents to bots, so the Office sends its Excel files here.
-  const upload = uploadRoute(app.reports.files, app.engine, clock, log);
+  const upload = uploadRoute(app.reports.files, app.engine, clock, log, app.sealer);
   http.route("GET", UPLOAD_PATH, upload);
   http.route("POST", UPLOAD_PATH, upload);
   http.route("GET", "/metrics", async (_req, res) => {

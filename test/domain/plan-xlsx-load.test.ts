@@ -132,7 +132,7 @@ describe("loading a plan from Excel", () => {
     expect(link).toBeDefined();
 
     const http = new HttpServer(silentLogger(), async () => ({ ok: true, detail: {} }));
-    const route = uploadRoute(app.reports.files, app.engine, clock, silentLogger());
+    const route = uploadRoute(app.reports.files, app.engine, clock, silentLogger(), app.sealer);
     http.route("GET", UPLOAD_PATH, route);
     http.route("POST", UPLOAD_PATH, route);
     const port = await http.listen(0, "127.0.0.1");

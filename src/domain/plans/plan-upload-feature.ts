@@ -3,6 +3,7 @@ import type { Feature } from "../../engine/engine.js";
 import { defineFlow } from "../../engine/flow.js";
 import type { Attachment, ChannelName, Choice } from "../../engine/message.js";
 import type { Turn } from "../../engine/turn.js";
+import type { Sealer } from "../../privacy/sealer.js";
 import { t } from "../../text/vi.js";
 import { INVITE_DAYS, invitableBy, newInviteCode, type InvitesService } from "../people/invites.js";
 import type { Role } from "../people/roles.js";
@@ -18,7 +19,7 @@ import {
 import { hasChanges, loadedPlan, planChanges, renderPreview } from "./plan-changes.js";
 import type { PlanFile } from "./plan-file.js";
 import { readPlanWorkbook, writePlanWorkbook, type KnownUnit } from "./plan-xlsx.js";
-import { uploadLink } from "./upload-link.js";
+import { openUpload, uploadLink } from "./upload-link.js";
 import type { PlanModels, PlansService } from "./service.js";
 import { MAX_XLSX_BYTES, openWorkbook, problemText, WorkbookError } from "./xlsx-cells.js";
 
@@ -37,6 +38,8 @@ export interface UploadDeps {
   units: UnitsService;
   invites: InvitesService;
   files: FileStore;
+  /** Opens the files sent through the upload link, which are kept sealed (upload-link.ts). */
+  sealer: Sealer;
   /** One per channel that can hand over the files people send; a channel without one cannot. */
   readers: ReadonlyMap<ChannelName, AttachmentReader>;
 }
@@ -82,17 +85,24 @@ function problemsText(error: WorkbookError): string {
 const documentOf = (attachments: readonly Attachment[]) => attachments.find((a) => a.kind === "document");
 
 export function planUploadFeature(deps: UploadDeps): Feature {
-  const { plans, models, units, invites, files, readers } = deps;
+  const { plans, models, units, invites, files, sealer, readers } = deps;
 
   const knownUnits = async (): Promise<KnownUnit[]> =>
     (await units.list()).map((u) => ({ key: u.key, name: u.name }));
 
   /** Reads and checks a sent file; the pending load, or the answer that says what is wrong. */
   async function check(document: Attachment, turn: Turn): Promise<Pending | { error: string }> {
-    // A file sent through the upload link is in GridFS; any other comes from the platform.
+    // A file sent through the upload link is in GridFS, sealed; any other comes from the platform.
+    // The upload is removed once read: from here on the preview, in the sealed session, is all
+    // that is kept of it. (A replay of this turn after a crash finds it gone and says it could
+    // not be read, as for a file the platform no longer has: the Office sends it again.)
     const stored = files.nameOf(document.ref);
     const reader: AttachmentReader | undefined = stored
-      ? async () => (await files.read(stored, turn.now)) ?? Buffer.alloc(0)
+      ? async () => {
+          const kept = await files.read(stored, turn.now);
+          await files.delete(stored);
+          return kept ? openUpload(sealer, kept) : Buffer.alloc(0);
+        }
       : readers.get(turn.inbound.channel);
     if (!reader) return { error: X.noUploadHere };
     const name = document.name ?? "tệp";

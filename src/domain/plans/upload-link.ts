@@ -2,6 +2,7 @@ import type { Clock } from "../../clock.js";
 import type { Engine } from "../../engine/engine.js";
 import type { ChannelName } from "../../engine/message.js";
 import type { Logger } from "../../log.js";
+import type { Sealer } from "../../privacy/sealer.js";
 import { t } from "../../text/vi.js";
 import type { FileStore } from "../reports/files.js";
 import { MAX_XLSX_BYTES } from "./xlsx-cells.js";
@@ -15,10 +16,25 @@ import { MAX_XLSX_BYTES } from "./xlsx-cells.js";
  * The link is a FileStore token (same secret, same expiry as report links) over a name that
  * carries the chat: `tai-len-<channel>-<hex of chat id>.xlsx`. No file has that name, so the
  * token opens no download, and no report file's token opens this page.
+ *
+ * An officials sheet carries people's names, so the file is kept sealed with the data key (a
+ * dump of GridFS shows no name), and removed as soon as the bot has read it: what the preview
+ * and «Nạp» need is then in the flow's sealed session.
  */
 
 export const UPLOAD_PATH = "/tai-len";
 const PREFIX = "tai-len-";
+
+/** An uploaded file's bytes as kept in GridFS: sealed (see above). */
+export function sealUpload(sealer: Sealer, bytes: Buffer): Buffer {
+  return Buffer.from(sealer.seal(bytes.toString("base64")), "utf8");
+}
+
+/** The bytes sealUpload kept; a file stored before uploads were sealed (a zip) as it is. */
+export function openUpload(sealer: Sealer, stored: Buffer): Buffer {
+  const text = stored.toString("utf8");
+  return sealer.isSealed(text) ? Buffer.from(sealer.open(text), "base64") : stored;
+}
 
 interface RequestLike {
   url?: string | undefined;
@@ -82,10 +98,17 @@ function page(res: ResponseLike, status: number, body: string, token?: string): 
 /**
  * `GET /tai-len?t=…` shows the form; `POST` takes the file (multipart field `tep`; the HTTP
  * server caps bodies at 1 MB, plenty for a plan of a few hundred rows) and hands it to the engine.
- * @example http.route("GET", UPLOAD_PATH, uploadRoute(app.reports.files, app.engine, clock, log));
- *          http.route("POST", UPLOAD_PATH, uploadRoute(app.reports.files, app.engine, clock, log));
+ * @example const upload = uploadRoute(app.reports.files, app.engine, clock, log, app.sealer);
+ *          http.route("GET", UPLOAD_PATH, upload);
+ *          http.route("POST", UPLOAD_PATH, upload);
  */
-export function uploadRoute(files: FileStore, engine: Pick<Engine, "handle">, clock: Clock, log: Logger) {
+export function uploadRoute(
+  files: FileStore,
+  engine: Pick<Engine, "handle">,
+  clock: Clock,
+  log: Logger,
+  sealer: Sealer,
+) {
   const X = t.plansExcel.uploadPage;
   return async (
     req: RequestLike & { method?: string | undefined },
@@ -123,7 +146,8 @@ export function uploadRoute(files: FileStore, engine: Pick<Engine, "handle">, cl
       page(res, 413, t.plansExcel.tooBig(5), chat.token);
       return;
     }
-    const stored = await files.save("tep-tai-len", "xlsx", now, Buffer.from(await file.arrayBuffer()));
+    const bytes = Buffer.from(await file.arrayBuffer());
+    const stored = await files.save("tep-tai-len", "xlsx", now, sealUpload(sealer, bytes));
     // As if sent in the chat: the chat's person, checked and previewed there. The stored name is
     // unique, so a form sent twice is two files, and a redelivery of this one is not.
     await engine.handle({

@@ -252,6 +252,12 @@ export class FileStore {
     await this.collection("chunks").deleteMany({ files_id: id });
   }
 
+  /** Removes a stored file now (an upload once read: kept no longer than it is needed). */
+  async delete(name: string): Promise<void> {
+    if (!NAME.test(name)) return;
+    for (const file of await this.bucket.find({ filename: name }).toArray()) await this.remove(file._id);
+  }
+
   /**
    * Removes expired files, and the chunks of uploads cut off more than a day ago; returns how
    * many files were removed. Safe on several instances at once (deletes are idempotent).
