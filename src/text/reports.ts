@@ -101,8 +101,9 @@ export const reports = {
   modelsTitle: (year: number, unit: string | undefined) =>
     `Thống kê mô hình "Dân vận khéo" năm ${year}${unit ? ` — ${unit}` : ""}`,
   modelsNone: (year: number) => `Chưa có mô hình "Dân vận khéo" nào đăng ký năm ${year}.`,
-  modelsTotal: (count: string, late: string) =>
-    `Tổng số mô hình đã đăng ký: ${count} (đăng ký muộn: ${late}).`,
+  /** `late` only when some were late: "(đăng ký muộn: 0)" counts nothing. */
+  modelsTotal: (count: string, late?: string) =>
+    `Tổng số mô hình đã đăng ký: ${count}${late ? ` (đăng ký muộn: ${late})` : ""}.`,
 
   exportProgress: (period: string) =>
     `Đang tạo báo cáo ${period}… Xin anh/chị chờ trong giây lát, tệp sẽ được gửi ngay khi xong.`,

@@ -142,7 +142,7 @@ export function renderModelStats(
   const title = t.reports.modelsTitle(stats.year, unitName);
   if (stats.total === 0) return `${title}\n\n${t.reports.modelsNone(stats.year)}`;
   const sections: string[][] = [
-    [title, t.reports.modelsTotal(n(stats.total), n(stats.late))],
+    [title, t.reports.modelsTotal(n(stats.total), stats.late > 0 ? n(stats.late) : undefined)],
     countLines(
       t.reports.byStatus,
       stats.byStatus.filter((c) => c.count > 0),
