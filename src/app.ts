@@ -118,6 +118,8 @@ export class App {
   readonly metrics = new Metrics();
   /** How each channel hands over the files people send (Telegram: getFile); a channel without one cannot. */
   readonly attachmentReaders = new Map<ChannelName, AttachmentReader>();
+  /** The bot's public name on each platform that has one (Telegram: from getMe), for t.me links. */
+  readonly botNames = new Map<ChannelName, string>();
 
   constructor(private readonly options: AppOptions) {
     const { connection, clock, log } = options;
@@ -201,6 +203,7 @@ export class App {
           files: this.reports.files,
           sealer: this.sealer,
           readers: this.attachmentReaders,
+          botNames: this.botNames,
         }),
       )
       .use(plansFeature(this.plans, this.units, this.digests))

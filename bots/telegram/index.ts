@@ -119,6 +119,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
       }
       dispatcher = app.addChannel(sender);
       app.attachmentReaders.set("telegram", telegramFileReader(rawApi, options.token, options.apiRoot));
+      app.botNames.set("telegram", me.username);
       dispatcher.start();
       if (options.publicUrl && options.webhookSecret) {
         http.route(

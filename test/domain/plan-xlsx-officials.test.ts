@@ -146,4 +146,22 @@ describe("officials from an Excel sheet", () => {
     );
     expect(await app.models.Invite.countDocuments()).toBe(2);
   });
+
+  it("gives each invite a Telegram link that starts the bot with its code, once the bot's name is known", async () => {
+    const { app, said } = await setup();
+    app.botNames.set("telegram", "SoKHCN_test_bot");
+    await app.engine.handle(sheet());
+    const load = consoleInbound("office", "Nạp");
+    await app.engine.handle(load);
+    const lines = (await said(load))
+      .join("\n")
+      .split("\n")
+      .filter((line) => line.startsWith("• "));
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      const code = /mã ([A-Z0-9]{8})\b/.exec(line)?.[1];
+      expect(line).toContain(`/start ${code}`);
+      expect(line).toContain(`https://t.me/SoKHCN_test_bot?start=${code}`);
+    }
+  });
 });

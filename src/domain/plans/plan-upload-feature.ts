@@ -42,6 +42,11 @@ export interface UploadDeps {
   sealer: Sealer;
   /** One per channel that can hand over the files people send; a channel without one cannot. */
   readers: ReadonlyMap<ChannelName, AttachmentReader>;
+  /**
+   * The bot's name per platform, known once the platform has started (Telegram's getMe): each
+   * invite in a list then carries a t.me link that opens the bot with its code already typed.
+   */
+  botNames: ReadonlyMap<ChannelName, string>;
 }
 
 /** The Office owns the plans (DOMAIN.md); an admin may stand in. */
@@ -85,7 +90,7 @@ function problemsText(error: WorkbookError): string {
 const documentOf = (attachments: readonly Attachment[]) => attachments.find((a) => a.kind === "document");
 
 export function planUploadFeature(deps: UploadDeps): Feature {
-  const { plans, models, units, invites, files, sealer, readers } = deps;
+  const { plans, models, units, invites, files, sealer, readers, botNames } = deps;
 
   const knownUnits = async (): Promise<KnownUnit[]> =>
     (await units.list()).map((u) => ({ key: u.key, name: u.name }));
@@ -207,6 +212,7 @@ export function planUploadFeature(deps: UploadDeps): Feature {
     }
     if (data.kind === "officials" && data.officials) {
       const labels = await units.names();
+      const bot = botNames.get("telegram");
       const lines = [X.invitesMade(data.officials.length, INVITE_DAYS)];
       for (const official of data.officials) {
         const { unitKey, role, code } = official;
@@ -221,7 +227,8 @@ export function planUploadFeature(deps: UploadDeps): Feature {
             labels.get(official.unitKey) ?? official.unitKey,
             t.people.role(official.role),
             invite.code,
-            undefined,
+            // Telegram's deep link: the person taps it and the bot receives "/start CODE".
+            bot ? `https://t.me/${bot}?start=${invite.code}` : undefined,
           ),
         );
       }
