@@ -277,10 +277,18 @@ export function plansFeature(plans: PlansService, units: UnitsService, digests: 
       status: {
         prompt: (data) => t.plans.askStatus(data.taskCode ?? ""),
         choices: statusChoices,
+        // Officials answer here as they answer a reminder ("xong", "được 70%", "vướng kinh phí"),
+        // read the same way, rather than being told "xong" is not an option.
+        freeText: true,
         accept(answer, data) {
-          const status = answer.choice?.value as TaskStatus;
+          const reading = answer.choice ? undefined : readProgress(answer.text);
+          const status = (answer.choice?.value ?? reading?.status) as TaskStatus | undefined;
+          if (!status) return { error: choiceRetry({ text: answer.text }, statusChoices()) };
           if (status === "done") return { data: { ...data, status, percent: 100 }, next: "note" };
           if (status === "not_started") return { data: { ...data, status, percent: 0 }, next: "note" };
+          if (reading?.percent !== undefined) {
+            return { data: { ...data, status, percent: reading.percent }, next: "note" };
+          }
           return { data: { ...data, status }, next: "percent" };
         },
       },
