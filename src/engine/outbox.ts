@@ -180,28 +180,15 @@ export class Outbox {
     return (await this.model.exists({ channel, chatId, platformMessageIds: platformMessageId })) !== null;
   }
 
-  private readonly createdListeners: ((doc: OutboxDoc, written: boolean) => void)[] = [];
+  private readonly createdListeners: ((doc: OutboxDoc) => void)[] = [];
 
   /**
    * Told of every message this process writes, so its dispatcher can send it without searching
    * the collection (a search a large outbox makes slow). Messages written by other processes are
-   * found by the dispatcher's periodic look. `written`: false for a message found already written
-   * (a replay, a retry after a cut), which may be in hand already.
+   * found by the dispatcher's periodic look.
    */
-  onCreated(listener: (doc: OutboxDoc, written: boolean) => void): void {
+  onCreated(listener: (doc: OutboxDoc) => void): void {
     this.createdListeners.push(listener);
-  }
-
-  private readonly birthClaimers = new Map<string, (now: Date) => BirthClaim | undefined>();
-
-  /**
-   * Lets a channel's dispatcher have the messages written here born claimed by it: a message due
-   * now is written already "sending" under its name, with its lease, so sending it costs no claim
-   * and no mark (two writes fewer a message). `claimer` answers undefined when it cannot send now
-   * (stopped, paused, another instance holds the send lease); the message is then born pending.
-   */
-  claimAtBirth(channel: string, claimer: (now: Date) => BirthClaim | undefined): void {
-    this.birthClaimers.set(channel, claimer);
   }
 
   /** Writes messages; ones whose dedupe key already exists are skipped. Returns how many are new. */
@@ -209,9 +196,6 @@ export class Outbox {
     let created = 0;
     const now = this.clock.now();
     for (const message of messages) {
-      // A message for later is left to the look, which sends it when it is due.
-      const later = message.notBefore !== undefined && message.notBefore > now;
-      const born = later ? undefined : this.birthClaimers.get(message.to.channel)?.(now);
       try {
         const doc = await this.model.create({
           dedupeKey: message.dedupeKey,
@@ -222,17 +206,9 @@ export class Outbox {
           choices: message.choices ?? [],
           files: message.files ?? [],
           subject: message.subject,
-          // Born claimed: as if its owner had taken the claim key `outbox:<id>:0` (which nobody
-          // else can, the id being new) and marked it; the next claim, after its lease, takes 1.
-          ...(born
-            ? {
-                status: "sending" as const,
-                attempts: 1,
-                claimSeq: 1,
-                lockedBy: born.owner,
-                lockedUntil: new Date(now.getTime() + born.lockMs),
-              }
-            : { status: "pending" as const, attempts: 0, claimSeq: 0 }),
+          status: "pending",
+          attempts: 0,
+          claimSeq: 0,
           nextAttemptAt: message.notBefore ?? now,
           createdAt: now,
           dueAt: message.notBefore ?? now,
@@ -240,35 +216,20 @@ export class Outbox {
         });
         created += 1;
         const written = doc.toObject<OutboxDoc>();
-        for (const listener of this.createdListeners) listener(written, true);
+        for (const listener of this.createdListeners) listener(written);
       } catch (error) {
         if (!isDuplicateKeyError(error)) throw error;
         // Written already: by a replay of the same decision, or by this very call's first try,
         // whose answer a cut connection lost. Still unsent, it is handed over too, in its place,
         // or the message written after it here would be handed over first and overtake it.
-        // One born claimed by the same dispatcher and not tried yet is as unsent as a pending one.
         const existing = await this.model
-          .findOne({
-            dedupeKey: message.dedupeKey,
-            $or: [
-              { status: "pending", attempts: 0 },
-              ...(born
-                ? [{ status: "sending" as const, attempts: 1, claimSeq: 1, lockedBy: born.owner }]
-                : []),
-            ],
-          })
+          .findOne({ dedupeKey: message.dedupeKey, status: "pending", attempts: 0 })
           .lean();
-        if (existing) for (const listener of this.createdListeners) listener(existing as OutboxDoc, false);
+        if (existing) for (const listener of this.createdListeners) listener(existing as OutboxDoc);
       }
     }
     return created;
   }
-}
-
-/** Who a message is born claimed by (Outbox.claimAtBirth), and for how long. */
-export interface BirthClaim {
-  owner: string;
-  lockMs: number;
 }
 
 export interface DispatcherOptions {
@@ -355,8 +316,6 @@ export class Dispatcher {
   /** Messages this process wrote and has not sent yet, per chat, in the order written. */
   private readonly hints = new Map<string, OutboxDoc[]>();
   private hintCount = 0;
-  /** Handed-over messages born claimed here that must be claimed all the same (see onCreated). */
-  private readonly claimAgain = new WeakSet<OutboxDoc>();
   /** Chats with a message in hand: one at a time keeps a chat's order. */
   private readonly busy = new Set<string>();
   /** Chats made external (see below) since the current look began, which it must not forget. */
@@ -415,31 +374,7 @@ export class Dispatcher {
       onPaused: options.onPaused,
       lease: options.lease,
     };
-    outbox.onCreated((doc, written) => {
-      // Found already written and born claimed here: it may be in hand or sent already (this
-      // turn ran again after a cut), so it is claimed as any other, which tells.
-      if (!written && this.bornMine(doc)) this.claimAgain.add(doc);
-      this.hint(doc);
-    });
-    outbox.claimAtBirth(sender.channel, () => this.birthClaim());
-  }
-
-  /**
-   * Messages written now may be born claimed by this dispatcher while it is sending: started, its
-   * first full look made (what was there before goes first), not paused, and holding the send
-   * lease's current window (else the instance that holds it would have to wait out the lease).
-   */
-  private birthClaim(): BirthClaim | undefined {
-    if (this.stopped || !this.looked || this.pause) return undefined;
-    if (this.opts.lease && !this.opts.lease.heldNow(this.clock.now())) return undefined;
-    return { owner: this.workerId, lockMs: this.opts.lockMs };
-  }
-
-  /** Whether a message was born claimed by this dispatcher and nobody has tried it since. */
-  private bornMine(doc: OutboxDoc): boolean {
-    return (
-      doc.status === "sending" && doc.lockedBy === this.workerId && doc.claimSeq === 1 && doc.attempts === 1
-    );
+    outbox.onCreated((doc) => this.hint(doc));
   }
 
   get channel(): string {
@@ -541,17 +476,6 @@ export class Dispatcher {
         this.defer(chatId, doc.nextAttemptAt.getTime() - now.getTime());
         continue;
       }
-      // Born claimed here, with most of its lease left: nothing to write before sending it.
-      const leaseLeft = (doc.lockedUntil?.getTime() ?? 0) - now.getTime();
-      if (this.bornMine(doc) && !this.claimAgain.has(doc) && leaseLeft > this.opts.lockMs / 2) {
-        this.busy.add(chatId);
-        return doc;
-      }
-      // Born claimed by another dispatcher (a second one on this outbox) and still in its hands.
-      if (doc.status === "sending" && doc.lockedBy !== this.workerId && (doc.lockedUntil ?? now) >= now) {
-        this.defer(chatId, this.opts.pollMs);
-        continue;
-      }
       let claimed: OutboxDoc | undefined;
       try {
         claimed = await this.take(doc, now);
@@ -645,8 +569,7 @@ export class Dispatcher {
           .sort({ _id: 1 })
           .lean());
       // The oldest is still in another's hands: the probe waits for it, or the order would break.
-      const held =
-        doc?.status === "sending" && doc.lockedBy !== this.workerId && (doc.lockedUntil ?? now) >= now;
+      const held = doc?.status === "sending" && (doc.lockedUntil ?? now) >= now;
       if (!doc || held || this.busy.has(doc.chatId) || this.pause !== pause) return undefined;
       claimed = await this.take(doc, now);
       if (claimed) pause.probeId = doc._id;

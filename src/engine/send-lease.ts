@@ -45,11 +45,6 @@ export class SendLease {
     return false;
   }
 
-  /** Whether this instance holds the current window already, asking nobody (a message born claimed). */
-  heldNow(now: Date): boolean {
-    return this.windowOf(now) === this.held;
-  }
-
   /** Milliseconds until the next window, when the lease may change hands. */
   waitMs(now: Date): number {
     return (this.windowOf(now) + 1) * this.leaseMs - now.getTime();
