@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import ExcelJS from "exceljs";
 import { Api } from "grammy";
 import { describe, expect, it } from "vitest";
 import { telegramFileReader } from "../../bots/telegram/download.js";
@@ -154,5 +155,37 @@ describe("loading a plan from Excel", () => {
       await http.close();
       await app.stop();
     }
+  });
+});
+
+describe("the templates", () => {
+  it("are made once while the units stay the same, and made again when a unit is added", async () => {
+    await db.connection.dropDatabase();
+    const { app, clock } = await buildApp(db.connection);
+    await seedDemoPeople(app, clock.now());
+    const sentFile = async (role: string, command: string) => {
+      await app.engine.handle(consoleInbound(role, command));
+      const [last] = await app.models.Outbox.find({ chatId: role }).sort({ _id: -1 }).limit(1).lean();
+      return last?.files[0]?.ref ?? "";
+    };
+    const first = await sentFile("office", "/maukehoach");
+    expect(first).toMatch(/^report-file:mau-ke-hoach-/);
+    expect(await sentFile("office", "/maukehoach")).toBe(first);
+    expect(await sentFile("admin", "/maukehoach")).toBe(first);
+    const stored = () => db.connection.collection("report_files.files").countDocuments();
+    expect(await stored()).toBe(1);
+
+    await app.units.upsert([{ key: "phong-thu-nghiem", name: "Phòng Thử nghiệm", kind: "division" }]);
+    const after = await sentFile("office", "/maukehoach");
+    expect(after).not.toBe(first);
+    const bytes = await app.reports.files.read(app.reports.files.nameOf(after) ?? "", clock.now());
+    // The units sheet of the new template lists the new unit.
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(bytes as unknown as ArrayBuffer);
+    const listed = workbook.worksheets.flatMap((sheet) =>
+      sheet.getSheetValues().flatMap((row) => (Array.isArray(row) ? row : [])),
+    );
+    expect(listed).toContain("Phòng Thử nghiệm");
+    await app.stop();
   });
 });

@@ -7,7 +7,7 @@ import type { Sealer } from "../../privacy/sealer.js";
 import { t } from "../../text/vi.js";
 import { INVITE_DAYS, invitableBy, newInviteCode, type InvitesService } from "../people/invites.js";
 import type { Role } from "../people/roles.js";
-import { LINK_TTL_MS, type FileStore } from "../reports/files.js";
+import { LINK_TTL_MS, type FileStore, type StoredFile } from "../reports/files.js";
 import type { UnitsService, UnitInput } from "../units/service.js";
 import { isUnitsWorkbook, readUnitsWorkbook, writeUnitsWorkbook } from "../units/units-xlsx.js";
 import {
@@ -52,6 +52,13 @@ export interface UploadDeps {
 /** The Office owns the plans (DOMAIN.md); an admin may stand in. */
 const LOADERS: readonly Role[] = ["office", "admin"];
 const FLOW = "taikehoach";
+/**
+ * How long a template once stored is sent again: files are kept a week, so one stored today is
+ * there for every send of the day (a Zalo link to it is signed per send, for 72 hours).
+ */
+const TEMPLATE_REUSE_MS = 86_400_000;
+/** Templates remembered at once: three kinds, the roles that may ask, a unit list or two. */
+const TEMPLATES_KEPT = 16;
 /** Problems listed in one answer; the rest are counted (a wholly wrong file has hundreds). */
 const MAX_LISTED = 30;
 const X = t.plansExcel;
@@ -267,14 +274,49 @@ export function planUploadFeature(deps: UploadDeps): Feature {
     },
   });
 
+  /**
+   * The templates made, by what they list. Writing a workbook and storing it takes a good part of
+   * a second on a busy server, for a file that stays the same until a unit is added or renamed:
+   * each is made and stored once, and a changed unit list (a new key) makes a new one.
+   */
+  const templates = new Map<string, { stored: StoredFile; savedAt: number }>();
+
+  async function storedTemplate(
+    key: string,
+    stem: string,
+    now: Date,
+    build: () => Promise<Buffer>,
+  ): Promise<StoredFile> {
+    const at = now.getTime();
+    const kept = templates.get(key);
+    if (kept && at >= kept.savedAt && at - kept.savedAt < TEMPLATE_REUSE_MS) return kept.stored;
+    const stored = await files.save(stem, "xlsx", now, await build());
+    templates.delete(key);
+    templates.set(key, { stored, savedAt: at });
+    // A Map iterates in insertion order: the first is the one made longest ago.
+    for (const old of templates.keys()) {
+      if (templates.size <= TEMPLATES_KEPT) break;
+      templates.delete(old);
+    }
+    return stored;
+  }
+
   /** A template: as a document where the chat takes one, else as a download link. */
-  async function sendTemplate(turn: Turn, kind: string, stem: string, fileName: string, bytes: Buffer) {
+  async function sendTemplate(
+    turn: Turn,
+    kind: string,
+    stem: string,
+    fileName: string,
+    /** What the template lists: the same key, the same file. */
+    key: unknown,
+    build: () => Promise<Buffer>,
+  ) {
     const { documents } = CAPABILITIES[turn.inbound.channel];
     if (!documents && !files.publicUrl) {
       turn.reply(X.templateNoLinks(kind));
       return;
     }
-    const stored = await files.save(stem, "xlsx", turn.now, bytes);
+    const stored = await storedTemplate(JSON.stringify([stem, key]), stem, turn.now, build);
     if (documents) {
       turn.reply(X.templateSent(kind), { files: [{ kind: "document", ref: stored.ref, name: fileName }] });
       return;
@@ -305,8 +347,10 @@ export function planUploadFeature(deps: UploadDeps): Feature {
         roles: LOADERS,
         description: X.templateDescription,
         async run(turn) {
-          const bytes = await writePlanWorkbook(undefined, await knownUnits());
-          await sendTemplate(turn, X.kinds.plan, "mau-ke-hoach", X.templateName, bytes);
+          const known = await knownUnits();
+          await sendTemplate(turn, X.kinds.plan, "mau-ke-hoach", X.templateName, known, () =>
+            writePlanWorkbook(undefined, known),
+          );
         },
       },
       {
@@ -314,8 +358,10 @@ export function planUploadFeature(deps: UploadDeps): Feature {
         roles: LOADERS,
         description: X.unitsTemplateDescription,
         async run(turn) {
-          const bytes = await writeUnitsWorkbook(await units.list());
-          await sendTemplate(turn, X.kinds.units, "mau-don-vi", X.unitsTemplateName, bytes);
+          const list = (await units.list()).map(({ key, name, kind }) => ({ key, name, kind }));
+          await sendTemplate(turn, X.kinds.units, "mau-don-vi", X.unitsTemplateName, list, () =>
+            writeUnitsWorkbook(list),
+          );
         },
       },
       {
@@ -323,8 +369,16 @@ export function planUploadFeature(deps: UploadDeps): Feature {
         roles: LOADERS,
         description: X.officialsTemplateDescription,
         async run(turn) {
-          const bytes = await writeOfficialsTemplate(await knownUnits(), invitableBy(turn.speaker.role));
-          await sendTemplate(turn, X.kinds.officials, "mau-can-bo", X.officialsTemplateName, bytes);
+          const known = await knownUnits();
+          const roles = invitableBy(turn.speaker.role);
+          await sendTemplate(
+            turn,
+            X.kinds.officials,
+            "mau-can-bo",
+            X.officialsTemplateName,
+            { known, roles },
+            () => writeOfficialsTemplate(known, roles),
+          );
         },
       },
       {
