@@ -2,12 +2,20 @@ import type { Clock } from "../../src/clock.js";
 import { SendError, type ChannelSender, type Delivery } from "../../src/engine/channel.js";
 
 /**
- * Telegram's published limits: "avoid sending more than one message per second" in a chat, "no
- * more than 20 messages per minute" in a group, and "about 30 messages per second" in bulk.
+ * Telegram's published limits: "avoid sending more than one message per second" in a chat ("we
+ * may allow short bursts that go over this limit"), "no more than 20 messages per minute" in a
+ * group, and "about 30 messages per second" in bulk.
  * Source: https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this
  */
 export interface RateLimitSettings {
+  /** A chat earns one message per interval, on average. */
   perChatIntervalMs: number;
+  /**
+   * How many messages a chat may take at once when it has been quiet: a turn's reply and the
+   * menu after it need not stand one second apart. Telegram allows short bursts but does not say
+   * how long; 3 is our assumption (not verified), and a 429 from Telegram still wins (penalize).
+   */
+  perChatBurst: number;
   groupPerMinute: number;
   globalPerSecond: number;
   /**
@@ -19,6 +27,7 @@ export interface RateLimitSettings {
 
 export const TELEGRAM_LIMITS: RateLimitSettings = {
   perChatIntervalMs: 1_000,
+  perChatBurst: 3,
   groupPerMinute: 20,
   globalPerSecond: 30,
   holdMs: 30_000,
@@ -34,8 +43,11 @@ interface Waiting {
 }
 
 interface ChatState {
-  /** No message to this chat before this time (the per-chat gap, or Telegram's retry_after). */
-  nextAt: number;
+  /** No message to this chat before this time (Telegram's retry_after). */
+  blockedUntil: number;
+  /** The chat's token bucket: messages it may take now (negative after a long text), as of `at`. */
+  tokens: number;
+  at: number;
   /** Send times within the last minute, for groups. */
   recent: number[];
   /** Deliveries told to wait, oldest first: they go in this order. */
@@ -81,7 +93,8 @@ export class RateLimiter {
     const chat = this.chat(chatId);
     chat.line = chat.line.filter((w) => w.slot + this.limits.holdMs > now);
     const earliest = Math.max(
-      chat.nextAt,
+      chat.blockedUntil,
+      this.bucketEarliest(chat, cost, now),
       isGroupChat(chatId) ? windowEarliest(chat.recent, cost, this.limits.groupPerMinute, 60_000, now) : now,
       windowEarliest(this.globalRecent, cost, this.limits.globalPerSecond, 1_000, now),
     );
@@ -108,7 +121,8 @@ export class RateLimiter {
   sent(chatId: string, key: string, count: number, now: number): void {
     const chat = this.chat(chatId);
     chat.line = chat.line.filter((w) => w.key !== key);
-    chat.nextAt = Math.max(chat.nextAt, now + this.limits.perChatIntervalMs * Math.max(1, count));
+    this.refill(chat, now);
+    chat.tokens -= Math.max(1, count);
     for (let i = 0; i < count; i += 1) {
       if (isGroupChat(chatId)) chat.recent.push(now);
       this.globalRecent.push(now);
@@ -121,9 +135,12 @@ export class RateLimiter {
    */
   penalize(chatId: string, key: string, retryAfterMs: number, now: number): number {
     const chat = this.chat(chatId);
-    chat.nextAt = Math.max(chat.nextAt, now + retryAfterMs);
-    chat.line = [{ key, slot: chat.nextAt }, ...chat.line.filter((w) => w.key !== key)];
-    return chat.nextAt - now;
+    chat.blockedUntil = Math.max(chat.blockedUntil, now + retryAfterMs);
+    // Telegram's count of this chat is not ours: after the wait, one message, then one a gap.
+    chat.tokens = 1;
+    chat.at = chat.blockedUntil;
+    chat.line = [{ key, slot: chat.blockedUntil }, ...chat.line.filter((w) => w.key !== key)];
+    return chat.blockedUntil - now;
   }
 
   /** The delivery failed for good or for a while (blocked, bad request, network): it leaves the line. */
@@ -135,10 +152,27 @@ export class RateLimiter {
   private chat(chatId: string): ChatState {
     let chat = this.chats.get(chatId);
     if (!chat) {
-      chat = { nextAt: 0, recent: [], line: [] };
+      chat = { blockedUntil: 0, tokens: this.limits.perChatBurst, at: 0, recent: [], line: [] };
       this.chats.set(chatId, chat);
     }
     return chat;
+  }
+
+  /** Tops the chat's bucket up with what it earned since it was last looked at. */
+  private refill(chat: ChatState, now: number): void {
+    const interval = this.limits.perChatIntervalMs;
+    if (now <= chat.at) return;
+    const earned = interval > 0 ? (now - chat.at) / interval : Infinity;
+    chat.tokens = Math.min(this.limits.perChatBurst, chat.tokens + earned);
+    chat.at = now;
+  }
+
+  /** The earliest time the chat's bucket holds `cost` messages (a burst's worth at most). */
+  private bucketEarliest(chat: ChatState, cost: number, now: number): number {
+    this.refill(chat, now);
+    const need = Math.min(cost, Math.max(1, this.limits.perChatBurst));
+    if (chat.tokens >= need) return now;
+    return Math.max(now, chat.at) + Math.ceil((need - chat.tokens) * this.limits.perChatIntervalMs);
   }
 
   /** Forgets chats with nothing pending, so the map does not grow with every person ever served. */
@@ -147,7 +181,9 @@ export class RateLimiter {
     this.lastSweep = now;
     for (const [id, chat] of this.chats) {
       const quiet = chat.recent.every((time) => time <= now - 60_000);
-      if (chat.line.length === 0 && chat.nextAt <= now && quiet) this.chats.delete(id);
+      this.refill(chat, now);
+      const full = chat.tokens >= this.limits.perChatBurst;
+      if (chat.line.length === 0 && chat.blockedUntil <= now && full && quiet) this.chats.delete(id);
     }
   }
 }

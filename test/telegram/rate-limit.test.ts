@@ -3,25 +3,40 @@ import { RateLimiter, TELEGRAM_LIMITS } from "../../bots/telegram/rate-limit.js"
 
 const T0 = 1_000_000;
 
+/** Sends a whole burst to the chat at `now`, so the next message must wait. */
+function spendBurst(limiter: RateLimiter, chatId: string, now: number): void {
+  for (let i = 0; i < TELEGRAM_LIMITS.perChatBurst; i += 1) limiter.sent(chatId, `burst${i}`, 1, now);
+}
+
 describe("Telegram's rate limits, decided without sleeping", () => {
-  it("one message per second per private chat", () => {
+  it("a private chat takes a short burst at once, then one message a second", () => {
     const limiter = new RateLimiter();
-    expect(limiter.admit("7", "a", 1, T0)).toBe(0);
-    limiter.sent("7", "a", 1, T0);
-    expect(limiter.admit("7", "b", 1, T0 + 300)).toBe(700);
-    expect(limiter.admit("8", "c", 1, T0 + 300)).toBe(0);
+    for (const key of ["reply", "menu", "third"]) {
+      expect(limiter.admit("7", key, 1, T0)).toBe(0);
+      limiter.sent("7", key, 1, T0);
+    }
+    expect(limiter.admit("7", "fourth", 1, T0 + 300)).toBe(700);
+    expect(limiter.admit("8", "other", 1, T0 + 300)).toBe(0);
+    // A quiet chat earns its burst back, one message a second.
+    expect(limiter.admit("9", "a", 1, T0)).toBe(0);
+    limiter.sent("9", "a", 1, T0);
+    limiter.sent("9", "b", 1, T0);
+    limiter.sent("9", "c", 1, T0);
+    expect(limiter.admit("9", "d", 1, T0 + 1_000)).toBe(0);
+    limiter.sent("9", "d", 1, T0 + 1_000);
+    expect(limiter.admit("9", "e", 1, T0 + 1_500)).toBe(500);
   });
 
-  it("a long text sent as three parts holds the chat for three seconds", () => {
+  it("a long text sent as five parts holds the chat for the two parts past the burst", () => {
     const limiter = new RateLimiter();
-    expect(limiter.admit("7", "long", 3, T0)).toBe(0);
-    limiter.sent("7", "long", 3, T0);
+    expect(limiter.admit("7", "long", 5, T0)).toBe(0);
+    limiter.sent("7", "long", 5, T0);
     expect(limiter.admit("7", "next", 1, T0 + 1_000)).toBe(2_000);
   });
 
   it("waiting deliveries keep their order, one gap apart, and only the head may go", () => {
     const limiter = new RateLimiter();
-    limiter.sent("7", "a", 1, T0);
+    spendBurst(limiter, "7", T0);
     expect(limiter.admit("7", "b", 1, T0)).toBe(1_000);
     expect(limiter.admit("7", "c", 1, T0)).toBe(2_000);
     // c comes back early, before b: it waits for b.
@@ -33,8 +48,8 @@ describe("Telegram's rate limits, decided without sleeping", () => {
 
   it("a delivery that never comes back loses its place after holdMs", () => {
     const limiter = new RateLimiter();
-    limiter.sent("7", "a", 1, T0);
-    limiter.admit("7", "gone", 1, T0);
+    spendBurst(limiter, "7", T0);
+    expect(limiter.admit("7", "gone", 1, T0)).toBe(1_000);
     const later = T0 + 1_000 + TELEGRAM_LIMITS.holdMs + 1;
     expect(limiter.admit("7", "next", 1, later)).toBe(0);
   });
@@ -70,8 +85,8 @@ describe("Telegram's rate limits, decided without sleeping", () => {
 
   it("a blocked or failed delivery leaves the line", () => {
     const limiter = new RateLimiter();
-    limiter.sent("7", "a", 1, T0);
-    limiter.admit("7", "b", 1, T0);
+    spendBurst(limiter, "7", T0);
+    expect(limiter.admit("7", "b", 1, T0)).toBe(1_000);
     limiter.release("7", "b");
     expect(limiter.admit("7", "c", 1, T0 + 1_000)).toBe(0);
   });
