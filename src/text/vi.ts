@@ -464,6 +464,9 @@ const feedback = {
   listDescription: "Danh sách phản ánh cần xử lý (lọc theo loại, trạng thái, quá hạn, đơn vị)",
   handleDescription: "Xem và xử lý một phản ánh",
   status: (status: TicketStatus) => ticketStatusLabels[status],
+  /** A ticket's status as the people reading it know it: accepted (thụ lý) but not yet handed on reads so. */
+  shownStatus: (ticket: { status: TicketStatus; acceptedDay?: string | null }) =>
+    ticket.status === "new" && ticket.acceptedDay ? "Đã thụ lý" : ticketStatusLabels[ticket.status],
   action: (action: TicketAction) => ticketActionLabels[action],
   actionLabel: (action: keyof typeof handleActionLabels) => handleActionLabels[action],
   skipWords: ["bo qua", "khong", "khong co", "skip"],

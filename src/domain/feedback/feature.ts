@@ -109,7 +109,7 @@ export function feedbackFeature(
         code: ticket.code,
         type: rule.label,
         field: feedback.fieldLabel(ticket.field),
-        status: t.feedback.status(ticket.status),
+        status: t.feedback.shownStatus(ticket),
         unit: await unitName(ticket.unitKey),
         received: formatDateTime(ticket.receivedAt, turn.services.timeZone),
         due: dueText(ticket, turn),
@@ -570,7 +570,7 @@ export function feedbackFeature(
             t.feedback.listLine({
               code: x.code,
               type: feedback.rule(x.type).label,
-              status: t.feedback.status(x.status),
+              status: t.feedback.shownStatus(x),
               unit: x.unitKey ? (names.get(x.unitKey) ?? x.unitKey) : undefined,
               due:
                 formatDay(x.dueDay) +
