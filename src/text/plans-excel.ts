@@ -31,7 +31,7 @@ export const plansExcel = {
   planHints: {
     code: "Chữ in hoa không dấu, số và '-', không đổi giữa các lần nạp. Ví dụ: DVCQ-2026",
     number: "Ví dụ: 15/KH-SKHCN",
-    date: "Ngày/tháng/năm, ví dụ 20/01/2026. Để trống nếu văn bản chưa ghi ngày.",
+    date: "Ngày/tháng/năm, ví dụ 20/01/2026. Văn bản để trống ngày thì ghi tháng, ví dụ: tháng 11 năm 2025; chưa ghi gì thì để trống.",
     title: "Tên kế hoạch như trên văn bản",
     period: "Năm 2026 · Quý 1/2026 · 6 tháng đầu năm 2026 · hoặc 01/01/2026 - 30/06/2026",
     organisation: "Tên đầy đủ, ví dụ: Sở Khoa học và Công nghệ tỉnh Đồng Nai",
@@ -194,6 +194,8 @@ export const plansExcel = {
 
   // The preview and the result.
   quarter: (q: number, year: number) => `Quý ${ROMAN[q - 1] ?? q}/${year}`,
+  /** A document's date when it printed the month and left the day blank. */
+  monthOnly: (month: number, year: string) => `tháng ${month} năm ${year}`,
   preview: {
     title: (code: string, title: string) => `XEM TRƯỚC KẾ HOẠCH ${code}\n${title}`,
     document: (number: string, date: string | undefined, issuer: string) =>

@@ -52,6 +52,20 @@ describe("plans as Excel workbooks", () => {
     },
   );
 
+  it.each(["ngày __ tháng 11 năm 2025", "tháng 11/2025", "__/11/2025", "11/2025"])(
+    "a document date that leaves the day blank (%s) is read as its month, never as an invented day",
+    async (typed) => {
+      const bytes = await edited(twoUnits, (wb) => {
+        const info = wb.getWorksheet(X.sheets.plan) as ExcelJS.Worksheet;
+        const row = info.getColumn(1).values.indexOf(X.planFields.date);
+        info.getCell(row, 2).value = typed;
+      });
+      const { plan } = await readPlanWorkbook(bytes, UNITS);
+      expect(plan.document).not.toHaveProperty("date");
+      expect(plan.document.month).toBe("2025-11");
+    },
+  );
+
   it("the template has the plan, tasks, units and guide sheets, a frozen header, lists, and one example row", async () => {
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.load((await writePlanWorkbook(undefined, UNITS)) as unknown as ExcelJS.Buffer);

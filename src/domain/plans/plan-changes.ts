@@ -70,6 +70,7 @@ export function planChanges(file: PlanFile, loaded: LoadedPlan | undefined): Pla
     plan.period.to !== file.period.to ||
     plan.document.number !== file.document.number ||
     (plan.document.date ?? undefined) !== file.document.date ||
+    (plan.document.month ?? undefined) !== file.document.month ||
     plan.document.issuer !== file.document.issuer;
   const byCode = new Map(loaded.tasks.map((task) => [task.code, task]));
   const inFile = new Set<string>();
@@ -115,7 +116,11 @@ export function renderPreview(
     P.title(file.code, file.title),
     P.document(
       file.document.number,
-      file.document.date ? formatDayVi(file.document.date) : undefined,
+      file.document.date
+        ? formatDayVi(file.document.date)
+        : file.document.month
+          ? t.plans.documentMonth(Number(file.document.month.slice(5, 7)), file.document.month.slice(0, 4))
+          : undefined,
       file.document.issuer,
     ),
     P.period(formatDayVi(file.period.from), formatDayVi(file.period.to)) + ` (${periodText(file.period)})`,
@@ -173,6 +178,7 @@ export function planFileOf(loaded: LoadedPlan, units: readonly KnownUnit[]): Pla
     document: {
       number: plan.document.number,
       ...(plan.document.date ? { date: plan.document.date } : {}),
+      ...(plan.document.month ? { month: plan.document.month } : {}),
       issuer: plan.document.issuer,
     },
     units: units.filter((u) => used.has(u.key)).map((u) => ({ key: u.key, name: u.name })),

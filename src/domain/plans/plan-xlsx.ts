@@ -120,6 +120,24 @@ export function unitKeyOf(name: string, taken: ReadonlySet<string>): string {
 }
 
 /**
+ * A date cell that gives the month but not the day, as a document printed with a blank for it:
+ * "tháng 11 năm 2025" (what the export writes), "ngày __ tháng 11 năm 2025", "__/11/2025",
+ * "11/2025". The month as YYYY-MM, or undefined for anything else (read as a day).
+ */
+function monthOnly(value: CellValue): string | undefined {
+  if (typeof value !== "string" && !(value && typeof value === "object" && "richText" in value))
+    return undefined;
+  const folded = fold(asText(value))
+    .replace(/[_…]+|\.{2,}/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+  const m = /^(?:ngay ?)?(?:\/ ?)?(?:thang ?)?(\d{1,2}) ?(?:nam|\/|-) ?(\d{4})$/.exec(folded);
+  const month = Number(m?.[1]);
+  if (!m || month < 1 || month > 12) return undefined;
+  return `${m[2]}-${String(month).padStart(2, "0")}`;
+}
+
+/**
  * Writes a plan (or, without one, the blank template with its one example row) in the template's
  * layout. `units`: the units the lists offer, besides those the plan declares.
  * @example await writeFile("X.xlsx", await writePlanWorkbook(plan, await app.units.list()));
@@ -143,7 +161,11 @@ export async function writePlanWorkbook(
   const values: Record<PlanField, CellValue> = {
     code: plan?.code,
     number: plan?.document.number,
-    date: plan?.document.date ? excelDay(plan.document.date) : undefined,
+    date: plan?.document.date
+      ? excelDay(plan.document.date)
+      : plan?.document.month
+        ? X.monthOnly(Number(plan.document.month.slice(5, 7)), plan.document.month.slice(0, 4))
+        : undefined,
     title: plan?.title,
     period: plan ? periodText(plan.period) : undefined,
     organisation: plan?.organisation,
@@ -350,7 +372,9 @@ export async function readPlanWorkbook(
   if (code && !/^[A-Z0-9][A-Z0-9-]{1,40}$/.test(code))
     problems.push({ ...where("code"), message: X.badPlanCode(code) });
   let date: Day | undefined;
-  if (info.date !== undefined) {
+  // The month alone when the document left its day blank ("ngày __ tháng 11 năm 2025").
+  const month = info.date === undefined ? undefined : monthOnly(info.date);
+  if (info.date !== undefined && !month) {
     const read = readDay(info.date);
     if ("day" in read) date = read.day;
     else problems.push({ ...where("date"), message: read.error });
@@ -441,7 +465,12 @@ export async function readPlanWorkbook(
     title,
     organisation: asText(info.organisation),
     period: period ?? { from: "", to: "" },
-    document: { number: asText(info.number), ...(date ? { date } : {}), issuer: asText(info.issuer) },
+    document: {
+      number: asText(info.number),
+      ...(date ? { date } : {}),
+      ...(month ? { month } : {}),
+      issuer: asText(info.issuer),
+    },
     units: [...units.used.values()].map((u) => ({ key: u.key, name: u.name })),
     tasks,
   };
