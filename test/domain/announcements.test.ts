@@ -8,13 +8,20 @@ import type { FixedClock } from "../../src/clock.js";
 import { BroadcastService } from "../../src/domain/announcements/broadcasts.js";
 import { bestFaq } from "../../src/domain/announcements/faq.js";
 import { readPublicData } from "../../src/domain/announcements/public-data.js";
-import type { Speaker } from "../../src/domain/people/service.js";
 import type { ChannelSender, Delivery } from "../../src/engine/channel.js";
 import { silentLogger } from "../../src/log.js";
 import { DATA_DIR } from "../../src/paths.js";
 import { seedDemoPeople, seedPublicInfo } from "../../src/seed.js";
 import { t } from "../../src/text/vi.js";
-import { buildApp, liveSessions, ORG, TEST_SEALER, useDatabase } from "../support/db.js";
+import {
+  buildApp,
+  consoleSpeaker,
+  filedTicket,
+  liveSessions,
+  ORG,
+  TEST_SEALER,
+  useDatabase,
+} from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
 
 const db = useDatabase(import.meta.filename);
@@ -56,14 +63,6 @@ async function restart(first: App, clock: FixedClock, recorder: Recorder): Promi
 
 const say = (app: App, senderId: string, text: string) => app.engine.handle(inbound(senderId, text));
 const deliver = (app: App) => app.dispatchers.get("console")!.drain();
-const speaker = (app: App, id: string, clock: FixedClock): Promise<Speaker> =>
-  app.people.resolveSpeaker({
-    channel: "console",
-    senderId: id,
-    chatId: id,
-    chatType: "private",
-    now: clock.now(),
-  });
 const chatOf = async (app: App, personId: Types.ObjectId) =>
   (await app.models.ChannelAccount.findOne({ personId }).lean())?.chatId ?? "";
 
@@ -74,12 +73,12 @@ describe("broadcasts", () => {
     await say(app, "dan-d", "/huydangky");
     await say(app, "dan-e", "/start");
     // A citizen who still carries a unit (as a deactivated official does) is not that unit's official.
-    const danE = await speaker(app, "dan-e", clock);
+    const danE = await consoleSpeaker(app, "dan-e");
     await app.models.Person.updateOne({ _id: danE.personId }, { $set: { unitId: "quan-ly-khoa-hoc" } });
     await deliver(app);
     recorder.delivered.length = 0;
 
-    const office = await speaker(app, "office", clock);
+    const office = await consoleSpeaker(app, "office");
     // Small batches, so that "half-way" is a real state: some recipients in the outbox, some not.
     const slow = new BroadcastService(app.models, app.outbox, app.subscriptions, clock, silentLogger(), {
       batchSize: 2,
@@ -193,13 +192,13 @@ describe("broadcasts", () => {
   });
 
   it("subscribes and unsubscribes idempotently, and never reaches a citizen who did not subscribe", async () => {
-    const { app, clock, recorder } = await setup();
+    const { app, recorder } = await setup();
     await say(app, "lan", "/dangky");
     await say(app, "lan", "/dangky");
     await say(app, "hoa", "/start");
     await deliver(app);
     expect(recorder.to("lan")).toEqual([tx.subscribed, tx.alreadySubscribed]);
-    const lan = await speaker(app, "lan", clock);
+    const lan = await consoleSpeaker(app, "lan");
     expect(await app.subscriptions.isSubscribed(lan.personId)).toBe(true);
     expect(await app.models.Subscription.countDocuments()).toBe(1);
 
@@ -213,7 +212,7 @@ describe("broadcasts", () => {
     for (const audience of ["officials", "unit_heads", "subscribers"] as const) {
       const ids = (await app.broadcasts.recipients(audience, [])).map(String);
       expect(ids).not.toContain(lan.personId);
-      expect(ids).not.toContain((await speaker(app, "hoa", clock)).personId);
+      expect(ids).not.toContain((await consoleSpeaker(app, "hoa")).personId);
     }
     expect(await app.broadcasts.recipients("subscribers", [])).toHaveLength(0);
     expect(await app.broadcasts.recipients("officials", [])).toHaveLength(7);
@@ -246,10 +245,10 @@ describe("who may do what", () => {
   });
 
   it("stops a broadcast whose author lost the Office role half-way through writing it", async () => {
-    const { app, clock, recorder } = await setup();
+    const { app, recorder } = await setup();
     await say(app, "office", "/thongbao");
     await say(app, "office", "Thông báo thử nghiệm gửi toàn thể cán bộ.");
-    await app.people.setRole((await speaker(app, "office", clock)).personId, "citizen");
+    await app.people.setRole((await consoleSpeaker(app, "office")).personId, "citizen");
     await deliver(app);
     recorder.delivered.length = 0;
     await say(app, "office", "1");
@@ -340,22 +339,17 @@ describe("frequent questions", () => {
     expect(rest).toHaveLength(0);
 
     // A citizen asked for more information answers the ticket, even in words a question would match.
-    const citizen = await speaker(app, "citizen", clock);
-    const office = await speaker(app, "office", clock);
-    const filed = await app.feedback.file({
+    const citizen = await consoleSpeaker(app, "citizen");
+    const office = await consoleSpeaker(app, "office");
+    const { code } = await filedTicket(app, citizen, {
       idempotencyKey: "faq-ticket",
       type: "gop_y",
-      field: "khac",
       content: "Góp ý về thủ tục đăng ký nhãn hiệu.",
-      attachments: [],
-      filer: { ...citizen, channel: "console", chatId: "citizen" },
-      now: clock.now(),
     });
-    if (filed.kind !== "filed") throw new Error("not filed");
-    await app.feedback.askInfo(filed.ticket.code, "Anh/chị hỏi về nhãn hiệu nào?", office, clock.now());
+    await app.feedback.askInfo(code, "Anh/chị hỏi về nhãn hiệu nào?", office, clock.now());
     recorder.delivered.length = 0;
     await say(app, "citizen", "Nhãn hiệu sản phẩm cà phê của hợp tác xã");
     await deliver(app);
-    expect(recorder.to("citizen")).toEqual([t.feedback.infoReceived(filed.ticket.code)]);
+    expect(recorder.to("citizen")).toEqual([t.feedback.infoReceived(code)]);
   });
 });

@@ -4,7 +4,7 @@ import type { PlanFile } from "../../src/domain/plans/plan-file.js";
 import { ModelError } from "../../src/domain/dvk/service.js";
 import { parseDay } from "../../src/domain/calendar/work-calendar.js";
 import { seedDemoPeople } from "../../src/seed.js";
-import { buildApp, useDatabase } from "../support/db.js";
+import { buildApp, consoleSpeaker, useDatabase } from "../support/db.js";
 
 const db = useDatabase(import.meta.filename);
 
@@ -47,13 +47,7 @@ describe("Dân vận khéo models", () => {
     await app.models.DvkModel.deleteMany({});
     await app.models.Task.deleteMany({});
     await seedDemoPeople(app, clock.now());
-    const staff = await app.people.resolveSpeaker({
-      channel: "console",
-      senderId: "staff",
-      chatId: "staff",
-      chatType: "private",
-      now: clock.now(),
-    });
+    const staff = await consoleSpeaker(app, "staff");
     expect(await app.dvk.deadline(2025)).toBeUndefined();
     const model = await app.dvk.register(
       content("ke-hoach-tai-chinh", "Mô hình X"),
@@ -87,14 +81,7 @@ describe("Dân vận khéo models", () => {
   it("numbers models per year, flags late ones, and shows each unit only its own", async () => {
     const { app, clock } = await buildApp(db.connection);
     await seedDemoPeople(app, clock.now());
-    const who = (id: string) =>
-      app.people.resolveSpeaker({
-        channel: "console",
-        senderId: id,
-        chatId: id,
-        chatType: "private",
-        now: clock.now(),
-      });
+    const who = (id: string) => consoleSpeaker(app, id);
     const staff = await who("staff");
     const other = await who("staff-khoahoc");
     // The deadline is the one of the plan task rules.yaml names (DVCQ-2025-HY III.1): test data here.

@@ -4,7 +4,7 @@ import type { FixedClock } from "../../src/clock.js";
 import type { TicketDoc } from "../../src/domain/feedback/schema.js";
 import type { Speaker } from "../../src/domain/people/service.js";
 import { seedDemoPeople } from "../../src/seed.js";
-import { buildApp, useDatabase } from "../support/db.js";
+import { buildApp, consoleSpeaker, fileFeedback, filedTicket, useDatabase } from "../support/db.js";
 
 /**
  * A khiếu nại lần hai is linked to its first round the way every ticket change is made: one per
@@ -28,49 +28,33 @@ async function world(): Promise<World> {
   const { app, clock } = await buildApp(db.connection);
   clock.set(new Date("2026-11-30T02:00:00Z"));
   await seedDemoPeople(app, clock.now());
-  const speaker = (id: string) =>
-    app.people.resolveSpeaker({
-      channel: "console",
-      senderId: id,
-      chatId: id,
-      chatType: "private",
-      now: clock.now(),
-    });
+  const speaker = (id: string) => consoleSpeaker(app, id);
   return { app, clock, office: await speaker("office"), citizen: speaker };
 }
 
 /** A khiếu nại accepted and answered, open to a second round. */
 async function answeredComplaint({ app, clock, citizen, office }: World, key: string): Promise<TicketDoc> {
-  const filer = await citizen(key);
-  const filed = await app.feedback.file({
+  const { code } = await filedTicket(app, await citizen(key), {
     idempotencyKey: key,
     type: "khieu_nai",
-    field: "khac",
     content: `Khiếu nại quyết định xử phạt, hồ sơ ${key}.`,
-    attachments: [],
     identity: { name: "Nguyễn Văn Bình", address: "12 Lê Lợi" },
     informedAt: clock.now(),
-    filer: { ...filer, channel: "console", chatId: key },
-    now: clock.now(),
+    chatId: key,
   });
-  if (filed.kind !== "filed") throw new Error(`not filed: ${filed.kind}`);
-  await app.feedback.accept(filed.ticket.code, office, clock.now());
-  return app.feedback.answer(filed.ticket.code, "Giữ nguyên quyết định.", office, clock.now());
+  await app.feedback.accept(code, office, clock.now());
+  return app.feedback.answer(code, "Giữ nguyên quyết định.", office, clock.now());
 }
 
 /** The second round of `first`, filed by its filer (whose id is the first filing's key). */
 async function fileSecond({ app, clock, citizen }: World, first: TicketDoc, key: string, chatId = "console") {
-  const filer = await citizen(first.idempotencyKey);
-  return app.feedback.file({
+  return fileFeedback(app, await citizen(first.idempotencyKey), {
     idempotencyKey: key,
     type: "khieu_nai",
-    field: "khac",
     content: `Tôi không đồng ý với kết quả giải quyết lần đầu (${key}).`,
-    attachments: [],
     secondRoundOf: first,
     informedAt: clock.now(),
-    filer: { ...filer, channel: "console", chatId },
-    now: clock.now(),
+    chatId,
   });
 }
 

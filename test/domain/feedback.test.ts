@@ -16,7 +16,7 @@ import { phoneKey, TicketError } from "../../src/domain/feedback/service.js";
 import type { Speaker } from "../../src/domain/people/service.js";
 import { DATA_DIR } from "../../src/paths.js";
 import { seedDemoPeople } from "../../src/seed.js";
-import { buildApp, useDatabase } from "../support/db.js";
+import { buildApp, consoleSpeaker, fileFeedback, filedTicket, useDatabase } from "../support/db.js";
 
 const db = useDatabase(import.meta.filename);
 const rules = loadFeedbackRules(path.join(DATA_DIR, "feedback", "rules.yaml"));
@@ -134,14 +134,7 @@ describe("tickets", () => {
     await db.connection.dropDatabase();
     const { app, clock } = await buildApp(db.connection);
     await seedDemoPeople(app, clock.now());
-    const speaker = (id: string) =>
-      app.people.resolveSpeaker({
-        channel: "console",
-        senderId: id,
-        chatId: id,
-        chatType: "private",
-        now: clock.now(),
-      });
+    const speaker = (id: string) => consoleSpeaker(app, id);
     return {
       app,
       clock,
@@ -158,15 +151,12 @@ describe("tickets", () => {
     key: string,
     content = "Nội dung phản ánh thử nghiệm số một.",
   ) =>
-    app.feedback.file({
+    fileFeedback(app, citizen, {
       idempotencyKey: key,
       type: "to_cao",
-      field: "khac",
       content,
-      attachments: [],
       identity: { name: "Nguyễn Văn Bình", address: "12 Lê Lợi", phone: "0912345678" },
       consentAt: now,
-      filer: { ...citizen, channel: "console", chatId: "citizen" },
       now,
     });
 
@@ -193,21 +183,16 @@ describe("tickets", () => {
 
   it("opens a ticket to whoever gives the phone written on it, except a tố cáo", async () => {
     const { app, clock, citizen, unit } = await setup();
-    const filed = async (type: "khieu_nai" | "to_cao", key: string) => {
-      const result = await app.feedback.file({
-        idempotencyKey: key,
-        type,
-        field: "khac",
-        content: `Nội dung ${type} để tra cứu bằng số điện thoại.`,
-        attachments: [],
-        identity: { name: "Nguyễn Văn Bình", address: "12 Lê Lợi", phone: "0912345678" },
-        consentAt: clock.now(),
-        filer: { ...citizen, channel: "console", chatId: "citizen" },
-        now: clock.now(),
-      });
-      if (result.kind !== "filed") throw new Error("not filed");
-      return result.ticket.code;
-    };
+    const filed = async (type: "khieu_nai" | "to_cao", key: string) =>
+      (
+        await filedTicket(app, citizen, {
+          idempotencyKey: key,
+          type,
+          content: `Nội dung ${type} để tra cứu bằng số điện thoại.`,
+          identity: { name: "Nguyễn Văn Bình", address: "12 Lê Lợi", phone: "0912345678" },
+          consentAt: clock.now(),
+        })
+      ).code;
     const complaint = await filed("khieu_nai", "p1");
     const denunciation = await filed("to_cao", "p2");
     expect((await app.feedback.lookup(complaint, unit, "+84 912 345 678"))?.code).toBe(complaint);
@@ -290,33 +275,21 @@ describe("acceptance and the second round", () => {
     await db.connection.dropDatabase();
     const { app, clock } = await buildApp(db.connection);
     await seedDemoPeople(app, clock.now());
-    const speaker = (id: string) =>
-      app.people.resolveSpeaker({
-        channel: "console",
-        senderId: id,
-        chatId: id,
-        chatType: "private",
-        now: clock.now(),
-      });
+    const speaker = (id: string) => consoleSpeaker(app, id);
     const citizen = await speaker("citizen");
     const office = await speaker("office");
     clock.set(new Date("2026-11-30T02:00:00Z"));
-    const filed = await app.feedback.file({
+    const filed = await filedTicket(app, citizen, {
       idempotencyKey: "kn1",
       type: "khieu_nai",
-      field: "khac",
       content: "Khiếu nại quyết định xử phạt số 12/QĐ-XPHC.",
-      attachments: [],
       identity: { name: "Nguyễn Văn Bình", address: "12 Lê Lợi" },
       informedAt: clock.now(),
-      filer: { ...citizen, channel: "console", chatId: "citizen" },
-      now: clock.now(),
     });
-    if (filed.kind !== "filed") throw new Error("not filed");
-    const { code } = filed.ticket;
-    expect(filed.ticket.acceptBy).toBe("2026-12-10");
-    expect(filed.ticket.dueDay).toBe("2026-12-10");
-    expect(filed.ticket.consentAt).toBeUndefined();
+    const { code } = filed;
+    expect(filed.acceptBy).toBe("2026-12-10");
+    expect(filed.dueDay).toBe("2026-12-10");
+    expect(filed.consentAt).toBeUndefined();
     clock.set(new Date("2026-12-03T02:00:00Z"));
     const accepted = await app.feedback.accept(code, office, clock.now());
     expect(accepted.acceptedDay).toBe("2026-12-03");
@@ -330,16 +303,12 @@ describe("acceptance and the second round", () => {
     const check = app.feedback.secondRound(answered, "2026-12-20");
     expect(check).toMatchObject({ ok: true, reason: "decided", until: "2027-01-04" });
     expect(app.feedback.secondRound(answered, "2027-01-05")).toMatchObject({ ok: false, reason: "too_late" });
-    const second = await app.feedback.file({
+    const second = await fileFeedback(app, citizen, {
       idempotencyKey: "kn2",
       type: "khieu_nai",
-      field: "khac",
       content: "Tôi không đồng ý với kết quả giải quyết lần đầu.",
-      attachments: [],
       secondRoundOf: answered,
       informedAt: clock.now(),
-      filer: { ...citizen, channel: "console", chatId: "citizen" },
-      now: clock.now(),
     });
     if (second.kind !== "filed") throw new Error("not filed");
     expect(second.ticket).toMatchObject({ round: 2, firstCode: code, acceptBy: "2026-12-14" });

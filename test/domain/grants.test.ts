@@ -5,7 +5,7 @@ import { GrantError, mayGrant } from "../../src/domain/people/invites.js";
 import { ROLES } from "../../src/domain/people/roles.js";
 import { seedDemoPeople } from "../../src/seed.js";
 import { t } from "../../src/text/vi.js";
-import { buildApp, liveSession, useDatabase } from "../support/db.js";
+import { buildApp, consoleSpeaker, liveSession, useDatabase } from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
 
 const db = useDatabase(import.meta.filename);
@@ -27,14 +27,7 @@ async function say(id: string, text: string): Promise<{ text: string; choices: s
   return docs.map((doc) => ({ text: app.outbox.textOf(doc), choices: doc.choices.map((c) => c.label) }));
 }
 
-const personOf = async (id: string) =>
-  app.people.resolveSpeaker({
-    channel: "console",
-    senderId: id,
-    chatId: id,
-    chatType: "private",
-    now: clock.now(),
-  });
+const personOf = (id: string) => consoleSpeaker(app, id);
 
 describe("who may give the Office, leadership and admin roles", () => {
   it("only an admin: the Office gives staff and unit heads", () => {

@@ -2,7 +2,7 @@ import { Types } from "mongoose";
 import { describe, expect, it } from "vitest";
 import { ticketDeadlinesJob } from "../../jobs/ticket-deadlines.js";
 import { seedDemoPeople } from "../../src/seed.js";
-import { buildApp, useDatabase } from "../support/db.js";
+import { buildApp, consoleSpeaker, filedTicket, useDatabase } from "../support/db.js";
 import { jobRunner } from "../support/jobs.js";
 import type { App } from "../../src/app.js";
 import { splitText } from "../../src/engine/split.js";
@@ -20,25 +20,16 @@ async function backlog(
   now: Date,
   tickets: { code: string; dueDay: string; unitKey: string | undefined }[],
 ): Promise<string[]> {
-  const citizen = await app.people.resolveSpeaker({
-    channel: "console",
-    senderId: "backlog-citizen",
-    chatId: "backlog-citizen",
-    chatType: "private",
-    now,
-  });
-  const filed = await app.feedback.file({
+  const citizen = await consoleSpeaker(app, "backlog-citizen");
+  const filed = await filedTicket(app, citizen, {
     idempotencyKey: "backlog-0",
     type: "phan_anh",
-    field: "khac",
     content: "Đèn đường trước chợ không sáng.",
-    attachments: [],
-    filer: { ...citizen, channel: "console", chatId: "backlog-citizen" },
+    chatId: "backlog-citizen",
     now,
   });
-  if (filed.kind !== "filed") throw new Error("not filed");
-  const { _id: _unused, ...base } = filed.ticket;
-  await app.models.Ticket.updateOne({ _id: filed.ticket._id }, { $set: { status: "answered" } });
+  const { _id: _unused, ...base } = filed;
+  await app.models.Ticket.updateOne({ _id: filed._id }, { $set: { status: "answered" } });
   await app.models.Ticket.insertMany(
     tickets.map((x, i) => ({
       ...base,
@@ -76,28 +67,16 @@ describe("ticket deadlines", () => {
     const { app, clock } = await buildApp(db.connection);
     clock.set(at("2025-10-06"));
     await seedDemoPeople(app, clock.now());
-    const speaker = (id: string) =>
-      app.people.resolveSpeaker({
-        channel: "console",
-        senderId: id,
-        chatId: id,
-        chatType: "private",
-        now: clock.now(),
-      });
+    const speaker = (id: string) => consoleSpeaker(app, id);
     const citizen = await speaker("citizen");
-    const filed = await app.feedback.file({
+    const filed = await filedTicket(app, citizen, {
       idempotencyKey: "t1",
       type: "phan_anh",
-      field: "khac",
       content: "Biển chỉ dẫn trước trụ sở bị đổ.",
-      attachments: [],
-      filer: { ...citizen, channel: "console", chatId: "citizen" },
-      now: clock.now(),
     });
-    if (filed.kind !== "filed") throw new Error("not filed");
-    expect(filed.ticket.dueDay).toBe("2025-10-20"); // 10 working days
+    expect(filed.dueDay).toBe("2025-10-20"); // 10 working days
     await app.feedback.assign(
-      filed.ticket.code,
+      filed.code,
       { key: "ke-hoach-tai-chinh", name: "KH-TC" },
       await speaker("office"),
       clock.now(),
@@ -250,27 +229,15 @@ describe("ticket deadlines", () => {
     const { app, clock } = await buildApp(db.connection);
     clock.set(at("2026-11-30")); // a Monday
     await seedDemoPeople(app, clock.now());
-    const speaker = (id: string) =>
-      app.people.resolveSpeaker({
-        channel: "console",
-        senderId: id,
-        chatId: id,
-        chatType: "private",
-        now: clock.now(),
-      });
+    const speaker = (id: string) => consoleSpeaker(app, id);
     const office = await speaker("office");
-    const filed = await app.feedback.file({
+    const filed = await filedTicket(app, await speaker("citizen"), {
       idempotencyKey: "kn1",
       type: "khieu_nai",
-      field: "khac",
       content: "Khiếu nại quyết định xử phạt vi phạm hành chính về đo lường.",
-      attachments: [],
-      filer: { ...(await speaker("citizen")), channel: "console", chatId: "citizen" },
-      now: clock.now(),
     });
-    if (filed.kind !== "filed") throw new Error("not filed");
-    const { code } = filed.ticket;
-    expect(filed.ticket.acceptBy).toBe("2026-12-10"); // Luật Khiếu nại 2011, art. 27: 10 days
+    const { code } = filed;
+    expect(filed.acceptBy).toBe("2026-12-10"); // Luật Khiếu nại 2011, art. 27: 10 days
     await app.feedback.assign(code, { key: "ke-hoach-tai-chinh", name: "KH-TC" }, office, clock.now());
 
     const { runner } = await jobRunner(app, clock, db.connection);

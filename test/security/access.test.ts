@@ -6,7 +6,7 @@ import { GUESS_LIMITS } from "../../src/domain/people/throttle.js";
 import type { ChannelSender, Delivery } from "../../src/engine/channel.js";
 import type { Subject } from "../../src/engine/message.js";
 import { t } from "../../src/text/vi.js";
-import { buildApp, liveSession, liveSessions, useDatabase } from "../support/db.js";
+import { buildApp, consoleSpeaker, liveSession, liveSessions, useDatabase } from "../support/db.js";
 import { buildWorld, FILER, FILER_OTHER, identityNeedles, say, zipEntries, type World } from "./support.js";
 
 /**
@@ -282,13 +282,7 @@ describe("personal data: audited and sealed", () => {
     "writes every opening and every write of a filer's identity to the audit log, and nothing else",
     async () => {
       const code = await fileThroughChat("dan-kiem-toan");
-      const filer = await app.people.resolveSpeaker({
-        channel: "console",
-        senderId: "dan-kiem-toan",
-        chatId: "dan-kiem-toan",
-        chatType: "private",
-        now: clock.now(),
-      });
+      const filer = await consoleSpeaker(app, "dan-kiem-toan");
       await ask("dan-kiem-toan", `/tracuu ${code}`);
       await ask("office", `/xuly ${code}`);
       await say(app, "office", `/xuly ${code}`);
@@ -413,13 +407,7 @@ describe("roles, whichever way a command arrives", () => {
       expect(await ask("doan-ma", `/start ZZZZZZ${i}`)).toBe(t.officials.inviteRefused.invalid);
     const answer = await ask("doan-ma", `/start ${invite.code}`);
     expect(answer).toContain("Anh/chị đã nhập sai mã quá nhiều lần");
-    const person = await app.people.resolveSpeaker({
-      channel: "console",
-      senderId: "doan-ma",
-      chatId: "doan-ma",
-      chatType: "private",
-      now: clock.now(),
-    });
+    const person = await consoleSpeaker(app, "doan-ma");
     expect(person.role).toBe("citizen");
   });
 });

@@ -8,6 +8,8 @@ import { connectMongo } from "../../src/db/connect.js";
 import type { OutboxDoc } from "../../src/engine/outbox.js";
 import type { SessionState } from "../../src/engine/session.js";
 import type { FeedbackType } from "../../src/domain/feedback/rules.js";
+import type { FileResult, NewTicket } from "../../src/domain/feedback/service.js";
+import type { TicketDoc } from "../../src/domain/feedback/schema.js";
 import type { Speaker } from "../../src/domain/people/service.js";
 import { consoleInbound } from "./inbound.js";
 import { silentLogger } from "../../src/log.js";
@@ -100,6 +102,33 @@ export function consoleSpeaker(app: App, id: string): Promise<Speaker> {
   });
 }
 
+/**
+ * What a test says of one filing; the rest is the plainest /gopy: a kiến nghị in the field «khác»,
+ * no attachments, now, from the console chat `chatId` ("citizen" unless given).
+ */
+export type Filing = Pick<NewTicket, "idempotencyKey" | "content"> &
+  Partial<Omit<NewTicket, "idempotencyKey" | "content" | "filer">> & { chatId?: string };
+
+/** Files feedback for `filer` as the service is asked to by /gopy; whatever it answers. */
+export function fileFeedback(app: App, filer: Speaker, filing: Filing): Promise<FileResult> {
+  const { chatId = "citizen", ...fields } = filing;
+  return app.feedback.file({
+    type: "kien_nghi",
+    field: "khac",
+    attachments: [],
+    now: app.engine.services.clock.now(),
+    ...fields,
+    filer: { ...filer, channel: "console", chatId },
+  });
+}
+
+/** The ticket a filing opens; throws if the service answers anything else (a duplicate, the limit). */
+export async function filedTicket(app: App, filer: Speaker, filing: Filing): Promise<TicketDoc> {
+  const filed = await fileFeedback(app, filer, filing);
+  if (filed.kind !== "filed") throw new Error(`ticket ${filing.idempotencyKey} not filed: ${filed.kind}`);
+  return filed.ticket;
+}
+
 /** Files a ticket for `filer` (in the console chat `chatId`) under `key`, as /gopy would; its code. */
 export async function fileTicket(
   app: App,
@@ -109,19 +138,8 @@ export async function fileTicket(
   type: FeedbackType = "kien_nghi",
   chatId = "citizen",
 ): Promise<string> {
-  const now = app.engine.services.clock.now();
-  const filed = await app.feedback.file({
-    idempotencyKey: key,
-    type,
-    field: "khac",
-    content,
-    attachments: [],
-    consentAt: now,
-    filer: { ...filer, channel: "console", chatId },
-    now,
-  });
-  if (filed.kind !== "filed") throw new Error(`ticket ${key} not filed: ${filed.kind}`);
-  return filed.ticket.code;
+  const consentAt = app.engine.services.clock.now();
+  return (await filedTicket(app, filer, { idempotencyKey: key, content, type, chatId, consentAt })).code;
 }
 
 /** The Office's /xuly of `code`, up to the question asking for the answer's text. */
