@@ -1,4 +1,4 @@
-import ExcelJS from "exceljs";
+import type ExcelJS from "exceljs";
 import { fold } from "../../text/normalize.js";
 import { t } from "../../text/vi.js";
 import type { Role } from "../people/roles.js";
@@ -6,15 +6,14 @@ import type { KnownUnit } from "./plan-xlsx.js";
 import {
   addGuide,
   asText,
+  checkedRows,
   fitRow,
   listValidation,
-  openWorkbook,
-  readTable,
+  openTable,
   sheetNamed,
   styleHeader,
+  tableWorkbook,
   toBuffer,
-  WorkbookError,
-  type SheetProblem,
 } from "./xlsx-cells.js";
 
 /**
@@ -38,13 +37,8 @@ export async function writeOfficialsTemplate(
   units: readonly KnownUnit[],
   roles: readonly Role[],
 ): Promise<Buffer> {
-  const workbook = new ExcelJS.Workbook();
-  workbook.creator = "dvbot";
-  const sheet = workbook.addWorksheet(X.sheets.officials);
   const h = X.officialHeaders;
-  sheet.columns = WIDTHS.map((width) => ({ width }));
-  sheet.addRow([h.name, h.unit, h.role, h.note]);
-  styleHeader(sheet, 4);
+  const { workbook, sheet } = tableWorkbook(X.sheets.officials, WIDTHS, [h.name, h.unit, h.role, h.note]);
   const [first] = units;
   const [role] = roles;
   fitRow(
@@ -88,12 +82,8 @@ export async function readOfficialsWorkbook(
   roles: readonly Role[],
   name?: string,
 ): Promise<OfficialRow[]> {
-  const workbook = await openWorkbook(bytes, name);
-  const sheet = sheetNamed(workbook, X.sheets.officials);
-  if (!sheet) throw new WorkbookError([{ message: X.missingSheet(X.sheets.officials) }]);
-  const problems: SheetProblem[] = [];
   const h = X.officialHeaders;
-  const { rows } = readTable(sheet, h, problems);
+  const { sheet, rows, problems } = await openTable(bytes, X.sheets.officials, h, name);
   const unitOf = new Map<string, KnownUnit>();
   for (const unit of units) {
     unitOf.set(fold(unit.key), unit);
@@ -129,8 +119,5 @@ export async function readOfficialsWorkbook(
     if (problems.length === before && unit && role)
       officials.push({ row, name: person, unitKey: unit.key, role });
   }
-  if (rows.length === 0 && problems.length === 0)
-    problems.push({ sheet: sheet.name, message: X.emptyRowsOnly });
-  if (problems.length > 0) throw new WorkbookError(problems);
-  return officials;
+  return checkedRows(sheet, rows, problems, officials);
 }

@@ -257,6 +257,59 @@ export function readTable<K extends string>(
   return { rows, skipped: skipped.filter((r) => r < last) };
 }
 
+/**
+ * The one table sheet `sheetName` of an uploaded list (units, officials), its data rows read
+ * against `headers`; `problems` gathers every mistake, for `checkedRows` at the end.
+ * @throws WorkbookError if the file is no workbook or lacks that sheet.
+ */
+export async function openTable<K extends string>(
+  bytes: Buffer,
+  sheetName: string,
+  headers: Record<K, string>,
+  name?: string,
+): Promise<{ sheet: ExcelJS.Worksheet; rows: TableRow<K>[]; problems: SheetProblem[] }> {
+  const workbook = await openWorkbook(bytes, name);
+  const sheet = sheetNamed(workbook, sheetName);
+  if (!sheet) throw new WorkbookError([{ message: t.plansExcel.missingSheet(sheetName) }]);
+  const problems: SheetProblem[] = [];
+  const { rows } = readTable(sheet, headers, problems);
+  return { sheet, rows, problems };
+}
+
+/**
+ * What a table sheet's rows gave (`read`), unless there was a mistake or no filled row at all.
+ * @throws WorkbookError with every mistake.
+ */
+export function checkedRows<T>(
+  sheet: ExcelJS.Worksheet,
+  rows: readonly TableRow<string>[],
+  problems: SheetProblem[],
+  read: T[],
+): T[] {
+  if (rows.length === 0 && problems.length === 0)
+    problems.push({ sheet: sheet.name, message: t.plansExcel.emptyRowsOnly });
+  if (problems.length > 0) throw new WorkbookError(problems);
+  return read;
+}
+
+/**
+ * A new workbook with one table sheet `sheetName`: columns `widths` wide and `headers` as its
+ * styled first row.
+ */
+export function tableWorkbook(
+  sheetName: string,
+  widths: readonly number[],
+  headers: readonly string[],
+): { workbook: ExcelJS.Workbook; sheet: ExcelJS.Worksheet } {
+  const workbook = new ExcelJS.Workbook();
+  workbook.creator = "dvbot";
+  const sheet = workbook.addWorksheet(sheetName);
+  sheet.columns = widths.map((width) => ({ width }));
+  sheet.addRow([...headers]);
+  styleHeader(sheet, headers.length);
+  return { workbook, sheet };
+}
+
 /** A header row: bold on a light fill, wrapped, kept in view while scrolling. */
 export function styleHeader(sheet: ExcelJS.Worksheet, columns: number): void {
   const header = sheet.getRow(1);

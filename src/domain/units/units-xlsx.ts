@@ -1,18 +1,16 @@
-import ExcelJS from "exceljs";
+import type ExcelJS from "exceljs";
 import { fold } from "../../text/normalize.js";
 import { t } from "../../text/vi.js";
 import {
   addGuide,
   asText,
+  checkedRows,
   fitRow,
   listValidation,
-  openWorkbook,
-  readTable,
+  openTable,
   sheetNamed,
-  styleHeader,
+  tableWorkbook,
   toBuffer,
-  WorkbookError,
-  type SheetProblem,
 } from "../plans/xlsx-cells.js";
 import { ALL_UNITS, UNIT_KINDS, type UnitDoc, type UnitKind } from "./schema.js";
 import type { UnitInput } from "./service.js";
@@ -30,12 +28,11 @@ const WIDTHS = [28, 56, 16] as const;
 export async function writeUnitsWorkbook(
   units: readonly Pick<UnitDoc, "key" | "name" | "kind">[],
 ): Promise<Buffer> {
-  const workbook = new ExcelJS.Workbook();
-  workbook.creator = "dvbot";
-  const sheet = workbook.addWorksheet(X.sheets.units);
-  sheet.columns = WIDTHS.map((width) => ({ width }));
-  sheet.addRow([X.unitHeaders.key, X.unitHeaders.name, X.unitHeaders.kind]);
-  styleHeader(sheet, 3);
+  const { workbook, sheet } = tableWorkbook(X.sheets.units, WIDTHS, [
+    X.unitHeaders.key,
+    X.unitHeaders.name,
+    X.unitHeaders.kind,
+  ]);
   for (const unit of units) fitRow(sheet.addRow([unit.key, unit.name, X.unitKinds[unit.kind]]), WIDTHS);
   const kinds = `"${UNIT_KINDS.map((k) => X.unitKinds[k]).join(",")}"`;
   listValidation(sheet, `C2:C${Math.max(units.length + 1, 200)}`, kinds, X.validationKinds, true);
@@ -53,11 +50,7 @@ export function isUnitsWorkbook(workbook: ExcelJS.Workbook): boolean {
  * @throws WorkbookError with every mistake, by row and column.
  */
 export async function readUnitsWorkbook(bytes: Buffer, name?: string): Promise<UnitInput[]> {
-  const workbook = await openWorkbook(bytes, name);
-  const sheet = sheetNamed(workbook, X.sheets.units);
-  if (!sheet) throw new WorkbookError([{ message: X.missingSheet(X.sheets.units) }]);
-  const problems: SheetProblem[] = [];
-  const { rows } = readTable(sheet, X.unitHeaders, problems);
+  const { sheet, rows, problems } = await openTable(bytes, X.sheets.units, X.unitHeaders, name);
   const units: UnitInput[] = [];
   const firstRow = new Map<string, number>();
   const kinds = new Map(UNIT_KINDS.map((k) => [fold(X.unitKinds[k]), k] as const));
@@ -80,8 +73,5 @@ export async function readUnitsWorkbook(bytes: Buffer, name?: string): Promise<U
     if (!kind) at("kind", X.badKind(kindText));
     if (problems.length === before && kind) units.push({ key, name: unitName, kind });
   }
-  if (rows.length === 0 && problems.length === 0)
-    problems.push({ sheet: sheet.name, message: X.emptyRowsOnly });
-  if (problems.length > 0) throw new WorkbookError(problems);
-  return units;
+  return checkedRows(sheet, rows, problems, units);
 }
