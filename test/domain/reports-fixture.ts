@@ -133,7 +133,7 @@ export async function buildFixture(connection: Connection): Promise<Fixture> {
   // t4 kiến nghị received 15/12, due 29/12: open, not yet due.
   const t4 = await file("t4", "kien_nghi", "thu_tuc_hanh_chinh", "Kiến nghị rút gọn hồ sơ.", "2025-12-15");
 
-  // "Dân vận khéo" models of 2025 (after the 31/03 deadline: all late); one passed.
+  // "Dân vận khéo" models of 2025 (no plan task sets their deadline here: none late); one passed.
   const content = (name: string, unitKey: string, field: string) => ({
     name,
     field,
