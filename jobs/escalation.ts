@@ -6,7 +6,7 @@ import { assignments, type Assignment } from "../src/domain/plans/summary.js";
 import type { Outbound, Recipient } from "../src/engine/message.js";
 import { t } from "../src/text/vi.js";
 import { officeDay, type Job, type JobContext } from "./job.js";
-import { buildDigest, type BuiltDigest, type DigestEntry } from "./reminders.js";
+import { buildDigest, recordDigests, type BuiltDigest, type DigestEntry } from "./reminders.js";
 
 /** One step of escalation taken for one (task, period, unit): to the unit head, then the Office. */
 interface EscalationDoc {
@@ -158,16 +158,7 @@ export function escalationJob(connection: Connection): Job {
         })),
       ];
       const written = await app.outbox.enqueue(messages);
-      for (const { key, items, message } of digests) {
-        await app.digests.record({
-          key,
-          channel: message.to.channel,
-          chatId: message.to.chatId,
-          ...(message.to.personId ? { personId: message.to.personId } : {}),
-          items,
-          createdAt: at,
-        });
-      }
+      await recordDigests(app.digests, digests, at);
       // Recorded after the messages are safely in the outbox: a crash in between repeats this run's
       // message under the same keys instead of losing it. A step nobody could be told of (no unit
       // head yet, no chat account) is not recorded: it is tried again the next working day.

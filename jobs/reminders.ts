@@ -1,7 +1,13 @@
 import type { JobSettings } from "../src/config.js";
 import { formatDay, type Day } from "../src/domain/calendar/work-calendar.js";
 import { formatDate } from "../src/clock.js";
-import { digestKey, digestSubject, doneValue, type DigestItem } from "../src/domain/plans/digest.js";
+import {
+  digestKey,
+  digestSubject,
+  doneValue,
+  type DigestItem,
+  type ReminderDigests,
+} from "../src/domain/plans/digest.js";
 import { MAX_DONE_BUTTONS } from "../src/domain/plans/digest-replies.js";
 import { assignments, type Assignment } from "../src/domain/plans/summary.js";
 import { CAPABILITIES } from "../src/engine/capabilities.js";
@@ -43,6 +49,27 @@ export interface BuiltDigest {
   message: Outbound;
   key: string;
   items: DigestItem[];
+}
+
+/**
+ * Records the lists sent (`built`), so that an answer to one is read against its numbers; called
+ * once their messages are in the outbox.
+ */
+export async function recordDigests(
+  digests: ReminderDigests,
+  built: readonly BuiltDigest[],
+  at: Date,
+): Promise<void> {
+  for (const { key, items, message } of built) {
+    await digests.record({
+      key,
+      channel: message.to.channel,
+      chatId: message.to.chatId,
+      ...(message.to.personId ? { personId: message.to.personId } : {}),
+      items,
+      createdAt: at,
+    });
+  }
 }
 
 /** Soonest first; a plan's tasks together, in the plan's order, so the numbers read as a list. */
@@ -208,16 +235,7 @@ export const remindersJob: Job = {
     const written = await app.outbox.enqueue(digests.map((d) => d.message));
     // Recorded after the messages are in the outbox: a crash in between writes the same messages
     // again under the same keys (nothing twice), then records them.
-    for (const { key, items, message } of digests) {
-      await app.digests.record({
-        key,
-        channel: message.to.channel,
-        chatId: message.to.chatId,
-        ...(message.to.personId ? { personId: message.to.personId } : {}),
-        items,
-        createdAt: at,
-      });
-    }
+    await recordDigests(app.digests, digests, at);
     return { messages: written };
   },
 };
