@@ -12,19 +12,24 @@ const howToAnswer = (count: number) =>
       '"1 xong, 2 được 50%, 3 vướng kinh phí" (hoặc mỗi việc một dòng).\n' +
       "Báo cáo chi tiết, kèm minh chứng: /baocao.";
 
+/** One task at one unit, as a list of tasks due shows it. */
+export interface TaskDue {
+  code: string;
+  title: string;
+  due: string;
+  left: string;
+  status: string;
+  percent: number;
+}
+
+/** The line under a task's title: its deadline, the working days left, its progress. */
+export const dueLine = (p: TaskDue) => `Hạn ${p.due} (${p.left}) · ${p.status} ${p.percent}%`;
+
 export const reminders = {
   digestHeader: (day: string, count: number, unit: string) =>
     `Nhắc việc ngày ${day} — ${unit}: ${count} nhiệm vụ cần báo cáo tiến độ.`,
   planHeader: (plan: string) => `Kế hoạch: ${plan}`,
-  item: (p: {
-    n: number;
-    code: string;
-    title: string;
-    due: string;
-    left: string;
-    status: string;
-    percent: number;
-  }) => `${p.n}. ${p.code} — ${p.title}\n    Hạn ${p.due} (${p.left}) · ${p.status} ${p.percent}%`,
+  item: (p: TaskDue & { n: number }) => `${p.n}. ${p.code} — ${p.title}\n    ${dueLine(p)}`,
   howToAnswer,
   /** A button under a short digest (Telegram): the task is done. */
   doneButton: (n: number, code: string) => `✓ ${n}. ${code} — xong`,

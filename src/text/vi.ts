@@ -2,7 +2,7 @@ import type { Role } from "../domain/people/roles.js";
 import type { ModelStatus } from "../domain/dvk/schema.js";
 import type { TicketAction, TicketStatus } from "../domain/feedback/schema.js";
 import type { Recurrence, TaskStatus } from "../domain/plans/status.js";
-import { reminders } from "./reminders.js";
+import { dueLine, reminders, type TaskDue } from "./reminders.js";
 import { reports } from "./reports.js";
 import { announcements } from "./announcements.js";
 import { calendar } from "./calendar.js";
@@ -248,14 +248,7 @@ const plans = {
   /** A pair not done when a past period closed: how late it was then. */
   lateAtClose: (days: number) =>
     days > 0 ? `quá hạn ${days} ngày làm việc khi hết kỳ` : "hết hạn mà chưa hoàn thành",
-  taskLine: (p: {
-    code: string;
-    title: string;
-    due: string;
-    left: string;
-    status: string;
-    percent: number;
-  }) => `• ${p.code} — ${p.title}\n  Hạn ${p.due} (${p.left}) · ${p.status} ${p.percent}%`,
+  taskLine: (p: TaskDue) => `• ${p.code} — ${p.title}\n  ${dueLine(p)}`,
   planHeader: (title: string) => `\n${title}`,
   myTasksHeader: (unit: string, count: number) => `Nhiệm vụ của ${unit} (${count}):`,
   noUnit: "Tài khoản của anh/chị chưa gắn với đơn vị nào. Xin liên hệ Văn phòng Sở.",
