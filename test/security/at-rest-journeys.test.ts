@@ -1,25 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { Writable } from "node:stream";
-import type { Connection } from "mongoose";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseTranscript, runTranscript } from "../../bots/console/transcript.js";
 import { App } from "../../src/app.js";
 import { rotateKeys } from "../../src/cli/rotate.js";
 import { FixedClock } from "../../src/clock.js";
-import { connectMongo } from "../../src/db/connect.js";
-import {
-  findFerretdb,
-  startFerretdb,
-  startMemoryServer,
-  type EmbeddedServer,
-} from "../../src/db/embedded.js";
 import { Sealer, type DataKey } from "../../src/privacy/sealer.js";
 import { fold } from "../../src/text/normalize.js";
-import { ORG, databaseName } from "../support/db.js";
+import { ORG, readableAtRest, useOwnServer } from "../support/db.js";
 
 /**
  * The journeys at-rest.test.ts does not walk, played as transcripts with their logs kept: content
@@ -29,22 +18,7 @@ import { ORG, databaseName } from "../support/db.js";
  */
 
 /** A server of this test's own, so its SQLite files (and WAL) hold only this test's database. */
-let server: EmbeddedServer;
-let dir: string;
-let connection: Connection;
-
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), "dvbot-at-rest-journeys-"));
-  const bin = findFerretdb(process.env.FERRETDB_BIN);
-  server = bin ? await startFerretdb(bin, dir, { logLevel: "error" }) : await startMemoryServer(dir);
-  connection = await connectMongo(server.uri, databaseName(import.meta.filename));
-}, 60_000);
-
-afterAll(async () => {
-  await connection?.close();
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const db = useOwnServer(import.meta.filename);
 
 /** Everything the bot logs, at every level, as the operator's log files would keep it. */
 const logs: string[] = [];
@@ -62,7 +36,7 @@ const key = (id: string): DataKey => ({ id, key: randomBytes(32) });
 
 async function play(source: string, sealer: Sealer): Promise<string> {
   const result = await runTranscript(parseTranscript(source), {
-    connection,
+    connection: db.connection,
     clock,
     log,
     orgName: ORG,
@@ -82,18 +56,8 @@ async function play(source: string, sealer: Sealer): Promise<string> {
  */
 async function readable(needles: string[]): Promise<string[]> {
   const lower = [...new Set(needles.flatMap((n) => [n, fold(n)]).map((n) => n.toLowerCase()))];
-  const found: string[] = [];
-  for (const { name } of await connection.listCollections()) {
-    const dump = JSON.stringify(await connection.collection(name).find({}).toArray()).toLowerCase();
-    for (const n of lower) if (dump.includes(n)) found.push(`${name}: ${n}`);
-  }
-  const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
-  for (const f of files) {
-    const bytes = readFileSync(path.join(f.parentPath, f.name)).toString("latin1").toLowerCase();
-    for (const n of lower) {
-      if (bytes.includes(Buffer.from(n).toString("latin1"))) found.push(`file ${f.name}: ${n}`);
-    }
-  }
+  const { collections, files } = await readableAtRest(db.connection, db.dir, lower);
+  const found = [...collections, ...files];
   const logged = logs.join("").toLowerCase();
   for (const n of lower) if (logged.includes(n)) found.push(`log: ${n}`);
   return found;
@@ -177,7 +141,7 @@ describe("personal data at rest, on the journeys around a ticket", () => {
   }, 60_000);
 
   it("keys:rotate twice in a row changes nothing the second time; the new key alone then reads every record and resumes a flow", async () => {
-    await connection.dropDatabase();
+    await db.connection.dropDatabase();
     const old = key("old");
     const fresh = key("new");
     // A ticket handled by the Office (an official's name on its history, written in the clear by
@@ -209,12 +173,12 @@ describe("personal data at rest, on the journeys around a ticket", () => {
       new Sealer([old]),
     );
     const code = /Mã tra cứu: (PA-\d{4}-\d{6})/.exec(before)?.[1] ?? "";
-    await connection
+    await db.connection
       .collection("tickets")
       .updateOne({ code }, { $set: { "history.1.byName": "ROTOFFICIAL Nguyễn Thị Mai" } });
 
     const rotator = new App({
-      connection,
+      connection: db.connection,
       clock,
       log,
       orgName: ORG,
@@ -223,10 +187,10 @@ describe("personal data at rest, on the journeys around a ticket", () => {
       sealer: new Sealer([fresh, old]),
     });
     await rotator.ensureIndexes();
-    const first = await rotateKeys(rotator, connection, clock.now());
+    const first = await rotateKeys(rotator, db.connection, clock.now());
     expect(first.tickets).toBe(1);
     expect(first.notCompacted).toEqual([]);
-    expect(await rotateKeys(rotator, connection, clock.now())).toEqual({
+    expect(await rotateKeys(rotator, db.connection, clock.now())).toEqual({
       tickets: 0,
       messages: 0,
       people: 0,
@@ -236,8 +200,8 @@ describe("personal data at rest, on the journeys around a ticket", () => {
     });
     await rotator.stop();
     const underOld: string[] = [];
-    for (const { name } of await connection.listCollections()) {
-      const dump = JSON.stringify(await connection.collection(name).find({}).toArray());
+    for (const { name } of await db.connection.listCollections()) {
+      const dump = JSON.stringify(await db.connection.collection(name).find({}).toArray());
       if (/"s1\.old\.|"old\.[A-Za-z0-9_-]{43}"/.test(dump)) underOld.push(name);
     }
     expect(underOld).toEqual([]);

@@ -1,18 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { Types, type Connection } from "mongoose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readdirSync } from "node:fs";
+import { Types } from "mongoose";
+import { describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
 import { oaTokenModel, OaTokens } from "../../bots/zalo/oa-tokens.js";
 import { FixedClock } from "../../src/clock.js";
-import { connectMongo } from "../../src/db/connect.js";
-import {
-  findFerretdb,
-  startFerretdb,
-  startMemoryServer,
-  type EmbeddedServer,
-} from "../../src/db/embedded.js";
 import type { Attachment, Inbound } from "../../src/engine/message.js";
 import { silentLogger } from "../../src/log.js";
 import { rotateKeys } from "../../src/cli/rotate.js";
@@ -20,7 +11,7 @@ import { seedDemoPeople } from "../../src/seed.js";
 import { fold } from "../../src/text/normalize.js";
 import { t } from "../../src/text/vi.js";
 import { consoleInbound } from "../support/inbound.js";
-import { buildApp, databaseName, withTexts } from "../support/db.js";
+import { buildApp, readableAtRest, useOwnServer, withTexts } from "../support/db.js";
 
 /**
  * What a citizen typed or is known by, each with a token found nowhere else: after a whole
@@ -41,22 +32,7 @@ const CANARY = {
 };
 
 /** A server of this test's own, so its SQLite files (and WAL) hold only this test's database. */
-let server: EmbeddedServer;
-let dir: string;
-let connection: Connection;
-
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), "dvbot-at-rest-"));
-  const bin = findFerretdb(process.env.FERRETDB_BIN);
-  server = bin ? await startFerretdb(bin, dir, { logLevel: "error" }) : await startMemoryServer(dir);
-  connection = await connectMongo(server.uri, databaseName(import.meta.filename));
-}, 60_000);
-
-afterAll(async () => {
-  await connection?.close();
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const db = useOwnServer(import.meta.filename);
 
 /** Says `text` (or presses `choice`) as console person `id`; the texts of the replies to `id`. */
 async function say(app: App, id: string, text: string, extra: Partial<Inbound> = {}): Promise<string[]> {
@@ -123,7 +99,7 @@ function needles(extra: string[]): string[] {
 describe("personal data at rest", () => {
   it("leaves nothing a citizen typed or is known by readable in any collection or database file", async () => {
     const clock = new FixedClock("2025-10-06T02:00:00Z");
-    const { app } = await buildApp(connection, clock);
+    const { app } = await buildApp(db.connection, clock);
     await seedDemoPeople(app, clock.now());
     const citizen = { senderName: CANARY.displayName };
 
@@ -180,7 +156,7 @@ describe("personal data at rest", () => {
       seed: oaTokens,
       refresh: () => Promise.reject(new Error("not in this test")),
       onRefreshFailed: async () => undefined,
-      model: oaTokenModel(connection),
+      model: oaTokenModel(db.connection),
       sealer: app.sealer,
       claims: app.claims,
       clock,
@@ -188,33 +164,22 @@ describe("personal data at rest", () => {
     }).init();
 
     const secrets = needles([invite ?? "", link ?? "", oaTokens.accessToken, oaTokens.refreshToken]);
-    const found: string[] = [];
-    for (const { name } of await connection.listCollections()) {
-      const dump = JSON.stringify(await connection.collection(name).find({}).toArray()).toLowerCase();
-      for (const needle of secrets) if (dump.includes(needle)) found.push(`${name}: ${needle}`);
-    }
-    expect(found).toEqual([]);
+    const found = await readableAtRest(db.connection, db.dir, secrets);
+    expect(found.collections).toEqual([]);
 
     // The files on disk, read while the server runs (stopping checkpoints SQLite's write-ahead
     // log into the main file and removes it): the main file and the log, or mongod's files.
-    const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
+    const files = readdirSync(db.dir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
     expect(
       files.map((f) => f.name).some((name) => name.endsWith(".sqlite-wal") || name.endsWith(".wt")),
     ).toBe(true);
-    for (const f of files) {
-      // Bytes read one to one as characters, so a UTF-8 needle compares byte for byte.
-      const bytes = readFileSync(path.join(f.parentPath, f.name)).toString("latin1").toLowerCase();
-      for (const needle of secrets) {
-        if (bytes.includes(Buffer.from(needle).toString("latin1"))) found.push(`${f.name}: ${needle}`);
-      }
-    }
-    expect(found).toEqual([]);
+    expect(found.files).toEqual([]);
   });
 
   it("reads what earlier versions stored in the clear, and keys:rotate seals it", async () => {
-    await connection.dropDatabase();
+    await db.connection.dropDatabase();
     const clock = new FixedClock("2025-10-06T02:00:00Z");
-    const { app } = await buildApp(connection, clock);
+    const { app } = await buildApp(db.connection, clock);
     await seedDemoPeople(app, clock.now());
     const office = (await app.people.list({ role: "office" }))[0];
     if (!office) throw new Error("no office");
@@ -310,34 +275,19 @@ describe("personal data at rest", () => {
     await read();
 
     const secrets = [...Object.values(OLD), fold(OLD.name), inviteCode, linkCode].map((s) => s.toLowerCase());
-    const readable = async () => {
-      const found: string[] = [];
-      for (const { name } of await connection.listCollections()) {
-        const dump = JSON.stringify(await connection.collection(name).find({}).toArray()).toLowerCase();
-        for (const needle of secrets) if (dump.includes(needle)) found.push(`${name}: ${needle}`);
-      }
-      return found;
-    };
+    const readable = async () => (await readableAtRest(db.connection, db.dir, secrets)).collections;
     expect((await readable()).length).toBeGreaterThan(0);
 
     // What keys:rotate runs: one ticket; the person, the account and the link code; the invite;
     // the audit entry, and those the seed wrote.
-    const rotation = await rotateKeys(app, connection, now);
+    const rotation = await rotateKeys(app, db.connection, now);
     expect(rotation).toMatchObject({ tickets: 1, notCompacted: [] });
     expect(rotation.people).toBeGreaterThanOrEqual(5);
     expect(await readable()).toEqual([]);
     // Nor in the database's files: the values the updates replaced are compacted away (without
     // the compaction, the write-ahead log still held the name, the file name, the comment and the
     // codes).
-    const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
-    const onDisk: string[] = [];
-    for (const f of files) {
-      const bytes = readFileSync(path.join(f.parentPath, f.name)).toString("latin1").toLowerCase();
-      for (const needle of secrets) {
-        if (bytes.includes(Buffer.from(needle).toString("latin1"))) onDisk.push(`${f.name}: ${needle}`);
-      }
-    }
-    expect(onDisk).toEqual([]);
+    expect((await readableAtRest(db.connection, db.dir, secrets)).files).toEqual([]);
     await read();
     // The name is found by its hashed words now, the codes by their hashes.
     expect((await app.people.search("bui cu")).map((p) => p.name)).toEqual([OLD.name]);

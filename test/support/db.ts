@@ -1,10 +1,18 @@
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import type { Connection } from "mongoose";
 import { afterAll, beforeAll, inject } from "vitest";
 import { App, type AppOptions } from "../../src/app.js";
 import { FixedClock } from "../../src/clock.js";
 import { connectMongo } from "../../src/db/connect.js";
+import {
+  findFerretdb,
+  startFerretdb,
+  startMemoryServer,
+  type EmbeddedServer,
+} from "../../src/db/embedded.js";
 import type { OutboxDoc } from "../../src/engine/outbox.js";
 import type { SessionState } from "../../src/engine/session.js";
 import type { FeedbackType } from "../../src/domain/feedback/rules.js";
@@ -41,6 +49,66 @@ export function useDatabase(hint: string): { readonly connection: Connection } {
       return holder.connection;
     },
   };
+}
+
+/**
+ * A fresh database on a server of the calling file's own, so that its files on disk (SQLite and its
+ * write-ahead log, or mongod's) hold only that file's data: for tests that read them (`dir`).
+ */
+export function useOwnServer(hint: string): { readonly connection: Connection; readonly dir: string } {
+  const holder: { server?: EmbeddedServer; dir?: string; connection?: Connection } = {};
+  beforeAll(async () => {
+    holder.dir = mkdtempSync(path.join(os.tmpdir(), `dvbot-${path.basename(hint, ".test.ts")}-`));
+    const bin = findFerretdb(process.env.FERRETDB_BIN);
+    holder.server = bin
+      ? await startFerretdb(bin, holder.dir, { logLevel: "error" })
+      : await startMemoryServer(holder.dir);
+    holder.connection = await connectMongo(holder.server.uri, databaseName(hint));
+  }, 60_000);
+  afterAll(async () => {
+    await holder.connection?.close();
+    await holder.server?.stop();
+    if (holder.dir) rmSync(holder.dir, { recursive: true, force: true });
+  });
+  const open = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error("server not started yet: use it inside a test or hook");
+    return value;
+  };
+  return {
+    get connection(): Connection {
+      return open(holder.connection);
+    },
+    get dir(): string {
+      return open(holder.dir);
+    },
+  };
+}
+
+/**
+ * Where any of `needles` (lower case) is readable in plain text: each collection dumped, then
+ * each file below `dir` read byte for byte while the server runs (stopping it would checkpoint
+ * the write-ahead log into the main file and remove it). Each place as "collection: needle" or
+ * "file name: needle".
+ */
+export async function readableAtRest(
+  connection: Connection,
+  dir: string,
+  needles: readonly string[],
+): Promise<{ collections: string[]; files: string[] }> {
+  const collections: string[] = [];
+  for (const { name } of await connection.listCollections()) {
+    const dump = JSON.stringify(await connection.collection(name).find({}).toArray()).toLowerCase();
+    for (const needle of needles) if (dump.includes(needle)) collections.push(`${name}: ${needle}`);
+  }
+  const files: string[] = [];
+  for (const f of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!f.isFile()) continue;
+    // Bytes read one to one as characters, so a UTF-8 needle compares byte for byte.
+    const bytes = readFileSync(path.join(f.parentPath, f.name)).toString("latin1").toLowerCase();
+    for (const needle of needles)
+      if (bytes.includes(Buffer.from(needle).toString("latin1"))) files.push(`file ${f.name}: ${needle}`);
+  }
+  return { collections, files };
 }
 
 export const ORG = "Sở Khoa học và Công nghệ tỉnh Thử nghiệm";
