@@ -1,27 +1,20 @@
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { plansExport, plansImport, type OpenApp } from "../../src/cli/plans-excel.js";
 import { readPlanFile } from "../../src/domain/plans/plan-file.js";
 import { readPlanWorkbook } from "../../src/domain/plans/plan-xlsx.js";
 import { t } from "../../src/text/vi.js";
 import { runCli } from "../support/cli.js";
+import { toolEnv } from "./spawn.js";
 import { buildApp, useDatabase } from "../support/db.js";
 
 const db = useDatabase(import.meta.filename);
 const dir = mkdtempSync(path.join(os.tmpdir(), "dvbot-plans-excel-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const env = () => ({
-  MONGODB_URI: inject("mongoUri"),
-  MONGODB_DB: db.connection.name,
-  DATA_DIR: dir,
-  DATA_ENCRYPTION_KEYS: `test:${randomBytes(32).toString("base64")}`,
-  FILE_LINK_SECRET: "test-file-link-secret-0123456789abcdef",
-  LOG_LEVEL: "warn",
-});
+const env = () => ({ ...toolEnv(db.connection.name, dir), LOG_LEVEL: "warn" });
 const fixture = (name: string) => `test/fixtures/plans/${name}`;
 // A run as npm runs it starts a Node process with tsx: seconds apiece on a busy machine.
 const SLOW = 60_000;

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
+import { inject } from "vitest";
 
 export const root = path.resolve(import.meta.dirname, "../..");
 
@@ -37,6 +38,11 @@ export function runScript(
   child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
   child.stdin.end(input);
   return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+}
+
+/** A tool run on the test database `dbName` with its data in `dataDir`, as production configures it. */
+export function toolEnv(dbName: string, dataDir: string): Record<string, string> {
+  return { MONGODB_URI: inject("mongoUri"), MONGODB_DB: dbName, DATA_DIR: dataDir, ...serverSecrets() };
 }
 
 /** What production requires beside MONGODB_URI (a data key and the file-link secret). */

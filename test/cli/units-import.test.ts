@@ -1,11 +1,11 @@
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { readUnitsFile } from "../../src/domain/units/service.js";
 import { t } from "../../src/text/vi.js";
 import { runCli } from "../support/cli.js";
+import { toolEnv } from "./spawn.js";
 import { useDatabase } from "../support/db.js";
 
 const db = useDatabase(import.meta.filename);
@@ -13,13 +13,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), "dvbot-units-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const DEMO = "data/units/demo.yaml";
-const env = () => ({
-  MONGODB_URI: inject("mongoUri"),
-  MONGODB_DB: db.connection.name,
-  DATA_DIR: dir,
-  DATA_ENCRYPTION_KEYS: `test:${randomBytes(32).toString("base64")}`,
-  FILE_LINK_SECRET: "test-file-link-secret-0123456789abcdef",
-});
+const env = () => toolEnv(db.connection.name, dir);
 const importUnits = (...args: string[]) => runCli("src/cli/units-import.ts", args, env());
 const stored = () =>
   db.connection
