@@ -8,6 +8,7 @@ import { App } from "../../src/app.js";
 import { FixedClock } from "../../src/clock.js";
 import { DEFAULT_JOB_SETTINGS } from "../../src/config.js";
 import { WorkCalendar } from "../../src/domain/calendar/work-calendar.js";
+import type { Role } from "../../src/domain/people/roles.js";
 import { silentLogger } from "../../src/log.js";
 import { importPlanFile } from "../../src/seed.js";
 import { ORG, TEST_SEALER, useDatabase, withTexts } from "../support/db.js";
@@ -90,37 +91,18 @@ describe("a whole quarter of jobs", () => {
         { key: "ke-hoach-tai-chinh", name: "Phòng Kế hoạch – Tài chính", kind: "division" },
       ]);
       await importPlanFile(app, fixture, clock.now());
+      const person = (id: string, fields: { role: Role; unitId?: string; name: string }) =>
+        app.people.ensurePerson("console", id, fields, clock.now());
       const people = {
-        vp: await app.people.ensurePerson(
-          "console",
-          "vp-staff",
-          { role: "staff", unitId: "van-phong", name: "Cán bộ VP" },
-          clock.now(),
-        ),
-        kh: await app.people.ensurePerson(
-          "console",
-          "kh-staff",
-          { role: "staff", unitId: "ke-hoach-tai-chinh", name: "Cán bộ KH" },
-          clock.now(),
-        ),
-        head: await app.people.ensurePerson(
-          "console",
-          "kh-head",
-          { role: "unit_head", unitId: "ke-hoach-tai-chinh", name: "Trưởng phòng KH" },
-          clock.now(),
-        ),
-        office: await app.people.ensurePerson(
-          "console",
-          "office",
-          { role: "office", unitId: "van-phong", name: "Văn phòng" },
-          clock.now(),
-        ),
-        leader: await app.people.ensurePerson(
-          "console",
-          "leader",
-          { role: "leader", name: "Giám đốc" },
-          clock.now(),
-        ),
+        vp: await person("vp-staff", { role: "staff", unitId: "van-phong", name: "Cán bộ VP" }),
+        kh: await person("kh-staff", { role: "staff", unitId: "ke-hoach-tai-chinh", name: "Cán bộ KH" }),
+        head: await person("kh-head", {
+          role: "unit_head",
+          unitId: "ke-hoach-tai-chinh",
+          name: "Trưởng phòng KH",
+        }),
+        office: await person("office", { role: "office", unitId: "van-phong", name: "Văn phòng" }),
+        leader: await person("leader", { role: "leader", name: "Giám đốc" }),
       };
 
       let second: { runner: JobRunner; jobs: Job[] } | undefined;
