@@ -20,7 +20,7 @@ import type { ChannelName } from "../../src/engine/message.js";
 import { HttpServer } from "../../src/http.js";
 import { silentLogger } from "../../src/log.js";
 import { t } from "../../src/text/vi.js";
-import { ORG, TEST_SEALER, useDatabase, withTexts } from "../support/db.js";
+import { buildApp, ORG, TEST_SEALER, useDatabase, withTexts } from "../support/db.js";
 import { buildFixture, IDENTITY, NOW, paragraphs, SECRET_CONTENT, TODAY, unzip } from "./reports-fixture.js";
 import { startRig } from "../telegram/harness.js";
 
@@ -422,14 +422,7 @@ describe("/tonghop and /xuatbaocao in a chat", () => {
   async function chatApp(publicUrl?: string) {
     const { clock } = await buildFixture(db.connection);
     // The same database, seen by an app that knows the public address (or not).
-    const chat = new App({
-      connection: db.connection,
-      clock,
-      log: silentLogger(),
-      orgName: ORG,
-      timeZone: "Asia/Ho_Chi_Minh",
-      consoleRoles: true,
-      sealer: TEST_SEALER,
+    const { app: chat } = await buildApp(db.connection, clock, {
       reports: { publicUrl, linkSecret: "x".repeat(32) },
     });
     let n = 0;

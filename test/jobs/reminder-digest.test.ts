@@ -1,17 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { escalationJob } from "../../jobs/escalation.js";
 import { remindersJob } from "../../jobs/reminders.js";
-import { App } from "../../src/app.js";
+import type { App } from "../../src/app.js";
 import type { FixedClock } from "../../src/clock.js";
 import type { ChannelSender, Delivery } from "../../src/engine/channel.js";
 import type { ChannelName, Inbound } from "../../src/engine/message.js";
 import { splitText } from "../../src/engine/split.js";
-import { silentLogger } from "../../src/log.js";
 import { importPlanFile, seedDemoPeople, shippedPlanFiles } from "../../src/seed.js";
 import { t } from "../../src/text/vi.js";
 import { digestReplies } from "../../src/domain/plans/digest-replies.js";
 import { Turn } from "../../src/engine/turn.js";
-import { buildApp, consoleSpeaker, ORG, TEST_SEALER, useDatabase, withTexts } from "../support/db.js";
+import { buildApp, consoleSpeaker, useDatabase, withTexts } from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
 import { jobRunner } from "../support/jobs.js";
 
@@ -167,16 +166,7 @@ describe("the reminder digest", () => {
 
     // After a restart the same message still answers to its own list, one per line, marks aside.
     await app.stop();
-    const again = new App({
-      connection: db.connection,
-      clock,
-      log: silentLogger(),
-      orgName: ORG,
-      timeZone: "Asia/Ho_Chi_Minh",
-      consoleRoles: true,
-      sealer: TEST_SEALER,
-    });
-    await again.ensureIndexes();
+    const { app: again } = await buildApp(db.connection, clock);
     again.addChannel({
       channel: "console",
       async send(delivery) {
