@@ -133,26 +133,22 @@ describe("plans as Excel workbooks", () => {
   });
 
   it("refuses formulas, merged header cells, hidden sheets, duplicated codes, unknown unit keys, both a deadline and a period", async () => {
-    const bytes = await edited(twoUnits, (wb) => {
+    const mistakes = (wb: ExcelJS.Workbook) => {
       const tasks = tasksOf(wb);
       tasks.getCell("F2").value = { formula: "DATE(2025,11,28)", date1904: false };
       tasks.mergeCells("A1:B1");
       tasks.getCell("A3").value = "II.1";
       tasks.getCell("E3").value = "phong-khong-co";
       tasks.getCell("F3").value = new Date("2025-12-31T00:00:00Z");
+    };
+    const bytes = await edited(twoUnits, (wb) => {
+      mistakes(wb);
       const extra = wb.addWorksheet("Nháp");
       extra.state = "hidden";
     });
     // A hidden sheet is refused before anything else is read.
     expect(await problems(bytes)).toEqual([`Trang "Nháp": ${X.hiddenSheet}`]);
-    const visible = await edited(twoUnits, (wb) => {
-      const tasks = tasksOf(wb);
-      tasks.getCell("F2").value = { formula: "DATE(2025,11,28)", date1904: false };
-      tasks.mergeCells("A1:B1");
-      tasks.getCell("A3").value = "II.1";
-      tasks.getCell("E3").value = "phong-khong-co";
-      tasks.getCell("F3").value = new Date("2025-12-31T00:00:00Z");
-    });
+    const visible = await edited(twoUnits, mistakes);
     const said = await problems(visible);
     const at = (row: number, column?: string) =>
       `Trang "${X.sheets.tasks}", dòng ${row}${column ? `, cột ${column}` : ""}: `;
