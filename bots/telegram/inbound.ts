@@ -1,7 +1,7 @@
 import type { Update } from "grammy/types";
 import type { Attachment, Inbound } from "../../src/engine/message.js";
 import { type Fields, idOf, list, num, record, str } from "./fields.js";
-import { labelOf } from "./keyboard.js";
+import { labelOf, readCallbackData } from "./keyboard.js";
 
 /** Who the bot is, from getMe: needed to tell replies to us and commands for us in groups. */
 export interface BotIdentity {
@@ -215,6 +215,7 @@ function fromCallback(updateId: number, query: Fields, now: Date): ParsedUpdate 
   // An "inaccessible" message (older than 48 hours) comes with date 0 and nothing else.
   const accessible = message.date !== 0;
   const label = accessible ? labelOf(message.reply_markup, data) : undefined;
+  const { value, step } = readCallbackData(data);
   const senderName = nameOf(from);
   return {
     kind: "callback",
@@ -231,9 +232,10 @@ function fromCallback(updateId: number, query: Fields, now: Date): ParsedUpdate 
       ...(senderName ? { senderName } : {}),
       // A press is not a message; its query id is unique and says what it was.
       messageId: `callback:${callbackId}`,
-      text: label ?? data,
+      text: label ?? value,
       attachments: [],
-      choice: data,
+      choice: value,
+      ...(step !== undefined ? { step } : {}),
       dedupeKey: `telegram:${updateId}`,
       receivedAt: now,
     },

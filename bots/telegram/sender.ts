@@ -25,7 +25,7 @@ export function plan(delivery: Delivery): Step[] {
   const steps: Step[] = parts.map((text) => ({ kind: "text", text }));
   const last = steps.at(-1);
   if (delivery.choices.length > 0) {
-    const keyboard = inlineKeyboard(delivery.choices);
+    const keyboard = inlineKeyboard(delivery.choices, delivery.step);
     if (last?.kind === "text") last.keyboard = keyboard;
     // Telegram refuses empty text, and a keyboard needs a message to hang on.
     else steps.push({ kind: "text", text: delivery.choices.map((c) => c.label).join("\n"), keyboard });

@@ -86,6 +86,16 @@ export class UpdateHandler {
         return;
       }
       case "callback": {
+        if (parsed.inbound.step !== undefined) {
+          // A button with a step token: the engine checks it against the session it reads.
+          const outcome =
+            parsed.pressed.label === undefined ? "stale" : await app.engine.handle(parsed.inbound);
+          const fresh = outcome !== "stale";
+          this.chore("button", () => this.answerPress(parsed.pressed, fresh));
+          if (fresh) this.chore("menu", () => this.deps.menu.refresh(parsed.inbound));
+          return;
+        }
+        // A button sent before step tokens (still on someone's screen): checked the old way.
         const fresh = await this.isFresh(parsed.pressed, parsed.inbound.dedupeKey);
         this.chore("button", () => this.answerPress(parsed.pressed, fresh));
         if (!fresh) return;

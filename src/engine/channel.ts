@@ -31,6 +31,8 @@ export interface Delivery {
   chatId: string;
   text: string;
   choices: Choice[];
+  /** The step token the choices' buttons carry (Outbound.step), when the channel can carry one. */
+  step?: number;
   files: OutboundFile[];
 }
 

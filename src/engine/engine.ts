@@ -49,8 +49,10 @@ export interface EngineStores {
 /**
  * "deferred": the database failed while the turn ran, and kept failing through a few quick retries;
  * the update stays recorded and unhandled, and recovery replays it once its claim lapses.
+ * "stale": a pressed button whose step token the session has moved past; nothing was done and
+ * nothing recorded.
  */
-export type HandleOutcome = "handled" | "duplicate" | "failed" | "deferred";
+export type HandleOutcome = "handled" | "duplicate" | "failed" | "deferred" | "stale";
 
 /**
  * Waits before each in-place retry of a turn the database cut off. A fault that lasts a moment (a
@@ -88,6 +90,7 @@ function sanitize(raw: Inbound): Inbound | undefined {
   const senderName = cleanInput(str(raw.senderName, 1000), 200);
   const replyTo = str(raw.replyToMessageId);
   const choice = str(raw.choice, 128);
+  const step = typeof raw.step === "number" && Number.isSafeInteger(raw.step) ? raw.step : undefined;
   return {
     channel: raw.channel,
     chatId,
@@ -100,6 +103,7 @@ function sanitize(raw: Inbound): Inbound | undefined {
     attachments,
     ...(replyTo ? { replyToMessageId: replyTo } : {}),
     ...(choice ? { choice } : {}),
+    ...(choice && step !== undefined ? { step } : {}),
     dedupeKey,
     receivedAt:
       raw.receivedAt instanceof Date && !Number.isNaN(raw.receivedAt.getTime()) ? raw.receivedAt : new Date(),
@@ -203,6 +207,13 @@ export class Engine {
       const now = this.services.clock.now();
       // Read before the record, which keeps it: a replay must start where this turn started.
       const loaded = await this.stores.sessions.read(key, now);
+      // A button answers only the state its keyboard was sent at: an old keyboard left on an
+      // abandoned question, or a second tap before our edit removed it, finds the session moved
+      // on. Checked against the state read anyway, so it costs nothing; such a press is not
+      // recorded (a redelivery of a press that counted is found in the inbox: a duplicate).
+      if (inbound.step !== undefined && inbound.step !== loaded.seq) {
+        return (await this.stores.inbox.isRecorded(inbound.dedupeKey)) ? "duplicate" : "stale";
+      }
       return (await this.stores.inbox.record(inbound, now, loaded.state ?? null, loaded.seq, loaded.stateId))
         ? this.handleRecorded(inbound, loaded)
         : ("duplicate" as const);
@@ -457,8 +468,23 @@ export class Engine {
       const keepReplies = next === null || (next === undefined && !turn.flowToStart);
       const reply = `${inbound.dedupeKey}#r`;
       if (!keepReplies) outbound = outbound.filter((o) => !o.dedupeKey.startsWith(reply));
-    } else if (next === null) await this.stores.sessions.end(key, loaded.seq, inbound.dedupeKey, now);
-    else if (next) await this.stores.sessions.save(key, loaded.seq, next, inbound.dedupeKey, now);
+    } else {
+      // A press that counted moves the chat's sequence on even when its turn keeps no state, so
+      // the keyboard it was on (and a double tap) no longer counts.
+      if (next === undefined && inbound.step !== undefined) next = null;
+      if (next === null) await this.stores.sessions.end(key, loaded.seq, inbound.dedupeKey, now);
+      else if (next) await this.stores.sessions.save(key, loaded.seq, next, inbound.dedupeKey, now);
+      // The speaker's keyboards carry the sequence number this turn leaves the chat at (in a
+      // private chat only: in a group anyone may press, and their state is their own).
+      const step = next === undefined ? loaded.seq : loaded.seq + 1;
+      if (inbound.chatType === "private") {
+        outbound = outbound.map((o) =>
+          o.choices?.length && o.to.channel === inbound.channel && o.to.chatId === inbound.chatId
+            ? { ...o, step }
+            : o,
+        );
+      }
+    }
     await this.stores.outbox.enqueue(outbound);
     this.announce(outbound.map((o) => o.to.channel));
     for (const listener of this.turnListeners) listener(inbound, speaker);

@@ -150,6 +150,11 @@ export class Inbox {
   }
 
   /** Whether the update is recorded and still waits to be handled. */
+  /** Whether the update was ever recorded (handled or not). */
+  async isRecorded(dedupeKey: string): Promise<boolean> {
+    return (await this.model.exists({ dedupeKey })) !== null;
+  }
+
   async isPending(dedupeKey: string): Promise<boolean> {
     return (await this.model.exists({ dedupeKey, status: "received" })) !== null;
   }

@@ -38,6 +38,12 @@ export interface Inbound {
   replyToMessageId?: string;
   /** A pressed button's value (Telegram callback data); the engine treats it as the answer. */
   choice?: string;
+  /**
+   * The step token the pressed button carried: the chat's session sequence number its keyboard
+   * was sent at. A press counts only while the session is still there; absent on buttons sent
+   * before tokens existed (the adapter then checks them its old way).
+   */
+  step?: number;
   /** Unique per update across redeliveries, e.g. `telegram:<update_id>`. */
   dedupeKey: string;
   receivedAt: Date;
@@ -68,6 +74,8 @@ export interface Outbound {
   to: Recipient;
   text: string;
   choices?: Choice[];
+  /** For choices answering the speaker: the session sequence number their press must find (Inbound.step). */
+  step?: number;
   files?: OutboundFile[];
   subject?: Subject;
   /** Unique: the same decision taken twice writes one message. */

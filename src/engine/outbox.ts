@@ -30,6 +30,8 @@ export interface OutboxDoc {
    */
   textSealed: string;
   choices: Choice[];
+  /** Outbound.step: the session sequence number the choices' buttons carry. */
+  step?: number;
   files: OutboundFile[];
   subject?: Subject;
   status: "pending" | "sending" | "sent" | "dead";
@@ -78,6 +80,7 @@ export const outboxSchema = new Schema<OutboxDoc>(
     personId: { type: Schema.Types.ObjectId },
     textSealed: { type: String, required: true },
     choices: [{ _id: false, label: String, value: String }],
+    step: { type: Number },
     files: [{ _id: false, kind: String, ref: String, name: String }],
     subject: { type: { _id: false, kind: String, id: String }, default: undefined },
     status: { type: String, required: true },
@@ -204,6 +207,7 @@ export class Outbox {
           personId: message.to.personId,
           textSealed: this.sealer.seal(message.text),
           choices: message.choices ?? [],
+          ...(message.step !== undefined && message.choices?.length ? { step: message.step } : {}),
           files: message.files ?? [],
           subject: message.subject,
           status: "pending",
@@ -665,6 +669,7 @@ export class Dispatcher {
           chatId: doc.chatId,
           text: this.outbox.textOf(doc),
           choices: doc.choices,
+          ...(doc.step !== undefined && doc.step !== null ? { step: doc.step } : {}),
           files: doc.files,
         }));
       } catch (error) {

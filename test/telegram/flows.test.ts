@@ -91,9 +91,10 @@ describe("a citizen flow with buttons", () => {
       expect(await r.post(r.updates.text("6001", "/khaosat"))).toBe(200);
       await r.deliver();
       const question = r.fake.messagesTo("6001").at(-1);
+      // Each button carries the step token: the chat's session sequence number after /khaosat.
       expect(question?.sentMarkup?.inline_keyboard).toEqual([
-        [{ text: "Hài lòng", callback_data: "good" }],
-        [{ text: "Chưa hài lòng", callback_data: "bad" }],
+        [{ text: "Hài lòng", callback_data: "\u00a71:good" }],
+        [{ text: "Chưa hài lòng", callback_data: "\u00a71:bad" }],
       ]);
       if (!question) return;
 
@@ -196,6 +197,42 @@ describe("a citizen flow with buttons", () => {
     }
   });
 
+  it("a button sent before step tokens (bare value, still on a screen) counts on the newest keyboard, once", async () => {
+    const r = await rig();
+    try {
+      await r.post(r.updates.text("6004", "/khaosat"));
+      await r.deliver();
+      const question = r.fake.messagesTo("6004").at(-1);
+      if (!question) throw new Error("no question");
+      // The keyboard as an older version sent it: the bare values, no token.
+      const bare = (choices: typeof CHOICES) => ({
+        inline_keyboard: choices.map((c) => [{ text: c.label, callback_data: c.value }]),
+      });
+      const old = { ...question, message: { ...question.message, reply_markup: bare(CHOICES) } };
+      const press = r.updates.press("6004", old, 0);
+      expect(press.callback_query?.data).toBe("good");
+      const seen = handedIn(r.app.engine);
+      expect(await r.post(press)).toBe(200);
+      await r.channel.idle();
+      expect(r.fake.callsOf("answerCallbackQuery").at(-1)?.params.text).toBe(
+        t.channels.choiceTaken("Hài lòng"),
+      );
+      expect(seen.get(`telegram:${press.update_id}`)?.step).toBeUndefined();
+      await r.deliver();
+      expect(r.fake.messagesTo("6004").at(-1)?.text).toBe("Đã ghi nhận: good");
+      // A second tap on that old keyboard is stale, as before.
+      const again = r.updates.press("6004", old, 1);
+      await r.post(again);
+      await r.channel.idle();
+      expect(r.fake.callsOf("answerCallbackQuery").at(-1)?.params.text).toBe(t.channels.staleButton);
+      expect(
+        await r.app.models.InboundRecord.countDocuments({ dedupeKey: `telegram:${again.update_id}` }),
+      ).toBe(0);
+    } finally {
+      await r.stop();
+    }
+  });
+
   it("a choice value over 64 bytes rides on a stand-in and still picks the right choice", async () => {
     const r = await rig([
       { label: "Phòng Quản lý chuyên ngành", value: LONG_VALUE },
@@ -209,7 +246,7 @@ describe("a citizen flow with buttons", () => {
       const data = question.sentMarkup?.inline_keyboard
         .flat()
         .map((b) => ("callback_data" in b ? b.callback_data : ""));
-      expect(data).toEqual(["~1", "van-phong"]);
+      expect(data).toEqual(["\u00a71:~1", "\u00a71:van-phong"]);
       await r.post(r.updates.press("6003", question, 0));
       await r.deliver();
       expect(r.fake.messagesTo("6003").at(-1)?.text).toBe(`Đã ghi nhận: ${LONG_VALUE}`);

@@ -1,7 +1,7 @@
 import { GrammyError, HttpError } from "grammy";
 import { describe, expect, it } from "vitest";
 import { toSendError } from "../../bots/telegram/errors.js";
-import { callbackData, inlineKeyboard, labelOf } from "../../bots/telegram/keyboard.js";
+import { callbackData, inlineKeyboard, labelOf, readCallbackData } from "../../bots/telegram/keyboard.js";
 import { plan } from "../../bots/telegram/sender.js";
 import { secretMatches } from "../../bots/telegram/webhook.js";
 import { matchChoice } from "../../src/engine/choices.js";
@@ -78,6 +78,26 @@ describe("choices as an inline keyboard", () => {
   it("Vietnamese values are measured in bytes, not characters", () => {
     const value = "đ".repeat(33); // 33 characters, 66 bytes
     expect(callbackData([{ label: "x", value }])).toEqual(["~1"]);
+  });
+
+  it("buttons carry the step token in front of the value, within 64 bytes, and read back", () => {
+    const data = callbackData(choices, 41);
+    expect(data).toEqual(["\u00a741:yes", "\u00a741:~2", "\u00a741:no"]);
+    expect(data.map((d) => readCallbackData(d))).toEqual([
+      { value: "yes", step: 41 },
+      { value: "~2", step: 41 },
+      { value: "no", step: 41 },
+    ]);
+    // A value that fits alone but not behind the token gets a stand-in.
+    const tight = [{ label: "x", value: "v".repeat(62) }];
+    expect(callbackData(tight)).toEqual(["v".repeat(62)]);
+    expect(callbackData(tight, 1234)).toEqual(["\u00a71234:~1"]);
+  });
+
+  it("a button sent before step tokens reads as its bare value, with no step", () => {
+    expect(readCallbackData("yes")).toEqual({ value: "yes" });
+    expect(readCallbackData("~2")).toEqual({ value: "~2" });
+    expect(readCallbackData("/danhgia PA-12")).toEqual({ value: "/danhgia PA-12" });
   });
 });
 
