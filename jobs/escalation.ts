@@ -157,8 +157,9 @@ export function escalationJob(connection: Connection): Job {
           dedupeKey: `escalate:${today}:${personId}:${digest(entries.map((e) => e.key))}`,
         })),
       ];
-      const written = await app.outbox.enqueue(messages);
+      // Lists recorded before their messages are written, as the reminders job does.
       await recordDigests(app.digests, digests, at);
+      const written = await app.outbox.enqueue(messages);
       // Recorded after the messages are safely in the outbox: a crash in between repeats this run's
       // message under the same keys instead of losing it. A step nobody could be told of (no unit
       // head yet, no chat account) is not recorded: it is tried again the next working day.

@@ -52,8 +52,10 @@ export interface BuiltDigest {
 }
 
 /**
- * Records the lists sent (`built`), so that an answer to one is read against its numbers; called
- * once their messages are in the outbox.
+ * Records the lists about to be sent (`built`), so that an answer to one is read against its
+ * numbers; called before their messages are written, so that no message goes out whose list a
+ * reply cannot find (a crash in between leaves a record whose message is missing, which lists
+ * nothing: see `ReminderDigests.listed`).
  */
 export async function recordDigests(
   digests: ReminderDigests,
@@ -67,6 +69,7 @@ export async function recordDigests(
       chatId: message.to.chatId,
       ...(message.to.personId ? { personId: message.to.personId } : {}),
       items,
+      messageKey: message.dedupeKey,
       createdAt: at,
     });
   }
@@ -232,10 +235,10 @@ export const remindersJob: Job = {
         ),
       );
     }
-    const written = await app.outbox.enqueue(digests.map((d) => d.message));
-    // Recorded after the messages are in the outbox: a crash in between writes the same messages
-    // again under the same keys (nothing twice), then records them.
+    // Recorded before the messages are written: the bot may send one, and its official answer it,
+    // before this run could record it after. A crash in between is rerun with the same lists.
     await recordDigests(app.digests, digests, at);
+    const written = await app.outbox.enqueue(digests.map((d) => d.message));
     return { messages: written };
   },
 };

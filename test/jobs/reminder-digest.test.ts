@@ -357,4 +357,25 @@ describe("the reminder digest", () => {
       ["ke-hoach-tai-chinh", "Lê Thị Hoa"],
     ]);
   });
+
+  it("a list recorded but never written (a crash between the two) lists nothing: the next run sends its tasks", async () => {
+    await db.connection.dropDatabase();
+    const { app, clock } = await buildApp(db.connection);
+    await setUp(clock, app);
+    await runReminders(app, clock, "2025-12-11");
+    // As a crash right after recording would leave it: the lists are there, their messages not.
+    const before = await app.digests.model.countDocuments();
+    expect(before).toBe(4);
+    await app.models.Outbox.deleteMany({ dedupeKey: /^reminders:/ });
+    expect(await app.digests.latest("console", "staff")).toBeUndefined();
+
+    // The same run again, as the runner retries a run that crashed.
+    const { ctx } = await jobRunner(app, clock, db.connection);
+    await remindersJob.run(ctx, clock.now(), remindersJob.slot(clock.now(), ctx) ?? "");
+    const [digest] = await digestsTo(app, "staff");
+    expect(digest?.text).toContain(t.reminders.digestHeader("11/12/2025", 46, "Phòng Kế hoạch – Tài chính"));
+    // Its list is found again for a reply, and it is the same list (same key, recorded once).
+    expect(await app.digests.latest("console", "staff")).toBeDefined();
+    expect(await app.digests.model.countDocuments()).toBe(before);
+  });
 });

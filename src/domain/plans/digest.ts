@@ -24,6 +24,13 @@ export interface DigestDoc {
   chatId: string;
   personId?: string;
   items: DigestItem[];
+  /**
+   * The outbox key of the message that carries it. A digest is recorded before its message is
+   * written (a reply must find it the moment the message is sent), so it counts as sent only once
+   * that message is in the outbox. Digests recorded before this field existed were recorded after
+   * their message, and count as sent.
+   */
+  messageKey?: string;
   createdAt: Date;
 }
 
@@ -34,6 +41,7 @@ const digestSchema = new Schema<DigestDoc>(
     chatId: { type: String, required: true },
     personId: { type: String },
     items: [{ _id: false, itemKey: String, taskKey: String, unitKey: String }],
+    messageKey: { type: String },
     createdAt: { type: Date, required: true },
   },
   { collection: "reminder_digests" },
@@ -99,17 +107,36 @@ export class ReminderDigests {
     }
   }
 
-  /** The item keys among `itemKeys` that some digest already listed. */
+  /**
+   * The item keys among `itemKeys` that some digest already listed in a message written to the
+   * outbox. A digest whose message a crash kept from the outbox lists nothing: its items go out
+   * again in the next run's digest.
+   */
   async listed(itemKeys: string[]): Promise<Set<string>> {
     const found = new Set<string>();
     const wanted = new Set(itemKeys);
     for (let i = 0; i < itemKeys.length; i += 500) {
       const chunk = itemKeys.slice(i, i + 500);
-      const docs = await this.model.find({ "items.itemKey": { $in: chunk } }, { items: 1 }).lean();
-      for (const doc of docs)
+      const docs = await this.model
+        .find({ "items.itemKey": { $in: chunk } }, { items: 1, messageKey: 1 })
+        .lean();
+      const written = await this.written(docs.flatMap((doc) => (doc.messageKey ? [doc.messageKey] : [])));
+      for (const doc of docs) {
+        if (doc.messageKey && !written.has(doc.messageKey)) continue;
         for (const item of doc.items) if (wanted.has(item.itemKey)) found.add(item.itemKey);
+      }
     }
     return found;
+  }
+
+  /** Which of these outbox keys have their message in the outbox. */
+  private async written(messageKeys: string[]): Promise<Set<string>> {
+    if (messageKeys.length === 0) return new Set();
+    const docs = await this.model.db
+      .collection<{ dedupeKey: string }>("outbox")
+      .find({ dedupeKey: { $in: messageKeys } }, { projection: { dedupeKey: 1 } })
+      .toArray();
+    return new Set(docs.map((doc) => doc.dedupeKey));
   }
 
   /**
@@ -130,11 +157,14 @@ export class ReminderDigests {
     return (await this.model.findOne({ key, channel, chatId }).lean()) ?? undefined;
   }
 
+  /** The chat's latest digest whose message was written (one a crash kept unsent is not "latest"). */
   async latest(channel: string, chatId: string, since?: Date): Promise<DigestDoc | undefined> {
-    const doc = await this.model
-      .findOne({ channel, chatId, ...(since ? { createdAt: { $gte: since } } : {}) })
+    const docs = await this.model
+      .find({ channel, chatId, ...(since ? { createdAt: { $gte: since } } : {}) })
       .sort({ createdAt: -1, _id: -1 })
+      .limit(3)
       .lean();
-    return doc ?? undefined;
+    const written = await this.written(docs.flatMap((doc) => (doc.messageKey ? [doc.messageKey] : [])));
+    return docs.find((doc) => !doc.messageKey || written.has(doc.messageKey));
   }
 }
