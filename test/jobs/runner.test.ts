@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Job, JobContext } from "../../jobs/job.js";
+import type { Job } from "../../jobs/job.js";
 import { JobRunner } from "../../jobs/runner.js";
-import { DEFAULT_JOB_SETTINGS } from "../../src/config.js";
-import { silentLogger } from "../../src/log.js";
 import { buildApp, useDatabase } from "../support/db.js";
+import { jobRunner } from "../support/jobs.js";
 
 const db = useDatabase(import.meta.filename);
 const MINUTE = 60_000;
@@ -47,15 +46,7 @@ function counting(name: string) {
 async function setup() {
   const { app, clock } = await buildApp(db.connection);
   clock.set("2025-10-20T03:00:00Z");
-  const ctx: JobContext = {
-    app,
-    clock,
-    settings: DEFAULT_JOB_SETTINGS,
-    timeZone: "Asia/Ho_Chi_Minh",
-    log: silentLogger(),
-  };
-  const first = new JobRunner(ctx, db.connection);
-  await first.init();
+  const { ctx, runner: first } = await jobRunner(app, clock, db.connection);
   return { app, clock, first, second: new JobRunner(ctx, db.connection) };
 }
 
