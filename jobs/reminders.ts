@@ -219,12 +219,8 @@ export const remindersJob: Job = {
     }
     const keys = [...chats.values()].flatMap((c) => c.entries.map((e) => e.itemKey));
     const listed = await app.digests.listed(keys);
-    for (let i = 0; i < keys.length; i += 500) {
-      const sentAlone = await app.outbox.model
-        .find({ dedupeKey: { $in: keys.slice(i, i + 500) } }, { dedupeKey: 1 })
-        .lean();
-      for (const { dedupeKey } of sentAlone) listed.add(dedupeKey);
-    }
+    // Reminders the version before lists sent one per task, under the item's own key.
+    for (const key of await app.outbox.written(keys)) listed.add(key);
     const digests: BuiltDigest[] = [];
     for (const [recipient, { to, unit, entries }] of chats) {
       const fresh = entries.filter((e) => !listed.has(e.itemKey));

@@ -199,11 +199,7 @@ export const ticketDeadlinesJob: Job = {
       const chunk = keys.slice(i, i + 500);
       const recorded = await model.find({ key: { $in: chunk } }, { key: 1, message: 1 }).lean();
       const outboxKeys = [...chunk, ...recorded.map((r) => r.message)];
-      const inOutbox = new Set(
-        (await app.outbox.model.find({ dedupeKey: { $in: outboxKeys } }, { dedupeKey: 1 }).lean()).map(
-          (m) => m.dedupeKey,
-        ),
-      );
+      const inOutbox = await app.outbox.written(outboxKeys);
       for (const key of chunk) if (inOutbox.has(key)) given.add(key);
       for (const { key, message } of recorded) if (inOutbox.has(message)) given.add(key);
     }

@@ -143,7 +143,7 @@ export class App {
     const calendar = options.calendar ?? loadWorkCalendar(path.join(DATA_DIR, "holidays"));
     this.calendarDays = new CalendarDays(this.models.CalendarChange, calendar);
     this.plans = new PlansService(this.models, this.units, calendar);
-    this.digests = new ReminderDigests(connection);
+    this.digests = new ReminderDigests(connection, this.outbox);
     this.feedback = new FeedbackService(
       this.models.Ticket,
       loadFeedbackRules(path.join(DATA_DIR, "feedback", "rules.yaml")),

@@ -122,6 +122,21 @@ export class Outbox {
   }
 
   /**
+   * Which of these dedupe keys have their message in the outbox, whatever its state: what a job
+   * has already decided to say, so that a rerun says it once (chunked, as `$in` lists are).
+   */
+  async written(dedupeKeys: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < dedupeKeys.length; i += 500) {
+      const docs = await this.model
+        .find({ dedupeKey: { $in: dedupeKeys.slice(i, i + 500) } }, { dedupeKey: 1 })
+        .lean();
+      for (const { dedupeKey } of docs) found.add(dedupeKey);
+    }
+    return found;
+  }
+
+  /**
    * Removes the texts of messages sent (or given up) before `olderThan`. The record itself stays:
    * its dedupe key keeps a job that looks again from deciding the same message twice.
    */

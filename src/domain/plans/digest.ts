@@ -3,6 +3,7 @@ import { Schema, type Connection, type Model, type Types } from "mongoose";
 import { isDuplicateKeyError } from "../../db/errors.js";
 import { CAPABILITIES } from "../../engine/capabilities.js";
 import type { ChannelName, Subject } from "../../engine/message.js";
+import type { Outbox } from "../../engine/outbox.js";
 
 /** One numbered line of a digest: task `taskKey` for unit `unitKey`, under its reminder's key. */
 export interface DigestItem {
@@ -87,7 +88,11 @@ export function readDoneValue(value: string): { key: string; n: number } | undef
 export class ReminderDigests {
   readonly model: Model<DigestDoc>;
 
-  constructor(connection: Connection) {
+  constructor(
+    connection: Connection,
+    /** Where a digest's message is written: a digest counts as sent once its message is there. */
+    private readonly outbox: Pick<Outbox, "written">,
+  ) {
     this.model =
       (connection.models.ReminderDigest as Model<DigestDoc> | undefined) ??
       connection.model<DigestDoc>("ReminderDigest", digestSchema);
@@ -120,23 +125,15 @@ export class ReminderDigests {
       const docs = await this.model
         .find({ "items.itemKey": { $in: chunk } }, { items: 1, messageKey: 1 })
         .lean();
-      const written = await this.written(docs.flatMap((doc) => (doc.messageKey ? [doc.messageKey] : [])));
+      const written = await this.outbox.written(
+        docs.flatMap((doc) => (doc.messageKey ? [doc.messageKey] : [])),
+      );
       for (const doc of docs) {
         if (doc.messageKey && !written.has(doc.messageKey)) continue;
         for (const item of doc.items) if (wanted.has(item.itemKey)) found.add(item.itemKey);
       }
     }
     return found;
-  }
-
-  /** Which of these outbox keys have their message in the outbox. */
-  private async written(messageKeys: string[]): Promise<Set<string>> {
-    if (messageKeys.length === 0) return new Set();
-    const docs = await this.model.db
-      .collection<{ dedupeKey: string }>("outbox")
-      .find({ dedupeKey: { $in: messageKeys } }, { projection: { dedupeKey: 1 } })
-      .toArray();
-    return new Set(docs.map((doc) => doc.dedupeKey));
   }
 
   /**
@@ -164,7 +161,9 @@ export class ReminderDigests {
       .sort({ createdAt: -1, _id: -1 })
       .limit(3)
       .lean();
-    const written = await this.written(docs.flatMap((doc) => (doc.messageKey ? [doc.messageKey] : [])));
+    const written = await this.outbox.written(
+      docs.flatMap((doc) => (doc.messageKey ? [doc.messageKey] : [])),
+    );
     return docs.find((doc) => !doc.messageKey || written.has(doc.messageKey));
   }
 }
