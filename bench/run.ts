@@ -5,7 +5,8 @@
  * database), `peer` (our bot and the idiomatic grammY bot of bench/peer under the same Telegram
  * load, with the ratios), `faults` (bench/faults: each conversation played again with a fault at
  * every database write and every platform send, checked against its fault-free run; hours, so
- * only when named). No PART: all but `faults`. Exits 1 when an integrity check fails.
+ * only when named), `profile` (the database round trips of one citizen's step, ours and the
+ * peer's: the end of `peer` alone). No PART: all but `faults` and `profile`. Exits 1 when an integrity check fails.
  *
  * Flags: --citizens N (30), --officials N (10), --think MS (1000: how long a person takes to read
  * a reply and answer; with 0 a "person" presses a button before the bot has even recorded sending
@@ -39,7 +40,7 @@ import { allPassed, out, printResult } from "./load/print.js";
 import { profileSteps } from "./load/profile.js";
 import { runScenario, type ScenarioOptions, type ScenarioResult } from "./load/scenario.js";
 
-const PARTS = ["reports", "load", "peer", "faults"] as const;
+const PARTS = ["reports", "load", "peer", "profile", "faults"] as const;
 type Part = (typeof PARTS)[number];
 
 const { values, positionals } = parseArgs({
@@ -69,9 +70,11 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 // The fault matrix takes hours (about 1,400 cases, each with the bot as a child process): it runs
-// only when asked for by name.
+// only when asked for by name; so does `profile` alone, which `peer` ends with anyway.
 const parts = new Set<Part>(
-  positionals.length > 0 ? (positionals as Part[]) : PARTS.filter((part) => part !== "faults"),
+  positionals.length > 0
+    ? (positionals as Part[])
+    : PARTS.filter((part) => part !== "faults" && part !== "profile"),
 );
 
 function runReports(): boolean {
@@ -258,8 +261,19 @@ async function runFaults(): Promise<boolean> {
   }
 }
 
+/** The database round trips of one citizen's step, ours and the peer's, without the load runs. */
+async function runProfile(): Promise<void> {
+  const db = await openBenchDatabase();
+  try {
+    await profileSteps(db.uri, out);
+  } finally {
+    await db.stop();
+  }
+}
+
 let ok = true;
 if (parts.has("reports")) ok = runReports() && ok;
 if (parts.has("load") || parts.has("peer")) ok = (await runLoad()) && ok;
+if (parts.has("profile") && !parts.has("peer")) await runProfile();
 if (parts.has("faults")) ok = (await runFaults()) && ok;
 process.exit(ok ? 0 : 1);

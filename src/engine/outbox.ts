@@ -199,6 +199,16 @@ export class Outbox {
   }
 
   private readonly createdListeners: ((doc: OutboxDoc) => void)[] = [];
+  private readonly birthClaimers = new Map<string, BirthClaimer>();
+
+  /**
+   * Lets this process's dispatcher of a channel claim the messages written here as they are
+   * written: the insert that writes a message is then its claim too (no other process can hold a
+   * key it has just created), which spares the claim's two writes before each send.
+   */
+  claimAtBirth(channel: string, claimer: BirthClaimer): void {
+    this.birthClaimers.set(channel, claimer);
+  }
 
   /**
    * Told of every message this process writes, so its dispatcher can send it without searching
@@ -214,6 +224,9 @@ export class Outbox {
     let created = 0;
     const now = this.clock.now();
     for (const message of messages) {
+      // A message for later is left to the look, which sends it when it is due.
+      const later = message.notBefore !== undefined && message.notBefore > now;
+      const birth = later ? undefined : this.birthClaimers.get(message.to.channel)?.(message.to.chatId, now);
       try {
         const doc = await this.model.create({
           dedupeKey: message.dedupeKey,
@@ -225,8 +238,9 @@ export class Outbox {
           ...(message.step !== undefined && message.choices?.length ? { step: message.step } : {}),
           files: message.files ?? [],
           subject: message.subject,
-          status: "pending",
-          attempts: 0,
+          ...(birth
+            ? { status: "sending", attempts: 1, lockedBy: birth.owner, lockedUntil: birth.until }
+            : { status: "pending", attempts: 0 }),
           claimSeq: 0,
           nextAttemptAt: message.notBefore ?? now,
           createdAt: now,
@@ -250,6 +264,12 @@ export class Outbox {
     return created;
   }
 }
+
+/**
+ * Answers whether a message about to be written to `chatId` may be born claimed by this process's
+ * dispatcher, and under which name and lease; undefined leaves it pending for whoever takes it.
+ */
+export type BirthClaimer = (chatId: string, now: Date) => { owner: string; until: Date } | undefined;
 
 export interface DispatcherOptions {
   /** A claimed message not finished within this time is assumed lost with its worker. */
@@ -355,6 +375,17 @@ export class Dispatcher {
   /** Resolves the wait of a running pass when a new message is handed over. */
   private nudge: (() => void) | undefined;
   /**
+   * Ids of messages handed over whose claim this dispatcher already holds (born claimed, or back
+   * from a rate-limit wait): they go without claiming again while their lease is fresh.
+   */
+  private readonly ownClaims = new Set<string>();
+  /** Messages the platform told to wait, held here (their chat busy) until their time. */
+  private readonly parked = new Map<string, { doc: OutboxDoc; timer: NodeJS.Timeout }>();
+  /** A message of a chat left to the look was delivered: that chat's next one waits for a look. */
+  private lookSoon = false;
+  /** Looks in a row that found nothing from elsewhere: an idle dispatcher looks less often. */
+  private emptyLooks = 0;
+  /**
    * Set while the platform refuses the bot itself: nothing is sent but one probe at `probeAt`
    * (clock time), the message that met the refusal (else the oldest waiting), one at a time.
    */
@@ -394,6 +425,19 @@ export class Dispatcher {
       lease: options.lease,
     };
     outbox.onCreated((doc) => this.hint(doc));
+    outbox.claimAtBirth(sender.channel, (chatId, now) => this.birthClaim(chatId, now));
+  }
+
+  /**
+   * Whether a message this process writes now to `chatId` may be born claimed by this dispatcher:
+   * only while it is running and may send (not paused, holding the send lease), after its first
+   * look, and for a chat whose older messages are not left to the look (it would overtake them).
+   */
+  private birthClaim(chatId: string, now: Date): { owner: string; until: Date } | undefined {
+    if (this.stopped || !this.looked || this.pause || this.hintCount >= MAX_HINTS) return undefined;
+    if (this.external.has(chatId)) return undefined;
+    if (this.opts.lease && !this.opts.lease.heldAt(now)) return undefined;
+    return { owner: this.workerId, until: new Date(now.getTime() + this.opts.lockMs) };
   }
 
   get channel(): string {
@@ -407,6 +451,7 @@ export class Dispatcher {
 
   private hint(doc: OutboxDoc): void {
     if (doc.channel !== this.sender.channel || this.hintCount >= MAX_HINTS) return;
+    if (doc.status === "sending" && doc.lockedBy === this.workerId) this.ownClaims.add(doc._id.toHexString());
     const queue = this.hints.get(doc.chatId);
     if (queue) queue.push(doc);
     else this.hints.set(doc.chatId, [doc]);
@@ -415,6 +460,8 @@ export class Dispatcher {
   }
 
   private dropHints(chatId: string): void {
+    // Their claims stay in the database under this dispatcher's name: the look takes them again.
+    for (const doc of this.hints.get(chatId) ?? []) this.ownClaims.delete(doc._id.toHexString());
     this.hintCount -= this.hints.get(chatId)?.length ?? 0;
     this.hints.delete(chatId);
   }
@@ -495,6 +542,13 @@ export class Dispatcher {
         this.defer(chatId, doc.nextAttemptAt.getTime() - now.getTime());
         continue;
       }
+      // Claimed already, by its own insert or before a wait: it goes while its lease has time
+      // enough left for the send; else it is claimed as any other (by then another may have it).
+      const own = this.ownClaims.delete(doc._id.toHexString());
+      if (own && (doc.lockedUntil?.getTime() ?? 0) - now.getTime() >= this.opts.lockMs / 2) {
+        this.busy.add(chatId);
+        return doc;
+      }
       let claimed: OutboxDoc | undefined;
       try {
         claimed = await this.take(doc, now);
@@ -513,14 +567,20 @@ export class Dispatcher {
   }
 
   /**
-   * Looks in the collection for the next due message of a free chat, and claims it. Only the
-   * oldest unsent message of each chat may go, so an earlier one still waiting (a retry, a rate
-   * limit) holds the later ones back while other chats go on.
+   * Looks in the collection for the due messages of free chats, up to `max`, and claims them side
+   * by side. Only the oldest unsent message of each chat may go, so an earlier one still waiting
+   * (a retry, a later send time) holds the later ones back while other chats go on. Every look
+   * reads to the end: it learns which chats have messages it was not handed, and a chat whose
+   * backlog is gone goes back to being sent as its messages are written.
    */
-  private async claimFound(): Promise<OutboxDoc | undefined> {
-    if (this.pause) return this.claimProbe();
+  private async claimFound(max: number): Promise<OutboxDoc[]> {
+    if (this.pause) {
+      const probe = await this.claimProbe();
+      return probe ? [probe] : [];
+    }
     const now = this.clock.now();
     this.lastLookAt = Date.now();
+    this.lookSoon = false;
     const cursor = this.outbox.model
       .find({ channel: this.sender.channel, status: { $in: ["pending", "sending"] } })
       .sort({ _id: 1 })
@@ -528,35 +588,43 @@ export class Dispatcher {
       .cursor();
     const seen = new Set<string>();
     const external = new Set<string>();
+    const due: OutboxDoc[] = [];
     this.deferredDuringLook.clear();
     try {
       for await (const doc of cursor as AsyncIterable<OutboxDoc>) {
         if (seen.has(doc.chatId)) continue;
         seen.add(doc.chatId);
-        if (this.busy.has(doc.chatId)) continue;
+        if (this.busy.has(doc.chatId)) {
+          // In hand here: whether its later messages are left to the look stays as it was.
+          if (this.external.has(doc.chatId)) external.add(doc.chatId);
+          continue;
+        }
         // Handed over here: the handed path sends it, and the look need not claim it again.
         if (this.hints.get(doc.chatId)?.some((h) => h._id.equals(doc._id))) continue;
         external.add(doc.chatId);
-        this.external.add(doc.chatId);
         // "sending" under this dispatcher's own name while its chat is not in hand here: a claim
-        // of ours whose mark landed but whose answer was lost. Nothing was sent; it goes now.
-        const due =
+        // of ours whose mark landed but whose answer was lost, or a message born claimed here
+        // whose hand-over was dropped. Nothing was sent; it goes now.
+        const ready =
           doc.status === "pending"
             ? doc.nextAttemptAt <= now
             : (doc.lockedUntil ?? now) < now || doc.lockedBy === this.workerId;
-        if (!due) continue;
-        const claimed = await this.take(doc, now);
-        if (claimed) return claimed;
+        if (ready && due.length < max) due.push(doc);
       }
-      // A full look: it knows every chat with an unsent message from elsewhere (and those put
-      // back while it read, which it may have seen still in hand).
-      for (const chatId of this.deferredDuringLook) external.add(chatId);
-      this.external = external;
-      this.looked = true;
-      return undefined;
     } finally {
       await cursor.close();
     }
+    // It knows every chat with an unsent message from elsewhere (and those put back while it
+    // read, which it may have seen still in hand).
+    for (const chatId of this.deferredDuringLook) external.add(chatId);
+    this.external = external;
+    this.looked = true;
+    this.emptyLooks = external.size === 0 ? this.emptyLooks + 1 : 0;
+    const claimed = await Promise.allSettled(due.map((doc) => this.take(doc, now)));
+    const taken = claimed.flatMap((c) => (c.status === "fulfilled" && c.value ? [c.value] : []));
+    const failed = claimed.find((c): c is PromiseRejectedResult => c.status === "rejected");
+    if (failed && taken.length === 0) throw failed.reason;
+    return taken;
   }
 
   private backoff(attempts: number): number {
@@ -668,7 +736,7 @@ export class Dispatcher {
 
   /** Delivers one message if one is due; false when there was nothing to do. */
   async dispatchOne(): Promise<boolean> {
-    const doc = (await this.claimHanded()) ?? (await this.claimFound());
+    const doc = (await this.claimHanded()) ?? (await this.claimFound(1))[0];
     if (!doc) return false;
     await this.deliver(doc);
     return true;
@@ -677,6 +745,7 @@ export class Dispatcher {
   /** Sends a claimed message and records the outcome; frees its chat. Never throws. */
   private async deliver(doc: OutboxDoc): Promise<void> {
     const probe = this.pause?.probing === true && this.pause.probeId.equals(doc._id);
+    let parked = false;
     try {
       let messageIds: string[];
       try {
@@ -688,7 +757,7 @@ export class Dispatcher {
           files: doc.files,
         }));
       } catch (error) {
-        await this.handleFailure(doc, error, probe);
+        parked = await this.handleFailure(doc, error, probe);
         return;
       }
       // Accepted by the platform: from here on the message must not be sent again.
@@ -700,8 +769,71 @@ export class Dispatcher {
       this.log.error({ err: error, dedupeKey: doc.dedupeKey }, "outbox: could not record a failed send");
       if (probe) this.probeLater();
     } finally {
-      this.busy.delete(doc.chatId);
+      // A message told to wait keeps its chat: nothing later in it may go first.
+      if (!parked) this.busy.delete(doc.chatId);
+      if (this.external.has(doc.chatId)) this.lookSoon = true;
       this.finished += 1;
+    }
+  }
+
+  /**
+   * Holds a message the platform told to wait, in memory under its claim, its chat busy, and
+   * hands it over again when its time comes: no write to put it back and no look to find it. The
+   * claim's lease is lengthened first if the wait would outlast it.
+   */
+  private async park(doc: OutboxDoc, waitMs: number, now: Date): Promise<void> {
+    const needed = now.getTime() + waitMs + this.opts.lockMs / 2;
+    if ((doc.lockedUntil?.getTime() ?? 0) < needed) {
+      const lockedUntil = new Date(now.getTime() + waitMs + this.opts.lockMs);
+      // By id alone (FerretDB scans any other filter): the claim is this dispatcher's, in hand.
+      await this.outbox.model.updateOne({ _id: doc._id }, { $set: { lockedUntil } });
+      doc.lockedUntil = lockedUntil;
+    }
+    const id = doc._id.toHexString();
+    const timer = setTimeout(() => {
+      this.parked.delete(id);
+      this.busy.delete(doc.chatId);
+      if (this.stopped) return;
+      const queue = this.hints.get(doc.chatId);
+      if (queue) queue.unshift(doc);
+      else this.hints.set(doc.chatId, [doc]);
+      this.hintCount += 1;
+      this.ownClaims.add(id);
+      this.nudge?.();
+      this.wake();
+    }, waitMs);
+    this.parked.set(id, { doc, timer });
+  }
+
+  /**
+   * Gives back the claims this dispatcher holds on messages not in hand (parked, or handed over
+   * born claimed), so that whoever sends next takes them at once instead of after their lease:
+   * at a stop, and when another instance holds the send lease. Their chats go to the look.
+   */
+  private async releaseOwn(): Promise<void> {
+    const ids: Types.ObjectId[] = [];
+    for (const [id, { doc, timer }] of this.parked) {
+      clearTimeout(timer);
+      this.busy.delete(doc.chatId);
+      this.external.add(doc.chatId);
+      ids.push(doc._id);
+      this.parked.delete(id);
+    }
+    for (const [chatId, queue] of [...this.hints]) {
+      if (!queue.some((doc) => this.ownClaims.has(doc._id.toHexString()))) continue;
+      for (const doc of queue) if (this.ownClaims.has(doc._id.toHexString())) ids.push(doc._id);
+      this.external.add(chatId);
+      this.dropHints(chatId);
+    }
+    if (ids.length === 0) return;
+    try {
+      await this.outbox.model.updateMany(
+        { _id: { $in: ids }, lockedBy: this.workerId, status: "sending" },
+        { $set: { status: "pending" }, $unset: { lockedUntil: 1, lockedBy: 1 } },
+      );
+    } catch (error) {
+      // Their leases lapse on their own; only later than they might.
+      this.log.warn({ err: error, channel: this.channel }, "outbox: could not give back claims");
     }
   }
 
@@ -730,18 +862,20 @@ export class Dispatcher {
             });
           }
         }
-        // By claim, not by lockedBy: a "sent" write that reached the database but whose answer
-        // was lost matches again when it is repeated.
+        // By id alone: the message was sent, whoever holds its claim now, so the record stands
+        // (a repeat of a write whose answer was lost matches too). FerretDB answers a filter on
+        // `_id` alone from its primary key and scans the collection for any other: with a week of
+        // sent messages, `{_id, claimSeq}` took 0.5 s a message (npm run bench -- profile).
         const marked = await this.outbox.model.updateOne(
-          { _id: doc._id, claimSeq: doc.claimSeq },
+          { _id: doc._id },
           {
             $set: { status: "sent", sentAt: now, platformMessageIds: messageIds },
             $unset: { lockedUntil: 1, lockedBy: 1, lastError: 1 },
           },
         );
-        if (marked.matchedCount === 0) {
+        if (doc.lockedUntil && now > doc.lockedUntil) {
           this.log.warn(
-            { dedupeKey: doc.dedupeKey, tries },
+            { dedupeKey: doc.dedupeKey, tries, matched: marked.matchedCount },
             "outbox: a delivery's record came after its lease; another dispatcher may send it again",
           );
         } else if (tries > 1) {
@@ -772,16 +906,19 @@ export class Dispatcher {
   /** Keeps a sent message's claim while its record is retried; a failure here changes nothing. */
   private async extendLease(doc: OutboxDoc): Promise<void> {
     try {
-      await this.outbox.model.updateOne(
+      const lockedUntil = new Date(this.clock.now().getTime() + this.opts.lockMs);
+      const { matchedCount } = await this.outbox.model.updateOne(
         { _id: doc._id, claimSeq: doc.claimSeq, status: "sending" },
-        { $set: { lockedUntil: new Date(this.clock.now().getTime() + this.opts.lockMs) } },
+        { $set: { lockedUntil } },
       );
+      if (matchedCount > 0) doc.lockedUntil = lockedUntil;
     } catch {
       // The database is still failing; the record's next try extends it.
     }
   }
 
-  private async handleFailure(doc: OutboxDoc, error: unknown, probe: boolean): Promise<void> {
+  /** Records a failed send; true when the message was parked here (its chat stays busy). */
+  private async handleFailure(doc: OutboxDoc, error: unknown, probe: boolean): Promise<boolean> {
     const now = this.clock.now();
     const failure = error instanceof SendError ? error : new SendError("network", String(error));
     const mine = { _id: doc._id, lockedBy: this.workerId, status: "sending" as const };
@@ -823,13 +960,22 @@ export class Dispatcher {
     };
     switch (failure.kind) {
       case "rate_limited": {
-        if (tooOld) return expired("rate limited");
+        if (tooOld) {
+          await expired("rate limited");
+          return false;
+        }
         // The platform told us when to come back; waiting is not a failed attempt.
         const wait = failure.retryAfterMs ?? this.backoff(1);
-        await waitAgain(wait, doc.attempts - 1);
         this.log.info({ ...context, waitMs: wait }, "outbox: rate limited");
         this.opts.onResult?.(this.sender.channel, "rate_limited");
-        return;
+        // A running dispatcher holds a short wait in memory; a long one (or a drain's) is written.
+        if (!this.stopped && wait <= this.opts.lockMs) {
+          doc.failingSince = failingSince;
+          await this.park(doc, wait, now);
+          return true;
+        }
+        await waitAgain(wait, doc.attempts - 1);
+        return false;
       }
       case "unauthorized": {
         // Not the message's fault: it waits at the head of its chat, its attempt not counted.
@@ -837,17 +983,20 @@ export class Dispatcher {
         if (probe) this.probeLater();
         await this.pauseOn(doc, failure.message);
         this.opts.onResult?.(this.sender.channel, "paused");
-        return;
+        return false;
       }
       case "blocked":
         await giveUp(`blocked: ${failure.message}`);
         await this.opts.onBlocked?.(this.sender.channel, doc.chatId);
-        return;
+        return false;
       case "bad_request":
         await giveUp(`bad request: ${failure.message}`);
-        return;
+        return false;
       case "network": {
-        if (tooOld) return expired(`network, ${doc.attempts} attempts`);
+        if (tooOld) {
+          await expired(`network, ${doc.attempts} attempts`);
+          return false;
+        }
         const wait = this.backoff(doc.attempts);
         await waitAgain(wait, doc.attempts);
         this.log.warn(
@@ -855,6 +1004,7 @@ export class Dispatcher {
           "outbox: send failed, will retry",
         );
         this.opts.onResult?.(this.sender.channel, "retry");
+        return false;
       }
     }
   }
@@ -875,23 +1025,31 @@ export class Dispatcher {
   private async pass(options: { look: boolean; deadline: number; background: boolean }): Promise<number> {
     let count = 0;
     const inHand = new Set<Promise<void>>();
+    let looked = false;
     for (;;) {
       while (inHand.size < this.opts.concurrency && Date.now() < options.deadline) {
         if (options.background && this.stopped) break;
         const finishedBefore = this.finished;
-        let doc: OutboxDoc | undefined;
+        let docs: OutboxDoc[] = [];
         try {
           // Another instance sends this channel now: take nothing (a message taken only to be
-          // put back would wait a whole window); its look sends what was written here.
+          // put back would wait a whole window); its look sends what was written here, the
+          // messages born claimed here too, given back for it.
           const lease = this.opts.lease;
           if (lease && !(await lease.holds(this.clock.now()))) {
             this.lookIn(lease.waitMs(this.clock.now()));
+            await this.releaseOwn();
             break;
           }
-          // After a look, what was handed over may go (the first full look allows it).
-          doc =
-            (await this.claimHanded()) ??
-            (options.look ? ((await this.claimFound()) ?? (await this.claimHanded())) : undefined);
+          const handed = await this.claimHanded();
+          if (handed) docs = [handed];
+          else if (this.lookDue(options, looked)) {
+            looked = true;
+            docs = await this.claimFound(this.opts.concurrency - inHand.size);
+            // After a look, what was handed over may go (the first full look allows it).
+            const after = docs.length === 0 ? await this.claimHanded() : undefined;
+            if (after) docs = [after];
+          }
         } catch (error) {
           // The database failed while looking: the messages in hand still finish (a sent one
           // keeps writing its record), and the next look tries again.
@@ -900,17 +1058,38 @@ export class Dispatcher {
           break;
         }
         // Nothing found, but a delivery finished meanwhile and freed its chat: look again.
-        if (!doc && this.finished !== finishedBefore) continue;
-        if (!doc) break;
-        count += 1;
-        const delivery: Promise<void> = this.deliver(doc).finally(() => inHand.delete(delivery));
-        inHand.add(delivery);
+        if (docs.length === 0 && this.finished !== finishedBefore) continue;
+        if (docs.length === 0) break;
+        for (const doc of docs) {
+          count += 1;
+          const delivery: Promise<void> = this.deliver(doc).finally(() => inHand.delete(delivery));
+          inHand.add(delivery);
+        }
       }
       if (inHand.size === 0) return count;
       // Go round again when a delivery frees its chat, or a new message is handed over.
       await Promise.race([...inHand, new Promise<void>((resolve) => (this.nudge = resolve))]);
       this.nudge = undefined;
     }
+  }
+
+  /**
+   * Whether this round of a pass looks in the collection. A drain looks whenever nothing handed
+   * over is left. A background pass looks at its start if asked, when a message of a chat left
+   * to the look was delivered (that chat's next one waits for it), and whenever a look is due:
+   * a pass kept busy by messages handed over still looks on time.
+   */
+  private lookDue(options: { look: boolean; background: boolean }, looked: boolean): boolean {
+    if (!options.background) return options.look;
+    return (options.look && !looked) || this.lookSoon || Date.now() - this.lastLookAt >= this.lookEvery();
+  }
+
+  /**
+   * How often to look: every pollMs while looks find messages from elsewhere, up to four times
+   * less often while they find none (an idle bot's looks were a database command a second).
+   */
+  private lookEvery(): number {
+    return this.opts.pollMs * Math.min(4, 1 + this.emptyLooks);
   }
 
   /** Keeps delivering until stop(); wake() shortens the wait after something was enqueued. */
@@ -931,7 +1110,7 @@ export class Dispatcher {
     }
     clearTimeout(this.timer);
     // Under steady traffic wake() comes before every poll would: the look still happens on time.
-    const look = Date.now() - this.lastLookAt >= this.opts.pollMs;
+    const look = Date.now() - this.lastLookAt >= this.lookEvery();
     this.running = this.loop(look).finally(() => {
       this.running = undefined;
       if (this.stopped) return;
@@ -939,7 +1118,7 @@ export class Dispatcher {
         this.wokenDuringRun = false;
         this.wake();
       } else {
-        this.timer = setTimeout(() => this.wake(), this.opts.pollMs);
+        this.timer = setTimeout(() => this.wake(), this.lookEvery());
       }
     });
   }
@@ -960,5 +1139,6 @@ export class Dispatcher {
     this.lookTimerAt = Number.POSITIVE_INFINITY;
     this.nudge?.();
     await this.running;
+    await this.releaseOwn();
   }
 }

@@ -45,6 +45,11 @@ export class SendLease {
     return false;
   }
 
+  /** Whether this instance holds the window of `now` already, without asking the database. */
+  heldAt(now: Date): boolean {
+    return this.windowOf(now) === this.held;
+  }
+
   /** Milliseconds until the next window, when the lease may change hands. */
   waitMs(now: Date): number {
     return (this.windowOf(now) + 1) * this.leaseMs - now.getTime();

@@ -65,12 +65,45 @@ describe("a speaker's channel account", () => {
     expect((await account())?.lastSeenAt).toEqual(seen);
     await speak("Trần Minh");
     expect(await account()).toMatchObject({ displayName: "Trần Minh", lastSeenAt: clock.now() });
+    await app.people.markBlocked("console", "minh", clock.now());
+    await speak("Trần Minh");
+    expect((await account())?.blockedAt).toBeUndefined();
+    // Blocked by another process (its dispatcher met the 403): this one took the citizen as read
+    // a moment ago, and writes the unblock once that has lapsed (a minute).
     await app.models.ChannelAccount.updateOne({ externalId: "minh" }, { $set: { blockedAt: clock.now() } });
+    clock.advance(61_000);
     await speak("Trần Minh");
     expect((await account())?.blockedAt).toBeUndefined();
     clock.advance(10 * 60_000);
     await speak("Trần Minh");
     expect((await account())?.lastSeenAt).toEqual(clock.now());
+  });
+
+  it("takes a citizen as read for a minute, and forgets that at once when people change here", async () => {
+    await db.connection.dropDatabase();
+    const { app, clock } = await buildApp(db.connection);
+    const speak = () =>
+      app.people.resolveSpeaker({
+        channel: "telegram",
+        senderId: "555",
+        chatId: "555",
+        chatType: "private",
+        senderName: "Lan",
+        now: clock.now(),
+      });
+    const first = await speak();
+    expect(first.role).toBe("citizen");
+    // Changed behind this process's back: not seen within the minute (a citizen may do least)…
+    await app.models.Person.updateOne({ _id: first.personId }, { $set: { role: "staff" } });
+    expect((await speak()).role).toBe("citizen");
+    clock.advance(61_000);
+    expect((await speak()).role).toBe("staff");
+    // …and officials are never taken as read: taken back to citizen, it shows on the next message.
+    await app.models.Person.updateOne({ _id: first.personId }, { $set: { role: "citizen" } });
+    expect((await speak()).role).toBe("citizen");
+    // A change made through this process shows at once.
+    await app.people.setRole(first.personId, "office");
+    expect((await speak()).role).toBe("office");
   });
 });
 

@@ -108,6 +108,8 @@ export class InvitesService {
     private readonly people: PeopleModels,
     private readonly claims: Claims,
     private readonly sealer: Sealer,
+    /** Told before and after a person's role changes here (PeopleService.changed). */
+    private readonly onPeopleChanged: () => void = () => undefined,
   ) {}
 
   /**
@@ -240,10 +242,12 @@ export class InvitesService {
         },
       );
     }
+    this.onPeopleChanged();
     await this.people.Person.updateOne(
       { _id: speaker.personId },
       { $set: { role: invite.role, unitId: invite.unitKey, active: true } },
     );
+    this.onPeopleChanged();
     return { kind: "ok", unitKey: invite.unitKey, role: invite.role };
   }
 

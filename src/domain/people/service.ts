@@ -59,6 +59,15 @@ export function namePrefixes(name: string): string[] {
 
 /** How stale lastSeenAt may get: it only orders a person's accounts by recent use. */
 const SEEN_GRANULARITY_MS = 10 * 60_000;
+/**
+ * How long a citizen, once read, is taken as read: every step of a citizen's /gopy read the
+ * account and the person again (two of the ten database commands of a step). Citizens only: it is
+ * the least a speaker may do, so a change made by another process (a citizen made an official
+ * there) shows here at most this late and never grants what was taken away. Changes made in this
+ * process forget the remembered speakers at once (PeopleService.changed).
+ */
+const CITIZEN_CACHE_MS = 60_000;
+const CITIZEN_CACHE_MAX = 10_000;
 
 /**
  * Whether an account already says what a message would write to it: most messages change
@@ -81,6 +90,13 @@ function upToDate(
 }
 
 export class PeopleService {
+  /** Citizens read lately, by channel and account id (see CITIZEN_CACHE_MS). */
+  private readonly recentCitizens = new Map<
+    string,
+    { speaker: Speaker; account: ChannelAccountDoc; until: number }
+  >();
+  private generation = 0;
+
   constructor(
     private readonly models: PeopleModels,
     /** Seals names at rest: a citizen's display name is personal data (README, "Personal data"). */
@@ -152,6 +168,46 @@ export class PeopleService {
       // Where to write to this person: their private chat; a group message does not tell us that.
       ...(input.chatType === "private" ? { chatId: input.chatId } : {}),
     };
+    const cacheKey = `${input.channel}:${input.senderId}`;
+    const cached = this.recentCitizens.get(cacheKey);
+    // Still what the account says, by the same rules that decide whether to write it again.
+    if (
+      cached &&
+      cached.until > input.now.getTime() &&
+      upToDate(cached.account, seen, input.now, this.sealer)
+    )
+      return cached.speaker;
+    const generation = this.generation;
+    const { account, ...speaker } = await this.readSpeaker(input, candidateId, displayName, seen);
+    // A change made while it was read may not be in it: not remembered then.
+    if (speaker.role === "citizen" && generation === this.generation) {
+      if (this.recentCitizens.size >= CITIZEN_CACHE_MAX) this.recentCitizens.clear();
+      this.recentCitizens.set(cacheKey, { speaker, account, until: input.now.getTime() + CITIZEN_CACHE_MS });
+    }
+    return speaker;
+  }
+
+  /**
+   * Forgets the citizens remembered: something about people or accounts changes here. Called
+   * before the change and after it, so a speaker read while it was being written is not kept.
+   */
+  changed(): void {
+    this.generation += 1;
+    this.recentCitizens.clear();
+  }
+
+  private async readSpeaker(
+    input: {
+      channel: ChannelName;
+      senderId: string;
+      chatType: "private" | "group";
+      senderName?: string;
+      now: Date;
+    },
+    candidateId: Types.ObjectId,
+    displayName: string | undefined,
+    seen: { chatId?: string; displayName?: string },
+  ): Promise<Speaker & { account: ChannelAccountDoc }> {
     const setOnInsert: Record<string, unknown> = { personId: candidateId };
     if (input.chatType !== "private") setOnInsert.chatId = input.senderId;
     const known = await this.models.ChannelAccount.findOne({
@@ -172,10 +228,11 @@ export class PeopleService {
             setOnInsert,
           );
     const existing: PersonDoc | null = await this.models.Person.findById(account.personId).lean();
-    if (existing) return this.toSpeaker(this.opened(existing), account);
+    if (existing) return { ...this.toSpeaker(this.opened(existing), account), account };
     const role = this.initialRole(input.channel, input.senderId);
     const name = input.senderName?.trim() || t.people.defaultName(role);
-    return this.toSpeaker(await this.createPerson({ _id: account.personId, name, role }), account);
+    const created = await this.createPerson({ _id: account.personId, name, role });
+    return { ...this.toSpeaker(created, account), account };
   }
 
   private async upsertAccount(
@@ -221,6 +278,7 @@ export class PeopleService {
       chatType: "private",
       now,
     });
+    this.changed();
     const update: Record<string, unknown> = { role: fields.role, active: true };
     if (fields.name) Object.assign(update, this.storedName(fields.name));
     if (fields.unitId) update.unitId = fields.unitId;
@@ -228,6 +286,7 @@ export class PeopleService {
       { _id: speaker.personId },
       { $set: update, ...(fields.name ? { $unset: { nameKey: 1 } } : {}) },
     );
+    this.changed();
     return {
       ...speaker,
       role: fields.role,
@@ -273,16 +332,22 @@ export class PeopleService {
   }
 
   async setRole(personId: string, role: Role): Promise<void> {
+    this.changed();
     await this.models.Person.updateOne({ _id: personId }, { $set: { role } });
+    this.changed();
   }
 
   async setUnit(personId: string, unitKey: string): Promise<void> {
+    this.changed();
     await this.models.Person.updateOne({ _id: personId }, { $set: { unitId: unitKey } });
+    this.changed();
   }
 
   /** A person who left: no role, no unit, no messages; their history stays. */
   async deactivate(personId: string): Promise<void> {
+    this.changed();
     await this.models.Person.updateOne({ _id: personId }, { $set: { active: false, role: "citizen" } });
+    this.changed();
   }
 
   /** The active people of a unit with any of `roles`. */
@@ -325,7 +390,9 @@ export class PeopleService {
 
   /** The platform said this chat blocked the bot: stop addressing it until the person writes again. */
   async markBlocked(channel: ChannelName, chatId: string, now: Date): Promise<void> {
+    this.changed();
     await this.models.ChannelAccount.updateMany({ channel, chatId }, { $set: { blockedAt: now } });
+    this.changed();
   }
 
   /** A code the person sends from their other app to join both accounts into one person. */
@@ -402,6 +469,7 @@ export class PeopleService {
     ).lean();
     if (!link) return "invalid";
     if (link.personId.toString() === speaker.personId) return "already";
+    this.changed();
     await this.models.ChannelAccount.updateOne(
       { _id: speaker.accountId },
       { $set: { personId: link.personId } },
@@ -409,6 +477,7 @@ export class PeopleService {
     const remaining = await this.models.ChannelAccount.countDocuments({ personId: speaker.personId });
     if (remaining === 0)
       await this.models.Person.updateOne({ _id: speaker.personId }, { $set: { active: false } });
+    this.changed();
     return "linked";
   }
 }
