@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Schema, type Model, type Types } from "mongoose";
+import { Schema, Types, type Model } from "mongoose";
 import type { Claims } from "../db/claims.js";
 import { isDatabaseError, isDuplicateKeyError } from "../db/errors.js";
 import { resealField } from "../privacy/reseal.js";
@@ -81,6 +81,13 @@ export const MAX_ATTEMPTS = 3;
 const RECORD_RETRIES = 3;
 
 export class Inbox {
+  /**
+   * The ids of the records this process wrote or took back and has not marked yet: marked by id,
+   * because FerretDB answers a filter on `_id` alone from its primary key and scans the whole
+   * collection (a week of updates) for any other.
+   */
+  private readonly ids = new Map<string, Types.ObjectId>();
+
   constructor(
     private readonly model: Model<InboundRecordDoc>,
     private readonly claims: Claims,
@@ -119,9 +126,12 @@ export class Inbox {
     // Names this write, so that a retry after a connection cut can tell its own landed insert
     // from a redelivery recorded by someone else.
     const writtenBy = randomUUID();
+    // One id for every try: a try whose answer a cut lost has landed under it.
+    const _id = new Types.ObjectId();
     for (let attempt = 0; ; attempt += 1) {
       try {
         await this.model.create({
+          _id,
           dedupeKey: inbound.dedupeKey,
           channel: inbound.channel,
           chatId: inbound.chatId,
@@ -134,12 +144,17 @@ export class Inbox {
           receivedAt: now,
           writtenBy,
         });
+        this.remember(inbound.dedupeKey, _id);
         return true;
       } catch (error) {
         if (isDuplicateKeyError(error)) {
-          if (attempt === 0) return false;
-          const there = await this.model.findOne({ dedupeKey: inbound.dedupeKey }, { writtenBy: 1 }).lean();
-          return there?.writtenBy === writtenBy;
+          const there =
+            attempt === 0
+              ? undefined
+              : await this.model.findOne({ dedupeKey: inbound.dedupeKey }, { writtenBy: 1 }).lean();
+          if (there?.writtenBy !== writtenBy) return false;
+          this.remember(inbound.dedupeKey, _id);
+          return true;
         }
         // A cut or refused write: tried again here, since the platform's redelivery would meet
         // a landed insert as a duplicate and leave the update to recovery, a lease later.
@@ -159,18 +174,32 @@ export class Inbox {
     return (await this.model.exists({ dedupeKey, status: "received" })) !== null;
   }
 
+  private remember(dedupeKey: string, id: Types.ObjectId): void {
+    // Records left unmarked here (recovered by another instance) must not pile up: past this, the
+    // marks fall back to the dedupe key, slower but as right.
+    if (this.ids.size >= 10_000) this.ids.clear();
+    this.ids.set(dedupeKey, id);
+  }
+
+  /** Where to find a record: by its id if this process knows it (see `ids`). */
+  private whereIs(dedupeKey: string): { _id: Types.ObjectId } | { dedupeKey: string } {
+    const _id = this.ids.get(dedupeKey);
+    return _id ? { _id } : { dedupeKey };
+  }
+
   async markHandled(dedupeKey: string, now: Date): Promise<void> {
-    await this.model.updateOne(
-      { dedupeKey },
-      { $set: { status: "handled", handledAt: now }, $unset: { sealed: 1, inbound: 1 } },
-    );
+    await this.model.updateOne(this.whereIs(dedupeKey), {
+      $set: { status: "handled", handledAt: now },
+      $unset: { sealed: 1, inbound: 1 },
+    });
+    this.ids.delete(dedupeKey);
   }
 
   async markFailed(dedupeKey: string, error: string, now: Date): Promise<void> {
-    await this.model.updateOne(
-      { dedupeKey },
-      { $set: { status: "failed", error: error.slice(0, 2000), handledAt: now } },
-    );
+    await this.model.updateOne(this.whereIs(dedupeKey), {
+      $set: { status: "failed", error: error.slice(0, 2000), handledAt: now },
+    });
+    this.ids.delete(dedupeKey);
   }
 
   /**
@@ -202,6 +231,7 @@ export class Inbox {
         { $set: { claimedUntil: new Date(now.getTime() + CLAIM_MS), attempts, claimSeq: seq + 1 } },
       );
       if (marked.matchedCount === 0) continue;
+      this.remember(doc.dedupeKey, doc._id);
       const recorded = this.recordOf(doc);
       if (recorded) return recorded;
       await this.markFailed(doc.dedupeKey, "the stored update cannot be read", now);

@@ -255,9 +255,13 @@ export class Outbox {
         // Written already: by a replay of the same decision, or by this very call's first try,
         // whose answer a cut connection lost. Still unsent, it is handed over too, in its place,
         // or the message written after it here would be handed over first and overtake it.
-        const existing = await this.model
-          .findOne({ dedupeKey: message.dedupeKey, status: "pending", attempts: 0 })
-          .lean();
+        // Born claimed here and never handed over counts as unsent too (its hand-over was lost
+        // with the answer); the dispatcher ignores one it has already taken.
+        const unsent: Partial<Pick<OutboxDoc, "status" | "attempts" | "claimSeq" | "lockedBy">>[] = [
+          { status: "pending", attempts: 0 },
+          ...(birth ? [{ status: "sending" as const, attempts: 1, claimSeq: 0, lockedBy: birth.owner }] : []),
+        ];
+        const existing = await this.model.findOne({ dedupeKey: message.dedupeKey, $or: unsent }).lean();
         if (existing) for (const listener of this.createdListeners) listener(existing as OutboxDoc);
       }
     }
@@ -381,6 +385,8 @@ export class Dispatcher {
   private readonly ownClaims = new Set<string>();
   /** Messages the platform told to wait, held here (their chat busy) until their time. */
   private readonly parked = new Map<string, { doc: OutboxDoc; timer: NodeJS.Timeout }>();
+  /** Ids of the messages this dispatcher took to send lately (a bounded memory, oldest forgotten). */
+  private readonly taken = new Set<string>();
   /** A message of a chat left to the look was delivered: that chat's next one waits for a look. */
   private lookSoon = false;
   /** Looks in a row that found nothing from elsewhere: an idle dispatcher looks less often. */
@@ -451,7 +457,12 @@ export class Dispatcher {
 
   private hint(doc: OutboxDoc): void {
     if (doc.channel !== this.sender.channel || this.hintCount >= MAX_HINTS) return;
-    if (doc.status === "sending" && doc.lockedBy === this.workerId) this.ownClaims.add(doc._id.toHexString());
+    const id = doc._id.toHexString();
+    if (doc.status === "sending" && doc.lockedBy === this.workerId) {
+      // Handed over twice (a turn run again wrote it again): once is enough.
+      if (this.taken.has(id) || this.ownClaims.has(id)) return;
+      this.ownClaims.add(id);
+    }
     const queue = this.hints.get(doc.chatId);
     if (queue) queue.push(doc);
     else this.hints.set(doc.chatId, [doc]);
@@ -745,6 +756,11 @@ export class Dispatcher {
   /** Sends a claimed message and records the outcome; frees its chat. Never throws. */
   private async deliver(doc: OutboxDoc): Promise<void> {
     const probe = this.pause?.probing === true && this.pause.probeId.equals(doc._id);
+    this.taken.add(doc._id.toHexString());
+    if (this.taken.size > MAX_HINTS) {
+      const [oldest] = this.taken;
+      if (oldest) this.taken.delete(oldest);
+    }
     let parked = false;
     try {
       let messageIds: string[];

@@ -16,8 +16,8 @@ export const SEND_LEASE_MS = 10_000;
  * @example if (await lease.holds(clock.now())) send(); else retryIn(lease.waitMs(clock.now()))
  */
 export class SendLease {
-  /** The window this instance holds, once claimed. */
-  private held = -1;
+  /** The windows this instance holds (the current one, and the next once claimed ahead). */
+  private held = new Set<number>();
   /** A window another instance holds: not asked again until it ends. */
   private refused = -1;
 
@@ -32,13 +32,27 @@ export class SendLease {
     return Math.floor(now.getTime() / this.leaseMs);
   }
 
-  /** Whether this instance may send on the channel now; claims the current window if free. */
+  /**
+   * Whether this instance may send on the channel now; claims the current window if free. In the
+   * last fifth of a window it holds, it claims the next one too: the messages it writes at the
+   * change-over are then born claimed (Outbox.claimAtBirth asks heldAt) instead of waiting for a
+   * claim of their own. The next window stays open to whoever asks first, as before.
+   */
   async holds(now: Date): Promise<boolean> {
     const window = this.windowOf(now);
-    if (window === this.held) return true;
-    if (window === this.refused) return false;
+    if (!this.held.has(window)) {
+      if (window === this.refused || !(await this.take(window, now))) return false;
+    }
+    const next = window + 1;
+    const nearEnd = now.getTime() >= next * this.leaseMs - this.leaseMs / 5;
+    if (nearEnd && !this.held.has(next) && this.refused !== next) await this.take(next, now);
+    return true;
+  }
+
+  private async take(window: number, now: Date): Promise<boolean> {
     if (await this.claims.takeOrHeld(`send:${this.channel}:${window}`, this.owner, now)) {
-      this.held = window;
+      for (const old of this.held) if (old < window - 1) this.held.delete(old);
+      this.held.add(window);
       return true;
     }
     this.refused = window;
@@ -47,7 +61,7 @@ export class SendLease {
 
   /** Whether this instance holds the window of `now` already, without asking the database. */
   heldAt(now: Date): boolean {
-    return this.windowOf(now) === this.held;
+    return this.held.has(this.windowOf(now));
   }
 
   /** Milliseconds until the next window, when the lease may change hands. */

@@ -120,3 +120,39 @@ describe("an update's record cut after it landed", () => {
     expect(sender.to("cut-record")).toHaveLength(1);
   });
 });
+
+describe("a reply born claimed whose insert was cut after it landed", () => {
+  it("is handed over again, in its place, when the turn writes its replies again", async () => {
+    const { app } = await buildApp(connection);
+    const sender = new RecordingSender();
+    const dispatcher = app.addChannel(sender, { pollMs: 100 });
+    dispatcher.start();
+    try {
+      // Running and past its first look: the messages written here are born claimed by it.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const chatId = "born-cut";
+      const replies = [
+        { to: { channel: "console" as const, chatId }, text: "Tin thứ nhất", dedupeKey: `${chatId}-1` },
+        { to: { channel: "console" as const, chatId }, text: "Tin thứ hai", dedupeKey: `${chatId}-2` },
+      ];
+      proxy.arm({ at: 1, fault: "cut-after" });
+      try {
+        await expect(app.outbox.enqueue(replies)).rejects.toThrow();
+      } finally {
+        proxy.disarm();
+      }
+      expect(proxy.faulted).toMatchObject({ command: "insert", collection: "outbox" });
+      expect(await app.models.Outbox.findOne({ dedupeKey: `${chatId}-1` }).lean()).toMatchObject({
+        status: "sending",
+      });
+      // What a turn run again does: the first meets itself, the second is new.
+      await app.outbox.enqueue(replies);
+      for (let i = 0; i < 50 && sender.to(chatId).length < 2; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(sender.to(chatId)).toEqual(["Tin thứ nhất", "Tin thứ hai"]);
+    } finally {
+      await dispatcher.stop();
+    }
+  });
+});
