@@ -170,7 +170,7 @@ export async function profileSteps(uri: string, out: (line: string) => void): Pr
     try {
       const steps = await oneCitizen(platforms, url, tally, "7000001");
       oursPerStep = printTally("our bot, empty outbox", tally, steps, out);
-      out("     (find outbox includes the dispatcher's idle look every 500 ms while the person reads)");
+      out("     (find outbox is the dispatcher's look: every second while busy, every 1–4 s while idle)");
       const now = new Date();
       // Straight into the collection, past the schema: these are only there to be scanned, and
       // the legacy plaintext `text` field is one every version of the outbox still reads.

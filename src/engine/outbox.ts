@@ -612,6 +612,9 @@ export class Dispatcher {
         }
         // Handed over here: the handed path sends it, and the look need not claim it again.
         if (this.hints.get(doc.chatId)?.some((h) => h._id.equals(doc._id))) continue;
+        // Delivered here while the look read (its "sent" landed after the read): nothing waits.
+        const delivered = doc.lockedBy === this.workerId && this.taken.has(doc._id.toHexString());
+        if (delivered) continue;
         external.add(doc.chatId);
         // "sending" under this dispatcher's own name while its chat is not in hand here: a claim
         // of ours whose mark landed but whose answer was lost, or a message born claimed here
