@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Schema, Types, type Model } from "mongoose";
 import type { Claims } from "../db/claims.js";
+import { GroupWrite } from "../db/group-write.js";
 import { isDatabaseError, isDuplicateKeyError } from "../db/errors.js";
 import { resealField } from "../privacy/reseal.js";
 import type { Sealer } from "../privacy/sealer.js";
@@ -87,12 +88,16 @@ export class Inbox {
    * collection (a week of updates) for any other.
    */
   private readonly ids = new Map<string, Types.ObjectId>();
+  /** "Handled" marks of turns that end together, written together. */
+  private readonly marks: GroupWrite<InboundRecordDoc>;
 
   constructor(
     private readonly model: Model<InboundRecordDoc>,
     private readonly claims: Claims,
     private readonly sealer: Sealer,
-  ) {}
+  ) {
+    this.marks = new GroupWrite(model);
+  }
 
   /**
    * Deletes the records of updates handled (or given up) before `olderThan`. No platform
@@ -188,9 +193,9 @@ export class Inbox {
   }
 
   async markHandled(dedupeKey: string, now: Date): Promise<void> {
-    await this.model.updateOne(this.whereIs(dedupeKey), {
-      $set: { status: "handled", handledAt: now },
-      $unset: { sealed: 1, inbound: 1 },
+    await this.marks.update({
+      filter: this.whereIs(dedupeKey),
+      update: { $set: { status: "handled", handledAt: now }, $unset: { sealed: 1, inbound: 1 } },
     });
     this.ids.delete(dedupeKey);
   }

@@ -100,8 +100,9 @@ describe("the command menu", () => {
       try {
         expect(await r.post(r.updates.text("5006", "cho tôi hỏi"))).toBe(200);
         await r.deliver();
-        // The turn's own read of the speaker; the menu's refresh took the role from it.
-        expect(reads).toHaveBeenCalledTimes(1);
+        // At most the turn's own read of the speaker (a citizen read a moment ago is taken as
+        // read: none); the menu's refresh took the role from the turn, never reading it again.
+        expect(reads.mock.calls.length).toBeLessThanOrEqual(1);
       } finally {
         reads.mockRestore();
       }
