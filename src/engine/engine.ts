@@ -205,12 +205,17 @@ export class Engine {
       // that one leaves (else it would answer the same step, and that answer would be lost).
       await this.retryDeferred(key);
       const now = this.services.clock.now();
-      // Read before the record, which keeps it: a replay must start where this turn started.
-      const loaded = await this.stores.sessions.read(key, now);
+      // Taken before the record, which keeps it: a replay must start where this turn started.
+      // As this process's last turn of the chat left it, if it remembers (see LoadedSession.cached).
+      let loaded = await this.stores.sessions.current(key, now);
       // A button answers only the state its keyboard was sent at: an old keyboard left on an
       // abandoned question, or a second tap before our edit removed it, finds the session moved
       // on. Checked against the state read anyway, so it costs nothing; such a press is not
       // recorded (a redelivery of a press that counted is found in the inbox: a duplicate).
+      // Remembered, the state may be behind another instance's turn: read before refusing.
+      if (inbound.step !== undefined && inbound.step !== loaded.seq && loaded.cached) {
+        loaded = await this.stores.sessions.read(key, now);
+      }
       if (inbound.step !== undefined && inbound.step !== loaded.seq) {
         return (await this.stores.inbox.isRecorded(inbound.dedupeKey)) ? "duplicate" : "stale";
       }
@@ -333,13 +338,17 @@ export class Engine {
             await this.stores.inbox.markHandled(inbound.dedupeKey, clock.now());
             return "handled";
           }
-          // Another instance took a step of this chat first: this message answers the new state.
+          // Another instance took a step of this chat first: this message answers the new state,
+          // and its record says so, or a replay after a crash would take it as overtaken.
           conflicts += 1;
           attempt -= 1;
           log.info({ ...context, conflicts }, "engine: the chat moved on under this turn; running it again");
           session = await this.stores.sessions.read(this.sessionKey(inbound), clock.now());
+          await this.stores.inbox.rerecord(inbound, session.state ?? null, session.seq, session.stateId);
           continue;
         }
+        // Whatever the turn left half-done, the chat's next turn reads its state afresh.
+        this.stores.sessions.forget(this.sessionKey(inbound));
         if (isDatabaseError(error)) {
           const wait = TURN_RETRY_MS[attempt];
           if (wait !== undefined) {
@@ -474,6 +483,12 @@ export class Engine {
       if (next === undefined && inbound.step !== undefined) next = null;
       if (next === null) await this.stores.sessions.end(key, loaded.seq, inbound.dedupeKey, now);
       else if (next) await this.stores.sessions.save(key, loaded.seq, next, inbound.dedupeKey, now);
+      else if (loaded.cached) {
+        // Nothing written to catch another instance's turn in between: the state is read now,
+        // before anything is said from a state the chat may have left.
+        const fresh = await this.stores.sessions.read(key, now);
+        if (fresh.seq !== loaded.seq) throw new SessionConflict(key);
+      }
       // The speaker's keyboards carry the sequence number this turn leaves the chat at (in a
       // private chat only: in a group anyone may press, and their state is their own).
       const step = next === undefined ? loaded.seq : loaded.seq + 1;

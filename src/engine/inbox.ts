@@ -169,12 +169,27 @@ export class Inbox {
     }
   }
 
-  /** Whether the update is recorded and still waits to be handled. */
+  /**
+   * Records again the state a turn starts from, when it is run again on a newer one (another
+   * instance moved the chat on under it): a replay after a crash must start from that one.
+   */
+  async rerecord(
+    inbound: Inbound,
+    session: SessionState | null,
+    seq: number,
+    stateId?: string,
+  ): Promise<void> {
+    await this.model.updateOne(this.whereIs(inbound.dedupeKey), {
+      $set: { sealed: this.sealer.seal(JSON.stringify({ inbound, session, seq, stateId })) },
+    });
+  }
+
   /** Whether the update was ever recorded (handled or not). */
   async isRecorded(dedupeKey: string): Promise<boolean> {
     return (await this.model.exists({ dedupeKey })) !== null;
   }
 
+  /** Whether the update is recorded and still waits to be handled. */
   async isPending(dedupeKey: string): Promise<boolean> {
     return (await this.model.exists({ dedupeKey, status: "received" })) !== null;
   }

@@ -48,6 +48,33 @@ describe("two instances, one chat", () => {
     }
   });
 
+  it("answers where the chat is when the other instance moved it on since this one's last turn", async () => {
+    const { app: a } = await buildApp(db.connection);
+    const { app: b } = await buildApp(second);
+    // One instance alone: where "/gopy" then "1" leaves a chat, and where one more "1" does.
+    await a.engine.handle(consoleInbound("solo", "/gopy"));
+    await a.engine.handle(consoleInbound("solo", "1"));
+    const afterType = await stepOf(a, "solo");
+    await a.engine.handle(consoleInbound("solo", "1"));
+    const afterField = await stepOf(a, "solo");
+    expect(afterType).toBeDefined();
+    expect(afterField).not.toBe(afterType);
+
+    // A remembers the chat outside any flow; B starts /gopy in it; A gets the answer. A turn that
+    // would write nothing (free text, as A remembers it) reads the chat before it answers.
+    await a.engine.handle(consoleInbound("moved", "xin chào"));
+    await b.engine.handle(consoleInbound("moved", "/gopy"));
+    expect(await a.engine.handle(consoleInbound("moved", "1"))).toBe("handled");
+    expect(await stepOf(a, "moved")).toBe(afterType);
+
+    // A remembers the chat at the type step; B answers it; A's answer is to the next step. A
+    // turn that writes meets B's state under the sequence's unique index and runs again.
+    await a.engine.handle(consoleInbound("moved2", "/gopy"));
+    await b.engine.handle(consoleInbound("moved2", "1"));
+    expect(await a.engine.handle(consoleInbound("moved2", "1"))).toBe("handled");
+    expect(await stepOf(a, "moved2")).toBe(afterField);
+  });
+
   it("files one ticket when the confirming answer is sent twice and handled on both at once", async () => {
     const { app: a } = await buildApp(db.connection);
     const { app: b } = await buildApp(second);
