@@ -1,0 +1,91 @@
+import mongoose, { Schema, Types, type Connection } from "mongoose";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { hostOf, throughProxy, WireProxy } from "../../bench/faults/proxy.js";
+import { GroupWrite } from "../../src/db/group-write.js";
+import { databaseName } from "../support/db.js";
+
+/**
+ * The "handled" marks of turns and the "sent" records of deliveries go through GroupWrite: the
+ * writes that many callers make at once must all land, in fewer database commands than callers,
+ * and a caller alone must not wait for company. Counted by the driver's command monitor on a real
+ * server.
+ */
+let connection: Connection;
+const updates: number[] = [];
+/** The database refusing a write, from outside our code: a wire proxy in front of the server. */
+const proxy = new WireProxy(hostOf(inject("mongoUri")));
+
+beforeAll(async () => {
+  const port = await proxy.listen("group-write");
+  connection = await mongoose
+    .createConnection(throughProxy(inject("mongoUri"), port), {
+      dbName: databaseName(import.meta.filename),
+      monitorCommands: true,
+    })
+    .asPromise();
+  connection.getClient().on("commandStarted", (event) => {
+    if (event.commandName === "update") updates.push((event.command.updates as unknown[]).length);
+  });
+});
+afterAll(async () => {
+  proxy.disarm();
+  await connection.dropDatabase();
+  await connection.close();
+  await proxy.close();
+});
+
+interface Mark {
+  _id: Types.ObjectId;
+  status: string;
+}
+
+describe("writes made together", () => {
+  it("land every one, in fewer commands than writers, and a writer alone in one", async () => {
+    const model = connection.model<Mark>(
+      "Mark",
+      new Schema<Mark>({ status: String }, { collection: "marks" }),
+    );
+    const ids = Array.from({ length: 40 }, () => new Types.ObjectId());
+    await model.insertMany(ids.map((_id) => ({ _id, status: "received" })));
+    const group = new GroupWrite(model);
+
+    updates.length = 0;
+    await Promise.all(
+      ids.map((_id) => group.update({ filter: { _id }, update: { $set: { status: "handled" } } })),
+    );
+    expect(await model.countDocuments({ status: "handled" })).toBe(40);
+    expect(updates.reduce((a, b) => a + b, 0)).toBe(40);
+    // The first leaves at once; the rest, come meanwhile, leave together when it is back.
+    expect(updates.length).toBeLessThanOrEqual(2);
+
+    updates.length = 0;
+    const [one] = ids;
+    await group.update({ filter: { _id: one }, update: { $set: { status: "again" } } });
+    expect(updates).toEqual([1]);
+  });
+
+  it("fails every writer of a batch the database refused, and the next batch goes on", async () => {
+    const model = connection.model<Mark>(
+      "Refused",
+      new Schema<Mark>({ status: String }, { collection: "refused" }),
+    );
+    const ids = Array.from({ length: 6 }, () => new Types.ObjectId());
+    await model.insertMany(ids.map((_id) => ({ _id, status: "received" })));
+    const group = new GroupWrite(model);
+    const mark = (_id: Types.ObjectId) =>
+      group.update({ filter: { _id }, update: { $set: { status: "handled" } } });
+    // The first write leaves alone; the five made while it is out leave together and are refused.
+    proxy.arm({ at: 2, fault: "error" });
+    let results: PromiseSettledResult<void>[];
+    try {
+      results = await Promise.allSettled(ids.map(mark));
+    } finally {
+      proxy.disarm();
+    }
+    expect(proxy.faulted).toMatchObject({ command: "update", collection: "refused" });
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", ...Array(5).fill("rejected")]);
+    // Written again, as the callers do: every one lands.
+    await Promise.all(ids.slice(1).map(mark));
+    expect(await model.countDocuments({ status: "handled" })).toBe(6);
+  });
+});
