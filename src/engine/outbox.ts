@@ -816,9 +816,10 @@ export class Dispatcher {
     }
     const id = doc._id.toHexString();
     const timer = setTimeout(() => {
+      // Stopping: left parked, for stop() to give back.
+      if (this.stopped) return;
       this.parked.delete(id);
       this.busy.delete(doc.chatId);
-      if (this.stopped) return;
       const queue = this.hints.get(doc.chatId);
       if (queue) queue.unshift(doc);
       else this.hints.set(doc.chatId, [doc]);
