@@ -227,7 +227,11 @@ export class PeopleService {
             },
             setOnInsert,
           );
-    const existing: PersonDoc | null = await this.models.Person.findById(account.personId).lean();
+    // An account this very upsert made names the person id only this call knows: no one to read.
+    const fresh = account.personId.equals(candidateId);
+    const existing: PersonDoc | null = fresh
+      ? null
+      : await this.models.Person.findById(account.personId).lean();
     if (existing) return { ...this.toSpeaker(this.opened(existing), account), account };
     const role = this.initialRole(input.channel, input.senderId);
     const name = input.senderName?.trim() || t.people.defaultName(role);
