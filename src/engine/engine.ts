@@ -205,17 +205,15 @@ export class Engine {
       // that one leaves (else it would answer the same step, and that answer would be lost).
       await this.retryDeferred(key);
       const now = this.services.clock.now();
-      // Taken before the record, which keeps it: a replay must start where this turn started.
-      // As this process's last turn of the chat left it, if it remembers (see LoadedSession.cached).
-      let loaded = await this.stores.sessions.current(key, now);
+      // Read before the record, which keeps it: a replay must start where this turn started.
+      // Read every turn, never remembered: a flow's effects (a ticket, a report) are keyed by the
+      // state they answer and done before the state is written, so a state another instance has
+      // moved on from would do them a second time under another key.
+      const loaded = await this.stores.sessions.read(key, now);
       // A button answers only the state its keyboard was sent at: an old keyboard left on an
       // abandoned question, or a second tap before our edit removed it, finds the session moved
       // on. Checked against the state read anyway, so it costs nothing; such a press is not
       // recorded (a redelivery of a press that counted is found in the inbox: a duplicate).
-      // Remembered, the state may be behind another instance's turn: read before refusing.
-      if (inbound.step !== undefined && inbound.step !== loaded.seq && loaded.cached) {
-        loaded = await this.stores.sessions.read(key, now);
-      }
       if (inbound.step !== undefined && inbound.step !== loaded.seq) {
         return (await this.stores.inbox.isRecorded(inbound.dedupeKey)) ? "duplicate" : "stale";
       }
@@ -347,8 +345,6 @@ export class Engine {
           await this.stores.inbox.rerecord(inbound, session.state ?? null, session.seq, session.stateId);
           continue;
         }
-        // Whatever the turn left half-done, the chat's next turn reads its state afresh.
-        this.stores.sessions.forget(this.sessionKey(inbound));
         if (isDatabaseError(error)) {
           const wait = TURN_RETRY_MS[attempt];
           if (wait !== undefined) {
@@ -483,12 +479,6 @@ export class Engine {
       if (next === undefined && inbound.step !== undefined) next = null;
       if (next === null) await this.stores.sessions.end(key, loaded.seq, inbound.dedupeKey, now);
       else if (next) await this.stores.sessions.save(key, loaded.seq, next, inbound.dedupeKey, now);
-      else if (loaded.cached) {
-        // Nothing written to catch another instance's turn in between: the state is read now,
-        // before anything is said from a state the chat may have left.
-        const fresh = await this.stores.sessions.read(key, now);
-        if (fresh.seq !== loaded.seq) throw new SessionConflict(key);
-      }
       // The speaker's keyboards carry the sequence number this turn leaves the chat at (in a
       // private chat only: in a group anyone may press, and their state is their own).
       const step = next === undefined ? loaded.seq : loaded.seq + 1;

@@ -391,8 +391,12 @@ export class Dispatcher {
   private readonly ownClaims = new Set<string>();
   /** Messages the platform told to wait, held here (their chat busy) until their time. */
   private readonly parked = new Map<string, { doc: OutboxDoc; timer: NodeJS.Timeout }>();
-  /** Ids of the messages this dispatcher took to send lately (a bounded memory, oldest forgotten). */
-  private readonly taken = new Set<string>();
+  /** Ids of the messages this dispatcher sent and recorded lately (a bounded memory, oldest forgotten). */
+  private readonly sentHere = new Set<string>();
+  /** Ids of the messages in hand here: being claimed, sent, recorded, or parked. */
+  private readonly handling = new Set<string>();
+  /** Parked messages whose time has come: they go before anything else of their chat. */
+  private readonly returning: OutboxDoc[] = [];
   /** A message of a chat left to the look was delivered: that chat's next one waits for a look. */
   private lookSoon = false;
   /** Looks in a row that found nothing from elsewhere: an idle dispatcher looks less often. */
@@ -466,7 +470,7 @@ export class Dispatcher {
     const id = doc._id.toHexString();
     if (doc.status === "sending" && doc.lockedBy === this.workerId) {
       // Handed over twice (a turn run again wrote it again): once is enough.
-      if (this.taken.has(id) || this.ownClaims.has(id)) return;
+      if (this.sentHere.has(id) || this.ownClaims.has(id) || this.handling.has(id)) return;
       this.ownClaims.add(id);
     }
     const queue = this.hints.get(doc.chatId);
@@ -544,6 +548,9 @@ export class Dispatcher {
   private async claimHanded(): Promise<OutboxDoc | undefined> {
     // Paused: the handed-over messages wait; the look sends them in order once it resumes.
     if (!this.looked || this.pause) return undefined;
+    // Back from a rate-limit wait, claimed and its chat still busy: it goes first.
+    const back = this.returning.shift();
+    if (back) return back;
     const now = this.clock.now();
     for (const [chatId, queue] of this.hints) {
       if (this.busy.has(chatId)) continue;
@@ -561,7 +568,10 @@ export class Dispatcher {
       }
       // Claimed already, by its own insert or before a wait: it goes while its lease has time
       // enough left for the send; else it is claimed as any other (by then another may have it).
-      const own = this.ownClaims.delete(doc._id.toHexString());
+      const id = doc._id.toHexString();
+      const own = this.ownClaims.delete(id);
+      // In hand from here: handed over again meanwhile (a turn run again), it is not taken twice.
+      this.handling.add(id);
       if (own && (doc.lockedUntil?.getTime() ?? 0) - now.getTime() >= this.opts.lockMs / 2) {
         this.busy.add(chatId);
         return doc;
@@ -572,10 +582,12 @@ export class Dispatcher {
       } catch (error) {
         // The claim failed half-way: this message waits for the look, and so do the chat's later
         // ones, or a later one handed over next would overtake it.
+        this.handling.delete(id);
         this.defer(chatId, this.opts.pollMs);
         throw error;
       }
       if (claimed) return claimed;
+      this.handling.delete(id);
       // Another dispatcher took it first (or holds it): the chat's later messages follow by the
       // look, which sends the oldest first.
       this.defer(chatId, this.opts.pollMs);
@@ -611,7 +623,7 @@ export class Dispatcher {
       for await (const doc of cursor as AsyncIterable<OutboxDoc>) {
         if (seen.has(doc.chatId)) continue;
         seen.add(doc.chatId);
-        if (this.busy.has(doc.chatId)) {
+        if (this.busy.has(doc.chatId) || this.handling.has(doc._id.toHexString())) {
           // In hand here: whether its later messages are left to the look stays as it was.
           if (this.external.has(doc.chatId)) external.add(doc.chatId);
           continue;
@@ -619,7 +631,7 @@ export class Dispatcher {
         // Handed over here: the handed path sends it, and the look need not claim it again.
         if (this.hints.get(doc.chatId)?.some((h) => h._id.equals(doc._id))) continue;
         // Delivered here while the look read (its "sent" landed after the read): nothing waits.
-        const delivered = doc.lockedBy === this.workerId && this.taken.has(doc._id.toHexString());
+        const delivered = doc.lockedBy === this.workerId && this.sentHere.has(doc._id.toHexString());
         if (delivered) continue;
         external.add(doc.chatId);
         // "sending" under this dispatcher's own name while its chat is not in hand here: a claim
@@ -640,7 +652,12 @@ export class Dispatcher {
     this.external = external;
     this.looked = true;
     this.emptyLooks = external.size === 0 ? this.emptyLooks + 1 : 0;
+    for (const doc of due) this.handling.add(doc._id.toHexString());
     const claimed = await Promise.allSettled(due.map((doc) => this.take(doc, now)));
+    due.forEach((doc, i) => {
+      const result = claimed[i];
+      if (result?.status !== "fulfilled" || !result.value) this.handling.delete(doc._id.toHexString());
+    });
     const taken = claimed.flatMap((c) => (c.status === "fulfilled" && c.value ? [c.value] : []));
     const failed = claimed.find((c): c is PromiseRejectedResult => c.status === "rejected");
     if (failed && taken.length === 0) throw failed.reason;
@@ -765,11 +782,8 @@ export class Dispatcher {
   /** Sends a claimed message and records the outcome; frees its chat. Never throws. */
   private async deliver(doc: OutboxDoc): Promise<void> {
     const probe = this.pause?.probing === true && this.pause.probeId.equals(doc._id);
-    this.taken.add(doc._id.toHexString());
-    if (this.taken.size > MAX_HINTS) {
-      const [oldest] = this.taken;
-      if (oldest) this.taken.delete(oldest);
-    }
+    const id = doc._id.toHexString();
+    this.handling.add(id);
     let parked = false;
     try {
       let messageIds: string[];
@@ -788,14 +802,24 @@ export class Dispatcher {
       // Accepted by the platform: from here on the message must not be sent again.
       if (probe || this.pause) this.resume();
       await this.record(doc, messageIds);
+      this.sentHere.add(id);
+      if (this.sentHere.size > MAX_HINTS) {
+        const [oldest] = this.sentHere;
+        if (oldest) this.sentHere.delete(oldest);
+      }
       this.opts.onResult?.(this.sender.channel, "sent");
     } catch (error) {
-      // The database failed while recording a failure: the claim lapses and the message goes again.
+      // The database failed while recording a failure: the message is still claimed here, so the
+      // look takes it again; the chat's later messages wait for that look, or they would go first.
       this.log.error({ err: error, dedupeKey: doc.dedupeKey }, "outbox: could not record a failed send");
+      this.defer(doc.chatId, this.opts.pollMs);
       if (probe) this.probeLater();
     } finally {
       // A message told to wait keeps its chat: nothing later in it may go first.
-      if (!parked) this.busy.delete(doc.chatId);
+      if (!parked) {
+        this.busy.delete(doc.chatId);
+        this.handling.delete(id);
+      }
       if (this.external.has(doc.chatId)) this.lookSoon = true;
       this.finished += 1;
     }
@@ -819,12 +843,8 @@ export class Dispatcher {
       // Stopping: left parked, for stop() to give back.
       if (this.stopped) return;
       this.parked.delete(id);
-      this.busy.delete(doc.chatId);
-      const queue = this.hints.get(doc.chatId);
-      if (queue) queue.unshift(doc);
-      else this.hints.set(doc.chatId, [doc]);
-      this.hintCount += 1;
-      this.ownClaims.add(id);
+      // Its chat stays busy, and it goes before anything else (claimHanded).
+      this.returning.push(doc);
       this.nudge?.();
       this.wake();
     }, waitMs);
@@ -838,12 +858,14 @@ export class Dispatcher {
    */
   private async releaseOwn(): Promise<void> {
     const ids: Types.ObjectId[] = [];
-    for (const [id, { doc, timer }] of this.parked) {
-      clearTimeout(timer);
+    const held = [...[...this.parked.values()].map((p) => p.doc), ...this.returning.splice(0)];
+    for (const { timer } of this.parked.values()) clearTimeout(timer);
+    this.parked.clear();
+    for (const doc of held) {
       this.busy.delete(doc.chatId);
+      this.handling.delete(doc._id.toHexString());
       this.external.add(doc.chatId);
       ids.push(doc._id);
-      this.parked.delete(id);
     }
     for (const [chatId, queue] of [...this.hints]) {
       if (!queue.some((doc) => this.ownClaims.has(doc._id.toHexString()))) continue;
@@ -996,7 +1018,8 @@ export class Dispatcher {
         this.log.info({ ...context, waitMs: wait }, "outbox: rate limited");
         this.opts.onResult?.(this.sender.channel, "rate_limited");
         // A running dispatcher holds a short wait in memory; a long one (or a drain's) is written.
-        if (!this.stopped && wait <= this.opts.lockMs) {
+        const leased = (doc.lockedUntil?.getTime() ?? 0) > now.getTime();
+        if (!this.stopped && leased && wait <= this.opts.lockMs) {
           doc.failingSince = failingSince;
           await this.park(doc, wait, now);
           return true;
@@ -1116,6 +1139,9 @@ export class Dispatcher {
    * less often while they find none (an idle bot's looks were a database command a second).
    */
   private lookEvery(): number {
+    // Several instances may be writing (a send lease is kept): what they write for a chat this
+    // one also writes to is found on time, or its own message would overtake theirs.
+    if (this.opts.lease) return this.opts.pollMs;
     return this.opts.pollMs * Math.min(4, 1 + this.emptyLooks);
   }
 

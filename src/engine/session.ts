@@ -65,23 +65,7 @@ export interface LoadedSession {
    * instances make one ticket, one report, one decision.
    */
   stateId?: string;
-  /**
-   * True when it was not read now but remembered from this process's last turn of the chat
-   * (Sessions.current): the turn must then find it still so when it writes (the sequence's unique
-   * index) or, writing nothing, read it again before its replies go (Engine.process).
-   */
-  cached?: boolean;
 }
-
-/** A chat's state as this process last wrote or read it: the data as JSON, as it is stored. */
-interface Known {
-  seq: number;
-  stateId?: string;
-  state?: Omit<SessionState, "data"> & { json: string };
-}
-
-/** Chats remembered at most; past this the memory starts again (every chat is read once more). */
-const MAX_KNOWN = 10_000;
 
 /**
  * Another turn of the same chat (on another instance) changed the state this turn started from:
@@ -98,13 +82,6 @@ export class SessionConflict extends Error {
 const KEEP_ENDED_MS = 3_600_000;
 
 export class Sessions {
-  /**
-   * What each chat's last turn here left. A chat's turns run one at a time in this process, so
-   * the next turn starts from it without reading the database (a command a step); another
-   * instance's turn in between is caught where this turn writes or before it answers.
-   */
-  private readonly known = new Map<string, Known>();
-
   constructor(
     private readonly model: Model<SessionDoc>,
     private readonly sealer: Sealer,
@@ -127,42 +104,6 @@ export class Sessions {
 
   /** The newest state of the chat and its sequence number (0 for a chat never in a flow). */
   async read(key: string, now: Date): Promise<LoadedSession> {
-    const loaded = await this.readStored(key, now);
-    this.remember(key, {
-      seq: loaded.seq,
-      ...(loaded.stateId ? { stateId: loaded.stateId } : {}),
-      ...(loaded.state ? { state: this.knownState(loaded.state) } : {}),
-    });
-    return loaded;
-  }
-
-  /** The chat's state as this process's last turn of it left it, else as read now. */
-  async current(key: string, now: Date): Promise<LoadedSession> {
-    const known = this.known.get(key);
-    if (!known) return this.read(key, now);
-    const { state, ...rest } = known;
-    // Expired as a read would find it: no flow, the sequence kept.
-    if (!state || state.expiresAt <= now) return { state: undefined, seq: known.seq, cached: true };
-    const { json, ...fields } = state;
-    return { ...rest, state: { ...fields, data: JSON.parse(json) as Record<string, unknown> }, cached: true };
-  }
-
-  /** Forgets what this process remembers of a chat: its next turn reads it. */
-  forget(key: string): void {
-    this.known.delete(key);
-  }
-
-  private knownState(state: SessionState): Known["state"] {
-    const { data, ...fields } = state;
-    return { ...fields, json: JSON.stringify(data) };
-  }
-
-  private remember(key: string, known: Known): void {
-    if (this.known.size >= MAX_KNOWN && !this.known.has(key)) this.known.clear();
-    this.known.set(key, known);
-  }
-
-  private async readStored(key: string, now: Date): Promise<LoadedSession> {
     const doc = await this.model.findOne({ key }).sort({ seq: -1 }).lean();
     if (!doc) return { state: undefined, seq: 0 };
     const seq = doc.seq ?? 0;
@@ -184,39 +125,26 @@ export class Sessions {
    */
   async save(key: string, from: number, state: SessionState, update: string, now: Date): Promise<void> {
     const { data, ...rest } = state;
-    const json = JSON.stringify(data);
-    const id = await this.write(key, from, update, {
+    await this.write(key, from, update, {
       ...rest,
-      dataSealed: this.sealer.seal(json),
+      dataSealed: this.sealer.seal(JSON.stringify(data)),
       updatedAt: now,
     });
-    this.remember(key, { seq: from + 1, stateId: id, state: { ...rest, json } });
   }
 
   /** Ends the flow a turn read at `from` (cancelled, finished, interrupted); conflicts as save does. */
   async end(key: string, from: number, update: string, now: Date): Promise<void> {
     await this.write(key, from, update, { ended: true, expiresAt: now, updatedAt: now });
-    this.remember(key, { seq: from + 1 });
   }
 
-  /** Writes the state after `from`; the id of the document that holds it. */
-  private async write(
-    key: string,
-    from: number,
-    update: string,
-    fields: Partial<SessionDoc>,
-  ): Promise<string> {
+  private async write(key: string, from: number, update: string, fields: Partial<SessionDoc>): Promise<void> {
     const seq = from + 1;
     try {
-      const doc = await this.model.create({ ...fields, key, seq, update });
-      return doc._id.toHexString();
+      await this.model.create({ ...fields, key, seq, update });
     } catch (error) {
-      // Whatever this process thought the chat's state was, it does not know now.
-      this.known.delete(key);
       if (!isDuplicateKeyError(error)) throw error;
       const there = await this.model.findOne({ key, seq }).lean();
-      if (!there || there.update !== update) throw new SessionConflict(key);
-      return there._id.toHexString();
+      if (there?.update !== update) throw new SessionConflict(key);
     }
   }
 
@@ -242,7 +170,6 @@ export class Sessions {
 
   /** Forgets a chat's flow outright, outside any turn (a test resetting a speaker). */
   async clear(key: string): Promise<void> {
-    this.known.delete(key);
     await this.model.deleteMany({ key });
   }
 

@@ -60,15 +60,15 @@ describe("two instances, one chat", () => {
     expect(afterType).toBeDefined();
     expect(afterField).not.toBe(afterType);
 
-    // A remembers the chat outside any flow; B starts /gopy in it; A gets the answer. A turn that
-    // would write nothing (free text, as A remembers it) reads the chat before it answers.
+    // A's last turn left the chat outside any flow; B starts /gopy in it; A gets the answer. A
+    // must answer B's flow, not the state its own last turn left (no turn may start from a
+    // remembered state: a flow's effects are done before the state is written).
     await a.engine.handle(consoleInbound("moved", "xin chào"));
     await b.engine.handle(consoleInbound("moved", "/gopy"));
     expect(await a.engine.handle(consoleInbound("moved", "1"))).toBe("handled");
     expect(await stepOf(a, "moved")).toBe(afterType);
 
-    // A remembers the chat at the type step; B answers it; A's answer is to the next step. A
-    // turn that writes meets B's state under the sequence's unique index and runs again.
+    // A's last turn left the chat at the type step; B answers it; A's answer is to the next step.
     await a.engine.handle(consoleInbound("moved2", "/gopy"));
     await b.engine.handle(consoleInbound("moved2", "1"));
     expect(await a.engine.handle(consoleInbound("moved2", "1"))).toBe("handled");
