@@ -205,11 +205,12 @@ export class Engine {
       // that one leaves (else it would answer the same step, and that answer would be lost).
       await this.retryDeferred(key);
       const now = this.services.clock.now();
-      // Read before the record, which keeps it: a replay must start where this turn started.
-      // Read every turn, never remembered: a flow's effects (a ticket, a report) are keyed by the
-      // state they answer and done before the state is written, so a state another instance has
-      // moved on from would do them a second time under another key.
-      const loaded = await this.stores.sessions.read(key, now);
+      // Read before the record, which keeps it: a replay must start where this turn started. As
+      // this process last left it, if no state after it exists (a read by `_id`): never from
+      // memory alone, since a flow's effects (a ticket, a report) are keyed by the state they
+      // answer and done before the state is written, and a state another instance has moved on
+      // from would do them a second time under another key.
+      const loaded = await this.stores.sessions.current(key, now);
       // A button answers only the state its keyboard was sent at: an old keyboard left on an
       // abandoned question, or a second tap before our edit removed it, finds the session moved
       // on. Checked against the state read anyway, so it costs nothing; such a press is not

@@ -12,7 +12,12 @@ import { isDuplicateKeyError } from "../db/errors.js";
  * so expiry is a field every read respects and the sweep deletes.
  */
 export interface SessionDoc {
-  _id: Types.ObjectId;
+  /**
+   * `<key>#<seq>` (sessionId): the state after a known one is then found by `_id` alone, which
+   * FerretDB answers from its primary key where any other filter scans every session. Documents
+   * written before carry an ObjectId.
+   */
+  _id: string | Types.ObjectId;
   key: string;
   /** The chat's sequence number: the state it was written over had seq - 1. */
   seq: number;
@@ -35,6 +40,8 @@ export interface SessionDoc {
 
 export const sessionSchema = new Schema<SessionDoc>(
   {
+    // Mixed: strings for new documents, ObjectIds for older ones, neither cast into the other.
+    _id: { type: Schema.Types.Mixed },
     key: { type: String, required: true },
     seq: { type: Number, required: true, default: 0 },
     update: { type: String },
@@ -80,8 +87,34 @@ export class SessionConflict extends Error {
 
 /** How long an expired flow's newest state keeps its data before the sweep empties it. */
 const KEEP_ENDED_MS = 3_600_000;
+/**
+ * How long a state this process wrote or read is taken as its chat's state, once the next one is
+ * found missing (Sessions.current). The sweep keeps every state younger than KEEP_RECENT_MS, so
+ * a state another instance wrote over it is still there to be found.
+ */
+const KNOWN_MS = 5 * 60_000;
+const KEEP_RECENT_MS = 10 * 60_000;
+/** Chats remembered at most; past this the memory starts again (every chat is read once more). */
+const MAX_KNOWN = 10_000;
+
+/** The id of a chat's state at a sequence number. */
+function sessionId(key: string, seq: number): string {
+  return `${key}#${seq}`;
+}
+
+/** A chat's state as this process last wrote or read it (the data as stored, JSON). */
+interface Known {
+  seq: number;
+  stateId?: string;
+  state?: Omit<SessionState, "data"> & { json: string };
+  /** When it was remembered (the clock's time). */
+  at: number;
+}
 
 export class Sessions {
+  /** What each chat's last turn here wrote or read (see current). */
+  private readonly known = new Map<string, Known>();
+
   constructor(
     private readonly model: Model<SessionDoc>,
     private readonly sealer: Sealer,
@@ -105,6 +138,38 @@ export class Sessions {
   /** The newest state of the chat and its sequence number (0 for a chat never in a flow). */
   async read(key: string, now: Date): Promise<LoadedSession> {
     const doc = await this.model.findOne({ key }).sort({ seq: -1 }).lean();
+    const loaded = this.loadedOf(doc, now);
+    const state = doc && !doc.ended ? this.dataOf(doc) : undefined;
+    this.remember(key, {
+      seq: loaded.seq,
+      ...(doc && state ? { stateId: String(doc._id), state: this.knownState(doc, state) } : {}),
+      at: now.getTime(),
+    });
+    return loaded;
+  }
+
+  /**
+   * The chat's newest state, as read() gives it, at the cost of a read by `_id`: the state this
+   * process last wrote or read for the chat, unless a state after it exists (another instance's
+   * turn). Checked at the start of the turn, as a read would be, so a flow's effects never run
+   * from a state the chat has left.
+   */
+  async current(key: string, now: Date): Promise<LoadedSession> {
+    const known = this.known.get(key);
+    if (!known || now.getTime() - known.at >= KNOWN_MS) return this.read(key, now);
+    if ((await this.model.exists({ _id: sessionId(key, known.seq + 1) })) !== null)
+      return this.read(key, now);
+    const { state } = known;
+    if (!state || state.expiresAt <= now) return { state: undefined, seq: known.seq };
+    const { json, ...fields } = state;
+    return {
+      state: { ...fields, data: JSON.parse(json) as Record<string, unknown> },
+      seq: known.seq,
+      ...(known.stateId ? { stateId: known.stateId } : {}),
+    };
+  }
+
+  private loadedOf(doc: SessionDoc | null, now: Date): LoadedSession {
     if (!doc) return { state: undefined, seq: 0 };
     const seq = doc.seq ?? 0;
     if (doc.ended || doc.expiresAt <= now) return { state: undefined, seq };
@@ -114,8 +179,21 @@ export class Sessions {
     return {
       state: { flow: doc.flow, version: doc.version, step: doc.step, data, expiresAt: doc.expiresAt },
       seq,
-      stateId: doc._id.toHexString(),
+      stateId: String(doc._id),
     };
+  }
+
+  private knownState(
+    fields: Pick<SessionDoc, "flow" | "version" | "step" | "expiresAt">,
+    data: Record<string, unknown>,
+  ): Known["state"] {
+    const { flow, version, step, expiresAt } = fields;
+    return { flow, version, step, expiresAt, json: JSON.stringify(data) };
+  }
+
+  private remember(key: string, known: Known): void {
+    if (this.known.size >= MAX_KNOWN && !this.known.has(key)) this.known.clear();
+    this.known.set(key, known);
   }
 
   /**
@@ -125,26 +203,39 @@ export class Sessions {
    */
   async save(key: string, from: number, state: SessionState, update: string, now: Date): Promise<void> {
     const { data, ...rest } = state;
-    await this.write(key, from, update, {
+    const id = await this.write(key, from, update, {
       ...rest,
       dataSealed: this.sealer.seal(JSON.stringify(data)),
       updatedAt: now,
     });
+    this.remember(key, { seq: from + 1, stateId: id, state: this.knownState(rest, data), at: now.getTime() });
   }
 
   /** Ends the flow a turn read at `from` (cancelled, finished, interrupted); conflicts as save does. */
   async end(key: string, from: number, update: string, now: Date): Promise<void> {
     await this.write(key, from, update, { ended: true, expiresAt: now, updatedAt: now });
+    this.remember(key, { seq: from + 1, at: now.getTime() });
   }
 
-  private async write(key: string, from: number, update: string, fields: Partial<SessionDoc>): Promise<void> {
+  /** Writes the state after `from`; the id of the document that holds it. */
+  private async write(
+    key: string,
+    from: number,
+    update: string,
+    fields: Partial<SessionDoc>,
+  ): Promise<string> {
     const seq = from + 1;
+    const _id = sessionId(key, seq);
     try {
-      await this.model.create({ ...fields, key, seq, update });
+      await this.model.create({ ...fields, _id, key, seq, update });
+      return _id;
     } catch (error) {
+      // Whatever this process thought the chat's state was, it does not know now.
+      this.known.delete(key);
       if (!isDuplicateKeyError(error)) throw error;
       const there = await this.model.findOne({ key, seq }).lean();
-      if (there?.update !== update) throw new SessionConflict(key);
+      if (!there || there.update !== update) throw new SessionConflict(key);
+      return String(there._id);
     }
   }
 
@@ -170,6 +261,7 @@ export class Sessions {
 
   /** Forgets a chat's flow outright, outside any turn (a test resetting a speaker). */
   async clear(key: string): Promise<void> {
+    this.known.delete(key);
     await this.model.deleteMany({ key });
   }
 
@@ -198,19 +290,23 @@ export class Sessions {
    * read the old number.
    */
   async sweep(now: Date): Promise<number> {
-    const stale: Types.ObjectId[] = [];
-    const emptied: Types.ObjectId[] = [];
+    const stale: SessionDoc["_id"][] = [];
+    const emptied: SessionDoc["_id"][] = [];
     let newestKey: string | undefined;
     const cursor = this.model
-      .find({}, { key: 1, seq: 1, expiresAt: 1, ended: 1 })
+      .find({}, { key: 1, seq: 1, expiresAt: 1, ended: 1, updatedAt: 1 })
       .sort({ key: 1, seq: -1 })
       .lean()
       .cursor();
     for await (const doc of cursor as AsyncIterable<SessionDoc>) {
       const newest = doc.key !== newestKey;
       newestKey = doc.key;
-      if (!newest) stale.push(doc._id);
-      else if (!doc.ended && doc.expiresAt.getTime() + KEEP_ENDED_MS <= now.getTime()) emptied.push(doc._id);
+      // A state written over lately stays a while: another process may remember the one before
+      // it, and finds it moved on by this one's id (see current).
+      if (!newest) {
+        if (doc.updatedAt.getTime() + KEEP_RECENT_MS <= now.getTime()) stale.push(doc._id);
+      } else if (!doc.ended && doc.expiresAt.getTime() + KEEP_ENDED_MS <= now.getTime())
+        emptied.push(doc._id);
     }
     let changed = 0;
     for (let i = 0; i < stale.length; i += 500) {

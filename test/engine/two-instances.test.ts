@@ -61,8 +61,8 @@ describe("two instances, one chat", () => {
     expect(afterField).not.toBe(afterType);
 
     // A's last turn left the chat outside any flow; B starts /gopy in it; A gets the answer. A
-    // must answer B's flow, not the state its own last turn left (no turn may start from a
-    // remembered state: a flow's effects are done before the state is written).
+    // must answer B's flow, not the state its own last turn left: it remembers that state, and
+    // finds B's after it by its id before the turn runs (a flow's effects come before any write).
     await a.engine.handle(consoleInbound("moved", "xin chào"));
     await b.engine.handle(consoleInbound("moved", "/gopy"));
     expect(await a.engine.handle(consoleInbound("moved", "1"))).toBe("handled");
@@ -174,6 +174,11 @@ describe("two instances, one chat", () => {
     await app.engine.handle(consoleInbound("ender", "/huy"));
     const count = (key: string) => app.models.Session.countDocuments({ key });
     expect(await count("console:sweeper:sweeper")).toBe(2);
+    // A state written over stays ten minutes: another instance may remember the one before it,
+    // and learns the chat moved on by finding this one (Sessions.current).
+    await app.sessions.sweep(clock.now());
+    expect(await count("console:sweeper:sweeper")).toBe(2);
+    clock.advance(11 * 60_000);
     await app.sessions.sweep(clock.now());
     expect(await count("console:sweeper:sweeper")).toBe(1);
     expect(await stepOf(app, "sweeper")).toBe("field");
