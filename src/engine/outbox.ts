@@ -548,10 +548,16 @@ export class Dispatcher {
   private async claimHanded(): Promise<OutboxDoc | undefined> {
     // Paused: the handed-over messages wait; the look sends them in order once it resumes.
     if (!this.looked || this.pause) return undefined;
-    // Back from a rate-limit wait, claimed and its chat still busy: it goes first.
-    const back = this.returning.shift();
-    if (back) return back;
     const now = this.clock.now();
+    // Back from a rate-limit wait, claimed and its chat still busy: it goes first, while its lease
+    // holds; one that ran out meanwhile (a pause came between) is claimed again by the look.
+    const back = this.returning.shift();
+    if (back && (back.lockedUntil?.getTime() ?? 0) > now.getTime()) return back;
+    if (back) {
+      this.busy.delete(back.chatId);
+      this.handling.delete(back._id.toHexString());
+      this.defer(back.chatId, 0);
+    }
     for (const [chatId, queue] of this.hints) {
       if (this.busy.has(chatId)) continue;
       if (this.external.has(chatId)) {
