@@ -550,9 +550,9 @@ export class Dispatcher {
     if (!this.looked || this.pause) return undefined;
     const now = this.clock.now();
     // Back from a rate-limit wait, claimed and its chat still busy: it goes first, while its lease
-    // holds; one that ran out meanwhile (a pause came between) is claimed again by the look.
+    // has time enough left for the send; else (a pause came between) the look claims it again.
     const back = this.returning.shift();
-    if (back && (back.lockedUntil?.getTime() ?? 0) > now.getTime()) return back;
+    if (back && (back.lockedUntil?.getTime() ?? 0) - now.getTime() >= this.opts.lockMs / 2) return back;
     if (back) {
       this.busy.delete(back.chatId);
       this.handling.delete(back._id.toHexString());
@@ -807,11 +807,14 @@ export class Dispatcher {
       }
       // Accepted by the platform: from here on the message must not be sent again.
       if (probe || this.pause) this.resume();
-      await this.record(doc, messageIds);
-      this.sentHere.add(id);
-      if (this.sentHere.size > MAX_HINTS) {
-        const [oldest] = this.sentHere;
-        if (oldest) this.sentHere.delete(oldest);
+      // Only a recorded send counts as sent here: one whose record failed stands "sending", and
+      // the look must not take it for a send of ours it read before its "sent".
+      if (await this.record(doc, messageIds)) {
+        this.sentHere.add(id);
+        if (this.sentHere.size > MAX_HINTS) {
+          const [oldest] = this.sentHere;
+          if (oldest) this.sentHere.delete(oldest);
+        }
       }
       this.opts.onResult?.(this.sender.channel, "sent");
     } catch (error) {
@@ -898,7 +901,8 @@ export class Dispatcher {
    * no other dispatcher sends the message again, until the database takes it; the chat stays
    * busy meanwhile, so nothing later in it overtakes. Both writes are idempotent.
    */
-  private async record(doc: OutboxDoc, messageIds: string[]): Promise<void> {
+  /** False when it could not be written (a fault of ours, not the database's). */
+  private async record(doc: OutboxDoc, messageIds: string[]): Promise<boolean> {
     let wait = this.opts.recordRetryMs;
     for (let tries = 1; ; tries += 1) {
       try {
@@ -936,7 +940,7 @@ export class Dispatcher {
         } else if (tries > 1) {
           this.log.info({ dedupeKey: doc.dedupeKey, tries }, "outbox: delivery recorded after retries");
         }
-        return;
+        return true;
       } catch (error) {
         if (!isDatabaseError(error)) {
           // Not the database being away but a fault of ours: writing again cannot help, and the
@@ -945,7 +949,7 @@ export class Dispatcher {
             { err: error, dedupeKey: doc.dedupeKey },
             "outbox: sent, but the record cannot be written",
           );
-          return;
+          return false;
         }
         this.log.error(
           { err: error, dedupeKey: doc.dedupeKey, tries, waitMs: wait },

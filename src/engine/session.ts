@@ -102,6 +102,16 @@ function sessionId(key: string, seq: number): string {
   return `${key}#${seq}`;
 }
 
+/**
+ * What a flow's effects are keyed by (LoadedSession.stateId): the document's id, and for ids made
+ * from the sequence number also the update that wrote it, since a sequence that started again
+ * (a chat's states deleted by hand) would give a later state the id of an earlier one, and its
+ * effect would be taken for that one's replay.
+ */
+function stateIdOf(doc: Pick<SessionDoc, "_id" | "update">): string {
+  return typeof doc._id === "string" ? `${doc._id}@${doc.update ?? ""}` : String(doc._id);
+}
+
 /** A chat's state as this process last wrote or read it (the data as stored, JSON). */
 interface Known {
   seq: number;
@@ -142,7 +152,7 @@ export class Sessions {
     const state = doc && !doc.ended ? this.dataOf(doc) : undefined;
     this.remember(key, {
       seq: loaded.seq,
-      ...(doc && state ? { stateId: String(doc._id), state: this.knownState(doc, state) } : {}),
+      ...(doc && state ? { stateId: stateIdOf(doc), state: this.knownState(doc, state) } : {}),
       at: now.getTime(),
     });
     return loaded;
@@ -179,7 +189,7 @@ export class Sessions {
     return {
       state: { flow: doc.flow, version: doc.version, step: doc.step, data, expiresAt: doc.expiresAt },
       seq,
-      stateId: String(doc._id),
+      stateId: stateIdOf(doc),
     };
   }
 
@@ -217,7 +227,7 @@ export class Sessions {
     this.remember(key, { seq: from + 1, at: now.getTime() });
   }
 
-  /** Writes the state after `from`; the id of the document that holds it. */
+  /** Writes the state after `from`; its stateId (see stateIdOf). */
   private async write(
     key: string,
     from: number,
@@ -228,14 +238,14 @@ export class Sessions {
     const _id = sessionId(key, seq);
     try {
       await this.model.create({ ...fields, _id, key, seq, update });
-      return _id;
+      return stateIdOf({ _id, update });
     } catch (error) {
       // Whatever this process thought the chat's state was, it does not know now.
       this.known.delete(key);
       if (!isDuplicateKeyError(error)) throw error;
       const there = await this.model.findOne({ key, seq }).lean();
       if (!there || there.update !== update) throw new SessionConflict(key);
-      return String(there._id);
+      return stateIdOf(there);
     }
   }
 
