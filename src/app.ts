@@ -138,7 +138,7 @@ export class App {
       this.models,
       this.claims,
       options.sealer,
-      () => this.people.changed(),
+      (write) => this.people.changing(write),
     );
     this.guesses = new GuessGuard(new Throttle(this.models.GuessFailure, options.sealer), this.people);
     const calendar = options.calendar ?? loadWorkCalendar(path.join(DATA_DIR, "holidays"));

@@ -385,8 +385,8 @@ export class Dispatcher {
   /** Resolves the wait of a running pass when a new message is handed over. */
   private nudge: (() => void) | undefined;
   /**
-   * Ids of messages handed over whose claim this dispatcher already holds (born claimed, or back
-   * from a rate-limit wait): they go without claiming again while their lease is fresh.
+   * Ids of messages handed over whose claim this dispatcher already holds (born claimed): they go
+   * without claiming again while their lease is fresh.
    */
   private readonly ownClaims = new Set<string>();
   /** Messages the platform told to wait, held here (their chat busy) until their time. */

@@ -108,8 +108,8 @@ export class InvitesService {
     private readonly people: PeopleModels,
     private readonly claims: Claims,
     private readonly sealer: Sealer,
-    /** Told before and after a person's role changes here (PeopleService.changed). */
-    private readonly onPeopleChanged: () => void = () => undefined,
+    /** Runs the write that changes a person's role (PeopleService.changing). */
+    private readonly changingPeople: <T>(write: () => Promise<T>) => Promise<T> = (write) => write(),
   ) {}
 
   /**
@@ -242,12 +242,12 @@ export class InvitesService {
         },
       );
     }
-    this.onPeopleChanged();
-    await this.people.Person.updateOne(
-      { _id: speaker.personId },
-      { $set: { role: invite.role, unitId: invite.unitKey, active: true } },
+    await this.changingPeople(() =>
+      this.people.Person.updateOne(
+        { _id: speaker.personId },
+        { $set: { role: invite.role, unitId: invite.unitKey, active: true } },
+      ),
     );
-    this.onPeopleChanged();
     return { kind: "ok", unitKey: invite.unitKey, role: invite.role };
   }
 

@@ -89,6 +89,16 @@ function upToDate(
   return seen.chatId === undefined || seen.chatId === account.chatId;
 }
 
+/** Who wrote, as a channel says it: what resolveSpeaker works out a person from. */
+export interface SpeakerInput {
+  channel: ChannelName;
+  senderId: string;
+  chatId: string;
+  chatType: "private" | "group";
+  senderName?: string;
+  now: Date;
+}
+
 export class PeopleService {
   /** Citizens read lately, by channel and account id (see CITIZEN_CACHE_MS). */
   private readonly recentCitizens = new Map<
@@ -153,14 +163,7 @@ export class PeopleService {
    * The person behind a channel account; anyone unknown becomes a citizen. Safe against two
    * first messages racing: the account upsert decides which new person id wins.
    */
-  async resolveSpeaker(input: {
-    channel: ChannelName;
-    senderId: string;
-    chatId: string;
-    chatType: "private" | "group";
-    senderName?: string;
-    now: Date;
-  }): Promise<Speaker> {
+  async resolveSpeaker(input: SpeakerInput): Promise<Speaker> {
     const candidateId = new Types.ObjectId();
     const displayName = input.senderName?.slice(0, MAX_NAME);
     const seen = {
@@ -189,21 +192,26 @@ export class PeopleService {
 
   /**
    * Forgets the citizens remembered: something about people or accounts changes here. Called
-   * before the change and after it, so a speaker read while it was being written is not kept.
+   * before the change and after it (see changing), so a speaker read while it was being written
+   * is not kept.
    */
-  changed(): void {
+  private changed(): void {
     this.generation += 1;
     this.recentCitizens.clear();
   }
 
+  /** Runs a write to people or accounts with the citizens remembered forgotten on both sides of it. */
+  async changing<T>(write: () => Promise<T>): Promise<T> {
+    this.changed();
+    try {
+      return await write();
+    } finally {
+      this.changed();
+    }
+  }
+
   private async readSpeaker(
-    input: {
-      channel: ChannelName;
-      senderId: string;
-      chatType: "private" | "group";
-      senderName?: string;
-      now: Date;
-    },
+    input: SpeakerInput,
     candidateId: Types.ObjectId,
     displayName: string | undefined,
     seen: { chatId?: string; displayName?: string },
@@ -282,15 +290,15 @@ export class PeopleService {
       chatType: "private",
       now,
     });
-    this.changed();
     const update: Record<string, unknown> = { role: fields.role, active: true };
     if (fields.name) Object.assign(update, this.storedName(fields.name));
     if (fields.unitId) update.unitId = fields.unitId;
-    await this.models.Person.updateOne(
-      { _id: speaker.personId },
-      { $set: update, ...(fields.name ? { $unset: { nameKey: 1 } } : {}) },
+    await this.changing(() =>
+      this.models.Person.updateOne(
+        { _id: speaker.personId },
+        { $set: update, ...(fields.name ? { $unset: { nameKey: 1 } } : {}) },
+      ),
     );
-    this.changed();
     return {
       ...speaker,
       role: fields.role,
@@ -336,22 +344,18 @@ export class PeopleService {
   }
 
   async setRole(personId: string, role: Role): Promise<void> {
-    this.changed();
-    await this.models.Person.updateOne({ _id: personId }, { $set: { role } });
-    this.changed();
+    await this.changing(() => this.models.Person.updateOne({ _id: personId }, { $set: { role } }));
   }
 
   async setUnit(personId: string, unitKey: string): Promise<void> {
-    this.changed();
-    await this.models.Person.updateOne({ _id: personId }, { $set: { unitId: unitKey } });
-    this.changed();
+    await this.changing(() => this.models.Person.updateOne({ _id: personId }, { $set: { unitId: unitKey } }));
   }
 
   /** A person who left: no role, no unit, no messages; their history stays. */
   async deactivate(personId: string): Promise<void> {
-    this.changed();
-    await this.models.Person.updateOne({ _id: personId }, { $set: { active: false, role: "citizen" } });
-    this.changed();
+    await this.changing(() =>
+      this.models.Person.updateOne({ _id: personId }, { $set: { active: false, role: "citizen" } }),
+    );
   }
 
   /** The active people of a unit with any of `roles`. */
@@ -394,9 +398,9 @@ export class PeopleService {
 
   /** The platform said this chat blocked the bot: stop addressing it until the person writes again. */
   async markBlocked(channel: ChannelName, chatId: string, now: Date): Promise<void> {
-    this.changed();
-    await this.models.ChannelAccount.updateMany({ channel, chatId }, { $set: { blockedAt: now } });
-    this.changed();
+    await this.changing(() =>
+      this.models.ChannelAccount.updateMany({ channel, chatId }, { $set: { blockedAt: now } }),
+    );
   }
 
   /** A code the person sends from their other app to join both accounts into one person. */
@@ -473,15 +477,15 @@ export class PeopleService {
     ).lean();
     if (!link) return "invalid";
     if (link.personId.toString() === speaker.personId) return "already";
-    this.changed();
-    await this.models.ChannelAccount.updateOne(
-      { _id: speaker.accountId },
-      { $set: { personId: link.personId } },
-    );
-    const remaining = await this.models.ChannelAccount.countDocuments({ personId: speaker.personId });
-    if (remaining === 0)
-      await this.models.Person.updateOne({ _id: speaker.personId }, { $set: { active: false } });
-    this.changed();
+    await this.changing(async () => {
+      await this.models.ChannelAccount.updateOne(
+        { _id: speaker.accountId },
+        { $set: { personId: link.personId } },
+      );
+      const remaining = await this.models.ChannelAccount.countDocuments({ personId: speaker.personId });
+      if (remaining === 0)
+        await this.models.Person.updateOne({ _id: speaker.personId }, { $set: { active: false } });
+    });
     return "linked";
   }
 }
