@@ -59,6 +59,11 @@ export type HandleOutcome = "handled" | "duplicate" | "failed" | "deferred" | "s
  * dropped connection, a failover) is over by then; a longer one is left to recovery.
  */
 const TURN_RETRY_MS = [100, 500, 2_000];
+/**
+ * How long a turn may have run for its replies still to be handed over unwritten (a sixth of the
+ * record's claim, inbox CLAIM_MS): they are then sent or written well before it lapses.
+ */
+const UNWRITTEN_WITHIN_MS = 10_000;
 /** Turns run again because another instance moved the chat on first; more means a storm, not a race. */
 const MAX_CONFLICTS = 5;
 
@@ -137,6 +142,8 @@ export class Engine {
   private readonly instanceId = randomUUID();
   /** Updates this process left to recovery, per chat, in order: the chat's next message runs them first. */
   private readonly deferred = new Map<string, { inbound: Inbound; loaded: LoadedSession }[]>();
+  /** "Handled" marks waiting for their turns' replies to be written (see handleRecorded). */
+  private readonly marking = new Set<Promise<void>>();
 
   constructor(
     private readonly stores: EngineStores,
@@ -219,7 +226,7 @@ export class Engine {
         return (await this.stores.inbox.isRecorded(inbound.dedupeKey)) ? "duplicate" : "stale";
       }
       return (await this.stores.inbox.record(inbound, now, loaded.state ?? null, loaded.seq, loaded.stateId))
-        ? this.handleRecorded(inbound, loaded)
+        ? this.handleRecorded(inbound, loaded, { firstRun: true })
         : ("duplicate" as const);
     });
     for (const listener of this.outcomeListeners) listener(inbound, outcome);
@@ -287,9 +294,13 @@ export class Engine {
     }
   }
 
-  /** Resolves when every update handed in so far has been handled (for a clean shutdown). */
-  idle(): Promise<void> {
-    return this.queue.idle();
+  /**
+   * Resolves when every update handed in so far has been handled, and marked so (for a clean
+   * shutdown, and for tests that read the records).
+   */
+  async idle(): Promise<void> {
+    await this.queue.idle();
+    while (this.marking.size > 0) await Promise.all(this.marking);
   }
 
   /** Runs again, in order, the updates of this chat that this process left to recovery. */
@@ -313,19 +324,33 @@ export class Engine {
     return `${inbound.channel}:${inbound.chatId}:${inbound.senderId}`;
   }
 
+  /**
+   * `firstRun`: the update was recorded just now, by this call's caller; its turn's first try may
+   * hand its replies over unwritten (Outbox.enqueueTurn).
+   */
   private async handleRecorded(
     inbound: Inbound,
     session: LoadedSession,
-    options: { remember?: boolean; superseded?: boolean } = {},
+    options: { remember?: boolean; superseded?: boolean; firstRun?: boolean } = {},
   ): Promise<HandleOutcome> {
     const { clock, log } = this.services;
     const context = { dedupeKey: inbound.dedupeKey, channel: inbound.channel, senderId: inbound.senderId };
     let conflicts = 0;
+    let firstTry = options.firstRun === true;
     for (let attempt = 0; ; attempt += 1) {
       try {
         // A turn is safe to run again from the same state: every effect is keyed by the update.
-        await this.process(inbound, session, options.superseded ?? false);
-        await this.stores.inbox.markHandled(inbound.dedupeKey, clock.now());
+        const unwritten = firstTry;
+        firstTry = false;
+        const { settled } = await this.process(inbound, session, options.superseded ?? false, unwritten);
+        if (settled === undefined) {
+          await this.stores.inbox.markHandled(inbound.dedupeKey, clock.now());
+        } else {
+          // Replies handed over unwritten: the update is marked handled once they are written
+          // (sent, or put to wait), and left unmarked, to be replayed, if one cannot be. The
+          // chat's next message need not wait for that.
+          this.markWhenSettled(inbound.dedupeKey, settled);
+        }
         return "handled";
       } catch (error) {
         if (error instanceof SessionConflict && conflicts < MAX_CONFLICTS) {
@@ -371,6 +396,24 @@ export class Engine {
     }
   }
 
+  private markWhenSettled(dedupeKey: string, settled: Promise<boolean>): void {
+    const { clock, log } = this.services;
+    const marking: Promise<void> = settled
+      .then(async (durable) => {
+        if (!durable) {
+          log.warn({ dedupeKey }, "engine: a reply could not be written; the update is left for recovery");
+          return;
+        }
+        await this.stores.inbox.markHandled(dedupeKey, clock.now());
+      })
+      .catch((error: unknown) => {
+        // Unmarked, it is replayed once its claim lapses: its replies stand, and collide.
+        log.warn({ err: error, dedupeKey }, "engine: could not mark an update handled; left for recovery");
+      })
+      .finally(() => this.marking.delete(marking));
+    this.marking.add(marking);
+  }
+
   /** A turn that threw for a reason other than the database: the person is told, the update kept as failed. */
   private async fail(inbound: Inbound, error: unknown): Promise<HandleOutcome> {
     const { clock, log } = this.services;
@@ -406,7 +449,16 @@ export class Engine {
    * chat's state alone, tells the others again, and answers the speaker only if it ended a flow
    * (a next question would ask what they have since answered).
    */
-  private async process(inbound: Inbound, loaded: LoadedSession, superseded = false): Promise<void> {
+  /**
+   * `settled`: when replies were handed over unwritten (`unwritten`, a turn's first try), whether
+   * they stand in the outbox (Outbox.enqueueTurn); absent when everything was written here.
+   */
+  private async process(
+    inbound: Inbound,
+    loaded: LoadedSession,
+    superseded = false,
+    unwritten = false,
+  ): Promise<{ settled?: Promise<boolean> }> {
     const session = loaded.state;
     const { clock, people } = this.services;
     const now = clock.now();
@@ -491,9 +543,14 @@ export class Engine {
         );
       }
     }
-    await this.stores.outbox.enqueue(outbound);
+    // Unwritten only while the update's record is freshly claimed: a reply handed over late could
+    // still be in hand when the claim lapses and another instance replays the turn.
+    const fresh = clock.now().getTime() - now.getTime() < UNWRITTEN_WITHIN_MS;
+    const { settled } = await this.stores.outbox.enqueueTurn(outbound, { unwritten: unwritten && fresh });
     this.announce(outbound.map((o) => o.to.channel));
     for (const listener of this.turnListeners) listener(inbound, speaker);
+    // In an object: an async function returning a promise would wait for it.
+    return settled ? { settled } : {};
   }
 
   private announce(channels: string[]): void {

@@ -206,6 +206,9 @@ export class Outbox {
 
   private readonly createdListeners: ((doc: OutboxDoc) => void)[] = [];
   private readonly birthClaimers = new Map<string, BirthClaimer>();
+  /** Messages handed over unwritten (enqueueTurn), by id and by dedupe key. */
+  private readonly unwrittenById = new Map<string, Unwritten>();
+  private readonly unwrittenByKey = new Map<string, Unwritten>();
 
   /**
    * Lets this process's dispatcher of a channel claim the messages written here as they are
@@ -227,32 +230,75 @@ export class Outbox {
 
   /** Writes messages; ones whose dedupe key already exists are skipped. Returns how many are new. */
   async enqueue(messages: Outbound[]): Promise<number> {
+    return (await this.enqueueTurn(messages)).created;
+  }
+
+  /**
+   * Writes messages as enqueue does. With `unwritten` (a turn's first run, its update just
+   * recorded), a message this process's dispatcher may send at once is not written first: it is
+   * handed over in memory, born claimed, and written once, when sent ("sent" with the platform
+   * ids) or when it cannot go at once (as it stands, before it waits). Its durability until then
+   * is the update's record: the turn is not marked handled before `settled` says every such
+   * message stands in the collection, and a crash before that replays the turn, which decides the
+   * same messages under the same keys. Only a first run may do this: a run again (a replay, a
+   * retry) may meet messages an earlier run wrote, which only the insert's unique key tells.
+   *
+   * `settled`, present when a message went unwritten (or was in hand so from an earlier run),
+   * resolves true once every such message stands in the collection, false when one could not be
+   * written (the database failed): the turn is then left unmarked, to be replayed.
+   */
+  async enqueueTurn(
+    messages: Outbound[],
+    options: { unwritten?: boolean } = {},
+  ): Promise<{ created: number; settled?: Promise<boolean> }> {
     let created = 0;
+    const waits: Promise<boolean>[] = [];
     const now = this.clock.now();
     for (const message of messages) {
+      // Handed over unwritten by an earlier run of this turn and not written yet: that one is
+      // this message, and this run is settled when it is.
+      const inHand = this.unwrittenByKey.get(message.dedupeKey);
+      if (inHand) {
+        waits.push(inHand.settled);
+        continue;
+      }
       // A message for later is left to the look, which sends it when it is due.
       const later = message.notBefore !== undefined && message.notBefore > now;
       const birth = later ? undefined : this.birthClaimers.get(message.to.channel)?.(message.to.chatId, now);
+      const fields = {
+        dedupeKey: message.dedupeKey,
+        channel: message.to.channel,
+        chatId: message.to.chatId,
+        personId: message.to.personId,
+        textSealed: this.sealer.seal(message.text),
+        choices: message.choices ?? [],
+        ...(message.step !== undefined && message.choices?.length ? { step: message.step } : {}),
+        files: message.files ?? [],
+        subject: message.subject,
+        ...(birth
+          ? { status: "sending" as const, attempts: 1, lockedBy: birth.owner, lockedUntil: birth.until }
+          : { status: "pending" as const, attempts: 0 }),
+        claimSeq: 0,
+        nextAttemptAt: message.notBefore ?? now,
+        createdAt: now,
+        dueAt: message.notBefore ?? now,
+        platformMessageIds: [],
+      };
+      if (birth && options.unwritten) {
+        // The document as the insert would make it, with its id: every write of it is that insert.
+        const doc = new this.model({ _id: new Types.ObjectId(), ...fields }).toObject<OutboxDoc>();
+        let settle: (durable: boolean) => void = () => undefined;
+        const settled = new Promise<boolean>((resolve) => (settle = resolve));
+        const entry = { doc, settled, settle };
+        this.unwrittenById.set(doc._id.toHexString(), entry);
+        this.unwrittenByKey.set(doc.dedupeKey, entry);
+        waits.push(settled);
+        created += 1;
+        for (const listener of this.createdListeners) listener(doc);
+        continue;
+      }
       try {
-        const doc = await this.model.create({
-          dedupeKey: message.dedupeKey,
-          channel: message.to.channel,
-          chatId: message.to.chatId,
-          personId: message.to.personId,
-          textSealed: this.sealer.seal(message.text),
-          choices: message.choices ?? [],
-          ...(message.step !== undefined && message.choices?.length ? { step: message.step } : {}),
-          files: message.files ?? [],
-          subject: message.subject,
-          ...(birth
-            ? { status: "sending", attempts: 1, lockedBy: birth.owner, lockedUntil: birth.until }
-            : { status: "pending", attempts: 0 }),
-          claimSeq: 0,
-          nextAttemptAt: message.notBefore ?? now,
-          createdAt: now,
-          dueAt: message.notBefore ?? now,
-          platformMessageIds: [],
-        });
+        const doc = await this.model.create(fields);
         created += 1;
         const written = doc.toObject<OutboxDoc>();
         for (const listener of this.createdListeners) listener(written);
@@ -271,8 +317,60 @@ export class Outbox {
         if (existing) for (const listener of this.createdListeners) listener(existing as OutboxDoc);
       }
     }
-    return created;
+    if (waits.length === 0) return { created };
+    return { created, settled: Promise.all(waits).then((durable) => durable.every(Boolean)) };
   }
+
+  /** Whether `doc` was handed over unwritten and is not in the collection yet. */
+  isUnwritten(doc: Pick<OutboxDoc, "_id">): boolean {
+    return this.unwrittenById.has(doc._id.toHexString());
+  }
+
+  /**
+   * Writes a message handed over unwritten, as it stands with `fields` changed: "written" once it
+   * is in the collection, "exists" when its key was there already (another process wrote the
+   * same decision: a replay of its turn), which makes it that one's to send. Database errors are
+   * thrown; the message stays unwritten, for the caller to try again or give up (abandon).
+   */
+  async write(doc: OutboxDoc, fields: Partial<OutboxDoc> = {}): Promise<"written" | "exists"> {
+    const entry = this.unwrittenById.get(doc._id.toHexString());
+    if (!entry) return "written";
+    let outcome: "written" | "exists" = "written";
+    try {
+      await this.model.create({ ...doc, ...fields });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      // Under its own id it is this very write, landed on a try whose answer was lost.
+      const there = await this.model.findOne({ dedupeKey: doc.dedupeKey }, { _id: 1 }).lean();
+      outcome = there?._id.equals(doc._id) ? "written" : "exists";
+    }
+    Object.assign(doc, fields);
+    this.forgetUnwritten(entry, true);
+    return outcome;
+  }
+
+  /**
+   * Gives up writing a message handed over unwritten (the database failed): its turn stays
+   * unmarked and is replayed from its record, which decides the message again.
+   */
+  abandon(doc: Pick<OutboxDoc, "_id">): void {
+    const entry = this.unwrittenById.get(doc._id.toHexString());
+    if (entry) this.forgetUnwritten(entry, false);
+  }
+
+  private forgetUnwritten(entry: Unwritten, durable: boolean): void {
+    this.unwrittenById.delete(entry.doc._id.toHexString());
+    if (this.unwrittenByKey.get(entry.doc.dedupeKey) === entry)
+      this.unwrittenByKey.delete(entry.doc.dedupeKey);
+    entry.settle(durable);
+  }
+}
+
+/** A message handed over unwritten (Outbox.enqueueTurn), until it is written or given up. */
+interface Unwritten {
+  doc: OutboxDoc;
+  settled: Promise<boolean>;
+  settle: (durable: boolean) => void;
 }
 
 /**
@@ -397,6 +495,12 @@ export class Dispatcher {
   private readonly handling = new Set<string>();
   /** Parked messages whose time has come: they go before anything else of their chat. */
   private readonly returning: OutboxDoc[] = [];
+  /**
+   * Chats with messages handed over unwritten being written as they stand (writeAsTheyStand), and
+   * those writes: until they land the look cannot see them, and must not take the chat as free.
+   */
+  private readonly writing = new Map<string, number>();
+  private readonly writes = new Set<Promise<void>>();
   /** A message of a chat left to the look was delivered: that chat's next one waits for a look. */
   private lookSoon = false;
   /** Looks in a row that found nothing from elsewhere: an idle dispatcher looks less often. */
@@ -480,11 +584,44 @@ export class Dispatcher {
     this.nudge?.();
   }
 
-  private dropHints(chatId: string): void {
+  private dropHints(chatId: string): Promise<void> {
     // Their claims stay in the database under this dispatcher's name: the look takes them again.
-    for (const doc of this.hints.get(chatId) ?? []) this.ownClaims.delete(doc._id.toHexString());
-    this.hintCount -= this.hints.get(chatId)?.length ?? 0;
+    // Those handed over unwritten are written so first.
+    const queue = this.hints.get(chatId) ?? [];
+    for (const doc of queue) this.ownClaims.delete(doc._id.toHexString());
+    this.hintCount -= queue.length;
     this.hints.delete(chatId);
+    return this.writeAsTheyStand(queue);
+  }
+
+  /**
+   * Writes the messages among `docs` handed over unwritten, as they stand (born claimed here), so
+   * that whoever looks finds them: before their chat goes to the look, at a pause, at a stop. A
+   * write the database refuses gives the message up to its turn's replay (Outbox.abandon).
+   */
+  private writeAsTheyStand(docs: OutboxDoc[]): Promise<void> {
+    const unwritten = docs.filter((doc) => this.outbox.isUnwritten(doc));
+    if (unwritten.length === 0) return Promise.resolve();
+    const one = async (doc: OutboxDoc) => {
+      this.writing.set(doc.chatId, (this.writing.get(doc.chatId) ?? 0) + 1);
+      try {
+        await this.outbox.write(doc);
+      } catch (error) {
+        this.log.warn(
+          { err: error, dedupeKey: doc.dedupeKey },
+          "outbox: a reply could not be written; its turn runs again",
+        );
+        this.outbox.abandon(doc);
+      } finally {
+        const left = (this.writing.get(doc.chatId) ?? 1) - 1;
+        if (left > 0) this.writing.set(doc.chatId, left);
+        else this.writing.delete(doc.chatId);
+      }
+    };
+    const done = Promise.all(unwritten.map(one)).then(() => undefined);
+    this.writes.add(done);
+    void done.finally(() => this.writes.delete(done));
+    return done;
   }
 
   /** A message of this chat waits `waitMs`: the chat goes to the look, and a look is due then. */
@@ -582,6 +719,27 @@ export class Dispatcher {
         this.busy.add(chatId);
         return doc;
       }
+      if (this.outbox.isUnwritten(doc)) {
+        // Handed over unwritten a while ago: written, with a fresh lease, before it goes (its
+        // turn's record could be taken back for a replay by now, which would write it too).
+        let outcome: "written" | "exists";
+        try {
+          outcome = await this.outbox.write(doc, { lockedUntil: new Date(now.getTime() + this.opts.lockMs) });
+        } catch (error) {
+          this.handling.delete(id);
+          this.outbox.abandon(doc);
+          this.defer(chatId, this.opts.pollMs);
+          throw error;
+        }
+        if (outcome === "written") {
+          this.busy.add(chatId);
+          return doc;
+        }
+        // Written by another process's replay of its turn: that one is the message.
+        this.handling.delete(id);
+        this.defer(chatId, this.opts.pollMs);
+        continue;
+      }
       let claimed: OutboxDoc | undefined;
       try {
         claimed = await this.take(doc, now);
@@ -655,6 +813,7 @@ export class Dispatcher {
     // It knows every chat with an unsent message from elsewhere (and those put back while it
     // read, which it may have seen still in hand).
     for (const chatId of this.deferredDuringLook) external.add(chatId);
+    for (const chatId of this.writing.keys()) external.add(chatId);
     this.external = external;
     this.looked = true;
     this.emptyLooks = external.size === 0 ? this.emptyLooks + 1 : 0;
@@ -731,6 +890,12 @@ export class Dispatcher {
     };
     const pause = this.pause;
     pause.reason = reason;
+    // Messages handed over unwritten wait in the collection, for the look after the pause.
+    for (const [chatId, queue] of [...this.hints]) {
+      if (!queue.some((d) => this.outbox.isUnwritten(d))) continue;
+      this.external.add(chatId);
+      void this.dropHints(chatId);
+    }
     this.lookIn(Math.max(0, pause.probeAt - now.getTime()));
     // Told once per pause; if the database failed at it, the next refusal tells again.
     if (pause.announced) return;
@@ -821,6 +986,8 @@ export class Dispatcher {
       // The database failed while recording a failure: the message is still claimed here, so the
       // look takes it again; the chat's later messages wait for that look, or they would go first.
       this.log.error({ err: error, dedupeKey: doc.dedupeKey }, "outbox: could not record a failed send");
+      // Unwritten still: given up to its turn's replay, which decides it again.
+      this.outbox.abandon(doc);
       this.defer(doc.chatId, this.opts.pollMs);
       if (probe) this.probeLater();
     } finally {
@@ -876,12 +1043,15 @@ export class Dispatcher {
       this.external.add(doc.chatId);
       ids.push(doc._id);
     }
+    const written: Promise<void>[] = [];
     for (const [chatId, queue] of [...this.hints]) {
       if (!queue.some((doc) => this.ownClaims.has(doc._id.toHexString()))) continue;
       for (const doc of queue) if (this.ownClaims.has(doc._id.toHexString())) ids.push(doc._id);
       this.external.add(chatId);
-      this.dropHints(chatId);
+      written.push(this.dropHints(chatId));
     }
+    // Those handed over unwritten are in the collection before they are given back.
+    await Promise.all([...written, ...this.writes]);
     if (ids.length === 0) return;
     try {
       await this.outbox.model.updateMany(
@@ -925,6 +1095,22 @@ export class Dispatcher {
         // `_id` alone from its primary key and scans the collection for any other: with a week of
         // sent messages, `{_id, claimSeq}` took 0.5 s a message (npm run bench -- profile). With
         // the records of deliveries ending at the same time, as one command (GroupWrite).
+        if (this.outbox.isUnwritten(doc)) {
+          // Handed over unwritten: its one write is this one, the message as sent.
+          const { lockedUntil: _until, lockedBy: _by, ...rest } = doc;
+          const outcome = await this.outbox.write(rest, {
+            status: "sent",
+            sentAt: now,
+            platformMessageIds: messageIds,
+          });
+          if (outcome === "exists") {
+            this.log.warn(
+              { dedupeKey: doc.dedupeKey },
+              "outbox: a reply sent here was also written by a replay elsewhere; it may go twice",
+            );
+          }
+          return true;
+        }
         await this.outbox.sentMarks.update({
           filter: { _id: doc._id },
           update: {
@@ -949,6 +1135,7 @@ export class Dispatcher {
             { err: error, dedupeKey: doc.dedupeKey },
             "outbox: sent, but the record cannot be written",
           );
+          this.outbox.abandon(doc);
           return false;
         }
         this.log.error(
@@ -964,6 +1151,8 @@ export class Dispatcher {
 
   /** Keeps a sent message's claim while its record is retried; a failure here changes nothing. */
   private async extendLease(doc: OutboxDoc): Promise<void> {
+    // Unwritten: nothing stands to extend; the record's next try writes it whole.
+    if (this.outbox.isUnwritten(doc)) return;
     try {
       const lockedUntil = new Date(this.clock.now().getTime() + this.opts.lockMs);
       const { matchedCount } = await this.outbox.model.updateOne(
@@ -978,6 +1167,10 @@ export class Dispatcher {
 
   /** Records a failed send; true when the message was parked here (its chat stays busy). */
   private async handleFailure(doc: OutboxDoc, error: unknown, probe: boolean): Promise<boolean> {
+    // Handed over unwritten: written as it stands (claimed here) before anything records the
+    // failure, which then goes as for any message. Written meanwhile by another process's
+    // replay of its turn: that one is the message, and this one is dropped.
+    if (this.outbox.isUnwritten(doc) && (await this.outbox.write(doc)) === "exists") return false;
     const now = this.clock.now();
     const failure = error instanceof SendError ? error : new SendError("network", String(error));
     const mine = { _id: doc._id, lockedBy: this.workerId, status: "sending" as const };
@@ -1203,5 +1396,6 @@ export class Dispatcher {
     this.nudge?.();
     await this.running;
     await this.releaseOwn();
+    await Promise.all(this.writes);
   }
 }

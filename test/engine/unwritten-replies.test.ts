@@ -1,0 +1,204 @@
+import type { Connection } from "mongoose";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { hostOf, throughProxy, WireProxy } from "../../bench/faults/proxy.js";
+import { connectMongo } from "../../src/db/connect.js";
+import { SendError, type ChannelSender, type Delivery } from "../../src/engine/channel.js";
+import { CLAIM_MS } from "../../src/engine/inbox.js";
+import { t } from "../../src/text/vi.js";
+import { buildApp, databaseName } from "../support/db.js";
+import { consoleInbound } from "../support/inbound.js";
+
+/**
+ * A turn's replies, on its first run with a running dispatcher, are sent before they are written:
+ * their one write is the record of the send. Until it lands, the update's record is what keeps
+ * them (the turn stays unmarked, and a replay decides them again). The database seen through a
+ * wire proxy (counting and refusing writes from outside our code), the platform a sender the test
+ * holds back or makes fail.
+ */
+const proxy = new WireProxy(hostOf(inject("mongoUri")));
+let connection: Connection;
+
+beforeAll(async () => {
+  const port = await proxy.listen("bot");
+  connection = await connectMongo(throughProxy(inject("mongoUri"), port), databaseName(import.meta.filename));
+});
+afterAll(async () => {
+  proxy.disarm();
+  await connection.dropDatabase();
+  await connection.close();
+  await proxy.close();
+});
+
+/** The console channel; `fail` (once each) and `hold` (until released) shape its next sends. */
+class Platform implements ChannelSender {
+  readonly channel = "console" as const;
+  readonly delivered: Delivery[] = [];
+  readonly fail: SendError[] = [];
+  private gate: Promise<void> | undefined;
+  private open: (() => void) | undefined;
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.open = resolve));
+  }
+  release(): void {
+    this.open?.();
+    this.gate = undefined;
+  }
+  async send(delivery: Delivery) {
+    await this.gate;
+    const failure = this.fail.shift();
+    if (failure) throw failure;
+    this.delivered.push(delivery);
+    return { messageIds: [`m${this.delivered.length}`] };
+  }
+  to(chatId: string): string[] {
+    return this.delivered.filter((d) => d.chatId === chatId).map((d) => d.text);
+  }
+}
+
+async function until(done: () => boolean | Promise<boolean>, ms = 8_000): Promise<void> {
+  for (const end = Date.now() + ms; !(await done()) && Date.now() < end;) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A running app with its console dispatcher past its first look (what it writes is born claimed). */
+async function running() {
+  const built = await buildApp(connection);
+  const platform = new Platform();
+  const dispatcher = built.app.addChannel(platform, { pollMs: 100 });
+  dispatcher.start();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return { ...built, platform, dispatcher };
+}
+
+/** "/huy" outside any flow: one reply, no state, no other effect. */
+const cancel = (chat: string) => consoleInbound(chat, "/huy");
+
+describe("a turn's reply on its first run", () => {
+  it("is written once, as sent, after the platform took it", async () => {
+    const { app, platform, dispatcher } = await running();
+    try {
+      proxy.arm();
+      const inbound = cancel("once");
+      expect(await app.engine.handle(inbound)).toBe("handled");
+      await until(() => platform.to("once").length === 1);
+      await app.engine.idle();
+      const outboxWrites = proxy.writes.filter((w) => w.collection === "outbox").map((w) => w.command);
+      proxy.disarm();
+      expect(platform.to("once")).toEqual([t.engine.nothingToCancel]);
+      expect(outboxWrites).toEqual(["insert"]);
+      const docs = await app.models.Outbox.find({ chatId: "once" }).lean();
+      expect(docs).toHaveLength(1);
+      expect(docs[0]).toMatchObject({ status: "sent", platformMessageIds: ["m1"], attempts: 1 });
+      expect(docs[0]?.lockedBy).toBeUndefined();
+      const record = await app.models.InboundRecord.findOne({ dedupeKey: inbound.dedupeKey }).lean();
+      expect(record?.status).toBe("handled");
+    } finally {
+      proxy.disarm();
+      await dispatcher.stop();
+    }
+  });
+
+  it("leaves its update unmarked until it stands in the outbox", async () => {
+    const { app, platform, dispatcher } = await running();
+    try {
+      platform.hold();
+      const inbound = cancel("held");
+      expect(await app.engine.handle(inbound)).toBe("handled");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Not sent, not written: a crash now replays the turn from its record.
+      expect(await app.models.Outbox.countDocuments({ chatId: "held" })).toBe(0);
+      const before = await app.models.InboundRecord.findOne({ dedupeKey: inbound.dedupeKey }).lean();
+      expect(before?.status).toBe("received");
+      platform.release();
+      await app.engine.idle();
+      const after = await app.models.InboundRecord.findOne({ dedupeKey: inbound.dedupeKey }).lean();
+      expect(after?.status).toBe("handled");
+      expect(platform.to("held")).toEqual([t.engine.nothingToCancel]);
+    } finally {
+      platform.release();
+      await dispatcher.stop();
+    }
+  });
+
+  it("told to wait, is written as it stands before it waits, and goes once", async () => {
+    const { app, platform, dispatcher } = await running();
+    try {
+      platform.fail.push(new SendError("rate_limited", "Too Many Requests: retry after 1", 300));
+      platform.hold();
+      const inbound = cancel("waits");
+      await app.engine.handle(inbound);
+      // The chat's next reply is decided while the first waits: it goes after it.
+      await app.engine.handle(consoleInbound("waits", "/huy"));
+      platform.release();
+      await until(() => platform.to("waits").length === 2);
+      await app.engine.idle();
+      expect(platform.to("waits")).toEqual([t.engine.nothingToCancel, t.engine.nothingToCancel]);
+      const docs = await app.models.Outbox.find({ chatId: "waits" }).sort({ _id: 1 }).lean();
+      expect(docs.map((d) => [d.status, d.platformMessageIds])).toEqual([
+        ["sent", ["m1"]],
+        ["sent", ["m2"]],
+      ]);
+      expect(await app.models.InboundRecord.countDocuments({ chatId: "waits", status: "handled" })).toBe(2);
+    } finally {
+      platform.release();
+      await dispatcher.stop();
+    }
+  });
+
+  it.each(["error", "cut-after"] as const)(
+    "whose record of the send the database fails (%s) is written again, and sent once",
+    async (fault) => {
+      const { app, platform, dispatcher } = await running();
+      try {
+        proxy.arm({ at: 1, fault, key: { command: "insert", collection: "outbox", nth: 1 } });
+        const inbound = cancel(`record-${fault}`);
+        await app.engine.handle(inbound);
+        await until(async () => (await app.models.Outbox.countDocuments({ chatId: inbound.chatId })) === 1);
+        await app.engine.idle();
+        expect(proxy.faulted).toMatchObject({ command: "insert", collection: "outbox" });
+        proxy.disarm();
+        expect(platform.to(inbound.chatId)).toEqual([t.engine.nothingToCancel]);
+        const docs = await app.models.Outbox.find({ chatId: inbound.chatId }).lean();
+        expect(docs.map((d) => d.status)).toEqual(["sent"]);
+        const record = await app.models.InboundRecord.findOne({ dedupeKey: inbound.dedupeKey }).lean();
+        expect(record?.status).toBe("handled");
+      } finally {
+        proxy.disarm();
+        await dispatcher.stop();
+      }
+    },
+  );
+
+  it("that cannot be written after a failed send is decided again by its turn's replay", async () => {
+    const { app, clock, platform, dispatcher } = await running();
+    try {
+      platform.fail.push(new SendError("network", "socket hang up"));
+      // The write of the reply as it stands, before its failure is recorded, is refused.
+      proxy.arm({ at: 1, fault: "error", key: { command: "insert", collection: "outbox", nth: 1 } });
+      const inbound = cancel("replayed");
+      expect(await app.engine.handle(inbound)).toBe("handled");
+      await until(() => proxy.faulted !== undefined);
+      await app.engine.idle();
+      proxy.disarm();
+      expect(platform.to("replayed")).toEqual([]);
+      expect(await app.models.Outbox.countDocuments({ chatId: "replayed" })).toBe(0);
+      const left = await app.models.InboundRecord.findOne({ dedupeKey: inbound.dedupeKey }).lean();
+      expect(left?.status).toBe("received");
+
+      // Its claim lapses; recovery runs the turn again, which writes the reply first this time.
+      clock.advance(CLAIM_MS + 1_000);
+      expect(await app.engine.recoverAbandoned()).toBe(1);
+      await until(() => platform.to("replayed").length === 1);
+      await app.engine.idle();
+      expect(platform.to("replayed")).toEqual([t.engine.nothingToCancel]);
+      const docs = await app.models.Outbox.find({ chatId: "replayed" }).lean();
+      expect(docs.map((d) => d.status)).toEqual(["sent"]);
+      const record = await app.models.InboundRecord.findOne({ dedupeKey: inbound.dedupeKey }).lean();
+      expect(record?.status).toBe("handled");
+    } finally {
+      proxy.disarm();
+      await dispatcher.stop();
+    }
+  });
+});
