@@ -20,9 +20,10 @@ const SECRET = "bench-profile-webhook-secret";
 const BACKLOG = 5_000;
 
 /**
- * The fields a command filters on, e.g. "{_id,lockedBy,status}": FerretDB answers a filter on
- * `_id` alone from its primary key and scans the collection for any other, so the shape says
- * which round trips grow with the collection. Empty for commands without a filter (inserts).
+ * The fields a command filters on, e.g. "{_id,lockedBy,status}": FerretDB filters on `_id` alone
+ * in SQL and on anything else in Go, several times slower, and both scan the collection
+ * (docs/ferretdb.md), so the shape says how fast a round trip grows with the collection. Empty
+ * for commands without a filter (inserts).
  */
 function filterShape(command: Record<string, unknown>): string {
   const first = (value: unknown): unknown => (Array.isArray(value) ? value[0] : value);

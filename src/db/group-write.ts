@@ -15,7 +15,7 @@ export interface GroupedUpdate {
  * one command, as before.
  *
  * A batch that fails fails every caller in it (they retry as they would their own write: the
- * writes given here are idempotent updates by `_id`, which FerretDB answers from its primary key).
+ * writes given here are idempotent updates by `_id`, the filter FerretDB runs fastest).
  */
 export class GroupWrite<T> {
   private queued: { op: GroupedUpdate; done: (error?: unknown) => void }[] = [];

@@ -84,8 +84,8 @@ const RECORD_RETRIES = 3;
 export class Inbox {
   /**
    * The ids of the records this process wrote or took back and has not marked yet: marked by id,
-   * because FerretDB answers a filter on `_id` alone from its primary key and scans the whole
-   * collection (a week of updates) for any other.
+   * because FerretDB filters on `_id` alone in SQL and on anything else in Go, several times
+   * slower over a week of updates (docs/ferretdb.md).
    */
   private readonly ids = new Map<string, Types.ObjectId>();
   /** "Handled" marks of turns that end together, written together. */

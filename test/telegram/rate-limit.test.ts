@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { RateLimiter, TELEGRAM_LIMITS } from "../../bots/telegram/rate-limit.js";
+import { rateLimited, RateLimiter, TELEGRAM_LIMITS } from "../../bots/telegram/rate-limit.js";
+import { FixedClock } from "../../src/clock.js";
+import { SendError, type Delivery } from "../../src/engine/channel.js";
 
 const T0 = 1_000_000;
 
@@ -89,5 +91,30 @@ describe("Telegram's rate limits, decided without sleeping", () => {
     expect(limiter.admit("7", "b", 1, T0)).toBe(1_000);
     limiter.release("7", "b");
     expect(limiter.admit("7", "c", 1, T0 + 1_000)).toBe(0);
+  });
+
+  it("counts deliveries in flight: thirty on their way leave no room for a thirty-first", async () => {
+    const clock = new FixedClock(new Date(T0));
+    let answer: () => void = () => undefined;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    // The platform answers none of them until the thirty-first has been tried.
+    const sender = rateLimited(
+      {
+        channel: "telegram",
+        send: async () => {
+          await answered;
+          return { messageIds: ["1"] };
+        },
+      },
+      { limiter: new RateLimiter(), clock, cost: () => 1, key: (d: Delivery) => `${d.chatId}:${d.text}` },
+    );
+    const delivery = (chatId: string): Delivery => ({ chatId, text: "Xin chào", choices: [], files: [] });
+    const inFlight = Array.from({ length: 30 }, (_, i) => sender.send(delivery(String(i + 1))));
+    clock.advance(10);
+    const refused = await sender.send(delivery("31")).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(SendError);
+    expect(refused).toMatchObject({ kind: "rate_limited", retryAfterMs: 990 });
+    answer();
+    await Promise.all(inFlight);
   });
 });
