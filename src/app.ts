@@ -342,10 +342,19 @@ export class App {
    * that is down cannot hold the shutdown; what is left waits in the outbox for the next start.
    */
   async stop(drainMs = 5_000): Promise<void> {
-    await this.engine.idle();
+    // Turns first; their "handled" marks wait for replies handed over unwritten, which the
+    // dispatchers' stop writes if they have not gone: marks are awaited after it, within the drain.
+    await this.engine.turnsDone();
     const dispatchers = [...this.dispatchers.values()];
     await Promise.all(dispatchers.map((d) => d.stop()));
     const deadline = Date.now() + drainMs;
     await Promise.all(dispatchers.map((d) => d.drain(deadline)));
+    const left = Math.max(0, deadline - Date.now());
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.engine.idle(),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, left))),
+    ]);
+    clearTimeout(timer);
   }
 }

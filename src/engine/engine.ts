@@ -226,7 +226,7 @@ export class Engine {
         return (await this.stores.inbox.isRecorded(inbound.dedupeKey)) ? "duplicate" : "stale";
       }
       return (await this.stores.inbox.record(inbound, now, loaded.state ?? null, loaded.seq, loaded.stateId))
-        ? this.handleRecorded(inbound, loaded, { firstRun: true })
+        ? this.handleRecorded(inbound, loaded, { recordedAt: now })
         : ("duplicate" as const);
     });
     for (const listener of this.outcomeListeners) listener(inbound, outcome);
@@ -303,6 +303,11 @@ export class Engine {
     while (this.marking.size > 0) await Promise.all(this.marking);
   }
 
+  /** Resolves when every update handed in so far has run its turn (marked or not yet). */
+  turnsDone(): Promise<void> {
+    return this.queue.idle();
+  }
+
   /** Runs again, in order, the updates of this chat that this process left to recovery. */
   private async retryDeferred(key: string): Promise<void> {
     const waiting = this.deferred.get(key);
@@ -325,23 +330,24 @@ export class Engine {
   }
 
   /**
-   * `firstRun`: the update was recorded just now, by this call's caller; its turn's first try may
-   * hand its replies over unwritten (Outbox.enqueueTurn).
+   * `recordedAt`: the update was recorded then, by this call's caller (its first run); its turn's
+   * first try may hand its replies over unwritten (Outbox.enqueueTurn) while that record's claim
+   * is young.
    */
   private async handleRecorded(
     inbound: Inbound,
     session: LoadedSession,
-    options: { remember?: boolean; superseded?: boolean; firstRun?: boolean } = {},
+    options: { remember?: boolean; superseded?: boolean; recordedAt?: Date } = {},
   ): Promise<HandleOutcome> {
     const { clock, log } = this.services;
     const context = { dedupeKey: inbound.dedupeKey, channel: inbound.channel, senderId: inbound.senderId };
     let conflicts = 0;
-    let firstTry = options.firstRun === true;
+    let firstTry = options.recordedAt;
     for (let attempt = 0; ; attempt += 1) {
       try {
         // A turn is safe to run again from the same state: every effect is keyed by the update.
         const unwritten = firstTry;
-        firstTry = false;
+        firstTry = undefined;
         const { settled } = await this.process(inbound, session, options.superseded ?? false, unwritten);
         if (settled === undefined) {
           await this.stores.inbox.markHandled(inbound.dedupeKey, clock.now());
@@ -450,14 +456,14 @@ export class Engine {
    * (a next question would ask what they have since answered).
    */
   /**
-   * `settled`: when replies were handed over unwritten (`unwritten`, a turn's first try), whether
+   * `settled`: when replies were handed over unwritten (`recordedAt`, a turn's first try), whether
    * they stand in the outbox (Outbox.enqueueTurn); absent when everything was written here.
    */
   private async process(
     inbound: Inbound,
     loaded: LoadedSession,
     superseded = false,
-    unwritten = false,
+    recordedAt?: Date,
   ): Promise<{ settled?: Promise<boolean> }> {
     const session = loaded.state;
     const { clock, people } = this.services;
@@ -545,8 +551,9 @@ export class Engine {
     }
     // Unwritten only while the update's record is freshly claimed: a reply handed over late could
     // still be in hand when the claim lapses and another instance replays the turn.
-    const fresh = clock.now().getTime() - now.getTime() < UNWRITTEN_WITHIN_MS;
-    const { settled } = await this.stores.outbox.enqueueTurn(outbound, { unwritten: unwritten && fresh });
+    const fresh =
+      recordedAt !== undefined && clock.now().getTime() - recordedAt.getTime() < UNWRITTEN_WITHIN_MS;
+    const { settled } = await this.stores.outbox.enqueueTurn(outbound, { unwritten: fresh });
     this.announce(outbound.map((o) => o.to.channel));
     for (const listener of this.turnListeners) listener(inbound, speaker);
     // In an object: an async function returning a promise would wait for it.

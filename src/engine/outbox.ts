@@ -284,7 +284,9 @@ export class Outbox {
         dueAt: message.notBefore ?? now,
         platformMessageIds: [],
       };
-      if (birth && options.unwritten) {
+      // A file can take long to send (a report read from the database, then uploaded): written
+      // first, it does not hold its turn's record meanwhile.
+      if (birth && options.unwritten && !message.files?.length) {
         // The document as the insert would make it, with its id: every write of it is that insert.
         const doc = new this.model({ _id: new Types.ObjectId(), ...fields }).toObject<OutboxDoc>();
         let settle: (durable: boolean) => void = () => undefined;
@@ -428,6 +430,13 @@ export interface ChannelPause {
   reason: string;
 }
 
+/**
+ * How long a message handed over unwritten may wait in memory before it is written as it stands:
+ * its turn's record is claimed for a minute (inbox CLAIM_MS), and must not be taken back for a
+ * replay while the message lives only here.
+ */
+const UNWRITTEN_SEND_MS = 10_000;
+
 /** Messages written here and remembered for sending at most; beyond, they wait for the look. */
 const MAX_HINTS = 10_000;
 
@@ -500,6 +509,8 @@ export class Dispatcher {
    * those writes: until they land the look cannot see them, and must not take the chat as free.
    */
   private readonly writing = new Map<string, number>();
+  private readonly writingIds = new Set<string>();
+  private staleTimer: NodeJS.Timeout | undefined;
   private readonly writes = new Set<Promise<void>>();
   /** A message of a chat left to the look was delivered: that chat's next one waits for a look. */
   private lookSoon = false;
@@ -581,7 +592,23 @@ export class Dispatcher {
     if (queue) queue.push(doc);
     else this.hints.set(doc.chatId, [doc]);
     this.hintCount += 1;
+    if (this.outbox.isUnwritten(doc)) this.watchUnwritten();
     this.nudge?.();
+  }
+
+  /**
+   * While messages handed over unwritten wait here, checks every pollMs that none has waited too
+   * long (writeStaleHints): a pass waiting on a slow send does not come round to them.
+   */
+  private watchUnwritten(): void {
+    if (this.staleTimer) return;
+    this.staleTimer = setTimeout(() => {
+      this.staleTimer = undefined;
+      this.writeStaleHints(this.clock.now());
+      const waiting = [...this.hints.values()].some((queue) => queue.some((d) => this.outbox.isUnwritten(d)));
+      if (waiting) this.watchUnwritten();
+    }, this.opts.pollMs);
+    this.staleTimer.unref();
   }
 
   private dropHints(chatId: string): Promise<void> {
@@ -596,26 +623,52 @@ export class Dispatcher {
 
   /**
    * Writes the messages among `docs` handed over unwritten, as they stand (born claimed here), so
-   * that whoever looks finds them: before their chat goes to the look, at a pause, at a stop. A
-   * write the database refuses gives the message up to its turn's replay (Outbox.abandon).
+   * that whoever looks finds them: before their chat goes to the look, at a pause, at a stop, and
+   * when one has waited too long to go unwritten (writeStaleHints). A write the database refuses
+   * is tried again, with back-off, while its chat waits (the look leaves the chat alone, see
+   * `writing`): given up, the message would live only in its turn's replay, which drops a
+   * question the person has since answered. Given up only at a stop, or for a fault of ours.
    */
   private writeAsTheyStand(docs: OutboxDoc[]): Promise<void> {
-    const unwritten = docs.filter((doc) => this.outbox.isUnwritten(doc));
+    const unwritten = docs.filter(
+      (doc) => this.outbox.isUnwritten(doc) && !this.writingIds.has(doc._id.toHexString()),
+    );
     if (unwritten.length === 0) return Promise.resolve();
     const one = async (doc: OutboxDoc) => {
+      const id = doc._id.toHexString();
+      this.writingIds.add(id);
       this.writing.set(doc.chatId, (this.writing.get(doc.chatId) ?? 0) + 1);
       try {
-        await this.outbox.write(doc);
-      } catch (error) {
-        this.log.warn(
-          { err: error, dedupeKey: doc.dedupeKey },
-          "outbox: a reply could not be written; its turn runs again",
-        );
-        this.outbox.abandon(doc);
+        for (let wait = this.opts.recordRetryMs; ; wait = Math.min(this.opts.recordRetryMaxMs, wait * 2)) {
+          try {
+            // Written by another process's replay of its turn: that one is the message.
+            if ((await this.outbox.write(doc)) === "exists") this.forgetHint(doc);
+            return;
+          } catch (error) {
+            if (!isDatabaseError(error) || this.stopped) {
+              this.log.error(
+                { err: error, dedupeKey: doc.dedupeKey },
+                "outbox: a reply could not be written; its turn runs again",
+              );
+              this.forgetHint(doc);
+              this.outbox.abandon(doc);
+              return;
+            }
+            this.log.warn(
+              { err: error, dedupeKey: doc.dedupeKey, waitMs: wait },
+              "outbox: a reply could not be written; writing it again",
+            );
+            await sleep(wait);
+          }
+        }
       } finally {
+        this.writingIds.delete(id);
+        // A look under way may have read past where it landed: it must not take the chat as free.
+        this.deferredDuringLook.add(doc.chatId);
         const left = (this.writing.get(doc.chatId) ?? 1) - 1;
         if (left > 0) this.writing.set(doc.chatId, left);
         else this.writing.delete(doc.chatId);
+        this.nudge?.();
       }
     };
     const done = Promise.all(unwritten.map(one)).then(() => undefined);
@@ -624,11 +677,38 @@ export class Dispatcher {
     return done;
   }
 
+  /**
+   * Writes the messages handed over unwritten that have waited too long to go so (their chat
+   * busy with an earlier one): the update's record, which keeps them meanwhile, is taken back for
+   * a replay when its claim lapses, and a replay must find them written.
+   */
+  private writeStaleHints(now: Date): void {
+    const stale: OutboxDoc[] = [];
+    for (const queue of this.hints.values()) {
+      for (const doc of queue) {
+        if (this.outbox.isUnwritten(doc) && now.getTime() - doc.createdAt.getTime() >= UNWRITTEN_SEND_MS)
+          stale.push(doc);
+      }
+    }
+    void this.writeAsTheyStand(stale);
+  }
+
+  /** Drops a handed-over message that is not this dispatcher's to send after all. */
+  private forgetHint(doc: OutboxDoc): void {
+    const queue = this.hints.get(doc.chatId);
+    const at = queue?.findIndex((d) => d._id.equals(doc._id)) ?? -1;
+    if (!queue || at < 0) return;
+    queue.splice(at, 1);
+    this.hintCount -= 1;
+    if (queue.length === 0) this.hints.delete(doc.chatId);
+    this.ownClaims.delete(doc._id.toHexString());
+  }
+
   /** A message of this chat waits `waitMs`: the chat goes to the look, and a look is due then. */
   private defer(chatId: string, waitMs: number): void {
     this.external.add(chatId);
     this.deferredDuringLook.add(chatId);
-    this.dropHints(chatId);
+    void this.dropHints(chatId);
     this.lookIn(waitMs);
   }
 
@@ -695,11 +775,26 @@ export class Dispatcher {
       this.handling.delete(back._id.toHexString());
       this.defer(back.chatId, 0);
     }
+    this.writeStaleHints(now);
     for (const [chatId, queue] of this.hints) {
-      if (this.busy.has(chatId)) continue;
+      // A message of the chat being written (writeAsTheyStand) goes once it stands.
+      if (this.busy.has(chatId) || this.writing.has(chatId)) continue;
       if (this.external.has(chatId)) {
-        this.dropHints(chatId);
+        void this.dropHints(chatId);
         continue;
+      }
+      const head = queue[0];
+      if (head && this.outbox.isUnwritten(head)) {
+        // Due from its birth, whatever the clock says now; one too old to go unwritten is being
+        // written (writeStaleHints) and skipped above.
+        queue.shift();
+        this.hintCount -= 1;
+        if (queue.length === 0) this.hints.delete(chatId);
+        const id = head._id.toHexString();
+        this.ownClaims.delete(id);
+        this.handling.add(id);
+        this.busy.add(chatId);
+        return head;
       }
       const doc = queue.shift();
       this.hintCount -= doc ? 1 : 0;
@@ -718,27 +813,6 @@ export class Dispatcher {
       if (own && (doc.lockedUntil?.getTime() ?? 0) - now.getTime() >= this.opts.lockMs / 2) {
         this.busy.add(chatId);
         return doc;
-      }
-      if (this.outbox.isUnwritten(doc)) {
-        // Handed over unwritten a while ago: written, with a fresh lease, before it goes (its
-        // turn's record could be taken back for a replay by now, which would write it too).
-        let outcome: "written" | "exists";
-        try {
-          outcome = await this.outbox.write(doc, { lockedUntil: new Date(now.getTime() + this.opts.lockMs) });
-        } catch (error) {
-          this.handling.delete(id);
-          this.outbox.abandon(doc);
-          this.defer(chatId, this.opts.pollMs);
-          throw error;
-        }
-        if (outcome === "written") {
-          this.busy.add(chatId);
-          return doc;
-        }
-        // Written by another process's replay of its turn: that one is the message.
-        this.handling.delete(id);
-        this.defer(chatId, this.opts.pollMs);
-        continue;
       }
       let claimed: OutboxDoc | undefined;
       try {
@@ -794,6 +868,15 @@ export class Dispatcher {
         }
         // Handed over here: the handed path sends it, and the look need not claim it again.
         if (this.hints.get(doc.chatId)?.some((h) => h._id.equals(doc._id))) continue;
+        // Messages of the chat handed over unwritten (or being written) were decided before this
+        // one and the look cannot see them: they go first, written, by the look.
+        if (
+          this.writing.has(doc.chatId) ||
+          this.hints.get(doc.chatId)?.some((h) => this.outbox.isUnwritten(h))
+        ) {
+          external.add(doc.chatId);
+          continue;
+        }
         // Delivered here while the look read (its "sent" landed after the read): nothing waits.
         const delivered = doc.lockedBy === this.workerId && this.sentHere.has(doc._id.toHexString());
         if (delivered) continue;
@@ -986,8 +1069,14 @@ export class Dispatcher {
       // The database failed while recording a failure: the message is still claimed here, so the
       // look takes it again; the chat's later messages wait for that look, or they would go first.
       this.log.error({ err: error, dedupeKey: doc.dedupeKey }, "outbox: could not record a failed send");
-      // Unwritten still: given up to its turn's replay, which decides it again.
-      this.outbox.abandon(doc);
+      // Unwritten still (its write as it stands failed): back at the head of its chat, which goes
+      // to the look, so it is written first (writeAsTheyStand, tried again while it fails).
+      if (this.outbox.isUnwritten(doc)) {
+        const queue = this.hints.get(doc.chatId);
+        if (queue) queue.unshift(doc);
+        else this.hints.set(doc.chatId, [doc]);
+        this.hintCount += 1;
+      }
       this.defer(doc.chatId, this.opts.pollMs);
       if (probe) this.probeLater();
     } finally {
@@ -1391,6 +1480,8 @@ export class Dispatcher {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.staleTimer);
+    this.staleTimer = undefined;
     clearTimeout(this.lookTimer);
     this.lookTimerAt = Number.POSITIVE_INFINITY;
     this.nudge?.();

@@ -170,34 +170,79 @@ describe("a turn's reply on its first run", () => {
     },
   );
 
-  it("that cannot be written after a failed send is decided again by its turn's replay", async () => {
-    const { app, clock, platform, dispatcher } = await running();
+  it("whose write after a failed send the database refuses is written again, before the chat's next reply", async () => {
+    const { app, platform, dispatcher } = await running();
     try {
+      await app.engine.handle(consoleInbound("flow", "/gopy"));
+      await until(() => platform.to("flow").length === 1);
+      await app.engine.idle();
+      // The answer's reply (the next question): its send fails, and its first write is refused.
       platform.fail.push(new SendError("network", "socket hang up"));
-      // The write of the reply as it stands, before its failure is recorded, is refused.
       proxy.arm({ at: 1, fault: "error", key: { command: "insert", collection: "outbox", nth: 1 } });
-      const inbound = cancel("replayed");
-      expect(await app.engine.handle(inbound)).toBe("handled");
+      const answer = consoleInbound("flow", "1");
+      await app.engine.handle(answer);
       await until(() => proxy.faulted !== undefined);
-      await app.engine.idle();
       proxy.disarm();
-      expect(platform.to("replayed")).toEqual([]);
-      expect(await app.models.Outbox.countDocuments({ chatId: "replayed" })).toBe(0);
-      const left = await app.models.InboundRecord.findOne({ dedupeKey: inbound.dedupeKey }).lean();
-      expect(left?.status).toBe("received");
-
-      // Its claim lapses; recovery runs the turn again, which writes the reply first this time.
-      clock.advance(CLAIM_MS + 1_000);
-      expect(await app.engine.recoverAbandoned()).toBe(1);
-      await until(() => platform.to("replayed").length === 1);
+      // The person goes on before anything reached them; their next reply comes after the one
+      // they missed.
+      await app.engine.handle(consoleInbound("flow", "1"));
+      await until(() => platform.to("flow").length === 3, 10_000);
       await app.engine.idle();
-      expect(platform.to("replayed")).toEqual([t.engine.nothingToCancel]);
-      const docs = await app.models.Outbox.find({ chatId: "replayed" }).lean();
-      expect(docs.map((d) => d.status)).toEqual(["sent"]);
-      const record = await app.models.InboundRecord.findOne({ dedupeKey: inbound.dedupeKey }).lean();
-      expect(record?.status).toBe("handled");
+      const written = await app.models.Outbox.find({ dedupeKey: { $regex: `^${answer.dedupeKey}` } }).lean();
+      expect(written.map((d) => d.status)).toEqual(["sent"]);
+      const order = await app.models.Outbox.find({ chatId: "flow" }).sort({ sentAt: 1, _id: 1 }).lean();
+      expect(order.map((d) => d.platformMessageIds[0])).toEqual(["m1", "m2", "m3"]);
+      expect(order[1]?.dedupeKey.startsWith(answer.dedupeKey)).toBe(true);
+      expect(await app.models.InboundRecord.findOne({ dedupeKey: answer.dedupeKey }).lean()).toMatchObject({
+        status: "handled",
+      });
     } finally {
       proxy.disarm();
+      await dispatcher.stop();
+    }
+  });
+
+  it("goes, and settles, when the clock steps back while it waits behind an earlier one", async () => {
+    const { app, clock, platform, dispatcher } = await running();
+    try {
+      platform.hold();
+      await app.engine.handle(cancel("clock"));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await app.engine.handle(cancel("clock"));
+      clock.advance(-1);
+      platform.release();
+      await until(() => platform.to("clock").length === 2);
+      await app.engine.idle();
+      expect(await app.models.Outbox.countDocuments({ chatId: "clock", status: "sent" })).toBe(2);
+      expect(await app.models.InboundRecord.countDocuments({ chatId: "clock", status: "handled" })).toBe(2);
+    } finally {
+      platform.release();
+      await dispatcher.stop();
+    }
+  });
+
+  it("waiting in memory behind a busy chat is written before its update's claim could lapse", async () => {
+    const { app, clock, platform, dispatcher } = await running();
+    try {
+      platform.hold();
+      await app.engine.handle(cancel("slow"));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const second = cancel("slow");
+      await app.engine.handle(second);
+      // The first send hangs; the second reply, in memory, grows old.
+      clock.advance(CLAIM_MS / 2);
+      await until(
+        async () => (await app.models.Outbox.countDocuments({ dedupeKey: `${second.dedupeKey}#r1` })) === 1,
+      );
+      expect(await app.models.Outbox.findOne({ dedupeKey: `${second.dedupeKey}#r1` }).lean()).toMatchObject({
+        status: "sending",
+      });
+      platform.release();
+      await until(() => platform.to("slow").length === 2);
+      await app.engine.idle();
+      expect(await app.models.Outbox.countDocuments({ chatId: "slow", status: "sent" })).toBe(2);
+    } finally {
+      platform.release();
       await dispatcher.stop();
     }
   });
