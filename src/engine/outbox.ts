@@ -291,7 +291,7 @@ export class Outbox {
         const doc = new this.model({ _id: new Types.ObjectId(), ...fields }).toObject<OutboxDoc>();
         let settle: (durable: boolean) => void = () => undefined;
         const settled = new Promise<boolean>((resolve) => (settle = resolve));
-        const entry = { doc, settled, settle };
+        const entry = { doc, settled, settle, bornAt: performance.now() };
         this.unwrittenById.set(doc._id.toHexString(), entry);
         this.unwrittenByKey.set(doc.dedupeKey, entry);
         waits.push(settled);
@@ -326,6 +326,12 @@ export class Outbox {
   /** Whether `doc` was handed over unwritten and is not in the collection yet. */
   isUnwritten(doc: Pick<OutboxDoc, "_id">): boolean {
     return this.unwrittenById.has(doc._id.toHexString());
+  }
+
+  /** How long ago (ms) `doc` was handed over unwritten; 0 when it is not unwritten. */
+  unwrittenFor(doc: Pick<OutboxDoc, "_id">): number {
+    const entry = this.unwrittenById.get(doc._id.toHexString());
+    return entry ? performance.now() - entry.bornAt : 0;
   }
 
   /**
@@ -373,6 +379,8 @@ interface Unwritten {
   doc: OutboxDoc;
   settled: Promise<boolean>;
   settle: (durable: boolean) => void;
+  /** When it was handed over, on the monotonic clock (a step of the wall clock does not move it). */
+  bornAt: number;
 }
 
 /**
@@ -404,6 +412,12 @@ export interface DispatcherOptions {
   pollMs?: number;
   /** Messages in hand at once, each to a different chat (a chat's messages go one at a time). */
   concurrency?: number;
+  /**
+   * How long a message handed over unwritten (Outbox.enqueueTurn) may wait in memory before it is
+   * written as it stands (10 s): its turn's record is claimed for a minute (inbox CLAIM_MS), and
+   * must not be taken back for a replay while the message lives only here.
+   */
+  unwrittenMs?: number;
   /** Told the result of every delivery attempt (for metrics). */
   onResult?: (channel: ChannelName, result: DeliveryResult) => void;
   /** Told when the platform says a person blocked the bot, so nothing more is queued for them. */
@@ -430,12 +444,8 @@ export interface ChannelPause {
   reason: string;
 }
 
-/**
- * How long a message handed over unwritten may wait in memory before it is written as it stands:
- * its turn's record is claimed for a minute (inbox CLAIM_MS), and must not be taken back for a
- * replay while the message lives only here.
- */
-const UNWRITTEN_SEND_MS = 10_000;
+/** Tries of writing a message handed over unwritten (writeAsTheyStand) before it is given up. */
+const MAX_WRITE_TRIES = 20;
 
 /** Messages written here and remembered for sending at most; beyond, they wait for the look. */
 const MAX_HINTS = 10_000;
@@ -550,6 +560,7 @@ export class Dispatcher {
       recordRetryMaxMs: options.recordRetryMaxMs ?? 5_000,
       pollMs: options.pollMs ?? 1_000,
       concurrency: options.concurrency ?? 8,
+      unwrittenMs: options.unwrittenMs ?? 10_000,
       onBlocked: options.onBlocked,
       onResult: options.onResult,
       onPaused: options.onPaused,
@@ -639,13 +650,16 @@ export class Dispatcher {
       this.writingIds.add(id);
       this.writing.set(doc.chatId, (this.writing.get(doc.chatId) ?? 0) + 1);
       try {
-        for (let wait = this.opts.recordRetryMs; ; wait = Math.min(this.opts.recordRetryMaxMs, wait * 2)) {
+        let wait = this.opts.recordRetryMs;
+        for (let tries = 1; ; tries += 1, wait = Math.min(this.opts.recordRetryMaxMs, wait * 2)) {
           try {
             // Written by another process's replay of its turn: that one is the message.
             if ((await this.outbox.write(doc)) === "exists") this.forgetHint(doc);
             return;
           } catch (error) {
-            if (!isDatabaseError(error) || this.stopped) {
+            // A refusal that lasts (an error no retry mends) ends as a stop does, after about a
+            // minute and a half of tries.
+            if (!isDatabaseError(error) || this.stopped || tries >= MAX_WRITE_TRIES) {
               this.log.error(
                 { err: error, dedupeKey: doc.dedupeKey },
                 "outbox: a reply could not be written; its turn runs again",
@@ -686,8 +700,7 @@ export class Dispatcher {
     const stale: OutboxDoc[] = [];
     for (const queue of this.hints.values()) {
       for (const doc of queue) {
-        if (this.outbox.isUnwritten(doc) && now.getTime() - doc.createdAt.getTime() >= UNWRITTEN_SEND_MS)
-          stale.push(doc);
+        if (this.outbox.unwrittenFor(doc) >= this.opts.unwrittenMs) stale.push(doc);
       }
     }
     void this.writeAsTheyStand(stale);
@@ -1188,9 +1201,19 @@ export class Dispatcher {
             platformMessageIds: messageIds,
           });
           if (outcome === "exists") {
+            // Written meanwhile by a replay of its turn elsewhere (the send outlived the update's
+            // claim): that copy is this message, sent. Marked so while it waits; one already in
+            // another's hands may go twice.
+            const { modifiedCount } = await this.outbox.model.updateOne(
+              { dedupeKey: doc.dedupeKey, status: { $in: ["pending", "sending"] } },
+              {
+                $set: { status: "sent", sentAt: now, platformMessageIds: messageIds },
+                $unset: { lockedUntil: 1, lockedBy: 1, lastError: 1 },
+              },
+            );
             this.log.warn(
-              { dedupeKey: doc.dedupeKey },
-              "outbox: a reply sent here was also written by a replay elsewhere; it may go twice",
+              { dedupeKey: doc.dedupeKey, marked: modifiedCount },
+              "outbox: a reply sent here was also written by a replay of its turn elsewhere",
             );
           }
           return true;
@@ -1259,7 +1282,11 @@ export class Dispatcher {
     // Handed over unwritten: written as it stands (claimed here) before anything records the
     // failure, which then goes as for any message. Written meanwhile by another process's
     // replay of its turn: that one is the message, and this one is dropped.
-    if (this.outbox.isUnwritten(doc) && (await this.outbox.write(doc)) === "exists") return false;
+    if (this.outbox.isUnwritten(doc) && (await this.outbox.write(doc)) === "exists") {
+      // The copy waits in the collection: the chat's later messages go after it, by the look.
+      this.defer(doc.chatId, 0);
+      return false;
+    }
     const now = this.clock.now();
     const failure = error instanceof SendError ? error : new SendError("network", String(error));
     const mine = { _id: doc._id, lockedBy: this.workerId, status: "sending" as const };

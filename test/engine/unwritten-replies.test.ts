@@ -62,10 +62,10 @@ async function until(done: () => boolean | Promise<boolean>, ms = 8_000): Promis
 }
 
 /** A running app with its console dispatcher past its first look (what it writes is born claimed). */
-async function running() {
+async function running(options: { unwrittenMs?: number } = {}) {
   const built = await buildApp(connection);
   const platform = new Platform();
-  const dispatcher = built.app.addChannel(platform, { pollMs: 100 });
+  const dispatcher = built.app.addChannel(platform, { pollMs: 100, ...options });
   dispatcher.start();
   await new Promise((resolve) => setTimeout(resolve, 300));
   return { ...built, platform, dispatcher };
@@ -222,7 +222,7 @@ describe("a turn's reply on its first run", () => {
   });
 
   it("waiting in memory behind a busy chat is written before its update's claim could lapse", async () => {
-    const { app, clock, platform, dispatcher } = await running();
+    const { app, platform, dispatcher } = await running({ unwrittenMs: 300 });
     try {
       platform.hold();
       await app.engine.handle(cancel("slow"));
@@ -230,7 +230,6 @@ describe("a turn's reply on its first run", () => {
       const second = cancel("slow");
       await app.engine.handle(second);
       // The first send hangs; the second reply, in memory, grows old.
-      clock.advance(CLAIM_MS / 2);
       await until(
         async () => (await app.models.Outbox.countDocuments({ dedupeKey: `${second.dedupeKey}#r1` })) === 1,
       );
@@ -241,6 +240,36 @@ describe("a turn's reply on its first run", () => {
       await until(() => platform.to("slow").length === 2);
       await app.engine.idle();
       expect(await app.models.Outbox.countDocuments({ chatId: "slow", status: "sent" })).toBe(2);
+    } finally {
+      platform.release();
+      await dispatcher.stop();
+    }
+  });
+
+  it("sent while another instance replays its turn (its claim lapsed) is recorded on the replay's copy", async () => {
+    const { app, platform, dispatcher } = await running();
+    // The other instance, with no dispatcher: what its replay writes waits for a sender.
+    const { app: other, clock: otherClock } = await buildApp(connection);
+    try {
+      platform.hold();
+      const inbound = cancel("overlap");
+      await app.engine.handle(inbound);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      otherClock.advance(CLAIM_MS + 1_000);
+      expect(await other.engine.recoverAbandoned()).toBe(1);
+      await other.engine.idle();
+      expect(await app.models.Outbox.findOne({ chatId: "overlap" }).lean()).toMatchObject({
+        status: "pending",
+      });
+      platform.release();
+      await app.engine.idle();
+      await until(
+        async () => (await app.models.Outbox.countDocuments({ chatId: "overlap", status: "sent" })) === 1,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(platform.to("overlap")).toEqual([t.engine.nothingToCancel]);
+      const docs = await app.models.Outbox.find({ chatId: "overlap" }).lean();
+      expect(docs.map((d) => [d.status, d.platformMessageIds])).toEqual([["sent", ["m1"]]]);
     } finally {
       platform.release();
       await dispatcher.stop();
