@@ -615,7 +615,7 @@ export class Dispatcher {
     if (this.staleTimer) return;
     this.staleTimer = setTimeout(() => {
       this.staleTimer = undefined;
-      this.writeStaleHints(this.clock.now());
+      this.writeStaleHints();
       const waiting = [...this.hints.values()].some((queue) => queue.some((d) => this.outbox.isUnwritten(d)));
       if (waiting) this.watchUnwritten();
     }, this.opts.pollMs);
@@ -696,7 +696,7 @@ export class Dispatcher {
    * busy with an earlier one): the update's record, which keeps them meanwhile, is taken back for
    * a replay when its claim lapses, and a replay must find them written.
    */
-  private writeStaleHints(now: Date): void {
+  private writeStaleHints(): void {
     const stale: OutboxDoc[] = [];
     for (const queue of this.hints.values()) {
       for (const doc of queue) {
@@ -788,7 +788,7 @@ export class Dispatcher {
       this.handling.delete(back._id.toHexString());
       this.defer(back.chatId, 0);
     }
-    this.writeStaleHints(now);
+    this.writeStaleHints();
     for (const [chatId, queue] of this.hints) {
       // A message of the chat being written (writeAsTheyStand) goes once it stands.
       if (this.busy.has(chatId) || this.writing.has(chatId)) continue;
