@@ -1,10 +1,7 @@
-import type { Connection } from "mongoose";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { hostOf, throughProxy, WireProxy } from "../../bench/faults/proxy.js";
-import { connectMongo } from "../../src/db/connect.js";
+import { describe, expect, it } from "vitest";
 import { seedDemoPeople } from "../../src/seed.js";
 import { t } from "../../src/text/vi.js";
-import { atAnswerStep, buildApp, consoleSpeaker, databaseName, fileTicket } from "../support/db.js";
+import { atAnswerStep, buildApp, consoleSpeaker, fileTicket, useProxiedDatabase } from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
 import { RecordingSender } from "../support/recording-sender.js";
 
@@ -14,23 +11,12 @@ import { RecordingSender } from "../support/recording-sender.js";
  * nothing, writes again. Their next message must not answer the step the cut-off one answered:
  * the cut-off one runs first, then the new one on what it left.
  */
-const proxy = new WireProxy(hostOf(inject("mongoUri")));
-let connection: Connection;
-
-beforeAll(async () => {
-  const port = await proxy.listen("bot");
-  connection = await connectMongo(throughProxy(inject("mongoUri"), port), databaseName(import.meta.filename));
-});
-afterAll(async () => {
-  proxy.disarm();
-  await connection.dropDatabase();
-  await connection.close();
-  await proxy.close();
-});
+const db = useProxiedDatabase(import.meta.filename);
+const { proxy } = db;
 
 describe("a turn the database cut off for longer than its retries", () => {
   it("runs before the person's next message, which then answers what it left", async () => {
-    const { app, clock } = await buildApp(connection);
+    const { app, clock } = await buildApp(db.connection);
     await seedDemoPeople(app, clock.now());
     const sender = new RecordingSender();
     app.addChannel(sender);
@@ -78,7 +64,7 @@ describe("a claim of an outbox message cut half-way", () => {
   it.each(["error", "cut-after"] as const)(
     "the mark after the claim key fails (%s): the same dispatcher sends it at its next try, not a lease later, and in order",
     async (fault) => {
-      const { app } = await buildApp(connection);
+      const { app } = await buildApp(db.connection);
       const sender = new RecordingSender();
       app.addChannel(sender);
       const chatId = `claim-${fault}`;
@@ -104,7 +90,7 @@ describe("a claim of an outbox message cut half-way", () => {
 
 describe("an update's record cut after it landed", () => {
   it("is handled at once, not a lease later: the retry knows its own insert", async () => {
-    const { app } = await buildApp(connection);
+    const { app } = await buildApp(db.connection);
     const sender = new RecordingSender();
     app.addChannel(sender);
     proxy.arm({ at: 1, fault: "cut-after" });
@@ -123,7 +109,7 @@ describe("an update's record cut after it landed", () => {
 
 describe("a reply born claimed whose insert was cut after it landed", () => {
   it("is handed over again, in its place, when the turn writes its replies again", async () => {
-    const { app } = await buildApp(connection);
+    const { app } = await buildApp(db.connection);
     const sender = new RecordingSender();
     const dispatcher = app.addChannel(sender, { pollMs: 100 });
     dispatcher.start();

@@ -1,11 +1,8 @@
-import type { Connection } from "mongoose";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { hostOf, throughProxy, WireProxy } from "../../bench/faults/proxy.js";
-import { connectMongo } from "../../src/db/connect.js";
+import { describe, expect, it } from "vitest";
 import { SendError, type ChannelSender, type Delivery } from "../../src/engine/channel.js";
 import { CLAIM_MS } from "../../src/engine/inbox.js";
 import { t } from "../../src/text/vi.js";
-import { buildApp, databaseName } from "../support/db.js";
+import { buildApp, useProxiedDatabase } from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
 
 /**
@@ -15,19 +12,8 @@ import { consoleInbound } from "../support/inbound.js";
  * wire proxy (counting and refusing writes from outside our code), the platform a sender the test
  * holds back or makes fail.
  */
-const proxy = new WireProxy(hostOf(inject("mongoUri")));
-let connection: Connection;
-
-beforeAll(async () => {
-  const port = await proxy.listen("bot");
-  connection = await connectMongo(throughProxy(inject("mongoUri"), port), databaseName(import.meta.filename));
-});
-afterAll(async () => {
-  proxy.disarm();
-  await connection.dropDatabase();
-  await connection.close();
-  await proxy.close();
-});
+const db = useProxiedDatabase(import.meta.filename);
+const { proxy } = db;
 
 /** The console channel; `fail` (once each) and `hold` (until released) shape its next sends. */
 class Platform implements ChannelSender {
@@ -63,7 +49,7 @@ async function until(done: () => boolean | Promise<boolean>, ms = 8_000): Promis
 
 /** A running app with its console dispatcher past its first look (what it writes is born claimed). */
 async function running(options: { unwrittenMs?: number } = {}) {
-  const built = await buildApp(connection);
+  const built = await buildApp(db.connection);
   const platform = new Platform();
   const dispatcher = built.app.addChannel(platform, { pollMs: 100, ...options });
   dispatcher.start();
@@ -249,7 +235,7 @@ describe("a turn's reply on its first run", () => {
   it("sent while another instance replays its turn (its claim lapsed) is recorded on the replay's copy", async () => {
     const { app, platform, dispatcher } = await running();
     // The other instance, with no dispatcher: what its replay writes waits for a sender.
-    const { app: other, clock: otherClock } = await buildApp(connection);
+    const { app: other, clock: otherClock } = await buildApp(db.connection);
     try {
       platform.hold();
       const inbound = cancel("overlap");

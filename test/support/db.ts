@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Connection } from "mongoose";
 import { afterAll, beforeAll, inject } from "vitest";
+import { hostOf, throughProxy, WireProxy } from "../../bench/faults/proxy.js";
 import { App, type AppOptions } from "../../src/app.js";
 import { FixedClock } from "../../src/clock.js";
 import { connectMongo } from "../../src/db/connect.js";
@@ -44,6 +45,35 @@ export function useDatabase(hint: string): { readonly connection: Connection } {
     await holder.connection?.close();
   });
   return {
+    get connection(): Connection {
+      if (!holder.connection) throw new Error("database not open yet: use it inside a test or hook");
+      return holder.connection;
+    },
+  };
+}
+
+/**
+ * A fresh database for the calling file reached through a wire proxy (bench/faults/proxy.ts), so
+ * its tests can count and refuse the database's writes from outside our code.
+ */
+export function useProxiedDatabase(hint: string): {
+  readonly proxy: WireProxy;
+  readonly connection: Connection;
+} {
+  const proxy = new WireProxy(hostOf(inject("mongoUri")));
+  const holder: { connection?: Connection } = {};
+  beforeAll(async () => {
+    const port = await proxy.listen("bot");
+    holder.connection = await connectMongo(throughProxy(inject("mongoUri"), port), databaseName(hint));
+  });
+  afterAll(async () => {
+    proxy.disarm();
+    await holder.connection?.dropDatabase();
+    await holder.connection?.close();
+    await proxy.close();
+  });
+  return {
+    proxy,
     get connection(): Connection {
       if (!holder.connection) throw new Error("database not open yet: use it inside a test or hook");
       return holder.connection;
