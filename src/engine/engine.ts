@@ -454,10 +454,9 @@ export class Engine {
    * `superseded`: a replay of an update the person's later messages overtook; it leaves the
    * chat's state alone, tells the others again, and answers the speaker only if it ended a flow
    * (a next question would ask what they have since answered).
-   */
-  /**
-   * `settled`: when replies were handed over unwritten (`recordedAt`, a turn's first try), whether
-   * they stand in the outbox (Outbox.enqueueTurn); absent when everything was written here.
+   *
+   * Returns `settled` when replies were handed over unwritten (`recordedAt`, a turn's first try):
+   * whether they stand in the outbox (Outbox.enqueueTurn). Absent when everything was written here.
    */
   private async process(
     inbound: Inbound,
