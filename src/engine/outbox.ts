@@ -616,8 +616,7 @@ export class Dispatcher {
     this.staleTimer = setTimeout(() => {
       this.staleTimer = undefined;
       this.writeStaleHints();
-      const waiting = [...this.hints.values()].some((queue) => queue.some((d) => this.outbox.isUnwritten(d)));
-      if (waiting) this.watchUnwritten();
+      if ([...this.hints.values()].some((queue) => this.holdsUnwritten(queue))) this.watchUnwritten();
     }, this.opts.pollMs);
     this.staleTimer.unref();
   }
@@ -706,6 +705,11 @@ export class Dispatcher {
     void this.writeAsTheyStand(stale);
   }
 
+  /** Whether a chat's handed-over messages include one handed over unwritten. */
+  private holdsUnwritten(queue: OutboxDoc[] | undefined): boolean {
+    return queue?.some((doc) => this.outbox.isUnwritten(doc)) ?? false;
+  }
+
   /** Drops a handed-over message that is not this dispatcher's to send after all. */
   private forgetHint(doc: OutboxDoc): void {
     const queue = this.hints.get(doc.chatId);
@@ -788,7 +792,6 @@ export class Dispatcher {
       this.handling.delete(back._id.toHexString());
       this.defer(back.chatId, 0);
     }
-    this.writeStaleHints();
     for (const [chatId, queue] of this.hints) {
       // A message of the chat being written (writeAsTheyStand) goes once it stands.
       if (this.busy.has(chatId) || this.writing.has(chatId)) continue;
@@ -798,8 +801,13 @@ export class Dispatcher {
       }
       const head = queue[0];
       if (head && this.outbox.isUnwritten(head)) {
-        // Due from its birth, whatever the clock says now; one too old to go unwritten is being
-        // written (writeStaleHints) and skipped above.
+        // Too old to go unwritten: written as it stands first, its chat skipped meanwhile (the
+        // timer, watchUnwritten, does the same for the messages behind it).
+        if (this.outbox.unwrittenFor(head) >= this.opts.unwrittenMs) {
+          void this.writeAsTheyStand([head]);
+          continue;
+        }
+        // Due from its birth, whatever the clock says now.
         queue.shift();
         this.hintCount -= 1;
         if (queue.length === 0) this.hints.delete(chatId);
@@ -883,10 +891,7 @@ export class Dispatcher {
         if (this.hints.get(doc.chatId)?.some((h) => h._id.equals(doc._id))) continue;
         // Messages of the chat handed over unwritten (or being written) were decided before this
         // one and the look cannot see them: they go first, written, by the look.
-        if (
-          this.writing.has(doc.chatId) ||
-          this.hints.get(doc.chatId)?.some((h) => this.outbox.isUnwritten(h))
-        ) {
+        if (this.writing.has(doc.chatId) || this.holdsUnwritten(this.hints.get(doc.chatId))) {
           external.add(doc.chatId);
           continue;
         }
@@ -988,7 +993,7 @@ export class Dispatcher {
     pause.reason = reason;
     // Messages handed over unwritten wait in the collection, for the look after the pause.
     for (const [chatId, queue] of [...this.hints]) {
-      if (!queue.some((d) => this.outbox.isUnwritten(d))) continue;
+      if (!this.holdsUnwritten(queue)) continue;
       this.external.add(chatId);
       void this.dropHints(chatId);
     }
@@ -1192,24 +1197,21 @@ export class Dispatcher {
             });
           }
         }
+        const sent = {
+          $set: { status: "sent" as const, sentAt: now, platformMessageIds: messageIds },
+          $unset: { lockedUntil: 1, lockedBy: 1, lastError: 1 },
+        };
         if (this.outbox.isUnwritten(doc)) {
           // Handed over unwritten: its one write is this one, the message as sent.
           const { lockedUntil: _until, lockedBy: _by, ...rest } = doc;
-          const outcome = await this.outbox.write(rest, {
-            status: "sent",
-            sentAt: now,
-            platformMessageIds: messageIds,
-          });
+          const outcome = await this.outbox.write(rest, sent.$set);
           if (outcome === "exists") {
             // Written meanwhile by a replay of its turn elsewhere (the send outlived the update's
             // claim): that copy is this message, sent. Marked so while it waits; one already in
             // another's hands may go twice.
             const { modifiedCount } = await this.outbox.model.updateOne(
               { dedupeKey: doc.dedupeKey, status: { $in: ["pending", "sending"] } },
-              {
-                $set: { status: "sent", sentAt: now, platformMessageIds: messageIds },
-                $unset: { lockedUntil: 1, lockedBy: 1, lastError: 1 },
-              },
+              sent,
             );
             this.log.warn(
               { dedupeKey: doc.dedupeKey, marked: modifiedCount },
@@ -1223,13 +1225,7 @@ export class Dispatcher {
         // alone in SQL and on anything else in Go, several times slower (docs/ferretdb.md): with
         // a week of sent messages, `{_id, claimSeq}` took 0.5 s a message. With the records of
         // deliveries ending at the same time, as one command (GroupWrite).
-        await this.outbox.sentMarks.update({
-          filter: { _id: doc._id },
-          update: {
-            $set: { status: "sent", sentAt: now, platformMessageIds: messageIds },
-            $unset: { lockedUntil: 1, lockedBy: 1, lastError: 1 },
-          },
-        });
+        await this.outbox.sentMarks.update({ filter: { _id: doc._id }, update: sent });
         if (doc.lockedUntil && now > doc.lockedUntil) {
           this.log.warn(
             { dedupeKey: doc.dedupeKey, tries },
