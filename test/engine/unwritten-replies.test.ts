@@ -4,6 +4,7 @@ import { CLAIM_MS } from "../../src/engine/inbox.js";
 import { t } from "../../src/text/vi.js";
 import { buildApp, useProxiedDatabase } from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
+import { waitFor } from "../support/wait.js";
 
 /**
  * A turn's replies, on its first run with a running dispatcher, are sent before they are written:
@@ -41,12 +42,6 @@ class Platform implements ChannelSender {
   }
 }
 
-async function until(done: () => boolean | Promise<boolean>, ms = 8_000): Promise<void> {
-  for (const end = Date.now() + ms; !(await done()) && Date.now() < end;) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** A running app with its console dispatcher past its first look (what it writes is born claimed). */
 async function running(options: { unwrittenMs?: number } = {}) {
   const built = await buildApp(db.connection);
@@ -67,7 +62,7 @@ describe("a turn's reply on its first run", () => {
       proxy.arm();
       const inbound = cancel("once");
       expect(await app.engine.handle(inbound)).toBe("handled");
-      await until(() => platform.to("once").length === 1);
+      await waitFor(() => platform.to("once").length === 1, "the reply");
       await app.engine.idle();
       const outboxWrites = proxy.writes.filter((w) => w.collection === "outbox").map((w) => w.command);
       proxy.disarm();
@@ -117,7 +112,7 @@ describe("a turn's reply on its first run", () => {
       // The chat's next reply is decided while the first waits: it goes after it.
       await app.engine.handle(consoleInbound("waits", "/huy"));
       platform.release();
-      await until(() => platform.to("waits").length === 2);
+      await waitFor(() => platform.to("waits").length === 2, "both replies");
       await app.engine.idle();
       expect(platform.to("waits")).toEqual([t.engine.nothingToCancel, t.engine.nothingToCancel]);
       const docs = await app.models.Outbox.find({ chatId: "waits" }).sort({ _id: 1 }).lean();
@@ -140,7 +135,10 @@ describe("a turn's reply on its first run", () => {
         proxy.arm({ at: 1, fault, key: { command: "insert", collection: "outbox", nth: 1 } });
         const inbound = cancel(`record-${fault}`);
         await app.engine.handle(inbound);
-        await until(async () => (await app.models.Outbox.countDocuments({ chatId: inbound.chatId })) === 1);
+        await waitFor(
+          async () => (await app.models.Outbox.countDocuments({ chatId: inbound.chatId })) === 1,
+          "the reply written",
+        );
         await app.engine.idle();
         expect(proxy.faulted).toMatchObject({ command: "insert", collection: "outbox" });
         proxy.disarm();
@@ -160,19 +158,19 @@ describe("a turn's reply on its first run", () => {
     const { app, platform, dispatcher } = await running();
     try {
       await app.engine.handle(consoleInbound("flow", "/gopy"));
-      await until(() => platform.to("flow").length === 1);
+      await waitFor(() => platform.to("flow").length === 1, "the first question");
       await app.engine.idle();
       // The answer's reply (the next question): its send fails, and its first write is refused.
       platform.fail.push(new SendError("network", "socket hang up"));
       proxy.arm({ at: 1, fault: "error", key: { command: "insert", collection: "outbox", nth: 1 } });
       const answer = consoleInbound("flow", "1");
       await app.engine.handle(answer);
-      await until(() => proxy.faulted !== undefined);
+      await waitFor(() => proxy.faulted !== undefined, "the refused write");
       proxy.disarm();
       // The person goes on before anything reached them; their next reply comes after the one
       // they missed.
       await app.engine.handle(consoleInbound("flow", "1"));
-      await until(() => platform.to("flow").length === 3, 10_000);
+      await waitFor(() => platform.to("flow").length === 3, "the missed reply and the next");
       await app.engine.idle();
       const written = await app.models.Outbox.find({ dedupeKey: { $regex: `^${answer.dedupeKey}` } }).lean();
       expect(written.map((d) => d.status)).toEqual(["sent"]);
@@ -197,7 +195,7 @@ describe("a turn's reply on its first run", () => {
       await app.engine.handle(cancel("clock"));
       clock.advance(-1);
       platform.release();
-      await until(() => platform.to("clock").length === 2);
+      await waitFor(() => platform.to("clock").length === 2, "both replies");
       await app.engine.idle();
       expect(await app.models.Outbox.countDocuments({ chatId: "clock", status: "sent" })).toBe(2);
       expect(await app.models.InboundRecord.countDocuments({ chatId: "clock", status: "handled" })).toBe(2);
@@ -216,14 +214,15 @@ describe("a turn's reply on its first run", () => {
       const second = cancel("slow");
       await app.engine.handle(second);
       // The first send hangs; the second reply, in memory, grows old.
-      await until(
+      await waitFor(
         async () => (await app.models.Outbox.countDocuments({ dedupeKey: `${second.dedupeKey}#r1` })) === 1,
+        "the waiting reply written as it stands",
       );
       expect(await app.models.Outbox.findOne({ dedupeKey: `${second.dedupeKey}#r1` }).lean()).toMatchObject({
         status: "sending",
       });
       platform.release();
-      await until(() => platform.to("slow").length === 2);
+      await waitFor(() => platform.to("slow").length === 2, "both replies");
       await app.engine.idle();
       expect(await app.models.Outbox.countDocuments({ chatId: "slow", status: "sent" })).toBe(2);
     } finally {
@@ -249,8 +248,9 @@ describe("a turn's reply on its first run", () => {
       });
       platform.release();
       await app.engine.idle();
-      await until(
+      await waitFor(
         async () => (await app.models.Outbox.countDocuments({ chatId: "overlap", status: "sent" })) === 1,
+        "the replay's copy marked sent",
       );
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(platform.to("overlap")).toEqual([t.engine.nothingToCancel]);

@@ -9,6 +9,8 @@ import type { ChannelHarness, SentMessage } from "../channels/contract.js";
 import { FakeBotApi, type DeliveredMessage } from "./fake-bot-api.js";
 import { UpdateFactory } from "./updates.js";
 
+export { waitFor } from "../support/wait.js";
+
 export const SECRET = "test_webhook_secret_0123456789";
 export const PUBLIC_URL = "https://bot.example.test";
 
@@ -151,20 +153,4 @@ export function telegramHarness(): ChannelHarness {
       await rig?.stop();
     },
   };
-}
-
-/**
- * Waits until `check` holds, for code running on its own (the polling loop, a running dispatcher).
- * A bound, not a speed assertion: generous, and it fails with what was awaited.
- */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  ms = 15_000,
-): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
