@@ -148,11 +148,12 @@ export class Sessions {
   /** The newest state of the chat and its sequence number (0 for a chat never in a flow). */
   async read(key: string, now: Date): Promise<LoadedSession> {
     const doc = await this.model.findOne({ key }).sort({ seq: -1 }).lean();
-    const loaded = this.loadedOf(doc, now);
-    const state = doc && !doc.ended ? this.dataOf(doc) : undefined;
+    // Opened once, for the turn and for the memory (an expired state is neither's).
+    const data = doc && !doc.ended && doc.expiresAt > now ? this.dataOf(doc) : undefined;
+    const loaded = this.loadedOf(doc, data);
     this.remember(key, {
       seq: loaded.seq,
-      ...(doc && state ? { stateId: stateIdOf(doc), state: this.knownState(doc, state) } : {}),
+      ...(doc && data ? { stateId: stateIdOf(doc), state: this.knownState(doc, data) } : {}),
       at: now.getTime(),
     });
     return loaded;
@@ -179,11 +180,10 @@ export class Sessions {
     };
   }
 
-  private loadedOf(doc: SessionDoc | null, now: Date): LoadedSession {
+  /** `data`: the state's data opened, undefined for none (ended, expired, or no key opens it). */
+  private loadedOf(doc: SessionDoc | null, data: Record<string, unknown> | undefined): LoadedSession {
     if (!doc) return { state: undefined, seq: 0 };
     const seq = doc.seq ?? 0;
-    if (doc.ended || doc.expiresAt <= now) return { state: undefined, seq };
-    const data = this.dataOf(doc);
     // Data no configured key opens cannot be resumed: the person starts the flow again.
     if (!data) return { state: undefined, seq };
     return {
