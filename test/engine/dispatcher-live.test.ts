@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SendError, type ChannelSender, type Delivery } from "../../src/engine/channel.js";
 import { buildApp, useDatabase } from "../support/db.js";
+import { waitFor } from "../support/wait.js";
 
 /**
  * A running dispatcher (started, looking on its own), as the bot runs it: messages born claimed,
@@ -30,12 +31,6 @@ class Limited implements ChannelSender {
   }
 }
 
-async function until(done: () => boolean, ms = 8_000): Promise<void> {
-  for (const end = Date.now() + ms; !done() && Date.now() < end;) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 const message = (chatId: string, text: string) => ({
   to: { channel: "console" as const, chatId },
   text,
@@ -53,9 +48,9 @@ describe("a running dispatcher told to wait", () => {
     dispatcher.start();
     try {
       await other.outbox.enqueue([message("found", "Tin thứ nhất")]);
-      await until(() => sender.to("found").length === 1);
+      await waitFor(() => sender.to("found").length === 1, "the first message");
       await app.outbox.enqueue([message("found", "Tin thứ hai")]);
-      await until(() => sender.to("found").length === 2);
+      await waitFor(() => sender.to("found").length === 2, "the second message");
       expect(sender.to("found")).toEqual(["Tin thứ nhất", "Tin thứ hai"]);
       const statuses = await app.models.Outbox.find({ chatId: "found" }).sort({ _id: 1 }).lean();
       expect(statuses.map((d) => d.status)).toEqual(["sent", "sent"]);
@@ -78,7 +73,7 @@ describe("a running dispatcher told to wait", () => {
       // Written while the first waits out its 429.
       await new Promise((resolve) => setTimeout(resolve, 100));
       await app.outbox.enqueue([message("born", "Tin thứ hai"), message("born", "Tin thứ ba")]);
-      await until(() => sender.to("born").length === 3);
+      await waitFor(() => sender.to("born").length === 3, "all three messages");
       expect(sender.to("born")).toEqual(["Tin thứ nhất", "Tin thứ hai", "Tin thứ ba"]);
       // No claim key was needed for any of them: born claimed, and held in memory while waiting.
       const ids = (await app.models.Outbox.find({ chatId: "born" }).lean()).map((d) => d._id.toHexString());
@@ -97,7 +92,7 @@ describe("a running dispatcher told to wait", () => {
     dispatcher.start();
     await new Promise((resolve) => setTimeout(resolve, 300));
     await app.outbox.enqueue([message("stopped", "Tin đang chờ")]);
-    await until(() => false, 300);
+    await new Promise((resolve) => setTimeout(resolve, 300));
     await dispatcher.stop();
     // Pending again, no one's: another instance (or this one restarted) sends it at once.
     const doc = await app.models.Outbox.findOne({ chatId: "stopped" }).lean();
