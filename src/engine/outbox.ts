@@ -410,7 +410,10 @@ export interface DispatcherOptions {
    * written by another process, due again after a retry wait, or left by a crash.
    */
   pollMs?: number;
-  /** Messages in hand at once, each to a different chat (a chat's messages go one at a time). */
+  /**
+   * Sends in flight at once, each to a different chat (a chat's messages go one at a time). A
+   * delivery whose send is done no longer counts while its record is written.
+   */
   concurrency?: number;
   /**
    * How long a message handed over unwritten (Outbox.enqueueTurn) may wait in memory before it is
@@ -522,6 +525,8 @@ export class Dispatcher {
   private readonly writingIds = new Set<string>();
   private staleTimer: NodeJS.Timeout | undefined;
   private readonly writes = new Set<Promise<void>>();
+  /** Deliveries under way (sending, or writing their record), each to a chat kept busy until it ends. */
+  private readonly recording = new Set<Promise<void>>();
   /** A message of a chat left to the look was delivered: that chat's next one waits for a look. */
   private lookSoon = false;
   /** Looks in a row that found nothing from elsewhere: an idle dispatcher looks less often. */
@@ -1051,8 +1056,13 @@ export class Dispatcher {
     return true;
   }
 
-  /** Sends a claimed message and records the outcome; frees its chat. Never throws. */
-  private async deliver(doc: OutboxDoc): Promise<void> {
+  /**
+   * Sends a claimed message and records the outcome; frees its chat. Never throws. `sendDone` is
+   * called once the platform has answered the send: the pass may start another delivery then,
+   * while this one's record is written (its chat stays busy until it stands, so nothing later in
+   * the chat overtakes it).
+   */
+  private async deliver(doc: OutboxDoc, sendDone?: () => void): Promise<void> {
     const probe = this.pause?.probing === true && this.pause.probeId.equals(doc._id);
     const id = doc._id.toHexString();
     this.handling.add(id);
@@ -1068,9 +1078,11 @@ export class Dispatcher {
           files: doc.files,
         }));
       } catch (error) {
+        sendDone?.();
         parked = await this.handleFailure(doc, error, probe);
         return;
       }
+      sendDone?.();
       // Accepted by the platform: from here on the message must not be sent again.
       if (probe || this.pause) this.resume();
       // Only a recorded send counts as sent here: one whose record failed stands "sending", and
@@ -1427,15 +1439,40 @@ export class Dispatcher {
         if (docs.length === 0) break;
         for (const doc of docs) {
           count += 1;
-          const delivery: Promise<void> = this.deliver(doc).finally(() => inHand.delete(delivery));
-          inHand.add(delivery);
+          this.begin(doc, inHand);
         }
       }
-      if (inHand.size === 0) return count;
-      // Go round again when a delivery frees its chat, or a new message is handed over.
-      await Promise.race([...inHand, new Promise<void>((resolve) => (this.nudge = resolve))]);
+      // Records still being written hold their chats: the pass waits for them, since each frees a
+      // chat whose next message may be waiting (and a drain ends with every record written).
+      if (inHand.size === 0 && this.recording.size === 0) return count;
+      // Go round again when a send ends (its slot is free), a delivery frees its chat, or a new
+      // message is handed over.
+      await Promise.race([
+        ...inHand,
+        ...this.recording,
+        new Promise<void>((resolve) => (this.nudge = resolve)),
+      ]);
       this.nudge = undefined;
     }
+  }
+
+  /**
+   * Starts one delivery: it holds a slot of `inHand` (concurrency) until the platform has answered
+   * its send, and stays in `recording` until its record is written and its chat free. A record
+   * written under load takes longer than a send; holding the slot through it kept the dispatcher
+   * below the platform's rate with every slot waiting on the database.
+   */
+  private begin(doc: OutboxDoc, inHand: Set<Promise<void>>): void {
+    let freeSlot: () => void = () => undefined;
+    const slot: Promise<void> = new Promise<void>((resolve) => (freeSlot = resolve)).finally(() =>
+      inHand.delete(slot),
+    );
+    inHand.add(slot);
+    const whole: Promise<void> = this.deliver(doc, freeSlot).finally(() => {
+      freeSlot();
+      this.recording.delete(whole);
+    });
+    this.recording.add(whole);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SendError, type ChannelSender, type Delivery } from "../../src/engine/channel.js";
 import { CLAIM_MS } from "../../src/engine/inbox.js";
+import type { DispatcherOptions } from "../../src/engine/outbox.js";
 import { t } from "../../src/text/vi.js";
 import { buildApp, useProxiedDatabase } from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
@@ -43,7 +44,7 @@ class Platform implements ChannelSender {
 }
 
 /** A running app with its console dispatcher past its first look (what it writes is born claimed). */
-async function running(options: { unwrittenMs?: number } = {}) {
+async function running(options: DispatcherOptions = {}) {
   const built = await buildApp(db.connection);
   const platform = new Platform();
   const dispatcher = built.app.addChannel(platform, { pollMs: 100, ...options });
@@ -180,6 +181,35 @@ describe("a turn's reply on its first run", () => {
       expect(await app.models.InboundRecord.findOne({ dedupeKey: answer.dedupeKey }).lean()).toMatchObject({
         status: "handled",
       });
+    } finally {
+      proxy.disarm();
+      await dispatcher.stop();
+    }
+  });
+
+  it("whose record the database is slow to take holds its chat, not the dispatcher", async () => {
+    // One send at a time, and a refused record written again only after a second.
+    const { app, platform, dispatcher } = await running({ concurrency: 1, recordRetryMs: 1_000 });
+    try {
+      proxy.arm({ at: 1, fault: "error", key: { command: "insert", collection: "outbox", nth: 1 } });
+      await app.engine.handle(cancel("recording"));
+      await waitFor(() => proxy.faulted !== undefined, "the refused record");
+      // Another chat's reply goes while the first record waits for its second try.
+      await app.engine.handle(cancel("free"));
+      await waitFor(() => platform.to("free").length === 1, "the other chat's reply");
+      expect(await app.models.Outbox.countDocuments({ chatId: "recording" })).toBe(0);
+      // The slow chat's next reply still waits for its first to be recorded, and goes after it.
+      await app.engine.handle(cancel("recording"));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(platform.to("recording")).toHaveLength(1);
+      proxy.disarm();
+      await waitFor(() => platform.to("recording").length === 2, "the slow chat's second reply");
+      await app.engine.idle();
+      const slow = await app.models.Outbox.find({ chatId: "recording" }).sort({ sentAt: 1, _id: 1 }).lean();
+      expect(slow.map((d) => [d.status, d.platformMessageIds[0]])).toEqual([
+        ["sent", "m1"],
+        ["sent", "m3"],
+      ]);
     } finally {
       proxy.disarm();
       await dispatcher.stop();
