@@ -1,4 +1,5 @@
 import type { Model } from "mongoose";
+import { MAX_UPDATES_PER_COMMAND } from "./limits.js";
 
 /** One update of one document, by a filter on `_id` (or, for older records, another unique key). */
 export interface GroupedUpdate {
@@ -34,7 +35,7 @@ export class GroupWrite<T> {
     this.flushing = true;
     try {
       while (this.queued.length > 0) {
-        const batch = this.queued.splice(0, 500);
+        const batch = this.queued.splice(0, MAX_UPDATES_PER_COMMAND);
         try {
           await this.model.bulkWrite(
             batch.map(({ op }) => ({ updateOne: { filter: op.filter, update: op.update } })),

@@ -1,8 +1,9 @@
 import type { Model } from "mongoose";
+import { MAX_UPDATES_PER_COMMAND } from "../db/limits.js";
 import type { Sealer } from "./sealer.js";
 
 /** Updates are sent in batches: a rotation may go over every message the bot ever sent. */
-const BATCH = 500;
+const BATCH = MAX_UPDATES_PER_COMMAND;
 
 /**
  * Reseals one sealed string field of a collection with the sealer's current key, skipping values

@@ -1,7 +1,11 @@
 import mongoose, { Schema, Types, type Connection } from "mongoose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { hostOf, throughProxy, WireProxy } from "../../bench/faults/proxy.js";
+import { randomBytes } from "node:crypto";
 import { GroupWrite } from "../../src/db/group-write.js";
+import { MAX_UPDATES_PER_COMMAND } from "../../src/db/limits.js";
+import { resealField } from "../../src/privacy/reseal.js";
+import { Sealer } from "../../src/privacy/sealer.js";
 import { databaseName } from "../support/db.js";
 
 /**
@@ -88,4 +92,36 @@ describe("writes made together", () => {
     await Promise.all(ids.slice(1).map(mark));
     expect(await model.countDocuments({ status: "handled" })).toBe(6);
   });
+
+  it("lands 150 writers at once in commands of at most 50 (FerretDB hangs on 100)", async () => {
+    const model = connection.model<Mark>(
+      "Many",
+      new Schema<Mark>({ status: String }, { collection: "many" }),
+    );
+    const ids = Array.from({ length: 150 }, () => new Types.ObjectId());
+    await model.insertMany(ids.map((_id) => ({ _id, status: "received" })));
+    const group = new GroupWrite(model);
+    updates.length = 0;
+    await Promise.all(
+      ids.map((_id) => group.update({ filter: { _id }, update: { $set: { status: "handled" } } })),
+    );
+    expect(await model.countDocuments({ status: "handled" })).toBe(150);
+    expect(Math.max(...updates)).toBeLessThanOrEqual(MAX_UPDATES_PER_COMMAND);
+  }, 30_000);
+
+  it("reseals 120 documents in commands of at most 50", async () => {
+    const model = connection.model<{ _id: Types.ObjectId; text: string }>(
+      "Sealed",
+      new Schema({ text: String }, { collection: "sealed" }),
+    );
+    const oldKey = { id: "old", key: randomBytes(32) };
+    const old = new Sealer([oldKey]);
+    await model.insertMany(Array.from({ length: 120 }, (_, i) => ({ text: old.seal(`thư ${i}`) })));
+    const now = new Sealer([{ id: "new", key: randomBytes(32) }, oldKey]);
+    updates.length = 0;
+    expect(await resealField(model, "text", now)).toBe(120);
+    expect(Math.max(...updates)).toBeLessThanOrEqual(MAX_UPDATES_PER_COMMAND);
+    const docs = await model.find().lean();
+    expect(docs.every((d) => now.open(d.text).startsWith("thư "))).toBe(true);
+  }, 30_000);
 });
