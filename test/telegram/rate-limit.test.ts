@@ -82,7 +82,30 @@ describe("Telegram's rate limits, decided without sleeping", () => {
       limiter.sent(String(i + 1), "m", 1, T0);
     }
     expect(limiter.admit("31", "m", 1, T0 + 10)).toBe(990);
-    expect(limiter.admit("32", "m", 1, T0 + 1_000)).toBe(0);
+    expect(limiter.admit("31", "m", 1, T0 + 1_000)).toBe(0);
+  });
+
+  it("a delivery that comes along while others wait for room in the bot's count queues behind them", () => {
+    const limiter = new RateLimiter();
+    for (let i = 0; i < 30; i += 1) limiter.sent(String(i + 1), "m", 1, T0);
+    // Two wait for the room the first second frees, a share of a second apart.
+    expect(limiter.admit("31", "m", 1, T0 + 10)).toBe(990);
+    expect(limiter.admit("32", "m", 1, T0 + 20)).toBeCloseTo(1_013.3, 0);
+    // The room frees: a newcomer does not take it, the first in line does.
+    expect(limiter.admit("33", "m", 1, T0 + 1_000)).toBeGreaterThan(0);
+    expect(limiter.admit("31", "m", 1, T0 + 1_000)).toBe(0);
+    limiter.sent("31", "m", 1, T0 + 1_000);
+    expect(limiter.admit("32", "m", 1, T0 + 1_040)).toBe(0);
+    limiter.sent("32", "m", 1, T0 + 1_040);
+    // Then the newcomer, in its turn.
+    expect(limiter.admit("33", "m", 1, T0 + 1_100)).toBe(0);
+  });
+
+  it("a delivery that never comes back for its room in the bot's count loses its place after holdMs", () => {
+    const limiter = new RateLimiter();
+    for (let i = 0; i < 30; i += 1) limiter.sent(String(i + 1), "m", 1, T0);
+    expect(limiter.admit("31", "gone", 1, T0 + 10)).toBe(990);
+    expect(limiter.admit("32", "m", 1, T0 + 1_000 + TELEGRAM_LIMITS.holdMs)).toBe(0);
   });
 
   it("a blocked or failed delivery leaves the line", () => {
