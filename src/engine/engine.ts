@@ -248,8 +248,6 @@ export class Engine {
 
   /** Handles updates whose handling was cut off by a crash; run at start and now and then. */
   async recoverAbandoned(): Promise<number> {
-    // This process's own held marks first: what it has handled is not taken for abandoned.
-    await this.writeHeldMarks();
     let count = 0;
     for (;;) {
       const recorded = await this.stores.inbox.claimAbandoned(this.services.clock.now(), this.instanceId);
@@ -303,16 +301,6 @@ export class Engine {
   async idle(): Promise<void> {
     await this.queue.idle();
     while (this.marking.size > 0) await Promise.all(this.marking);
-    await this.writeHeldMarks();
-  }
-
-  private async writeHeldMarks(): Promise<void> {
-    try {
-      await this.stores.inbox.writeHeld();
-    } catch (error) {
-      // Unmarked, they are replayed once their claims lapse, and the replays change nothing.
-      this.services.log.warn({ err: error }, "engine: could not write the held 'handled' marks");
-    }
   }
 
   /** Resolves when every update handed in so far has run its turn (marked or not yet). */
@@ -361,11 +349,7 @@ export class Engine {
         const unwritten = firstTry;
         firstTry = undefined;
         const { settled } = await this.process(inbound, session, options.superseded ?? false, unwritten);
-        if (settled === undefined && options.recordedAt !== undefined) {
-          // A turn's first run: its mark goes with the others of the next few seconds (a crash
-          // before them costs a replay that changes nothing). A replay is marked at once.
-          this.stores.inbox.markHandledSoon(inbound.dedupeKey, clock.now());
-        } else if (settled === undefined) {
+        if (settled === undefined) {
           await this.stores.inbox.markHandled(inbound.dedupeKey, clock.now());
         } else {
           // Replies handed over unwritten: the update is marked handled once they are written
@@ -421,12 +405,12 @@ export class Engine {
   private markWhenSettled(dedupeKey: string, settled: Promise<boolean>): void {
     const { clock, log } = this.services;
     const marking: Promise<void> = settled
-      .then((durable) => {
+      .then(async (durable) => {
         if (!durable) {
           log.warn({ dedupeKey }, "engine: a reply could not be written; the update is left for recovery");
           return;
         }
-        this.stores.inbox.markHandledSoon(dedupeKey, clock.now());
+        await this.stores.inbox.markHandled(dedupeKey, clock.now());
       })
       .catch((error: unknown) => {
         // Unmarked, it is replayed once its claim lapses: its replies stand, and collide.

@@ -3,7 +3,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Schema, Types, type Model } from "mongoose";
 import type { Claims } from "../db/claims.js";
 import { GroupWrite } from "../db/group-write.js";
-import { MAX_UPDATES_PER_COMMAND } from "../db/limits.js";
 import { isDatabaseError, isDuplicateKeyError } from "../db/errors.js";
 import { resealField } from "../privacy/reseal.js";
 import type { Sealer } from "../privacy/sealer.js";
@@ -79,16 +78,6 @@ export interface RecordedUpdate {
 export const CLAIM_MS = 60_000;
 /** After this many cut-off attempts an update is given up, so a poison message cannot loop forever. */
 export const MAX_ATTEMPTS = 3;
-/**
- * How long a turn's "handled" mark is held back to be written with the others of that time, as
- * one command. The mark only spares recovery a replay: a replay of a handled turn decides the
- * same replies and effects under the same keys and changes nothing, so a mark lost with the
- * process costs work, never a message. Held well inside the record's claim (CLAIM_MS), which
- * keeps recovery off the update meanwhile.
- */
-export const MARK_HOLD_MS = 5_000;
-/** Marks held at once, past which they are written without waiting for the hold to end. */
-const MARKS_AT_ONCE = MAX_UPDATES_PER_COMMAND;
 /** Tries of the record's insert again after a cut or refused write, before the caller hears. */
 const RECORD_RETRIES = 3;
 
@@ -101,14 +90,6 @@ export class Inbox {
   private readonly ids = new Map<string, Types.ObjectId>();
   /** "Handled" marks of turns that end together, written together. */
   private readonly marks: GroupWrite<InboundRecordDoc>;
-  /**
-   * Marks held back (markHandledSoon), by dedupe key: when each turn ended (the clock's time, for
-   * the record) and when it was held (the monotonic clock's, for how long).
-   */
-  private readonly held = new Map<string, { at: Date; since: number }>();
-  private heldTimer: NodeJS.Timeout | undefined;
-  /** The last write of held marks (settled or not): the next waits for it. */
-  private writingHeld: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly model: Model<InboundRecordDoc>,
@@ -123,8 +104,6 @@ export class Inbox {
    * redelivers an update that old, so the dedupe they gave is no longer needed.
    */
   async sweep(olderThan: Date): Promise<number> {
-    // Held marks first, so that a handled update is swept as handled (a refusal leaves it for the next sweep).
-    await this.writeHeld().catch(() => undefined);
     const result = await this.model.deleteMany({
       status: { $in: ["handled", "failed"] },
       receivedAt: { $lt: olderThan },
@@ -212,7 +191,6 @@ export class Inbox {
 
   /** Whether the update is recorded and still waits to be handled. */
   async isPending(dedupeKey: string): Promise<boolean> {
-    if (this.held.has(dedupeKey)) return false;
     return (await this.model.exists({ dedupeKey, status: "received" })) !== null;
   }
 
@@ -230,7 +208,6 @@ export class Inbox {
   }
 
   async markHandled(dedupeKey: string, now: Date): Promise<void> {
-    this.held.delete(dedupeKey);
     await this.marks.update({
       filter: this.whereIs(dedupeKey),
       update: { $set: { status: "handled", handledAt: now }, $unset: { sealed: 1, inbound: 1 } },
@@ -238,65 +215,7 @@ export class Inbox {
     this.ids.delete(dedupeKey);
   }
 
-  /**
-   * Marks the update handled with the marks of the next few seconds (MARK_HOLD_MS), in one
-   * command. Until then it reads as handled here (isPending); a crash leaves it to a replay that
-   * changes nothing.
-   */
-  markHandledSoon(dedupeKey: string, now: Date): void {
-    this.held.set(dedupeKey, { at: now, since: performance.now() });
-    if (this.held.size >= MARKS_AT_ONCE) void this.writeHeld().catch(() => undefined);
-    else this.writeHeldLater();
-  }
-
-  /**
-   * Writes the marks held back now (at a stop, or for a test that reads the records). A refused
-   * write keeps them held, for the next try; it throws to the caller.
-   */
-  async writeHeld(): Promise<void> {
-    clearTimeout(this.heldTimer);
-    this.heldTimer = undefined;
-    // One writer at a time: a mark put back after a refused write is never in two writes at once.
-    const run = this.writingHeld.then(() => this.writeHeldNow());
-    this.writingHeld = run.catch(() => undefined);
-    return run;
-  }
-
-  private async writeHeldNow(): Promise<void> {
-    while (this.held.size > 0) {
-      const batch = [...this.held].slice(0, MAX_UPDATES_PER_COMMAND);
-      for (const [dedupeKey] of batch) this.held.delete(dedupeKey);
-      try {
-        await this.model.bulkWrite(
-          batch.map(([dedupeKey, { at }]) => ({
-            updateOne: {
-              filter: this.whereIs(dedupeKey),
-              update: { $set: { status: "handled", handledAt: at }, $unset: { sealed: 1, inbound: 1 } },
-            },
-          })),
-          { ordered: false },
-        );
-        for (const [dedupeKey] of batch) this.ids.delete(dedupeKey);
-      } catch (error) {
-        // Held again, unless their claims are near lapsing: recovery then takes the updates back,
-        // and its replays change nothing, so holding them longer would only cost memory.
-        const keepAfter = performance.now() - CLAIM_MS / 2;
-        for (const [dedupeKey, mark] of batch)
-          if (mark.since > keepAfter && !this.held.has(dedupeKey)) this.held.set(dedupeKey, mark);
-        this.writeHeldLater();
-        throw error;
-      }
-    }
-  }
-
-  private writeHeldLater(): void {
-    if (this.heldTimer || this.held.size === 0) return;
-    this.heldTimer = setTimeout(() => void this.writeHeld().catch(() => undefined), MARK_HOLD_MS);
-    this.heldTimer.unref();
-  }
-
   async markFailed(dedupeKey: string, error: string, now: Date): Promise<void> {
-    this.held.delete(dedupeKey);
     await this.model.updateOne(this.whereIs(dedupeKey), {
       $set: { status: "failed", error: error.slice(0, 2000), handledAt: now },
     });
