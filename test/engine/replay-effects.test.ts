@@ -5,7 +5,14 @@ import type { ModelContent } from "../../src/domain/dvk/schema.js";
 import type { Inbound } from "../../src/engine/message.js";
 import { seedDemoPeople } from "../../src/seed.js";
 import { t } from "../../src/text/vi.js";
-import { atAnswerStep, buildApp, consoleSpeaker, fileTicket, useDatabase } from "../support/db.js";
+import {
+  atAnswerStep,
+  buildApp,
+  consoleSpeaker,
+  fileTicket,
+  TEST_SEALER,
+  useDatabase,
+} from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
 import { RecordingSender } from "../support/recording-sender.js";
 
@@ -206,5 +213,62 @@ describe("a replayed turn whose change was already made", () => {
     expect((await app.models.InboundRecord.findOne({ dedupeKey: update.dedupeKey }).lean())?.status).toBe(
       "failed",
     );
+  });
+
+  /**
+   * The whole turn ran (its entry made, its state and replies written) and only its "handled"
+   * mark was lost with the process: recovery replays it from the state it started in.
+   */
+  async function replayedAfterItsMarkWasLost(app: App, clock: FixedClock, chat: string, text: string) {
+    const key = `console:${chat}:${chat}`;
+    const loaded = await app.sessions.read(key, clock.now());
+    const last = consoleInbound(chat, text);
+    expect(await app.engine.handle(last)).toBe("handled");
+    await app.models.InboundRecord.updateOne(
+      { dedupeKey: last.dedupeKey },
+      {
+        $set: {
+          status: "received",
+          claimedUntil: new Date(0),
+          sealed: TEST_SEALER.seal(
+            JSON.stringify({
+              inbound: last,
+              session: loaded.state,
+              seq: loaded.seq,
+              stateId: loaded.stateId,
+            }),
+          ),
+        },
+      },
+    );
+    clock.advance(61_000);
+    expect(await app.engine.recoverAbandoned()).toBe(1);
+    await app.dispatchers.get("console")?.drain();
+  }
+
+  it("/hoidap them: the confirming turn run again adds no second question", async () => {
+    const { app, clock } = await setup();
+    const before = await app.models.Faq.countDocuments();
+    for (const text of [
+      "/hoidap them",
+      "Sở có cho mượn hội trường không?",
+      "hội trường, mượn phòng họp",
+      "Hội trường của Sở chỉ phục vụ hoạt động của cơ quan.",
+    ])
+      await app.engine.handle(consoleInbound("office", text));
+    await replayedAfterItsMarkWasLost(app, clock, "office", "Lưu");
+    expect(await app.models.Faq.countDocuments()).toBe(before + 1);
+  });
+
+  it("/moi: the turn that made the invite run again makes no second invite", async () => {
+    const { app, clock, sender } = await setup();
+    await app.engine.handle(consoleInbound("office", "/moi"));
+    await app.engine.handle(consoleInbound("office", "Chuyển đổi số"));
+    await replayedAfterItsMarkWasLost(app, clock, "office", t.people.role("staff"));
+    expect(await app.models.Invite.countDocuments()).toBe(1);
+    const told = sender
+      .to("office")
+      .filter((text) => text.includes(t.people.role("staff")) && /[A-Z0-9]{8}/.test(text));
+    expect(told.length).toBeGreaterThanOrEqual(1);
   });
 });

@@ -55,7 +55,7 @@ interface RecordData {
  */
 const editArgs = z.object({ id: z.string().optional(), current: z.record(z.string(), z.string()) });
 
-const editor = (turn: Turn): Editor => ({ name: turn.speaker.name, now: turn.now });
+const editor = (turn: Turn): Editor => ({ name: turn.speaker.name, now: turn.now, key: turn.idempotencyKey });
 const isEditor = (turn: Turn) => EDITORS.includes(turn.speaker.role);
 
 /**

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Types, type Model } from "mongoose";
+import { isDuplicateKeyError } from "../../db/errors.js";
 import { bestFaq } from "./faq.js";
 import type { ContactDoc, ContactField, FaqDoc, ReceptionSlotDoc } from "./schema.js";
 
@@ -26,6 +27,20 @@ const CONTACT_KEY = "main";
 export interface Editor {
   name: string;
   now: Date;
+  /**
+   * The turn's idempotency key (Turn.idempotencyKey): a new entry is made under it, so a turn run
+   * again after a crash finds the entry it made instead of adding a second one.
+   */
+  key?: string;
+}
+
+/** An insert under a unique key: one already there is this same entry, made by an earlier run. */
+async function onceUnder(insert: Promise<unknown>): Promise<void> {
+  try {
+    await insert;
+  } catch (error) {
+    if (!isDuplicateKeyError(error)) throw error;
+  }
 }
 
 /**
@@ -41,13 +56,15 @@ export class PublicInfoService {
 
   async addSlot(input: SlotInput, by: Editor): Promise<void> {
     const last = await this.models.ReceptionSlot.findOne().sort({ order: -1 }).lean();
-    await this.models.ReceptionSlot.create({
-      ...input,
-      key: randomUUID(),
-      order: (last?.order ?? 0) + 1,
-      updatedAt: by.now,
-      updatedBy: by.name,
-    });
+    await onceUnder(
+      this.models.ReceptionSlot.create({
+        ...input,
+        key: by.key ?? randomUUID(),
+        order: (last?.order ?? 0) + 1,
+        updatedAt: by.now,
+        updatedBy: by.name,
+      }),
+    );
   }
 
   /** False when the entry is gone (another clerk removed it meanwhile). */
@@ -81,13 +98,15 @@ export class PublicInfoService {
 
   async addFaq(input: FaqInput, by: Editor): Promise<void> {
     const last = await this.models.Faq.findOne().sort({ order: -1 }).lean();
-    await this.models.Faq.create({
-      ...input,
-      key: randomUUID(),
-      order: (last?.order ?? 0) + 1,
-      updatedAt: by.now,
-      updatedBy: by.name,
-    });
+    await onceUnder(
+      this.models.Faq.create({
+        ...input,
+        key: by.key ?? randomUUID(),
+        order: (last?.order ?? 0) + 1,
+        updatedAt: by.now,
+        updatedBy: by.name,
+      }),
+    );
   }
 
   async updateFaq(id: string, changes: Partial<FaqInput>, by: Editor): Promise<boolean> {

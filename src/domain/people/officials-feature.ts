@@ -4,7 +4,7 @@ import { defineFlow } from "../../engine/flow.js";
 import { fold } from "../../text/normalize.js";
 import { t } from "../../text/vi.js";
 import type { UnitsService } from "../units/service.js";
-import { GrantError, invitableBy, type InvitesService } from "./invites.js";
+import { GrantError, invitableBy, newInviteCode, type InvitesService } from "./invites.js";
 import { OFFICIALS, type Role } from "./roles.js";
 import type { PeopleService } from "./service.js";
 
@@ -12,6 +12,12 @@ interface InviteData {
   unitKey?: string;
   unitName?: string;
   role?: Role;
+  /**
+   * The invite's code, chosen when the flow starts and kept sealed in its state: the turn that
+   * makes the invite, run again after a crash, finds the invite it made under this code instead
+   * of making a second one nobody was told of. Absent in flows started by an older version.
+   */
+  code?: string;
 }
 
 const MANAGERS: readonly Role[] = ["office", "admin"];
@@ -28,7 +34,7 @@ export function officialsFeature(
     roles: MANAGERS,
     ttlMinutes: 30,
     first: "unit",
-    initial: () => ({}),
+    initial: () => ({ code: newInviteCode() }),
     steps: {
       unit: {
         prompt: () => t.officials.inviteAskUnit,
@@ -58,7 +64,9 @@ export function officialsFeature(
       // the role the speaker has now.
       let created;
       try {
-        created = await invites.create(data.unitKey, data.role, turn.speaker.personId, turn.now);
+        created = data.code
+          ? await invites.createWithCode(data.code, data.unitKey, data.role, turn.speaker.personId, turn.now)
+          : await invites.create(data.unitKey, data.role, turn.speaker.personId, turn.now);
       } catch (error) {
         if (!(error instanceof GrantError)) throw error;
         turn.reply(t.officials.grantRefused(t.people.role(data.role)));
