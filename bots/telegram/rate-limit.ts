@@ -105,13 +105,13 @@ export class RateLimiter {
     this.sweep(now);
     const chat = this.chat(chatId);
     chat.line = chat.line.filter((w) => w.slot + this.limits.holdMs > now);
-    const globalAt = this.globalEarliest(chatId, key, cost, now);
-    const earliest = Math.max(
+    const chatAt = Math.max(
       chat.blockedUntil,
       this.bucketEarliest(chat, cost, now),
       isGroupChat(chatId) ? windowEarliest(chat.recent, cost, this.limits.groupPerMinute, 60_000, now) : now,
-      globalAt,
     );
+    const globalAt = this.globalEarliest(chatId, key, cost, now);
+    const earliest = Math.max(chatAt, globalAt);
     const place = chat.line.findIndex((w) => w.key === key);
     const first = place === 0 || chat.line.length === 0;
     if (first && now >= earliest) {
@@ -119,8 +119,10 @@ export class RateLimiter {
       this.leaveGlobalLine(chatId, key);
       return 0;
     }
-    // Waiting for room in the bot's count: its place in that line is kept from now on.
-    if (globalAt > now) this.joinGlobalLine(chatId, key, globalAt);
+    // Waiting for room in the bot's count, and only for that: its place in that line is kept
+    // from now on. One its own chat holds back takes no place there (a place it could not use
+    // would hold back those behind it); it queues when it comes back.
+    if (globalAt > now && chatAt <= now) this.joinGlobalLine(chatId, key, globalAt);
     const gap = this.limits.perChatIntervalMs;
     const waiting = place >= 0 ? chat.line[place] : undefined;
     if (waiting) {
@@ -144,8 +146,10 @@ export class RateLimiter {
     const windowAt = windowEarliest(this.globalRecent, cost, this.limits.globalPerSecond, 1_000, now);
     const own = this.globalLine.find((w) => w.key === globalKey(chatId, key));
     if (own) return Math.max(own.slot, windowAt);
-    const last = this.globalLine.at(-1);
-    return Math.max(windowAt, last ? last.slot + 1_000 / this.limits.globalPerSecond : windowAt);
+    // After the latest place (a place kept is moved later in place, so the line's last entry
+    // need not hold it).
+    const latest = this.globalLine.reduce((at, w) => Math.max(at, w.slot), Number.NEGATIVE_INFINITY);
+    return Math.max(windowAt, latest + 1_000 / this.limits.globalPerSecond);
   }
 
   private joinGlobalLine(chatId: string, key: string, slot: number): void {

@@ -1058,7 +1058,7 @@ export class Dispatcher {
 
   /**
    * Sends a claimed message and records the outcome; frees its chat. Never throws. `sendDone` is
-   * called once the platform has answered the send: the pass may start another delivery then,
+   * called once the platform has taken the message: the pass may start another delivery then,
    * while this one's record is written (its chat stays busy until it stands, so nothing later in
    * the chat overtakes it).
    */
@@ -1078,7 +1078,8 @@ export class Dispatcher {
           files: doc.files,
         }));
       } catch (error) {
-        sendDone?.();
+        // The slot is kept through the failure's handling: a refusal of the bot itself pauses the
+        // channel there, before other sends would meet the same refusal.
         parked = await this.handleFailure(doc, error, probe);
         return;
       }
@@ -1404,7 +1405,13 @@ export class Dispatcher {
     const inHand = new Set<Promise<void>>();
     let looked = false;
     for (;;) {
-      while (inHand.size < this.opts.concurrency && Date.now() < options.deadline) {
+      // Deliveries writing their records count too, up to twice the sends: sent and not yet
+      // recorded, a message goes again after a crash, and a slow database must not let many pile up.
+      while (
+        inHand.size < this.opts.concurrency &&
+        this.recording.size < 2 * this.opts.concurrency &&
+        Date.now() < options.deadline
+      ) {
         if (options.background && this.stopped) break;
         const finishedBefore = this.finished;
         let docs: OutboxDoc[] = [];

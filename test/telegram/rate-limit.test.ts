@@ -140,4 +140,15 @@ describe("Telegram's rate limits, decided without sleeping", () => {
     answer();
     await Promise.all(inFlight);
   });
+
+  it("a delivery its own chat holds back takes no place in the bot's line", () => {
+    const limiter = new RateLimiter();
+    spendBurst(limiter, "7", T0);
+    for (let i = 0; i < 27; i += 1) limiter.sent(String(i + 100), "m", 1, T0);
+    // The bot's count is full and chat 7's burst spent: it waits for its chat.
+    expect(limiter.admit("7", "held", 1, T0 + 10)).toBe(1_000 - 10);
+    // Another chat waits for the bot's room only, and is first in its line.
+    expect(limiter.admit("8", "m", 1, T0 + 20)).toBe(980);
+    expect(limiter.admit("8", "m", 1, T0 + 1_000)).toBe(0);
+  });
 });
