@@ -143,6 +143,8 @@ const ECHO = 40;
  * // → '"Đạt" không phải là lựa chọn ở bước này. Lựa chọn ở bước này: Không đạt (gõ 1).'
  */
 export function choiceRetry(input: { text: string; choice?: string }, choices: Choice[]): string {
+  // A list that came out empty (no units loaded yet): "type 1 to 0" would be nonsense.
+  if (choices.length === 0) return t.engine.noChoices;
   const reading = readChoice(input, choices);
   // "4 — Hài lòng" already carries its number.
   const numbered = (c: Choice) => {

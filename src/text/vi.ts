@@ -111,6 +111,7 @@ const engine = {
     count === 1
       ? `Không có lựa chọn số ${n}. Xin gõ 1 để chọn lựa chọn bên dưới.`
       : `Không có lựa chọn số ${n}. Xin gõ số từ 1 đến ${count}.`,
+  noChoices: "Bước này hiện chưa có lựa chọn nào (danh sách đang trống). Gõ /huy để dừng.",
   cancelHint: "(Gõ /huy để dừng bất cứ lúc nào.)",
   whichSubject: "Anh/chị đang trả lời tin nhắc việc nào?",
   freeTextCitizen:
@@ -181,6 +182,8 @@ const officials = {
   inviteDescription: "Tạo mã mời cán bộ tham gia trợ lý",
   staffDescription: "Danh sách cán bộ; chuyển đơn vị hoặc khóa tài khoản",
   inviteAskUnit: "Mời cán bộ của đơn vị nào?",
+  inviteNoUnits:
+    "Chưa có đơn vị nào trong danh sách nên chưa mời được cán bộ. Xin nạp danh sách đơn vị của Sở trước (mẫu Excel: /maudonvi), rồi gõ /moi lại.",
   inviteAskRole: (unit: string) => `Cán bộ của ${unit} sẽ có vai trò gì?`,
   inviteAdminOnly: "(Vai trò Văn phòng Sở, Lãnh đạo Sở và quản trị hệ thống chỉ quản trị hệ thống cấp được.)",
   grantRefused: (role: string) =>

@@ -366,6 +366,10 @@ describe("the cases the issue names", () => {
     expect(matchChoice({ text: "tieu chuan, do luong, chat luong" }, fields)?.value).toBe("tdc");
   });
 
+  it("a step whose list came out empty says so, not 'type a number from 1 to 0'", () => {
+    for (const text of ["1", "Chuyển đổi số", ""]) expect(choiceRetry({ text }, [])).toBe(t.engine.noChoices);
+  });
+
   it("something that could mean two options is asked again, naming both", () => {
     const roles = ["staff", "unit_head", "leader"].map((r) => ({
       label: t.people.role(r as never),

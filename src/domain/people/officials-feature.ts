@@ -37,7 +37,8 @@ export function officialsFeature(
     initial: () => ({ code: newInviteCode() }),
     steps: {
       unit: {
-        prompt: () => t.officials.inviteAskUnit,
+        prompt: async () =>
+          (await units.list()).length === 0 ? t.officials.inviteNoUnits : t.officials.inviteAskUnit,
         choices: async () => (await units.list()).map((u) => ({ label: u.name, value: u.key })),
         accept: (answer, data) => ({
           data: { ...data, unitKey: answer.choice?.value, unitName: answer.choice?.label },
