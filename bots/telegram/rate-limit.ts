@@ -120,9 +120,11 @@ export class RateLimiter {
       return 0;
     }
     // Waiting for room in the bot's count, and only for that: its place in that line is kept
-    // from now on. One its own chat holds back takes no place there (a place it could not use
-    // would hold back those behind it); it queues when it comes back.
-    if (globalAt > now && chatAt <= now) this.joinGlobalLine(chatId, key, globalAt);
+    // from now on. One its own chat holds back (its bucket, a 429, or an earlier message of the
+    // chat still waiting) takes no place there, or gives up the one it had: a place it could not
+    // use would hold back those behind it. It queues when its chat lets it go.
+    if (globalAt > now && first && chatAt <= now) this.joinGlobalLine(chatId, key, globalAt);
+    else if (!first || chatAt > now) this.leaveGlobalLine(chatId, key);
     const gap = this.limits.perChatIntervalMs;
     const waiting = place >= 0 ? chat.line[place] : undefined;
     if (waiting) {

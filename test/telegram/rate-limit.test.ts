@@ -147,8 +147,13 @@ describe("Telegram's rate limits, decided without sleeping", () => {
     for (let i = 0; i < 27; i += 1) limiter.sent(String(i + 100), "m", 1, T0);
     // The bot's count is full and chat 7's burst spent: it waits for its chat.
     expect(limiter.admit("7", "held", 1, T0 + 10)).toBe(1_000 - 10);
-    // Another chat waits for the bot's room only, and is first in its line.
-    expect(limiter.admit("8", "m", 1, T0 + 20)).toBe(980);
-    expect(limiter.admit("8", "m", 1, T0 + 1_000)).toBe(0);
+    // Nor does a message behind an earlier one of its chat still waiting.
+    expect(limiter.admit("9", "first", 1, T0 + 12)).toBe(988);
+    expect(limiter.admit("9", "second", 1, T0 + 14)).toBeGreaterThanOrEqual(1_000);
+    // Another chat waits for the bot's room only, and is second in its line.
+    expect(limiter.admit("8", "m", 1, T0 + 20)).toBeCloseTo(1_013.3, 0);
+    expect(limiter.admit("9", "first", 1, T0 + 1_000)).toBe(0);
+    limiter.sent("9", "first", 1, T0 + 1_000);
+    expect(limiter.admit("8", "m", 1, T0 + 1_040)).toBe(0);
   });
 });
