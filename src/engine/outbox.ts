@@ -526,7 +526,7 @@ export class Dispatcher {
   private staleTimer: NodeJS.Timeout | undefined;
   private readonly writes = new Set<Promise<void>>();
   /** Deliveries under way (sending, or writing their record), each to a chat kept busy until it ends. */
-  private readonly recording = new Set<Promise<void>>();
+  private readonly delivering = new Set<Promise<void>>();
   /** A message of a chat left to the look was delivered: that chat's next one waits for a look. */
   private lookSoon = false;
   /** Looks in a row that found nothing from elsewhere: an idle dispatcher looks less often. */
@@ -805,27 +805,24 @@ export class Dispatcher {
         continue;
       }
       const head = queue[0];
-      if (head && this.outbox.isUnwritten(head)) {
-        // Too old to go unwritten: written as it stands first, its chat skipped meanwhile (the
-        // timer, watchUnwritten, does the same for the messages behind it).
-        if (this.outbox.unwrittenFor(head) >= this.opts.unwrittenMs) {
-          void this.writeAsTheyStand([head]);
-          continue;
-        }
-        // Due from its birth, whatever the clock says now.
-        queue.shift();
-        this.hintCount -= 1;
-        if (queue.length === 0) this.hints.delete(chatId);
-        const id = head._id.toHexString();
-        this.ownClaims.delete(id);
-        this.handling.add(id);
-        this.busy.add(chatId);
-        return head;
+      // Too old to go unwritten: written as it stands first, its chat skipped meanwhile (the
+      // timer, watchUnwritten, does the same for the messages behind it).
+      if (head && this.outbox.isUnwritten(head) && this.outbox.unwrittenFor(head) >= this.opts.unwrittenMs) {
+        void this.writeAsTheyStand([head]);
+        continue;
       }
       const doc = queue.shift();
       this.hintCount -= doc ? 1 : 0;
       if (queue.length === 0) this.hints.delete(chatId);
       if (!doc) continue;
+      if (this.outbox.isUnwritten(doc)) {
+        // Claimed from its birth and due from it, whatever the clock says now.
+        const id = doc._id.toHexString();
+        this.ownClaims.delete(id);
+        this.handling.add(id);
+        this.busy.add(chatId);
+        return doc;
+      }
       if (doc.nextAttemptAt > now) {
         this.defer(chatId, doc.nextAttemptAt.getTime() - now.getTime());
         continue;
@@ -1409,7 +1406,7 @@ export class Dispatcher {
       // recorded, a message goes again after a crash, and a slow database must not let many pile up.
       while (
         inHand.size < this.opts.concurrency &&
-        this.recording.size < 2 * this.opts.concurrency &&
+        this.delivering.size < 2 * this.opts.concurrency &&
         Date.now() < options.deadline
       ) {
         if (options.background && this.stopped) break;
@@ -1451,12 +1448,12 @@ export class Dispatcher {
       }
       // Records still being written hold their chats: the pass waits for them, since each frees a
       // chat whose next message may be waiting (and a drain ends with every record written).
-      if (inHand.size === 0 && this.recording.size === 0) return count;
+      if (inHand.size === 0 && this.delivering.size === 0) return count;
       // Go round again when a send ends (its slot is free), a delivery frees its chat, or a new
       // message is handed over.
       await Promise.race([
         ...inHand,
-        ...this.recording,
+        ...this.delivering,
         new Promise<void>((resolve) => (this.nudge = resolve)),
       ]);
       this.nudge = undefined;
@@ -1465,7 +1462,7 @@ export class Dispatcher {
 
   /**
    * Starts one delivery: it holds a slot of `inHand` (concurrency) until the platform has answered
-   * its send, and stays in `recording` until its record is written and its chat free. A record
+   * its send, and stays in `delivering` until its record is written and its chat free. A record
    * written under load takes longer than a send; holding the slot through it kept the dispatcher
    * below the platform's rate with every slot waiting on the database.
    */
@@ -1477,9 +1474,9 @@ export class Dispatcher {
     inHand.add(slot);
     const whole: Promise<void> = this.deliver(doc, freeSlot).finally(() => {
       freeSlot();
-      this.recording.delete(whole);
+      this.delivering.delete(whole);
     });
-    this.recording.add(whole);
+    this.delivering.add(whole);
   }
 
   /**
