@@ -34,10 +34,24 @@ export interface Editor {
   key?: string;
 }
 
-/** An insert under a unique key: one already there is this same entry, made by an earlier run. */
-async function onceUnder(insert: Promise<unknown>): Promise<void> {
+/**
+ * Adds an entry after the last one, under the editor's key (unique): an entry already there under
+ * it is this same one, made by an earlier run of the turn.
+ */
+async function append<T extends { order: number }>(
+  model: Model<T>,
+  fields: object,
+  by: Editor,
+): Promise<void> {
+  const last = await model.findOne().sort({ order: -1 }).lean<{ order: number }>();
   try {
-    await insert;
+    await new model({
+      ...fields,
+      key: by.key ?? randomUUID(),
+      order: (last?.order ?? 0) + 1,
+      updatedAt: by.now,
+      updatedBy: by.name,
+    }).save();
   } catch (error) {
     if (!isDuplicateKeyError(error)) throw error;
   }
@@ -54,17 +68,8 @@ export class PublicInfoService {
     return this.models.ReceptionSlot.find().sort({ order: 1, _id: 1 }).lean();
   }
 
-  async addSlot(input: SlotInput, by: Editor): Promise<void> {
-    const last = await this.models.ReceptionSlot.findOne().sort({ order: -1 }).lean();
-    await onceUnder(
-      this.models.ReceptionSlot.create({
-        ...input,
-        key: by.key ?? randomUUID(),
-        order: (last?.order ?? 0) + 1,
-        updatedAt: by.now,
-        updatedBy: by.name,
-      }),
-    );
+  addSlot(input: SlotInput, by: Editor): Promise<void> {
+    return append(this.models.ReceptionSlot, input, by);
   }
 
   /** False when the entry is gone (another clerk removed it meanwhile). */
@@ -96,17 +101,8 @@ export class PublicInfoService {
     return this.models.Faq.find().sort({ order: 1, _id: 1 }).lean();
   }
 
-  async addFaq(input: FaqInput, by: Editor): Promise<void> {
-    const last = await this.models.Faq.findOne().sort({ order: -1 }).lean();
-    await onceUnder(
-      this.models.Faq.create({
-        ...input,
-        key: by.key ?? randomUUID(),
-        order: (last?.order ?? 0) + 1,
-        updatedAt: by.now,
-        updatedBy: by.name,
-      }),
-    );
+  addFaq(input: FaqInput, by: Editor): Promise<void> {
+    return append(this.models.Faq, input, by);
   }
 
   async updateFaq(id: string, changes: Partial<FaqInput>, by: Editor): Promise<boolean> {

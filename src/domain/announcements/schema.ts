@@ -93,7 +93,7 @@ interface Edited {
 /** One line of the citizen reception schedule (lịch tiếp công dân). */
 export interface ReceptionSlotDoc extends Edited {
   _id: Types.ObjectId;
-  /** Stable: seeded entries keep the key of data/public; the Office's get a random one. */
+  /** Stable: seeded entries keep the key of data/public; the Office's get their turn's idempotency key. */
   key: string;
   order: number;
   who: string;
