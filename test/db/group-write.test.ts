@@ -43,20 +43,26 @@ interface Mark {
   status: string;
 }
 
+/** `count` marks "received" in a collection of their own, and a GroupWrite over them. */
+async function receivedMarks(name: string, count: number) {
+  const model = connection.model<Mark>(
+    name,
+    new Schema<Mark>({ status: String }, { collection: name.toLowerCase() }),
+  );
+  const ids = Array.from({ length: count }, () => new Types.ObjectId());
+  await model.insertMany(ids.map((_id) => ({ _id, status: "received" })));
+  const group = new GroupWrite(model);
+  const mark = (_id: Types.ObjectId) =>
+    group.update({ filter: { _id }, update: { $set: { status: "handled" } } });
+  return { model, ids, group, mark };
+}
+
 describe("writes made together", () => {
   it("land every one, in fewer commands than writers, and a writer alone in one", async () => {
-    const model = connection.model<Mark>(
-      "Mark",
-      new Schema<Mark>({ status: String }, { collection: "marks" }),
-    );
-    const ids = Array.from({ length: 40 }, () => new Types.ObjectId());
-    await model.insertMany(ids.map((_id) => ({ _id, status: "received" })));
-    const group = new GroupWrite(model);
+    const { model, ids, group, mark } = await receivedMarks("Marks", 40);
 
     updates.length = 0;
-    await Promise.all(
-      ids.map((_id) => group.update({ filter: { _id }, update: { $set: { status: "handled" } } })),
-    );
+    await Promise.all(ids.map(mark));
     expect(await model.countDocuments({ status: "handled" })).toBe(40);
     expect(updates.reduce((a, b) => a + b, 0)).toBe(40);
     // The first leaves at once; the rest, come meanwhile, leave together when it is back.
@@ -69,15 +75,7 @@ describe("writes made together", () => {
   });
 
   it("fails every writer of a batch the database refused, and the next batch goes on", async () => {
-    const model = connection.model<Mark>(
-      "Refused",
-      new Schema<Mark>({ status: String }, { collection: "refused" }),
-    );
-    const ids = Array.from({ length: 6 }, () => new Types.ObjectId());
-    await model.insertMany(ids.map((_id) => ({ _id, status: "received" })));
-    const group = new GroupWrite(model);
-    const mark = (_id: Types.ObjectId) =>
-      group.update({ filter: { _id }, update: { $set: { status: "handled" } } });
+    const { model, ids, mark } = await receivedMarks("Refused", 6);
     // The first write leaves alone; the five made while it is out leave together and are refused.
     proxy.arm({ at: 2, fault: "error" });
     let results: PromiseSettledResult<void>[];
@@ -94,17 +92,9 @@ describe("writes made together", () => {
   });
 
   it("lands 150 writers at once in commands of at most 50 (FerretDB hangs on 100)", async () => {
-    const model = connection.model<Mark>(
-      "Many",
-      new Schema<Mark>({ status: String }, { collection: "many" }),
-    );
-    const ids = Array.from({ length: 150 }, () => new Types.ObjectId());
-    await model.insertMany(ids.map((_id) => ({ _id, status: "received" })));
-    const group = new GroupWrite(model);
+    const { model, ids, mark } = await receivedMarks("Many", 150);
     updates.length = 0;
-    await Promise.all(
-      ids.map((_id) => group.update({ filter: { _id }, update: { $set: { status: "handled" } } })),
-    );
+    await Promise.all(ids.map(mark));
     expect(await model.countDocuments({ status: "handled" })).toBe(150);
     expect(Math.max(...updates)).toBeLessThanOrEqual(MAX_UPDATES_PER_COMMAND);
   }, 30_000);
