@@ -233,7 +233,7 @@ describe("a replayed turn whose change was already made", () => {
           sealed: TEST_SEALER.seal(
             JSON.stringify({
               inbound: last,
-              session: loaded.state,
+              session: loaded.state ?? null,
               seq: loaded.seq,
               stateId: loaded.stateId,
             }),
@@ -270,5 +270,36 @@ describe("a replayed turn whose change was already made", () => {
       .to("office")
       .filter((text) => text.includes(t.people.role("staff")) && /[A-Z0-9]{8}/.test(text));
     expect(told.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("/lienket: the turn that made a link code run again tells the same code and makes no second", async () => {
+    const { app, clock, sender } = await setup();
+    await replayedAfterItsMarkWasLost(app, clock, "citizen", "/lienket");
+    expect(await app.models.LinkCode.countDocuments()).toBe(1);
+    const codes = sender.to("citizen").map((text) => /\b[A-Z2-9]{8}\b/.exec(text)?.[0]);
+    expect(codes).toHaveLength(1);
+    expect(codes[0]).toBeDefined();
+  });
+
+  it("/lienket CODE: a link made and replayed is not counted a wrong guess", async () => {
+    const { app, clock, sender } = await setup();
+    const owner = await consoleSpeaker(app, "citizen");
+    const { code } = await app.people.createLinkCode(owner.personId, clock.now(), "test:link");
+    await replayedAfterItsMarkWasLost(app, clock, "other", `/lienket ${code}`);
+    expect(sender.to("other")).toEqual([t.basics.linked]);
+    expect(await app.models.GuessFailure.countDocuments()).toBe(0);
+  });
+
+  it("/tracuu with a wrong code run again counts one wrong guess, not two", async () => {
+    const { app, clock } = await setup();
+    await replayedAfterItsMarkWasLost(app, clock, "citizen", "/tracuu PA-2026-999999");
+    // One against the account, one against the code.
+    expect(await app.models.GuessFailure.countDocuments()).toBe(2);
+  });
+
+  it("/start with a wrong invite code run again counts one wrong code, not two", async () => {
+    const { app, clock } = await setup();
+    await replayedAfterItsMarkWasLost(app, clock, "citizen", "/start WRONGCODE1");
+    expect(await app.models.InviteFailure.countDocuments()).toBe(1);
   });
 });

@@ -306,7 +306,7 @@ describe("personal data at rest", () => {
       chatType: "private",
       now,
     });
-    expect(await app.people.redeemLinkCode(linkCode.toLowerCase(), other, now)).toBe("linked");
+    expect(await app.people.redeemLinkCode(linkCode.toLowerCase(), other, now, "test:redeem")).toBe("linked");
     expect(await readable()).toEqual([]);
   });
 });

@@ -182,7 +182,7 @@ describe("/lienket CODE", () => {
 
   it("100 wrong link codes: 5 answered, the right code refused until the window has passed", async () => {
     const owner = await speaker("link-owner");
-    const { code } = await app.people.createLinkCode(owner.personId, clock.now());
+    const { code } = await app.people.createLinkCode(owner.personId, clock.now(), "test:link");
     const { answered, refused } = await guess(
       ["link-prober"],
       Array.from({ length: 100 }, (_, i) => `/lienket WRONG${String(100 + i)}`),
@@ -193,7 +193,7 @@ describe("/lienket CODE", () => {
 
     // A link code lives 10 minutes, less than the wait: its owner asks for a new one.
     clock.advance(account.windowMs);
-    const fresh = await app.people.createLinkCode(owner.personId, clock.now());
+    const fresh = await app.people.createLinkCode(owner.personId, clock.now(), "test:link-again");
     expect(await ask("link-prober", `/lienket ${fresh.code}`)).toBe(t.basics.linked);
   });
 });

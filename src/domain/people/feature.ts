@@ -120,7 +120,11 @@ export function peopleFeature(people: PeopleService, units: UnitsService, guesse
         usage: "/lienket [mã]",
         async run(turn, args) {
           if (!args) {
-            const { code, expiresAt } = await people.createLinkCode(turn.speaker.personId, turn.now);
+            const { code, expiresAt } = await people.createLinkCode(
+              turn.speaker.personId,
+              turn.now,
+              turn.inbound.dedupeKey,
+            );
             const minutes = Math.round((expiresAt.getTime() - turn.now.getTime()) / 60_000);
             turn.reply(t.basics.linkCode(code, minutes));
             return;
@@ -128,7 +132,7 @@ export function peopleFeature(people: PeopleService, units: UnitsService, guesse
           // A right code joins the account to its person, role included: guessing is slowed down.
           const code = args.trim().toUpperCase();
           if (await guesses.refuse(turn, "lienket", code)) return;
-          const result = await people.redeemLinkCode(args, turn.speaker, turn.now);
+          const result = await people.redeemLinkCode(args, turn.speaker, turn.now, turn.inbound.dedupeKey);
           if (result === "invalid") await guesses.failed(turn, "lienket", code);
           turn.reply(
             result === "linked"

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { Schema, Types, type Model } from "mongoose";
 import type { Claims } from "../../db/claims.js";
 import { isDuplicateKeyError } from "../../db/errors.js";
@@ -51,6 +52,11 @@ export const inviteFailureSchema = new Schema<InviteFailureDoc>(
   { collection: "invite_failures" },
 );
 inviteFailureSchema.index({ accountId: 1, at: 1 });
+
+/** The id of the wrong-code count an update made: the same for its replay. */
+function failureId(guess: string): Types.ObjectId {
+  return new Types.ObjectId(createHash("sha256").update(`invite-failure:${guess}`).digest().subarray(0, 12));
+}
 
 export const INVITE_DAYS = 7;
 /** Five wrong codes within fifteen minutes and the account waits: guessing 8 characters stays hopeless. */
@@ -183,20 +189,38 @@ export class InvitesService {
     return person?.role;
   }
 
+  /**
+   * Counts a wrong code, once per `guess` (the update that typed it): its replay after a crash
+   * finds the count made and adds none. Named by an id made from the update, so the count stays
+   * one insert.
+   */
   private async fail(
     accountId: string,
     kind: "invalid" | "used" | "expired",
     now: Date,
+    guess: string | undefined,
   ): Promise<RedeemResult> {
-    await this.failures.create({ accountId, at: now });
+    try {
+      await this.failures.create({ ...(guess ? { _id: failureId(guess) } : {}), accountId, at: now });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+    }
     return { kind };
   }
 
   /**
    * Binds the speaker to the invite's unit and role. Single use even when two accounts race for
-   * the same code: the claim key lets exactly one through.
+   * the same code: the claim key lets exactly one through. `update` is the turn's idempotency
+   * key (its replay may finish a redemption it began); `guess` the update that typed the code,
+   * which names the count of a wrong one.
    */
-  async redeem(code: string, speaker: Speaker, now: Date, update?: string): Promise<RedeemResult> {
+  async redeem(
+    code: string,
+    speaker: Speaker,
+    now: Date,
+    update?: string,
+    guess?: string,
+  ): Promise<RedeemResult> {
     const since = new Date(now.getTime() - FAILURE_WINDOW_MS);
     const recent = await this.failures
       .find({ accountId: speaker.accountId, at: { $gt: since } })
@@ -212,7 +236,7 @@ export class InvitesService {
     const invite = await this.invites
       .findOne({ code: { $in: [...this.sealer.lookupHashes(`invite:${typed}`), typed] } })
       .lean();
-    if (!invite) return this.fail(speaker.accountId, "invalid", now);
+    if (!invite) return this.fail(speaker.accountId, "invalid", now, guess);
     // An invite to a role its creator may no longer give (made before only admins could, or by
     // someone since moved out of the role) gives nothing. Not a guess: no failure is counted.
     if (!invite.usedAt) {
@@ -223,13 +247,13 @@ export class InvitesService {
     // is its replay. It finishes instead of burning the code. The same person sending the code
     // again later is refused like anyone else: a deactivated official gets no role back by it.
     const mine = update !== undefined && invite.usedByUpdate === update;
-    if (invite.usedAt && !mine) return this.fail(speaker.accountId, "used", now);
+    if (invite.usedAt && !mine) return this.fail(speaker.accountId, "used", now, guess);
     if (!invite.usedAt) {
-      if (invite.expiresAt <= now) return this.fail(speaker.accountId, "expired", now);
+      if (invite.expiresAt <= now) return this.fail(speaker.accountId, "expired", now, guess);
       // The claim names the account, so the same account meeting its own claim (taken by a turn
       // that died before marking the invite used) goes on.
       if (!(await this.claims.takeOrHeld(`invite:${invite.code}`, speaker.accountId, now))) {
-        return this.fail(speaker.accountId, "used", now);
+        return this.fail(speaker.accountId, "used", now, guess);
       }
       await this.invites.updateOne(
         { _id: invite._id, usedAt: { $exists: false } },

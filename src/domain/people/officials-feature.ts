@@ -175,7 +175,13 @@ export function officialsFeature(
     async startPayload(turn, payload) {
       const code = payload.trim();
       if (!/^[A-Za-z0-9]{6,12}$/.test(code)) return false;
-      const result = await invites.redeem(code, turn.speaker, turn.now, turn.idempotencyKey);
+      const result = await invites.redeem(
+        code,
+        turn.speaker,
+        turn.now,
+        turn.idempotencyKey,
+        turn.inbound.dedupeKey,
+      );
       switch (result.kind) {
         case "ok": {
           const unit = await units.get(result.unitKey);

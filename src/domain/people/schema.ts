@@ -81,6 +81,8 @@ export interface LinkCodeDoc {
   personId: Types.ObjectId;
   expiresAt: Date;
   usedAt?: Date;
+  /** The update that used it: its replay after a crash finds the link made instead of a used code. */
+  usedByUpdate?: string;
 }
 
 export const linkCodeSchema = new Schema<LinkCodeDoc>(
@@ -89,6 +91,7 @@ export const linkCodeSchema = new Schema<LinkCodeDoc>(
     personId: { type: Schema.Types.ObjectId, required: true },
     expiresAt: { type: Date, required: true },
     usedAt: { type: Date },
+    usedByUpdate: { type: String },
   },
   { collection: "link_codes" },
 );

@@ -403,22 +403,35 @@ export class PeopleService {
     );
   }
 
-  /** A code the person sends from their other app to join both accounts into one person. */
-  async createLinkCode(personId: string, now: Date): Promise<{ code: string; expiresAt: Date }> {
+  /**
+   * A code the person sends from their other app to join both accounts into one person. `update`
+   * names the update that asked for it: the code is made from it with the data key, so the
+   * update's replay after a crash tells the person the same code rather than a second valid one.
+   */
+  async createLinkCode(personId: string, now: Date, update: string): Promise<{ code: string; expiresAt: Date }> {
     const expiresAt = new Date(now.getTime() + LINK_CODE_MINUTES * 60_000);
     for (let attempt = 0; ; attempt += 1) {
-      const code = randomCode(8);
+      // A code someone else holds (one chance in 31^8) leaves random ones to try.
+      const code = attempt === 0 ? this.codeOf(`link-code:${update}`, 8) : randomCode(8);
+      const hash = this.sealer.lookupHash(`link:${code}`);
       try {
-        await this.models.LinkCode.create({
-          code: this.sealer.lookupHash(`link:${code}`),
-          personId: new Types.ObjectId(personId),
-          expiresAt,
-        });
+        await this.models.LinkCode.create({ code: hash, personId: new Types.ObjectId(personId), expiresAt });
         return { code, expiresAt };
       } catch (error) {
         if (!isDuplicateKeyError(error) || attempt >= 5) throw error;
+        if (attempt > 0) continue;
+        const made = await this.models.LinkCode.findOne({ code: hash }).lean();
+        if (made?.personId.toString() === personId) return { code, expiresAt: made.expiresAt };
       }
     }
+  }
+
+  /** A code of the alphabet's letters made from `seed` with the data key: the same seed, the same code. */
+  private codeOf(seed: string, length: number): string {
+    const digest = Buffer.from(this.sealer.lookupHash(seed).split(".").pop() ?? "", "base64url");
+    let code = "";
+    for (let i = 0; i < length; i += 1) code += ALPHABET[(digest[i] ?? 0) % ALPHABET.length];
+    return code;
   }
 
   /**
@@ -462,19 +475,20 @@ export class PeopleService {
    * Moves the speaking account to the person who created `code`. Single use, enforced by one
    * atomic update. The person the account leaves, if left with no account, is retired.
    */
-  async redeemLinkCode(code: string, speaker: Speaker, now: Date): Promise<LinkResult> {
+  async redeemLinkCode(code: string, speaker: Speaker, now: Date, update: string): Promise<LinkResult> {
     const typed = code.trim().toUpperCase();
-    const link = await this.models.LinkCode.findOneAndUpdate(
-      {
-        // Under any key of the ring (a code made just before a rotation still links), or in the
-        // clear as versions before the hash kept it (for the ten minutes a code lives).
-        code: { $in: [...this.sealer.lookupHashes(`link:${typed}`), typed] },
-        usedAt: { $exists: false },
-        expiresAt: { $gt: now },
-      },
-      { $set: { usedAt: now } },
-      { returnDocument: "after" },
-    ).lean();
+    // Under any key of the ring (a code made just before a rotation still links), or in the
+    // clear as versions before the hash kept it (for the ten minutes a code lives).
+    const codes = { $in: [...this.sealer.lookupHashes(`link:${typed}`), typed] };
+    const link =
+      (await this.models.LinkCode.findOneAndUpdate(
+        { code: codes, usedAt: { $exists: false }, expiresAt: { $gt: now } },
+        { $set: { usedAt: now, usedByUpdate: update } },
+        { returnDocument: "after" },
+      ).lean()) ??
+      // This update's replay after a crash: the code it used is not a wrong guess, and the link
+      // it may not have finished is made again (each write below is the same the second time).
+      (await this.models.LinkCode.findOne({ code: codes, usedByUpdate: update }).lean());
     if (!link) return "invalid";
     if (link.personId.toString() === speaker.personId) return "already";
     await this.changing(async () => {

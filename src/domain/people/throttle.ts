@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { Schema, type Model } from "mongoose";
 import { formatDateTime } from "../../clock.js";
 import { isDuplicateKeyError } from "../../db/errors.js";
@@ -22,7 +21,11 @@ import type { PeopleService } from "./service.js";
 export type GuessKind = "tracuu" | "lienket" | "danhgia";
 
 export interface GuessDoc {
-  /** Random for a counted event; `notice:<account>:<day>` for the Office's notice, so it is once. */
+  /**
+   * `<kind>:account:<update>` or `<kind>:target:<update>` for a wrong guess, `refused:<update>` for a
+   * refused one (each counted once however often its update is run); `notice:<account>:<day>` for
+   * the Office's notice, so it is once.
+   */
   _id: string;
   /** A guess kind, "refused" (a guess made while throttled) or "notice". */
   kind: string;
@@ -106,15 +109,31 @@ export class Throttle {
     return this.until(kind, this.targetKey(target), this.limits.target, now);
   }
 
-  /** Counts one wrong guess against the account and, when there is one, the code it aimed at. */
-  async failed(kind: GuessKind, accountId: string, target: string | undefined, now: Date): Promise<void> {
+  /**
+   * Counts one wrong guess against the account and, when there is one, the code it aimed at.
+   * `update` names the update that guessed: its replay after a crash meets the counts it made and
+   * adds none (a guess counted twice would make a person wait for one they never made).
+   */
+  async failed(
+    kind: GuessKind,
+    accountId: string,
+    target: string | undefined,
+    now: Date,
+    update: string,
+  ): Promise<void> {
     const at = (limit: GuessLimit) => new Date(now.getTime() + limit.windowMs);
-    await this.model.insertMany([
-      { _id: randomUUID(), kind, key: accountKey(accountId), at: now, expiresAt: at(this.limits.account) },
+    await this.insertOnce([
+      {
+        _id: `${kind}:account:${update}`,
+        kind,
+        key: accountKey(accountId),
+        at: now,
+        expiresAt: at(this.limits.account),
+      },
       ...(target
         ? [
             {
-              _id: randomUUID(),
+              _id: `${kind}:target:${update}`,
               kind,
               key: this.targetKey(target),
               at: now,
@@ -125,21 +144,27 @@ export class Throttle {
     ]);
   }
 
+  /** Inserts counts named by their update; those a replay finds already made are left as they are. */
+  private async insertOnce(docs: GuessDoc[]): Promise<void> {
+    try {
+      await this.model.insertMany(docs, { ordered: false });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+    }
+  }
+
   /**
    * Records a guess refused while throttled; returns how many this account had in the last day.
    * Once the Office has been told today, nothing more is written: a flood of refused guesses
-   * costs one lookup by id each.
+   * costs one lookup by id each. `update` names the refused update, counted once however often
+   * it is run.
    */
-  async refused(accountId: string, day: string, now: Date): Promise<number> {
+  async refused(accountId: string, day: string, now: Date, update: string): Promise<number> {
     if ((await this.model.exists({ _id: noticeId(accountId, day) })) !== null) return 0;
     const key = accountKey(accountId);
-    await this.model.create({
-      _id: randomUUID(),
-      kind: "refused",
-      key,
-      at: now,
-      expiresAt: new Date(now.getTime() + DAY_MS),
-    });
+    await this.insertOnce([
+      { _id: `refused:${update}`, kind: "refused", key, at: now, expiresAt: new Date(now.getTime() + DAY_MS) },
+    ]);
     return this.model.countDocuments({ kind: "refused", key, at: { $gt: new Date(now.getTime() - DAY_MS) } });
   }
 
@@ -199,14 +224,17 @@ export class GuessGuard {
     turn.reply(t.guesses.wait(formatDateTime(until, turn.services.timeZone)));
     turn.log.warn({ kind, accountId, personId: turn.speaker.personId }, "guess refused: throttled");
     const day = dayOf(turn.now, turn.services.timeZone);
-    const refusals = await this.throttle.refused(accountId, day, turn.now);
+    const refusals = await this.throttle.refused(accountId, day, turn.now, turn.inbound.dedupeKey);
     if (refusals >= REPORT_AFTER_REFUSALS) await this.tellOffice(turn, kind, day);
     return true;
   }
 
-  /** Counts a wrong guess of the speaker's at `target`. */
+  /**
+   * Counts a wrong guess of the speaker's at `target`, once per update: by the update, not the
+   * turn's idempotency key, which two guesses typed at one step of a flow would share.
+   */
   failed(turn: Turn, kind: GuessKind, target?: string): Promise<void> {
-    return this.throttle.failed(kind, turn.speaker.accountId, target, turn.now);
+    return this.throttle.failed(kind, turn.speaker.accountId, target, turn.now, turn.inbound.dedupeKey);
   }
 
   private async tellOffice(turn: Turn, kind: GuessKind, day: string): Promise<void> {
