@@ -56,6 +56,8 @@ interface RecordData {
 const editArgs = z.object({ id: z.string().optional(), current: z.record(z.string(), z.string()) });
 
 const editor = (turn: Turn): Editor => ({ name: turn.speaker.name, now: turn.now, key: turn.idempotencyKey });
+/** A removal is named by its update, which its run again after a crash shares (see slotRemovedBy). */
+const removal = (turn: Turn): Editor => ({ ...editor(turn), key: turn.inbound.dedupeKey });
 const isEditor = (turn: Turn) => EDITORS.includes(turn.speaker.role);
 
 /**
@@ -332,7 +334,9 @@ export function publicInfoFeature(info: PublicInfoService): Feature {
             turn.startFlow("lichtiepdan them");
             return;
           }
-          const slot = entryAt(turn, await info.slots(), number, "lichtiepdan", verb);
+          // Run again after a crash, a removal finds the entry it removed: the number now names the next.
+          const removed = verb === "xoa" ? await info.slotRemovedBy(turn.inbound.dedupeKey) : undefined;
+          const slot = removed ?? entryAt(turn, await info.slots(), number, "lichtiepdan", verb);
           if (!slot) return;
           if (verb === "sua") {
             const { who, when, where, register } = slot;
@@ -342,7 +346,7 @@ export function publicInfoFeature(info: PublicInfoService): Feature {
             );
             return;
           }
-          await info.removeSlot(slot._id.toString());
+          await info.removeSlot(slot._id.toString(), removal(turn));
           turn.reply([tx.slotRemoved(number ?? "", slot.who), "", await scheduleText(turn)].join("\n"));
         },
       },
@@ -394,7 +398,8 @@ export function publicInfoFeature(info: PublicInfoService): Feature {
             turn.startFlow("hoidap them");
             return;
           }
-          const entry = entryAt(turn, faqs, number, "hoidap", verb);
+          const removed = verb === "xoa" ? await info.faqRemovedBy(turn.inbound.dedupeKey) : undefined;
+          const entry = removed ?? entryAt(turn, faqs, number, "hoidap", verb);
           if (!entry) return;
           if (verb === "sua") {
             const current = {
@@ -405,7 +410,7 @@ export function publicInfoFeature(info: PublicInfoService): Feature {
             turn.startFlow("hoidap sua", JSON.stringify({ id: entry._id.toString(), current }));
             return;
           }
-          await info.removeFaq(entry._id.toString());
+          await info.removeFaq(entry._id.toString(), removal(turn));
           turn.reply(tx.faqRemoved(number ?? "", entry.question));
         },
       },

@@ -57,6 +57,25 @@ async function append<T extends { order: number }>(
   }
 }
 
+/** Entries not removed (see Removable in schema.ts). */
+const LIVE = { removedAt: { $exists: false } };
+
+/**
+ * Removes an entry, once: false when it was gone already. `by.key` names the update (see
+ * removedBy).
+ */
+async function remove(
+  model: Model<ReceptionSlotDoc> | Model<FaqDoc>,
+  id: string,
+  by: Editor,
+): Promise<boolean> {
+  const result = await (model as Model<ReceptionSlotDoc>).updateOne(
+    { _id: new Types.ObjectId(id), ...LIVE },
+    { $set: { removedAt: by.now, removedBy: by.key ?? randomUUID(), updatedBy: by.name } },
+  );
+  return result.modifiedCount > 0;
+}
+
 /**
  * What the Department tells everyone who asks: the citizen reception schedule, its contact
  * details and the answers to frequent questions. The Office keeps them up to date in the chat.
@@ -65,7 +84,7 @@ export class PublicInfoService {
   constructor(private readonly models: PublicInfoModels) {}
 
   async slots(): Promise<ReceptionSlotDoc[]> {
-    return this.models.ReceptionSlot.find().sort({ order: 1, _id: 1 }).lean();
+    return this.models.ReceptionSlot.find(LIVE).sort({ order: 1, _id: 1 }).lean();
   }
 
   addSlot(input: SlotInput, by: Editor): Promise<void> {
@@ -75,14 +94,19 @@ export class PublicInfoService {
   /** False when the entry is gone (another clerk removed it meanwhile). */
   async updateSlot(id: string, changes: Partial<SlotInput>, by: Editor): Promise<boolean> {
     const result = await this.models.ReceptionSlot.updateOne(
-      { _id: new Types.ObjectId(id) },
+      { _id: new Types.ObjectId(id), ...LIVE },
       { $set: { ...changes, updatedAt: by.now, updatedBy: by.name } },
     );
     return result.matchedCount > 0;
   }
 
-  async removeSlot(id: string): Promise<boolean> {
-    return (await this.models.ReceptionSlot.deleteOne({ _id: new Types.ObjectId(id) })).deletedCount > 0;
+  removeSlot(id: string, by: Editor): Promise<boolean> {
+    return remove(this.models.ReceptionSlot, id, by);
+  }
+
+  /** The slot the update `key` removed: its run again after a crash answers as the first did. */
+  async slotRemovedBy(key: string): Promise<ReceptionSlotDoc | undefined> {
+    return (await this.models.ReceptionSlot.findOne({ removedBy: key }).lean()) ?? undefined;
   }
 
   async contact(): Promise<ContactDoc | undefined> {
@@ -98,7 +122,7 @@ export class PublicInfoService {
   }
 
   async faqs(): Promise<FaqDoc[]> {
-    return this.models.Faq.find().sort({ order: 1, _id: 1 }).lean();
+    return this.models.Faq.find(LIVE).sort({ order: 1, _id: 1 }).lean();
   }
 
   addFaq(input: FaqInput, by: Editor): Promise<void> {
@@ -107,14 +131,19 @@ export class PublicInfoService {
 
   async updateFaq(id: string, changes: Partial<FaqInput>, by: Editor): Promise<boolean> {
     const result = await this.models.Faq.updateOne(
-      { _id: new Types.ObjectId(id) },
+      { _id: new Types.ObjectId(id), ...LIVE },
       { $set: { ...changes, updatedAt: by.now, updatedBy: by.name } },
     );
     return result.matchedCount > 0;
   }
 
-  async removeFaq(id: string): Promise<boolean> {
-    return (await this.models.Faq.deleteOne({ _id: new Types.ObjectId(id) })).deletedCount > 0;
+  removeFaq(id: string, by: Editor): Promise<boolean> {
+    return remove(this.models.Faq, id, by);
+  }
+
+  /** The question the update `key` removed (see slotRemovedBy). */
+  async faqRemovedBy(key: string): Promise<FaqDoc | undefined> {
+    return (await this.models.Faq.findOne({ removedBy: key }).lean()) ?? undefined;
   }
 
   /** The frequent question a message is about, diacritics or not; see bestFaq. */
@@ -124,7 +153,7 @@ export class PublicInfoService {
 
   /**
    * Loads the defaults into whatever is still empty, so a re-seed never overwrites what the
-   * Office has edited. Entries are upserted by their key: two instances seeding at once agree.
+   * Office has edited (entries it removed count: a list it emptied stays empty). Entries are upserted by their key: two instances seeding at once agree.
    */
   async ensureDefaults(data: PublicData, now: Date): Promise<void> {
     const seeded = { updatedAt: now };

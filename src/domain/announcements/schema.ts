@@ -90,8 +90,20 @@ interface Edited {
   updatedBy?: string;
 }
 
+/**
+ * An entry the Office removed stays, marked: the update that removed it (`removedBy`) finds it
+ * when it is run again after a crash, instead of removing the entry that has since taken its
+ * number in the list. Every list leaves such entries out.
+ */
+interface Removable {
+  removedAt?: Date;
+  removedBy?: string;
+}
+
+const removable = { removedAt: { type: Date }, removedBy: { type: String } };
+
 /** One line of the citizen reception schedule (lịch tiếp công dân). */
-export interface ReceptionSlotDoc extends Edited {
+export interface ReceptionSlotDoc extends Edited, Removable {
   _id: Types.ObjectId;
   /** Stable: seeded entries keep the key of data/public; the Office's get their turn's idempotency key. */
   key: string;
@@ -112,6 +124,7 @@ export const receptionSlotSchema = new Schema<ReceptionSlotDoc>(
     register: { type: String, required: true },
     updatedAt: { type: Date, required: true },
     updatedBy: { type: String },
+    ...removable,
   },
   { collection: "reception_slots" },
 );
@@ -140,7 +153,7 @@ export const contactSchema = new Schema<ContactDoc>(
 );
 
 /** A frequent question: its keywords are compared folded (no diacritics, lower case). */
-export interface FaqDoc extends Edited {
+export interface FaqDoc extends Edited, Removable {
   _id: Types.ObjectId;
   key: string;
   order: number;
@@ -158,6 +171,7 @@ export const faqSchema = new Schema<FaqDoc>(
     answer: { type: String, required: true },
     updatedAt: { type: Date, required: true },
     updatedBy: { type: String },
+    ...removable,
   },
   { collection: "faqs" },
 );

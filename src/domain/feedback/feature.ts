@@ -603,7 +603,9 @@ export function feedbackFeature(
         const ticket = await feedback.byCode(subject.id);
         if (!ticket) return;
         if (ticket.filer.personId.toString() === turn.speaker.personId) {
-          if (ticket.status === "need_info") await supplyInfo(feedback, turn, ticket.code, message);
+          // Its replay after a crash finds the ticket moved on by this very answer.
+          const mine = ticket.history.some((h) => h.update === turn.idempotencyKey);
+          if (ticket.status === "need_info" || mine) await supplyInfo(feedback, turn, ticket.code, message);
           else if (ticket.status === "answered" && !ticket.rating) turn.startFlow("danhgia", ticket.code);
           else turn.reply(t.feedback.replyNotExpected);
           return;

@@ -384,9 +384,12 @@ export function citizenFreeText(
   answerFirst?: (turn: Turn) => Promise<boolean>,
 ): FreeTextHandler {
   return async (turn: Turn) => {
-    const waiting = await feedback.awaitingInfoFrom(turn.speaker.personId);
-    if (waiting.length === 1 && waiting[0]) {
-      await supplyInfo(feedback, turn, waiting[0].code);
+    const waiting = await feedback.awaitingInfoFrom(turn.speaker.personId, turn.idempotencyKey);
+    // This message's own answer, when this is its replay: the ticket it went onto comes first.
+    const answered = waiting.find((x) => x.history.some((h) => h.update === turn.idempotencyKey));
+    const only = answered ?? (waiting.length === 1 ? waiting[0] : undefined);
+    if (only) {
+      await supplyInfo(feedback, turn, only.code);
       return;
     }
     if (answerFirst && (await answerFirst(turn))) return;

@@ -348,9 +348,16 @@ export class FeedbackService {
   }
 
   /** The filer's tickets waiting for more information from them. */
-  async awaitingInfoFrom(personId: string): Promise<TicketDoc[]> {
+  /**
+   * The filer's tickets waiting for their information; with `update`, also the one that update
+   * already answered (its replay after a crash finds the ticket moved on by its own answer).
+   */
+  async awaitingInfoFrom(personId: string, update?: string): Promise<TicketDoc[]> {
     const tickets = await this.model
-      .find({ "filer.personId": new Types.ObjectId(personId), status: "need_info" })
+      .find({
+        "filer.personId": new Types.ObjectId(personId),
+        $or: [{ status: "need_info" }, ...(update ? [{ "history.update": update }] : [])],
+      })
       .lean();
     return tickets.map((x) => this.opened(x));
   }
