@@ -12,9 +12,15 @@ import { defineFlow, type AnyFlow, type FlowData, type FlowStep } from "./flow.j
 import type { Inbox, RecordedUpdate } from "./inbox.js";
 import { KeyedQueue } from "./keyed-queue.js";
 import type { MessageLinks } from "./links.js";
-import type { Attachment, Choice, Inbound, Subject } from "./message.js";
+import type { Attachment, Choice, Inbound, Outbound, Subject } from "./message.js";
 import type { Outbox } from "./outbox.js";
-import { SessionConflict, type LoadedSession, type Sessions, type SessionState } from "./session.js";
+import {
+  SessionConflict,
+  type Committed,
+  type LoadedSession,
+  type Sessions,
+  type SessionState,
+} from "./session.js";
 import { Turn, type EngineServices } from "./turn.js";
 
 /** What the person wrote in answer to a message about a subject. */
@@ -248,6 +254,8 @@ export class Engine {
 
   /** Handles updates whose handling was cut off by a crash; run at start and now and then. */
   async recoverAbandoned(): Promise<number> {
+    // This process's own held marks first: what it has handled is not taken for abandoned.
+    await this.writeHeldMarks();
     let count = 0;
     for (;;) {
       const recorded = await this.stores.inbox.claimAbandoned(this.services.clock.now(), this.instanceId);
@@ -256,6 +264,16 @@ export class Engine {
       const key = this.sessionKey(inbound);
       await this.queue.run(key, async () => {
         const { clock, log } = this.services;
+        // Its state written, its effects are done: what it decided is sent, and it is not run again.
+        const commit = await this.stores.sessions.committed(key, inbound.dedupeKey);
+        if (commit) {
+          log.warn(
+            { dedupeKey: inbound.dedupeKey },
+            "engine: sending what an update cut off by a crash decided",
+          );
+          await this.sendCommitted(inbound, key, commit);
+          return;
+        }
         if (recorded.exhausted) {
           log.error({ dedupeKey: inbound.dedupeKey }, "engine: an update failed on every try; given up");
           await this.fail(inbound, new Error("abandoned after repeated failures"));
@@ -295,12 +313,37 @@ export class Engine {
   }
 
   /**
+   * Sends again what a turn wrote with its state (SessionDoc.outboundSealed), as a replay of it
+   * would: what was written already collides with itself, and the speaker's replies are left out
+   * when a later message of theirs moved the chat past that state (see leftForSuperseded).
+   */
+  private async sendCommitted(inbound: Inbound, key: string, commit: Committed): Promise<void> {
+    const superseded = await this.stores.sessions.movedOn(key, commit.seq - 1, inbound.dedupeKey);
+    const outbound = superseded
+      ? this.leftForSuperseded(inbound, commit.outbound, commit.ended)
+      : commit.outbound;
+    await this.stores.outbox.enqueue(outbound);
+    this.announce(outbound.map((o) => o.to.channel));
+    await this.stores.inbox.markHandled(inbound.dedupeKey, this.services.clock.now());
+  }
+
+  /**
    * Resolves when every update handed in so far has been handled, and marked so (for a clean
    * shutdown, and for tests that read the records).
    */
   async idle(): Promise<void> {
     await this.queue.idle();
     while (this.marking.size > 0) await Promise.all(this.marking);
+    await this.writeHeldMarks();
+  }
+
+  private async writeHeldMarks(): Promise<void> {
+    try {
+      await this.stores.inbox.writeHeld();
+    } catch (error) {
+      // Unmarked, they are recovered once their claims lapse, by sending again what they decided.
+      this.services.log.warn({ err: error }, "engine: could not write the held 'handled' marks");
+    }
   }
 
   /** Resolves when every update handed in so far has run its turn (marked or not yet). */
@@ -348,19 +391,39 @@ export class Engine {
         // A turn is safe to run again from the same state: every effect is keyed by the update.
         const unwritten = firstTry;
         firstTry = undefined;
-        const { settled } = await this.process(inbound, session, options.superseded ?? false, unwritten);
-        if (settled === undefined) {
+        const { settled, committed } = await this.process(
+          inbound,
+          session,
+          options.superseded ?? false,
+          unwritten,
+        );
+        if (settled === undefined && committed) {
+          // Its state stands with its messages: the mark goes with the others of the next few
+          // seconds, and a crash before them costs recovery a resend of messages that collide.
+          this.stores.inbox.markHandledSoon(inbound.dedupeKey, clock.now());
+        } else if (settled === undefined) {
           await this.stores.inbox.markHandled(inbound.dedupeKey, clock.now());
         } else {
           // Replies handed over unwritten: the update is marked handled once they are written
-          // (sent, or put to wait), and left unmarked, to be replayed, if one cannot be. The
+          // (sent, or put to wait), and left unmarked, to be recovered, if one cannot be. The
           // chat's next message need not wait for that.
-          this.markWhenSettled(inbound.dedupeKey, settled);
+          this.markWhenSettled(inbound.dedupeKey, settled, committed);
         }
         return "handled";
       } catch (error) {
         if (error instanceof SessionConflict && conflicts < MAX_CONFLICTS) {
-          if (await this.stores.sessions.wroteAny(this.sessionKey(inbound), inbound.dedupeKey)) {
+          const key = this.sessionKey(inbound);
+          const commit = await this.stores.sessions.committed(key, inbound.dedupeKey);
+          if (commit) {
+            // As wroteAny below, and what that run decided is sent.
+            log.warn(
+              context,
+              "engine: a replayed update had already taken its step; sending what it decided",
+            );
+            await this.sendCommitted(inbound, key, commit);
+            return "handled";
+          }
+          if (await this.stores.sessions.wroteAny(key, inbound.dedupeKey)) {
             // This update already answered a later state (its run again after an earlier
             // conflict, cut off by a crash before it was marked): applying it again would
             // answer the same thing twice.
@@ -402,7 +465,8 @@ export class Engine {
     }
   }
 
-  private markWhenSettled(dedupeKey: string, settled: Promise<boolean>): void {
+  /** `committed`: see process; the mark is then held (markHandledSoon), else written at once. */
+  private markWhenSettled(dedupeKey: string, settled: Promise<boolean>, committed: boolean): void {
     const { clock, log } = this.services;
     const marking: Promise<void> = settled
       .then(async (durable) => {
@@ -410,7 +474,8 @@ export class Engine {
           log.warn({ dedupeKey }, "engine: a reply could not be written; the update is left for recovery");
           return;
         }
-        await this.stores.inbox.markHandled(dedupeKey, clock.now());
+        if (committed) this.stores.inbox.markHandledSoon(dedupeKey, clock.now());
+        else await this.stores.inbox.markHandled(dedupeKey, clock.now());
       })
       .catch((error: unknown) => {
         // Unmarked, it is replayed once its claim lapses: its replies stand, and collide.
@@ -457,13 +522,14 @@ export class Engine {
    *
    * Returns `settled` when replies were handed over unwritten (`recordedAt`, a turn's first try):
    * whether they stand in the outbox (Outbox.enqueueTurn). Absent when everything was written here.
+   * `committed`: the turn wrote the chat's next state, with its messages (Sessions.committed).
    */
   private async process(
     inbound: Inbound,
     loaded: LoadedSession,
     superseded = false,
     recordedAt?: Date,
-  ): Promise<{ settled?: Promise<boolean> }> {
+  ): Promise<{ settled?: Promise<boolean>; committed: boolean }> {
     const session = loaded.state;
     const { clock, people } = this.services;
     const now = clock.now();
@@ -525,18 +591,17 @@ export class Engine {
     // from the state recorded with the update, recomputes the same step and the same replies,
     // and the replies already written collide with themselves.
     let outbound = turn.outbound;
+    let committed = false;
     if (superseded) {
-      // What the speaker is told stays only where it cannot ask what they have since answered:
-      // a flow that ended, or a turn outside any flow that started none.
-      const keepReplies = next === null || (next === undefined && !turn.flowToStart);
-      const reply = `${inbound.dedupeKey}#r`;
-      if (!keepReplies) outbound = outbound.filter((o) => !o.dedupeKey.startsWith(reply));
+      outbound = this.leftForSuperseded(
+        inbound,
+        outbound,
+        next === null || (next === undefined && !turn.flowToStart),
+      );
     } else {
       // A press that counted moves the chat's sequence on even when its turn keeps no state, so
       // the keyboard it was on (and a double tap) no longer counts.
       if (next === undefined && inbound.step !== undefined) next = null;
-      if (next === null) await this.stores.sessions.end(key, loaded.seq, inbound.dedupeKey, now);
-      else if (next) await this.stores.sessions.save(key, loaded.seq, next, inbound.dedupeKey, now);
       // The speaker's keyboards carry the sequence number this turn leaves the chat at (in a
       // private chat only: in a group anyone may press, and their state is their own).
       const step = next === undefined ? loaded.seq : loaded.seq + 1;
@@ -547,6 +612,11 @@ export class Engine {
             : o,
         );
       }
+      // The state is written with the messages decided, as they will be sent: a crash after it
+      // is recovered by sending them (recoverAbandoned), the turn's effects being done.
+      if (next === null) await this.stores.sessions.end(key, loaded.seq, inbound.dedupeKey, now, outbound);
+      else if (next) await this.stores.sessions.save(key, loaded.seq, next, inbound.dedupeKey, now, outbound);
+      committed = next !== undefined;
     }
     // Unwritten only while the update's record is freshly claimed: a reply handed over late could
     // still be in hand when the claim lapses and another instance replays the turn.
@@ -556,7 +626,17 @@ export class Engine {
     this.announce(outbound.map((o) => o.to.channel));
     for (const listener of this.turnListeners) listener(inbound, speaker);
     // In an object: an async function returning a promise would wait for it.
-    return settled ? { settled } : {};
+    return settled ? { settled, committed } : { committed };
+  }
+
+  /**
+   * What a turn the person's later messages overtook still sends: its notices to others, and what
+   * the speaker is told only where it cannot ask what they have since answered (`keepReplies`: a
+   * flow that ended, or a turn outside any flow that started none).
+   */
+  private leftForSuperseded(inbound: Inbound, outbound: Outbound[], keepReplies: boolean): Outbound[] {
+    const reply = `${inbound.dedupeKey}#r`;
+    return keepReplies ? outbound : outbound.filter((o) => !o.dedupeKey.startsWith(reply));
   }
 
   private announce(channels: string[]): void {

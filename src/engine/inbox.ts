@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Schema, Types, type Model } from "mongoose";
 import type { Claims } from "../db/claims.js";
 import { GroupWrite } from "../db/group-write.js";
+import { MAX_UPDATES_PER_COMMAND } from "../db/limits.js";
 import { isDatabaseError, isDuplicateKeyError } from "../db/errors.js";
 import { resealField } from "../privacy/reseal.js";
 import type { Sealer } from "../privacy/sealer.js";
@@ -78,6 +79,17 @@ export interface RecordedUpdate {
 export const CLAIM_MS = 60_000;
 /** After this many cut-off attempts an update is given up, so a poison message cannot loop forever. */
 export const MAX_ATTEMPTS = 3;
+/**
+ * How long the "handled" mark of a turn that wrote its state is held back, to be written with the
+ * others of that time as one command. Such a turn's state carries the messages it decided
+ * (Sessions.committed), and recovery of it sends them, which collide with those written, instead
+ * of running it again: a mark lost with the process costs a resend, never a message or a second
+ * effect. Held well inside the record's claim (CLAIM_MS), which keeps recovery off the update
+ * meanwhile.
+ */
+export const MARK_HOLD_MS = 5_000;
+/** Marks held at once, past which they are written without waiting for the hold to end. */
+const MARKS_AT_ONCE = MAX_UPDATES_PER_COMMAND;
 /** Tries of the record's insert again after a cut or refused write, before the caller hears. */
 const RECORD_RETRIES = 3;
 
@@ -90,6 +102,14 @@ export class Inbox {
   private readonly ids = new Map<string, Types.ObjectId>();
   /** "Handled" marks of turns that end together, written together. */
   private readonly marks: GroupWrite<InboundRecordDoc>;
+  /**
+   * Marks held back (markHandledSoon), by dedupe key: when each turn ended (the clock's time, for
+   * the record) and when it was held (the monotonic clock's, for how long).
+   */
+  private readonly held = new Map<string, { at: Date; since: number }>();
+  private heldTimer: NodeJS.Timeout | undefined;
+  /** The last write of held marks (settled or not): the next waits for it. */
+  private writingHeld: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly model: Model<InboundRecordDoc>,
@@ -104,6 +124,8 @@ export class Inbox {
    * redelivers an update that old, so the dedupe they gave is no longer needed.
    */
   async sweep(olderThan: Date): Promise<number> {
+    // Held marks first, so that a handled update is swept as handled (a refusal leaves it for the next sweep).
+    await this.writeHeld().catch(() => undefined);
     const result = await this.model.deleteMany({
       status: { $in: ["handled", "failed"] },
       receivedAt: { $lt: olderThan },
@@ -191,6 +213,7 @@ export class Inbox {
 
   /** Whether the update is recorded and still waits to be handled. */
   async isPending(dedupeKey: string): Promise<boolean> {
+    if (this.held.has(dedupeKey)) return false;
     return (await this.model.exists({ dedupeKey, status: "received" })) !== null;
   }
 
@@ -208,6 +231,7 @@ export class Inbox {
   }
 
   async markHandled(dedupeKey: string, now: Date): Promise<void> {
+    this.held.delete(dedupeKey);
     await this.marks.update({
       filter: this.whereIs(dedupeKey),
       update: { $set: { status: "handled", handledAt: now }, $unset: { sealed: 1, inbound: 1 } },
@@ -215,7 +239,65 @@ export class Inbox {
     this.ids.delete(dedupeKey);
   }
 
+  /**
+   * Marks the update handled with the marks of the next few seconds (MARK_HOLD_MS), in one
+   * command: only for a turn whose state stands with its messages (see MARK_HOLD_MS). Until then
+   * it reads as handled here (isPending).
+   */
+  markHandledSoon(dedupeKey: string, now: Date): void {
+    this.held.set(dedupeKey, { at: now, since: performance.now() });
+    if (this.held.size >= MARKS_AT_ONCE) void this.writeHeld().catch(() => undefined);
+    else this.writeHeldLater();
+  }
+
+  /**
+   * Writes the marks held back now (at a stop, or for a test that reads the records). A refused
+   * write keeps them held, for the next try; it throws to the caller.
+   */
+  async writeHeld(): Promise<void> {
+    clearTimeout(this.heldTimer);
+    this.heldTimer = undefined;
+    // One writer at a time: a mark put back after a refused write is never in two writes at once.
+    const run = this.writingHeld.then(() => this.writeHeldNow());
+    this.writingHeld = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeHeldNow(): Promise<void> {
+    while (this.held.size > 0) {
+      const batch = [...this.held].slice(0, MAX_UPDATES_PER_COMMAND);
+      for (const [dedupeKey] of batch) this.held.delete(dedupeKey);
+      try {
+        await this.model.bulkWrite(
+          batch.map(([dedupeKey, { at }]) => ({
+            updateOne: {
+              filter: this.whereIs(dedupeKey),
+              update: { $set: { status: "handled", handledAt: at }, $unset: { sealed: 1, inbound: 1 } },
+            },
+          })),
+          { ordered: false },
+        );
+        for (const [dedupeKey] of batch) this.ids.delete(dedupeKey);
+      } catch (error) {
+        // Held again, unless their claims are near lapsing: recovery then takes the updates back
+        // and sends what they decided again, so holding them longer would only cost memory.
+        const keepAfter = performance.now() - CLAIM_MS / 2;
+        for (const [dedupeKey, mark] of batch)
+          if (mark.since > keepAfter && !this.held.has(dedupeKey)) this.held.set(dedupeKey, mark);
+        this.writeHeldLater();
+        throw error;
+      }
+    }
+  }
+
+  private writeHeldLater(): void {
+    if (this.heldTimer || this.held.size === 0) return;
+    this.heldTimer = setTimeout(() => void this.writeHeld().catch(() => undefined), MARK_HOLD_MS);
+    this.heldTimer.unref();
+  }
+
   async markFailed(dedupeKey: string, error: string, now: Date): Promise<void> {
+    this.held.delete(dedupeKey);
     await this.model.updateOne(this.whereIs(dedupeKey), {
       $set: { status: "failed", error: error.slice(0, 2000), handledAt: now },
     });

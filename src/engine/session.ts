@@ -2,6 +2,7 @@ import { Schema, type Model, type Types } from "mongoose";
 import { resealField } from "../privacy/reseal.js";
 import type { Sealer } from "../privacy/sealer.js";
 import { isDuplicateKeyError } from "../db/errors.js";
+import type { Outbound } from "./message.js";
 
 /**
  * Where a person is inside a flow. Each turn that changes it writes a new document under the next
@@ -34,6 +35,13 @@ export interface SessionDoc {
    * name, address and phone the person typed, until the flow ends or the session expires.
    */
   dataSealed: string;
+  /**
+   * The messages the turn that wrote this state decided, as JSON sealed with the data key. A turn's
+   * effects come before its state, so once this document stands they are done: recovery of the
+   * update after a crash sends these instead of running the turn again, which would apply a change
+   * the person may have undone since (Sessions.committed). The sweep removes them after a day.
+   */
+  outboundSealed?: string;
   expiresAt: Date;
   updatedAt: Date;
 }
@@ -50,6 +58,7 @@ export const sessionSchema = new Schema<SessionDoc>(
     version: { type: Number, default: 0 },
     step: { type: String, default: "" },
     dataSealed: { type: String, default: "" },
+    outboundSealed: { type: String },
     expiresAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },
@@ -74,6 +83,15 @@ export interface LoadedSession {
   stateId?: string;
 }
 
+/** What a turn wrote with its state: see SessionDoc.outboundSealed. */
+export interface Committed {
+  /** The sequence number of the state it wrote. */
+  seq: number;
+  /** The state it wrote ended the flow (or kept none). */
+  ended: boolean;
+  outbound: Outbound[];
+}
+
 /**
  * Another turn of the same chat (on another instance) changed the state this turn started from:
  * the turn is run again on the new state.
@@ -94,6 +112,11 @@ const KEEP_ENDED_MS = 3_600_000;
  */
 const KNOWN_MS = 5 * 60_000;
 const KEEP_RECENT_MS = 10 * 60_000;
+/**
+ * How long a state keeps the messages its turn decided. Recovery takes an update back a minute
+ * after a crash, or when the bot starts again; past a day it runs such a turn again instead.
+ */
+const KEEP_OUTBOUND_MS = 86_400_000;
 /** Chats remembered at most; past this the memory starts again (every chat is read once more). */
 const MAX_KNOWN = 10_000;
 
@@ -211,20 +234,59 @@ export class Sessions {
    * another update's turn wrote over that state first; the same update's own earlier write (its
    * turn cut off by a crash, now replayed) counts as done.
    */
-  async save(key: string, from: number, state: SessionState, update: string, now: Date): Promise<void> {
+  async save(
+    key: string,
+    from: number,
+    state: SessionState,
+    update: string,
+    now: Date,
+    outbound?: Outbound[],
+  ): Promise<void> {
     const { data, ...rest } = state;
     const id = await this.write(key, from, update, {
       ...rest,
       dataSealed: this.sealer.seal(JSON.stringify(data)),
+      ...this.outboundOf(outbound),
       updatedAt: now,
     });
     this.remember(key, { seq: from + 1, stateId: id, state: this.knownState(rest, data), at: now.getTime() });
   }
 
   /** Ends the flow a turn read at `from` (cancelled, finished, interrupted); conflicts as save does. */
-  async end(key: string, from: number, update: string, now: Date): Promise<void> {
-    await this.write(key, from, update, { ended: true, expiresAt: now, updatedAt: now });
+  async end(key: string, from: number, update: string, now: Date, outbound?: Outbound[]): Promise<void> {
+    await this.write(key, from, update, {
+      ended: true,
+      expiresAt: now,
+      updatedAt: now,
+      ...this.outboundOf(outbound),
+    });
     this.remember(key, { seq: from + 1, at: now.getTime() });
+  }
+
+  private outboundOf(outbound: Outbound[] | undefined): Pick<SessionDoc, "outboundSealed"> {
+    return outbound ? { outboundSealed: this.sealer.seal(JSON.stringify(outbound)) } : {};
+  }
+
+  /**
+   * What `update`'s turn wrote for the chat with its state: undefined when it wrote none (its turn
+   * was cut off before, or changed no state), when the messages are not kept (written by an earlier
+   * version, or swept), or when no configured key opens them.
+   */
+  async committed(key: string, update: string): Promise<Committed | undefined> {
+    const doc = await this.model.findOne({ key, update }, { seq: 1, ended: 1, outboundSealed: 1 }).lean();
+    if (!doc?.outboundSealed) return undefined;
+    try {
+      const stored = JSON.parse(this.sealer.open(doc.outboundSealed)) as (Omit<Outbound, "notBefore"> & {
+        notBefore?: string;
+      })[];
+      const outbound = stored.map(({ notBefore, ...message }) => ({
+        ...message,
+        ...(notBefore !== undefined ? { notBefore: new Date(notBefore) } : {}),
+      }));
+      return { seq: doc.seq, ended: doc.ended === true, outbound };
+    } catch {
+      return undefined;
+    }
   }
 
   /** Writes the state after `from`; its stateId (see stateIdOf). */
@@ -276,8 +338,11 @@ export class Sessions {
   }
 
   /** Reseals live sessions under the current key (npm run keys:rotate). */
-  reseal(): Promise<number> {
-    return resealField(this.model, "dataSealed", this.sealer);
+  async reseal(): Promise<number> {
+    return (
+      (await resealField(this.model, "dataSealed", this.sealer)) +
+      (await resealField(this.model, "outboundSealed", this.sealer))
+    );
   }
 
   /** Sessions saved before data was sealed carry it in plaintext (`data`) and still resume. */
@@ -325,10 +390,14 @@ export class Sessions {
     for (let i = 0; i < emptied.length; i += 500) {
       const result = await this.model.updateMany(
         { _id: { $in: emptied.slice(i, i + 500) } },
-        { $set: { ended: true, dataSealed: "", flow: "", step: "" }, $unset: { data: 1 } },
+        { $set: { ended: true, dataSealed: "", flow: "", step: "" }, $unset: { data: 1, outboundSealed: 1 } },
       );
       changed += result.modifiedCount;
     }
-    return changed;
+    const forgotten = await this.model.updateMany(
+      { outboundSealed: { $exists: true }, updatedAt: { $lt: new Date(now.getTime() - KEEP_OUTBOUND_MS) } },
+      { $unset: { outboundSealed: 1 } },
+    );
+    return changed + forgotten.modifiedCount;
   }
 }

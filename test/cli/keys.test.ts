@@ -60,11 +60,17 @@ describe("npm run keys:rotate", () => {
     // A reply waiting in the outbox and a /gopy in progress, both sealed under the old key.
     await app.engine.handle(consoleInbound("dan", "/help"));
     await app.engine.handle(consoleInbound("dan", "/gopy"));
+    // Their records marked handled (which forgets what they said), as the bot does within seconds.
+    await app.engine.idle();
     const sealedUnder = async () => [
       ...(await app.models.Outbox.find().lean()).map((m) => newOnly.keyIdOf(m.textSealed)),
       // An ended flow's last state holds nothing to seal.
       ...(await app.models.Session.find({ dataSealed: { $ne: "" } }).lean()).map((s) =>
         newOnly.keyIdOf(s.dataSealed),
+      ),
+      // The messages a turn decided, kept with the state it wrote (for recovery).
+      ...(await app.models.Session.find({ outboundSealed: { $exists: true } }).lean()).map((s) =>
+        newOnly.keyIdOf(s.outboundSealed ?? ""),
       ),
     ];
     const messages = (await sealedUnder()).length;

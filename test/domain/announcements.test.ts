@@ -171,7 +171,9 @@ describe("broadcasts", () => {
     await deliver(app);
     expect(recorder.to("unit_head", "giao ban tháng 10")).toHaveLength(1);
     // The crash: the broadcast was saved and queued, but the update was never marked handled and
-    // the flow's session never cleared; recovery on the next start handles it again.
+    // the flow's session never cleared; recovery on the next start handles it again. (The marks
+    // this process holds are written first, or its stop would overwrite it.)
+    await app.engine.idle();
     await app.models.Session.deleteMany({ key: "console:office:office", seq: { $gt: atConfirm!.seq } });
     await app.models.InboundRecord.updateOne(
       { dedupeKey: confirm.dedupeKey },

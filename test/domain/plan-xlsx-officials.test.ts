@@ -64,6 +64,8 @@ describe("officials from an Excel sheet", () => {
 
     // The crash: the invites were made, then the process died before the replies were written.
     // The update is left as it was recorded (its start state sealed with it), its claim lapsed.
+    // (The marks this process holds are written first, or they would overwrite it.)
+    await app.engine.idle();
     await app.models.Outbox.deleteMany({ dedupeKey: { $regex: `^${load.dedupeKey}#` } });
     await app.models.InboundRecord.updateOne(
       { dedupeKey: load.dedupeKey },

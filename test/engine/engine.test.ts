@@ -381,9 +381,13 @@ describe("engine", () => {
       const x = inbound("dan-gopy", "phản ánh");
       await app.engine.handle(x);
       expect((await app.sessions.load(key, clock.now()))?.step).toBe("field");
-      /** Puts X's record back as a crash leaves it: received, its claim lapsed, sealed with its start state. */
-      const cutOff = () =>
-        app.models.InboundRecord.updateOne(
+      /**
+       * Puts X's record back as a crash leaves it: received, its claim lapsed, sealed with its
+       * start state (after the marks this process holds are written, or they would overwrite it).
+       */
+      const cutOff = async () => {
+        await app.engine.idle();
+        await app.models.InboundRecord.updateOne(
           { dedupeKey: x.dedupeKey },
           {
             $set: {
@@ -393,6 +397,7 @@ describe("engine", () => {
             },
           },
         );
+      };
       const repliesTo = async (update: { dedupeKey: string }) =>
         (await app.models.Outbox.find({ dedupeKey: { $regex: `^${update.dedupeKey}#` } }).lean()).map((m) =>
           app.outbox.textOf(m),
@@ -430,6 +435,7 @@ describe("engine", () => {
     const { app, clock, sender } = await setup();
     const update = inbound("citizen", "/help");
     await app.engine.handle(update);
+    await app.engine.idle();
     // A crash after the outbox write but before "handled": the record is as it was written
     // (with the sealed update), and recovery replays the update.
     await app.models.InboundRecord.updateOne(

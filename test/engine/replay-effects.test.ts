@@ -216,14 +216,24 @@ describe("a replayed turn whose change was already made", () => {
   });
 
   /**
-   * The whole turn ran (its entry made, its state and replies written) and only its "handled"
-   * mark was lost with the process: recovery replays it from the state it started in.
+   * The whole turn ran (its entry made, its replies written) and the process died before its
+   * "handled" mark; with `beforeItsState`, before it wrote the chat's next state too (between its
+   * effect and that write), so recovery runs it again from the state it started in.
    */
-  async function replayedAfterItsMarkWasLost(app: App, clock: FixedClock, chat: string, text: string) {
+  async function replayedAfterItsMarkWasLost(
+    app: App,
+    clock: FixedClock,
+    chat: string,
+    text: string,
+    beforeItsState = false,
+  ) {
     const key = `console:${chat}:${chat}`;
     const loaded = await app.sessions.read(key, clock.now());
     const last = consoleInbound(chat, text);
     expect(await app.engine.handle(last)).toBe("handled");
+    // The marks this process holds are written first, or they would overwrite the crash's record.
+    await app.engine.idle();
+    if (beforeItsState) await app.models.Session.deleteMany({ key, update: last.dedupeKey });
     await app.models.InboundRecord.updateOne(
       { dedupeKey: last.dedupeKey },
       {
@@ -256,7 +266,7 @@ describe("a replayed turn whose change was already made", () => {
       "Hội trường của Sở chỉ phục vụ hoạt động của cơ quan.",
     ])
       await app.engine.handle(consoleInbound("office", text));
-    await replayedAfterItsMarkWasLost(app, clock, "office", "Lưu");
+    await replayedAfterItsMarkWasLost(app, clock, "office", "Lưu", true);
     expect(await app.models.Faq.countDocuments()).toBe(before + 1);
   });
 
@@ -264,7 +274,7 @@ describe("a replayed turn whose change was already made", () => {
     const { app, clock, sender } = await setup();
     await app.engine.handle(consoleInbound("office", "/moi"));
     await app.engine.handle(consoleInbound("office", "Chuyển đổi số"));
-    await replayedAfterItsMarkWasLost(app, clock, "office", t.people.role("staff"));
+    await replayedAfterItsMarkWasLost(app, clock, "office", t.people.role("staff"), true);
     expect(await app.models.Invite.countDocuments()).toBe(1);
     const told = sender
       .to("office")
@@ -301,5 +311,82 @@ describe("a replayed turn whose change was already made", () => {
     const { app, clock } = await setup();
     await replayedAfterItsMarkWasLost(app, clock, "citizen", "/start WRONGCODE1");
     expect(await app.models.InviteFailure.countDocuments()).toBe(1);
+  });
+
+  it("a flow's last step that wrote its state is not run again: a later change stands, its answer is sent", async () => {
+    const { app, clock, sender } = await setup();
+    const edit = async (phone: string) => {
+      for (const text of ["/lienhe sua", "Điện thoại", phone])
+        await app.engine.handle(consoleInbound("office", text));
+    };
+    await edit("0251 3822 123");
+    // Saved, its state and its confirmation written; the process dies before the update's mark,
+    // and before its confirmation was sent.
+    const save = consoleInbound("office", "Lưu");
+    const loaded = await app.sessions.read("console:office:office", clock.now());
+    expect(await app.engine.handle(save)).toBe("handled");
+    await app.engine.idle();
+    await app.models.Outbox.deleteMany({ dedupeKey: { $regex: `^${save.dedupeKey}#` } });
+    await app.models.InboundRecord.updateOne(
+      { dedupeKey: save.dedupeKey },
+      {
+        $set: {
+          status: "received",
+          claimedUntil: new Date(0),
+          sealed: TEST_SEALER.seal(
+            JSON.stringify({
+              inbound: save,
+              session: loaded.state,
+              seq: loaded.seq,
+              stateId: loaded.stateId,
+            }),
+          ),
+        },
+      },
+    );
+    // The Office, on another instance, changes the number again before recovery comes round.
+    await edit("0912 345 678");
+    await app.engine.handle(consoleInbound("office", "Lưu"));
+    await app.dispatchers.get("console")?.drain();
+    clock.advance(61_000);
+    sender.delivered.length = 0;
+    expect(await app.engine.recoverAbandoned()).toBe(1);
+    await app.dispatchers.get("console")?.drain();
+    expect((await app.publicInfo.contact())?.phone).toBe("0912 345 678");
+    // Its confirmation ended the flow, so it is still told.
+    const told = sender.to("office");
+    expect(told).toHaveLength(1);
+    expect(told[0]).toContain("Điện thoại: 0251 3822 123");
+    expect((await app.models.InboundRecord.findOne({ dedupeKey: save.dedupeKey }).lean())?.status).toBe(
+      "handled",
+    );
+  });
+
+  it("a citizen's answer to a request for information, run again, goes onto the ticket it went onto", async () => {
+    const { app, clock, sender } = await setup();
+    const citizen = await consoleSpeaker(app, "citizen");
+    const office = await consoleSpeaker(app, "office");
+    const code = await fileTicket(app, citizen, "info-1", "Kiến nghị về thủ tục đăng ký nhãn hiệu.");
+    await app.feedback.askInfo(code, "Anh/chị hỏi về nhãn hiệu nào?", office, clock.now());
+    await app.dispatchers.get("console")?.drain();
+    sender.delivered.length = 0;
+    await replayedAfterItsMarkWasLost(app, clock, "citizen", "Lô hàng số 4471, giao ngày 2 tháng 10");
+    expect(sender.to("citizen")).toEqual([t.feedback.infoReceived(code)]);
+    const ticket = await app.feedback.byCode(code);
+    expect(ticket?.history.filter((h) => h.action === "citizen_info")).toHaveLength(1);
+    // Nothing else started: no offer to send the words as new feedback.
+    expect((await app.sessions.read("console:citizen:citizen", clock.now())).state).toBeUndefined();
+  });
+
+  it("/hoidap xoa 1 run again removes no second question (the next has taken number 1)", async () => {
+    const { app, clock, sender } = await setup();
+    const [first, second] = await app.publicInfo.faqs();
+    expect(second).toBeDefined();
+    const before = (await app.publicInfo.faqs()).length;
+    await replayedAfterItsMarkWasLost(app, clock, "office", "/hoidap xoa 1");
+    const after = await app.publicInfo.faqs();
+    expect(after).toHaveLength(before - 1);
+    expect(after[0]?.question).toBe(second?.question);
+    expect(sender.to("office")).toEqual([t.announcements.faqRemoved("1", first?.question ?? "")]);
   });
 });

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, inject } from "vitest";
 import type { Connection } from "mongoose";
 import type { App } from "../../src/app.js";
 import { seedDemoPeople } from "../../src/seed.js";
 import { connectMongo } from "../../src/db/connect.js";
-import { buildApp, consoleSpeaker, fileTicket, useDatabase } from "../support/db.js";
+import { buildApp as buildAnApp, consoleSpeaker, fileTicket, useDatabase } from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
 
 /**
@@ -12,6 +12,19 @@ import { consoleInbound } from "../support/inbound.js";
  * never both to the same state, or a step is answered twice and an answer lost.
  */
 const db = useDatabase(import.meta.filename);
+/**
+ * The apps of a test, idled after it: each holds its turns' "handled" marks for a few seconds, and
+ * a later test's recovery, its clock moved past every claim, would take their updates back.
+ */
+const built: App[] = [];
+async function buildApp(connection: Connection): ReturnType<typeof buildAnApp> {
+  const made = await buildAnApp(connection);
+  built.push(made.app);
+  return made;
+}
+afterEach(async () => {
+  await Promise.all(built.splice(0).map((app) => app.engine.idle()));
+});
 let second: Connection;
 
 beforeAll(async () => {

@@ -408,7 +408,11 @@ export class PeopleService {
    * names the update that asked for it: the code is made from it with the data key, so the
    * update's replay after a crash tells the person the same code rather than a second valid one.
    */
-  async createLinkCode(personId: string, now: Date, update: string): Promise<{ code: string; expiresAt: Date }> {
+  async createLinkCode(
+    personId: string,
+    now: Date,
+    update: string,
+  ): Promise<{ code: string; expiresAt: Date }> {
     const expiresAt = new Date(now.getTime() + LINK_CODE_MINUTES * 60_000);
     for (let attempt = 0; ; attempt += 1) {
       // A code someone else holds (one chance in 31^8) leaves random ones to try.

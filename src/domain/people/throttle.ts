@@ -163,7 +163,13 @@ export class Throttle {
     if ((await this.model.exists({ _id: noticeId(accountId, day) })) !== null) return 0;
     const key = accountKey(accountId);
     await this.insertOnce([
-      { _id: `refused:${update}`, kind: "refused", key, at: now, expiresAt: new Date(now.getTime() + DAY_MS) },
+      {
+        _id: `refused:${update}`,
+        kind: "refused",
+        key,
+        at: now,
+        expiresAt: new Date(now.getTime() + DAY_MS),
+      },
     ]);
     return this.model.countDocuments({ kind: "refused", key, at: { $gt: new Date(now.getTime() - DAY_MS) } });
   }
