@@ -257,23 +257,18 @@ export class Engine {
     // This process's own held marks first: what it has handled is not taken for abandoned.
     await this.writeHeldMarks();
     let count = 0;
+    // An update this pass could not settle comes back first at the next claim (its own claim key
+    // is held): the pass ends there rather than taking it again and again.
+    const taken = new Set<string>();
     for (;;) {
       const recorded = await this.stores.inbox.claimAbandoned(this.services.clock.now(), this.instanceId);
-      if (!recorded) return count;
+      if (!recorded || taken.has(recorded.inbound.dedupeKey)) return count;
       const { inbound } = recorded;
+      taken.add(inbound.dedupeKey);
       const key = this.sessionKey(inbound);
       await this.queue.run(key, async () => {
         const { clock, log } = this.services;
-        // Its state written, its effects are done: what it decided is sent, and it is not run again.
-        const commit = await this.stores.sessions.committed(key, inbound.dedupeKey);
-        if (commit) {
-          log.warn(
-            { dedupeKey: inbound.dedupeKey },
-            "engine: sending what an update cut off by a crash decided",
-          );
-          await this.sendCommitted(inbound, key, commit);
-          return;
-        }
+        if (await this.recoverCommitted(inbound, key, recorded.exhausted === true)) return;
         if (recorded.exhausted) {
           log.error({ dedupeKey: inbound.dedupeKey }, "engine: an update failed on every try; given up");
           await this.fail(inbound, new Error("abandoned after repeated failures"));
@@ -322,9 +317,34 @@ export class Engine {
     const outbound = superseded
       ? this.leftForSuperseded(inbound, commit.outbound, commit.ended)
       : commit.outbound;
-    await this.stores.outbox.enqueue(outbound);
+    // A message this process still holds unwritten (from the turn's first run) settles later: the
+    // update is marked only once it stands, or a refused write would lose it with nobody to recover it.
+    const { settled } = await this.stores.outbox.enqueueTurn(outbound);
     this.announce(outbound.map((o) => o.to.channel));
-    await this.stores.inbox.markHandled(inbound.dedupeKey, this.services.clock.now());
+    if (settled) this.markWhenSettled(inbound.dedupeKey, settled, false);
+    else await this.stores.inbox.markHandled(inbound.dedupeKey, this.services.clock.now());
+  }
+
+  /**
+   * For recovery: sends what the update's turn decided when it wrote its state (its effects are
+   * done; it is not run again), and says whether it did. A database that fails meanwhile leaves the
+   * update to a later pass (true), unless it has been tried too often: it is then given up (false).
+   */
+  private async recoverCommitted(inbound: Inbound, key: string, exhausted: boolean): Promise<boolean> {
+    const { log } = this.services;
+    try {
+      const commit = await this.stores.sessions.committed(key, inbound.dedupeKey);
+      if (!commit) return false;
+      log.warn({ dedupeKey: inbound.dedupeKey }, "engine: sending what an update cut off by a crash decided");
+      await this.sendCommitted(inbound, key, commit);
+      return true;
+    } catch (error) {
+      log.warn(
+        { err: error, dedupeKey: inbound.dedupeKey },
+        "engine: could not send what a cut-off update decided",
+      );
+      return !exhausted;
+    }
   }
 
   /**
@@ -388,6 +408,16 @@ export class Engine {
     let firstTry = options.recordedAt;
     for (let attempt = 0; ; attempt += 1) {
       try {
+        // Run again (a retry, a deferred update, a replay): if an earlier run wrote its state, its
+        // effects are done, and what it decided is sent instead (see recoverAbandoned).
+        if (firstTry === undefined) {
+          const key = this.sessionKey(inbound);
+          const commit = await this.stores.sessions.committed(key, inbound.dedupeKey);
+          if (commit) {
+            await this.sendCommitted(inbound, key, commit);
+            return "handled";
+          }
+        }
         // A turn is safe to run again from the same state: every effect is keyed by the update.
         const unwritten = firstTry;
         firstTry = undefined;

@@ -114,7 +114,9 @@ const KNOWN_MS = 5 * 60_000;
 const KEEP_RECENT_MS = 10 * 60_000;
 /**
  * How long a state keeps the messages its turn decided. Recovery takes an update back a minute
- * after a crash, or when the bot starts again; past a day it runs such a turn again instead.
+ * after a crash, or when the bot starts again. Past a day, or once a later state replaced it and
+ * the sweep removed it (KEEP_RECENT_MS), recovery falls back to what it did before states kept
+ * them: a turn whose state the chat has moved past is taken as overtaken, else run again.
  */
 const KEEP_OUTBOUND_MS = 86_400_000;
 /** Chats remembered at most; past this the memory starts again (every chat is read once more). */

@@ -389,4 +389,39 @@ describe("a replayed turn whose change was already made", () => {
     expect(after[0]?.question).toBe(second?.question);
     expect(sender.to("office")).toEqual([t.announcements.faqRemoved("1", first?.question ?? "")]);
   });
+
+  it("an update tried too often whose state stands sends what it decided, not the apology", async () => {
+    const { app, clock, sender } = await setup();
+    await app.engine.handle(consoleInbound("citizen", "/lienhe"));
+    const start = consoleInbound("citizen", "/gopy");
+    const loaded = await app.sessions.read("console:citizen:citizen", clock.now());
+    expect(await app.engine.handle(start)).toBe("handled");
+    await app.engine.idle();
+    await app.dispatchers.get("console")?.drain();
+    await app.models.Outbox.deleteMany({ dedupeKey: { $regex: `^${start.dedupeKey}#` } });
+    // As the record stands after three tries cut off after the state was written.
+    await app.models.InboundRecord.updateOne(
+      { dedupeKey: start.dedupeKey },
+      {
+        $set: {
+          status: "received",
+          claimedUntil: new Date(0),
+          attempts: 3,
+          sealed: TEST_SEALER.seal(
+            JSON.stringify({ inbound: start, session: loaded.state ?? null, seq: loaded.seq }),
+          ),
+        },
+      },
+    );
+    sender.delivered.length = 0;
+    clock.advance(61_000);
+    expect(await app.engine.recoverAbandoned()).toBe(1);
+    await app.dispatchers.get("console")?.drain();
+    const told = sender.to("citizen");
+    expect(told).toHaveLength(1);
+    expect(told).not.toContain(t.engine.internalError);
+    expect((await app.models.InboundRecord.findOne({ dedupeKey: start.dedupeKey }).lean())?.status).toBe(
+      "handled",
+    );
+  });
 });

@@ -291,4 +291,29 @@ describe("a turn's reply on its first run", () => {
       await dispatcher.stop();
     }
   });
+
+  it("recovered from its state while its reply is still in hand here is marked only once the reply stands", async () => {
+    const { app, clock, platform, dispatcher } = await running();
+    try {
+      platform.hold();
+      // A flow's first step: its state is written with its reply, which is handed over unwritten
+      // and held up by the platform.
+      const start = consoleInbound("in-hand", "/gopy");
+      expect(await app.engine.handle(start)).toBe("handled");
+      clock.advance(CLAIM_MS + 1_000);
+      expect(await app.engine.recoverAbandoned()).toBe(1);
+      const status = async () =>
+        (await app.models.InboundRecord.findOne({ dedupeKey: start.dedupeKey }).lean())?.status;
+      // Marked now, a write of the reply the database refused would leave nobody to send it.
+      expect(await status()).toBe("received");
+      platform.release();
+      await waitFor(() => platform.to("in-hand").length === 1, "the reply");
+      await app.engine.idle();
+      expect(await status()).toBe("handled");
+      expect(await app.models.Outbox.countDocuments({ chatId: "in-hand", status: "sent" })).toBe(1);
+    } finally {
+      platform.release();
+      await dispatcher.stop();
+    }
+  });
 });
