@@ -257,19 +257,24 @@ export class Engine {
     // This process's own held marks first: what it has handled is not taken for abandoned.
     await this.writeHeldMarks();
     let count = 0;
-    // An update this pass could not settle comes back first at the next claim (its own claim key
-    // is held): the pass ends there rather than taking it again and again.
+    // An update this pass took once is not claimed again by it: one it could not settle (the
+    // database failing) would come back first each time, and take another of its attempts.
     const taken = new Set<string>();
     for (;;) {
-      const recorded = await this.stores.inbox.claimAbandoned(this.services.clock.now(), this.instanceId);
-      if (!recorded || taken.has(recorded.inbound.dedupeKey)) return count;
+      const recorded = await this.stores.inbox.claimAbandoned(
+        this.services.clock.now(),
+        this.instanceId,
+        taken,
+      );
+      if (!recorded) return count;
       const { inbound } = recorded;
       taken.add(inbound.dedupeKey);
       const key = this.sessionKey(inbound);
       await this.queue.run(key, async () => {
         const { clock, log } = this.services;
-        if (await this.recoverCommitted(inbound, key, recorded.exhausted === true)) return;
         if (recorded.exhausted) {
+          // Tried too often, but its state may stand: then what it decided is sent, not the apology.
+          if (await this.recoverCommitted(inbound, key)) return;
           log.error({ dedupeKey: inbound.dedupeKey }, "engine: an update failed on every try; given up");
           await this.fail(inbound, new Error("abandoned after repeated failures"));
           return;
@@ -326,25 +331,25 @@ export class Engine {
   }
 
   /**
-   * For recovery: sends what the update's turn decided when it wrote its state (its effects are
-   * done; it is not run again), and says whether it did. A database that fails meanwhile leaves the
-   * update to a later pass (true), unless it has been tried too often: it is then given up (false).
+   * For an update tried too often: sends what its turn decided when it wrote its state (its
+   * effects are done), and says whether the update is dealt with. False only when the database
+   * said it wrote none; a database that fails meanwhile leaves it to a later pass (true), since
+   * an apology for a turn that took effect would be wrong.
    */
-  private async recoverCommitted(inbound: Inbound, key: string, exhausted: boolean): Promise<boolean> {
+  private async recoverCommitted(inbound: Inbound, key: string): Promise<boolean> {
     const { log } = this.services;
     try {
       const commit = await this.stores.sessions.committed(key, inbound.dedupeKey);
       if (!commit) return false;
       log.warn({ dedupeKey: inbound.dedupeKey }, "engine: sending what an update cut off by a crash decided");
       await this.sendCommitted(inbound, key, commit);
-      return true;
     } catch (error) {
       log.warn(
         { err: error, dedupeKey: inbound.dedupeKey },
         "engine: could not send what a cut-off update decided",
       );
-      return !exhausted;
     }
+    return true;
   }
 
   /**
@@ -405,18 +410,41 @@ export class Engine {
     const { clock, log } = this.services;
     const context = { dedupeKey: inbound.dedupeKey, channel: inbound.channel, senderId: inbound.senderId };
     let conflicts = 0;
+    /** The last run met another update's state (SessionConflict): this one runs on the new state. */
+    let conflicted = false;
     let firstTry = options.recordedAt;
+    const key = this.sessionKey(inbound);
     for (let attempt = 0; ; attempt += 1) {
       try {
         // Run again (a retry, a deferred update, a replay): if an earlier run wrote its state, its
         // effects are done, and what it decided is sent instead (see recoverAbandoned).
         if (firstTry === undefined) {
-          const key = this.sessionKey(inbound);
           const commit = await this.stores.sessions.committed(key, inbound.dedupeKey);
           if (commit) {
+            if (conflicted)
+              log.warn(
+                context,
+                "engine: a replayed update had already taken its step; sending what it decided",
+              );
             await this.sendCommitted(inbound, key, commit);
             return "handled";
           }
+        }
+        if (conflicted) {
+          conflicted = false;
+          if (await this.stores.sessions.wroteAny(key, inbound.dedupeKey)) {
+            // This update already answered a later state (its run again after an earlier
+            // conflict, cut off by a crash before it was marked, by a version that did not keep
+            // its messages with it): applying it again would answer the same thing twice.
+            log.warn(context, "engine: a replayed update had already taken its step; not applied again");
+            await this.stores.inbox.markHandled(inbound.dedupeKey, clock.now());
+            return "handled";
+          }
+          // Another instance took a step of this chat first: this message answers the new state,
+          // and its record says so, or a replay after a crash would take it as overtaken.
+          log.info({ ...context, conflicts }, "engine: the chat moved on under this turn; running it again");
+          session = await this.stores.sessions.read(key, clock.now());
+          await this.stores.inbox.rerecord(inbound, session.state ?? null, session.seq, session.stateId);
         }
         // A turn is safe to run again from the same state: every effect is keyed by the update.
         const unwritten = firstTry;
@@ -442,32 +470,10 @@ export class Engine {
         return "handled";
       } catch (error) {
         if (error instanceof SessionConflict && conflicts < MAX_CONFLICTS) {
-          const key = this.sessionKey(inbound);
-          const commit = await this.stores.sessions.committed(key, inbound.dedupeKey);
-          if (commit) {
-            // As wroteAny below, and what that run decided is sent.
-            log.warn(
-              context,
-              "engine: a replayed update had already taken its step; sending what it decided",
-            );
-            await this.sendCommitted(inbound, key, commit);
-            return "handled";
-          }
-          if (await this.stores.sessions.wroteAny(key, inbound.dedupeKey)) {
-            // This update already answered a later state (its run again after an earlier
-            // conflict, cut off by a crash before it was marked): applying it again would
-            // answer the same thing twice.
-            log.warn(context, "engine: a replayed update had already taken its step; not applied again");
-            await this.stores.inbox.markHandled(inbound.dedupeKey, clock.now());
-            return "handled";
-          }
-          // Another instance took a step of this chat first: this message answers the new state,
-          // and its record says so, or a replay after a crash would take it as overtaken.
+          // Dealt with at the top of the loop, where a database failing is retried like any other.
           conflicts += 1;
           attempt -= 1;
-          log.info({ ...context, conflicts }, "engine: the chat moved on under this turn; running it again");
-          session = await this.stores.sessions.read(this.sessionKey(inbound), clock.now());
-          await this.stores.inbox.rerecord(inbound, session.state ?? null, session.seq, session.stateId);
+          conflicted = true;
           continue;
         }
         if (isDatabaseError(error)) {

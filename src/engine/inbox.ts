@@ -308,13 +308,19 @@ export class Inbox {
    * Claims one update whose handler died (claim expired, still "received"). Updates that have
    * been tried MAX_ATTEMPTS times are marked failed instead of returned.
    */
-  async claimAbandoned(now: Date, owner: string): Promise<RecordedUpdate | undefined> {
+  async claimAbandoned(
+    now: Date,
+    owner: string,
+    /** Updates not to claim (the caller's pass took them already). */
+    skip: ReadonlySet<string> = new Set(),
+  ): Promise<RecordedUpdate | undefined> {
     const stale = await this.model
       .find({ status: "received", claimedUntil: { $lt: now } })
       .sort({ receivedAt: 1 })
-      .limit(10)
+      .limit(10 + skip.size)
       .lean();
     for (const doc of stale) {
+      if (skip.has(doc.dedupeKey)) continue;
       const prefix = `inbound:${doc.dedupeKey}`;
       const seq = await this.claims.takeSeq(prefix, doc.claimSeq, owner, now, CLAIM_MS);
       if (seq === undefined) continue;
