@@ -3,6 +3,7 @@ import type { App } from "../../src/app.js";
 import type { FixedClock } from "../../src/clock.js";
 import type { ModelContent } from "../../src/domain/dvk/schema.js";
 import type { Inbound } from "../../src/engine/message.js";
+import type { LoadedSession } from "../../src/engine/session.js";
 import { seedDemoPeople } from "../../src/seed.js";
 import { t } from "../../src/text/vi.js";
 import {
@@ -55,6 +56,32 @@ async function crashAfter(
   expect(await app.engine.recoverAbandoned()).toBe(1);
   expect(await app.engine.handle(update)).toBe("duplicate");
   await app.dispatchers.get("console")?.drain();
+}
+
+/**
+ * Puts an update's record back as a process killed before its "handled" mark leaves it:
+ * received, its claim lapsed, sealed with the flow state its turn started from. `unsent`: none of
+ * its messages written either; `attempts`: tried that often already.
+ */
+async function asCutOff(
+  app: App,
+  update: Inbound,
+  loaded: LoadedSession,
+  { unsent = false, attempts }: { unsent?: boolean; attempts?: number } = {},
+): Promise<void> {
+  if (unsent) await app.models.Outbox.deleteMany({ dedupeKey: { $regex: `^${update.dedupeKey}#` } });
+  const { state, seq, stateId } = loaded;
+  await app.models.InboundRecord.updateOne(
+    { dedupeKey: update.dedupeKey },
+    {
+      $set: {
+        status: "received",
+        claimedUntil: new Date(0),
+        ...(attempts !== undefined ? { attempts } : {}),
+        sealed: TEST_SEALER.seal(JSON.stringify({ inbound: update, session: state ?? null, seq, stateId })),
+      },
+    },
+  );
 }
 
 const content: ModelContent = {
@@ -234,23 +261,7 @@ describe("a replayed turn whose change was already made", () => {
     // The marks this process holds are written first, or they would overwrite the crash's record.
     await app.engine.idle();
     if (beforeItsState) await app.models.Session.deleteMany({ key, update: last.dedupeKey });
-    await app.models.InboundRecord.updateOne(
-      { dedupeKey: last.dedupeKey },
-      {
-        $set: {
-          status: "received",
-          claimedUntil: new Date(0),
-          sealed: TEST_SEALER.seal(
-            JSON.stringify({
-              inbound: last,
-              session: loaded.state ?? null,
-              seq: loaded.seq,
-              stateId: loaded.stateId,
-            }),
-          ),
-        },
-      },
-    );
+    await asCutOff(app, last, loaded);
     clock.advance(61_000);
     expect(await app.engine.recoverAbandoned()).toBe(1);
     await app.dispatchers.get("console")?.drain();
@@ -326,24 +337,7 @@ describe("a replayed turn whose change was already made", () => {
     const loaded = await app.sessions.read("console:office:office", clock.now());
     expect(await app.engine.handle(save)).toBe("handled");
     await app.engine.idle();
-    await app.models.Outbox.deleteMany({ dedupeKey: { $regex: `^${save.dedupeKey}#` } });
-    await app.models.InboundRecord.updateOne(
-      { dedupeKey: save.dedupeKey },
-      {
-        $set: {
-          status: "received",
-          claimedUntil: new Date(0),
-          sealed: TEST_SEALER.seal(
-            JSON.stringify({
-              inbound: save,
-              session: loaded.state,
-              seq: loaded.seq,
-              stateId: loaded.stateId,
-            }),
-          ),
-        },
-      },
-    );
+    await asCutOff(app, save, loaded, { unsent: true });
     // The Office, on another instance, changes the number again before recovery comes round.
     await edit("0912 345 678");
     await app.engine.handle(consoleInbound("office", "Lưu"));
@@ -398,21 +392,8 @@ describe("a replayed turn whose change was already made", () => {
     expect(await app.engine.handle(start)).toBe("handled");
     await app.engine.idle();
     await app.dispatchers.get("console")?.drain();
-    await app.models.Outbox.deleteMany({ dedupeKey: { $regex: `^${start.dedupeKey}#` } });
     // As the record stands after three tries cut off after the state was written.
-    await app.models.InboundRecord.updateOne(
-      { dedupeKey: start.dedupeKey },
-      {
-        $set: {
-          status: "received",
-          claimedUntil: new Date(0),
-          attempts: 3,
-          sealed: TEST_SEALER.seal(
-            JSON.stringify({ inbound: start, session: loaded.state ?? null, seq: loaded.seq }),
-          ),
-        },
-      },
-    );
+    await asCutOff(app, start, loaded, { unsent: true, attempts: 3 });
     sender.delivered.length = 0;
     clock.advance(61_000);
     expect(await app.engine.recoverAbandoned()).toBe(1);
