@@ -38,6 +38,11 @@ ENV NODE_ENV=production \
     CONSOLE_CHANNEL=off \
     JOBS=on
 WORKDIR /app
+# The report charts are drawn with the system's fonts (src/domain/reports/chart.ts); the slim image
+# has none, and without one with Vietnamese letters every label would come out as empty boxes.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends fonts-dejavu-core \
+  && rm -rf /var/lib/apt/lists/*
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # package.json marks the root (src/paths.ts looks for it) and data/ holds the shipped units,
