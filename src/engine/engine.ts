@@ -147,7 +147,10 @@ export class Engine {
   private readonly turnListeners: ((inbound: Inbound, speaker: Speaker) => void)[] = [];
   private readonly instanceId = randomUUID();
   /** Updates this process left to recovery, per chat, in order: the chat's next message runs them first. */
-  private readonly deferred = new Map<string, { inbound: Inbound; loaded: LoadedSession }[]>();
+  private readonly deferred = new Map<
+    string,
+    { inbound: Inbound; loaded: LoadedSession; superseded: boolean }[]
+  >();
   /** "Handled" marks waiting for their turns' replies to be written (see handleRecorded). */
   private readonly marking = new Set<Promise<void>>();
 
@@ -332,9 +335,9 @@ export class Engine {
 
   /**
    * For an update tried too often: sends what its turn decided when it wrote its state (its
-   * effects are done), and says whether the update is dealt with. False only when the database
-   * said it wrote none; a database that fails meanwhile leaves it to a later pass (true), since
-   * an apology for a turn that took effect would be wrong.
+   * effects are done), and says whether the update is dealt with: false when it wrote none, or
+   * when sending fails for a reason other than the database; a database that fails meanwhile
+   * leaves it to a later pass (true), since an apology for a turn that took effect would be wrong.
    */
   private async recoverCommitted(inbound: Inbound, key: string): Promise<boolean> {
     const { log } = this.services;
@@ -344,6 +347,9 @@ export class Engine {
       log.warn({ dedupeKey: inbound.dedupeKey }, "engine: sending what an update cut off by a crash decided");
       await this.sendCommitted(inbound, key, commit);
     } catch (error) {
+      // Anything but the database (a message the outbox refuses, a key that no longer opens it)
+      // would fail the same way each time: the update is given up with the apology, as any other.
+      if (!isDatabaseError(error)) return false;
       log.warn(
         { err: error, dedupeKey: inbound.dedupeKey },
         "engine: could not send what a cut-off update decided",
@@ -386,7 +392,8 @@ export class Engine {
         waiting.shift();
         continue;
       }
-      if ((await this.handleRecorded(first.inbound, first.loaded, { remember: false })) === "deferred")
+      const { inbound, loaded, superseded } = first;
+      if ((await this.handleRecorded(inbound, loaded, { remember: false, superseded })) === "deferred")
         return;
       waiting.shift();
     }
@@ -431,7 +438,6 @@ export class Engine {
           }
         }
         if (conflicted) {
-          conflicted = false;
           if (await this.stores.sessions.wroteAny(key, inbound.dedupeKey)) {
             // This update already answered a later state (its run again after an earlier
             // conflict, cut off by a crash before it was marked, by a version that did not keep
@@ -445,6 +451,8 @@ export class Engine {
           log.info({ ...context, conflicts }, "engine: the chat moved on under this turn; running it again");
           session = await this.stores.sessions.read(key, clock.now());
           await this.stores.inbox.rerecord(inbound, session.state ?? null, session.seq, session.stateId);
+          // Only now: a database failing before this is retried from the re-read, not from the old state.
+          conflicted = false;
         }
         // A turn is safe to run again from the same state: every effect is keyed by the update.
         const unwritten = firstTry;
@@ -491,7 +499,11 @@ export class Engine {
           log.error({ err: error, ...context }, "engine: database failed in a turn; left for recovery");
           if (options.remember !== false) {
             const key = this.sessionKey(inbound);
-            this.deferred.set(key, [...(this.deferred.get(key) ?? []), { inbound, loaded: session }]);
+            const superseded = options.superseded ?? false;
+            this.deferred.set(key, [
+              ...(this.deferred.get(key) ?? []),
+              { inbound, loaded: session, superseded },
+            ]);
           }
           return "deferred";
         }
@@ -547,7 +559,9 @@ export class Engine {
    */
   private async tookEffect(key: string, recorded: RecordedUpdate): Promise<boolean> {
     if (!recorded.session || recorded.seq === undefined) return true;
-    return this.stores.sessions.wroteNext(key, recorded.seq, recorded.inbound.dedupeKey);
+    // Any state it wrote, not only the one after its record's: a run again on a newer state (a
+    // conflict) whose record could not be written again saved a later one.
+    return this.stores.sessions.wroteAny(key, recorded.inbound.dedupeKey);
   }
 
   /**

@@ -323,11 +323,6 @@ export class Sessions {
     return !(newest.seq === seq + 1 && newest.update === update);
   }
 
-  /** Whether `update` wrote the state that followed `seq` (its turn got as far as saving it). */
-  async wroteNext(key: string, seq: number, update: string): Promise<boolean> {
-    return (await this.model.exists({ key, seq: seq + 1, update })) !== null;
-  }
-
   /** Whether `update` wrote any state of the chat still kept (the sweep keeps the newest). */
   async wroteAny(key: string, update: string): Promise<boolean> {
     return (await this.model.exists({ key, update })) !== null;

@@ -405,4 +405,27 @@ describe("a replayed turn whose change was already made", () => {
       "handled",
     );
   });
+
+  it("an update that ran again on a newer state, its record left behind, is recovered from the state it wrote", async () => {
+    const { app, clock, sender } = await setup();
+    const key = "console:office:office";
+    await app.engine.handle(consoleInbound("office", "/lienhe sua"));
+    // The state U was first recorded at; another message (V) then moved the chat on.
+    const first = await app.sessions.read(key, clock.now());
+    await app.engine.handle(consoleInbound("office", "Điện thoại"));
+    // U answered V's state and wrote the next one, but its record still names the first (the
+    // write that re-records it was refused), and it died before its reply was written.
+    const u = consoleInbound("office", "0251 3822 123");
+    expect(await app.engine.handle(u)).toBe("handled");
+    await app.engine.idle();
+    await app.dispatchers.get("console")?.drain();
+    await asCutOff(app, u, first, { unsent: true });
+    sender.delivered.length = 0;
+    clock.advance(61_000);
+    expect(await app.engine.recoverAbandoned()).toBe(1);
+    await app.dispatchers.get("console")?.drain();
+    const told = sender.to("office");
+    expect(told).toHaveLength(1);
+    expect(told[0]).toContain("0251 3822 123");
+  });
 });
