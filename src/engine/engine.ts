@@ -498,7 +498,6 @@ export class Engine {
           // failed would lose it (a status change without its notice, a report never saved).
           log.error({ err: error, ...context }, "engine: database failed in a turn; left for recovery");
           if (options.remember !== false) {
-            const key = this.sessionKey(inbound);
             const superseded = options.superseded ?? false;
             this.deferred.set(key, [
               ...(this.deferred.get(key) ?? []),
