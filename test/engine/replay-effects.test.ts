@@ -84,6 +84,14 @@ async function asCutOff(
   );
 }
 
+/** Recovery, once the cut-off update's claim has lapsed: what it delivers from there on is all `sender` holds. */
+async function recoveredAfterItsClaim(app: App, clock: FixedClock, sender: RecordingSender): Promise<void> {
+  sender.delivered.length = 0;
+  clock.advance(61_000);
+  expect(await app.engine.recoverAbandoned()).toBe(1);
+  await app.dispatchers.get("console")?.drain();
+}
+
 const content: ModelContent = {
   name: "Mô hình một cửa số",
   field: "khoi_nghiep",
@@ -394,10 +402,7 @@ describe("a replayed turn whose change was already made", () => {
     await app.dispatchers.get("console")?.drain();
     // As the record stands after three tries cut off after the state was written.
     await asCutOff(app, start, loaded, { unsent: true, attempts: 3 });
-    sender.delivered.length = 0;
-    clock.advance(61_000);
-    expect(await app.engine.recoverAbandoned()).toBe(1);
-    await app.dispatchers.get("console")?.drain();
+    await recoveredAfterItsClaim(app, clock, sender);
     const told = sender.to("citizen");
     expect(told).toHaveLength(1);
     expect(told).not.toContain(t.engine.internalError);
@@ -420,10 +425,7 @@ describe("a replayed turn whose change was already made", () => {
     await app.engine.idle();
     await app.dispatchers.get("console")?.drain();
     await asCutOff(app, u, first, { unsent: true });
-    sender.delivered.length = 0;
-    clock.advance(61_000);
-    expect(await app.engine.recoverAbandoned()).toBe(1);
-    await app.dispatchers.get("console")?.drain();
+    await recoveredAfterItsClaim(app, clock, sender);
     const told = sender.to("office");
     expect(told).toHaveLength(1);
     expect(told[0]).toContain("0251 3822 123");
