@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Types, type Model } from "mongoose";
 import { isDuplicateKeyError } from "../../db/errors.js";
 import { bestFaq } from "./faq.js";
-import type { ContactDoc, ContactField, FaqDoc, ReceptionSlotDoc } from "./schema.js";
+import type { ContactDoc, ContactField, FaqDoc, ReceptionSlotDoc, Removable } from "./schema.js";
 
 export interface PublicInfoModels {
   ReceptionSlot: Model<ReceptionSlotDoc>;
@@ -64,16 +64,19 @@ const LIVE = { removedAt: { $exists: false } };
  * Removes an entry, once: false when it was gone already. `by.key` names the update (see
  * removedBy).
  */
-async function remove(
-  model: Model<ReceptionSlotDoc> | Model<FaqDoc>,
-  id: string,
-  by: Editor,
-): Promise<boolean> {
-  const result = await (model as Model<ReceptionSlotDoc>).updateOne(
+async function remove<T extends Removable>(model: Model<T>, id: string, by: Editor): Promise<boolean> {
+  const result = await model.updateOne(
     { _id: new Types.ObjectId(id), ...LIVE },
-    { $set: { removedAt: by.now, removedBy: by.key ?? randomUUID(), updatedBy: by.name } },
+    {
+      $set: { removedAt: by.now, removedBy: by.key ?? randomUUID(), updatedBy: by.name },
+    },
   );
   return result.modifiedCount > 0;
+}
+
+/** The entry the update `key` removed: its run again after a crash answers as the first did. */
+async function removedBy<T extends Removable>(model: Model<T>, key: string): Promise<T | undefined> {
+  return (await model.findOne({ removedBy: key }).lean<T>()) ?? undefined;
 }
 
 /**
@@ -104,9 +107,9 @@ export class PublicInfoService {
     return remove(this.models.ReceptionSlot, id, by);
   }
 
-  /** The slot the update `key` removed: its run again after a crash answers as the first did. */
-  async slotRemovedBy(key: string): Promise<ReceptionSlotDoc | undefined> {
-    return (await this.models.ReceptionSlot.findOne({ removedBy: key }).lean()) ?? undefined;
+  /** The slot the update `key` removed (see removedBy). */
+  slotRemovedBy(key: string): Promise<ReceptionSlotDoc | undefined> {
+    return removedBy(this.models.ReceptionSlot, key);
   }
 
   async contact(): Promise<ContactDoc | undefined> {
@@ -141,9 +144,9 @@ export class PublicInfoService {
     return remove(this.models.Faq, id, by);
   }
 
-  /** The question the update `key` removed (see slotRemovedBy). */
-  async faqRemovedBy(key: string): Promise<FaqDoc | undefined> {
-    return (await this.models.Faq.findOne({ removedBy: key }).lean()) ?? undefined;
+  /** The question the update `key` removed (see removedBy). */
+  faqRemovedBy(key: string): Promise<FaqDoc | undefined> {
+    return removedBy(this.models.Faq, key);
   }
 
   /** The frequent question a message is about, diacritics or not; see bestFaq. */
@@ -153,7 +156,8 @@ export class PublicInfoService {
 
   /**
    * Loads the defaults into whatever is still empty, so a re-seed never overwrites what the
-   * Office has edited (entries it removed count: a list it emptied stays empty). Entries are upserted by their key: two instances seeding at once agree.
+   * Office has edited (entries it removed count: a list it emptied stays empty). Entries are
+   * upserted by their key: two instances seeding at once agree.
    */
   async ensureDefaults(data: PublicData, now: Date): Promise<void> {
     const seeded = { updatedAt: now };

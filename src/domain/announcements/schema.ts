@@ -95,7 +95,7 @@ interface Edited {
  * when it is run again after a crash, instead of removing the entry that has since taken its
  * number in the list. Every list leaves such entries out.
  */
-interface Removable {
+export interface Removable {
   removedAt?: Date;
   removedBy?: string;
 }

@@ -11,7 +11,7 @@ import type { PeopleService } from "../people/service.js";
 import type { GuessGuard } from "../people/throttle.js";
 import { statsArgs, type StatsHandler } from "../reports/stats-command.js";
 import type { UnitsService } from "../units/service.js";
-import { citizenFreeText, filingFlows, supplyInfo } from "./filing.js";
+import { answeredByTurn, citizenFreeText, filingFlows, supplyInfo } from "./filing.js";
 import { FEEDBACK_TYPES, type FeedbackType } from "./rules.js";
 import { OPEN_STATUSES, TICKET_STATUSES, type TicketDoc, type TicketStatus } from "./schema.js";
 import { access, TicketError, type FeedbackService, type TicketFilter } from "./service.js";
@@ -603,9 +603,8 @@ export function feedbackFeature(
         const ticket = await feedback.byCode(subject.id);
         if (!ticket) return;
         if (ticket.filer.personId.toString() === turn.speaker.personId) {
-          // Its replay after a crash finds the ticket moved on by this very answer.
-          const mine = ticket.history.some((h) => h.update === turn.idempotencyKey);
-          if (ticket.status === "need_info" || mine) await supplyInfo(feedback, turn, ticket.code, message);
+          if (ticket.status === "need_info" || answeredByTurn(ticket, turn))
+            await supplyInfo(feedback, turn, ticket.code, message);
           else if (ticket.status === "answered" && !ticket.rating) turn.startFlow("danhgia", ticket.code);
           else turn.reply(t.feedback.replyNotExpected);
           return;

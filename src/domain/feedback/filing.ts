@@ -386,7 +386,7 @@ export function citizenFreeText(
   return async (turn: Turn) => {
     const waiting = await feedback.awaitingInfoFrom(turn.speaker.personId, turn.idempotencyKey);
     // This message's own answer, when this is its replay: the ticket it went onto comes first.
-    const answered = waiting.find((x) => x.history.some((h) => h.update === turn.idempotencyKey));
+    const answered = waiting.find((x) => answeredByTurn(x, turn));
     const only = answered ?? (waiting.length === 1 ? waiting[0] : undefined);
     if (only) {
       await supplyInfo(feedback, turn, only.code);
@@ -401,6 +401,14 @@ export function citizenFreeText(
   };
 }
 
+/**
+ * Whether the turn's own answer is on the ticket already: its run again after a crash finds the
+ * ticket moved on by it, and tells the handler again instead of refusing.
+ */
+export function answeredByTurn(ticket: Pick<TicketDoc, "history">, turn: Turn): boolean {
+  return ticket.history.some((h) => h.update === turn.idempotencyKey);
+}
+
 /** Puts the citizen's message onto a ticket that asked them for more information, and tells its handlers. */
 export async function supplyInfo(
   feedback: FeedbackService,
@@ -409,8 +417,7 @@ export async function supplyInfo(
   message: ReplyMessage = turn.inbound,
 ): Promise<void> {
   const ticket = await feedback.byCode(code);
-  // A replay after a crash finds its own answer already on the ticket, and tells the handler again.
-  const replay = ticket?.history.some((h) => h.update === turn.idempotencyKey) ?? false;
+  const replay = ticket !== undefined && answeredByTurn(ticket, turn);
   if (
     !ticket ||
     (ticket.status !== "need_info" && !replay) ||

@@ -347,7 +347,6 @@ export class FeedbackService {
     }
   }
 
-  /** The filer's tickets waiting for more information from them. */
   /**
    * The filer's tickets waiting for their information; with `update`, also the one that update
    * already answered (its replay after a crash finds the ticket moved on by its own answer).
