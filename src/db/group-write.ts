@@ -25,10 +25,22 @@ export class GroupWrite<T> {
   constructor(private readonly model: Model<T>) {}
 
   update(op: GroupedUpdate): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.queued.push({ op, done: (error) => (error === undefined ? resolve() : reject(error)) });
-      if (!this.flushing) void this.flush();
-    });
+    return this.updateAll([op])[0] as Promise<void>;
+  }
+
+  /**
+   * Several writes handed over together (marks held back to be written at once): queued before
+   * any leaves, so they go in as few batches as MAX_UPDATES_PER_COMMAND allows. One promise each.
+   */
+  updateAll(ops: GroupedUpdate[]): Promise<void>[] {
+    const written = ops.map(
+      (op) =>
+        new Promise<void>((resolve, reject) => {
+          this.queued.push({ op, done: (error) => (error === undefined ? resolve() : reject(error)) });
+        }),
+    );
+    if (!this.flushing) void this.flush();
+    return written;
   }
 
   private async flush(): Promise<void> {

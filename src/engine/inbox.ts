@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Schema, Types, type Model } from "mongoose";
 import type { Claims } from "../db/claims.js";
-import { GroupWrite } from "../db/group-write.js";
+import { GroupWrite, type GroupedUpdate } from "../db/group-write.js";
 import { MAX_UPDATES_PER_COMMAND } from "../db/limits.js";
 import { isDatabaseError, isDuplicateKeyError } from "../db/errors.js";
 import { resealField } from "../privacy/reseal.js";
@@ -232,11 +232,16 @@ export class Inbox {
 
   async markHandled(dedupeKey: string, now: Date): Promise<void> {
     this.held.delete(dedupeKey);
-    await this.marks.update({
-      filter: this.whereIs(dedupeKey),
-      update: { $set: { status: "handled", handledAt: now }, $unset: { sealed: 1, inbound: 1 } },
-    });
+    await this.marks.update(this.handledMark(dedupeKey, now));
     this.ids.delete(dedupeKey);
+  }
+
+  /** The "handled" mark of a record, which forgets what the update said. */
+  private handledMark(dedupeKey: string, at: Date): GroupedUpdate {
+    return {
+      filter: this.whereIs(dedupeKey),
+      update: { $set: { status: "handled", handledAt: at }, $unset: { sealed: 1, inbound: 1 } },
+    };
   }
 
   /**
@@ -265,27 +270,27 @@ export class Inbox {
 
   private async writeHeldNow(): Promise<void> {
     while (this.held.size > 0) {
-      const batch = [...this.held].slice(0, MAX_UPDATES_PER_COMMAND);
-      for (const [dedupeKey] of batch) this.held.delete(dedupeKey);
-      try {
-        await this.model.bulkWrite(
-          batch.map(([dedupeKey, { at }]) => ({
-            updateOne: {
-              filter: this.whereIs(dedupeKey),
-              update: { $set: { status: "handled", handledAt: at }, $unset: { sealed: 1, inbound: 1 } },
-            },
-          })),
-          { ordered: false },
-        );
-        for (const [dedupeKey] of batch) this.ids.delete(dedupeKey);
-      } catch (error) {
-        // Held again, unless their claims are near lapsing: recovery then takes the updates back
-        // and sends what they decided again, so holding them longer would only cost memory.
-        const keepAfter = performance.now() - CLAIM_MS / 2;
-        for (const [dedupeKey, mark] of batch)
-          if (mark.since > keepAfter && !this.held.has(dedupeKey)) this.held.set(dedupeKey, mark);
+      const batch = [...this.held];
+      this.held.clear();
+      const written = await Promise.allSettled(
+        this.marks.updateAll(batch.map(([dedupeKey, { at }]) => this.handledMark(dedupeKey, at))),
+      );
+      // Refused ones are held again, unless their claims are near lapsing: recovery then takes the
+      // updates back and sends what they decided again, so holding them longer would only cost memory.
+      const keepAfter = performance.now() - CLAIM_MS / 2;
+      let refused: { reason: unknown } | undefined;
+      for (const [index, [dedupeKey, mark]] of batch.entries()) {
+        const result = written[index];
+        if (result?.status === "fulfilled") {
+          this.ids.delete(dedupeKey);
+          continue;
+        }
+        refused = { reason: result?.reason };
+        if (mark.since > keepAfter && !this.held.has(dedupeKey)) this.held.set(dedupeKey, mark);
+      }
+      if (refused) {
         this.writeHeldLater();
-        throw error;
+        throw refused.reason;
       }
     }
   }

@@ -74,6 +74,20 @@ describe("writes made together", () => {
     expect(updates).toEqual([1]);
   });
 
+  it("writes handed over together leave together: 40 in one command, 120 in commands of at most 50", async () => {
+    const { model, ids, group } = await receivedMarks("Together", 120);
+    const marks = (some: Types.ObjectId[]) =>
+      group.updateAll(some.map((_id) => ({ filter: { _id }, update: { $set: { status: "handled" } } })));
+    updates.length = 0;
+    await Promise.all(marks(ids.slice(0, 40)));
+    expect(updates).toEqual([40]);
+    updates.length = 0;
+    await Promise.all(marks(ids));
+    expect(updates.reduce((a, b) => a + b, 0)).toBe(120);
+    expect(Math.max(...updates)).toBeLessThanOrEqual(MAX_UPDATES_PER_COMMAND);
+    expect(await model.countDocuments({ status: "handled" })).toBe(120);
+  });
+
   it("fails every writer of a batch the database refused, and the next batch goes on", async () => {
     const { model, ids, mark } = await receivedMarks("Refused", 6);
     // The first write leaves alone; the five made while it is out leave together and are refused.

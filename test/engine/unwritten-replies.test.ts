@@ -316,4 +316,24 @@ describe("a turn's reply on its first run", () => {
       await dispatcher.stop();
     }
   });
+
+  it("whose held 'handled' mark the database refused is held again and written at the next try", async () => {
+    const { app } = await buildApp(db.connection);
+    // A flow's first step writes its state with its reply: its mark is held, not written.
+    const start = consoleInbound("held-mark", "/gopy");
+    expect(await app.engine.handle(start)).toBe("handled");
+    const status = async () =>
+      (await app.models.InboundRecord.findOne({ dedupeKey: start.dedupeKey }).lean())?.status;
+    expect(await status()).toBe("received");
+    proxy.arm({ at: 1, fault: "error", key: { command: "update", collection: "inbound", nth: 1 } });
+    try {
+      await app.engine.idle();
+    } finally {
+      proxy.disarm();
+    }
+    expect(proxy.faulted).toMatchObject({ command: "update", collection: "inbound" });
+    expect(await status()).toBe("received");
+    await app.engine.idle();
+    expect(await status()).toBe("handled");
+  });
 });
