@@ -42,6 +42,7 @@ import { MessageLinks } from "./engine/links.js";
 import type { ChannelName, Outbound } from "./engine/message.js";
 import { Dispatcher, Outbox, type DispatcherOptions } from "./engine/outbox.js";
 import { SendLease } from "./engine/send-lease.js";
+import { Decisions } from "./engine/decisions.js";
 import { Sessions } from "./engine/session.js";
 import type { Logger } from "./log.js";
 import { METRIC, Metrics } from "./metrics.js";
@@ -92,6 +93,7 @@ export class App {
   readonly outbox: Outbox;
   readonly links: MessageLinks;
   readonly sessions: Sessions;
+  readonly decisions: Decisions;
   readonly inbox: Inbox;
   readonly claims: Claims;
   readonly people: PeopleService;
@@ -128,6 +130,7 @@ export class App {
     this.outbox = new Outbox(this.models.Outbox, clock, options.sealer);
     this.links = new MessageLinks(this.models.MessageLink, this.outbox);
     this.sessions = new Sessions(this.models.Session, options.sealer);
+    this.decisions = new Decisions(this.models.Decision, options.sealer);
     this.claims = new Claims(this.models.Claim);
     this.inbox = new Inbox(this.models.InboundRecord, this.claims, options.sealer);
     this.people = new PeopleService(this.models, options.sealer, options.consoleRoles ?? false);
@@ -187,6 +190,7 @@ export class App {
         inbox: this.inbox,
         outbox: this.outbox,
         sessions: this.sessions,
+        decisions: this.decisions,
         links: this.links,
       },
       { clock, log, people: this.people, orgName: options.orgName, timeZone: options.timeZone },
@@ -298,6 +302,7 @@ export class App {
     await this.inbox.sweep(retained);
     await this.outbox.forget(retained);
     await this.sessions.sweep(now);
+    await this.decisions.sweep(now);
     await this.claims.sweep(new Date(now.getTime() - 24 * 3_600_000));
     await this.invites.sweep(now);
     await this.guesses.throttle.sweep(now);

@@ -25,6 +25,7 @@ const SEALED_COLLECTIONS = [
   "outbox",
   "inbound",
   "sessions",
+  "decisions",
   "zalo_oa_tokens",
 ];
 
@@ -64,7 +65,11 @@ async function compact(
  */
 export async function rotateKeys(app: App, connection: Connection, now: Date): Promise<Rotation> {
   const tickets = await app.feedback.resealAll("system:keys-rotate", now);
-  const messages = (await app.outbox.reseal()) + (await app.inbox.reseal()) + (await app.sessions.reseal());
+  const messages =
+    (await app.outbox.reseal()) +
+    (await app.inbox.reseal()) +
+    (await app.sessions.reseal()) +
+    (await app.decisions.reseal());
   const people =
     (await app.people.resealAll()) +
     (await app.feedback.audit.reseal()) +

@@ -40,6 +40,7 @@ import {
 } from "../domain/plans/schema.js";
 import { guessSchema, type GuessDoc } from "../domain/people/throttle.js";
 import { unitSchema, type UnitDoc } from "../domain/units/schema.js";
+import { decisionSchema, type DecisionDoc } from "../engine/decisions.js";
 import { inboundRecordSchema, type InboundRecordDoc } from "../engine/inbox.js";
 import { messageLinkSchema, type MessageLinkDoc } from "../engine/links.js";
 import { outboxSchema, type OutboxDoc } from "../engine/outbox.js";
@@ -52,6 +53,7 @@ export function createModels(connection: Connection) {
     Outbox: connection.model<OutboxDoc>("Outbox", outboxSchema),
     MessageLink: connection.model<MessageLinkDoc>("MessageLink", messageLinkSchema),
     Session: connection.model<SessionDoc>("Session", sessionSchema),
+    Decision: connection.model<DecisionDoc>("Decision", decisionSchema),
     Person: connection.model<PersonDoc>("Person", personSchema),
     ChannelAccount: connection.model<ChannelAccountDoc>("ChannelAccount", channelAccountSchema),
     LinkCode: connection.model<LinkCodeDoc>("LinkCode", linkCodeSchema),

@@ -8,6 +8,7 @@ import { t } from "../text/vi.js";
 import { choiceRetry, matchChoice } from "./choices.js";
 import { CommandRegistry, type Command } from "./command.js";
 import { CAPABILITIES } from "./capabilities.js";
+import type { Decisions } from "./decisions.js";
 import { defineFlow, type AnyFlow, type FlowData, type FlowStep } from "./flow.js";
 import type { Inbox, RecordedUpdate } from "./inbox.js";
 import { KeyedQueue } from "./keyed-queue.js";
@@ -49,6 +50,7 @@ export interface EngineStores {
   inbox: Inbox;
   outbox: Outbox;
   sessions: Sessions;
+  decisions: Decisions;
   links: MessageLinks;
 }
 
@@ -321,10 +323,12 @@ export class Engine {
    * when a later message of theirs moved the chat past that state (see leftForSuperseded).
    */
   private async sendCommitted(inbound: Inbound, key: string, commit: Committed): Promise<void> {
-    const superseded = await this.stores.sessions.movedOn(key, commit.seq - 1, inbound.dedupeKey);
-    const outbound = superseded
-      ? this.leftForSuperseded(inbound, commit.outbound, commit.ended)
-      : commit.outbound;
+    // A turn that ended its flow, or kept none, tells the speaker all it decided in any case.
+    const superseded =
+      !commit.ended &&
+      commit.seq !== undefined &&
+      (await this.stores.sessions.movedOn(key, commit.seq - 1, inbound.dedupeKey));
+    const outbound = superseded ? this.leftForSuperseded(inbound, commit.outbound, false) : commit.outbound;
     // A message this process still holds unwritten (from the turn's first run) settles later: the
     // update is marked only once it stands, or a refused write would lose it with nobody to recover it.
     const { settled } = await this.stores.outbox.enqueueTurn(outbound);
@@ -342,7 +346,7 @@ export class Engine {
   private async recoverCommitted(inbound: Inbound, key: string): Promise<boolean> {
     const { log } = this.services;
     try {
-      const commit = await this.stores.sessions.committed(key, inbound.dedupeKey);
+      const commit = await this.committed(key, inbound.dedupeKey);
       if (!commit) return false;
       log.warn({ dedupeKey: inbound.dedupeKey }, "engine: sending what an update cut off by a crash decided");
       await this.sendCommitted(inbound, key, commit);
@@ -356,6 +360,11 @@ export class Engine {
       );
     }
     return true;
+  }
+
+  /** What `update`'s turn decided and kept: with the state it wrote, or as its decision (a turn with none). */
+  private async committed(key: string, update: string): Promise<Committed | undefined> {
+    return (await this.stores.sessions.committed(key, update)) ?? (await this.stores.decisions.read(update));
   }
 
   /**
@@ -426,7 +435,7 @@ export class Engine {
         // Run again (a retry, a deferred update, a replay): if an earlier run wrote its state, its
         // effects are done, and what it decided is sent instead (see recoverAbandoned).
         if (firstTry === undefined) {
-          const commit = await this.stores.sessions.committed(key, inbound.dedupeKey);
+          const commit = await this.committed(key, inbound.dedupeKey);
           if (commit) {
             if (conflicted)
               log.warn(
@@ -464,8 +473,9 @@ export class Engine {
           unwritten,
         );
         if (settled === undefined && committed) {
-          // Its state stands with its messages: the mark goes with the others of the next few
-          // seconds, and a crash before them costs recovery a resend of messages that collide.
+          // Its state (or its decision) stands with its messages: the mark goes with the others of
+          // the next few seconds, and a crash before them costs recovery a resend of messages that
+          // collide.
           this.stores.inbox.markHandledSoon(inbound.dedupeKey, clock.now());
         } else if (settled === undefined) {
           await this.stores.inbox.markHandled(inbound.dedupeKey, clock.now());
@@ -554,7 +564,8 @@ export class Engine {
 
   /**
    * Whether an update cut off and since overtaken had done its part: a turn in a flow did if it
-   * wrote the chat's next state; a turn outside any flow changes no state and is always replayed.
+   * wrote the chat's next state; a turn outside any flow changes no state and is always taken up
+   * again (what it decided is sent, if it got that far; else it runs again).
    */
   private async tookEffect(key: string, recorded: RecordedUpdate): Promise<boolean> {
     if (!recorded.session || recorded.seq === undefined) return true;
@@ -571,7 +582,8 @@ export class Engine {
    *
    * Returns `settled` when replies were handed over unwritten (`recordedAt`, a turn's first try):
    * whether they stand in the outbox (Outbox.enqueueTurn). Absent when everything was written here.
-   * `committed`: the turn wrote the chat's next state, with its messages (Sessions.committed).
+   * `committed`: the turn wrote the chat's next state with its messages (Sessions.committed), or,
+   * keeping no state, its messages alone (Decisions).
    */
   private async process(
     inbound: Inbound,
@@ -665,7 +677,10 @@ export class Engine {
       // is recovered by sending them (recoverAbandoned), the turn's effects being done.
       if (next === null) await this.stores.sessions.end(key, loaded.seq, inbound.dedupeKey, now, outbound);
       else if (next) await this.stores.sessions.save(key, loaded.seq, next, inbound.dedupeKey, now, outbound);
-      committed = next !== undefined;
+      // A turn with no state to write (outside any flow) writes what it decided on its own, for the
+      // same reason; one that says nothing has nothing to send again and is marked as before.
+      else if (outbound.length > 0) await this.stores.decisions.write(inbound.dedupeKey, outbound, now);
+      committed = next !== undefined || outbound.length > 0;
     }
     // Unwritten only while the update's record is freshly claimed: a reply handed over late could
     // still be in hand when the claim lapses and another instance replays the turn.

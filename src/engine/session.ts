@@ -3,6 +3,7 @@ import { resealField } from "../privacy/reseal.js";
 import type { Sealer } from "../privacy/sealer.js";
 import { isDuplicateKeyError } from "../db/errors.js";
 import type { Outbound } from "./message.js";
+import { KEEP_OUTBOUND_MS, openOutbound, sealOutbound } from "./sealed-outbound.js";
 
 /**
  * Where a person is inside a flow. Each turn that changes it writes a new document under the next
@@ -83,11 +84,11 @@ export interface LoadedSession {
   stateId?: string;
 }
 
-/** What a turn wrote with its state: see SessionDoc.outboundSealed. */
+/** What a turn wrote with its state (SessionDoc.outboundSealed), or without one (Decisions). */
 export interface Committed {
-  /** The sequence number of the state it wrote. */
-  seq: number;
-  /** The state it wrote ended the flow (or kept none). */
+  /** The sequence number of the state it wrote; absent for a turn that wrote none. */
+  seq?: number;
+  /** The state it wrote ended the flow (or kept none); true for a turn that wrote none. */
   ended: boolean;
   outbound: Outbound[];
 }
@@ -112,13 +113,6 @@ const KEEP_ENDED_MS = 3_600_000;
  */
 const KNOWN_MS = 5 * 60_000;
 const KEEP_RECENT_MS = 10 * 60_000;
-/**
- * How long a state keeps the messages its turn decided. Recovery takes an update back a minute
- * after a crash, or when the bot starts again. Past a day, or once a later state replaced it and
- * the sweep removed it (KEEP_RECENT_MS), recovery falls back to what it did before states kept
- * them: a turn whose state the chat has moved past is taken as overtaken, else run again.
- */
-const KEEP_OUTBOUND_MS = 86_400_000;
 /** Chats remembered at most; past this the memory starts again (every chat is read once more). */
 const MAX_KNOWN = 10_000;
 
@@ -266,7 +260,7 @@ export class Sessions {
   }
 
   private outboundOf(outbound: Outbound[] | undefined): Pick<SessionDoc, "outboundSealed"> {
-    return outbound ? { outboundSealed: this.sealer.seal(JSON.stringify(outbound)) } : {};
+    return outbound ? { outboundSealed: sealOutbound(this.sealer, outbound) } : {};
   }
 
   /**
@@ -278,14 +272,11 @@ export class Sessions {
     const doc = await this.model.findOne({ key, update }, { seq: 1, ended: 1, outboundSealed: 1 }).lean();
     if (!doc?.outboundSealed) return undefined;
     try {
-      const stored = JSON.parse(this.sealer.open(doc.outboundSealed)) as (Omit<Outbound, "notBefore"> & {
-        notBefore?: string;
-      })[];
-      const outbound = stored.map(({ notBefore, ...message }) => ({
-        ...message,
-        ...(notBefore !== undefined ? { notBefore: new Date(notBefore) } : {}),
-      }));
-      return { seq: doc.seq, ended: doc.ended === true, outbound };
+      return {
+        seq: doc.seq,
+        ended: doc.ended === true,
+        outbound: openOutbound(this.sealer, doc.outboundSealed),
+      };
     } catch {
       return undefined;
     }

@@ -72,9 +72,12 @@ describe("npm run keys:rotate", () => {
       ...(await app.models.Session.find({ outboundSealed: { $exists: true } }).lean()).map((s) =>
         newOnly.keyIdOf(s.outboundSealed ?? ""),
       ),
+      // And by a turn outside any flow (/help), kept as its decision.
+      ...(await app.models.Decision.find().lean()).map((d) => newOnly.keyIdOf(d.outboundSealed)),
     ];
     const messages = (await sealedUnder()).length;
-    expect(messages).toBeGreaterThanOrEqual(3);
+    expect(messages).toBeGreaterThanOrEqual(4);
+    expect(await app.models.Decision.countDocuments()).toBe(1);
 
     const env = {
       MONGODB_URI: inject("mongoUri"),

@@ -280,6 +280,8 @@ describe("engine", () => {
     expect(waiting?.sealed).toMatch(/^s1\.test\./);
     clock.advance(61_000);
     expect(await app.engine.recoverAbandoned()).toBe(1);
+    // Its decision stands, so its mark is held with the others of the next seconds.
+    await app.engine.idle();
     const handled = await app.models.InboundRecord.collection.findOne({ dedupeKey: update.dedupeKey });
     expect(handled).toMatchObject({ status: "handled" });
     expect(handled).not.toHaveProperty("sealed");
@@ -299,6 +301,8 @@ describe("engine", () => {
     await app.engine.handle(recent);
     await app.sweep();
     expect(await app.models.InboundRecord.countDocuments()).toBe(2);
+    // What a turn decided is kept only while recovery may want it: a day.
+    expect((await app.models.Decision.find().lean()).map((d) => d._id)).toEqual([recent.dedupeKey]);
     clock.advance(2 * 86_400_000);
     // Not delivered (the platform is failing): a message still waiting keeps its text.
     sender.failures = [new SendError("network", "down")];

@@ -252,15 +252,16 @@ describe("a replayed turn whose change was already made", () => {
 
   /**
    * The whole turn ran (its entry made, its replies written) and the process died before its
-   * "handled" mark; with `beforeItsState`, before it wrote the chat's next state too (between its
-   * effect and that write), so recovery runs it again from the state it started in.
+   * "handled" mark; with `beforeItsCommit`, before it wrote the chat's next state (or, outside any
+   * flow, its decision) too, between its effect and that write: recovery then runs it again from
+   * the state it started in, and the run must find its effect made.
    */
   async function replayedAfterItsMarkWasLost(
     app: App,
     clock: FixedClock,
     chat: string,
     text: string,
-    beforeItsState = false,
+    beforeItsCommit = false,
   ) {
     const key = `console:${chat}:${chat}`;
     const loaded = await app.sessions.read(key, clock.now());
@@ -268,7 +269,10 @@ describe("a replayed turn whose change was already made", () => {
     expect(await app.engine.handle(last)).toBe("handled");
     // The marks this process holds are written first, or they would overwrite the crash's record.
     await app.engine.idle();
-    if (beforeItsState) await app.models.Session.deleteMany({ key, update: last.dedupeKey });
+    if (beforeItsCommit) {
+      await app.models.Session.deleteMany({ key, update: last.dedupeKey });
+      await app.models.Decision.deleteMany({ _id: last.dedupeKey });
+    }
     await asCutOff(app, last, loaded);
     clock.advance(61_000);
     expect(await app.engine.recoverAbandoned()).toBe(1);
@@ -303,7 +307,7 @@ describe("a replayed turn whose change was already made", () => {
 
   it("/lienket: the turn that made a link code run again tells the same code and makes no second", async () => {
     const { app, clock, sender } = await setup();
-    await replayedAfterItsMarkWasLost(app, clock, "citizen", "/lienket");
+    await replayedAfterItsMarkWasLost(app, clock, "citizen", "/lienket", true);
     expect(await app.models.LinkCode.countDocuments()).toBe(1);
     const codes = sender.to("citizen").map((text) => /\b[A-Z2-9]{8}\b/.exec(text)?.[0]);
     expect(codes).toHaveLength(1);
@@ -314,21 +318,21 @@ describe("a replayed turn whose change was already made", () => {
     const { app, clock, sender } = await setup();
     const owner = await consoleSpeaker(app, "citizen");
     const { code } = await app.people.createLinkCode(owner.personId, clock.now(), "test:link");
-    await replayedAfterItsMarkWasLost(app, clock, "other", `/lienket ${code}`);
+    await replayedAfterItsMarkWasLost(app, clock, "other", `/lienket ${code}`, true);
     expect(sender.to("other")).toEqual([t.basics.linked]);
     expect(await app.models.GuessFailure.countDocuments()).toBe(0);
   });
 
   it("/tracuu with a wrong code run again counts one wrong guess, not two", async () => {
     const { app, clock } = await setup();
-    await replayedAfterItsMarkWasLost(app, clock, "citizen", "/tracuu PA-2026-999999");
+    await replayedAfterItsMarkWasLost(app, clock, "citizen", "/tracuu PA-2026-999999", true);
     // One against the account, one against the code.
     expect(await app.models.GuessFailure.countDocuments()).toBe(2);
   });
 
   it("/start with a wrong invite code run again counts one wrong code, not two", async () => {
     const { app, clock } = await setup();
-    await replayedAfterItsMarkWasLost(app, clock, "citizen", "/start WRONGCODE1");
+    await replayedAfterItsMarkWasLost(app, clock, "citizen", "/start WRONGCODE1", true);
     expect(await app.models.InviteFailure.countDocuments()).toBe(1);
   });
 
@@ -364,6 +368,30 @@ describe("a replayed turn whose change was already made", () => {
     );
   });
 
+  it("a command outside any flow that wrote its decision is not run again: a later change stands, its answer is sent", async () => {
+    const { app, clock, sender } = await setup();
+    const citizen = await consoleSpeaker(app, "citizen");
+    // Subscribed, its confirmation decided and kept; the process dies before the update's mark,
+    // and before the confirmation was written as sent.
+    const subscribe = consoleInbound("citizen", "/dangky");
+    const loaded = await app.sessions.read("console:citizen:citizen", clock.now());
+    expect(await app.engine.handle(subscribe)).toBe("handled");
+    await app.dispatchers.get("console")?.drain();
+    await app.engine.idle();
+    await asCutOff(app, subscribe, loaded, { unsent: true });
+    // The citizen, on another instance, unsubscribes before recovery comes round.
+    await app.engine.handle(consoleInbound("citizen", "/huydangky"));
+    await app.dispatchers.get("console")?.drain();
+    expect(await app.subscriptions.isSubscribed(citizen.personId)).toBe(false);
+    await recoveredAfterItsClaim(app, clock, sender);
+    expect(await app.subscriptions.isSubscribed(citizen.personId)).toBe(false);
+    // What the cut-off turn decided, sent again: nothing run again.
+    expect(sender.to("citizen")).toEqual([t.announcements.subscribed]);
+    expect((await app.models.InboundRecord.findOne({ dedupeKey: subscribe.dedupeKey }).lean())?.status).toBe(
+      "handled",
+    );
+  });
+
   it("a citizen's answer to a request for information, run again, goes onto the ticket it went onto", async () => {
     const { app, clock, sender } = await setup();
     const citizen = await consoleSpeaker(app, "citizen");
@@ -372,7 +400,7 @@ describe("a replayed turn whose change was already made", () => {
     await app.feedback.askInfo(code, "Anh/chị hỏi về nhãn hiệu nào?", office, clock.now());
     await app.dispatchers.get("console")?.drain();
     sender.delivered.length = 0;
-    await replayedAfterItsMarkWasLost(app, clock, "citizen", "Lô hàng số 4471, giao ngày 2 tháng 10");
+    await replayedAfterItsMarkWasLost(app, clock, "citizen", "Lô hàng số 4471, giao ngày 2 tháng 10", true);
     expect(sender.to("citizen")).toEqual([t.feedback.infoReceived(code)]);
     const ticket = await app.feedback.byCode(code);
     expect(ticket?.history.filter((h) => h.action === "citizen_info")).toHaveLength(1);
@@ -385,7 +413,7 @@ describe("a replayed turn whose change was already made", () => {
     const [first, second] = await app.publicInfo.faqs();
     expect(second).toBeDefined();
     const before = (await app.publicInfo.faqs()).length;
-    await replayedAfterItsMarkWasLost(app, clock, "office", "/hoidap xoa 1");
+    await replayedAfterItsMarkWasLost(app, clock, "office", "/hoidap xoa 1", true);
     const after = await app.publicInfo.faqs();
     expect(after).toHaveLength(before - 1);
     expect(after[0]?.question).toBe(second?.question);
