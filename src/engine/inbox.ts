@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Schema, Types, type Model } from "mongoose";
 import type { Claims } from "../db/claims.js";
+import { GroupInsert } from "../db/group-insert.js";
 import { GroupWrite, type GroupedUpdate } from "../db/group-write.js";
 import { MAX_UPDATES_PER_COMMAND } from "../db/limits.js";
 import { isDatabaseError, isDuplicateKeyError } from "../db/errors.js";
@@ -102,6 +103,8 @@ export class Inbox {
   private readonly ids = new Map<string, Types.ObjectId>();
   /** "Handled" marks of turns that end together, written together. */
   private readonly marks: GroupWrite<InboundRecordDoc>;
+  /** Records of updates arriving together, written together. */
+  private readonly inserts: GroupInsert<InboundRecordDoc>;
   /**
    * Marks held back (markHandledSoon), by dedupe key: when each turn ended (the clock's time, for
    * the record) and when it was held (the monotonic clock's, for how long).
@@ -117,6 +120,7 @@ export class Inbox {
     private readonly sealer: Sealer,
   ) {
     this.marks = new GroupWrite(model);
+    this.inserts = new GroupInsert(model);
   }
 
   /**
@@ -157,7 +161,7 @@ export class Inbox {
     const _id = new Types.ObjectId();
     for (let attempt = 0; ; attempt += 1) {
       try {
-        await this.model.create({
+        await this.inserts.insert({
           _id,
           dedupeKey: inbound.dedupeKey,
           channel: inbound.channel,

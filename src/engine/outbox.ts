@@ -4,6 +4,7 @@ import { Schema, Types, type Model } from "mongoose";
 import type { Clock } from "../clock.js";
 import type { Claims } from "../db/claims.js";
 import { isDatabaseError, isDuplicateKeyError } from "../db/errors.js";
+import { GroupInsert } from "../db/group-insert.js";
 import { GroupWrite } from "../db/group-write.js";
 import type { Logger } from "../log.js";
 import { resealField } from "../privacy/reseal.js";
@@ -106,6 +107,8 @@ outboxSchema.index({ channel: 1, chatId: 1, status: 1, sentAt: -1 });
 export class Outbox {
   /** "Sent" records of deliveries that end together, on any channel, written together. */
   readonly sentMarks: GroupWrite<OutboxDoc>;
+  /** Replies handed over unwritten, written as they stand, with those of other turns ending together. */
+  private readonly inserts: GroupInsert<OutboxDoc>;
 
   constructor(
     readonly model: Model<OutboxDoc>,
@@ -113,6 +116,7 @@ export class Outbox {
     private readonly sealer: Sealer,
   ) {
     this.sentMarks = new GroupWrite(model);
+    this.inserts = new GroupInsert(model);
   }
 
   /**
@@ -345,7 +349,7 @@ export class Outbox {
     if (!entry) return "written";
     let outcome: "written" | "exists" = "written";
     try {
-      await this.model.create({ ...doc, ...fields });
+      await this.inserts.insert({ ...doc, ...fields });
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
       // Under its own id it is this very write, landed on a try whose answer was lost.

@@ -2,6 +2,7 @@ import { Schema, type Model, type Types } from "mongoose";
 import { resealField } from "../privacy/reseal.js";
 import type { Sealer } from "../privacy/sealer.js";
 import { isDuplicateKeyError } from "../db/errors.js";
+import { GroupInsert } from "../db/group-insert.js";
 import type { Outbound } from "./message.js";
 import { KEEP_OUTBOUND_MS, openOutbound, sealOutbound } from "./sealed-outbound.js";
 
@@ -144,10 +145,15 @@ export class Sessions {
   /** What each chat's last turn here wrote or read (see current). */
   private readonly known = new Map<string, Known>();
 
+  /** States written by turns ending together, written together (each still its own compare-and-set). */
+  private readonly inserts: GroupInsert<SessionDoc>;
+
   constructor(
     private readonly model: Model<SessionDoc>,
     private readonly sealer: Sealer,
-  ) {}
+  ) {
+    this.inserts = new GroupInsert(model);
+  }
 
   /**
    * Before the indexes are made: sessions written by a version with one document per key get
@@ -292,7 +298,7 @@ export class Sessions {
     const seq = from + 1;
     const _id = sessionId(key, seq);
     try {
-      await this.model.create({ ...fields, _id, key, seq, update });
+      await this.inserts.insert({ ...fields, _id, key, seq, update });
       return stateIdOf({ _id, update });
     } catch (error) {
       // Whatever this process thought the chat's state was, it does not know now.
