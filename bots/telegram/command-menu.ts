@@ -21,7 +21,10 @@ const MAX_REMEMBERED = 10_000;
  */
 export class CommandMenu {
   private readonly shown = new Map<string, Role>();
-  /** The speaker's role as the engine read it for an update's turn, until its refresh takes it. */
+  /**
+   * The speaker's role as the engine read it for an update's turn, until its refresh takes it;
+   * absent when the turn wrote people or accounts (it may have changed that role).
+   */
   private readonly roleOfTurn = new Map<string, Role>();
 
   constructor(
@@ -31,8 +34,8 @@ export class CommandMenu {
   ) {
     // Who spoke was read by the turn already; reading it again here cost two database round trips
     // a step. Bounded: an update whose refresh never comes (its handling threw) is not kept for good.
-    app.engine.onTurn((inbound, speaker) => {
-      if (inbound.channel !== "telegram" || inbound.chatType !== "private") return;
+    app.engine.onTurn((inbound, speaker, peopleChanged) => {
+      if (inbound.channel !== "telegram" || inbound.chatType !== "private" || peopleChanged) return;
       if (this.roleOfTurn.size >= MAX_REMEMBERED) this.roleOfTurn.clear();
       this.roleOfTurn.set(inbound.dedupeKey, speaker.role);
     });
@@ -55,10 +58,10 @@ export class CommandMenu {
     if (inbound.chatType !== "private") return;
     const seen = this.roleOfTurn.get(inbound.dedupeKey);
     this.roleOfTurn.delete(inbound.dedupeKey);
-    // A command may change the speaker's own role (/start CODE joins by invite): after one, the
-    // role is read as it is now. A flow step or free text leaves it as the turn read it.
-    const command = inbound.choice?.startsWith("/") === true || inbound.text.startsWith("/");
-    const role = seen !== undefined && !command ? seen : await this.roleOf(inbound.senderId);
+    // A turn that wrote people or accounts may have changed the speaker's own role (/start CODE
+    // joins by invite, /lienket CODE joins another person): its role is not remembered, and is
+    // read as it is now. Any other turn, a command or not, leaves it as the turn read it.
+    const role = seen ?? (await this.roleOf(inbound.senderId));
     const chatId = inbound.chatId;
     const before = this.shown.get(chatId);
     if (!role || before === role) return;

@@ -1,5 +1,6 @@
 import { Schema, type Model } from "mongoose";
 import { isDuplicateKeyError } from "../db/errors.js";
+import { GroupInsert } from "../db/group-insert.js";
 import { resealField } from "../privacy/reseal.js";
 import type { Sealer } from "../privacy/sealer.js";
 import type { Outbound } from "./message.js";
@@ -37,24 +38,32 @@ export const decisionSchema = new Schema<DecisionDoc>(
 decisionSchema.index({ decidedAt: 1 });
 
 export class Decisions {
+  /** Decisions of turns ending together, written together. */
+  private readonly inserts: GroupInsert<DecisionDoc>;
+
   constructor(
     private readonly model: Model<DecisionDoc>,
     private readonly sealer: Sealer,
-  ) {}
+  ) {
+    this.inserts = new GroupInsert(model);
+  }
 
   /**
-   * Keeps what `update`'s turn decided. Already kept (a run of the same turn whose write landed
-   * though its answer was lost): that one stands, and is what recovery sends.
+   * Keeps what `update`'s turn decided. Already kept (a try whose answer was lost, or another run
+   * of the same turn): that one stands, and its messages are returned, to be sent instead of what
+   * this run decided (as Sessions.save does).
    */
-  async write(update: string, outbound: Outbound[], now: Date): Promise<void> {
+  async write(update: string, outbound: Outbound[], now: Date): Promise<Outbound[] | undefined> {
     try {
-      await this.model.create({
+      await this.inserts.insert({
         _id: update,
         outboundSealed: sealOutbound(this.sealer, outbound),
         decidedAt: now,
       });
+      return undefined;
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
+      return (await this.read(update))?.outbound;
     }
   }
 

@@ -60,6 +60,9 @@ export interface EngineStores {
  * "stale": a pressed button whose step token the session has moved past; nothing was done and
  * nothing recorded.
  */
+/** See Engine.onTurn. */
+export type TurnListener = (inbound: Inbound, speaker: Speaker, peopleChanged: boolean) => void;
+
 export type HandleOutcome = "handled" | "duplicate" | "failed" | "deferred" | "stale";
 
 /**
@@ -146,7 +149,7 @@ export class Engine {
   private readonly queue = new KeyedQueue();
   private readonly enqueuedListeners: ((channels: Set<string>) => void)[] = [];
   private readonly outcomeListeners: ((inbound: Inbound, outcome: HandleOutcome) => void)[] = [];
-  private readonly turnListeners: ((inbound: Inbound, speaker: Speaker) => void)[] = [];
+  private readonly turnListeners: TurnListener[] = [];
   private readonly instanceId = randomUUID();
   /** Updates this process left to recovery, per chat, in order: the chat's next message runs them first. */
   private readonly deferred = new Map<
@@ -251,9 +254,10 @@ export class Engine {
 
   /**
    * Told of every turn that ran to its end, with the speaker as read at its start (an adapter's
-   * chores use it instead of reading who is speaking again; a turn may have changed it).
+   * chores use it instead of reading who is speaking again) and whether people or accounts were
+   * written here while it ran (then the turn may have changed the speaker: read them again).
    */
-  onTurn(listener: (inbound: Inbound, speaker: Speaker) => void): void {
+  onTurn(listener: TurnListener): void {
     this.turnListeners.push(listener);
   }
 
@@ -595,6 +599,7 @@ export class Engine {
     const { clock, people } = this.services;
     const now = clock.now();
     const speaker = await people.resolveSpeaker({ ...inbound, now });
+    const peopleBefore = people.changes;
     // A step of a flow is keyed by the state it answers, so two answers to one step (on two
     // instances) cannot both take effect; anything else by the update.
     const effectKey = session && loaded.stateId ? `state:${loaded.stateId}` : undefined;
@@ -675,12 +680,19 @@ export class Engine {
       }
       // The state is written with the messages decided, as they will be sent: a crash after it
       // is recovered by sending them (recoverAbandoned), the turn's effects being done.
-      if (next === null) await this.stores.sessions.end(key, loaded.seq, inbound.dedupeKey, now, outbound);
-      else if (next) await this.stores.sessions.save(key, loaded.seq, next, inbound.dedupeKey, now, outbound);
-      // A turn with no state to write (outside any flow) writes what it decided on its own, for the
-      // same reason; one that says nothing has nothing to send again and is marked as before.
-      else if (outbound.length > 0) await this.stores.decisions.write(inbound.dedupeKey, outbound, now);
-      committed = next !== undefined || outbound.length > 0;
+      // A turn outside any flow, with no state to write, writes what it decided on its own, for the
+      // same reason. One that says nothing has nothing to send again and is marked as before; one
+      // that leaves a flow as it was (a sticker mid-flow) has no effect to keep, and runs again.
+      const decides = next === undefined && !session && outbound.length > 0;
+      // What an earlier try of this update kept, if it did: that stands, and is what is sent.
+      let before: Outbound[] | undefined;
+      if (next === null)
+        before = await this.stores.sessions.end(key, loaded.seq, inbound.dedupeKey, now, outbound);
+      else if (next)
+        before = await this.stores.sessions.save(key, loaded.seq, next, inbound.dedupeKey, now, outbound);
+      else if (decides) before = await this.stores.decisions.write(inbound.dedupeKey, outbound, now);
+      if (before) outbound = before;
+      committed = next !== undefined || decides;
     }
     // Unwritten only while the update's record is freshly claimed: a reply handed over late could
     // still be in hand when the claim lapses and another instance replays the turn.
@@ -688,7 +700,8 @@ export class Engine {
       recordedAt !== undefined && clock.now().getTime() - recordedAt.getTime() < UNWRITTEN_WITHIN_MS;
     const { settled } = await this.stores.outbox.enqueueTurn(outbound, { unwritten: fresh });
     this.announce(outbound.map((o) => o.to.channel));
-    for (const listener of this.turnListeners) listener(inbound, speaker);
+    const peopleChanged = people.changes !== peopleBefore;
+    for (const listener of this.turnListeners) listener(inbound, speaker, peopleChanged);
     // In an object: an async function returning a promise would wait for it.
     return settled ? { settled, committed } : { committed };
   }

@@ -234,7 +234,8 @@ export class Sessions {
   /**
    * Writes the state a turn reached over the state it read at `from`. Throws SessionConflict when
    * another update's turn wrote over that state first; the same update's own earlier write (its
-   * turn cut off by a crash, now replayed) counts as done.
+   * turn cut off by a crash, or a try whose answer was lost, now run again) counts as done, and
+   * the messages that one kept are returned: they stand, and are what is sent.
    */
   async save(
     key: string,
@@ -243,26 +244,37 @@ export class Sessions {
     update: string,
     now: Date,
     outbound?: Outbound[],
-  ): Promise<void> {
+  ): Promise<Outbound[] | undefined> {
     const { data, ...rest } = state;
-    const id = await this.write(key, from, update, {
+    const { stateId, before } = await this.write(key, from, update, {
       ...rest,
       dataSealed: this.sealer.seal(JSON.stringify(data)),
       ...this.outboundOf(outbound),
       updatedAt: now,
     });
-    this.remember(key, { seq: from + 1, stateId: id, state: this.knownState(rest, data), at: now.getTime() });
+    // The state that stood may not be this run's: it is read from the database next time.
+    if (before) return before.outbound;
+    this.remember(key, { seq: from + 1, stateId, state: this.knownState(rest, data), at: now.getTime() });
+    return undefined;
   }
 
-  /** Ends the flow a turn read at `from` (cancelled, finished, interrupted); conflicts as save does. */
-  async end(key: string, from: number, update: string, now: Date, outbound?: Outbound[]): Promise<void> {
-    await this.write(key, from, update, {
+  /** Ends the flow a turn read at `from` (cancelled, finished, interrupted); as save does. */
+  async end(
+    key: string,
+    from: number,
+    update: string,
+    now: Date,
+    outbound?: Outbound[],
+  ): Promise<Outbound[] | undefined> {
+    const { before } = await this.write(key, from, update, {
       ended: true,
       expiresAt: now,
       updatedAt: now,
       ...this.outboundOf(outbound),
     });
+    if (before) return before.outbound;
     this.remember(key, { seq: from + 1, at: now.getTime() });
+    return undefined;
   }
 
   private outboundOf(outbound: Outbound[] | undefined): Pick<SessionDoc, "outboundSealed"> {
@@ -276,37 +288,44 @@ export class Sessions {
    */
   async committed(key: string, update: string): Promise<Committed | undefined> {
     const doc = await this.model.findOne({ key, update }, { seq: 1, ended: 1, outboundSealed: 1 }).lean();
-    if (!doc?.outboundSealed) return undefined;
-    try {
-      return {
-        seq: doc.seq,
-        ended: doc.ended === true,
-        outbound: openOutbound(this.sealer, doc.outboundSealed),
-      };
-    } catch {
-      return undefined;
-    }
+    const outbound = doc ? this.outboundIn(doc) : undefined;
+    return doc && outbound ? { seq: doc.seq, ended: doc.ended === true, outbound } : undefined;
   }
 
-  /** Writes the state after `from`; its stateId (see stateIdOf). */
+  /**
+   * Writes the state after `from`: its stateId (see stateIdOf), and `before` when this update's
+   * own state stood there already.
+   */
   private async write(
     key: string,
     from: number,
     update: string,
     fields: Partial<SessionDoc>,
-  ): Promise<string> {
+  ): Promise<{ stateId: string; before?: { outbound?: Outbound[] } }> {
     const seq = from + 1;
     const _id = sessionId(key, seq);
     try {
       await this.inserts.insert({ ...fields, _id, key, seq, update });
-      return stateIdOf({ _id, update });
+      return { stateId: stateIdOf({ _id, update }) };
     } catch (error) {
       // Whatever this process thought the chat's state was, it does not know now.
       this.known.delete(key);
       if (!isDuplicateKeyError(error)) throw error;
       const there = await this.model.findOne({ key, seq }).lean();
       if (!there || there.update !== update) throw new SessionConflict(key);
-      return stateIdOf(there);
+      // This update's own state, landed on a try whose answer was lost (or written by another
+      // run of it): that one stands, with the messages it kept, whatever this run decided.
+      return { stateId: stateIdOf(there), before: { outbound: this.outboundIn(there) } };
+    }
+  }
+
+  /** The messages a state kept (SessionDoc.outboundSealed); undefined for none, or none that opens. */
+  private outboundIn(doc: Pick<SessionDoc, "outboundSealed">): Outbound[] | undefined {
+    if (!doc.outboundSealed) return undefined;
+    try {
+      return openOutbound(this.sealer, doc.outboundSealed);
+    } catch {
+      return undefined;
     }
   }
 

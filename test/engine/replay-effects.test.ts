@@ -392,6 +392,38 @@ describe("a replayed turn whose change was already made", () => {
     );
   });
 
+  it("a run of an update whose commit stood already sends what that one kept, and the chat stays at its state", async () => {
+    const { app, clock } = await setup();
+    const said = (text: string) => [
+      { to: { channel: "console" as const, chatId: "citizen" }, text, dedupeKey: `u#r1` },
+    ];
+    const texts = (outbound: { text: string }[] | undefined) => outbound?.map((o) => o.text);
+    // Outside any flow: the decision that stood is returned, to be sent instead.
+    expect(await app.decisions.write("u-free", said("trước"), clock.now())).toBeUndefined();
+    expect(texts(await app.decisions.write("u-free", said("sau"), clock.now()))).toEqual(["trước"]);
+    // In a flow: the same for the state, and the chat is where that state left it, not this run.
+    const chat = "console:citizen:citizen";
+    const { seq } = await app.sessions.read(chat, clock.now());
+    const state = {
+      flow: "gopy",
+      version: 1,
+      step: "first",
+      expiresAt: new Date(clock.now().getTime() + 3_600_000),
+      data: {},
+    };
+    expect(await app.sessions.save(chat, seq, state, "u-flow", clock.now(), said("trước"))).toBeUndefined();
+    const again = await app.sessions.save(
+      chat,
+      seq,
+      { ...state, step: "other" },
+      "u-flow",
+      clock.now(),
+      said("sau"),
+    );
+    expect(texts(again)).toEqual(["trước"]);
+    expect((await app.sessions.current(chat, clock.now())).state?.step).toBe("first");
+  });
+
   it("a citizen's answer to a request for information, run again, goes onto the ticket it went onto", async () => {
     const { app, clock, sender } = await setup();
     const citizen = await consoleSpeaker(app, "citizen");

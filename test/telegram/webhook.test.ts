@@ -112,6 +112,27 @@ describe("the command menu", () => {
     }
   });
 
+  it("after a command that changes no one, follows the role the turn read too", async () => {
+    const r = await rig();
+    try {
+      expect(await r.post(r.updates.text("5007", "xin chào"))).toBe(200);
+      await r.deliver();
+      const people = vi.spyOn(r.app.models.Person, "findById");
+      try {
+        expect(await r.post(r.updates.text("5007", "/help"))).toBe(200);
+        await r.deliver();
+        // The turn read the speaker (a citizen read a moment ago: not even that); /help wrote no
+        // person or account, so the menu's refresh did not read who they are again.
+        expect(people).not.toHaveBeenCalled();
+      } finally {
+        people.mockRestore();
+      }
+      expect(r.fake.messagesTo("5007")).toHaveLength(2);
+    } finally {
+      await r.stop();
+    }
+  });
+
   it("the default menu lists the citizen commands in Vietnamese", async () => {
     const r = await rig();
     try {

@@ -107,6 +107,14 @@ export class PeopleService {
   >();
   private generation = 0;
 
+  /**
+   * Goes up with every write to people or accounts made here (see changing): equal before and
+   * after a turn, nothing the turn did changed who anyone is or what role they have.
+   */
+  get changes(): number {
+    return this.generation;
+  }
+
   constructor(
     private readonly models: PeopleModels,
     /** Seals names at rest: a citizen's display name is personal data (README, "Personal data"). */
