@@ -42,6 +42,8 @@ interface Plan {
    * Nth write overall is not the same write twice, while the Nth ticket insert is.
    */
   key?: WriteKey;
+  /** For "error": the server's answer, instead of the injected fault's (a test's exact refusal). */
+  reply?: { code: number; errmsg: string };
 }
 
 /** The first key of an OP_MSG's kind-0 document, and that key's value when it is a string. */
@@ -99,11 +101,14 @@ export function bsonDocument(fields: Record<string, string | number | { double: 
 }
 
 /** An OP_MSG reply to `requestId` whose body is the server refusing the command. */
-export function errorReply(requestId: number): Buffer {
+export function errorReply(
+  requestId: number,
+  reply: { code: number; errmsg: string } = { code: INJECTED_CODE, errmsg: "injected fault" },
+): Buffer {
   const doc = bsonDocument({
     ok: { double: 0 },
-    errmsg: "injected fault",
-    code: INJECTED_CODE,
+    errmsg: reply.errmsg,
+    code: reply.code,
     codeName: "InjectedFault",
   });
   const head = Buffer.alloc(HEADER + 5);
@@ -152,6 +157,8 @@ export class WireProxy {
   readonly writes: WriteSeen[] = [];
   /** The write the fault was played on, once it has been. */
   faulted: WriteSeen | undefined;
+  /** The answer an "error" fault gives (Plan.reply), else the injected fault's. */
+  private faultReply: { code: number; errmsg: string } | undefined;
 
   constructor(
     private readonly target: { host: string; port: number },
@@ -220,7 +227,7 @@ export class WireProxy {
         const fault = this.faultFor(tag, frame);
         const requestId = frame.readInt32LE(4);
         if (fault === undefined) server.write(frame);
-        else if (fault === "error") client.write(errorReply(requestId));
+        else if (fault === "error") client.write(errorReply(requestId, this.faultReply));
         else if (fault === "cut-before") return cut();
         else if (fault === "kill-before") return this.killProcess(tag);
         else {
@@ -268,6 +275,7 @@ export class WireProxy {
       return undefined;
     if (!this.plan || this.faulted) return undefined;
     this.faulted = seen;
+    this.faultReply = this.plan.reply;
     return this.plan.fault;
   }
 }

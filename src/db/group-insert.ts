@@ -1,4 +1,5 @@
 import mongoose, { type Model } from "mongoose";
+import { isDuplicateKeyError } from "./errors.js";
 import { MAX_INSERTS_PER_COMMAND } from "./limits.js";
 
 /**
@@ -38,16 +39,10 @@ export class GroupInsert<T> {
     try {
       while (this.queued.length > 0) {
         const batch = this.queued.splice(0, MAX_INSERTS_PER_COMMAND);
-        const [only] = batch;
-        if (batch.length === 1 && only) {
-          // Alone: the plain insert, exactly as before there was any grouping.
-          await this.model.create(only.doc as Parameters<Model<T>["create"]>[0]).then(
-            () => only.done(),
-            (error: unknown) => only.done(error),
-          );
-          continue;
-        }
-        const outcomes = await this.insertMany(batch.map((b) => b.doc));
+        // Whatever happens, every caller of the batch hears an outcome: none waits for good.
+        const outcomes = await this.outcomes(batch.map((b) => b.doc)).catch((error: unknown) =>
+          batch.map(() => error ?? new Error("insert failed")),
+        );
         batch.forEach((b, i) => b.done(outcomes[i]));
       }
     } finally {
@@ -56,6 +51,21 @@ export class GroupInsert<T> {
   }
 
   /** Each document's outcome, in order: undefined for written, else its error. */
+  private async outcomes(docs: Record<string, unknown>[]): Promise<unknown[]> {
+    // Alone: the plain insert, exactly as before there was any grouping.
+    if (docs.length === 1) return [await this.createOne(docs[0] ?? {})];
+    return this.insertMany(docs);
+  }
+
+  /** One document's own insert: undefined when written, else its error. */
+  private createOne(doc: Record<string, unknown>): Promise<unknown> {
+    return this.model.create(doc as Parameters<Model<T>["create"]>[0]).then(
+      () => undefined,
+      (error: unknown) => error ?? new Error("insert failed"),
+    );
+  }
+
+  /** As outcomes, for several documents in one command. */
   private async insertMany(docs: Record<string, unknown>[]): Promise<unknown[]> {
     try {
       const result = await this.model.insertMany(docs, { ordered: false, rawResult: true });
@@ -66,7 +76,13 @@ export class GroupInsert<T> {
       const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
       // No per-document account (the driver reports a command that failed as a whole with an
       // empty list): every document in it failed with it.
-      if (!Array.isArray(writeErrors) || writeErrors.length === 0) return docs.map(() => error);
+      if (!Array.isArray(writeErrors) || writeErrors.length === 0) {
+        // Unless it reads as a duplicate key, which it cannot be for all of them: each document
+        // is then tried on its own, so that only the one it belongs to is told so (a caller told
+        // "duplicate" takes its update for a redelivery and drops it).
+        if (isDuplicateKeyError(error)) return Promise.all(docs.map((doc) => this.createOne(doc)));
+        return docs.map(() => error);
+      }
       const refused = new Map<number, unknown>();
       for (const w of writeErrors as { index: number; code?: number; errmsg?: string }[]) {
         // As the server's answer to that document's own insert would have been.

@@ -598,8 +598,9 @@ export class Engine {
     const session = loaded.state;
     const { clock, people } = this.services;
     const now = clock.now();
-    const speaker = await people.resolveSpeaker({ ...inbound, now });
+    // Counted before the speaker is read: a change landing while it is read is then seen.
     const peopleBefore = people.changes;
+    const speaker = await people.resolveSpeaker({ ...inbound, now });
     // A step of a flow is keyed by the state it answers, so two answers to one step (on two
     // instances) cannot both take effect; anything else by the update.
     const effectKey = session && loaded.stateId ? `state:${loaded.stateId}` : undefined;
@@ -658,6 +659,8 @@ export class Engine {
     // and the replies already written collide with themselves.
     let outbound = turn.outbound;
     let committed = false;
+    /** An earlier run of this update had committed already: what it kept is sent. */
+    let stood = false;
     if (superseded) {
       outbound = this.leftForSuperseded(
         inbound,
@@ -691,13 +694,25 @@ export class Engine {
       else if (next)
         before = await this.stores.sessions.save(key, loaded.seq, next, inbound.dedupeKey, now, outbound);
       else if (decides) before = await this.stores.decisions.write(inbound.dedupeKey, outbound, now);
-      if (before) outbound = before;
+      if (before) {
+        // Sent as recovery sends what a turn kept (sendCommitted): the speaker's replies left out
+        // if the chat has moved on from the state it wrote, unless that ended the flow.
+        stood = true;
+        const movedOn =
+          next !== null &&
+          !decides &&
+          (await this.stores.sessions.movedOn(key, loaded.seq, inbound.dedupeKey));
+        outbound = movedOn ? this.leftForSuperseded(inbound, before, false) : before;
+      }
       committed = next !== undefined || decides;
     }
     // Unwritten only while the update's record is freshly claimed: a reply handed over late could
-    // still be in hand when the claim lapses and another instance replays the turn.
+    // still be in hand when the claim lapses and another instance replays the turn. Never what an
+    // earlier run kept: that run may have sent it already, and only a written copy collides.
     const fresh =
-      recordedAt !== undefined && clock.now().getTime() - recordedAt.getTime() < UNWRITTEN_WITHIN_MS;
+      !stood &&
+      recordedAt !== undefined &&
+      clock.now().getTime() - recordedAt.getTime() < UNWRITTEN_WITHIN_MS;
     const { settled } = await this.stores.outbox.enqueueTurn(outbound, { unwritten: fresh });
     this.announce(outbound.map((o) => o.to.channel));
     const peopleChanged = people.changes !== peopleBefore;

@@ -129,6 +129,31 @@ describe("inserts made together", () => {
     expect(await model.countDocuments()).toBe(6);
   });
 
+  it("tells a duplicate key only to its own writer when the server refuses a batch as a whole with one", async () => {
+    const { model, group } = await entries("WholeDuplicate");
+    await model.create(entry(3));
+    // The first insert leaves alone; the four made while it is out leave together, and the server
+    // answers that command with a duplicate key error for it all, naming no document.
+    proxy.arm({ at: 2, fault: "error", reply: { code: 11000, errmsg: "E11000 duplicate key error" } });
+    let results: PromiseSettledResult<void>[];
+    try {
+      results = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => group.insert(entry(i))));
+    } finally {
+      proxy.disarm();
+    }
+    expect(proxy.faulted).toMatchObject({ command: "insert", collection: "wholeduplicate" });
+    // Each tried on its own: only the document that is there already is a duplicate.
+    expect(results.map((r) => r.status)).toEqual([
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+      "fulfilled",
+    ]);
+    expect(isDuplicateKeyError((results[3] as PromiseRejectedResult).reason)).toBe(true);
+    expect(await model.countDocuments()).toBe(5);
+  });
+
   it("lands 250 writers at once in commands of at most MAX_INSERTS_PER_COMMAND", async () => {
     const { model, group } = await entries("Many");
     inserts.length = 0;
