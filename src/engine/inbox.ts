@@ -334,6 +334,16 @@ export class Inbox {
       const seq = await this.claims.takeSeq(prefix, doc.claimSeq, owner, now, CLAIM_MS);
       if (seq === undefined) continue;
       const attempts = doc.attempts + 1;
+      // Only as it was read: a record another worker claimed meanwhile (under an older key that
+      // lapsed) or one handled since has moved on, and is not ours to replay. Marked claimed even
+      // when it is to be given up: unmarked, it stayed at the head of every instance's query (ten
+      // of them hid the rest from a pass), and one whose resend met a failing database was taken
+      // again at every pass instead of once a lease.
+      const marked = await this.model.updateOne(
+        { _id: doc._id, claimSeq: doc.claimSeq, status: "received" },
+        { $set: { claimedUntil: new Date(now.getTime() + CLAIM_MS), attempts, claimSeq: seq + 1 } },
+      );
+      if (marked.matchedCount === 0) continue;
       if (attempts > MAX_ATTEMPTS) {
         // Handed back to be given up with an apology: a person is told, never left in silence.
         const given = this.recordOf(doc);
@@ -341,13 +351,6 @@ export class Inbox {
         await this.markFailed(doc.dedupeKey, "abandoned after repeated crashes", now);
         continue;
       }
-      // Only as it was read: a record another worker claimed meanwhile (under an older key that
-      // lapsed) or one handled since has moved on, and is not ours to replay.
-      const marked = await this.model.updateOne(
-        { _id: doc._id, claimSeq: doc.claimSeq, status: "received" },
-        { $set: { claimedUntil: new Date(now.getTime() + CLAIM_MS), attempts, claimSeq: seq + 1 } },
-      );
-      if (marked.matchedCount === 0) continue;
       this.remember(doc.dedupeKey, doc._id);
       const recorded = this.recordOf(doc);
       if (recorded) return recorded;

@@ -471,6 +471,22 @@ describe("a replayed turn whose change was already made", () => {
     );
   });
 
+  it("an update tried too often is claimed while it is given up: no other instance takes it meanwhile", async () => {
+    const { app, clock } = await setup();
+    const start = consoleInbound("citizen", "/gopy");
+    const loaded = await app.sessions.read("console:citizen:citizen", clock.now());
+    expect(await app.engine.handle(start)).toBe("handled");
+    await app.engine.idle();
+    await asCutOff(app, start, loaded, { attempts: 3 });
+    clock.advance(61_000);
+    const taken = await app.inbox.claimAbandoned(clock.now(), "instance-a");
+    expect(taken?.exhausted).toBe(true);
+    // Another instance's pass, before the first has dealt with it: nothing to take.
+    expect(await app.inbox.claimAbandoned(clock.now(), "instance-b")).toBeUndefined();
+    const record = await app.models.InboundRecord.findOne({ dedupeKey: start.dedupeKey }).lean();
+    expect(record?.claimedUntil.getTime()).toBeGreaterThan(clock.now().getTime());
+  });
+
   it("an update that ran again on a newer state, its record left behind, is recovered from the state it wrote", async () => {
     const { app, clock, sender } = await setup();
     const key = "console:office:office";
