@@ -46,6 +46,9 @@ export interface Feature {
   startPayload?: StartPayloadHandler;
 }
 
+/** See Engine.onTurn. */
+export type TurnListener = (inbound: Inbound, speaker: Speaker, peopleChanged: boolean) => void;
+
 export interface EngineStores {
   inbox: Inbox;
   outbox: Outbox;
@@ -60,9 +63,6 @@ export interface EngineStores {
  * "stale": a pressed button whose step token the session has moved past; nothing was done and
  * nothing recorded.
  */
-/** See Engine.onTurn. */
-export type TurnListener = (inbound: Inbound, speaker: Speaker, peopleChanged: boolean) => void;
-
 export type HandleOutcome = "handled" | "duplicate" | "failed" | "deferred" | "stale";
 
 /**
