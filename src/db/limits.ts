@@ -1,10 +1,16 @@
 /**
- * Statements sent in one update command, at most. FerretDB v1.24.2 on SQLite never answers an
- * update command of 100 statements or more, and the database stops answering anyone while it
- * hangs: a count on another connection waits too (measured: 99 statements land in 0.2 s, 100 hang,
- * ordered or not; docs/ferretdb.md). MongoDB takes 100,000. Half the limit leaves a margin.
+ * Statements sent in one update command, at most. FerretDB v1.24.2 never answers an update
+ * command past a size, and while it hangs it answers nobody else either (docs/ferretdb.md):
+ * - on SQLite, a command of 100 statements (99 land in 0.2 s), ordered or not;
+ * - on PostgreSQL, commands running at once whose statements add up to 50, the size of its pool
+ *   of connections to PostgreSQL: each statement holds a connection until its command ends (one
+ *   command of 49 lands, of 50 hangs; two of 20 at once land, three hang). Measured 2026-12-01;
+ *   with the old limit of 50, `npm run bench -- peer --backend postgres` stopped at its first
+ *   wave of "handled" marks.
+ * A process runs at most two such commands at once (the inbox's marks, the outbox's "sent"
+ * records), so two instances stay at 40 with room for everything else. MongoDB takes 100,000.
  */
-export const MAX_UPDATES_PER_COMMAND = 50;
+export const MAX_UPDATES_PER_COMMAND = 10;
 
 /**
  * Documents sent in one insert command, at most (GroupInsert). FerretDB v1.24.2 on SQLite takes an
