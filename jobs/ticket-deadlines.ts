@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { Schema, type Connection, type Model, type Types } from "mongoose";
 import { DEFAULT_JOB_SETTINGS, type JobSettings } from "../src/config.js";
+import { MAX_UPDATES_PER_COMMAND } from "../src/db/limits.js";
 import { formatDay, type Day } from "../src/domain/calendar/work-calendar.js";
 import type { PersonDoc } from "../src/domain/people/schema.js";
 import type { Outbound, Recipient } from "../src/engine/message.js";
@@ -215,7 +216,10 @@ export const ticketDeadlinesJob: Job = {
         updateOne: { filter: { key }, update: { $set: { message: m.dedupeKey, at } }, upsert: true },
       })),
     );
-    for (let i = 0; i < records.length; i += 500) await model.bulkWrite(records.slice(i, i + 500));
+    // In commands FerretDB answers (src/db/limits.ts): on PostgreSQL, an update command of 50
+    // statements never returns and stops the database; a day of 500 notices went as one.
+    for (let i = 0; i < records.length; i += MAX_UPDATES_PER_COMMAND)
+      await model.bulkWrite(records.slice(i, i + MAX_UPDATES_PER_COMMAND));
     return { messages: await app.outbox.enqueue(messages.map((m) => m.message)) };
   },
 };
