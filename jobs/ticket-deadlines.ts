@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { Schema, type Connection, type Model, type Types } from "mongoose";
 import { DEFAULT_JOB_SETTINGS, type JobSettings } from "../src/config.js";
 import { MAX_UPDATES_PER_COMMAND } from "../src/db/limits.js";
+import { oneUpdateCommandAtATime } from "../src/db/update-gate.js";
 import { formatDay, type Day } from "../src/domain/calendar/work-calendar.js";
 import type { PersonDoc } from "../src/domain/people/schema.js";
 import type { Outbound, Recipient } from "../src/engine/message.js";
@@ -219,7 +220,7 @@ export const ticketDeadlinesJob: Job = {
     // In commands FerretDB answers (src/db/limits.ts): on PostgreSQL, an update command of 50
     // statements never returns and stops the database; a day of 500 notices went as one.
     for (let i = 0; i < records.length; i += MAX_UPDATES_PER_COMMAND)
-      await model.bulkWrite(records.slice(i, i + MAX_UPDATES_PER_COMMAND));
+      await oneUpdateCommandAtATime(() => model.bulkWrite(records.slice(i, i + MAX_UPDATES_PER_COMMAND)));
     return { messages: await app.outbox.enqueue(messages.map((m) => m.message)) };
   },
 };

@@ -1,6 +1,7 @@
 import type { Model } from "mongoose";
 import { Batcher } from "./batcher.js";
 import { MAX_UPDATES_PER_COMMAND } from "./limits.js";
+import { oneUpdateCommandAtATime } from "./update-gate.js";
 
 /** One update of one document, by a filter on `_id` (or, for older records, another unique key). */
 export interface GroupedUpdate {
@@ -22,9 +23,11 @@ export class GroupWrite<T> {
 
   constructor(private readonly model: Model<T>) {
     this.batcher = new Batcher(MAX_UPDATES_PER_COMMAND, async (ops) => {
-      await this.model.bulkWrite(
-        ops.map((op) => ({ updateOne: { filter: op.filter, update: op.update } })),
-        { ordered: false },
+      await oneUpdateCommandAtATime(() =>
+        this.model.bulkWrite(
+          ops.map((op) => ({ updateOne: { filter: op.filter, update: op.update } })),
+          { ordered: false },
+        ),
       );
       return ops.map(() => undefined);
     });

@@ -7,8 +7,8 @@
  *   command of 49 lands, of 50 hangs; two of 20 at once land, three hang). Measured 2026-12-01;
  *   with the old limit of 50, `npm run bench -- peer --backend postgres` stopped at its first
  *   wave of "handled" marks.
- * A process runs at most two such commands at once (the inbox's marks, the outbox's "sent"
- * records), so two instances stay at 40 with room for everything else. MongoDB takes 100,000.
+ * A process sends such commands one at a time (update-gate.ts), so it holds at most 10 of those
+ * connections whatever runs in it (marks, "sent" records, a job, a rotation). MongoDB takes 100,000.
  */
 export const MAX_UPDATES_PER_COMMAND = 10;
 

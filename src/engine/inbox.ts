@@ -344,6 +344,7 @@ export class Inbox {
         { $set: { claimedUntil: new Date(now.getTime() + CLAIM_MS), attempts, claimSeq: seq + 1 } },
       );
       if (marked.matchedCount === 0) continue;
+      this.remember(doc.dedupeKey, doc._id);
       if (attempts > MAX_ATTEMPTS) {
         // Handed back to be given up with an apology: a person is told, never left in silence.
         const given = this.recordOf(doc);
@@ -351,7 +352,6 @@ export class Inbox {
         await this.markFailed(doc.dedupeKey, "abandoned after repeated crashes", now);
         continue;
       }
-      this.remember(doc.dedupeKey, doc._id);
       const recorded = this.recordOf(doc);
       if (recorded) return recorded;
       await this.markFailed(doc.dedupeKey, "the stored update cannot be read", now);

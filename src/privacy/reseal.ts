@@ -1,5 +1,6 @@
 import type { Model } from "mongoose";
 import { MAX_UPDATES_PER_COMMAND } from "../db/limits.js";
+import { oneUpdateCommandAtATime } from "../db/update-gate.js";
 import type { Sealer } from "./sealer.js";
 
 /** Updates are sent in batches: a rotation may go over every message the bot ever sent. */
@@ -16,7 +17,7 @@ export async function resealField<T>(model: Model<T>, field: string, sealer: Sea
   let batch: { updateOne: { filter: object; update: object } }[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
-    await model.bulkWrite(batch as Parameters<Model<T>["bulkWrite"]>[0]);
+    await oneUpdateCommandAtATime(() => model.bulkWrite(batch as Parameters<Model<T>["bulkWrite"]>[0]));
     changed += batch.length;
     batch = [];
   };

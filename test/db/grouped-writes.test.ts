@@ -21,6 +21,9 @@ let connection: Connection;
 /** Statements per update command, and documents per insert command, in order. */
 const updates: number[] = [];
 const inserts: number[] = [];
+/** Update commands sent and not yet answered, and the most there were at once. */
+const updatesOut = new Set<number>();
+let mostUpdatesAtOnce = 0;
 /** The database refusing a write, from outside our code: a wire proxy in front of the server. */
 const proxy = new WireProxy(hostOf(inject("mongoUri")));
 
@@ -32,10 +35,17 @@ beforeAll(async () => {
       monitorCommands: true,
     })
     .asPromise();
-  connection.getClient().on("commandStarted", (event) => {
-    if (event.commandName === "update") updates.push((event.command.updates as unknown[]).length);
+  const client = connection.getClient();
+  client.on("commandStarted", (event) => {
+    if (event.commandName === "update") {
+      updates.push((event.command.updates as unknown[]).length);
+      updatesOut.add(event.requestId);
+      mostUpdatesAtOnce = Math.max(mostUpdatesAtOnce, updatesOut.size);
+    }
     if (event.commandName === "insert") inserts.push((event.command.documents as unknown[]).length);
   });
+  client.on("commandSucceeded", (event) => updatesOut.delete(event.requestId));
+  client.on("commandFailed", (event) => updatesOut.delete(event.requestId));
 });
 afterAll(async () => {
   proxy.disarm();
@@ -96,9 +106,11 @@ describe("writes made together", () => {
     expect(await model.countDocuments({ status: "handled" })).toBe(120);
   });
 
-  it("fails every writer of a batch the database refused, and the next batch goes on", async () => {
-    const { model, ids, mark } = await receivedMarks("Refused", 6);
-    // The first write leaves alone; the five made while it is out leave together and are refused.
+  it("fails every writer of a batch the database refused, and the batch behind it goes on", async () => {
+    const n = MAX_UPDATES_PER_COMMAND;
+    const { model, ids, mark } = await receivedMarks("Refused", n + 6);
+    // The first write leaves alone; of those made while it is out, the first n leave together and
+    // are refused, and the five after them leave next, in the same flush, and land.
     proxy.arm({ at: 2, fault: "error" });
     let results: PromiseSettledResult<void>[];
     try {
@@ -107,10 +119,26 @@ describe("writes made together", () => {
       proxy.disarm();
     }
     expect(proxy.faulted).toMatchObject({ command: "update", collection: "refused" });
-    expect(results.map((r) => r.status)).toEqual(["fulfilled", ...Array(5).fill("rejected")]);
+    expect(results.map((r) => r.status)).toEqual([
+      "fulfilled",
+      ...Array(n).fill("rejected"),
+      ...Array(5).fill("fulfilled"),
+    ]);
     // Written again, as the callers do: every one lands.
-    await Promise.all(ids.slice(1).map(mark));
-    expect(await model.countDocuments({ status: "handled" })).toBe(6);
+    await Promise.all(ids.slice(1, n + 1).map(mark));
+    expect(await model.countDocuments({ status: "handled" })).toBe(n + 6);
+  });
+
+  it("sends the update commands of every group in this process one at a time", async () => {
+    const first = await receivedMarks("FirstGroup", 3 * MAX_UPDATES_PER_COMMAND);
+    const second = await receivedMarks("SecondGroup", 3 * MAX_UPDATES_PER_COMMAND);
+    mostUpdatesAtOnce = 0;
+    await Promise.all([...first.ids.map(first.mark), ...second.ids.map(second.mark)]);
+    expect(await first.model.countDocuments({ status: "handled" })).toBe(3 * MAX_UPDATES_PER_COMMAND);
+    expect(await second.model.countDocuments({ status: "handled" })).toBe(3 * MAX_UPDATES_PER_COMMAND);
+    // FerretDB on PostgreSQL holds a connection per statement until its command ends: one command
+    // at a time keeps a process to MAX_UPDATES_PER_COMMAND of them (src/db/update-gate.ts).
+    expect(mostUpdatesAtOnce).toBe(1);
   });
 
   it("lands 150 writers at once in commands of at most MAX_UPDATES_PER_COMMAND (FerretDB hangs past it)", async () => {
@@ -118,6 +146,7 @@ describe("writes made together", () => {
     updates.length = 0;
     await Promise.all(ids.map(mark));
     expect(await model.countDocuments({ status: "handled" })).toBe(150);
+    expect(updates.reduce((a, b) => a + b, 0)).toBe(150);
     expect(Math.max(...updates)).toBeLessThanOrEqual(MAX_UPDATES_PER_COMMAND);
   }, 30_000);
 
@@ -132,6 +161,7 @@ describe("writes made together", () => {
     const now = new Sealer([{ id: "new", key: randomBytes(32) }, oldKey]);
     updates.length = 0;
     expect(await resealField(model, "text", now)).toBe(120);
+    expect(updates.reduce((a, b) => a + b, 0)).toBe(120);
     expect(Math.max(...updates)).toBeLessThanOrEqual(MAX_UPDATES_PER_COMMAND);
     const docs = await model.find().lean();
     expect(docs.every((d) => now.open(d.text).startsWith("thư "))).toBe(true);

@@ -481,6 +481,8 @@ describe("a replayed turn whose change was already made", () => {
     clock.advance(61_000);
     const taken = await app.inbox.claimAbandoned(clock.now(), "instance-a");
     expect(taken?.exhausted).toBe(true);
+    // The same instance's next pass, while it deals with it: not taken again.
+    expect(await app.inbox.claimAbandoned(clock.now(), "instance-a")).toBeUndefined();
     // Another instance's pass, before the first has dealt with it: nothing to take.
     expect(await app.inbox.claimAbandoned(clock.now(), "instance-b")).toBeUndefined();
     const record = await app.models.InboundRecord.findOne({ dedupeKey: start.dedupeKey }).lean();
