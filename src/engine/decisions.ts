@@ -4,7 +4,7 @@ import { GroupInsert } from "../db/group-insert.js";
 import { resealField } from "../privacy/reseal.js";
 import type { Sealer } from "../privacy/sealer.js";
 import type { Outbound } from "./message.js";
-import { KEEP_OUTBOUND_MS, openOutbound, sealOutbound } from "./sealed-outbound.js";
+import { KEEP_OUTBOUND_MS, keptOutbound, sealOutbound } from "./sealed-outbound.js";
 import type { Committed } from "./session.js";
 
 /**
@@ -70,12 +70,8 @@ export class Decisions {
   /** What `update`'s turn decided; undefined when it decided nothing kept, or no key opens it. */
   async read(update: string): Promise<Committed | undefined> {
     const doc = await this.model.findById(update, { outboundSealed: 1 }).lean();
-    if (!doc) return undefined;
-    try {
-      return { ended: true, outbound: openOutbound(this.sealer, doc.outboundSealed) };
-    } catch {
-      return undefined;
-    }
+    const outbound = keptOutbound(this.sealer, doc?.outboundSealed);
+    return outbound ? { ended: true, outbound } : undefined;
   }
 
   /** Removes what is older than recovery looks back (KEEP_OUTBOUND_MS). */

@@ -327,18 +327,27 @@ export class Engine {
    * when a later message of theirs moved the chat past that state (see leftForSuperseded).
    */
   private async sendCommitted(inbound: Inbound, key: string, commit: Committed): Promise<void> {
-    // A turn that ended its flow, or kept none, tells the speaker all it decided in any case.
-    const superseded =
-      !commit.ended &&
-      commit.seq !== undefined &&
-      (await this.stores.sessions.movedOn(key, commit.seq - 1, inbound.dedupeKey));
-    const outbound = superseded ? this.leftForSuperseded(inbound, commit.outbound, false) : commit.outbound;
+    const outbound = await this.keptToSend(inbound, key, commit);
     // A message this process still holds unwritten (from the turn's first run) settles later: the
     // update is marked only once it stands, or a refused write would lose it with nobody to recover it.
     const { settled } = await this.stores.outbox.enqueueTurn(outbound);
     this.announce(outbound.map((o) => o.to.channel));
     if (settled) this.markWhenSettled(inbound.dedupeKey, settled, false);
     else await this.stores.inbox.markHandled(inbound.dedupeKey, this.services.clock.now());
+  }
+
+  /**
+   * What of a turn's kept messages goes out when they are sent again: all of them, unless a later
+   * message of the speaker's moved the chat past the state the turn wrote and that state did not
+   * end the flow (then the speaker's replies are left out: see leftForSuperseded). A turn that
+   * ended its flow, or kept none, tells the speaker all it decided in any case.
+   */
+  private async keptToSend(inbound: Inbound, key: string, commit: Committed): Promise<Outbound[]> {
+    const superseded =
+      !commit.ended &&
+      commit.seq !== undefined &&
+      (await this.stores.sessions.movedOn(key, commit.seq - 1, inbound.dedupeKey));
+    return superseded ? this.leftForSuperseded(inbound, commit.outbound, false) : commit.outbound;
   }
 
   /**
@@ -695,14 +704,13 @@ export class Engine {
         before = await this.stores.sessions.save(key, loaded.seq, next, inbound.dedupeKey, now, outbound);
       else if (decides) before = await this.stores.decisions.write(inbound.dedupeKey, outbound, now);
       if (before) {
-        // Sent as recovery sends what a turn kept (sendCommitted): the speaker's replies left out
-        // if the chat has moved on from the state it wrote, unless that ended the flow.
+        // Sent as recovery sends what a turn kept (sendCommitted).
         stood = true;
-        const movedOn =
-          next !== null &&
-          !decides &&
-          (await this.stores.sessions.movedOn(key, loaded.seq, inbound.dedupeKey));
-        outbound = movedOn ? this.leftForSuperseded(inbound, before, false) : before;
+        outbound = await this.keptToSend(inbound, key, {
+          ...(decides ? {} : { seq: loaded.seq + 1 }),
+          ended: next === null || decides,
+          outbound: before,
+        });
       }
       committed = next !== undefined || decides;
     }

@@ -26,3 +26,13 @@ export function openOutbound(sealer: Sealer, sealed: string): Outbound[] {
     ...(notBefore !== undefined ? { notBefore: new Date(notBefore) } : {}),
   }));
 }
+
+/** As openOutbound, but undefined for none kept, or none that a configured key opens. */
+export function keptOutbound(sealer: Sealer, sealed: string | undefined): Outbound[] | undefined {
+  if (!sealed) return undefined;
+  try {
+    return openOutbound(sealer, sealed);
+  } catch {
+    return undefined;
+  }
+}

@@ -4,7 +4,7 @@ import type { Sealer } from "../privacy/sealer.js";
 import { isDuplicateKeyError } from "../db/errors.js";
 import { GroupInsert } from "../db/group-insert.js";
 import type { Outbound } from "./message.js";
-import { KEEP_OUTBOUND_MS, openOutbound, sealOutbound } from "./sealed-outbound.js";
+import { KEEP_OUTBOUND_MS, keptOutbound, sealOutbound } from "./sealed-outbound.js";
 
 /**
  * Where a person is inside a flow. Each turn that changes it writes a new document under the next
@@ -288,7 +288,7 @@ export class Sessions {
    */
   async committed(key: string, update: string): Promise<Committed | undefined> {
     const doc = await this.model.findOne({ key, update }, { seq: 1, ended: 1, outboundSealed: 1 }).lean();
-    const outbound = doc ? this.outboundIn(doc) : undefined;
+    const outbound = doc ? keptOutbound(this.sealer, doc.outboundSealed) : undefined;
     return doc && outbound ? { seq: doc.seq, ended: doc.ended === true, outbound } : undefined;
   }
 
@@ -315,17 +315,10 @@ export class Sessions {
       if (!there || there.update !== update) throw new SessionConflict(key);
       // This update's own state, landed on a try whose answer was lost (or written by another
       // run of it): that one stands, with the messages it kept, whatever this run decided.
-      return { stateId: stateIdOf(there), before: { outbound: this.outboundIn(there) } };
-    }
-  }
-
-  /** The messages a state kept (SessionDoc.outboundSealed); undefined for none, or none that opens. */
-  private outboundIn(doc: Pick<SessionDoc, "outboundSealed">): Outbound[] | undefined {
-    if (!doc.outboundSealed) return undefined;
-    try {
-      return openOutbound(this.sealer, doc.outboundSealed);
-    } catch {
-      return undefined;
+      return {
+        stateId: stateIdOf(there),
+        before: { outbound: keptOutbound(this.sealer, there.outboundSealed) },
+      };
     }
   }
 

@@ -54,6 +54,19 @@ afterAll(async () => {
   await proxy.close();
 });
 
+/** Every write's outcome, made with the proxy playing `plan` (then disarmed, whatever happens). */
+async function settledWhileArmed(
+  plan: Parameters<WireProxy["arm"]>[0],
+  writes: () => Promise<void>[],
+): Promise<PromiseSettledResult<void>[]> {
+  proxy.arm(plan);
+  try {
+    return await Promise.allSettled(writes());
+  } finally {
+    proxy.disarm();
+  }
+}
+
 interface Mark {
   _id: Types.ObjectId;
   status: string;
@@ -111,13 +124,7 @@ describe("writes made together", () => {
     const { model, ids, mark } = await receivedMarks("Refused", n + 6);
     // The first write leaves alone; of those made while it is out, the first n leave together and
     // are refused, and the five after them leave next, in the same flush, and land.
-    proxy.arm({ at: 2, fault: "error" });
-    let results: PromiseSettledResult<void>[];
-    try {
-      results = await Promise.allSettled(ids.map(mark));
-    } finally {
-      proxy.disarm();
-    }
+    const results = await settledWhileArmed({ at: 2, fault: "error" }, () => ids.map(mark));
     expect(proxy.faulted).toMatchObject({ command: "update", collection: "refused" });
     expect(results.map((r) => r.status)).toEqual([
       "fulfilled",
@@ -244,13 +251,9 @@ describe("inserts made together", () => {
   it("fails every writer of a batch the database refused, as a database error, and the next batch goes on", async () => {
     const { model, group } = await entries("InsertRefused");
     // The first insert leaves alone; the five made while it is out leave together and are refused.
-    proxy.arm({ at: 2, fault: "error" });
-    let results: PromiseSettledResult<void>[];
-    try {
-      results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => group.insert(entry(i))));
-    } finally {
-      proxy.disarm();
-    }
+    const results = await settledWhileArmed({ at: 2, fault: "error" }, () =>
+      Array.from({ length: 6 }, (_, i) => group.insert(entry(i))),
+    );
     expect(proxy.faulted).toMatchObject({ command: "insert", collection: "insertrefused" });
     expect(results.map((r) => r.status)).toEqual(["fulfilled", ...Array(5).fill("rejected")]);
     for (const r of results.slice(1)) expect(isDatabaseError((r as PromiseRejectedResult).reason)).toBe(true);
@@ -264,13 +267,10 @@ describe("inserts made together", () => {
     await model.create(entry(3));
     // The first insert leaves alone; the four made while it is out leave together, and the server
     // answers that command with a duplicate key error for it all, naming no document.
-    proxy.arm({ at: 2, fault: "error", reply: { code: 11000, errmsg: "E11000 duplicate key error" } });
-    let results: PromiseSettledResult<void>[];
-    try {
-      results = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => group.insert(entry(i))));
-    } finally {
-      proxy.disarm();
-    }
+    const results = await settledWhileArmed(
+      { at: 2, fault: "error", reply: { code: 11000, errmsg: "E11000 duplicate key error" } },
+      () => Array.from({ length: 5 }, (_, i) => group.insert(entry(i))),
+    );
     expect(proxy.faulted).toMatchObject({ command: "insert", collection: "wholeduplicate" });
     // Each tried on its own: only the document that is there already is a duplicate.
     expect(results.map((r) => r.status)).toEqual([
