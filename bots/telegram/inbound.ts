@@ -189,6 +189,7 @@ function fromMessage(updateId: number, message: Fields, me: BotIdentity, now: Da
       attachments,
       ...(replyTo ? { replyToMessageId: replyTo.id } : {}),
       dedupeKey: `telegram:${updateId}`,
+      order: updateId,
       receivedAt: now,
     },
   };
@@ -237,6 +238,7 @@ function fromCallback(updateId: number, query: Fields, now: Date): ParsedUpdate 
       choice: value,
       ...(step !== undefined ? { step } : {}),
       dedupeKey: `telegram:${updateId}`,
+      order: updateId,
       receivedAt: now,
     },
   };

@@ -107,6 +107,7 @@ function sanitize(raw: Inbound): Inbound | undefined {
   const replyTo = str(raw.replyToMessageId);
   const choice = str(raw.choice, 128);
   const step = typeof raw.step === "number" && Number.isSafeInteger(raw.step) ? raw.step : undefined;
+  const order = typeof raw.order === "number" && Number.isSafeInteger(raw.order) ? raw.order : undefined;
   return {
     channel: raw.channel,
     chatId,
@@ -121,6 +122,7 @@ function sanitize(raw: Inbound): Inbound | undefined {
     ...(choice ? { choice } : {}),
     ...(choice && step !== undefined ? { step } : {}),
     dedupeKey,
+    ...(order !== undefined ? { order } : {}),
     receivedAt:
       raw.receivedAt instanceof Date && !Number.isNaN(raw.receivedAt.getTime()) ? raw.receivedAt : new Date(),
   };
@@ -231,15 +233,26 @@ export class Engine {
       // memory alone, since a flow's effects (a ticket, a report) are keyed by the state they
       // answer and done before the state is written, and a state another instance has moved on
       // from would do them a second time under another key.
-      const loaded = await this.stores.sessions.current(key, now);
+      // Where the platform orders its updates, a step of a flow starts from the state this
+      // process remembers, with no read at all (Sessions.recall): its next state is a
+      // compare-and-set and its effects are checked for first (process), and recovery can tell
+      // whether such a state was already old when the update came (recoverAbandoned).
+      let loaded =
+        inbound.order !== undefined
+          ? await this.stores.sessions.recall(key, now)
+          : await this.stores.sessions.current(key, now);
       // A button answers only the state its keyboard was sent at: an old keyboard left on an
       // abandoned question, or a second tap before our edit removed it, finds the session moved
       // on. Checked against the state read anyway, so it costs nothing; such a press is not
       // recorded (a redelivery of a press that counted is found in the inbox: a duplicate).
+      // A state from memory is checked first: the keyboard may be another instance's newer one.
+      if (inbound.step !== undefined && inbound.step !== loaded.seq && loaded.unchecked)
+        loaded = await this.stores.sessions.current(key, now);
       if (inbound.step !== undefined && inbound.step !== loaded.seq) {
         return (await this.stores.inbox.isRecorded(inbound.dedupeKey)) ? "duplicate" : "stale";
       }
-      return (await this.stores.inbox.record(inbound, now, loaded.state ?? null, loaded.seq, loaded.stateId))
+      const { state, seq, stateId, unchecked } = loaded;
+      return (await this.stores.inbox.record(inbound, now, state ?? null, seq, stateId, unchecked))
         ? this.handleRecorded(inbound, loaded, { recordedAt: now })
         : ("duplicate" as const);
     });
@@ -291,10 +304,20 @@ export class Engine {
         // Whether the person went on: read from the chat's state sequence, which every instance
         // shares (ids made by two processes do not say which came first); older records without
         // a sequence number fall back to the order of the inbox's ids.
-        const superseded =
+        let superseded =
           recorded.seq !== undefined
             ? await this.stores.sessions.movedOn(key, recorded.seq, inbound.dedupeKey)
             : await this.stores.inbox.supersededAfter(recorded);
+        // Its turn started from a state this process remembered (Sessions.recall), which another
+        // instance may have moved on from before the update came: then no later message took its
+        // place, and it answers the chat's state as it is now. Told apart by the platform's order.
+        const stale =
+          superseded &&
+          recorded.unchecked === true &&
+          recorded.seq !== undefined &&
+          inbound.order !== undefined &&
+          (await this.stores.sessions.onlyEarlierAfter(key, recorded.seq, inbound.order));
+        if (stale) superseded = false;
         if (superseded && !(await this.tookEffect(key, recorded))) {
           // The person went on, and their next message answered the same state this one did
           // (this turn never saved its own): that message took its place, so it is dropped.
@@ -304,10 +327,11 @@ export class Engine {
         }
         log.warn({ dedupeKey: inbound.dedupeKey }, "engine: resuming an update cut off by a crash");
         // Records written before sessions had sequence numbers replay their recorded state over
-        // the chat's sequence as it is now (as that version did); older ones from the state as it is.
+        // the chat's sequence as it is now (as that version did); older ones, and one whose
+        // remembered state was already old (above), from the state as it is.
         const current = await this.stores.sessions.read(key, clock.now());
         const loaded =
-          recorded.session === undefined
+          recorded.session === undefined || stale
             ? current
             : {
                 state: recorded.session ?? undefined,
@@ -620,6 +644,21 @@ export class Engine {
 
     // A button whose value is a command ("/danhgia PA-…") runs that command, in a flow or not.
     const command = parseCommand(inbound.choice?.startsWith("/") ? inbound.choice : inbound.text);
+    const unreadable = !inbound.text && !inbound.choice && contentOf(inbound).length === 0;
+    /**
+     * A state taken from memory (Sessions.recall) is checked, once, before anything the turn does
+     * could depend on it being the chat's state: another instance may have moved the chat on, and
+     * the turn then runs again on the new state (SessionConflict). A step of a flow checks only
+     * before the flow's end, where its effects are; its other steps change nothing but the state,
+     * whose write is a compare-and-set of its own.
+     */
+    let checked = !loaded.unchecked;
+    const check = async (): Promise<void> => {
+      if (checked) return;
+      if (await this.stores.sessions.movedPast(key, loaded.seq)) throw new SessionConflict(key);
+      checked = true;
+    };
+    if (command || unreadable || !session) await check();
     if (command && CANCEL.has(command.name)) {
       if (session) {
         next = null;
@@ -651,11 +690,11 @@ export class Engine {
         }
         await found.run(turn, command.args);
       }
-    } else if (!inbound.text && !inbound.choice && contentOf(inbound).length === 0) {
+    } else if (unreadable) {
       // A sticker, a location, a kind of message we cannot read: say so, and stay where we were.
       turn.reply(t.channels.unsupportedMessage);
     } else if (session) {
-      next = await this.step(turn, session);
+      next = await this.step(turn, session, check);
     } else {
       await this.route(turn);
     }
@@ -698,10 +737,11 @@ export class Engine {
       const decides = next === undefined && !session && outbound.length > 0;
       // What an earlier try of this update kept, if it did: that stands, and is what is sent.
       let before: Outbound[] | undefined;
+      const { order } = inbound;
       if (next === null)
-        before = await this.stores.sessions.end(key, loaded.seq, inbound.dedupeKey, now, outbound);
+        before = await this.stores.sessions.end(key, loaded.seq, inbound.dedupeKey, now, outbound, order);
       else if (next)
-        before = await this.stores.sessions.save(key, loaded.seq, next, inbound.dedupeKey, now, outbound);
+        before = await this.stores.sessions.save(key, loaded.seq, next, inbound.dedupeKey, now, outbound, order);
       else if (decides) before = await this.stores.decisions.write(inbound.dedupeKey, outbound, now);
       if (before) {
         // Sent as recovery sends what a turn kept (sendCommitted).
@@ -836,7 +876,12 @@ export class Engine {
   }
 
   /** Feeds one answer to the current step; returns the new session, or null when the flow ended. */
-  private async step(turn: Turn, session: SessionState): Promise<SessionState | null> {
+  /** `beforeEffects`: run before the flow's end (see process). */
+  private async step(
+    turn: Turn,
+    session: SessionState,
+    beforeEffects: () => Promise<void>,
+  ): Promise<SessionState | null> {
     const flow = this.flows.get(session.flow);
     const step = flow?.steps[session.step];
     if (!flow || !step || flow.version !== session.version) {
@@ -871,6 +916,7 @@ export class Engine {
       return keep;
     }
     if (result.next === undefined) {
+      await beforeEffects();
       await flow.finish(result.data, turn);
       return null;
     }

@@ -18,6 +18,12 @@ export interface FlowStep<D> {
   /** Offered choices; the answer must match one of them unless `freeText` is set. */
   choices?(data: D, turn: Turn): Choice[] | Promise<Choice[]>;
   freeText?: boolean;
+  /**
+   * Reads the answer. It may run from the state this process remembers, which another instance
+   * may have left (the engine checks only before `finish`, and the next state's write fails if
+   * the chat moved on): anything it changes must be harmless to have changed then. (The one change
+   * made here, the plan upload's removal of the file it read, then costs the Office a resend.)
+   */
   accept(answer: StepAnswer, data: D, turn: Turn): StepResult<D> | Promise<StepResult<D>>;
 }
 
@@ -35,6 +41,7 @@ export interface Flow<D> {
   first: string;
   initial(turn: Turn, args: string): D;
   steps: Record<string, FlowStep<D>>;
+  /** Where a flow's effects go: the engine has checked the state the turn started from first. */
   finish(data: D, turn: Turn): void | Promise<void>;
 }
 

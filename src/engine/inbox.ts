@@ -72,6 +72,11 @@ export interface RecordedUpdate {
   seq?: number;
   /** The session document that state was read from (see LoadedSession.stateId). */
   stateId?: string;
+  /**
+   * That state was taken from the recording process's memory (LoadedSession.unchecked): the chat
+   * may have moved on before the update came, rather than after (see recoverAbandoned).
+   */
+  unchecked?: true;
   /** Tried MAX_ATTEMPTS times already (crashes, or the database failing each time): give it up. */
   exhausted?: boolean;
 }
@@ -145,7 +150,8 @@ export class Inbox {
   /**
    * Records the update with the flow state its turn starts from (null: no flow); false when it
    * was seen before (a redelivery). A replay after a crash starts from that same state, whether
-   * or not the cut-off turn had saved its new one.
+   * or not the cut-off turn had saved its new one. `unchecked`: that state came from memory
+   * (RecordedUpdate.unchecked).
    */
   async record(
     inbound: Inbound,
@@ -153,6 +159,7 @@ export class Inbox {
     session: SessionState | null = null,
     seq = 0,
     stateId?: string,
+    unchecked?: true,
   ): Promise<boolean> {
     // Names this write, so that a retry after a connection cut can tell its own landed insert
     // from a redelivery recorded by someone else.
@@ -167,7 +174,7 @@ export class Inbox {
           channel: inbound.channel,
           chatId: inbound.chatId,
           senderId: inbound.senderId,
-          sealed: this.sealer.seal(JSON.stringify({ inbound, session, seq, stateId })),
+          sealed: this.sealer.seal(JSON.stringify({ inbound, session, seq, stateId, unchecked })),
           status: "received",
           claimedUntil: new Date(now.getTime() + CLAIM_MS),
           attempts: 1,
@@ -396,6 +403,7 @@ export class Inbox {
       recorded.session = session && { ...session, expiresAt: new Date(session.expiresAt) };
       if ("seq" in stored && typeof stored.seq === "number") recorded.seq = stored.seq;
       if ("stateId" in stored && typeof stored.stateId === "string") recorded.stateId = stored.stateId;
+      if ("unchecked" in stored && stored.unchecked === true) recorded.unchecked = true;
       return recorded;
     } catch {
       // Sealed with a key no longer configured, or damaged: retrying cannot help.

@@ -46,6 +46,13 @@ export interface Inbound {
   step?: number;
   /** Unique per update across redeliveries, e.g. `telegram:<update_id>`. */
   dedupeKey: string;
+  /**
+   * The update's place in the platform's own order of this bot's updates (Telegram's update_id,
+   * which grows by one per update), absent where the platform gives none we rely on. With it a
+   * turn in a flow may start from the state this process remembers (Sessions.recall), because
+   * recovery can then tell a chat that moved on before the update came from one that moved on after.
+   */
+  order?: number;
   receivedAt: Date;
 }
 

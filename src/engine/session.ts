@@ -26,6 +26,11 @@ export interface SessionDoc {
   seq: number;
   /** The update whose turn wrote it: its own replay after a crash meets it and goes on. */
   update?: string;
+  /**
+   * Where that update stands in the platform's own order of updates (Telegram's update_id), when
+   * the platform gives one: recovery compares it with a cut-off update's (Sessions.onlyEarlierAfter).
+   */
+  order?: number;
   /** True for the state "no flow" written when a flow ends, which keeps the sequence going. */
   ended?: boolean;
   flow: string;
@@ -55,6 +60,7 @@ export const sessionSchema = new Schema<SessionDoc>(
     key: { type: String, required: true },
     seq: { type: Number, required: true, default: 0 },
     update: { type: String },
+    order: { type: Number },
     ended: { type: Boolean },
     flow: { type: String, default: "" },
     version: { type: Number, default: 0 },
@@ -83,6 +89,12 @@ export interface LoadedSession {
    * instances make one ticket, one report, one decision.
    */
   stateId?: string;
+  /**
+   * Taken from this process's memory without asking the database (Sessions.recall): another
+   * instance may have moved the chat on since. A turn from such a state checks before its effects
+   * (Engine.process), and its write of the next state is a compare-and-set in any case.
+   */
+  unchecked?: true;
 }
 
 /** What a turn wrote with its state (SessionDoc.outboundSealed), or without one (Decisions). */
@@ -191,12 +203,40 @@ export class Sessions {
    * from a state the chat has left.
    */
   async current(key: string, now: Date): Promise<LoadedSession> {
+    const known = this.fresh(key, now);
+    if (!known || (await this.movedPast(key, known.seq))) return this.read(key, now);
+    return this.loadedFromMemory(known, now) ?? { state: undefined, seq: known.seq };
+  }
+
+  /**
+   * The chat's state as this process last left it, with no database command at all, when that is
+   * a step of a flow still running: marked `unchecked`. Anything else as current() gives it.
+   *
+   * Why only a flow's step: its next state is a compare-and-set (the unique (key, seq)), which
+   * fails if another instance moved the chat on, and its effects come at the flow's end, which the
+   * engine checks first (Engine.process). A turn outside a flow keeps no state to set, and a
+   * command's effects come anywhere: those are checked before they run, as before.
+   */
+  async recall(key: string, now: Date): Promise<LoadedSession> {
+    const known = this.fresh(key, now);
+    const loaded = known && this.loadedFromMemory(known, now);
+    return loaded ? { ...loaded, unchecked: true } : this.current(key, now);
+  }
+
+  /** Whether a state after `seq` exists: the chat moved on from the state at `seq` (a read by `_id`). */
+  async movedPast(key: string, seq: number): Promise<boolean> {
+    return (await this.model.exists({ _id: sessionId(key, seq + 1) })) !== null;
+  }
+
+  private fresh(key: string, now: Date): Known | undefined {
     const known = this.known.get(key);
-    if (!known || now.getTime() - known.at >= KNOWN_MS) return this.read(key, now);
-    if ((await this.model.exists({ _id: sessionId(key, known.seq + 1) })) !== null)
-      return this.read(key, now);
+    return known && now.getTime() - known.at < KNOWN_MS ? known : undefined;
+  }
+
+  /** A remembered flow state still running, as a turn loads it; undefined for none (or expired). */
+  private loadedFromMemory(known: Known, now: Date): LoadedSession | undefined {
     const { state } = known;
-    if (!state || state.expiresAt <= now) return { state: undefined, seq: known.seq };
+    if (!state || state.expiresAt <= now) return undefined;
     const { json, ...fields } = state;
     return {
       state: { ...fields, data: JSON.parse(json) as Record<string, unknown> },
@@ -244,12 +284,14 @@ export class Sessions {
     update: string,
     now: Date,
     outbound?: Outbound[],
+    order?: number,
   ): Promise<Outbound[] | undefined> {
     const { data, ...rest } = state;
     const { stateId, before } = await this.write(key, from, update, {
       ...rest,
       dataSealed: this.sealer.seal(JSON.stringify(data)),
       ...this.outboundOf(outbound),
+      ...(order !== undefined ? { order } : {}),
       updatedAt: now,
     });
     // The state that stood may not be this run's: it is read from the database next time.
@@ -265,12 +307,14 @@ export class Sessions {
     update: string,
     now: Date,
     outbound?: Outbound[],
+    order?: number,
   ): Promise<Outbound[] | undefined> {
     const { before } = await this.write(key, from, update, {
       ended: true,
       expiresAt: now,
       updatedAt: now,
       ...this.outboundOf(outbound),
+      ...(order !== undefined ? { order } : {}),
     });
     if (before) return before.outbound;
     this.remember(key, { seq: from + 1, at: now.getTime() });
@@ -330,6 +374,18 @@ export class Sessions {
     const newest = await this.model.findOne({ key }, { seq: 1, update: 1 }).sort({ seq: -1 }).lean();
     if (!newest || newest.seq <= seq) return false;
     return !(newest.seq === seq + 1 && newest.update === update);
+  }
+
+  /**
+   * Whether every state of the chat after `seq` was written by an update the platform received
+   * before the one at `order`, and there is at least one. For a cut-off update whose turn started
+   * from a state taken from memory (LoadedSession.unchecked): the chat had moved on before it
+   * came, so it was not overtaken by the person's next message, and it answers the chat's state
+   * now. A state without an order (another channel, an older version) counts as later.
+   */
+  async onlyEarlierAfter(key: string, seq: number, order: number): Promise<boolean> {
+    const later = await this.model.find({ key, seq: { $gt: seq } }, { order: 1 }).lean();
+    return later.length > 0 && later.every((doc) => typeof doc.order === "number" && doc.order < order);
   }
 
   /** Whether `update` wrote any state of the chat still kept (the sweep keeps the newest). */

@@ -179,6 +179,79 @@ describe("two instances, one chat", () => {
     expect(await app.models.Outbox.countDocuments({ dedupeKey: { $regex: `^${u.dedupeKey}#` } })).toBe(0);
   });
 
+  it("checks a remembered state before a flow's end: a feedback withdrawn on the other instance is not filed", async () => {
+    const { app: a } = await buildApp(db.connection);
+    const { app: b } = await buildApp(second);
+    const chat = "stale-confirm";
+    for (const text of [
+      "/gopy",
+      "gop y",
+      "chuyen doi so",
+      "Cổng dịch vụ công nên cho biết hồ sơ đang ở bước nào, kèm ngày dự kiến trả kết quả.",
+      "bỏ qua",
+      "Gửi ẩn danh",
+    ]) {
+      await a.engine.handle(consoleInbound(chat, text));
+    }
+    expect(await stepOf(a, chat)).toBe("confirm");
+    // The person cancels, on B. A still remembers the confirmation, and its "Gửi" from there
+    // would file what the person withdrew.
+    expect(await b.engine.handle(consoleInbound(chat, "Hủy"))).toBe("handled");
+    expect(await stepOf(b, chat)).toBeUndefined();
+    expect(await a.engine.handle(consoleInbound(chat, "Gửi"))).toBe("handled");
+    const filer = await a.models.ChannelAccount.findOne({ externalId: chat }).lean();
+    expect(await a.models.Ticket.countDocuments({ "filer.personId": filer?.personId })).toBe(0);
+  });
+
+  it("counts a button of the other instance's newer question, though this one remembers an older state", async () => {
+    const { app: a, clock } = await buildApp(db.connection);
+    const { app: b } = await buildApp(second);
+    const chat = "newer-keyboard";
+    const key = `console:${chat}:${chat}`;
+    await a.engine.handle(consoleInbound(chat, "/gopy"));
+    // B asks the field question; its keyboard carries the sequence number B left the chat at.
+    await b.engine.handle(consoleInbound(chat, "1"));
+    const { seq } = await b.sessions.read(key, clock.now());
+    expect((await a.sessions.recall(key, clock.now())).seq).toBe(seq - 1);
+    const field = a.feedback.rules.fields[0]?.key ?? "";
+    expect(await a.engine.handle(consoleInbound(chat, "", { choice: field, step: seq }))).toBe("handled");
+    expect(await stepOf(b, chat)).not.toBe("field");
+  });
+
+  it("answers where the chat is when a cut-off update's remembered state was left before it came", async () => {
+    const { app: a, clock } = await buildApp(db.connection);
+    const { app: b } = await buildApp(second);
+    const chat = "stale-cut";
+    const key = `console:${chat}:${chat}`;
+    await a.engine.handle(consoleInbound(chat, "/gopy"));
+    // A remembers the type question. B answers it (V); the person's answer to B's field question
+    // (U) reaches A, which records it with the state it remembers, and dies before its turn ends.
+    const remembered = await a.sessions.recall(key, clock.now());
+    expect(remembered.unchecked).toBe(true);
+    const early = consoleInbound(chat, "2");
+    await b.engine.handle(consoleInbound(chat, "1"));
+    // B's "handled" marks written, so recovery on A takes only what A left.
+    await b.engine.idle();
+    await a.engine.idle();
+    const u = consoleInbound(chat, "1");
+    const { state, seq, stateId } = remembered;
+    await a.inbox.record(u, clock.now(), state ?? null, seq, stateId, true);
+    clock.advance(61_000);
+    expect(await a.engine.recoverAbandoned()).toBe(1);
+    // U answered the field question B asked: the chat is past it, on the state U wrote.
+    const newest = await a.models.Session.findOne({ key }).sort({ seq: -1 }).lean();
+    expect([newest?.seq, newest?.update]).toEqual([seq + 2, u.dedupeKey]);
+    expect(await a.models.Outbox.countDocuments({ dedupeKey: { $regex: `^${u.dedupeKey}#r` } })).toBe(1);
+
+    // The same record for a message the person sent before V: V took its place, it is dropped.
+    await a.inbox.record(early, clock.now(), state ?? null, seq, stateId, true);
+    clock.advance(61_000);
+    expect(await a.engine.recoverAbandoned()).toBe(1);
+    const after = await a.models.Session.findOne({ key }).sort({ seq: -1 }).lean();
+    expect(after?.seq).toBe(seq + 2);
+    expect(await a.models.Outbox.countDocuments({ dedupeKey: { $regex: `^${early.dedupeKey}#` } })).toBe(0);
+  });
+
   it("keeps one state per chat after the sweep, and a flow in progress survives it", async () => {
     const { app, clock } = await buildApp(db.connection);
     await app.engine.handle(consoleInbound("sweeper", "/gopy"));

@@ -23,7 +23,7 @@ function inbound(name: string) {
 }
 
 describe("a Telegram update becomes an Inbound", () => {
-  it("a private text: ids as strings, dedupe key from the update_id, the sender's full name", () => {
+  it("a private text: ids as strings, dedupe key and order from the update_id, the sender's full name", () => {
     expect(inbound("private-text")).toEqual({
       channel: "telegram",
       chatId: "5001234567",
@@ -34,6 +34,7 @@ describe("a Telegram update becomes an Inbound", () => {
       text: "Cho tôi hỏi thủ tục đăng ký kết quả nhiệm vụ khoa học",
       attachments: [],
       dedupeKey: "telegram:810000001",
+      order: 810000001,
       receivedAt: now,
     });
   });
