@@ -741,7 +741,15 @@ export class Engine {
       if (next === null)
         before = await this.stores.sessions.end(key, loaded.seq, inbound.dedupeKey, now, outbound, order);
       else if (next)
-        before = await this.stores.sessions.save(key, loaded.seq, next, inbound.dedupeKey, now, outbound, order);
+        before = await this.stores.sessions.save(
+          key,
+          loaded.seq,
+          next,
+          inbound.dedupeKey,
+          now,
+          outbound,
+          order,
+        );
       else if (decides) before = await this.stores.decisions.write(inbound.dedupeKey, outbound, now);
       if (before) {
         // Sent as recovery sends what a turn kept (sendCommitted).
