@@ -500,6 +500,12 @@ export class Engine {
           // Only now: a database failing before this is retried from the re-read, not from the old state.
           conflicted = false;
         }
+        // A press answers only the state its keyboard was sent at (see handle), not a newer one
+        // found at the write (another instance's) or by recovery.
+        if (!options.superseded && inbound.step !== undefined && inbound.step !== session.seq) {
+          await this.stores.inbox.markHandled(inbound.dedupeKey, clock.now());
+          return "stale";
+        }
         // A turn is safe to run again from the same state: every effect is keyed by the update.
         const unwritten = firstTry;
         firstTry = undefined;
@@ -649,13 +655,15 @@ export class Engine {
      * A state taken from memory (Sessions.recall) is checked, once, before anything the turn does
      * could depend on it being the chat's state: another instance may have moved the chat on, and
      * the turn then runs again on the new state (SessionConflict). A step of a flow checks only
-     * before the flow's end, where its effects are; its other steps change nothing but the state,
-     * whose write is a compare-and-set of its own.
+     * before the flow's end, where its effects are, and says so on the update's record (recovery
+     * then never takes it for an update that came after the chat had moved on); its other steps
+     * change nothing but the state, whose write is a compare-and-set of its own.
      */
     let checked = !loaded.unchecked;
     const check = async (): Promise<void> => {
       if (checked) return;
-      if (await this.stores.sessions.movedPast(key, loaded.seq)) throw new SessionConflict(key);
+      if (await this.stores.sessions.movedPast(key, loaded.seq, now, loaded.knownAt))
+        throw new SessionConflict(key);
       checked = true;
     };
     if (command || unreadable || !session) await check();
@@ -694,7 +702,11 @@ export class Engine {
       // A sticker, a location, a kind of message we cannot read: say so, and stay where we were.
       turn.reply(t.channels.unsupportedMessage);
     } else if (session) {
-      next = await this.step(turn, session, check);
+      next = await this.step(turn, session, async () => {
+        if (checked) return;
+        await check();
+        await this.stores.inbox.stateChecked(inbound.dedupeKey);
+      });
     } else {
       await this.route(turn);
     }

@@ -37,6 +37,11 @@ export interface InboundRecordDoc {
   error?: string;
   /** Names the write that recorded it (see Inbox.record). */
   writtenBy?: string;
+  /**
+   * The flow state kept with it came from the recording process's memory and was not checked
+   * yet (RecordedUpdate.unchecked); removed once the turn checked it, before the flow's effects.
+   */
+  unchecked?: boolean;
   receivedAt: Date;
   handledAt?: Date;
 }
@@ -54,6 +59,7 @@ export const inboundRecordSchema = new Schema<InboundRecordDoc>(
     claimSeq: { type: Number, required: true, default: 0 },
     error: { type: String },
     writtenBy: { type: String },
+    unchecked: { type: Boolean },
     receivedAt: { type: Date, required: true },
     handledAt: { type: Date },
   },
@@ -174,7 +180,8 @@ export class Inbox {
           channel: inbound.channel,
           chatId: inbound.chatId,
           senderId: inbound.senderId,
-          sealed: this.sealer.seal(JSON.stringify({ inbound, session, seq, stateId, unchecked })),
+          sealed: this.sealer.seal(JSON.stringify({ inbound, session, seq, stateId })),
+          ...(unchecked ? { unchecked } : {}),
           status: "received",
           claimedUntil: new Date(now.getTime() + CLAIM_MS),
           attempts: 1,
@@ -214,7 +221,17 @@ export class Inbox {
   ): Promise<void> {
     await this.model.updateOne(this.whereIs(inbound.dedupeKey), {
       $set: { sealed: this.sealer.seal(JSON.stringify({ inbound, session, seq, stateId })) },
+      $unset: { unchecked: "" },
     });
+  }
+
+  /**
+   * The state recorded with the update, taken from memory, is checked to be the chat's newest:
+   * recovery then judges it as any other (see recoverAbandoned). Written before a flow's effects,
+   * so a crash after them never has the update taken for one whose state was already old.
+   */
+  async stateChecked(dedupeKey: string): Promise<void> {
+    await this.model.updateOne(this.whereIs(dedupeKey), { $unset: { unchecked: "" } });
   }
 
   /** Whether the update was ever recorded (handled or not). */
@@ -403,7 +420,7 @@ export class Inbox {
       recorded.session = session && { ...session, expiresAt: new Date(session.expiresAt) };
       if ("seq" in stored && typeof stored.seq === "number") recorded.seq = stored.seq;
       if ("stateId" in stored && typeof stored.stateId === "string") recorded.stateId = stored.stateId;
-      if ("unchecked" in stored && stored.unchecked === true) recorded.unchecked = true;
+      if (doc.unchecked === true) recorded.unchecked = true;
       return recorded;
     } catch {
       // Sealed with a key no longer configured, or damaged: retrying cannot help.

@@ -95,6 +95,8 @@ export interface LoadedSession {
    * (Engine.process), and its write of the next state is a compare-and-set in any case.
    */
   unchecked?: true;
+  /** For an unchecked state: when this process knew it (the clock's ms), see Sessions.movedPast. */
+  knownAt?: number;
 }
 
 /** What a turn wrote with its state (SessionDoc.outboundSealed), or without one (Decisions). */
@@ -204,7 +206,7 @@ export class Sessions {
    */
   async current(key: string, now: Date): Promise<LoadedSession> {
     const known = this.fresh(key, now);
-    if (!known || (await this.movedPast(key, known.seq))) return this.read(key, now);
+    if (!known || (await this.movedPast(key, known.seq, now, known.at))) return this.read(key, now);
     return this.loadedFromMemory(known, now) ?? { state: undefined, seq: known.seq };
   }
 
@@ -220,11 +222,19 @@ export class Sessions {
   async recall(key: string, now: Date): Promise<LoadedSession> {
     const known = this.fresh(key, now);
     const loaded = known && this.loadedFromMemory(known, now);
-    return loaded ? { ...loaded, unchecked: true } : this.current(key, now);
+    return loaded && known ? { ...loaded, unchecked: true, knownAt: known.at } : this.current(key, now);
   }
 
-  /** Whether a state after `seq` exists: the chat moved on from the state at `seq` (a read by `_id`). */
-  async movedPast(key: string, seq: number): Promise<boolean> {
+  /**
+   * Whether a state after `seq` exists: the chat moved on from the state at `seq`. A read by `_id`
+   * of the next one, which the sweep keeps KEEP_RECENT_MS, while the state at `seq` was known
+   * less than KNOWN_MS ago (`knownAt`, absent for now): a state written over it since is younger.
+   * Past that (a turn left to wait for the database, run again much later) the sweep may have
+   * removed the next one, and any later state is looked for instead (a slower read).
+   */
+  async movedPast(key: string, seq: number, now: Date, knownAt = now.getTime()): Promise<boolean> {
+    if (now.getTime() - knownAt >= KNOWN_MS)
+      return (await this.model.exists({ key, seq: { $gt: seq } })) !== null;
     return (await this.model.exists({ _id: sessionId(key, seq + 1) })) !== null;
   }
 

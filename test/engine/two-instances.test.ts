@@ -218,6 +218,23 @@ describe("two instances, one chat", () => {
     expect(await stepOf(b, chat)).not.toBe("field");
   });
 
+  it("refuses a second press of a keyboard the other instance already took, though this one remembers it", async () => {
+    const { app: a, clock } = await buildApp(db.connection);
+    const { app: b } = await buildApp(second);
+    const chat = "double-press";
+    const key = `console:${chat}:${chat}`;
+    await a.engine.handle(consoleInbound(chat, "/gopy"));
+    // The type question's keyboard carries the sequence number A left the chat at, and A remembers it.
+    const { seq, unchecked } = await a.sessions.recall(key, clock.now());
+    expect(unchecked).toBe(true);
+    // A double tap: the first press reaches B, which asks the field question; the second reaches
+    // A, where its step still matches. It must not answer the field question B asked.
+    expect(await b.engine.handle(consoleInbound(chat, "", { choice: "gop_y", step: seq }))).toBe("handled");
+    expect(await a.engine.handle(consoleInbound(chat, "", { choice: "gop_y", step: seq }))).toBe("stale");
+    const newest = await a.models.Session.findOne({ key }).sort({ seq: -1 }).lean();
+    expect(newest?.seq).toBe(seq + 1);
+  });
+
   it("answers where the chat is when a cut-off update's remembered state was left before it came", async () => {
     const { app: a, clock } = await buildApp(db.connection);
     const { app: b } = await buildApp(second);
@@ -250,6 +267,75 @@ describe("two instances, one chat", () => {
     const after = await a.models.Session.findOne({ key }).sort({ seq: -1 }).lean();
     expect(after?.seq).toBe(seq + 2);
     expect(await a.models.Outbox.countDocuments({ dedupeKey: { $regex: `^${early.dedupeKey}#` } })).toBe(0);
+  });
+
+  it("takes a cut-off update whose flow's end was checked as any other: a state written later overtook it", async () => {
+    const { app, clock } = await buildApp(db.connection);
+    const chat = "checked-end";
+    const key = `console:${chat}:${chat}`;
+    const steps = [
+      "/gopy",
+      "gop y",
+      "chuyen doi so",
+      "Nên nhắn tin báo khi hồ sơ trực tuyến bị trả lại, kèm lý do cụ thể.",
+      "bỏ qua",
+      "Gửi ẩn danh",
+      "Gửi",
+    ];
+    const updates = steps.map((text) => consoleInbound(chat, text));
+    for (const update of updates) await app.engine.handle(update);
+    await app.engine.idle();
+    // A step in the middle kept its state from memory unchecked; the flow's end checked it.
+    const records = await app.models.InboundRecord.find({
+      dedupeKey: { $in: updates.slice(-2).map((u) => u.dedupeKey) },
+    }).lean();
+    const flags = new Map(records.map((r) => [r.dedupeKey, r.unchecked]));
+    expect([flags.get(updates[5]?.dedupeKey ?? ""), flags.get(updates[6]?.dedupeKey ?? "")]).toEqual([
+      true,
+      undefined,
+    ]);
+
+    // So a crash after the flow's effects: U recorded from memory, its state checked, then E, a
+    // message the platform had before U, writes the next state (late: E was left to wait for the
+    // database). U is not run again on E's state, where it would answer a question it never saw.
+    await app.engine.handle(consoleInbound(chat, "/gopy"));
+    const loaded = await app.sessions.read(key, clock.now());
+    const e = consoleInbound(chat, "1");
+    const u = consoleInbound(chat, "2");
+    await app.inbox.record(u, clock.now(), loaded.state ?? null, loaded.seq, loaded.stateId, true);
+    await app.inbox.stateChecked(u.dedupeKey);
+    if (!loaded.state) throw new Error("no flow");
+    await app.sessions.save(
+      key,
+      loaded.seq,
+      { ...loaded.state, step: "field" },
+      e.dedupeKey,
+      clock.now(),
+      [],
+      e.order,
+    );
+    await app.engine.idle();
+    clock.advance(61_000);
+    expect(await app.engine.recoverAbandoned()).toBe(1);
+    const newest = await app.models.Session.findOne({ key }).sort({ seq: -1 }).lean();
+    expect(newest?.update).toBe(e.dedupeKey);
+  });
+
+  it("still sees the chat moved on from a state known long ago, once the sweep removed the next one", async () => {
+    const { app: a, clock } = await buildApp(db.connection);
+    const { app: b } = await buildApp(second);
+    const chat = "long-ago";
+    const key = `console:${chat}:${chat}`;
+    await a.engine.handle(consoleInbound(chat, "/gopy"));
+    const remembered = await a.sessions.recall(key, clock.now());
+    // B takes two steps; eleven minutes on, the sweep keeps only the newest of its states. A turn
+    // of A's left to wait for the database, run again now from what A knew then, must see that.
+    await b.engine.handle(consoleInbound(chat, "1"));
+    await b.engine.handle(consoleInbound(chat, "1"));
+    clock.advance(11 * 60_000);
+    await a.sessions.sweep(clock.now());
+    expect(await a.models.Session.exists({ _id: `${key}#${remembered.seq + 1}` })).toBeNull();
+    expect(await a.sessions.movedPast(key, remembered.seq, clock.now(), remembered.knownAt)).toBe(true);
   });
 
   it("keeps one state per chat after the sweep, and a flow in progress survives it", async () => {
