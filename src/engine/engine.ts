@@ -60,8 +60,10 @@ export interface EngineStores {
 /**
  * "deferred": the database failed while the turn ran, and kept failing through a few quick retries;
  * the update stays recorded and unhandled, and recovery replays it once its claim lapses.
- * "stale": a pressed button whose step token the session has moved past; nothing was done and
- * nothing recorded.
+ * "stale": a pressed button whose step token the session has moved past; nothing was done. Nothing
+ * was recorded either, unless the press was found stale only on a re-read (another instance took
+ * the same keyboard first): its record is then marked handled, and a redelivery of it is a
+ * "duplicate".
  */
 export type HandleOutcome = "handled" | "duplicate" | "failed" | "deferred" | "stale";
 
@@ -654,16 +656,17 @@ export class Engine {
     /**
      * A state taken from memory (Sessions.recall) is checked, once, before anything the turn does
      * could depend on it being the chat's state: another instance may have moved the chat on, and
-     * the turn then runs again on the new state (SessionConflict). A step of a flow checks only
-     * before the flow's end, where its effects are, and says so on the update's record (recovery
-     * then never takes it for an update that came after the chat had moved on); its other steps
-     * change nothing but the state, whose write is a compare-and-set of its own.
+     * the turn then runs again on the new state (SessionConflict). The check is said on the
+     * update's record. A step of a flow checks only before the flow's end, where its effects are;
+     * its other steps change nothing but the state, whose write is a compare-and-set of its own.
      */
     let checked = !loaded.unchecked;
     const check = async (): Promise<void> => {
       if (checked) return;
       if (await this.stores.sessions.movedPast(key, loaded.seq, now, loaded.knownAt))
         throw new SessionConflict(key);
+      // Before any effect: recovery then never takes the update for one whose state was old.
+      await this.stores.inbox.stateChecked(inbound.dedupeKey);
       checked = true;
     };
     if (command || unreadable || !session) await check();
@@ -702,11 +705,7 @@ export class Engine {
       // A sticker, a location, a kind of message we cannot read: say so, and stay where we were.
       turn.reply(t.channels.unsupportedMessage);
     } else if (session) {
-      next = await this.step(turn, session, async () => {
-        if (checked) return;
-        await check();
-        await this.stores.inbox.stateChecked(inbound.dedupeKey);
-      });
+      next = await this.step(turn, session, check);
     } else {
       await this.route(turn);
     }

@@ -227,7 +227,7 @@ export class Inbox {
 
   /**
    * The state recorded with the update, taken from memory, is checked to be the chat's newest:
-   * recovery then judges it as any other (see recoverAbandoned). Written before a flow's effects,
+   * recovery then judges it as any other (see recoverAbandoned). Written before the turn's effects,
    * so a crash after them never has the update taken for one whose state was already old.
    */
   async stateChecked(dedupeKey: string): Promise<void> {

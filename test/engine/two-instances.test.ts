@@ -203,6 +203,34 @@ describe("two instances, one chat", () => {
     expect(await a.models.Ticket.countDocuments({ "filer.personId": filer?.personId })).toBe(0);
   });
 
+  it("without the platform's order (Zalo, the console) reads the state first: a withdrawn feedback is not filed", async () => {
+    const { app: a, clock } = await buildApp(db.connection);
+    const { app: b } = await buildApp(second);
+    const chat = "unordered";
+    const key = `console:${chat}:${chat}`;
+    const unordered = (text: string) => consoleInbound(chat, text, { order: undefined });
+    for (const text of [
+      "/gopy",
+      "gop y",
+      "chuyen doi so",
+      "Cổng dịch vụ công nên cho biết hồ sơ đang ở bước nào, kèm ngày dự kiến trả kết quả.",
+      "bỏ qua",
+      "Gửi ẩn danh",
+    ]) {
+      await a.engine.handle(unordered(text));
+    }
+    expect(await stepOf(a, chat)).toBe("confirm");
+    expect(await b.engine.handle(unordered("Hủy"))).toBe("handled");
+    const u = unordered("Gửi");
+    expect(await a.engine.handle(u)).toBe("handled");
+    const filer = await a.models.ChannelAccount.findOne({ externalId: chat }).lean();
+    expect(await a.models.Ticket.countDocuments({ "filer.personId": filer?.personId })).toBe(0);
+    // Read, not remembered: its record keeps no mark of an unchecked state.
+    const record = await a.models.InboundRecord.findOne({ dedupeKey: u.dedupeKey }).lean();
+    expect(record?.unchecked).toBeUndefined();
+    expect((await a.sessions.current(key, clock.now())).unchecked).toBeUndefined();
+  });
+
   it("counts a button of the other instance's newer question, though this one remembers an older state", async () => {
     const { app: a, clock } = await buildApp(db.connection);
     const { app: b } = await buildApp(second);
@@ -319,6 +347,13 @@ describe("two instances, one chat", () => {
     expect(await app.engine.recoverAbandoned()).toBe(1);
     const newest = await app.models.Session.findOne({ key }).sort({ seq: -1 }).lean();
     expect(newest?.update).toBe(e.dedupeKey);
+
+    // A command in the middle of a flow is checked before it runs, and its record says so too.
+    expect((await app.sessions.recall(key, clock.now())).unchecked).toBe(true);
+    const cancel = consoleInbound(chat, "/huy");
+    expect(await app.engine.handle(cancel)).toBe("handled");
+    const record = await app.models.InboundRecord.findOne({ dedupeKey: cancel.dedupeKey }).lean();
+    expect(record?.unchecked).toBeUndefined();
   });
 
   it("still sees the chat moved on from a state known long ago, once the sweep removed the next one", async () => {
