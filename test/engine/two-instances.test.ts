@@ -225,9 +225,10 @@ describe("two instances, one chat", () => {
     expect(await a.engine.handle(u)).toBe("handled");
     const filer = await a.models.ChannelAccount.findOne({ externalId: chat }).lean();
     expect(await a.models.Ticket.countDocuments({ "filer.personId": filer?.personId })).toBe(0);
-    // Read, not remembered: its record keeps no mark of an unchecked state.
+    // Read, not remembered: its record keeps no mark of an unchecked state, and needs no note.
     const record = await a.models.InboundRecord.findOne({ dedupeKey: u.dedupeKey }).lean();
     expect(record?.unchecked).toBeUndefined();
+    expect(await a.inbox.wasChecked(u.dedupeKey)).toBe(false);
     expect((await a.sessions.current(key, clock.now())).unchecked).toBeUndefined();
   });
 
@@ -314,14 +315,11 @@ describe("two instances, one chat", () => {
     for (const update of updates) await app.engine.handle(update);
     await app.engine.idle();
     // A step in the middle kept its state from memory unchecked; the flow's end checked it.
-    const records = await app.models.InboundRecord.find({
-      dedupeKey: { $in: updates.slice(-2).map((u) => u.dedupeKey) },
-    }).lean();
-    const flags = new Map(records.map((r) => [r.dedupeKey, r.unchecked]));
-    expect([flags.get(updates[5]?.dedupeKey ?? ""), flags.get(updates[6]?.dedupeKey ?? "")]).toEqual([
-      true,
-      undefined,
-    ]);
+    const [middle, end] = updates.slice(-2).map((u) => u.dedupeKey);
+    const record = await app.models.InboundRecord.findOne({ dedupeKey: middle }).lean();
+    expect(record?.unchecked).toBe(true);
+    expect(await app.inbox.wasChecked(middle ?? "")).toBe(false);
+    expect(await app.inbox.wasChecked(end ?? "")).toBe(true);
 
     // So a crash after the flow's effects: U recorded from memory, its state checked, then E, a
     // message the platform had before U, writes the next state (late: E was left to wait for the
@@ -331,7 +329,7 @@ describe("two instances, one chat", () => {
     const e = consoleInbound(chat, "1");
     const u = consoleInbound(chat, "2");
     await app.inbox.record(u, clock.now(), loaded.state ?? null, loaded.seq, loaded.stateId, true);
-    await app.inbox.stateChecked(u.dedupeKey);
+    await app.inbox.stateChecked(u.dedupeKey, clock.now());
     if (!loaded.state) throw new Error("no flow");
     await app.sessions.save(
       key,
@@ -352,8 +350,7 @@ describe("two instances, one chat", () => {
     expect((await app.sessions.recall(key, clock.now())).unchecked).toBe(true);
     const cancel = consoleInbound(chat, "/huy");
     expect(await app.engine.handle(cancel)).toBe("handled");
-    const record = await app.models.InboundRecord.findOne({ dedupeKey: cancel.dedupeKey }).lean();
-    expect(record?.unchecked).toBeUndefined();
+    expect(await app.inbox.wasChecked(cancel.dedupeKey)).toBe(true);
   });
 
   it("still sees the chat moved on from a state known long ago, once the sweep removed the next one", async () => {
