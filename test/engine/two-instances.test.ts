@@ -38,6 +38,23 @@ async function stepOf(app: App, chat: string): Promise<string | undefined> {
   return (await app.sessions.load(`console:${chat}:${chat}`, new Date("2025-10-06T02:00:00Z")))?.step;
 }
 
+/** Two instances on one database (the first with the clock), and the console chat's session key. */
+async function twoInstances(chat: string) {
+  const { app: a, clock } = await buildApp(db.connection);
+  const { app: b } = await buildApp(second);
+  return { a, b, clock, key: `console:${chat}:${chat}` };
+}
+
+/** What a citizen types in /gopy up to its confirmation, sending anonymously. */
+const TO_CONFIRM = [
+  "/gopy",
+  "gop y",
+  "chuyen doi so",
+  "Cổng dịch vụ công nên cho biết hồ sơ đang ở bước nào, kèm ngày dự kiến trả kết quả.",
+  "bỏ qua",
+  "Gửi ẩn danh",
+];
+
 describe("two instances, one chat", () => {
   it("applies two answers given at once one after the other, as one instance would", async () => {
     const { app: a } = await buildApp(db.connection);
@@ -180,19 +197,9 @@ describe("two instances, one chat", () => {
   });
 
   it("checks a remembered state before a flow's end: a feedback withdrawn on the other instance is not filed", async () => {
-    const { app: a } = await buildApp(db.connection);
-    const { app: b } = await buildApp(second);
     const chat = "stale-confirm";
-    for (const text of [
-      "/gopy",
-      "gop y",
-      "chuyen doi so",
-      "Cổng dịch vụ công nên cho biết hồ sơ đang ở bước nào, kèm ngày dự kiến trả kết quả.",
-      "bỏ qua",
-      "Gửi ẩn danh",
-    ]) {
-      await a.engine.handle(consoleInbound(chat, text));
-    }
+    const { a, b } = await twoInstances(chat);
+    for (const text of TO_CONFIRM) await a.engine.handle(consoleInbound(chat, text));
     expect(await stepOf(a, chat)).toBe("confirm");
     // The person cancels, on B. A still remembers the confirmation, and its "Gửi" from there
     // would file what the person withdrew.
@@ -204,21 +211,10 @@ describe("two instances, one chat", () => {
   });
 
   it("without the platform's order (Zalo, the console) reads the state first: a withdrawn feedback is not filed", async () => {
-    const { app: a, clock } = await buildApp(db.connection);
-    const { app: b } = await buildApp(second);
     const chat = "unordered";
-    const key = `console:${chat}:${chat}`;
+    const { a, b, clock, key } = await twoInstances(chat);
     const unordered = (text: string) => consoleInbound(chat, text, { order: undefined });
-    for (const text of [
-      "/gopy",
-      "gop y",
-      "chuyen doi so",
-      "Cổng dịch vụ công nên cho biết hồ sơ đang ở bước nào, kèm ngày dự kiến trả kết quả.",
-      "bỏ qua",
-      "Gửi ẩn danh",
-    ]) {
-      await a.engine.handle(unordered(text));
-    }
+    for (const text of TO_CONFIRM) await a.engine.handle(unordered(text));
     expect(await stepOf(a, chat)).toBe("confirm");
     expect(await b.engine.handle(unordered("Hủy"))).toBe("handled");
     const u = unordered("Gửi");
@@ -233,10 +229,8 @@ describe("two instances, one chat", () => {
   });
 
   it("counts a button of the other instance's newer question, though this one remembers an older state", async () => {
-    const { app: a, clock } = await buildApp(db.connection);
-    const { app: b } = await buildApp(second);
     const chat = "newer-keyboard";
-    const key = `console:${chat}:${chat}`;
+    const { a, b, clock, key } = await twoInstances(chat);
     await a.engine.handle(consoleInbound(chat, "/gopy"));
     // B asks the field question; its keyboard carries the sequence number B left the chat at.
     await b.engine.handle(consoleInbound(chat, "1"));
@@ -248,10 +242,8 @@ describe("two instances, one chat", () => {
   });
 
   it("refuses a second press of a keyboard the other instance already took, though this one remembers it", async () => {
-    const { app: a, clock } = await buildApp(db.connection);
-    const { app: b } = await buildApp(second);
     const chat = "double-press";
-    const key = `console:${chat}:${chat}`;
+    const { a, b, clock, key } = await twoInstances(chat);
     await a.engine.handle(consoleInbound(chat, "/gopy"));
     // The type question's keyboard carries the sequence number A left the chat at, and A remembers it.
     const { seq, unchecked } = await a.sessions.recall(key, clock.now());
@@ -265,10 +257,8 @@ describe("two instances, one chat", () => {
   });
 
   it("answers where the chat is when a cut-off update's remembered state was left before it came", async () => {
-    const { app: a, clock } = await buildApp(db.connection);
-    const { app: b } = await buildApp(second);
     const chat = "stale-cut";
-    const key = `console:${chat}:${chat}`;
+    const { a, b, clock, key } = await twoInstances(chat);
     await a.engine.handle(consoleInbound(chat, "/gopy"));
     // A remembers the type question. B answers it (V); the person's answer to B's field question
     // (U) reaches A, which records it with the state it remembers, and dies before its turn ends.
@@ -354,10 +344,8 @@ describe("two instances, one chat", () => {
   });
 
   it("still sees the chat moved on from a state known long ago, once the sweep removed the next one", async () => {
-    const { app: a, clock } = await buildApp(db.connection);
-    const { app: b } = await buildApp(second);
     const chat = "long-ago";
-    const key = `console:${chat}:${chat}`;
+    const { a, b, clock, key } = await twoInstances(chat);
     await a.engine.handle(consoleInbound(chat, "/gopy"));
     const remembered = await a.sessions.recall(key, clock.now());
     // B takes two steps; eleven minutes on, the sweep keeps only the newest of its states. A turn
