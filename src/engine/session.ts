@@ -158,6 +158,13 @@ interface Known {
 export class Sessions {
   /** What each chat's last turn here wrote or read (see current). */
   private readonly known = new Map<string, Known>();
+  /**
+   * Chats another instance wrote to lately (found at a write or a check), until when (the clock's
+   * ms): their state is read rather than remembered (recall), since a balancer that spreads a
+   * chat's messages over instances makes every other memory old, and a turn from an old one costs
+   * a refused write, a read and a run again, more than the read.
+   */
+  private readonly shared = new Map<string, number>();
 
   /** States written by turns ending together, written together (each still its own compare-and-set). */
   private readonly inserts: GroupInsert<SessionDoc>;
@@ -220,6 +227,7 @@ export class Sessions {
    * command's effects come anywhere: those are checked before they run, as before.
    */
   async recall(key: string, now: Date): Promise<LoadedSession> {
+    if ((this.shared.get(key) ?? 0) > now.getTime()) return this.current(key, now);
     const known = this.fresh(key, now);
     const loaded = known && this.loadedFromMemory(known, now);
     return loaded && known ? { ...loaded, unchecked: true, knownAt: known.at } : this.current(key, now);
@@ -233,9 +241,17 @@ export class Sessions {
    * removed the next one, and any later state is looked for instead (a slower read).
    */
   async movedPast(key: string, seq: number, now: Date, knownAt = now.getTime()): Promise<boolean> {
-    if (now.getTime() - knownAt >= KNOWN_MS)
-      return (await this.model.exists({ key, seq: { $gt: seq } })) !== null;
-    return (await this.model.exists({ _id: sessionId(key, seq + 1) })) !== null;
+    const moved =
+      now.getTime() - knownAt >= KNOWN_MS
+        ? (await this.model.exists({ key, seq: { $gt: seq } })) !== null
+        : (await this.model.exists({ _id: sessionId(key, seq + 1) })) !== null;
+    if (moved) this.sharedNow(key, now);
+    return moved;
+  }
+
+  private sharedNow(key: string, now: Date): void {
+    if (this.shared.size >= MAX_KNOWN && !this.shared.has(key)) this.shared.clear();
+    this.shared.set(key, now.getTime() + KNOWN_MS);
   }
 
   private fresh(key: string, now: Date): Known | undefined {
@@ -297,13 +313,19 @@ export class Sessions {
     order?: number,
   ): Promise<Outbound[] | undefined> {
     const { data, ...rest } = state;
-    const { stateId, before } = await this.write(key, from, update, {
-      ...rest,
-      dataSealed: this.sealer.seal(JSON.stringify(data)),
-      ...this.outboundOf(outbound),
-      ...(order !== undefined ? { order } : {}),
-      updatedAt: now,
-    });
+    const { stateId, before } = await this.write(
+      key,
+      from,
+      update,
+      {
+        ...rest,
+        dataSealed: this.sealer.seal(JSON.stringify(data)),
+        ...this.outboundOf(outbound),
+        ...(order !== undefined ? { order } : {}),
+        updatedAt: now,
+      },
+      now,
+    );
     // The state that stood may not be this run's: it is read from the database next time.
     if (before) return before.outbound;
     this.remember(key, { seq: from + 1, stateId, state: this.knownState(rest, data), at: now.getTime() });
@@ -319,13 +341,19 @@ export class Sessions {
     outbound?: Outbound[],
     order?: number,
   ): Promise<Outbound[] | undefined> {
-    const { before } = await this.write(key, from, update, {
-      ended: true,
-      expiresAt: now,
-      updatedAt: now,
-      ...this.outboundOf(outbound),
-      ...(order !== undefined ? { order } : {}),
-    });
+    const { before } = await this.write(
+      key,
+      from,
+      update,
+      {
+        ended: true,
+        expiresAt: now,
+        updatedAt: now,
+        ...this.outboundOf(outbound),
+        ...(order !== undefined ? { order } : {}),
+      },
+      now,
+    );
     if (before) return before.outbound;
     this.remember(key, { seq: from + 1, at: now.getTime() });
     return undefined;
@@ -355,6 +383,7 @@ export class Sessions {
     from: number,
     update: string,
     fields: Partial<SessionDoc>,
+    now: Date,
   ): Promise<{ stateId: string; before?: { outbound?: Outbound[] } }> {
     const seq = from + 1;
     const _id = sessionId(key, seq);
@@ -366,7 +395,10 @@ export class Sessions {
       this.known.delete(key);
       if (!isDuplicateKeyError(error)) throw error;
       const there = await this.model.findOne({ key, seq }).lean();
-      if (!there || there.update !== update) throw new SessionConflict(key);
+      if (!there || there.update !== update) {
+        this.sharedNow(key, now);
+        throw new SessionConflict(key);
+      }
       // This update's own state, landed on a try whose answer was lost (or written by another
       // run of it): that one stands, with the messages it kept, whatever this run decided.
       return {

@@ -254,6 +254,13 @@ describe("two instances, one chat", () => {
     expect(await a.engine.handle(consoleInbound(chat, "", { choice: "gop_y", step: seq }))).toBe("stale");
     const newest = await a.models.Session.findOne({ key }).sort({ seq: -1 }).lean();
     expect(newest?.seq).toBe(seq + 1);
+    // A met B's state where it remembered its own: for a while it reads this chat's state rather
+    // than remember it, a balancer spreading the chat's messages making every other memory old.
+    expect((await a.sessions.recall(key, clock.now())).unchecked).toBeUndefined();
+    // Five minutes on, the chat is read once more (the memory is too old too), then remembered.
+    clock.advance(5 * 60_000);
+    expect((await a.sessions.recall(key, clock.now())).unchecked).toBeUndefined();
+    expect((await a.sessions.recall(key, clock.now())).unchecked).toBe(true);
   });
 
   it("answers where the chat is when a cut-off update's remembered state was left before it came", async () => {
