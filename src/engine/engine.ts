@@ -230,15 +230,14 @@ export class Engine {
       // that one leaves (else it would answer the same step, and that answer would be lost).
       await this.retryDeferred(key);
       const now = this.services.clock.now();
-      // Read before the record, which keeps it: a replay must start where this turn started. As
-      // this process last left it, if no state after it exists (a read by `_id`): never from
-      // memory alone, since a flow's effects (a ticket, a report) are keyed by the state they
-      // answer and done before the state is written, and a state another instance has moved on
-      // from would do them a second time under another key.
-      // Where the platform orders its updates, a step of a flow starts from the state this
-      // process remembers, with no read at all (Sessions.recall): its next state is a
-      // compare-and-set and its effects are checked for first (process), and recovery can tell
-      // whether such a state was already old when the update came (recoverAbandoned).
+      // Loaded before the record, which keeps it: a replay must start where this turn started.
+      // As this process last left it, once a read by `_id` finds no state after it: a flow's
+      // effects (a ticket, a report) are keyed by the state they answer and done before the state
+      // is written, and a state another instance has moved on from would do them a second time
+      // under another key. Where the platform orders its updates, a step of a flow skips that
+      // read (Sessions.recall): its next state is a compare-and-set, its effects wait for the
+      // same check (process), and recovery can tell whether such a state was already old when
+      // the update came (recoverAbandoned).
       let loaded =
         inbound.order !== undefined
           ? await this.stores.sessions.recall(key, now)
@@ -905,8 +904,10 @@ export class Engine {
     };
   }
 
-  /** Feeds one answer to the current step; returns the new session, or null when the flow ended. */
-  /** `beforeEffects`: run before the flow's end (see process). */
+  /**
+   * Feeds one answer to the current step; returns the new session, or null when the flow ended.
+   * `beforeEffects` runs before the flow's end (see process).
+   */
   private async step(
     turn: Turn,
     session: SessionState,
