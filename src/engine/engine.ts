@@ -661,8 +661,8 @@ export class Engine {
      * its other steps change nothing but the state, whose write is a compare-and-set of its own.
      */
     let checked = !loaded.unchecked;
-    /** The check's mark on the record, being written: an error, if it failed; see the commit. */
-    let marking: Promise<unknown> | undefined;
+    /** The check's note, being written; the commit waits for it. */
+    let marking: Promise<void> | undefined;
     const check = async (): Promise<void> => {
       if (checked) return;
       if (await this.stores.sessions.movedPast(key, loaded.seq, now, loaded.knownAt))
@@ -671,10 +671,9 @@ export class Engine {
       // Written beside the turn's effects rather than before them, to keep it off their path:
       // only a crash in those few milliseconds, between the effects and the note, leaves the
       // update unchecked after them. The commit waits for it.
-      marking = this.stores.inbox.stateChecked(inbound.dedupeKey, now).then(
-        () => undefined,
-        (error: unknown) => error ?? new Error("the check's mark failed"),
-      );
+      marking = this.stores.inbox.stateChecked(inbound.dedupeKey, now);
+      // Heard by the commit's wait; a turn that throws before it must not leave it unheard.
+      marking.catch(() => undefined);
     };
     if (command || unreadable || !session) await check();
     if (command && CANCEL.has(command.name)) {
@@ -723,9 +722,8 @@ export class Engine {
     // before the state it asks about is saved. If we die in between or after, the replay starts
     // from the state recorded with the update, recomputes the same step and the same replies,
     // and the replies already written collide with themselves.
-    // No commit before the check's mark stands (a failed one fails the turn, which runs again).
-    const markFailed = await marking;
-    if (markFailed !== undefined) throw markFailed;
+    // No commit before the check's note stands (a failed one fails the turn, which runs again).
+    await marking;
     let outbound = turn.outbound;
     let committed = false;
     /** An earlier run of this update had committed already: what it kept is sent. */
