@@ -41,6 +41,7 @@ import { Inbox } from "./engine/inbox.js";
 import { MessageLinks } from "./engine/links.js";
 import type { ChannelName, Outbound } from "./engine/message.js";
 import { Dispatcher, Outbox, type DispatcherOptions } from "./engine/outbox.js";
+import { SentArchive } from "./engine/sent-archive.js";
 import { SendLease } from "./engine/send-lease.js";
 import { Decisions } from "./engine/decisions.js";
 import { Sessions } from "./engine/session.js";
@@ -50,6 +51,20 @@ import { DATA_DIR } from "./paths.js";
 import type { Sealer } from "./privacy/sealer.js";
 import { t } from "./text/vi.js";
 
+/**
+ * How long a handled update's record is kept to recognise the update coming again. Telegram keeps
+ * an undelivered update "no longer than 24 hours" (Bot API, "Getting updates",
+ * https://core.telegram.org/bots/api#getting-updates); Zalo publishes no figure (not verified),
+ * so a week.
+ */
+const REDELIVERY_DAYS = 7;
+
+/**
+ * How long a delivery's record stays in the outbox before the sweep moves it to `outbox_sent`:
+ * long enough that a decision taken again soon after (a turn replayed after a crash, a job run
+ * twice) meets it where its insert does, short enough that the look reads an hour, not months.
+ */
+const SENT_KEPT_MS = 3_600_000;
 export interface AppOptions {
   connection: Connection;
   clock: Clock;
@@ -127,7 +142,12 @@ export class App {
     const { connection, clock, log } = options;
     this.sealer = options.sealer;
     this.models = createModels(connection);
-    this.outbox = new Outbox(this.models.Outbox, clock, options.sealer);
+    this.outbox = new Outbox(
+      this.models.Outbox,
+      clock,
+      options.sealer,
+      new SentArchive(this.models.SentRecord),
+    );
     this.links = new MessageLinks(this.models.MessageLink, this.outbox);
     this.sessions = new Sessions(this.models.Session, options.sealer);
     this.decisions = new Decisions(this.models.Decision, options.sealer);
@@ -299,7 +319,8 @@ export class App {
   async sweep(): Promise<void> {
     const now = this.options.clock.now();
     const retained = new Date(now.getTime() - (this.options.messageRetentionDays ?? 90) * 86_400_000);
-    await this.inbox.sweep(retained);
+    await this.inbox.sweep(new Date(now.getTime() - REDELIVERY_DAYS * 86_400_000), retained);
+    await this.outbox.moveSent(new Date(now.getTime() - SENT_KEPT_MS));
     await this.outbox.forget(retained);
     await this.sessions.sweep(now);
     await this.decisions.sweep(now);

@@ -23,15 +23,17 @@ const NEWEST = { sentAt: -1, _id: -1 } as const;
 
 /**
  * The highest console message id an earlier run on this database gave (0 on a fresh one), read
- * from the newest messages sent and links kept (links outlive the messages' retention).
+ * from the newest messages sent (in the outbox, or moved out of it after an hour) and links kept
+ * (links outlive the messages' retention).
  */
 async function lastIdOnRecord(app: App): Promise<number> {
-  const [sent, links] = await Promise.all([
+  const [sent, moved, links] = await Promise.all([
     app.models.Outbox.find({ channel: "console", status: "sent" })
       .sort(NEWEST)
       .limit(50)
       .select({ platformMessageIds: 1 })
       .lean(),
+    app.outbox.archive.latest("console", undefined, 50),
     app.models.MessageLink.find({ channel: "console" })
       .sort(NEWEST)
       .limit(50)
@@ -40,7 +42,7 @@ async function lastIdOnRecord(app: App): Promise<number> {
   ]);
   return Math.max(
     0,
-    ...sent.flatMap((doc) => doc.platformMessageIds.map(consoleMessageNumber)),
+    ...[...sent, ...moved].flatMap((doc) => doc.platformMessageIds.map(consoleMessageNumber)),
     ...links.map((link) => consoleMessageNumber(link.platformMessageId)),
   );
 }
@@ -53,7 +55,8 @@ async function lastIdTo(app: App, sender: ConsoleSender, chatId: string): Promis
     .sort(NEWEST)
     .select({ platformMessageIds: 1 })
     .lean();
-  return sent?.platformMessageIds.at(-1);
+  const [moved] = sent ? [] : await app.outbox.archive.latest("console", chatId, 1);
+  return (sent ?? moved)?.platformMessageIds.at(-1);
 }
 
 /**

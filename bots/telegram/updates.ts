@@ -124,10 +124,7 @@ export class UpdateHandler {
     const { app, clock } = this.deps;
     const { chatId, messageId } = pressed.message;
     for (let look = 1; ; look += 1) {
-      const latest = await app.outbox.model
-        .findOne({ channel: "telegram", chatId, status: "sent", "choices.0": { $exists: true } })
-        .sort({ sentAt: -1, _id: -1 })
-        .lean();
+      const latest = await app.outbox.latestKeyboard("telegram", chatId);
       if (latest?.platformMessageIds.includes(messageId)) break;
       // Telegram shows a message before our "sent" mark lands; a quick press on a keyboard still
       // being marked must not be taken for a stale one (which would also remove its buttons).

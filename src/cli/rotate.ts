@@ -23,6 +23,7 @@ const SEALED_COLLECTIONS = [
   "invites",
   "link_codes",
   "outbox",
+  "outbox_sent",
   "inbound",
   "sessions",
   "decisions",

@@ -44,6 +44,7 @@ import { decisionSchema, type DecisionDoc } from "../engine/decisions.js";
 import { inboundRecordSchema, type InboundRecordDoc } from "../engine/inbox.js";
 import { messageLinkSchema, type MessageLinkDoc } from "../engine/links.js";
 import { outboxSchema, type OutboxDoc } from "../engine/outbox.js";
+import { sentRecordSchema, type SentRecordDoc } from "../engine/sent-archive.js";
 import { sessionSchema, type SessionDoc } from "../engine/session.js";
 
 /** Binds every schema to one connection; features add theirs here as they arrive. */
@@ -51,6 +52,7 @@ export function createModels(connection: Connection) {
   return {
     InboundRecord: connection.model<InboundRecordDoc>("InboundRecord", inboundRecordSchema),
     Outbox: connection.model<OutboxDoc>("Outbox", outboxSchema),
+    SentRecord: connection.model<SentRecordDoc>("SentRecord", sentRecordSchema),
     MessageLink: connection.model<MessageLinkDoc>("MessageLink", messageLinkSchema),
     Session: connection.model<SessionDoc>("Session", sessionSchema),
     Decision: connection.model<DecisionDoc>("Decision", decisionSchema),

@@ -136,15 +136,20 @@ export class Inbox {
   }
 
   /**
-   * Deletes the records of updates handled (or given up) before `olderThan`. No platform
-   * redelivers an update that old, so the dedupe they gave is no longer needed.
+   * Deletes the records of updates handled before `handledBefore` and of those given up before
+   * `failedBefore`. A handled record is a bare dedupe key (its update went with the mark) and is
+   * kept only while a platform may deliver that update again; every search of the collection on
+   * FerretDB (recovery's, every 30 s) reads all of it, so it holds days, not months. A failed one
+   * keeps its update for the operator, for the retention period.
    */
-  async sweep(olderThan: Date): Promise<number> {
+  async sweep(handledBefore: Date, failedBefore: Date = handledBefore): Promise<number> {
     // Held marks first, so that a handled update is swept as handled (a refusal leaves it for the next sweep).
     await this.writeHeld().catch(() => undefined);
     const result = await this.model.deleteMany({
-      status: { $in: ["handled", "failed"] },
-      receivedAt: { $lt: olderThan },
+      $or: [
+        { status: "handled", receivedAt: { $lt: handledBefore } },
+        { status: "failed", receivedAt: { $lt: failedBefore } },
+      ],
     });
     return result.deletedCount;
   }

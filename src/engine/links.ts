@@ -76,12 +76,13 @@ export class MessageLinks {
       .lean();
     const seen = new Map<string, string>();
     for (const link of links) if (!seen.has(link.subject.id)) seen.set(link.subject.id, link.outboxKey);
-    const texts = new Map(
-      (await this.outbox.model.find({ dedupeKey: { $in: [...seen.values()] } }).lean()).map((o) => [
-        o.dedupeKey,
-        this.outbox.textOf(o),
-      ]),
+    const keys = [...seen.values()];
+    const here = await this.outbox.model.find({ dedupeKey: { $in: keys } }).lean();
+    // Reminders older than an hour have their records among the deliveries moved out.
+    const moved = await this.outbox.archive.find(
+      keys.filter((key) => !here.some((o) => o.dedupeKey === key)),
     );
+    const texts = new Map([...here, ...moved].map((o) => [o.dedupeKey, this.outbox.textOf(o)]));
     return [...seen].map(([id, outboxKey]) => ({
       subject: { kind, id },
       label: (texts.get(outboxKey)?.split("\n")[0] ?? id).slice(0, 60),

@@ -11,6 +11,7 @@ import { resealField } from "../privacy/reseal.js";
 import type { Sealer } from "../privacy/sealer.js";
 import { SendError, type ChannelSender } from "./channel.js";
 import type { MessageLinks } from "./links.js";
+import type { SentArchive } from "./sent-archive.js";
 import type { SendLease } from "./send-lease.js";
 import type { ChannelName, Choice, Outbound, OutboundFile, Subject } from "./message.js";
 
@@ -114,6 +115,8 @@ export class Outbox {
     readonly model: Model<OutboxDoc>,
     private readonly clock: Clock,
     private readonly sealer: Sealer,
+    /** Where deliveries go an hour after they were made (moveSent): their dedupe keys live on there. */
+    readonly archive: SentArchive,
   ) {
     this.sentMarks = new GroupWrite(model);
     this.inserts = new GroupInsert(model);
@@ -143,7 +146,18 @@ export class Outbox {
         .lean();
       for (const { dedupeKey } of docs) found.add(dedupeKey);
     }
+    // Read after the outbox: a message moved between the two reads is in the archive by then.
+    const rest = dedupeKeys.filter((key) => !found.has(key));
+    for (const key of await this.archive.keys(rest)) found.add(key);
     return found;
+  }
+
+  /**
+   * Moves the records of deliveries made before `sentBefore` out of the collection, to the
+   * archive (SentArchive): what is left is what the dispatcher's look reads. Returns how many.
+   */
+  moveSent(sentBefore: Date): Promise<number> {
+    return this.archive.moveFrom(this.model, sentBefore);
   }
 
   /**
@@ -155,7 +169,7 @@ export class Outbox {
       { status: { $in: ["sent", "dead"] }, createdAt: { $lt: olderThan }, textSealed: { $ne: "" } },
       { $set: { textSealed: "" }, $unset: { text: 1 } },
     );
-    return result.modifiedCount;
+    return result.modifiedCount + (await this.archive.forget(olderThan));
   }
 
   /**
@@ -199,13 +213,34 @@ export class Outbox {
   }
 
   /** Reseals every text under the current key (npm run keys:rotate); returns how many changed. */
-  reseal(): Promise<number> {
-    return resealField(this.model, "textSealed", this.sealer);
+  async reseal(): Promise<number> {
+    return (
+      (await resealField(this.model, "textSealed", this.sealer)) + (await this.archive.reseal(this.sealer))
+    );
   }
 
   /** Whether the bot recorded sending the platform message `platformMessageId` to that chat. */
   async knows(channel: string, chatId: string, platformMessageId: string): Promise<boolean> {
-    return (await this.model.exists({ channel, chatId, platformMessageIds: platformMessageId })) !== null;
+    if ((await this.model.exists({ channel, chatId, platformMessageIds: platformMessageId })) !== null) {
+      return true;
+    }
+    return this.archive.knows(channel, chatId, platformMessageId);
+  }
+
+  /**
+   * The newest keyboard sent to a chat (its buttons, the platform's ids), wherever its record is.
+   * Both are read: a move of the archive cut short may leave an older delivery behind.
+   */
+  async latestKeyboard(channel: string, chatId: string): Promise<OutboxDoc | undefined> {
+    const [here, moved] = await Promise.all([
+      this.model
+        .findOne({ channel, chatId, status: "sent", "choices.0": { $exists: true } })
+        .sort({ sentAt: -1, _id: -1 })
+        .lean<OutboxDoc>(),
+      this.archive.latestKeyboard(channel, chatId),
+    ]);
+    if (!here || !moved) return here ?? moved ?? undefined;
+    return (moved.sentAt?.getTime() ?? 0) > (here.sentAt?.getTime() ?? 0) ? moved : here;
   }
 
   private readonly createdListeners: ((doc: OutboxDoc) => void)[] = [];
@@ -305,8 +340,17 @@ export class Outbox {
       }
       try {
         const doc = await this.model.create(fields);
-        created += 1;
         const written = doc.toObject<OutboxDoc>();
+        // Its key may have been said long ago, and its record moved out of the collection since
+        // (a job run again, a turn replayed): looked for after the insert, which a move cannot
+        // slip between (a record is archived before its outbox copy goes). A turn's first run
+        // decides keys of its own, new by construction, and is spared the read.
+        if (!options.unwritten && (await this.archive.has(message.dedupeKey))) {
+          // Not sent from here; a crash before this delete leaves it to the look, which checks too.
+          await this.model.deleteOne({ _id: written._id });
+          continue;
+        }
+        created += 1;
         for (const listener of this.createdListeners) listener(written);
       } catch (error) {
         if (!isDuplicateKeyError(error)) throw error;
@@ -924,6 +968,7 @@ export class Dispatcher {
     this.external = external;
     this.looked = true;
     this.emptyLooks = external.size === 0 ? this.emptyLooks + 1 : 0;
+    await this.dropDelivered(due);
     for (const doc of due) this.handling.add(doc._id.toHexString());
     const claimed = await Promise.allSettled(due.map((doc) => this.take(doc, now)));
     due.forEach((doc, i) => {
@@ -934,6 +979,27 @@ export class Dispatcher {
     const failed = claimed.find((c): c is PromiseRejectedResult => c.status === "rejected");
     if (failed && taken.length === 0) throw failed.reason;
     return taken;
+  }
+
+  /**
+   * Takes out of `docs` (and deletes) the messages whose key was delivered and archived already:
+   * copies a decision taken twice wrote again, whose writer died before it took its copy back
+   * (Outbox.enqueueTurn). One read for the lot, only when a look found something to send.
+   */
+  private async dropDelivered(docs: OutboxDoc[]): Promise<void> {
+    if (docs.length === 0) return;
+    const delivered = await this.outbox.archive.keys(docs.map((doc) => doc.dedupeKey));
+    if (delivered.size === 0) return;
+    for (let i = docs.length - 1; i >= 0; i -= 1) {
+      const doc = docs[i];
+      if (!doc || !delivered.has(doc.dedupeKey)) continue;
+      docs.splice(i, 1);
+      await this.outbox.model.deleteOne({ _id: doc._id, status: { $ne: "sent" } });
+      this.log.warn(
+        { dedupeKey: doc.dedupeKey },
+        "outbox: a copy of a message already delivered was not sent",
+      );
+    }
   }
 
   private backoff(attempts: number): number {
@@ -967,6 +1033,9 @@ export class Dispatcher {
       // The oldest is still in another's hands: the probe waits for it, or the order would break.
       const held = doc?.status === "sending" && (doc.lockedUntil ?? now) >= now;
       if (!doc || held || this.busy.has(doc.chatId) || this.pause !== pause) return undefined;
+      const found = [doc];
+      await this.dropDelivered(found);
+      if (found.length === 0) return undefined;
       claimed = await this.take(doc, now);
       if (claimed) pause.probeId = doc._id;
       return claimed;

@@ -296,33 +296,44 @@ describe("engine", () => {
     const { app, clock, sender } = await setup();
     await app.engine.handle(inbound("citizen", "/start"));
     await deliver(app);
+    const [first] = await app.models.Outbox.find().lean();
     clock.advance(89 * 86_400_000);
     const recent = inbound("citizen", "/help");
     await app.engine.handle(recent);
     await app.sweep();
-    expect(await app.models.InboundRecord.countDocuments()).toBe(2);
+    // A handled update's record is kept a week, while a platform may deliver it again.
+    expect((await app.models.InboundRecord.find().lean()).map((r) => r.dedupeKey)).toEqual([
+      recent.dedupeKey,
+    ]);
     // What a turn decided is kept only while recovery may want it: a day.
     expect((await app.models.Decision.find().lean()).map((d) => d._id)).toEqual([recent.dedupeKey]);
+    // A delivery's record leaves the outbox an hour after it was made, for the sent archive.
+    expect(await app.models.Outbox.countDocuments({ status: "sent" })).toBe(0);
     clock.advance(2 * 86_400_000);
     // Not delivered (the platform is failing): a message still waiting keeps its text.
     sender.failures = [new SendError("network", "down")];
     await deliver(app);
     await app.sweep();
-    expect((await app.models.InboundRecord.find().lean()).map((r) => r.dedupeKey)).toEqual([
-      recent.dedupeKey,
-    ]);
-    const [old, waiting] = await app.models.Outbox.find().sort({ _id: 1 }).lean();
+    expect(await app.models.InboundRecord.countDocuments()).toBe(1);
+    const old = await app.models.SentRecord.findById(first?.dedupeKey).lean();
     expect(old?.status).toBe("sent");
+    expect(old?.outboxId.equals(first?._id)).toBe(true);
     expect(old?.textSealed).toBe("");
-    expect(app.outbox.textOf(old ?? { textSealed: "x" })).toBe("");
+    const [waiting] = await app.models.Outbox.find().lean();
     expect(waiting?.status).toBe("pending");
     expect(app.outbox.textOf(waiting ?? { textSealed: "" })).toContain("/gopy");
     // The record stays, so the same decision still writes nothing new.
     expect(
       await app.outbox.enqueue([
-        { to: { channel: "console", chatId: "citizen" }, text: "lại", dedupeKey: old?.dedupeKey ?? "" },
+        { to: { channel: "console", chatId: "citizen" }, text: "lại", dedupeKey: first?.dedupeKey ?? "" },
       ]),
     ).toBe(0);
+    expect(await app.models.Outbox.countDocuments()).toBe(1);
+    // A failed update keeps its record for the operator, for the retention period.
+    await app.models.InboundRecord.updateOne({}, { $set: { status: "failed" } });
+    clock.advance(8 * 86_400_000);
+    await app.sweep();
+    expect(await app.models.InboundRecord.countDocuments({ status: "failed" })).toBe(1);
   });
 
   it("still handles and sends what an older version stored in plaintext", async () => {

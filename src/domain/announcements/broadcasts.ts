@@ -246,25 +246,30 @@ export class BroadcastService {
     return messages;
   }
 
-  /** Sent / failed / remaining, read from the outbox by the broadcast's key prefix. */
+  /**
+   * Sent / failed / remaining, read by the broadcast's key prefix from the outbox and from the
+   * deliveries moved out of it (an hour after they were made).
+   */
   async progress(broadcast: BroadcastDoc): Promise<BroadcastProgress> {
-    const dedupeKey = { $regex: `^broadcast:${broadcast._id.toHexString()}:` };
+    const prefix = { $regex: `^broadcast:${broadcast._id.toHexString()}:` };
     const { Outbox } = this.models;
-    const [inOutbox, sent, dead] = await Promise.all([
-      Outbox.countDocuments({ dedupeKey }),
-      Outbox.countDocuments({ dedupeKey, status: "sent" }),
-      Outbox.countDocuments({ dedupeKey, status: "dead" }),
+    const [inOutbox, sentHere, dead, moved] = await Promise.all([
+      Outbox.countDocuments({ dedupeKey: prefix }),
+      Outbox.countDocuments({ dedupeKey: prefix, status: "sent" }),
+      Outbox.countDocuments({ dedupeKey: prefix, status: "dead" }),
+      this.outbox.archive.model.countDocuments({ _id: prefix }),
     ]);
+    const sent = sentHere + moved;
     const total = broadcast.recipients.length;
     const done = broadcast.status === "done";
     const notQueued = done ? 0 : total - broadcast.enqueued;
-    const pending = inOutbox - sent - dead;
+    const pending = inOutbox - sentHere - dead;
     return {
       total,
       sent,
       dead,
       remaining: pending + notQueued,
-      skipped: done ? total - inOutbox : 0,
+      skipped: done ? Math.max(0, total - inOutbox - moved) : 0,
       finished: done && pending === 0,
     };
   }

@@ -1,0 +1,173 @@
+import { Schema, type Model, type Types } from "mongoose";
+import { isDuplicateKeyError } from "../db/errors.js";
+import { MAX_INSERTS_PER_COMMAND } from "../db/limits.js";
+import { resealField } from "../privacy/reseal.js";
+import type { Sealer } from "../privacy/sealer.js";
+import type { OutboxDoc } from "./outbox.js";
+
+/**
+ * A delivered message's record once it has left the outbox: the outbox document as it was sent,
+ * under its dedupe key. The outbox then holds only what is still to be sent and the last hour's
+ * deliveries, which is what keeps the dispatcher's look cheap: FerretDB reads every document of a
+ * collection for any filter (docs/ferretdb.md), and with every message ever sent kept in the
+ * outbox its look, run every second or few, grew with the bot's whole history (0.43 s a look with
+ * 5,000 sent messages, `npm run bench -- profile`).
+ *
+ * The record keeps what the outbox kept it for: its dedupe key, so that a decision taken again
+ * (a job run again, a turn replayed) still says nothing twice (`Outbox.enqueueTurn` looks here
+ * after each write), and the platform's message ids (a reply-to, an old keyboard).
+ */
+export interface SentRecordDoc extends Omit<OutboxDoc, "_id" | "dedupeKey"> {
+  /** The message's dedupe key: unique here as in the outbox, and the cheapest filter there is. */
+  _id: string;
+  /** Its id in the outbox (the order it was written in). */
+  outboxId: Types.ObjectId;
+}
+
+export const sentRecordSchema = new Schema<SentRecordDoc>(
+  {
+    _id: { type: String, required: true },
+    outboxId: { type: Schema.Types.ObjectId, required: true },
+    channel: { type: String, required: true },
+    chatId: { type: String, required: true },
+    personId: { type: Schema.Types.ObjectId },
+    textSealed: { type: String, required: true },
+    choices: [{ _id: false, label: String, value: String }],
+    step: { type: Number },
+    files: [{ _id: false, kind: String, ref: String, name: String }],
+    subject: { type: { _id: false, kind: String, id: String }, default: undefined },
+    status: { type: String, required: true },
+    attempts: { type: Number, required: true },
+    claimSeq: { type: Number, required: true },
+    nextAttemptAt: { type: Date, required: true },
+    platformMessageIds: { type: [String], default: [] },
+    createdAt: { type: Date, required: true },
+    dueAt: { type: Date },
+    failingSince: { type: Date },
+    sentAt: { type: Date },
+  },
+  { collection: "outbox_sent" },
+);
+// A chat's deliveries, newest first: a reply to an old message, an old keyboard pressed.
+sentRecordSchema.index({ channel: 1, chatId: 1, sentAt: -1 });
+
+/** Deliveries moved per round: one delete command each, its inserts in commands of 100. */
+const MOVE_BATCH = 1_000;
+
+/** The outbox document a record was, for readers that take either. */
+export function asOutboxDoc(record: SentRecordDoc): OutboxDoc {
+  const { _id, outboxId, ...rest } = record;
+  return { ...rest, _id: outboxId, dedupeKey: _id };
+}
+
+export class SentArchive {
+  constructor(readonly model: Model<SentRecordDoc>) {}
+
+  /**
+   * Moves the deliveries recorded before `sentBefore` out of `outbox`, at most `max` of them.
+   * Each is written here before it is deleted there, so a dedupe key is never in neither; a move
+   * cut off half-way finds its records written and deletes what is left. Returns how many moved.
+   */
+  async moveFrom(outbox: Model<OutboxDoc>, sentBefore: Date, max = 20_000): Promise<number> {
+    let moved = 0;
+    while (moved < max) {
+      // A page at a time, read afresh: no cursor stays open over the documents being deleted.
+      const batch = await outbox
+        .find({ status: "sent", sentAt: { $lt: sentBefore } })
+        .limit(Math.min(MOVE_BATCH, max - moved))
+        .lean<OutboxDoc[]>();
+      if (batch.length === 0) break;
+      for (let i = 0; i < batch.length; i += MAX_INSERTS_PER_COMMAND) {
+        await this.write(batch.slice(i, i + MAX_INSERTS_PER_COMMAND));
+      }
+      // One statement (a list of ids), not one per document: FerretDB hangs on update commands of
+      // 100 statements (docs/ferretdb.md) and deletes were not tried that far.
+      const { deletedCount } = await outbox.deleteMany({
+        _id: { $in: batch.map((doc) => doc._id) },
+        status: "sent",
+      });
+      moved += deletedCount;
+      if (deletedCount === 0) break;
+    }
+    return moved;
+  }
+
+  /** Writes records; one already here (a move cut off after its insert) is left as it is. */
+  private async write(docs: OutboxDoc[]): Promise<void> {
+    const records = docs.map(({ _id, dedupeKey, lockedUntil: _u, lockedBy: _b, lastError: _e, ...rest }) => ({
+      ...rest,
+      _id: dedupeKey,
+      outboxId: _id,
+    }));
+    try {
+      // Lean: the records are the outbox's documents as they stand, checked when written there.
+      await this.model.insertMany(records, { ordered: false, lean: true });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+    }
+  }
+
+  /**
+   * Which of these dedupe keys have a record here. One `$in` on `_id`: FerretDB runs it as one
+   * read of the collection, where a find per key would read it once per key.
+   */
+  async keys(dedupeKeys: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < dedupeKeys.length; i += 500) {
+      const docs = await this.model.find({ _id: { $in: dedupeKeys.slice(i, i + 500) } }, { _id: 1 }).lean();
+      for (const { _id } of docs) found.add(_id);
+    }
+    return found;
+  }
+
+  /** Whether this dedupe key was delivered and moved here: the filter FerretDB answers fastest. */
+  async has(dedupeKey: string): Promise<boolean> {
+    return (await this.model.exists({ _id: dedupeKey })) !== null;
+  }
+
+  /** The records of these dedupe keys, as outbox documents. */
+  async find(dedupeKeys: readonly string[]): Promise<OutboxDoc[]> {
+    if (dedupeKeys.length === 0) return [];
+    const records = await this.model.find({ _id: { $in: [...dedupeKeys] } }).lean<SentRecordDoc[]>();
+    return records.map(asOutboxDoc);
+  }
+
+  /** Whether the bot recorded sending the platform message `platformMessageId` to that chat. */
+  async knows(channel: string, chatId: string, platformMessageId: string): Promise<boolean> {
+    return (await this.model.exists({ channel, chatId, platformMessageIds: platformMessageId })) !== null;
+  }
+
+  /** The newest delivery to a chat that carried buttons, as an outbox document. */
+  async latestKeyboard(channel: string, chatId: string): Promise<OutboxDoc | undefined> {
+    const record = await this.model
+      .findOne({ channel, chatId, "choices.0": { $exists: true } })
+      .sort({ sentAt: -1 })
+      .lean<SentRecordDoc>();
+    return record ? asOutboxDoc(record) : undefined;
+  }
+
+  /** The newest deliveries to a chat, newest first, as outbox documents. */
+  async latest(channel: string, chatId: string | undefined, limit: number): Promise<OutboxDoc[]> {
+    const records = await this.model
+      .find({ channel, ...(chatId === undefined ? {} : { chatId }) })
+      .sort({ sentAt: -1 })
+      .limit(limit)
+      .lean<SentRecordDoc[]>();
+    return records.map(asOutboxDoc);
+  }
+
+  /** Removes the texts of deliveries made before `olderThan` (the retention period). */
+  async forget(olderThan: Date): Promise<number> {
+    const result = await this.model.updateMany(
+      { createdAt: { $lt: olderThan }, textSealed: { $ne: "" } },
+      // An older version's plaintext `text` came along with the record it was in.
+      { $set: { textSealed: "" }, $unset: { text: 1 } },
+    );
+    return result.modifiedCount;
+  }
+
+  /** Reseals every text under the current key (npm run keys:rotate). */
+  reseal(sealer: Sealer): Promise<number> {
+    return resealField(this.model, "textSealed", sealer);
+  }
+}

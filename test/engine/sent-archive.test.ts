@@ -1,0 +1,147 @@
+import { Types } from "mongoose";
+import { describe, expect, it } from "vitest";
+import type { App } from "../../src/app.js";
+import type { FixedClock } from "../../src/clock.js";
+import type { ChannelSender, Delivery } from "../../src/engine/channel.js";
+import type { Outbound } from "../../src/engine/message.js";
+import { buildApp, TEST_SEALER, useDatabase } from "../support/db.js";
+import { consoleInbound } from "../support/inbound.js";
+
+const db = useDatabase(import.meta.filename);
+
+class RecordingSender implements ChannelSender {
+  readonly channel = "console" as const;
+  readonly delivered: Delivery[] = [];
+  async send(delivery: Delivery) {
+    this.delivered.push(delivery);
+    return { messageIds: [`p${this.delivered.length}`] };
+  }
+}
+
+async function setup(): Promise<{ app: App; clock: FixedClock; sender: RecordingSender }> {
+  await db.connection.dropDatabase();
+  const { app, clock } = await buildApp(db.connection);
+  const sender = new RecordingSender();
+  app.addChannel(sender, { baseBackoffMs: 1000 });
+  return { app, clock, sender };
+}
+
+function reminder(key: string, chatId = "staff"): Outbound {
+  return { to: { channel: "console", chatId }, text: `Nhắc việc ${key}`, dedupeKey: key };
+}
+
+async function deliver(app: App): Promise<void> {
+  await app.dispatchers.get("console")?.drain();
+}
+
+/** Sends the messages, then lets two hours pass and the sweep move their records out. */
+async function sentLongAgo(app: App, clock: FixedClock, messages: Outbound[]): Promise<void> {
+  await app.outbox.enqueue(messages);
+  await deliver(app);
+  clock.advance(2 * 3_600_000);
+  await app.sweep();
+}
+
+describe("deliveries moved out of the outbox", () => {
+  it("leaves in the outbox only what waits and the last hour's deliveries", async () => {
+    const { app, clock, sender } = await setup();
+    await sentLongAgo(app, clock, [reminder("a"), reminder("b", "other")]);
+    await app.outbox.enqueue([reminder("c")]);
+    await deliver(app);
+    await app.sweep();
+    expect((await app.models.Outbox.find().lean()).map((d) => d.dedupeKey)).toEqual(["c"]);
+    const moved = await app.models.SentRecord.find().sort({ _id: 1 }).lean();
+    expect(moved.map((r) => [r._id, r.status, r.platformMessageIds])).toEqual([
+      ["a", "sent", ["p1"]],
+      ["b", "sent", ["p2"]],
+    ]);
+    expect(app.outbox.textOf(moved[0] ?? { textSealed: "" })).toBe("Nhắc việc a");
+    expect(sender.delivered).toHaveLength(3);
+  });
+
+  it("says nothing twice when a decision is taken again after its record moved", async () => {
+    const { app, clock, sender } = await setup();
+    await sentLongAgo(app, clock, [reminder("reminder:2026-12-01:staff:II.1")]);
+    // A job run again (or with --at) decides the same reminder under the same key.
+    expect(await app.outbox.written(["reminder:2026-12-01:staff:II.1", "new"])).toEqual(
+      new Set(["reminder:2026-12-01:staff:II.1"]),
+    );
+    expect(await app.outbox.enqueue([reminder("reminder:2026-12-01:staff:II.1")])).toBe(0);
+    await deliver(app);
+    expect(sender.delivered).toHaveLength(1);
+    expect(await app.models.Outbox.countDocuments()).toBe(0);
+  });
+
+  it("does not send a copy whose writer died before taking it back", async () => {
+    const { app, clock, sender } = await setup();
+    await sentLongAgo(app, clock, [reminder("digest:2026-W49:staff")]);
+    // The copy as the insert of a decision taken again left it, the process gone before its check.
+    const {
+      _id: _,
+      outboxId: __,
+      ...record
+    } = (await app.models.SentRecord.findById("digest:2026-W49:staff").lean())!;
+    await app.models.Outbox.collection.insertOne({
+      ...record,
+      _id: new Types.ObjectId(),
+      dedupeKey: "digest:2026-W49:staff",
+      status: "pending",
+      attempts: 0,
+      claimSeq: 0,
+      nextAttemptAt: clock.now(),
+      platformMessageIds: [],
+      textSealed: TEST_SEALER.seal("Nhắc việc lại"),
+    });
+    await deliver(app);
+    expect(sender.delivered).toHaveLength(1);
+    expect(await app.models.Outbox.countDocuments()).toBe(0);
+  });
+
+  it("finishes a move cut off between its two writes", async () => {
+    const { app, clock } = await setup();
+    await app.outbox.enqueue([reminder("a"), reminder("b")]);
+    await deliver(app);
+    clock.advance(2 * 3_600_000);
+    // The record of "a" was written, then the process died before deleting its outbox copy.
+    const a = (await app.models.Outbox.findOne({ dedupeKey: "a" }).lean())!;
+    const { _id, dedupeKey, ...rest } = a;
+    await app.models.SentRecord.collection.insertOne({ ...rest, _id: dedupeKey, outboxId: _id } as never);
+    expect(await app.outbox.moveSent(clock.now())).toBe(2);
+    expect(await app.models.Outbox.countDocuments()).toBe(0);
+    expect(await app.models.SentRecord.countDocuments()).toBe(2);
+  });
+
+  it("still knows a message sent long ago: a reply to it, its keyboard, its text", async () => {
+    const { app, clock } = await setup();
+    await sentLongAgo(app, clock, [
+      {
+        ...reminder("task:II.1"),
+        choices: [{ label: "Xong", value: "done" }],
+        subject: { kind: "task", id: "II.1" },
+      },
+    ]);
+    expect(await app.outbox.knows("console", "staff", "p1")).toBe(true);
+    expect(await app.outbox.knows("console", "staff", "p2")).toBe(false);
+    expect((await app.outbox.latestKeyboard("console", "staff"))?.platformMessageIds).toEqual(["p1"]);
+    // A newer keyboard, still in the outbox, is the newest.
+    await app.outbox.enqueue([{ ...reminder("task:II.2"), choices: [{ label: "Xong", value: "done" }] }]);
+    await deliver(app);
+    expect((await app.outbox.latestKeyboard("console", "staff"))?.dedupeKey).toBe("task:II.2");
+    // On a platform without reply-to, an answer is tied to the reminders recently sent, by their first line.
+    const recent = await app.links.recent("console", "staff", "task", new Date(0));
+    expect(recent).toEqual([{ subject: { kind: "task", id: "II.1" }, label: "Nhắc việc task:II.1" }]);
+  });
+
+  it("moves what a turn said, and a redelivery of the turn's update still says nothing", async () => {
+    const { app, clock, sender } = await setup();
+    const update = consoleInbound("citizen", "/start");
+    await app.engine.handle(update);
+    await deliver(app);
+    clock.advance(2 * 3_600_000);
+    await app.sweep();
+    expect(await app.models.SentRecord.countDocuments()).toBe(1);
+    expect(await app.engine.handle({ ...update })).toBe("duplicate");
+    await deliver(app);
+    expect(sender.delivered).toHaveLength(1);
+  });
+});
