@@ -146,7 +146,7 @@ export class App {
       this.models.Outbox,
       clock,
       options.sealer,
-      new SentArchive(this.models.SentRecord),
+      new SentArchive(this.models.SentRecord, options.sealer),
     );
     this.links = new MessageLinks(this.models.MessageLink, this.outbox);
     this.sessions = new Sessions(this.models.Session, options.sealer);

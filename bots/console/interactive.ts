@@ -27,12 +27,13 @@ const NEWEST = { sentAt: -1, _id: -1 } as const;
  * (links outlive the messages' retention).
  */
 async function lastIdOnRecord(app: App): Promise<number> {
-  const [sent, moved, links] = await Promise.all([
-    app.models.Outbox.find({ channel: "console", status: "sent" })
-      .sort(NEWEST)
-      .limit(50)
-      .select({ platformMessageIds: 1 })
-      .lean(),
+  const sent = await app.models.Outbox.find({ channel: "console", status: "sent" })
+    .sort(NEWEST)
+    .limit(50)
+    .select({ platformMessageIds: 1 })
+    .lean();
+  // After the outbox: one moved between the two reads is in the archive by the second.
+  const [moved, links] = await Promise.all([
     app.outbox.archive.latest("console", undefined, 50),
     app.models.MessageLink.find({ channel: "console" })
       .sort(NEWEST)

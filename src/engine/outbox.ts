@@ -214,9 +214,7 @@ export class Outbox {
 
   /** Reseals every text under the current key (npm run keys:rotate); returns how many changed. */
   async reseal(): Promise<number> {
-    return (
-      (await resealField(this.model, "textSealed", this.sealer)) + (await this.archive.reseal(this.sealer))
-    );
+    return (await resealField(this.model, "textSealed", this.sealer)) + (await this.archive.reseal());
   }
 
   /** Whether the bot recorded sending the platform message `platformMessageId` to that chat. */
@@ -229,18 +227,15 @@ export class Outbox {
 
   /**
    * The newest keyboard sent to a chat (its buttons, the platform's ids), wherever its record is.
-   * Both are read: a move of the archive cut short may leave an older delivery behind.
+   * The outbox first, then the archive: moves go oldest first, so one still in the outbox is
+   * newer than any moved, and one moved between the two reads is in the archive by the second.
    */
   async latestKeyboard(channel: string, chatId: string): Promise<OutboxDoc | undefined> {
-    const [here, moved] = await Promise.all([
-      this.model
-        .findOne({ channel, chatId, status: "sent", "choices.0": { $exists: true } })
-        .sort({ sentAt: -1, _id: -1 })
-        .lean<OutboxDoc>(),
-      this.archive.latestKeyboard(channel, chatId),
-    ]);
-    if (!here || !moved) return here ?? moved ?? undefined;
-    return (moved.sentAt?.getTime() ?? 0) > (here.sentAt?.getTime() ?? 0) ? moved : here;
+    const here = await this.model
+      .findOne({ channel, chatId, status: "sent", "choices.0": { $exists: true } })
+      .sort({ sentAt: -1, _id: -1 })
+      .lean<OutboxDoc>();
+    return here ?? (await this.archive.latestKeyboard(channel, chatId));
   }
 
   private readonly createdListeners: ((doc: OutboxDoc) => void)[] = [];
@@ -292,6 +287,8 @@ export class Outbox {
   ): Promise<{ created: number; settled?: Promise<boolean> }> {
     let created = 0;
     const waits: Promise<boolean>[] = [];
+    /** What a run that is not a turn's first wrote (own) or found unsent, in order, to hand over. */
+    const found: { doc: OutboxDoc; own: boolean }[] = [];
     const now = this.clock.now();
     for (const message of messages) {
       // Handed over unwritten by an earlier run of this turn and not written yet: that one is
@@ -339,15 +336,9 @@ export class Outbox {
         continue;
       }
       try {
-        const doc = await this.model.create(fields);
-        const written = doc.toObject<OutboxDoc>();
-        // Its key may have been said long ago, and its record moved out of the collection since
-        // (a job run again, a turn replayed): looked for after the insert, which a move cannot
-        // slip between (a record is archived before its outbox copy goes). A turn's first run
-        // decides keys of its own, new by construction, and is spared the read.
-        if (!options.unwritten && (await this.archive.has(message.dedupeKey))) {
-          // Not sent from here; a crash before this delete leaves it to the look, which checks too.
-          await this.model.deleteOne({ _id: written._id });
+        const written = (await this.model.create(fields)).toObject<OutboxDoc>();
+        if (!options.unwritten) {
+          found.push({ doc: written, own: true });
           continue;
         }
         created += 1;
@@ -364,11 +355,45 @@ export class Outbox {
           ...(birth ? [{ status: "sending" as const, attempts: 1, claimSeq: 0, lockedBy: birth.owner }] : []),
         ];
         const existing = await this.model.findOne({ dedupeKey: message.dedupeKey, $or: unsent }).lean();
-        if (existing) for (const listener of this.createdListeners) listener(existing as OutboxDoc);
+        if (existing && !options.unwritten) found.push({ doc: existing as OutboxDoc, own: false });
+        else if (existing) for (const listener of this.createdListeners) listener(existing as OutboxDoc);
       }
     }
+    created += await this.handOverUnlessDelivered(found);
     if (waits.length === 0) return { created };
     return { created, settled: Promise.all(waits).then((durable) => durable.every(Boolean)) };
+  }
+
+  /**
+   * Hands over what a run that is not a turn's first wrote (or found unsent), unless its key was
+   * delivered long ago and its record moved to the archive (moveSent): a decision taken again (a
+   * job run twice, a turn replayed) then says nothing. Looked for after the inserts, which a move
+   * cannot slip between: a record is archived before its outbox copy is deleted, so an insert
+   * that succeeded found the copy gone and its record there to see. A copy found unsent under an
+   * archived key is another writer's, between its insert and this same check: left to that
+   * writer (or, if it died, to the look, which checks too). A turn's first run decides keys of
+   * its own, new by construction, and is spared the read. Returns how many of its own went.
+   */
+  private async handOverUnlessDelivered(found: { doc: OutboxDoc; own: boolean }[]): Promise<number> {
+    if (found.length === 0) return 0;
+    const keys = found.map(({ doc }) => doc.dedupeKey);
+    // One read: by `_id` for one key (the filter FerretDB runs fastest), one list for more.
+    const [only] = keys;
+    const delivered =
+      keys.length === 1 && only !== undefined
+        ? new Set((await this.archive.has(only)) ? [only] : [])
+        : await this.archive.keys(keys);
+    let handed = 0;
+    for (const { doc, own } of found) {
+      if (delivered.has(doc.dedupeKey)) {
+        // Not sent from here; a crash before this delete leaves it to the look.
+        if (own) await this.model.deleteOne({ _id: doc._id, status: { $ne: "sent" } });
+        continue;
+      }
+      if (own) handed += 1;
+      for (const listener of this.createdListeners) listener(doc);
+    }
+    return handed;
   }
 
   /** Whether `doc` was handed over unwritten and is not in the collection yet. */
@@ -984,11 +1009,13 @@ export class Dispatcher {
   /**
    * Takes out of `docs` (and deletes) the messages whose key was delivered and archived already:
    * copies a decision taken twice wrote again, whose writer died before it took its copy back
-   * (Outbox.enqueueTurn). One read for the lot, only when a look found something to send.
+   * (Outbox.enqueueTurn). Only messages never claimed are looked up (a copy left so has not been;
+   * one claimed before was looked up then), in one read, and only when a look found some.
    */
   private async dropDelivered(docs: OutboxDoc[]): Promise<void> {
-    if (docs.length === 0) return;
-    const delivered = await this.outbox.archive.keys(docs.map((doc) => doc.dedupeKey));
+    const unclaimed = docs.filter((doc) => doc.claimSeq === 0);
+    if (unclaimed.length === 0) return;
+    const delivered = await this.outbox.archive.keys(unclaimed.map((doc) => doc.dedupeKey));
     if (delivered.size === 0) return;
     for (let i = docs.length - 1; i >= 0; i -= 1) {
       const doc = docs[i];

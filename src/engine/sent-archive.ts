@@ -61,41 +61,76 @@ export function asOutboxDoc(record: SentRecordDoc): OutboxDoc {
 }
 
 export class SentArchive {
-  constructor(readonly model: Model<SentRecordDoc>) {}
+  constructor(
+    readonly model: Model<SentRecordDoc>,
+    private readonly sealer: Sealer,
+  ) {}
 
   /**
-   * Moves the deliveries recorded before `sentBefore` out of `outbox`, at most `max` of them.
-   * Each is written here before it is deleted there, so a dedupe key is never in neither; a move
-   * cut off half-way finds its records written and deletes what is left. Returns how many moved.
+   * Moves the deliveries recorded before `sentBefore` out of `outbox`, oldest first, at most
+   * `max` of them. Each is written here before it is deleted there, so a dedupe key is never in
+   * neither, and an outbox copy is deleted only once its record is read back here: a move cut
+   * off half-way, or two instances sweeping at once, meet records already written and still
+   * delete only what is kept. Returns how many left the outbox.
    */
   async moveFrom(outbox: Model<OutboxDoc>, sentBefore: Date, max = 20_000): Promise<number> {
     let moved = 0;
     while (moved < max) {
-      // A page at a time, read afresh: no cursor stays open over the documents being deleted.
+      // A page at a time, read afresh (no cursor stays open over documents being deleted), and
+      // oldest first, so whatever a move cut short leaves behind is newer than what it moved.
       const batch = await outbox
         .find({ status: "sent", sentAt: { $lt: sentBefore } })
+        .sort({ sentAt: 1, _id: 1 })
         .limit(Math.min(MOVE_BATCH, max - moved))
         .lean<OutboxDoc[]>();
       if (batch.length === 0) break;
       for (let i = 0; i < batch.length; i += MAX_INSERTS_PER_COMMAND) {
         await this.write(batch.slice(i, i + MAX_INSERTS_PER_COMMAND));
       }
+      let kept = await this.keptAs(batch.map((doc) => doc.dedupeKey));
+      const missing = batch.filter((doc) => !kept.has(doc.dedupeKey));
+      if (missing.length > 0) {
+        // Refused with the command (one duplicate can refuse it all, on some servers): one by one.
+        for (const doc of missing) await this.write([doc]);
+        kept = await this.keptAs(batch.map((doc) => doc.dedupeKey));
+      }
+      const done: Types.ObjectId[] = [];
+      for (const doc of batch) {
+        const record = kept.get(doc.dedupeKey);
+        if (!record) continue;
+        // A second copy of the same key that went out too (the one window no system closes: the
+        // platform took it, its record came after another sent it): its platform ids join the
+        // record, so a reply to it is still known.
+        if (!record.equals(doc._id) && doc.platformMessageIds.length > 0) {
+          await this.model.updateOne(
+            { _id: doc.dedupeKey },
+            { $addToSet: { platformMessageIds: { $each: doc.platformMessageIds } } },
+          );
+        }
+        done.push(doc._id);
+      }
+      if (done.length === 0) break;
       // One statement (a list of ids), not one per document: FerretDB hangs on update commands of
       // 100 statements (docs/ferretdb.md) and deletes were not tried that far.
-      const { deletedCount } = await outbox.deleteMany({
-        _id: { $in: batch.map((doc) => doc._id) },
-        status: "sent",
-      });
+      const { deletedCount } = await outbox.deleteMany({ _id: { $in: done }, status: "sent" });
       moved += deletedCount;
       if (deletedCount === 0) break;
     }
     return moved;
   }
 
-  /** Writes records; one already here (a move cut off after its insert) is left as it is. */
+  /**
+   * Writes records, their texts under the current key (a rotation's reseal may have read the
+   * outbox copy before this one: the record is not left under the key being retired). A record
+   * already here is left as it is; which were kept is read back by the caller, since a server may
+   * refuse the whole command with a single duplicate-key error.
+   */
   private async write(docs: OutboxDoc[]): Promise<void> {
     const records = docs.map(({ _id, dedupeKey, lockedUntil: _u, lockedBy: _b, lastError: _e, ...rest }) => ({
       ...rest,
+      ...(typeof rest.textSealed === "string" && rest.textSealed !== ""
+        ? { textSealed: this.sealer.resealed(rest.textSealed) ?? rest.textSealed }
+        : {}),
       _id: dedupeKey,
       outboxId: _id,
     }));
@@ -105,6 +140,14 @@ export class SentArchive {
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
     }
+  }
+
+  /** The outbox id each of these dedupe keys is kept under here. */
+  private async keptAs(dedupeKeys: readonly string[]): Promise<Map<string, Types.ObjectId>> {
+    const records = await this.model
+      .find({ _id: { $in: [...dedupeKeys] } }, { outboxId: 1 })
+      .lean<Pick<SentRecordDoc, "_id" | "outboxId">[]>();
+    return new Map(records.map((r) => [r._id, r.outboxId]));
   }
 
   /**
@@ -167,7 +210,7 @@ export class SentArchive {
   }
 
   /** Reseals every text under the current key (npm run keys:rotate). */
-  reseal(sealer: Sealer): Promise<number> {
-    return resealField(this.model, "textSealed", sealer);
+  reseal(): Promise<number> {
+    return resealField(this.model, "textSealed", this.sealer);
   }
 }

@@ -97,6 +97,57 @@ describe("deliveries moved out of the outbox", () => {
     expect(await app.models.Outbox.countDocuments()).toBe(0);
   });
 
+  it("leaves a copy another writer is checking to that writer, unsent", async () => {
+    const { app, clock, sender } = await setup();
+    await sentLongAgo(app, clock, [reminder("calendar-check:2026-W49:admin")]);
+    // Writer A's insert of a copy landed; before A looks in the archive, writer B decides the same.
+    await app.models.Outbox.collection.insertOne({
+      _id: new Types.ObjectId(),
+      dedupeKey: "calendar-check:2026-W49:admin",
+      channel: "console",
+      chatId: "staff",
+      textSealed: TEST_SEALER.seal("Nhắc việc lại"),
+      choices: [],
+      files: [],
+      status: "pending",
+      attempts: 0,
+      claimSeq: 0,
+      nextAttemptAt: clock.now(),
+      createdAt: clock.now(),
+      platformMessageIds: [],
+    });
+    expect(await app.outbox.enqueue([reminder("calendar-check:2026-W49:admin")])).toBe(0);
+    await deliver(app);
+    expect(sender.delivered).toHaveLength(1);
+  });
+
+  it("keeps the platform ids of a copy that went out twice when it moves", async () => {
+    const { app, clock } = await setup();
+    await sentLongAgo(app, clock, [reminder("k")]);
+    // The one window no system closes: a copy written again after the move, sent before its check.
+    await app.models.Outbox.collection.insertOne({
+      _id: new Types.ObjectId(),
+      dedupeKey: "k",
+      channel: "console",
+      chatId: "staff",
+      textSealed: TEST_SEALER.seal("Nhắc việc k"),
+      choices: [],
+      files: [],
+      status: "sent",
+      attempts: 1,
+      claimSeq: 1,
+      nextAttemptAt: clock.now(),
+      createdAt: clock.now(),
+      sentAt: clock.now(),
+      platformMessageIds: ["p9"],
+    });
+    clock.advance(2 * 3_600_000);
+    expect(await app.outbox.moveSent(clock.now())).toBe(1);
+    expect(await app.models.Outbox.countDocuments()).toBe(0);
+    expect((await app.models.SentRecord.findById("k").lean())?.platformMessageIds).toEqual(["p1", "p9"]);
+    expect(await app.outbox.knows("console", "staff", "p9")).toBe(true);
+  });
+
   it("finishes a move cut off between its two writes", async () => {
     const { app, clock } = await setup();
     await app.outbox.enqueue([reminder("a"), reminder("b")]);

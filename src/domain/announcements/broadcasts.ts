@@ -253,13 +253,14 @@ export class BroadcastService {
   async progress(broadcast: BroadcastDoc): Promise<BroadcastProgress> {
     const prefix = { $regex: `^broadcast:${broadcast._id.toHexString()}:` };
     const { Outbox } = this.models;
-    const [inOutbox, sentHere, dead, moved] = await Promise.all([
+    const [inOutbox, sentHere, dead] = await Promise.all([
       Outbox.countDocuments({ dedupeKey: prefix }),
       Outbox.countDocuments({ dedupeKey: prefix, status: "sent" }),
       Outbox.countDocuments({ dedupeKey: prefix, status: "dead" }),
-      this.outbox.archive.model.countDocuments({ _id: prefix }),
     ]);
-    const sent = sentHere + moved;
+    // After the outbox: a message moved meanwhile may count twice, never not at all.
+    const moved = await this.outbox.archive.model.countDocuments({ _id: prefix });
+    const sent = Math.min(sentHere + moved, broadcast.recipients.length);
     const total = broadcast.recipients.length;
     const done = broadcast.status === "done";
     const notQueued = done ? 0 : total - broadcast.enqueued;
