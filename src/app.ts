@@ -41,7 +41,7 @@ import { Inbox } from "./engine/inbox.js";
 import { MessageLinks } from "./engine/links.js";
 import type { ChannelName, Outbound } from "./engine/message.js";
 import { Dispatcher, Outbox, type DispatcherOptions } from "./engine/outbox.js";
-import { SentArchive } from "./engine/sent-archive.js";
+import { SENT_KEPT_MS, SentArchive } from "./engine/sent-archive.js";
 import { SendLease } from "./engine/send-lease.js";
 import { Decisions } from "./engine/decisions.js";
 import { Sessions } from "./engine/session.js";
@@ -59,12 +59,6 @@ import { t } from "./text/vi.js";
  */
 const REDELIVERY_DAYS = 7;
 
-/**
- * How long a delivery's record stays in the outbox before the sweep moves it to `outbox_sent`:
- * long enough that a decision taken again soon after (a turn replayed after a crash, a job run
- * twice) meets it where its insert does, short enough that the look reads an hour, not months.
- */
-const SENT_KEPT_MS = 3_600_000;
 export interface AppOptions {
   connection: Connection;
   clock: Clock;
@@ -320,7 +314,12 @@ export class App {
     const now = this.options.clock.now();
     const retained = new Date(now.getTime() - (this.options.messageRetentionDays ?? 90) * 86_400_000);
     await this.inbox.sweep(new Date(now.getTime() - REDELIVERY_DAYS * 86_400_000), retained);
-    await this.outbox.moveSent(new Date(now.getTime() - SENT_KEPT_MS));
+    // A move that fails (the database away) is tried again at the next sweep; the rest goes on.
+    await this.outbox
+      .moveSent(new Date(now.getTime() - SENT_KEPT_MS))
+      .catch((err: unknown) =>
+        this.options.log.error({ err }, "sweep: moving deliveries to outbox_sent failed"),
+      );
     await this.outbox.forget(retained);
     await this.sessions.sweep(now);
     await this.decisions.sweep(now);

@@ -11,7 +11,7 @@ import { resealField } from "../privacy/reseal.js";
 import type { Sealer } from "../privacy/sealer.js";
 import { SendError, type ChannelSender } from "./channel.js";
 import type { MessageLinks } from "./links.js";
-import type { SentArchive } from "./sent-archive.js";
+import { SENT_KEPT_MS, type SentArchive } from "./sent-archive.js";
 import type { SendLease } from "./send-lease.js";
 import type { ChannelName, Choice, Outbound, OutboundFile, Subject } from "./message.js";
 
@@ -61,6 +61,13 @@ export interface OutboxDoc {
    */
   failingSince?: Date;
   sentAt?: Date;
+  /**
+   * Written by a run that may decide a key again (a job, a replay: not a turn's first run), whose
+   * key may have been delivered long ago and moved to the archive. That run looks there before it
+   * hands the message over; a look that finds the message looks again (Dispatcher.dropDelivered),
+   * for a writer that died in between.
+   */
+  decidedAgain?: boolean;
 }
 
 /** A given-up message as an operator sees it: where it was going and why it failed, never its text. */
@@ -98,6 +105,7 @@ export const outboxSchema = new Schema<OutboxDoc>(
     dueAt: { type: Date },
     failingSince: { type: Date },
     sentAt: { type: Date },
+    decidedAgain: { type: Boolean },
   },
   { collection: "outbox" },
 );
@@ -235,7 +243,13 @@ export class Outbox {
       .findOne({ channel, chatId, status: "sent", "choices.0": { $exists: true } })
       .sort({ sentAt: -1, _id: -1 })
       .lean<OutboxDoc>();
-    return here ?? (await this.archive.latestKeyboard(channel, chatId));
+    // One the move would have taken (a move cut off leaves its batch in no order): the archive may
+    // hold a newer one.
+    const due = this.clock.now().getTime() - SENT_KEPT_MS;
+    if (here && (here.sentAt?.getTime() ?? 0) >= due) return here;
+    const moved = await this.archive.latestKeyboard(channel, chatId);
+    if (!here || !moved) return here ?? moved;
+    return (moved.sentAt?.getTime() ?? 0) > (here.sentAt?.getTime() ?? 0) ? moved : here;
   }
 
   private readonly createdListeners: ((doc: OutboxDoc) => void)[] = [];
@@ -319,6 +333,7 @@ export class Outbox {
         createdAt: now,
         dueAt: message.notBefore ?? now,
         platformMessageIds: [],
+        ...(options.unwritten ? {} : { decidedAgain: true }),
       };
       // A file can take long to send (a report read from the database, then uploaded): written
       // first, it does not hold its turn's record meanwhile.
@@ -672,6 +687,9 @@ export class Dispatcher {
   private hint(doc: OutboxDoc): void {
     if (doc.channel !== this.sender.channel || this.hintCount >= MAX_HINTS) return;
     const id = doc._id.toHexString();
+    // Handed over after the look took it (a decision taken again hands its messages over only
+    // once they are checked): the look has it.
+    if (this.handling.has(id) || this.sentHere.has(id)) return;
     if (doc.status === "sending" && doc.lockedBy === this.workerId) {
       // Handed over twice (a turn run again wrote it again): once is enough.
       if (this.sentHere.has(id) || this.ownClaims.has(id) || this.handling.has(id)) return;
@@ -1009,11 +1027,11 @@ export class Dispatcher {
   /**
    * Takes out of `docs` (and deletes) the messages whose key was delivered and archived already:
    * copies a decision taken twice wrote again, whose writer died before it took its copy back
-   * (Outbox.enqueueTurn). Only messages never claimed are looked up (a copy left so has not been;
-   * one claimed before was looked up then), in one read, and only when a look found some.
+   * (Outbox.enqueueTurn). Only messages a decision taken again wrote (OutboxDoc.decidedAgain) and
+   * never claimed are looked up (one claimed before was looked up then), in one read.
    */
   private async dropDelivered(docs: OutboxDoc[]): Promise<void> {
-    const unclaimed = docs.filter((doc) => doc.claimSeq === 0);
+    const unclaimed = docs.filter((doc) => doc.decidedAgain && doc.claimSeq === 0);
     if (unclaimed.length === 0) return;
     const delivered = await this.outbox.archive.keys(unclaimed.map((doc) => doc.dedupeKey));
     if (delivered.size === 0) return;

@@ -54,6 +54,19 @@ sentRecordSchema.index({ channel: 1, chatId: 1, sentAt: -1 });
 /** Deliveries moved per round: one delete command each, its inserts in commands of 100. */
 const MOVE_BATCH = 1_000;
 
+/**
+ * How long a delivery's record stays in the outbox before the sweep moves it here: long enough
+ * that a decision taken again soon after (a turn replayed after a crash, a job run twice) meets
+ * it where its insert does, short enough that the look reads an hour, not months.
+ */
+export const SENT_KEPT_MS = 3_600_000;
+
+/**
+ * Up to this many keys are looked up one `_id` at a time, side by side (FerretDB runs that filter
+ * in SQL); more, as one `$in`, which it runs in Go over the whole collection once.
+ */
+const ONE_BY_ONE = 8;
+
 /** The outbox document a record was, for readers that take either. */
 export function asOutboxDoc(record: SentRecordDoc): OutboxDoc {
   const { _id, outboxId, ...rest } = record;
@@ -98,13 +111,15 @@ export class SentArchive {
       for (const doc of batch) {
         const record = kept.get(doc.dedupeKey);
         if (!record) continue;
-        // A second copy of the same key that went out too (the one window no system closes: the
-        // platform took it, its record came after another sent it): its platform ids join the
-        // record, so a reply to it is still known.
-        if (!record.equals(doc._id) && doc.platformMessageIds.length > 0) {
+        // Platform ids the record lacks: a second copy of the key that went out too (the one
+        // window no system closes: the platform took it, its record came after another sent it),
+        // or a late sender's "sent" on this copy after an earlier move wrote the record. They
+        // join it, so a reply to that message is still known.
+        const extra = doc.platformMessageIds.filter((id) => !record.includes(id));
+        if (extra.length > 0) {
           await this.model.updateOne(
             { _id: doc.dedupeKey },
-            { $addToSet: { platformMessageIds: { $each: doc.platformMessageIds } } },
+            { $addToSet: { platformMessageIds: { $each: extra } } },
           );
         }
         done.push(doc._id);
@@ -126,14 +141,14 @@ export class SentArchive {
    * refuse the whole command with a single duplicate-key error.
    */
   private async write(docs: OutboxDoc[]): Promise<void> {
-    const records = docs.map(({ _id, dedupeKey, lockedUntil: _u, lockedBy: _b, lastError: _e, ...rest }) => ({
-      ...rest,
-      ...(typeof rest.textSealed === "string" && rest.textSealed !== ""
-        ? { textSealed: this.sealer.resealed(rest.textSealed) ?? rest.textSealed }
-        : {}),
-      _id: dedupeKey,
-      outboxId: _id,
-    }));
+    const records = docs.map(
+      ({ _id, dedupeKey, lockedUntil: _u, lockedBy: _b, lastError: _e, decidedAgain: _d, ...rest }) => ({
+        ...rest,
+        textSealed: this.current(rest.textSealed),
+        _id: dedupeKey,
+        outboxId: _id,
+      }),
+    );
     try {
       // Lean: the records are the outbox's documents as they stand, checked when written there.
       await this.model.insertMany(records, { ordered: false, lean: true });
@@ -142,19 +157,37 @@ export class SentArchive {
     }
   }
 
-  /** The outbox id each of these dedupe keys is kept under here. */
-  private async keptAs(dedupeKeys: readonly string[]): Promise<Map<string, Types.ObjectId>> {
+  /**
+   * A text under the current key. One that cannot be opened (its key removed from the list, or
+   * damaged) is kept as it is: it must not stop the move, which goes oldest first and would meet
+   * it at the head of every sweep.
+   */
+  private current(sealed: string): string {
+    if (typeof sealed !== "string" || sealed === "") return sealed;
+    try {
+      return this.sealer.resealed(sealed) ?? sealed;
+    } catch {
+      return sealed;
+    }
+  }
+
+  /** The platform ids each of these dedupe keys' records hold, for those kept here. */
+  private async keptAs(dedupeKeys: readonly string[]): Promise<Map<string, string[]>> {
     const records = await this.model
-      .find({ _id: { $in: [...dedupeKeys] } }, { outboxId: 1 })
-      .lean<Pick<SentRecordDoc, "_id" | "outboxId">[]>();
-    return new Map(records.map((r) => [r._id, r.outboxId]));
+      .find({ _id: { $in: [...dedupeKeys] } }, { platformMessageIds: 1 })
+      .lean<Pick<SentRecordDoc, "_id" | "platformMessageIds">[]>();
+    return new Map(records.map((r) => [r._id, r.platformMessageIds ?? []]));
   }
 
   /**
-   * Which of these dedupe keys have a record here. One `$in` on `_id`: FerretDB runs it as one
-   * read of the collection, where a find per key would read it once per key.
+   * Which of these dedupe keys have a record here: a few by `_id` each, more by one `$in`
+   * (ONE_BY_ONE), whichever reads less of the collection on FerretDB.
    */
   async keys(dedupeKeys: readonly string[]): Promise<Set<string>> {
+    if (dedupeKeys.length <= ONE_BY_ONE) {
+      const here = await Promise.all(dedupeKeys.map((key) => this.has(key)));
+      return new Set(dedupeKeys.filter((_, i) => here[i]));
+    }
     const found = new Set<string>();
     for (let i = 0; i < dedupeKeys.length; i += 500) {
       const docs = await this.model.find({ _id: { $in: dedupeKeys.slice(i, i + 500) } }, { _id: 1 }).lean();

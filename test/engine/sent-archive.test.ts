@@ -1,9 +1,11 @@
+import { randomBytes } from "node:crypto";
 import { Types } from "mongoose";
 import { describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
 import type { FixedClock } from "../../src/clock.js";
 import type { ChannelSender, Delivery } from "../../src/engine/channel.js";
 import type { Outbound } from "../../src/engine/message.js";
+import { Sealer } from "../../src/privacy/sealer.js";
 import { buildApp, TEST_SEALER, useDatabase } from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
 
@@ -88,6 +90,7 @@ describe("deliveries moved out of the outbox", () => {
       status: "pending",
       attempts: 0,
       claimSeq: 0,
+      decidedAgain: true,
       nextAttemptAt: clock.now(),
       platformMessageIds: [],
       textSealed: TEST_SEALER.seal("Nhắc việc lại"),
@@ -112,6 +115,7 @@ describe("deliveries moved out of the outbox", () => {
       status: "pending",
       attempts: 0,
       claimSeq: 0,
+      decidedAgain: true,
       nextAttemptAt: clock.now(),
       createdAt: clock.now(),
       platformMessageIds: [],
@@ -157,9 +161,25 @@ describe("deliveries moved out of the outbox", () => {
     const a = (await app.models.Outbox.findOne({ dedupeKey: "a" }).lean())!;
     const { _id, dedupeKey, ...rest } = a;
     await app.models.SentRecord.collection.insertOne({ ...rest, _id: dedupeKey, outboxId: _id } as never);
+    // Then a sender whose lease had lapsed wrote its own "sent" on that copy.
+    await app.models.Outbox.updateOne({ _id }, { $set: { platformMessageIds: ["p7"] } });
     expect(await app.outbox.moveSent(clock.now())).toBe(2);
     expect(await app.models.Outbox.countDocuments()).toBe(0);
     expect(await app.models.SentRecord.countDocuments()).toBe(2);
+    expect((await app.models.SentRecord.findById("a").lean())?.platformMessageIds).toEqual(["p1", "p7"]);
+  });
+
+  it("moves a text it cannot open as it is, rather than stopping the sweep", async () => {
+    const { app, clock } = await setup();
+    await app.outbox.enqueue([reminder("a")]);
+    await deliver(app);
+    // Sealed under a key no longer in the list.
+    const gone = new Sealer([{ id: "gone", key: randomBytes(32) }]).seal("Nhắc việc a");
+    await app.models.Outbox.updateOne({}, { $set: { textSealed: gone } });
+    clock.advance(2 * 3_600_000);
+    await app.sweep();
+    expect(await app.models.Outbox.countDocuments()).toBe(0);
+    expect((await app.models.SentRecord.findById("a").lean())?.textSealed).toBe(gone);
   });
 
   it("still knows a message sent long ago: a reply to it, its keyboard, its text", async () => {
