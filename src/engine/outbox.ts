@@ -11,7 +11,7 @@ import { resealField } from "../privacy/reseal.js";
 import type { Sealer } from "../privacy/sealer.js";
 import { SendError, type ChannelSender } from "./channel.js";
 import type { MessageLinks } from "./links.js";
-import { SENT_KEPT_MS, type SentArchive } from "./sent-archive.js";
+import type { SentArchive } from "./sent-archive.js";
 import type { SendLease } from "./send-lease.js";
 import type { ChannelName, Choice, Outbound, OutboundFile, Subject } from "./message.js";
 
@@ -82,29 +82,42 @@ export interface DeadMessage {
   requeueable: boolean;
 }
 
+/**
+ * How long a delivery's record stays in the outbox before the sweep moves it to the archive
+ * (SentArchive): long enough that a decision taken again soon after (a turn replayed after a
+ * crash, a job run twice) meets it where its insert does, short enough that the look reads an
+ * hour, not months.
+ */
+export const SENT_KEPT_MS = 3_600_000;
+
+/** A message's fields, which a delivery's record keeps too (SentArchive); a fresh copy each call. */
+export const messageFields = () => ({
+  channel: { type: String, required: true },
+  chatId: { type: String, required: true },
+  personId: { type: Schema.Types.ObjectId },
+  textSealed: { type: String, required: true },
+  choices: [{ _id: false, label: String, value: String }],
+  step: { type: Number },
+  files: [{ _id: false, kind: String, ref: String, name: String }],
+  subject: { type: { _id: false, kind: String, id: String }, default: undefined },
+  status: { type: String, required: true },
+  attempts: { type: Number, required: true },
+  claimSeq: { type: Number, required: true, default: 0 },
+  nextAttemptAt: { type: Date, required: true },
+  platformMessageIds: { type: [String], default: [] },
+  createdAt: { type: Date, required: true },
+  dueAt: { type: Date },
+  failingSince: { type: Date },
+  sentAt: { type: Date },
+});
+
 export const outboxSchema = new Schema<OutboxDoc>(
   {
     dedupeKey: { type: String, required: true, unique: true },
-    channel: { type: String, required: true },
-    chatId: { type: String, required: true },
-    personId: { type: Schema.Types.ObjectId },
-    textSealed: { type: String, required: true },
-    choices: [{ _id: false, label: String, value: String }],
-    step: { type: Number },
-    files: [{ _id: false, kind: String, ref: String, name: String }],
-    subject: { type: { _id: false, kind: String, id: String }, default: undefined },
-    status: { type: String, required: true },
-    attempts: { type: Number, required: true },
-    claimSeq: { type: Number, required: true, default: 0 },
-    nextAttemptAt: { type: Date, required: true },
+    ...messageFields(),
     lockedUntil: { type: Date },
     lockedBy: { type: String },
-    platformMessageIds: { type: [String], default: [] },
     lastError: { type: String },
-    createdAt: { type: Date, required: true },
-    dueAt: { type: Date },
-    failingSince: { type: Date },
-    sentAt: { type: Date },
     decidedAgain: { type: Boolean },
   },
   { collection: "outbox" },

@@ -3,7 +3,7 @@ import { isDuplicateKeyError } from "../db/errors.js";
 import { MAX_INSERTS_PER_COMMAND } from "../db/limits.js";
 import { resealField } from "../privacy/reseal.js";
 import type { Sealer } from "../privacy/sealer.js";
-import type { OutboxDoc } from "./outbox.js";
+import { messageFields, type OutboxDoc } from "./outbox.js";
 
 /**
  * A delivered message's record once it has left the outbox: the outbox document as it was sent,
@@ -28,23 +28,7 @@ export const sentRecordSchema = new Schema<SentRecordDoc>(
   {
     _id: { type: String, required: true },
     outboxId: { type: Schema.Types.ObjectId, required: true },
-    channel: { type: String, required: true },
-    chatId: { type: String, required: true },
-    personId: { type: Schema.Types.ObjectId },
-    textSealed: { type: String, required: true },
-    choices: [{ _id: false, label: String, value: String }],
-    step: { type: Number },
-    files: [{ _id: false, kind: String, ref: String, name: String }],
-    subject: { type: { _id: false, kind: String, id: String }, default: undefined },
-    status: { type: String, required: true },
-    attempts: { type: Number, required: true },
-    claimSeq: { type: Number, required: true },
-    nextAttemptAt: { type: Date, required: true },
-    platformMessageIds: { type: [String], default: [] },
-    createdAt: { type: Date, required: true },
-    dueAt: { type: Date },
-    failingSince: { type: Date },
-    sentAt: { type: Date },
+    ...messageFields(),
   },
   { collection: "outbox_sent" },
 );
@@ -53,13 +37,6 @@ sentRecordSchema.index({ channel: 1, chatId: 1, sentAt: -1 });
 
 /** Deliveries moved per round: one delete command each, its inserts in commands of 100. */
 const MOVE_BATCH = 1_000;
-
-/**
- * How long a delivery's record stays in the outbox before the sweep moves it here: long enough
- * that a decision taken again soon after (a turn replayed after a crash, a job run twice) meets
- * it where its insert does, short enough that the look reads an hour, not months.
- */
-export const SENT_KEPT_MS = 3_600_000;
 
 /**
  * Up to this many keys are looked up one `_id` at a time, side by side (FerretDB runs that filter

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { ChannelSender, Delivery } from "../../src/engine/channel.js";
 import type { Outbound } from "../../src/engine/message.js";
 import { buildApp, useProxiedDatabase } from "../support/db.js";
+import { RecordingSender } from "../support/recording-sender.js";
 
 /**
  * The move of deliveries out of the outbox, and a decision taken again after it, with the database
@@ -16,15 +16,6 @@ const { proxy } = db;
 const FAULTS = ["error", "cut-before", "cut-after"] as const;
 const KEYS = ["reminder:a", "reminder:b", "reminder:c"];
 
-class Platform implements ChannelSender {
-  readonly channel = "console" as const;
-  readonly delivered: Delivery[] = [];
-  async send(delivery: Delivery) {
-    this.delivered.push(delivery);
-    return { messageIds: [`m${this.delivered.length}`] };
-  }
-}
-
 const said = (key: string): Outbound => ({
   to: { channel: "console", chatId: key.slice(-1) },
   text: `Nhắc việc ${key}`,
@@ -35,7 +26,7 @@ const said = (key: string): Outbound => ({
 async function sentLongAgo() {
   await db.connection.dropDatabase();
   const { app, clock } = await buildApp(db.connection);
-  const platform = new Platform();
+  const platform = new RecordingSender();
   const dispatcher = app.addChannel(platform, { baseBackoffMs: 100 });
   await app.outbox.enqueue(KEYS.map(said));
   await dispatcher.drain();
@@ -53,9 +44,9 @@ async function holds({ app, platform, dispatcher }: Setup): Promise<void> {
   expect(await app.models.Outbox.countDocuments()).toBe(0);
   const records = await app.models.SentRecord.find().sort({ _id: 1 }).lean();
   expect(records.map((r) => [r._id, r.platformMessageIds])).toEqual([
-    ["reminder:a", ["m1"]],
-    ["reminder:b", ["m2"]],
-    ["reminder:c", ["m3"]],
+    ["reminder:a", ["p1"]],
+    ["reminder:b", ["p2"]],
+    ["reminder:c", ["p3"]],
   ]);
 }
 

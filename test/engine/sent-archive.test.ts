@@ -3,22 +3,13 @@ import { Types } from "mongoose";
 import { describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
 import type { FixedClock } from "../../src/clock.js";
-import type { ChannelSender, Delivery } from "../../src/engine/channel.js";
 import type { Outbound } from "../../src/engine/message.js";
 import { Sealer } from "../../src/privacy/sealer.js";
 import { buildApp, TEST_SEALER, useDatabase } from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
+import { RecordingSender } from "../support/recording-sender.js";
 
 const db = useDatabase(import.meta.filename);
-
-class RecordingSender implements ChannelSender {
-  readonly channel = "console" as const;
-  readonly delivered: Delivery[] = [];
-  async send(delivery: Delivery) {
-    this.delivered.push(delivery);
-    return { messageIds: [`p${this.delivered.length}`] };
-  }
-}
 
 async function setup(): Promise<{ app: App; clock: FixedClock; sender: RecordingSender }> {
   await db.connection.dropDatabase();
@@ -42,6 +33,23 @@ async function sentLongAgo(app: App, clock: FixedClock, messages: Outbound[]): P
   await deliver(app);
   clock.advance(2 * 3_600_000);
   await app.sweep();
+}
+
+/** A copy of `key` in the outbox as a write bypassing every check would leave it. */
+async function copyIn(app: App, clock: FixedClock, key: string, fields: Record<string, unknown>) {
+  await app.models.Outbox.collection.insertOne({
+    _id: new Types.ObjectId(),
+    dedupeKey: key,
+    channel: "console",
+    chatId: "staff",
+    textSealed: TEST_SEALER.seal(`Nhắc việc ${key}`),
+    choices: [],
+    files: [],
+    nextAttemptAt: clock.now(),
+    createdAt: clock.now(),
+    platformMessageIds: [],
+    ...fields,
+  });
 }
 
 describe("deliveries moved out of the outbox", () => {
@@ -78,23 +86,8 @@ describe("deliveries moved out of the outbox", () => {
     const { app, clock, sender } = await setup();
     await sentLongAgo(app, clock, [reminder("digest:2026-W49:staff")]);
     // The copy as the insert of a decision taken again left it, the process gone before its check.
-    const {
-      _id: _,
-      outboxId: __,
-      ...record
-    } = (await app.models.SentRecord.findById("digest:2026-W49:staff").lean())!;
-    await app.models.Outbox.collection.insertOne({
-      ...record,
-      _id: new Types.ObjectId(),
-      dedupeKey: "digest:2026-W49:staff",
-      status: "pending",
-      attempts: 0,
-      claimSeq: 0,
-      decidedAgain: true,
-      nextAttemptAt: clock.now(),
-      platformMessageIds: [],
-      textSealed: TEST_SEALER.seal("Nhắc việc lại"),
-    });
+    const pending = { status: "pending", attempts: 0, claimSeq: 0, decidedAgain: true };
+    await copyIn(app, clock, "digest:2026-W49:staff", pending);
     await deliver(app);
     expect(sender.delivered).toHaveLength(1);
     expect(await app.models.Outbox.countDocuments()).toBe(0);
@@ -104,22 +97,8 @@ describe("deliveries moved out of the outbox", () => {
     const { app, clock, sender } = await setup();
     await sentLongAgo(app, clock, [reminder("calendar-check:2026-W49:admin")]);
     // Writer A's insert of a copy landed; before A looks in the archive, writer B decides the same.
-    await app.models.Outbox.collection.insertOne({
-      _id: new Types.ObjectId(),
-      dedupeKey: "calendar-check:2026-W49:admin",
-      channel: "console",
-      chatId: "staff",
-      textSealed: TEST_SEALER.seal("Nhắc việc lại"),
-      choices: [],
-      files: [],
-      status: "pending",
-      attempts: 0,
-      claimSeq: 0,
-      decidedAgain: true,
-      nextAttemptAt: clock.now(),
-      createdAt: clock.now(),
-      platformMessageIds: [],
-    });
+    const pending = { status: "pending", attempts: 0, claimSeq: 0, decidedAgain: true };
+    await copyIn(app, clock, "calendar-check:2026-W49:admin", pending);
     expect(await app.outbox.enqueue([reminder("calendar-check:2026-W49:admin")])).toBe(0);
     await deliver(app);
     expect(sender.delivered).toHaveLength(1);
@@ -129,22 +108,14 @@ describe("deliveries moved out of the outbox", () => {
     const { app, clock } = await setup();
     await sentLongAgo(app, clock, [reminder("k")]);
     // The one window no system closes: a copy written again after the move, sent before its check.
-    await app.models.Outbox.collection.insertOne({
-      _id: new Types.ObjectId(),
-      dedupeKey: "k",
-      channel: "console",
-      chatId: "staff",
-      textSealed: TEST_SEALER.seal("Nhắc việc k"),
-      choices: [],
-      files: [],
+    const sent = {
       status: "sent",
       attempts: 1,
       claimSeq: 1,
-      nextAttemptAt: clock.now(),
-      createdAt: clock.now(),
       sentAt: clock.now(),
       platformMessageIds: ["p9"],
-    });
+    };
+    await copyIn(app, clock, "k", sent);
     clock.advance(2 * 3_600_000);
     expect(await app.outbox.moveSent(clock.now())).toBe(1);
     expect(await app.models.Outbox.countDocuments()).toBe(0);
