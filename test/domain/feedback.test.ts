@@ -181,6 +181,21 @@ describe("tickets", () => {
     expect(codes.every((code) => /^PA-2025-\d{6}$/.test(code))).toBe(true);
   });
 
+  it("counts the same text as sent again within its minutes across midnight, and not after them", async () => {
+    const { app, clock, citizen } = await setup();
+    // 23:55 in Hà Nội: the duplicate window runs into the next day.
+    clock.set("2025-10-14T16:55:00Z");
+    const first = await file(app, citizen, clock.now(), "m1");
+    expect(first.kind).toBe("filed");
+    clock.set("2025-10-14T17:02:00Z");
+    const again = await file(app, citizen, clock.now(), "m2");
+    expect(again).toMatchObject({ kind: "duplicate" });
+    if (first.kind === "filed" && again.kind === "duplicate")
+      expect(again.ticket.code).toBe(first.ticket.code);
+    clock.set("2025-10-14T17:06:00Z");
+    expect((await file(app, citizen, clock.now(), "m3")).kind).toBe("filed");
+  });
+
   it("opens a ticket to whoever gives the phone written on it, except a tố cáo", async () => {
     const { app, clock, citizen, unit } = await setup();
     const filed = async (type: "khieu_nai" | "to_cao", key: string) =>

@@ -183,7 +183,25 @@ export class FeedbackService {
    * (then the earlier ticket is returned). Filing the same update twice files once.
    */
   async file(input: NewTicket): Promise<FileResult> {
-    const replay = await this.model.findOne({ idempotencyKey: input.idempotencyKey }).lean();
+    const personId = new Types.ObjectId(input.filer.personId);
+    const today = dayOf(input.now, this.timeZone);
+    const startOfDay = new Date(`${today}T00:00:00${this.offset(input.now)}`);
+    const since = new Date(input.now.getTime() - this.limits.duplicateMinutes * 60_000);
+    // One read for the three questions asked before filing (this update filed already? the same
+    // text minutes ago? today's count?): the person's tickets since the earlier of today's start
+    // and the duplicate window, and the one this update filed, whenever. A day holds a few.
+    const recent = await this.model
+      .find({
+        $or: [
+          { idempotencyKey: input.idempotencyKey },
+          {
+            "filer.personId": personId,
+            receivedAt: { $gte: new Date(Math.min(startOfDay.getTime(), since.getTime())) },
+          },
+        ],
+      })
+      .lean();
+    const replay = recent.find((ticket) => ticket.idempotencyKey === input.idempotencyKey);
     if (replay) {
       // A turn that died between filing a second round and linking it links it on its replay.
       if (input.secondRoundOf)
@@ -196,23 +214,19 @@ export class FeedbackService {
         );
       return { kind: "filed", ticket: this.opened(replay) };
     }
-    const personId = new Types.ObjectId(input.filer.personId);
     const contentKey = this.contentKey(input.content);
-    const since = new Date(input.now.getTime() - this.limits.duplicateMinutes * 60_000);
-    const same = await this.model
-      .findOne({
-        "filer.personId": personId,
-        contentKey: { $in: this.sealer.lookupHashes(`content:${fold(input.content)}`) },
-        receivedAt: { $gte: since },
-      })
-      .lean();
+    const sameText = new Set(this.sealer.lookupHashes(`content:${fold(input.content)}`));
+    const same = recent.find(
+      (ticket) =>
+        ticket.filer.personId.equals(personId) &&
+        ticket.receivedAt >= since &&
+        ticket.contentKey !== undefined &&
+        sameText.has(ticket.contentKey),
+    );
     if (same) return { kind: "duplicate", ticket: this.opened(same) };
-    const today = dayOf(input.now, this.timeZone);
-    const startOfDay = new Date(`${today}T00:00:00${this.offset(input.now)}`);
-    const filedToday = await this.model.countDocuments({
-      "filer.personId": personId,
-      receivedAt: { $gte: startOfDay },
-    });
+    const filedToday = recent.filter(
+      (ticket) => ticket.filer.personId.equals(personId) && ticket.receivedAt >= startOfDay,
+    ).length;
     if (filedToday >= this.limits.maxPerDay) return { kind: "limit" };
 
     const rule = this.rule(input.type);
