@@ -189,7 +189,9 @@ export class FeedbackService {
     const since = new Date(input.now.getTime() - this.limits.duplicateMinutes * 60_000);
     // One read for the three questions asked before filing (this update filed already? the same
     // text minutes ago? today's count?): the person's tickets since the earlier of today's start
-    // and the duplicate window, and the one this update filed, whenever. A day holds a few.
+    // and the duplicate window, and the one this update filed, whenever. A day holds at most
+    // FEEDBACK_MAX_PER_DAY (5; 100 at most) and the fields read are the few the questions need:
+    // the ticket to return, in the rare case there is one, is read whole by its id.
     const recent = await this.model
       .find({
         $or: [
@@ -200,9 +202,16 @@ export class FeedbackService {
           },
         ],
       })
-      .lean();
-    const replay = recent.find((ticket) => ticket.idempotencyKey === input.idempotencyKey);
-    if (replay) {
+      .select({ idempotencyKey: 1, "filer.personId": 1, receivedAt: 1, contentKey: 1 })
+      .lean<Pick<TicketDoc, "_id" | "idempotencyKey" | "filer" | "receivedAt" | "contentKey">[]>();
+    const whole = async (id: Types.ObjectId) => {
+      const ticket = await this.model.findById(id).lean();
+      if (!ticket) throw new Error(`ticket ${id.toHexString()} vanished while being filed again`);
+      return ticket;
+    };
+    const replayed = recent.find((ticket) => ticket.idempotencyKey === input.idempotencyKey);
+    if (replayed) {
+      const replay = await whole(replayed._id);
       // A turn that died between filing a second round and linking it links it on its replay.
       if (input.secondRoundOf)
         await this.linkSecondRound(
@@ -223,7 +232,7 @@ export class FeedbackService {
         ticket.contentKey !== undefined &&
         sameText.has(ticket.contentKey),
     );
-    if (same) return { kind: "duplicate", ticket: this.opened(same) };
+    if (same) return { kind: "duplicate", ticket: this.opened(await whole(same._id)) };
     const filedToday = recent.filter(
       (ticket) => ticket.filer.personId.equals(personId) && ticket.receivedAt >= startOfDay,
     ).length;
