@@ -404,13 +404,7 @@ export class Outbox {
    */
   private async handOverUnlessDelivered(found: { doc: OutboxDoc; own: boolean }[]): Promise<number> {
     if (found.length === 0) return 0;
-    const keys = found.map(({ doc }) => doc.dedupeKey);
-    // One read: by `_id` for one key (the filter FerretDB runs fastest), one list for more.
-    const [only] = keys;
-    const delivered =
-      keys.length === 1 && only !== undefined
-        ? new Set((await this.archive.has(only)) ? [only] : [])
-        : await this.archive.keys(keys);
+    const delivered = await this.archive.keys(found.map(({ doc }) => doc.dedupeKey));
     let handed = 0;
     for (const { doc, own } of found) {
       if (delivered.has(doc.dedupeKey)) {
@@ -1024,8 +1018,14 @@ export class Dispatcher {
     this.external = external;
     this.looked = true;
     this.emptyLooks = external.size === 0 ? this.emptyLooks + 1 : 0;
-    await this.dropDelivered(due);
+    // In hand from here, so a hand-over of one of them meanwhile (Dispatcher.hint) is ignored.
     for (const doc of due) this.handling.add(doc._id.toHexString());
+    try {
+      await this.dropDelivered(due);
+    } catch (error) {
+      for (const doc of due) this.handling.delete(doc._id.toHexString());
+      throw error;
+    }
     const claimed = await Promise.allSettled(due.map((doc) => this.take(doc, now)));
     due.forEach((doc, i) => {
       const result = claimed[i];
@@ -1052,6 +1052,7 @@ export class Dispatcher {
       const doc = docs[i];
       if (!doc || !delivered.has(doc.dedupeKey)) continue;
       docs.splice(i, 1);
+      this.handling.delete(doc._id.toHexString());
       await this.outbox.model.deleteOne({ _id: doc._id, status: { $ne: "sent" } });
       this.log.warn(
         { dedupeKey: doc.dedupeKey },
