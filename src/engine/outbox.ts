@@ -1026,6 +1026,13 @@ export class Dispatcher {
       for (const doc of due) this.handling.delete(doc._id.toHexString());
       throw error;
     }
+    // A chat taken meanwhile (a hand-over, by another pass) keeps its order: its message waits.
+    for (let i = due.length - 1; i >= 0; i -= 1) {
+      const doc = due[i];
+      if (!doc || !this.busy.has(doc.chatId)) continue;
+      due.splice(i, 1);
+      this.handling.delete(doc._id.toHexString());
+    }
     const claimed = await Promise.allSettled(due.map((doc) => this.take(doc, now)));
     due.forEach((doc, i) => {
       const result = claimed[i];
@@ -1094,7 +1101,8 @@ export class Dispatcher {
       if (!doc || held || this.busy.has(doc.chatId) || this.pause !== pause) return undefined;
       const found = [doc];
       await this.dropDelivered(found);
-      if (found.length === 0) return undefined;
+      // Looked again after that read, as before it: the chat taken, the pause over or another.
+      if (found.length === 0 || this.busy.has(doc.chatId) || this.pause !== pause) return undefined;
       claimed = await this.take(doc, now);
       if (claimed) pause.probeId = doc._id;
       return claimed;
