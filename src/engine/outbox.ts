@@ -913,6 +913,8 @@ export class Dispatcher {
       this.hintCount -= doc ? 1 : 0;
       if (queue.length === 0) this.hints.delete(chatId);
       if (!doc) continue;
+      // Taken by a look, or sent, since it was handed over: not twice.
+      if (this.handling.has(doc._id.toHexString()) || this.sentHere.has(doc._id.toHexString())) continue;
       if (this.outbox.isUnwritten(doc)) {
         // Claimed from its birth and due from it, whatever the clock says now.
         const id = doc._id.toHexString();
@@ -1018,13 +1020,23 @@ export class Dispatcher {
     this.external = external;
     this.looked = true;
     this.emptyLooks = external.size === 0 ? this.emptyLooks + 1 : 0;
-    // In hand from here, so a hand-over of one of them meanwhile (Dispatcher.hint) is ignored.
+    // In hand from here, so a hand-over of one of them meanwhile (Dispatcher.hint) is ignored;
+    // one another pass marked while this one read is that pass's, and its mark stays its own.
+    for (let i = due.length - 1; i >= 0; i -= 1) {
+      const doc = due[i];
+      if (doc && this.handling.has(doc._id.toHexString())) due.splice(i, 1);
+    }
     for (const doc of due) this.handling.add(doc._id.toHexString());
     try {
       await this.dropDelivered(due);
     } catch (error) {
       for (const doc of due) this.handling.delete(doc._id.toHexString());
       throw error;
+    }
+    // Paused meanwhile: nothing goes but the probe.
+    if (this.pause) {
+      for (const doc of due) this.handling.delete(doc._id.toHexString());
+      return [];
     }
     // A chat taken meanwhile (a hand-over, by another pass) keeps its order: its message waits.
     for (let i = due.length - 1; i >= 0; i -= 1) {
@@ -1098,11 +1110,14 @@ export class Dispatcher {
           .lean());
       // The oldest is still in another's hands: the probe waits for it, or the order would break.
       const held = doc?.status === "sending" && (doc.lockedUntil ?? now) >= now;
-      if (!doc || held || this.busy.has(doc.chatId) || this.pause !== pause) return undefined;
+      if (!doc || held || this.pause !== pause) return undefined;
+      // Its chat busy, or the message itself in hand (a look's): not the probe's to take.
+      const taken = () => this.busy.has(doc.chatId) || this.handling.has(doc._id.toHexString());
+      if (taken()) return undefined;
       const found = [doc];
       await this.dropDelivered(found);
       // Looked again after that read, as before it: the chat taken, the pause over or another.
-      if (found.length === 0 || this.busy.has(doc.chatId) || this.pause !== pause) return undefined;
+      if (found.length === 0 || taken() || this.pause !== pause) return undefined;
       claimed = await this.take(doc, now);
       if (claimed) pause.probeId = doc._id;
       return claimed;
