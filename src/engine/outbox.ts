@@ -4,6 +4,7 @@ import { Schema, Types, type Model } from "mongoose";
 import type { Clock } from "../clock.js";
 import type { Claims } from "../db/claims.js";
 import { isDatabaseError, isDuplicateKeyError } from "../db/errors.js";
+import { present } from "../db/present.js";
 import { GroupInsert } from "../db/group-insert.js";
 import { GroupWrite } from "../db/group-write.js";
 import type { Logger } from "../log.js";
@@ -160,13 +161,7 @@ export class Outbox {
    * has already decided to say, so that a rerun says it once (chunked, as `$in` lists are).
    */
   async written(dedupeKeys: readonly string[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    for (let i = 0; i < dedupeKeys.length; i += 500) {
-      const docs = await this.model
-        .find({ dedupeKey: { $in: dedupeKeys.slice(i, i + 500) } }, { dedupeKey: 1 })
-        .lean();
-      for (const { dedupeKey } of docs) found.add(dedupeKey);
-    }
+    const found = await present(this.model, "dedupeKey", dedupeKeys);
     // Read after the outbox: a message moved between the two reads is in the archive by then.
     const rest = dedupeKeys.filter((key) => !found.has(key));
     for (const key of await this.archive.keys(rest)) found.add(key);
@@ -699,7 +694,7 @@ export class Dispatcher {
     if (this.handling.has(id) || this.sentHere.has(id)) return;
     if (doc.status === "sending" && doc.lockedBy === this.workerId) {
       // Handed over twice (a turn run again wrote it again): once is enough.
-      if (this.sentHere.has(id) || this.ownClaims.has(id) || this.handling.has(id)) return;
+      if (this.ownClaims.has(id)) return;
       this.ownClaims.add(id);
     }
     const queue = this.hints.get(doc.chatId);

@@ -1,6 +1,7 @@
 import { Schema, type Model, type Types } from "mongoose";
 import { isDuplicateKeyError } from "../db/errors.js";
 import { MAX_INSERTS_PER_COMMAND } from "../db/limits.js";
+import { present } from "../db/present.js";
 import { resealField } from "../privacy/reseal.js";
 import type { Sealer } from "../privacy/sealer.js";
 import { messageFields, type OutboxDoc } from "./outbox.js";
@@ -165,12 +166,7 @@ export class SentArchive {
       const here = await Promise.all(dedupeKeys.map((key) => this.has(key)));
       return new Set(dedupeKeys.filter((_, i) => here[i]));
     }
-    const found = new Set<string>();
-    for (let i = 0; i < dedupeKeys.length; i += 500) {
-      const docs = await this.model.find({ _id: { $in: dedupeKeys.slice(i, i + 500) } }, { _id: 1 }).lean();
-      for (const { _id } of docs) found.add(_id);
-    }
-    return found;
+    return present(this.model, "_id", dedupeKeys);
   }
 
   /** Whether this dedupe key was delivered and moved here: the filter FerretDB answers fastest. */
