@@ -260,8 +260,8 @@ export class BroadcastService {
     ]);
     // After the outbox: a message moved meanwhile may count twice, never not at all.
     const moved = await this.outbox.archive.model.countDocuments({ _id: prefix });
-    const sent = Math.min(sentHere + moved, broadcast.recipients.length);
     const total = broadcast.recipients.length;
+    const sent = Math.min(sentHere + moved, total);
     const done = broadcast.status === "done";
     const notQueued = done ? 0 : total - broadcast.enqueued;
     const pending = inOutbox - sentHere - dead;
