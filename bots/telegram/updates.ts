@@ -2,6 +2,7 @@ import type { Api } from "grammy";
 import type { Update } from "grammy/types";
 import type { App } from "../../src/app.js";
 import type { Clock } from "../../src/clock.js";
+import type { HandleOptions } from "../../src/engine/engine.js";
 import { KeyedQueue } from "../../src/engine/keyed-queue.js";
 import type { Logger } from "../../src/log.js";
 import { t } from "../../src/text/vi.js";
@@ -18,6 +19,14 @@ export interface UpdateHandlerDeps {
   clock: Clock;
   log: Logger;
 }
+
+/**
+ * Telegram delivers an update again until it is answered: a webhook call answered with anything
+ * but 2xx (Bot API, setWebhook: "In case of an unsuccessful request, we will give up after a
+ * reasonable amount of attempts"), an update past the offset getUpdates confirms. Both answer
+ * only once `handle` resolves, so the engine may handle a flow's step without a record first.
+ */
+const RETRIED: HandleOptions = { platformRetries: true };
 
 /** How long a press waits, at most, for its keyboard message to be marked sent. */
 const MARK_LOOKS = 20;
@@ -81,7 +90,7 @@ export class UpdateHandler {
           await this.notice(inbound.chatId, `${inbound.dedupeKey}#too-large`, t.channels.fileTooLarge);
           if (!inbound.text && inbound.attachments.length === 0) return;
         }
-        await app.engine.handle(inbound);
+        await app.engine.handle(inbound, RETRIED);
         this.chore("menu", () => this.deps.menu.refresh(inbound));
         return;
       }
@@ -89,7 +98,7 @@ export class UpdateHandler {
         if (parsed.inbound.step !== undefined) {
           // A button with a step token: the engine checks it against the session it reads.
           const outcome =
-            parsed.pressed.label === undefined ? "stale" : await app.engine.handle(parsed.inbound);
+            parsed.pressed.label === undefined ? "stale" : await app.engine.handle(parsed.inbound, RETRIED);
           const fresh = outcome !== "stale";
           this.chore("button", () => this.answerPress(parsed.pressed, fresh));
           if (fresh) this.chore("menu", () => this.deps.menu.refresh(parsed.inbound));
@@ -99,7 +108,7 @@ export class UpdateHandler {
         const fresh = await this.isFresh(parsed.pressed, parsed.inbound.dedupeKey);
         this.chore("button", () => this.answerPress(parsed.pressed, fresh));
         if (!fresh) return;
-        await app.engine.handle(parsed.inbound);
+        await app.engine.handle(parsed.inbound, RETRIED);
         this.chore("menu", () => this.deps.menu.refresh(parsed.inbound));
       }
     }

@@ -67,6 +67,30 @@ export interface EngineStores {
  */
 export type HandleOutcome = "handled" | "duplicate" | "failed" | "deferred" | "stale";
 
+export interface HandleOptions {
+  /**
+   * The platform delivers the update again until the caller answers it, and the caller answers
+   * only once `handle` resolves (Telegram: a webhook's non-2xx answer, an offset not confirmed).
+   * A step of a flow is then handled without writing its record first: its turn's state, written
+   * with its messages, is its one commit, and `handle` resolves only once those messages stand
+   * (sent, or written to wait). A crash before that leaves the update unanswered, and its
+   * redelivery finds the state it wrote (handledBefore). `handle` throws when it could not get
+   * that far (the database failing through every retry): the caller must not answer.
+   */
+  platformRetries?: boolean;
+}
+
+/** Told the promise of a turn handled without a record: whether its messages stand (see HandleOptions). */
+type Settles = (settled: Promise<boolean>) => void;
+
+/** A turn handled without a record could not reach the point where the platform may be answered. */
+export class NotHandledYet extends Error {
+  constructor(readonly dedupeKey: string) {
+    super(`update ${dedupeKey} not handled yet; the platform is to deliver it again`);
+    this.name = "NotHandledYet";
+  }
+}
+
 /**
  * Waits before each in-place retry of a turn the database cut off. A fault that lasts a moment (a
  * dropped connection, a failover) is over by then; a longer one is left to recovery.
@@ -158,7 +182,7 @@ export class Engine {
   /** Updates this process left to recovery, per chat, in order: the chat's next message runs them first. */
   private readonly deferred = new Map<
     string,
-    { inbound: Inbound; loaded: LoadedSession; superseded: boolean }[]
+    { inbound: Inbound; loaded: LoadedSession; superseded: boolean; recordless?: true }[]
   >();
   /** "Handled" marks waiting for their turns' replies to be written (see handleRecorded). */
   private readonly marking = new Set<Promise<void>>();
@@ -218,13 +242,18 @@ export class Engine {
    * Handles one update exactly once. Messages of one chat are handled in order; different chats
    * run concurrently.
    */
-  async handle(raw: Inbound): Promise<HandleOutcome> {
+  async handle(raw: Inbound, options: HandleOptions = {}): Promise<HandleOutcome> {
     const inbound = sanitize(raw);
     // Without a chat and a sender there is nobody to answer: nothing to do, nothing to retry.
     if (!inbound) return "duplicate";
     // The chat's queue is joined before the inbox write, so messages handed in together are
     // handled in the order they came, whichever write finishes first.
     const key = this.sessionKey(inbound);
+    // Redelivered until answered, and placed in the platform's order: see HandleOptions.
+    const order = options.platformRetries === true ? inbound.order : undefined;
+    let settled: Promise<boolean> | undefined;
+    let recordless = false;
+    const settles: Settles = (promise) => (settled = promise);
     const outcome = await this.queue.run(key, async () => {
       // A message of this chat that the database cut off comes first: this one answers what
       // that one leaves (else it would answer the same step, and that answer would be lost).
@@ -249,8 +278,21 @@ export class Engine {
       // A state from memory is checked first: the keyboard may be another instance's newer one.
       if (inbound.step !== undefined && inbound.step !== loaded.seq && loaded.unchecked)
         loaded = await this.stores.sessions.current(key, now);
+      // Not after the chat's newest state in the platform's order: delivered again after its
+      // turn wrote that state, or one before it (checked before a press is found stale, which a
+      // press whose own turn moved the chat on would be).
+      if (order !== undefined && loaded.order !== undefined && order <= loaded.order) {
+        const before = await this.handledBefore(inbound, key, settles);
+        if (before) return before;
+      }
       if (inbound.step !== undefined && inbound.step !== loaded.seq) {
         return (await this.stores.inbox.isRecorded(inbound.dedupeKey)) ? "duplicate" : "stale";
+      }
+      if (order !== undefined && loaded.state && this.isStep(inbound)) {
+        recordless = true;
+        const done = await this.handleRecorded(inbound, loaded, { recordedAt: now, recordless: settles });
+        if (done === "deferred" && (await this.recordDeferred(inbound, key, loaded, now))) recordless = false;
+        return done;
       }
       const { state, seq, stateId, unchecked } = loaded;
       return (await this.stores.inbox.record(inbound, now, state ?? null, seq, stateId, unchecked))
@@ -258,7 +300,70 @@ export class Engine {
         : ("duplicate" as const);
     });
     for (const listener of this.outcomeListeners) listener(inbound, outcome);
+    if (recordless && outcome === "deferred") throw new NotHandledYet(inbound.dedupeKey);
+    if (settled && !(await settled)) throw new NotHandledYet(inbound.dedupeKey);
     return outcome;
+  }
+
+  /**
+   * A step handled without a record that the database cut off through every retry: recorded now,
+   * if the database takes it, with the state it arrived in, and left to recovery like any recorded
+   * update (true); the platform may be answered. Else the platform delivers it again, and it is
+   * held here meanwhile (retryDeferred), in case the chat's next message comes first.
+   */
+  private async recordDeferred(
+    inbound: Inbound,
+    key: string,
+    loaded: LoadedSession,
+    now: Date,
+  ): Promise<boolean> {
+    const { state, seq, stateId, unchecked } = loaded;
+    try {
+      if (!(await this.stores.inbox.record(inbound, now, state ?? null, seq, stateId, unchecked)))
+        return false;
+    } catch (error) {
+      this.services.log.warn(
+        { err: error, dedupeKey: inbound.dedupeKey },
+        "engine: could not record a cut-off update; the platform is to deliver it again",
+      );
+      return false;
+    }
+    for (const entry of this.deferred.get(key) ?? [])
+      if (entry.inbound.dedupeKey === inbound.dedupeKey) delete entry.recordless;
+    return true;
+  }
+
+  /**
+   * Whether the update is a step of the flow it arrives in (an answer, a press, an attachment),
+   * rather than a command or something unreadable: what may be handled without a record.
+   */
+  private isStep(inbound: Inbound): boolean {
+    if (parseCommand(inbound.choice?.startsWith("/") ? inbound.choice : inbound.text)) return false;
+    return Boolean(inbound.text || inbound.choice || contentOf(inbound).length > 0);
+  }
+
+  /**
+   * For an update placed, in the platform's order, no later than the chat's newest state (see
+   * HandleOptions): "duplicate" when it was recorded (handled, or left to recovery), or when its
+   * turn wrote a state (a redelivery after a crash before the platform's answer): what that turn
+   * decided is sent again, as recovery sends it (sendCommitted; what went already collides with
+   * itself). Undefined for an update never handled (the platform delivered it late): it is
+   * handled as any other.
+   */
+  private async handledBefore(
+    inbound: Inbound,
+    key: string,
+    settles: Settles,
+  ): Promise<HandleOutcome | undefined> {
+    if (await this.stores.inbox.isRecorded(inbound.dedupeKey)) return "duplicate";
+    const commit = await this.committed(key, inbound.dedupeKey);
+    if (!commit) return undefined;
+    this.services.log.warn(
+      { dedupeKey: inbound.dedupeKey },
+      "engine: an update delivered again after its turn wrote its state; sending what it decided",
+    );
+    await this.sendCommitted(inbound, key, commit, settles);
+    return "duplicate";
   }
 
   /** Told the outcome of every update handed in (for metrics). */
@@ -352,14 +457,38 @@ export class Engine {
    * would: what was written already collides with itself, and the speaker's replies are left out
    * when a later message of theirs moved the chat past that state (see leftForSuperseded).
    */
-  private async sendCommitted(inbound: Inbound, key: string, commit: Committed): Promise<void> {
+  private async sendCommitted(
+    inbound: Inbound,
+    key: string,
+    commit: Committed,
+    recordless?: Settles,
+  ): Promise<void> {
     const outbound = await this.keptToSend(inbound, key, commit);
     // A message this process still holds unwritten (from the turn's first run) settles later: the
     // update is marked only once it stands, or a refused write would lose it with nobody to recover it.
     const { settled } = await this.stores.outbox.enqueueTurn(outbound);
     this.announce(outbound.map((o) => o.to.channel));
-    if (settled) this.markWhenSettled(inbound.dedupeKey, settled, false);
+    if (recordless) this.noteWhenSettled(inbound, settled, recordless);
+    else if (settled) this.markWhenSettled(inbound.dedupeKey, settled, false);
     else await this.stores.inbox.markHandled(inbound.dedupeKey, this.services.clock.now());
+  }
+
+  /**
+   * For a turn handled without a record: hands its caller whether its messages stand, and once
+   * they do, records it as handled with the marks of the next few seconds (Inbox.noteHandledSoon).
+   */
+  private noteWhenSettled(inbound: Inbound, settled: Promise<boolean> | undefined, settles: Settles): void {
+    const { inbox } = this.stores;
+    if (!settled) {
+      inbox.noteHandledSoon(inbound, this.services.clock.now());
+      return;
+    }
+    settles(
+      settled.then((durable) => {
+        if (durable) inbox.noteHandledSoon(inbound, this.services.clock.now());
+        return durable;
+      }),
+    );
   }
 
   /**
@@ -436,13 +565,19 @@ export class Engine {
     while (waiting && waiting.length > 0) {
       const [first] = waiting;
       if (!first) break;
-      if (!(await this.stores.inbox.isPending(first.inbound.dedupeKey))) {
+      // One handled without a record has none to be pending: its run finds what it did, if anything.
+      if (!first.recordless && !(await this.stores.inbox.isPending(first.inbound.dedupeKey))) {
         waiting.shift();
         continue;
       }
-      const { inbound, loaded, superseded } = first;
-      if ((await this.handleRecorded(inbound, loaded, { remember: false, superseded })) === "deferred")
-        return;
+      const { inbound, loaded, superseded, recordless } = first;
+      const options = {
+        remember: false,
+        superseded,
+        // Its platform was told to deliver it again: nobody waits for this run's messages.
+        ...(recordless ? { recordless: (): void => undefined } : {}),
+      };
+      if ((await this.handleRecorded(inbound, loaded, options)) === "deferred") return;
       waiting.shift();
     }
     this.deferred.delete(key);
@@ -460,8 +595,9 @@ export class Engine {
   private async handleRecorded(
     inbound: Inbound,
     session: LoadedSession,
-    options: { remember?: boolean; superseded?: boolean; recordedAt?: Date } = {},
+    options: { remember?: boolean; superseded?: boolean; recordedAt?: Date; recordless?: Settles } = {},
   ): Promise<HandleOutcome> {
+    const { recordless } = options;
     const { clock, log } = this.services;
     const context = { dedupeKey: inbound.dedupeKey, channel: inbound.channel, senderId: inbound.senderId };
     let conflicts = 0;
@@ -481,7 +617,7 @@ export class Engine {
                 context,
                 "engine: a replayed update had already taken its step; sending what it decided",
               );
-            await this.sendCommitted(inbound, key, commit);
+            await this.sendCommitted(inbound, key, commit, recordless);
             return "handled";
           }
         }
@@ -491,21 +627,23 @@ export class Engine {
             // conflict, cut off by a crash before it was marked, by a version that did not keep
             // its messages with it): applying it again would answer the same thing twice.
             log.warn(context, "engine: a replayed update had already taken its step; not applied again");
-            await this.stores.inbox.markHandled(inbound.dedupeKey, clock.now());
+            if (recordless) this.stores.inbox.noteHandledSoon(inbound, clock.now());
+            else await this.stores.inbox.markHandled(inbound.dedupeKey, clock.now());
             return "handled";
           }
           // Another instance took a step of this chat first: this message answers the new state,
           // and its record says so, or a replay after a crash would take it as overtaken.
           log.info({ ...context, conflicts }, "engine: the chat moved on under this turn; running it again");
           session = await this.stores.sessions.read(key, clock.now());
-          await this.stores.inbox.rerecord(inbound, session.state ?? null, session.seq, session.stateId);
+          if (!recordless)
+            await this.stores.inbox.rerecord(inbound, session.state ?? null, session.seq, session.stateId);
           // Only now: a database failing before this is retried from the re-read, not from the old state.
           conflicted = false;
         }
         // A press answers only the state its keyboard was sent at (see handle), not a newer one
         // found at the write (another instance's) or by recovery.
         if (!options.superseded && inbound.step !== undefined && inbound.step !== session.seq) {
-          await this.stores.inbox.markHandled(inbound.dedupeKey, clock.now());
+          if (!recordless) await this.stores.inbox.markHandled(inbound.dedupeKey, clock.now());
           return "stale";
         }
         // A turn is safe to run again from the same state: every effect is keyed by the update.
@@ -516,8 +654,12 @@ export class Engine {
           session,
           options.superseded ?? false,
           unwritten,
+          recordless !== undefined,
         );
-        if (settled === undefined && committed) {
+        if (recordless) {
+          // Not recorded: its state is its commit (a step of a flow always writes one).
+          this.noteWhenSettled(inbound, settled, recordless);
+        } else if (settled === undefined && committed) {
           // Its state (or its decision) stands with its messages: the mark goes with the others of
           // the next few seconds, and a crash before them costs recovery a resend of messages that
           // collide.
@@ -556,13 +698,13 @@ export class Engine {
             const superseded = options.superseded ?? false;
             this.deferred.set(key, [
               ...(this.deferred.get(key) ?? []),
-              { inbound, loaded: session, superseded },
+              { inbound, loaded: session, superseded, ...(recordless ? { recordless: true as const } : {}) },
             ]);
           }
           return "deferred";
         }
         log.error({ err: error, ...context }, "engine: handler failed");
-        return this.fail(inbound, error);
+        return this.fail(inbound, error, recordless !== undefined);
       }
     }
   }
@@ -588,7 +730,7 @@ export class Engine {
   }
 
   /** A turn that threw for a reason other than the database: the person is told, the update kept as failed. */
-  private async fail(inbound: Inbound, error: unknown): Promise<HandleOutcome> {
+  private async fail(inbound: Inbound, error: unknown, recordless = false): Promise<HandleOutcome> {
     const { clock, log } = this.services;
     try {
       await this.stores.outbox.enqueue([
@@ -599,7 +741,8 @@ export class Engine {
         },
       ]);
       this.announce([inbound.channel]);
-      await this.stores.inbox.markFailed(inbound.dedupeKey, String(error), clock.now());
+      if (recordless) await this.stores.inbox.recordFailed(inbound, String(error), clock.now());
+      else await this.stores.inbox.markFailed(inbound.dedupeKey, String(error), clock.now());
     } catch (inner) {
       // The database is gone too; the update stays "received" and recovery will try again.
       log.error({ err: inner, dedupeKey: inbound.dedupeKey }, "engine: could not record the failure");
@@ -635,6 +778,7 @@ export class Engine {
     loaded: LoadedSession,
     superseded = false,
     recordedAt?: Date,
+    recordless = false,
   ): Promise<{ settled?: Promise<boolean>; committed: boolean }> {
     const session = loaded.state;
     const { clock, people } = this.services;
@@ -668,6 +812,8 @@ export class Engine {
       if (await this.stores.sessions.movedPast(key, loaded.seq, now, loaded.knownAt))
         throw new SessionConflict(key);
       checked = true;
+      // Read by recovery of the update's record: one handled without a record has none.
+      if (recordless) return;
       // Written beside the turn's effects rather than before them, to keep it off their path:
       // only a crash in those few milliseconds, between the effects and the note, leaves the
       // update unchecked after them. The commit waits for it.

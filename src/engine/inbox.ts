@@ -4,7 +4,7 @@ import { Schema, Types, type Model } from "mongoose";
 import type { Claims } from "../db/claims.js";
 import { GroupInsert } from "../db/group-insert.js";
 import { GroupWrite, type GroupedUpdate } from "../db/group-write.js";
-import { MAX_UPDATES_PER_COMMAND } from "../db/limits.js";
+import { MAX_INSERTS_PER_COMMAND, MAX_UPDATES_PER_COMMAND } from "../db/limits.js";
 import { isDatabaseError, isDuplicateKeyError } from "../db/errors.js";
 import { resealField } from "../privacy/reseal.js";
 import type { Sealer } from "../privacy/sealer.js";
@@ -103,6 +103,14 @@ export const MAX_ATTEMPTS = 3;
 export const MARK_HOLD_MS = 5_000;
 /** Marks held at once, past which they are written without waiting for the hold to end. */
 const MARKS_AT_ONCE = MAX_UPDATES_PER_COMMAND;
+/**
+ * How long the records of updates handled without one are held (Inbox.noteHandledSoon), and how
+ * many at most. They matter only to a redelivery that comes after the sweep removed the state
+ * its turn wrote (kept 10 minutes once written over): a minute's hold costs nothing there, and
+ * one insert for a minute of a person's steps instead of one for every few.
+ */
+const LEDGER_HOLD_MS = 60_000;
+const LEDGER_AT_ONCE = MAX_INSERTS_PER_COMMAND;
 /** Tries of the record's insert again after a cut or refused write, before the caller hears. */
 const RECORD_RETRIES = 3;
 
@@ -122,7 +130,13 @@ export class Inbox {
    * the record) and when it was held (the monotonic clock's, for how long).
    */
   private readonly held = new Map<string, { at: Date; since: number }>();
+  /**
+   * Records of updates handled without one (noteHandledSoon), by dedupe key, held back like the
+   * marks and written with them.
+   */
+  private readonly ledger = new Map<string, { doc: Record<string, unknown>; since: number }>();
   private heldTimer: NodeJS.Timeout | undefined;
+  private ledgerTimer: NodeJS.Timeout | undefined;
   /** The last write of held marks (settled or not): the next waits for it. */
   private writingHeld: Promise<void> = Promise.resolve();
 
@@ -249,12 +263,13 @@ export class Inbox {
 
   /** Whether the update was ever recorded (handled or not). */
   async isRecorded(dedupeKey: string): Promise<boolean> {
+    if (this.ledger.has(dedupeKey)) return true;
     return (await this.model.exists({ dedupeKey })) !== null;
   }
 
   /** Whether the update is recorded and still waits to be handled. */
   async isPending(dedupeKey: string): Promise<boolean> {
-    if (this.held.has(dedupeKey)) return false;
+    if (this.held.has(dedupeKey) || this.ledger.has(dedupeKey)) return false;
     return (await this.model.exists({ dedupeKey, status: "received" })) !== null;
   }
 
@@ -297,19 +312,81 @@ export class Inbox {
   }
 
   /**
-   * Writes the marks held back now (at a stop, or for a test that reads the records). A refused
-   * write keeps them held, for the next try; it throws to the caller.
+   * Records, as handled, an update that was handled without a record written first (see
+   * Engine.handle, `platformRetries`), with the marks of the next few seconds: its turn's state
+   * stands with its messages, and the platform was answered only once they stood. The record is
+   * the dedupe key a redelivery meets when the state it wrote has been swept; lost with the
+   * process, it is not needed (the platform had its answer, or the state is still there).
    */
-  async writeHeld(): Promise<void> {
-    clearTimeout(this.heldTimer);
-    this.heldTimer = undefined;
+  noteHandledSoon(inbound: Inbound, now: Date): void {
+    const doc = {
+      dedupeKey: inbound.dedupeKey,
+      channel: inbound.channel,
+      chatId: inbound.chatId,
+      senderId: inbound.senderId,
+      status: "handled",
+      claimedUntil: now,
+      attempts: 1,
+      claimSeq: 0,
+      receivedAt: inbound.receivedAt,
+      handledAt: now,
+    };
+    this.ledger.set(inbound.dedupeKey, { doc, since: performance.now() });
+    if (this.ledger.size >= LEDGER_AT_ONCE) void this.writeHeld("ledger").catch(() => undefined);
+    else this.writeLedgerLater();
+  }
+
+  /**
+   * Records an update that failed in our own code, as failed, for the operator: one handled
+   * without a record (see noteHandledSoon) has none to mark. A record there already is marked.
+   */
+  async recordFailed(inbound: Inbound, error: string, now: Date): Promise<void> {
+    this.ledger.delete(inbound.dedupeKey);
+    try {
+      await this.inserts.insert({
+        dedupeKey: inbound.dedupeKey,
+        channel: inbound.channel,
+        chatId: inbound.chatId,
+        senderId: inbound.senderId,
+        sealed: this.sealer.seal(JSON.stringify({ inbound })),
+        status: "failed",
+        error: error.slice(0, 2000),
+        claimedUntil: now,
+        attempts: 1,
+        claimSeq: 0,
+        receivedAt: inbound.receivedAt,
+        handledAt: now,
+      });
+    } catch (insertError) {
+      if (!isDuplicateKeyError(insertError)) throw insertError;
+      await this.markFailed(inbound.dedupeKey, error, now);
+    }
+  }
+
+  /**
+   * Writes the marks and records held back now (at a stop, or for a test that reads the records);
+   * `only` one kind (their own timers). A refused write keeps them held, for the next try; it
+   * throws to the caller.
+   */
+  async writeHeld(only?: "marks" | "ledger"): Promise<void> {
+    if (only !== "ledger") {
+      clearTimeout(this.heldTimer);
+      this.heldTimer = undefined;
+    }
+    if (only !== "marks") {
+      clearTimeout(this.ledgerTimer);
+      this.ledgerTimer = undefined;
+    }
     // One writer at a time: a mark put back after a refused write is never in two writes at once.
-    const run = this.writingHeld.then(() => this.writeHeldNow());
+    const run = this.writingHeld.then(async () => {
+      if (only !== "marks") await this.writeLedger();
+      if (only !== "ledger") await this.writeMarks();
+    });
     this.writingHeld = run.catch(() => undefined);
     return run;
   }
 
-  private async writeHeldNow(): Promise<void> {
+  private async writeMarks(): Promise<void> {
     while (this.held.size > 0) {
       const batch = [...this.held];
       this.held.clear();
@@ -336,10 +413,38 @@ export class Inbox {
     }
   }
 
+  /** The held records of updates handled without one (noteHandledSoon), in one insert. */
+  private async writeLedger(): Promise<void> {
+    if (this.ledger.size === 0) return;
+    const batch = [...this.ledger];
+    this.ledger.clear();
+    const written = await Promise.allSettled(batch.map(([, { doc }]) => this.inserts.insert(doc)));
+    // Past ten minutes a redelivery is no longer expected to find its state gone before the record.
+    const keepAfter = performance.now() - 10 * 60_000;
+    let refused: { reason: unknown } | undefined;
+    for (const [index, [dedupeKey, held]] of batch.entries()) {
+      const result = written[index];
+      // A record there already (a redelivery recorded it, or a failure) is as good.
+      if (result?.status === "fulfilled" || isDuplicateKeyError(result?.reason)) continue;
+      refused = { reason: result?.reason };
+      if (held.since > keepAfter && !this.ledger.has(dedupeKey)) this.ledger.set(dedupeKey, held);
+    }
+    if (refused) {
+      this.writeLedgerLater();
+      throw refused.reason;
+    }
+  }
+
   private writeHeldLater(): void {
     if (this.heldTimer || this.held.size === 0) return;
-    this.heldTimer = setTimeout(() => void this.writeHeld().catch(() => undefined), MARK_HOLD_MS);
+    this.heldTimer = setTimeout(() => void this.writeHeld("marks").catch(() => undefined), MARK_HOLD_MS);
     this.heldTimer.unref();
+  }
+
+  private writeLedgerLater(): void {
+    if (this.ledgerTimer || this.ledger.size === 0) return;
+    this.ledgerTimer = setTimeout(() => void this.writeHeld("ledger").catch(() => undefined), LEDGER_HOLD_MS);
+    this.ledgerTimer.unref();
   }
 
   async markFailed(dedupeKey: string, error: string, now: Date): Promise<void> {

@@ -97,6 +97,12 @@ export interface LoadedSession {
   unchecked?: true;
   /** For an unchecked state: when this process knew it (the clock's ms), see Sessions.movedPast. */
   knownAt?: number;
+  /**
+   * The platform's order (Telegram's update_id) of the update that wrote the chat's newest state,
+   * as read or remembered with it; absent when that update had none. An update of the chat whose
+   * order is not above it came before that state was written (Engine.handledBefore).
+   */
+  order?: number;
 }
 
 /** What a turn wrote with its state (SessionDoc.outboundSealed), or without one (Decisions). */
@@ -151,6 +157,8 @@ interface Known {
   seq: number;
   stateId?: string;
   state?: Omit<SessionState, "data"> & { json: string };
+  /** LoadedSession.order of that state. */
+  order?: number;
   /** When it was remembered (the clock's time). */
   at: number;
 }
@@ -200,6 +208,7 @@ export class Sessions {
     this.remember(key, {
       seq: loaded.seq,
       ...(doc && data ? { stateId: stateIdOf(doc), state: this.knownState(doc, data) } : {}),
+      ...(loaded.order !== undefined ? { order: loaded.order } : {}),
       at: now.getTime(),
     });
     return loaded;
@@ -214,7 +223,13 @@ export class Sessions {
   async current(key: string, now: Date): Promise<LoadedSession> {
     const known = this.fresh(key, now);
     if (!known || (await this.movedPast(key, known.seq, now, known.at))) return this.read(key, now);
-    return this.loadedFromMemory(known, now) ?? { state: undefined, seq: known.seq };
+    return (
+      this.loadedFromMemory(known, now) ?? {
+        state: undefined,
+        seq: known.seq,
+        ...(known.order !== undefined ? { order: known.order } : {}),
+      }
+    );
   }
 
   /**
@@ -268,6 +283,7 @@ export class Sessions {
       state: { ...fields, data: JSON.parse(json) as Record<string, unknown> },
       seq: known.seq,
       ...(known.stateId ? { stateId: known.stateId } : {}),
+      ...(known.order !== undefined ? { order: known.order } : {}),
     };
   }
 
@@ -275,12 +291,14 @@ export class Sessions {
   private loadedOf(doc: SessionDoc | null, data: Record<string, unknown> | undefined): LoadedSession {
     if (!doc) return { state: undefined, seq: 0 };
     const seq = doc.seq ?? 0;
+    const order = typeof doc.order === "number" ? { order: doc.order } : {};
     // Data no configured key opens cannot be resumed: the person starts the flow again.
-    if (!data) return { state: undefined, seq };
+    if (!data) return { state: undefined, seq, ...order };
     return {
       state: { flow: doc.flow, version: doc.version, step: doc.step, data, expiresAt: doc.expiresAt },
       seq,
       stateId: stateIdOf(doc),
+      ...order,
     };
   }
 
@@ -328,7 +346,13 @@ export class Sessions {
     );
     // The state that stood may not be this run's: it is read from the database next time.
     if (before) return before.outbound;
-    this.remember(key, { seq: from + 1, stateId, state: this.knownState(rest, data), at: now.getTime() });
+    this.remember(key, {
+      seq: from + 1,
+      stateId,
+      state: this.knownState(rest, data),
+      ...(order !== undefined ? { order } : {}),
+      at: now.getTime(),
+    });
     return undefined;
   }
 
@@ -355,7 +379,7 @@ export class Sessions {
       now,
     );
     if (before) return before.outbound;
-    this.remember(key, { seq: from + 1, at: now.getTime() });
+    this.remember(key, { seq: from + 1, ...(order !== undefined ? { order } : {}), at: now.getTime() });
     return undefined;
   }
 
