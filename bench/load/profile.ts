@@ -173,7 +173,7 @@ export async function profileSteps(uri: string, out: (line: string) => void): Pr
     try {
       const steps = await oneCitizen(platforms, url, tally, "7000001");
       oursPerStep = printTally("our bot, empty outbox", tally, steps, out);
-      out("     (find outbox is the dispatcher's look: every second while busy, every 1–4 s while idle)");
+      out("     (find outbox is the dispatcher's look: every second while busy, every 1–10 s while idle)");
       // Sent an hour and a minute ago: the next sweep (every 10 minutes in the bot) moves them
       // out; until it runs, the look reads them.
       const now = new Date(Date.now() - 3_660_000);

@@ -45,8 +45,9 @@ function chatOf(update: Update): string {
  * platform chores that make the bot feel native (typing, answering the pressed button, taking
  * its keyboard away, the command menu), and hand it to the engine.
  *
- * `handle` resolves once the engine has handled the update (recorded it, written its replies to
- * the outbox). The chores run beside it and are awaited by `idle()`, not by the webhook's answer.
+ * `handle` resolves once the engine has handled the update: recorded it and written its replies
+ * to the outbox, or, for a step of a flow, committed its state and had its replies sent or
+ * written. The chores run beside it and are awaited by `idle()`, not by the webhook's answer.
  */
 export class UpdateHandler {
   private readonly chores = new Set<Promise<void>>();

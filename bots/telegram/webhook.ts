@@ -26,7 +26,10 @@ function isUpdate(value: unknown): value is Update {
 
 export interface WebhookOptions {
   secret: string;
-  /** Resolves once the engine has recorded and handled the update; throws if it could not record it. */
+  /**
+   * Resolves once the engine has handled the update (recorded it first, or committed a flow's step
+   * with its replies sent or written); throws if it got not that far, and Telegram delivers it again.
+   */
   handle: (update: Update) => Promise<void>;
   /** False after stop(): Telegram is told to come back later (it retries non-2xx answers). */
   open: () => boolean;
@@ -36,8 +39,8 @@ export interface WebhookOptions {
 /**
  * POST /telegram/webhook. Anything without the exact secret header is refused with 401 from its
  * headers, before a byte of the body is read (the server's `authorize`). The 200 goes out once the
- * engine has handled the update — its replies are in the outbox, not yet sent — so a failure to
- * record makes Telegram deliver the update again.
+ * engine has handled the update (see UpdateHandler), so a failure before that point makes
+ * Telegram deliver the update again.
  */
 export function webhookRoute(options: WebhookOptions): Route {
   return {

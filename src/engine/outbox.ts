@@ -296,8 +296,10 @@ export class Outbox {
    * ids) or when it cannot go at once (as it stands, before it waits). Its durability until then
    * is the update's record: the turn is not marked handled before `settled` says every such
    * message stands in the collection, and a crash before that replays the turn, which decides the
-   * same messages under the same keys. Only a first run may do this: a run again (a replay, a
-   * retry) may meet messages an earlier run wrote, which only the insert's unique key tells.
+   * same messages under the same keys (or, for a turn handled without a record, the platform's
+   * redelivery of an update it was not yet answered for: Engine.handle, `platformRetries`). Only
+   * a first run may do this: a run again (a replay, a retry) may meet messages an earlier run
+   * wrote, which only the insert's unique key tells.
    *
    * `settled`, present when a message went unwritten (or was in hand so from an earlier run),
    * resolves true once every such message stands in the collection, false when one could not be
@@ -542,6 +544,8 @@ const MAX_WRITE_TRIES = 20;
 
 /** Messages written here and remembered for sending at most; beyond, they wait for the look. */
 const MAX_HINTS = 10_000;
+/** How many times pollMs an idle dispatcher, alone on its database, waits between looks at most. */
+const IDLE_LOOK_FACTOR = 10;
 
 /**
  * Delivers one channel's outbox. Several dispatchers (several instances) may run: each message is
@@ -687,7 +691,11 @@ export class Dispatcher {
   }
 
   private hint(doc: OutboxDoc): void {
-    if (doc.channel !== this.sender.channel || this.hintCount >= MAX_HINTS) return;
+    if (doc.channel !== this.sender.channel) return;
+    // A message for later is the look's to send (a broadcast spread over minutes): looks come
+    // every pollMs again, not at an idle pace, until none is left (lookEvery).
+    if (doc.status === "pending" && doc.nextAttemptAt > this.clock.now()) this.emptyLooks = 0;
+    if (this.hintCount >= MAX_HINTS) return;
     const id = doc._id.toHexString();
     // Handed over after the look took it (a decision taken again hands its messages over only
     // once they are checked): the look has it.
@@ -1641,14 +1649,18 @@ export class Dispatcher {
   }
 
   /**
-   * How often to look: every pollMs while looks find messages from elsewhere, up to four times
-   * less often while they find none (an idle bot's looks were a database command a second).
+   * How often to look: every pollMs while looks find messages from elsewhere, up to ten times
+   * less often while they find none. Alone on its database, this process hands its own messages
+   * over itself; a look finds only what another process wrote (a job run from the command line,
+   * a requeue), a message for later, or one whose sender died, none of which a few seconds harm.
+   * An idle bot's looks were a database command a second, and on FerretDB each reads the whole
+   * outbox; at four times, still 0.4 of a citizen's step's commands (`npm run bench -- profile`).
    */
   private lookEvery(): number {
     // Several instances may be writing (a send lease is kept): what they write for a chat this
     // one also writes to is found on time, or its own message would overtake theirs.
     if (this.opts.lease) return this.opts.pollMs;
-    return this.opts.pollMs * Math.min(4, 1 + this.emptyLooks);
+    return this.opts.pollMs * Math.min(IDLE_LOOK_FACTOR, 1 + this.emptyLooks);
   }
 
   /** Keeps delivering until stop(); wake() shortens the wait after something was enqueued. */
