@@ -101,6 +101,12 @@ const TURN_RETRY_MS = [100, 500, 2_000];
  * record's claim, inbox CLAIM_MS): they are then sent or written well before it lapses.
  */
 const UNWRITTEN_WITHIN_MS = 10_000;
+/**
+ * How long an update handled without a record and cut off by the database waits here for the
+ * chat's next message to run it first (Engine.retryDeferred): well inside the time the sweep keeps
+ * a state written over (10 minutes), so the run's compare-and-set meets any state written since.
+ */
+const RECORDLESS_HELD_MS = 5 * 60_000;
 /** Turns run again because another instance moved the chat on first; more means a storm, not a race. */
 const MAX_CONFLICTS = 5;
 
@@ -182,7 +188,15 @@ export class Engine {
   /** Updates this process left to recovery, per chat, in order: the chat's next message runs them first. */
   private readonly deferred = new Map<
     string,
-    { inbound: Inbound; loaded: LoadedSession; superseded: boolean; recordless?: true }[]
+    {
+      inbound: Inbound;
+      loaded: LoadedSession;
+      superseded: boolean;
+      /** Handled without a record (HandleOptions), since `since` (the clock's ms). */
+      recordless?: { since: number };
+      /** Its turn's check of a state from memory passed (Engine.process): the state was the chat's. */
+      checked?: true;
+    }[]
   >();
   /** "Handled" marks waiting for their turns' replies to be written (see handleRecorded). */
   private readonly marking = new Set<Promise<void>>();
@@ -252,7 +266,8 @@ export class Engine {
     // Redelivered until answered, and placed in the platform's order: see HandleOptions.
     const order = options.platformRetries === true ? inbound.order : undefined;
     let settled: Promise<boolean> | undefined;
-    let recordless = false;
+    /** Handled without a record, from this state. */
+    let recordless: LoadedSession | undefined;
     const settles: Settles = (promise) => (settled = promise);
     const outcome = await this.queue.run(key, async () => {
       // A message of this chat that the database cut off comes first: this one answers what
@@ -289,9 +304,9 @@ export class Engine {
         return (await this.stores.inbox.isRecorded(inbound.dedupeKey)) ? "duplicate" : "stale";
       }
       if (order !== undefined && loaded.state && this.isStep(inbound)) {
-        recordless = true;
+        recordless = loaded;
         const done = await this.handleRecorded(inbound, loaded, { recordedAt: now, recordless: settles });
-        if (done === "deferred" && (await this.recordDeferred(inbound, key, loaded, now))) recordless = false;
+        if (done === "deferred" && (await this.recordDeferred(inbound, key, now))) recordless = undefined;
         return done;
       }
       const { state, seq, stateId, unchecked } = loaded;
@@ -301,23 +316,44 @@ export class Engine {
     });
     for (const listener of this.outcomeListeners) listener(inbound, outcome);
     if (recordless && outcome === "deferred") throw new NotHandledYet(inbound.dedupeKey);
-    if (settled && !(await settled)) throw new NotHandledYet(inbound.dedupeKey);
+    if (settled && !(await settled) && !(recordless && (await this.recordUnsettled(inbound, recordless))))
+      throw new NotHandledYet(inbound.dedupeKey);
     return outcome;
   }
 
   /**
+   * A step handled without a record whose state stands but one of whose messages could not be
+   * written (the database failing): recorded now, if the database takes it, for recovery to send
+   * what the turn kept (true), as it does for a recorded update cut off after its commit. Else the
+   * platform delivers it again, and its redelivery does the same (handledBefore).
+   */
+  private async recordUnsettled(inbound: Inbound, loaded: LoadedSession): Promise<boolean> {
+    const { state, seq, stateId } = loaded;
+    try {
+      const now = this.services.clock.now();
+      return await this.stores.inbox.record(inbound, now, state ?? null, seq, stateId);
+    } catch (error) {
+      this.services.log.warn(
+        { err: error, dedupeKey: inbound.dedupeKey },
+        "engine: could not record an update whose replies could not be written; the platform is to deliver it again",
+      );
+      return false;
+    }
+  }
+
+  /**
    * A step handled without a record that the database cut off through every retry: recorded now,
-   * if the database takes it, with the state it arrived in, and left to recovery like any recorded
-   * update (true); the platform may be answered. Else the platform delivers it again, and it is
+   * if the database takes it, with the state its last run started from (the chat's newest, read,
+   * after another instance's write met it), and left to recovery like any recorded update (true);
+   * the platform may be answered. A state from memory is recorded as unchecked unless the turn's
+   * check passed, as the check's note would say. Else the platform delivers it again, and it is
    * held here meanwhile (retryDeferred), in case the chat's next message comes first.
    */
-  private async recordDeferred(
-    inbound: Inbound,
-    key: string,
-    loaded: LoadedSession,
-    now: Date,
-  ): Promise<boolean> {
-    const { state, seq, stateId, unchecked } = loaded;
+  private async recordDeferred(inbound: Inbound, key: string, now: Date): Promise<boolean> {
+    const entry = this.deferred.get(key)?.find((e) => e.inbound.dedupeKey === inbound.dedupeKey);
+    if (!entry) return false;
+    const { state, seq, stateId } = entry.loaded;
+    const unchecked = entry.loaded.unchecked && !entry.checked ? (true as const) : undefined;
     try {
       if (!(await this.stores.inbox.record(inbound, now, state ?? null, seq, stateId, unchecked)))
         return false;
@@ -328,8 +364,7 @@ export class Engine {
       );
       return false;
     }
-    for (const entry of this.deferred.get(key) ?? [])
-      if (entry.inbound.dedupeKey === inbound.dedupeKey) delete entry.recordless;
+    delete entry.recordless;
     return true;
   }
 
@@ -565,8 +600,11 @@ export class Engine {
     while (waiting && waiting.length > 0) {
       const [first] = waiting;
       if (!first) break;
-      // One handled without a record has none to be pending: its run finds what it did, if anything.
-      if (!first.recordless && !(await this.stores.inbox.isPending(first.inbound.dedupeKey))) {
+      if (
+        first.recordless
+          ? await this.handledElsewhere(key, first)
+          : !(await this.stores.inbox.isPending(first.inbound.dedupeKey))
+      ) {
         waiting.shift();
         continue;
       }
@@ -581,6 +619,28 @@ export class Engine {
       waiting.shift();
     }
     this.deferred.delete(key);
+  }
+
+  /**
+   * Whether an update handled without a record and left here to wait is no longer this process's
+   * to run: handled since (its platform delivered it again, here or to another instance: it is
+   * recorded, or it wrote a state), or waiting so long that the state it would be run from may be
+   * one the sweep has removed the chat's later states after (its compare-and-set would then pass
+   * on an old state). The platform was told to deliver it again, and does.
+   */
+  private async handledElsewhere(
+    key: string,
+    entry: { inbound: Inbound; recordless?: { since: number } },
+  ): Promise<boolean> {
+    const { clock, log } = this.services;
+    const { dedupeKey } = entry.inbound;
+    if (clock.now().getTime() - (entry.recordless?.since ?? 0) >= RECORDLESS_HELD_MS) {
+      log.warn({ dedupeKey }, "engine: a cut-off update held too long; left to the platform's redelivery");
+      return true;
+    }
+    return (
+      (await this.stores.inbox.isRecorded(dedupeKey)) || (await this.stores.sessions.wroteAny(key, dedupeKey))
+    );
   }
 
   private sessionKey(inbound: Inbound): string {
@@ -604,6 +664,11 @@ export class Engine {
     /** The last run met another update's state (SessionConflict): this one runs on the new state. */
     let conflicted = false;
     let firstTry = options.recordedAt;
+    /**
+     * A run's check of the state from memory passed (see process): it stays passed for the runs
+     * after it on the same state (a run after a conflict starts from a state read, not remembered).
+     */
+    let stateChecked = false;
     const key = this.sessionKey(inbound);
     for (let attempt = 0; ; attempt += 1) {
       try {
@@ -655,6 +720,7 @@ export class Engine {
           options.superseded ?? false,
           unwritten,
           recordless !== undefined,
+          () => (stateChecked = true),
         );
         if (recordless) {
           // Not recorded: its state is its commit (a step of a flow always writes one).
@@ -698,7 +764,13 @@ export class Engine {
             const superseded = options.superseded ?? false;
             this.deferred.set(key, [
               ...(this.deferred.get(key) ?? []),
-              { inbound, loaded: session, superseded, ...(recordless ? { recordless: true as const } : {}) },
+              {
+                inbound,
+                loaded: session,
+                superseded,
+                ...(recordless ? { recordless: { since: clock.now().getTime() } } : {}),
+                ...(stateChecked ? { checked: true as const } : {}),
+              },
             ]);
           }
           return "deferred";
@@ -746,6 +818,8 @@ export class Engine {
     } catch (inner) {
       // The database is gone too; the update stays "received" and recovery will try again.
       log.error({ err: inner, dedupeKey: inbound.dedupeKey }, "engine: could not record the failure");
+      // One handled without a record has none to stay: its platform is to deliver it again.
+      if (recordless) throw new NotHandledYet(inbound.dedupeKey);
     }
     return "failed";
   }
@@ -779,6 +853,7 @@ export class Engine {
     superseded = false,
     recordedAt?: Date,
     recordless = false,
+    onChecked?: () => void,
   ): Promise<{ settled?: Promise<boolean>; committed: boolean }> {
     const session = loaded.state;
     const { clock, people } = this.services;
@@ -812,7 +887,9 @@ export class Engine {
       if (await this.stores.sessions.movedPast(key, loaded.seq, now, loaded.knownAt))
         throw new SessionConflict(key);
       checked = true;
-      // Read by recovery of the update's record: one handled without a record has none.
+      onChecked?.();
+      // Read by recovery of the update's record: one handled without a record has none (if it
+      // comes to have one, recordDeferred says the check passed).
       if (recordless) return;
       // Written beside the turn's effects rather than before them, to keep it off their path:
       // only a crash in those few milliseconds, between the effects and the note, leaves the
@@ -902,7 +979,7 @@ export class Engine {
       const decides = next === undefined && !session && outbound.length > 0;
       // What an earlier try of this update kept, if it did: that stands, and is what is sent.
       let before: Outbound[] | undefined;
-      const { order } = inbound;
+      const order = { order: inbound.order, before: loaded.order };
       if (next === null)
         before = await this.stores.sessions.end(key, loaded.seq, inbound.dedupeKey, now, outbound, order);
       else if (next)

@@ -31,6 +31,13 @@ export interface SessionDoc {
    * the platform gives one: recovery compares it with a cut-off update's (Sessions.onlyEarlierAfter).
    */
   order?: number;
+  /**
+   * The highest platform order of the updates whose turns wrote this chat's states, this one's
+   * included. Not `order`: an update handled late (a redelivery, a run again after another
+   * instance moved the chat on) writes a later state with an earlier order, and a redelivery of
+   * the update before it must still be seen as handled (Engine.handledBefore).
+   */
+  high?: number;
   /** True for the state "no flow" written when a flow ends, which keeps the sequence going. */
   ended?: boolean;
   flow: string;
@@ -61,6 +68,7 @@ export const sessionSchema = new Schema<SessionDoc>(
     seq: { type: Number, required: true, default: 0 },
     update: { type: String },
     order: { type: Number },
+    high: { type: Number },
     ended: { type: Boolean },
     flow: { type: String, default: "" },
     version: { type: Number, default: 0 },
@@ -98,9 +106,10 @@ export interface LoadedSession {
   /** For an unchecked state: when this process knew it (the clock's ms), see Sessions.movedPast. */
   knownAt?: number;
   /**
-   * The platform's order (Telegram's update_id) of the update that wrote the chat's newest state,
-   * as read or remembered with it; absent when that update had none. An update of the chat whose
-   * order is not above it came before that state was written (Engine.handledBefore).
+   * The highest platform order (Telegram's update_id) of the updates whose turns wrote the chat's
+   * states (SessionDoc.high), as read or remembered with the newest; absent when none had one. An
+   * update of the chat whose order is not above it came before that state was written
+   * (Engine.handledBefore).
    */
   order?: number;
 }
@@ -136,6 +145,31 @@ const KNOWN_MS = 5 * 60_000;
 const KEEP_RECENT_MS = 10 * 60_000;
 /** Chats remembered at most; past this the memory starts again (every chat is read once more). */
 const MAX_KNOWN = 10_000;
+
+/**
+ * Where the update writing a state stands in the platform's order (`order`), and the highest
+ * order of the chat's states before it (`before`, LoadedSession.order of the state it read).
+ */
+export interface Ordered {
+  order?: number;
+  before?: number;
+}
+
+/** SessionDoc.order and SessionDoc.high of a state written by an update placed at `ordered`. */
+function orderFields(ordered: Ordered | undefined): Pick<SessionDoc, "order" | "high"> {
+  const { order, before } = ordered ?? {};
+  const high = Math.max(order ?? Number.NEGATIVE_INFINITY, before ?? Number.NEGATIVE_INFINITY);
+  return {
+    ...(order !== undefined ? { order } : {}),
+    ...(Number.isFinite(high) ? { high } : {}),
+  };
+}
+
+/** Known.order of a state written by an update placed at `ordered`. */
+function highOf(ordered: Ordered | undefined): Pick<Known, "order"> {
+  const { high } = orderFields(ordered);
+  return high !== undefined ? { order: high } : {};
+}
 
 /** The id of a chat's state at a sequence number. */
 function sessionId(key: string, seq: number): string {
@@ -291,7 +325,8 @@ export class Sessions {
   private loadedOf(doc: SessionDoc | null, data: Record<string, unknown> | undefined): LoadedSession {
     if (!doc) return { state: undefined, seq: 0 };
     const seq = doc.seq ?? 0;
-    const order = typeof doc.order === "number" ? { order: doc.order } : {};
+    const high = typeof doc.high === "number" ? doc.high : doc.order;
+    const order = typeof high === "number" ? { order: high } : {};
     // Data no configured key opens cannot be resumed: the person starts the flow again.
     if (!data) return { state: undefined, seq, ...order };
     return {
@@ -328,7 +363,7 @@ export class Sessions {
     update: string,
     now: Date,
     outbound?: Outbound[],
-    order?: number,
+    order?: Ordered,
   ): Promise<Outbound[] | undefined> {
     const { data, ...rest } = state;
     const { stateId, before } = await this.write(
@@ -339,7 +374,7 @@ export class Sessions {
         ...rest,
         dataSealed: this.sealer.seal(JSON.stringify(data)),
         ...this.outboundOf(outbound),
-        ...(order !== undefined ? { order } : {}),
+        ...orderFields(order),
         updatedAt: now,
       },
       now,
@@ -350,7 +385,7 @@ export class Sessions {
       seq: from + 1,
       stateId,
       state: this.knownState(rest, data),
-      ...(order !== undefined ? { order } : {}),
+      ...highOf(order),
       at: now.getTime(),
     });
     return undefined;
@@ -363,7 +398,7 @@ export class Sessions {
     update: string,
     now: Date,
     outbound?: Outbound[],
-    order?: number,
+    order?: Ordered,
   ): Promise<Outbound[] | undefined> {
     const { before } = await this.write(
       key,
@@ -374,12 +409,12 @@ export class Sessions {
         expiresAt: now,
         updatedAt: now,
         ...this.outboundOf(outbound),
-        ...(order !== undefined ? { order } : {}),
+        ...orderFields(order),
       },
       now,
     );
     if (before) return before.outbound;
-    this.remember(key, { seq: from + 1, ...(order !== undefined ? { order } : {}), at: now.getTime() });
+    this.remember(key, { seq: from + 1, ...highOf(order), at: now.getTime() });
     return undefined;
   }
 

@@ -164,6 +164,67 @@ describe("a step of a flow the platform delivers until answered", () => {
     expect(await newest(app, chat)).toMatchObject({ seq: (before?.seq ?? 0) + 2, update: next.dedupeKey });
   }, 30_000);
 
+  it("an update handled late writes a later state with an earlier order: a redelivery of the one before it is still seen", async () => {
+    const first = await buildApp();
+    const chat = "recordless-late";
+    await first.engine.handle(consoleInbound(chat, "/gopy"), RETRIED);
+    // U comes first in Telegram's order, but reaches the bot after U2 (a redelivery after a 500).
+    const u = consoleInbound(chat, "1");
+    const u2 = consoleInbound(chat, "1");
+    expect(await first.engine.handle(u2, RETRIED)).toBe("handled");
+    expect(await first.engine.handle(u, RETRIED)).toBe("handled");
+    const after = await newest(first, chat);
+    expect(after).toMatchObject({ update: u.dedupeKey, order: u.order, high: u2.order });
+    await first.models.Outbox.deleteMany({ _id: { $in: (await repliesTo(first, u2)).map((d) => d._id) } });
+
+    // U2 delivered again (its answer was lost) to an instance that never saw it.
+    const second = await buildApp();
+    expect(await second.engine.handle(u2, RETRIED)).toBe("duplicate");
+    expect(await newest(second, chat)).toMatchObject({ _id: after?._id });
+    // Its reply asked what U has since answered: left out, as recovery leaves it out.
+    expect(await repliesTo(second, u2)).toHaveLength(0);
+  });
+
+  it("held after a cut-off, it is not run from its old state once handled elsewhere and the chat's states swept", async () => {
+    const { app: held, clock } = await buildAnApp(db.connection);
+    built.push(held);
+    const chat = "recordless-held";
+    await held.engine.handle(consoleInbound(chat, "/gopy"), RETRIED);
+    const start = await newest(held, chat);
+    const u = consoleInbound(chat, "1");
+    proxy.arm({ at: 1, fault: "error" });
+    let failing = true;
+    const rearm = setInterval(() => {
+      if (failing && proxy.faulted) proxy.arm({ at: 1, fault: "error" });
+    }, 1);
+    try {
+      await expect(held.engine.handle(u, RETRIED)).rejects.toBeInstanceOf(NotHandledYet);
+    } finally {
+      failing = false;
+      clearInterval(rearm);
+      proxy.disarm();
+    }
+    // Telegram delivers it again to the other instance, which dies before writing its record;
+    // the person goes on there, and eleven minutes later the sweep removes the states written over.
+    const other = await buildApp();
+    expect(await other.engine.handle(u, RETRIED)).toBe("handled");
+    expect(await other.engine.handle(consoleInbound(chat, "gop y"), RETRIED)).toBe("handled");
+    clock.advance(11 * 60_000);
+    await held.sessions.sweep(clock.now());
+    expect(await held.models.Session.countDocuments({ key: keyOf(chat), update: u.dedupeKey })).toBe(0);
+
+    // The chat's next message reaches the instance holding U: U is not run again from its old state.
+    const next = consoleInbound(chat, "1");
+    await held.engine.handle(next, RETRIED);
+    const states = await held.models.Session.find({ key: keyOf(chat) })
+      .sort({ seq: 1 })
+      .lean();
+    const seqs = states.map((state) => state.seq);
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(states.filter((state) => state.update === u.dedupeKey)).toHaveLength(0);
+    expect(states.at(-1)).toMatchObject({ update: next.dedupeKey, seq: (start?.seq ?? 0) + 3 });
+  }, 30_000);
+
   it("without the option (Zalo, the console), a step is recorded first, as before", async () => {
     const app = await buildApp();
     const chat = "recorded-first";

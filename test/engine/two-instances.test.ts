@@ -335,7 +335,7 @@ describe("two instances, one chat", () => {
       e.dedupeKey,
       clock.now(),
       [],
-      e.order,
+      { order: e.order },
     );
     await app.engine.idle();
     clock.advance(61_000);
