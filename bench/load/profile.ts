@@ -155,7 +155,8 @@ export async function profileSteps(uri: string, out: (line: string) => void): Pr
   try {
     const ours = await monitored(uri, `bench_profile_ours_${tag}`);
     const tally = new CommandTally(ours);
-    const app = benchApp(ours, `bench:${randomBytes(32).toString("base64")}`);
+    // As src/main.ts runs it: the send lease on, which a deployment keeps whether or not it is alone.
+    const app = benchApp(ours, `bench:${randomBytes(32).toString("base64")}`, { sendLease: true });
     await app.ensureIndexes();
     const server = new HttpServer(silentLogger(), async () => ({ ok: true, detail: {} }));
     const port = await server.listen(0, "127.0.0.1");

@@ -23,7 +23,11 @@ export const REMINDER_AT = new Date("2025-12-01T02:00:00Z");
 export const TASK_TITLE = readPlanFile(readFileSync(PLAN_FILE, "utf8"), PLAN_FILE).tasks[0]?.title ?? "";
 
 /** The app as the bench process uses it: to seed, to run jobs as an instance would, to check. */
-export function benchApp(connection: Connection, dataKeys: string): App {
+export function benchApp(
+  connection: Connection,
+  dataKeys: string,
+  options: { sendLease?: boolean } = {},
+): App {
   return new App({
     connection,
     clock: systemClock,
@@ -31,6 +35,7 @@ export function benchApp(connection: Connection, dataKeys: string): App {
     orgName: ORG_NAME,
     timeZone: TIME_ZONE,
     sealer: new Sealer(parseDataKeys(dataKeys)),
+    ...options,
   });
 }
 

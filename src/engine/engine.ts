@@ -479,6 +479,8 @@ export class Engine {
                 state: recorded.session ?? undefined,
                 seq: recorded.seq ?? current.seq,
                 ...(recorded.stateId ? { stateId: recorded.stateId } : {}),
+                // The chat's high-water as it is: a state written from here must not lower it.
+                ...(current.order !== undefined ? { order: current.order } : {}),
               };
         // Overtaken after it took effect: its notices are sent again, its state is not rewritten.
         await this.handleRecorded(inbound, loaded, { superseded });

@@ -381,8 +381,13 @@ export class Inbox {
     }
     // One writer at a time: a mark put back after a refused write is never in two writes at once.
     const run = this.writingHeld.then(async () => {
-      if (only !== "marks") await this.writeLedger();
-      if (only !== "ledger") await this.writeMarks();
+      // Each kind written whatever became of the other (each re-arms its own timer if refused).
+      const [ledger, marks] = await Promise.allSettled([
+        only !== "marks" ? this.writeLedger() : undefined,
+        only !== "ledger" ? this.writeMarks() : undefined,
+      ]);
+      if (ledger.status === "rejected") throw ledger.reason;
+      if (marks.status === "rejected") throw marks.reason;
     });
     this.writingHeld = run.catch(() => undefined);
     return run;

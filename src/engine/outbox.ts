@@ -546,6 +546,8 @@ const MAX_WRITE_TRIES = 20;
 const MAX_HINTS = 10_000;
 /** How many times pollMs an idle dispatcher, alone on its database, waits between looks at most. */
 const IDLE_LOOK_FACTOR = 10;
+/** The shortest wait before a dispatcher wakes by itself (a lease about to change hands). */
+const MIN_WAKE_MS = 50;
 
 /**
  * Delivers one channel's outbox. Several dispatchers (several instances) may run: each message is
@@ -1657,10 +1659,22 @@ export class Dispatcher {
    * outbox; at four times, still 0.4 of a citizen's step's commands (`npm run bench -- profile`).
    */
   private lookEvery(): number {
-    // Several instances may be writing (a send lease is kept): what they write for a chat this
-    // one also writes to is found on time, or its own message would overtake theirs.
-    if (this.opts.lease) return this.opts.pollMs;
+    // Other instances are writing (they asked for the send lease lately): what they write is
+    // found on time, for it goes out by this look alone, and a message of this one's for the
+    // same chat would overtake theirs.
+    if (this.opts.lease?.othersLately(this.clock.now())) return this.opts.pollMs;
     return this.opts.pollMs * Math.min(IDLE_LOOK_FACTOR, 1 + this.emptyLooks);
+  }
+
+  /**
+   * When to wake next when nothing calls: for the next look, or, holding the send lease, in time
+   * to ask for the next window before this one ends (an idle pass between looks asks for it and
+   * looks at nothing), so the messages written at the change are still born claimed.
+   */
+  private nextWakeMs(): number {
+    const lease = this.opts.lease;
+    const renew = lease ? lease.renewInMs(this.clock.now()) : Number.POSITIVE_INFINITY;
+    return Math.max(MIN_WAKE_MS, Math.min(this.lookEvery(), renew));
   }
 
   /** Keeps delivering until stop(); wake() shortens the wait after something was enqueued. */
@@ -1689,7 +1703,7 @@ export class Dispatcher {
         this.wokenDuringRun = false;
         this.wake();
       } else {
-        this.timer = setTimeout(() => this.wake(), this.lookEvery());
+        this.timer = setTimeout(() => this.wake(), this.nextWakeMs());
       }
     });
   }

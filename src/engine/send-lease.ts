@@ -2,6 +2,8 @@ import type { Claims } from "../db/claims.js";
 
 /** How long one instance sends a channel alone before the instances may change over. */
 export const SEND_LEASE_MS = 10_000;
+/** Every how many windows the holder looks for another instance's request (SendLease.othersLately). */
+const ASKED_EVERY = 3;
 
 /**
  * One sender per channel at a time, across every instance on the database. The platforms' limits
@@ -20,6 +22,8 @@ export class SendLease {
   private held = new Set<number>();
   /** A window another instance holds: not asked again until it ends. */
   private refused = -1;
+  /** When this instance, holding the lease, last found another asking for it (the clock's ms). */
+  private othersAskedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly claims: Claims,
@@ -53,10 +57,42 @@ export class SendLease {
     if (await this.claims.takeOrHeld(`send:${this.channel}:${window}`, this.owner, now)) {
       for (const old of this.held) if (old < window - 1) this.held.delete(old);
       this.held.add(window);
+      // Another instance refused the window before: it writes messages this one must find. Asked
+      // every third window, as one that waits on the holder asks for every window.
+      if (window % ASKED_EVERY === 0 && (await this.claims.noteFound(this.askedKey(window - 1))))
+        this.othersAskedAt = now.getTime();
       return true;
     }
     this.refused = window;
+    // Tells the holder that an instance waits on it (see othersLately). Not worth failing for.
+    await this.claims.noteById(this.askedKey(window), this.owner, now).catch(() => undefined);
     return false;
+  }
+
+  private askedKey(window: number): string {
+    return `send-asked:${this.channel}:${window}`;
+  }
+
+  /**
+   * Whether another instance asked for the lease lately (as this one found when it took a window
+   * whose number is a multiple of ASKED_EVERY, in the last such): the holder's look is then the
+   * only way the others' messages go, and it looks every second; alone, it may look less often
+   * (Dispatcher.lookEvery). A second instance started is found within ASKED_EVERY windows.
+   */
+  othersLately(now: Date): boolean {
+    return now.getTime() - this.othersAskedAt < (ASKED_EVERY + 1) * this.leaseMs;
+  }
+
+  /**
+   * Milliseconds until this instance should ask again: holding the lease, in the last tenth of
+   * the last window it holds (within the fifth in which holds() claims the next one), so it holds
+   * on without a gap; else at the next window.
+   */
+  renewInMs(now: Date): number {
+    let window = this.windowOf(now);
+    if (!this.held.has(window)) return this.waitMs(now);
+    while (this.held.has(window + 1)) window += 1;
+    return Math.max(0, (window + 1) * this.leaseMs - this.leaseMs / 10 - now.getTime());
   }
 
   /** Whether this instance holds the window of `now` already, without asking the database. */

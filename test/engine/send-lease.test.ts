@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
 import { FixedClock } from "../../src/clock.js";
 import { connectMongo } from "../../src/db/connect.js";
 import type { ChannelSender, Delivery } from "../../src/engine/channel.js";
-import { SEND_LEASE_MS } from "../../src/engine/send-lease.js";
+import { SEND_LEASE_MS, SendLease } from "../../src/engine/send-lease.js";
 import { buildApp, useDatabase } from "../support/db.js";
 
 /**
@@ -77,5 +77,51 @@ describe("two instances sending on one channel", () => {
         expect(order).toEqual([...order].sort((x, y) => x - y));
       }
     }
+  });
+});
+
+describe("the lease's holder and the others", () => {
+  it("knows when another instance waits on it, and when it is alone (then it may look less often)", async () => {
+    const { app } = await buildApp(db.connection);
+    const channel = "presence";
+    const a = new SendLease(app.claims, channel, "a");
+    const b = new SendLease(app.claims, channel, "b");
+    const L = SEND_LEASE_MS;
+    // The start of a window whose number is a multiple of 3, where the holder looks for requests.
+    const w = Math.ceil(Date.parse("2025-10-06T02:00:00Z") / L / 3) * 3;
+    const at = (window: number, ms = 0): Date => new Date(window * L + ms);
+
+    // Alone: nobody asked for the window before.
+    expect(await a.holds(at(w - 1))).toBe(true);
+    expect(await a.holds(at(w))).toBe(true);
+    expect(a.othersLately(at(w))).toBe(false);
+
+    // B, with messages to send, is refused a window; A finds that when it takes the next third.
+    expect(await a.holds(at(w + 2))).toBe(true);
+    expect(await b.holds(at(w + 2, 100))).toBe(false);
+    expect(a.othersLately(at(w + 2, 200))).toBe(false);
+    expect(await a.holds(at(w + 3))).toBe(true);
+    expect(a.othersLately(at(w + 3))).toBe(true);
+    expect(b.othersLately(at(w + 3))).toBe(false);
+
+    // B stops asking: A is alone again once the last request is old.
+    expect(await a.holds(at(w + 6))).toBe(true);
+    expect(a.othersLately(at(w + 6))).toBe(true);
+    expect(a.othersLately(at(w + 7))).toBe(false);
+  });
+
+  it("asks again in time to hold on without a gap, and a refused one at the next window", async () => {
+    const { app } = await buildApp(db.connection);
+    const a = new SendLease(app.claims, "renew", "a");
+    const b = new SendLease(app.claims, "renew", "b");
+    const L = SEND_LEASE_MS;
+    const start = Math.ceil(Date.parse("2025-10-06T03:00:00Z") / L) * L;
+    expect(await a.holds(new Date(start))).toBe(true);
+    expect(a.renewInMs(new Date(start))).toBe(L - L / 10);
+    // In the window's last fifth it takes the next one too: it asks again before that one ends.
+    expect(await a.holds(new Date(start + L - L / 10))).toBe(true);
+    expect(a.renewInMs(new Date(start + L - L / 10))).toBe(L);
+    expect(await b.holds(new Date(start + 100))).toBe(false);
+    expect(b.renewInMs(new Date(start + 100))).toBe(L - 100);
   });
 });
