@@ -1674,7 +1674,9 @@ export class Dispatcher {
   private nextWakeMs(): number {
     const lease = this.opts.lease;
     const renew = lease ? lease.renewInMs(this.clock.now()) : Number.POSITIVE_INFINITY;
-    return Math.max(MIN_WAKE_MS, Math.min(this.lookEvery(), renew));
+    // A chat's next message waits for a look (lookSoon): that look is not put off.
+    const look = this.lookSoon ? this.opts.pollMs : this.lookEvery();
+    return Math.max(MIN_WAKE_MS, Math.min(look, renew));
   }
 
   /** Keeps delivering until stop(); wake() shortens the wait after something was enqueued. */

@@ -55,12 +55,20 @@ export class SendLease {
 
   private async take(window: number, now: Date): Promise<boolean> {
     if (await this.claims.takeOrHeld(`send:${this.channel}:${window}`, this.owner, now)) {
+      // Taken over (the window before was another's): the instance that held it may be writing
+      // still, and is taken to be until its requests say otherwise. A read only at a change.
+      const before = `send:${this.channel}:${window - 1}`;
+      if (!this.held.has(window - 1) && (await this.claims.exists(before).catch(() => true)))
+        this.othersAskedAt = now.getTime();
       for (const old of this.held) if (old < window - 1) this.held.delete(old);
       this.held.add(window);
       // Another instance refused the window before: it writes messages this one must find. Asked
       // every third window, as one that waits on the holder asks for every window.
-      if (window % ASKED_EVERY === 0 && (await this.claims.noteFound(this.askedKey(window - 1))))
-        this.othersAskedAt = now.getTime();
+      // A failed read changes nothing: the lease is held, and the next third reads again.
+      const asked =
+        window % ASKED_EVERY === 0 &&
+        (await this.claims.noteFound(this.askedKey(window - 1)).catch(() => false));
+      if (asked) this.othersAskedAt = now.getTime();
       return true;
     }
     this.refused = window;
@@ -84,15 +92,18 @@ export class SendLease {
   }
 
   /**
-   * Milliseconds until this instance should ask again: holding the lease, in the last tenth of
-   * the last window it holds (within the fifth in which holds() claims the next one), so it holds
-   * on without a gap; else at the next window.
+   * Milliseconds until this instance should ask again: holding the lease, at the start of the last
+   * fifth of the last window it holds (where holds() claims the next one), so it holds on without
+   * a gap even if the ask is late by most of a fifth; when the next window was refused to it, or
+   * it holds none, at the next window.
    */
   renewInMs(now: Date): number {
     let window = this.windowOf(now);
     if (!this.held.has(window)) return this.waitMs(now);
     while (this.held.has(window + 1)) window += 1;
-    return Math.max(0, (window + 1) * this.leaseMs - this.leaseMs / 10 - now.getTime());
+    const end = (window + 1) * this.leaseMs;
+    if (this.refused === window + 1) return Math.max(0, end - now.getTime());
+    return Math.max(0, end - this.leaseMs / 5 - now.getTime());
   }
 
   /** Whether this instance holds the window of `now` already, without asking the database. */

@@ -91,20 +91,25 @@ describe("the lease's holder and the others", () => {
     const w = Math.ceil(Date.parse("2025-10-06T02:00:00Z") / L / 3) * 3;
     const at = (window: number, ms = 0): Date => new Date(window * L + ms);
 
-    // Alone: nobody asked for the window before.
+    // Its first window, nobody's before: alone.
     expect(await a.holds(at(w - 1))).toBe(true);
+    expect(a.othersLately(at(w - 1))).toBe(false);
+    // Alone: nobody asked for a window, and the one before was its own.
     expect(await a.holds(at(w))).toBe(true);
-    expect(a.othersLately(at(w))).toBe(false);
+    expect(a.othersLately(at(w + 3))).toBe(false);
 
     // B, with messages to send, is refused a window; A finds that when it takes the next third.
+    expect(await a.holds(at(w + 1))).toBe(true);
     expect(await a.holds(at(w + 2))).toBe(true);
     expect(await b.holds(at(w + 2, 100))).toBe(false);
-    expect(a.othersLately(at(w + 2, 200))).toBe(false);
+    expect(a.othersLately(at(w + 4))).toBe(false);
     expect(await a.holds(at(w + 3))).toBe(true);
     expect(a.othersLately(at(w + 3))).toBe(true);
     expect(b.othersLately(at(w + 3))).toBe(false);
 
     // B stops asking: A is alone again once the last request is old.
+    expect(await a.holds(at(w + 4))).toBe(true);
+    expect(await a.holds(at(w + 5))).toBe(true);
     expect(await a.holds(at(w + 6))).toBe(true);
     expect(a.othersLately(at(w + 6))).toBe(true);
     expect(a.othersLately(at(w + 7))).toBe(false);
@@ -117,11 +122,21 @@ describe("the lease's holder and the others", () => {
     const L = SEND_LEASE_MS;
     const start = Math.ceil(Date.parse("2025-10-06T03:00:00Z") / L) * L;
     expect(await a.holds(new Date(start))).toBe(true);
-    expect(a.renewInMs(new Date(start))).toBe(L - L / 10);
+    expect(a.renewInMs(new Date(start))).toBe(L - L / 5);
     // In the window's last fifth it takes the next one too: it asks again before that one ends.
-    expect(await a.holds(new Date(start + L - L / 10))).toBe(true);
-    expect(a.renewInMs(new Date(start + L - L / 10))).toBe(L);
+    expect(await a.holds(new Date(start + L - L / 5))).toBe(true);
+    expect(a.renewInMs(new Date(start + L - L / 5))).toBe(L);
     expect(await b.holds(new Date(start + 100))).toBe(false);
     expect(b.renewInMs(new Date(start + 100))).toBe(L - 100);
+    // Refused the next window (B took it first): A asks again when its own ends, not at once.
+    const c = new SendLease(app.claims, "renew-refused", "c");
+    const d = new SendLease(app.claims, "renew-refused", "d");
+    expect(await c.holds(new Date(start))).toBe(true);
+    expect(await d.holds(new Date(start + L))).toBe(true);
+    expect(await c.holds(new Date(start + L - L / 10))).toBe(true);
+    expect(c.renewInMs(new Date(start + L - L / 10))).toBe(L / 10);
+    // D took over from C, which may be writing still: D looks often until C's requests stop.
+    expect(d.othersLately(new Date(start + L))).toBe(true);
+    expect(d.othersLately(new Date(start + 5 * L))).toBe(false);
   });
 });
