@@ -40,6 +40,30 @@ async function recordOf(app: App, update: Inbound) {
   return app.models.InboundRecord.findOne({ dedupeKey: update.dedupeKey }).lean();
 }
 
+/** `/gopy` in `chat`, then its first answer, handled: that answer. */
+async function firstStep(app: App, chat: string): Promise<Inbound> {
+  await app.engine.handle(consoleInbound(chat, "/gopy"), RETRIED);
+  const step = consoleInbound(chat, "1");
+  expect(await app.engine.handle(step, RETRIED)).toBe("handled");
+  return step;
+}
+
+/** Runs `work` with the database refusing every command through the proxy, until it ends. */
+async function refusingWrites<T>(work: () => Promise<T>): Promise<T> {
+  proxy.arm({ at: 1, fault: "error" });
+  let failing = true;
+  const rearm = setInterval(() => {
+    if (failing && proxy.faulted) proxy.arm({ at: 1, fault: "error" });
+  }, 1);
+  try {
+    return await work();
+  } finally {
+    failing = false;
+    clearInterval(rearm);
+    proxy.disarm();
+  }
+}
+
 /** The messages a turn decided for its speaker, as the outbox keeps them. */
 async function repliesTo(app: App, update: Inbound) {
   const all = await app.models.Outbox.find({ chatId: update.chatId }).lean();
@@ -70,9 +94,7 @@ describe("a step of a flow the platform delivers until answered", () => {
   it("delivered again after its state was written, to an instance that never saw it: sent, not applied again", async () => {
     const first = await buildApp();
     const chat = "recordless-redelivered";
-    await first.engine.handle(consoleInbound(chat, "/gopy"), RETRIED);
-    const step = consoleInbound(chat, "1");
-    expect(await first.engine.handle(step, RETRIED)).toBe("handled");
+    const step = await firstStep(first, chat);
     const after = await newest(first, chat);
     // The process dies with its reply unwritten (handed to its dispatcher, never sent), before the
     // platform had its answer: the reply is gone, the state stands.
@@ -119,9 +141,7 @@ describe("a step of a flow the platform delivers until answered", () => {
   it("the same update delivered again on the instance that handled it is a duplicate, whose replies stand once", async () => {
     const app = await buildApp();
     const chat = "recordless-twice";
-    await app.engine.handle(consoleInbound(chat, "/gopy"), RETRIED);
-    const step = consoleInbound(chat, "1");
-    expect(await app.engine.handle(step, RETRIED)).toBe("handled");
+    const step = await firstStep(app, chat);
     const after = await newest(app, chat);
     expect(await app.engine.handle(step, RETRIED)).toBe("duplicate");
     expect(await newest(app, chat)).toMatchObject({ _id: after?._id });
@@ -135,21 +155,10 @@ describe("a step of a flow the platform delivers until answered", () => {
     const before = await newest(app, chat);
     const step = consoleInbound(chat, "1");
     // Every write refused (the turn's state, then the record it falls back to) until healed.
-    proxy.arm({ at: 1, fault: "error" });
-    let failing = true;
-    const rearm = setInterval(() => {
-      if (failing && proxy.faulted) proxy.arm({ at: 1, fault: "error" });
-    }, 1);
-    let thrown: unknown;
-    try {
-      await app.engine.handle(step, RETRIED);
-    } catch (error) {
-      thrown = error;
-    } finally {
-      failing = false;
-      clearInterval(rearm);
-      proxy.disarm();
-    }
+    const thrown = await refusingWrites(() => app.engine.handle(step, RETRIED)).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     // The caller must not answer the platform, which then delivers it again.
     expect(thrown).toBeInstanceOf(NotHandledYet);
     expect(await newest(app, chat)).toMatchObject({ seq: before?.seq });
@@ -192,18 +201,7 @@ describe("a step of a flow the platform delivers until answered", () => {
     await held.engine.handle(consoleInbound(chat, "/gopy"), RETRIED);
     const start = await newest(held, chat);
     const u = consoleInbound(chat, "1");
-    proxy.arm({ at: 1, fault: "error" });
-    let failing = true;
-    const rearm = setInterval(() => {
-      if (failing && proxy.faulted) proxy.arm({ at: 1, fault: "error" });
-    }, 1);
-    try {
-      await expect(held.engine.handle(u, RETRIED)).rejects.toBeInstanceOf(NotHandledYet);
-    } finally {
-      failing = false;
-      clearInterval(rearm);
-      proxy.disarm();
-    }
+    await expect(refusingWrites(() => held.engine.handle(u, RETRIED))).rejects.toBeInstanceOf(NotHandledYet);
     // Telegram delivers it again to the other instance, which dies before writing its record;
     // the person goes on there, and eleven minutes later the sweep removes the states written over.
     const other = await buildApp();
