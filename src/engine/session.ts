@@ -143,6 +143,8 @@ const KEEP_ENDED_MS = 3_600_000;
  */
 const KNOWN_MS = 5 * 60_000;
 const KEEP_RECENT_MS = 10 * 60_000;
+/** How long a chat's newest state keeps telling which updates came before it (LoadedSession.order). */
+const HIGH_WATER_MS = 24 * 3_600_000;
 /** Chats remembered at most; past this the memory starts again (every chat is read once more). */
 const MAX_KNOWN = 10_000;
 
@@ -238,7 +240,7 @@ export class Sessions {
     const doc = await this.model.findOne({ key }).sort({ seq: -1 }).lean();
     // Opened once, for the turn and for the memory (an expired state is neither's).
     const data = doc && !doc.ended && doc.expiresAt > now ? this.dataOf(doc) : undefined;
-    const loaded = this.loadedOf(doc, data);
+    const loaded = this.loadedOf(doc, data, now);
     this.remember(key, {
       seq: loaded.seq,
       ...(doc && data ? { stateId: stateIdOf(doc), state: this.knownState(doc, data) } : {}),
@@ -322,10 +324,19 @@ export class Sessions {
   }
 
   /** `data`: the state's data opened, undefined for none (ended, expired, or no key opens it). */
-  private loadedOf(doc: SessionDoc | null, data: Record<string, unknown> | undefined): LoadedSession {
+  private loadedOf(
+    doc: SessionDoc | null,
+    data: Record<string, unknown> | undefined,
+    now: Date,
+  ): LoadedSession {
     if (!doc) return { state: undefined, seq: 0 };
     const seq = doc.seq ?? 0;
-    const high = typeof doc.high === "number" ? doc.high : doc.order;
+    // A state written over a day ago says nothing of a redelivery (Telegram keeps an undelivered
+    // update 24 hours), and after a week without updates Telegram numbers them afresh from a
+    // random start ("Update", update_id): a high-water from then would make every update of the
+    // chat look delivered again.
+    const recent = doc.updatedAt.getTime() > now.getTime() - HIGH_WATER_MS;
+    const high = !recent ? undefined : typeof doc.high === "number" ? doc.high : doc.order;
     const order = typeof high === "number" ? { order: high } : {};
     // Data no configured key opens cannot be resumed: the person starts the flow again.
     if (!data) return { state: undefined, seq, ...order };

@@ -223,6 +223,19 @@ describe("a step of a flow the platform delivers until answered", () => {
     expect(states.at(-1)).toMatchObject({ update: next.dedupeKey, seq: (start?.seq ?? 0) + 3 });
   }, 30_000);
 
+  it("a high-water a day old is forgotten: Telegram numbers updates afresh after a quiet week", async () => {
+    const { app, clock } = await buildAnApp(db.connection);
+    built.push(app);
+    const chat = "recordless-renumbered";
+    const step = await firstStep(app, chat);
+    expect(await newest(app, chat)).toMatchObject({ high: step.order });
+    clock.advance(8 * 24 * 3_600_000);
+    // update_id restarted lower: not taken for one delivered before the chat's states.
+    const again = consoleInbound(chat, "/gopy", { order: (step.order ?? 0) - 1_000_000 });
+    expect(await app.engine.handle(again, RETRIED)).toBe("handled");
+    expect(await newest(app, chat)).toMatchObject({ update: again.dedupeKey, high: again.order });
+  });
+
   it("without the option (Zalo, the console), a step is recorded first, as before", async () => {
     const app = await buildApp();
     const chat = "recorded-first";
