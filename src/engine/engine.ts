@@ -327,15 +327,28 @@ export class Engine {
    * what the turn kept (true), as it does for a recorded update cut off after its commit. Else the
    * platform delivers it again, and its redelivery does the same (handledBefore).
    */
-  private async recordUnsettled(inbound: Inbound, loaded: LoadedSession): Promise<boolean> {
-    const { state, seq, stateId } = loaded;
+  private recordUnsettled(inbound: Inbound, loaded: LoadedSession): Promise<boolean> {
+    return this.recordLate(inbound, this.services.clock.now(), loaded);
+  }
+
+  /**
+   * Records a step handled without a record, late, from the state `from` (see recordUnsettled,
+   * recordDeferred): false when the database refuses it or a record is there already, and the
+   * platform is then left to deliver it again.
+   */
+  private async recordLate(
+    inbound: Inbound,
+    now: Date,
+    from: LoadedSession,
+    unchecked?: true,
+  ): Promise<boolean> {
+    const { state, seq, stateId } = from;
     try {
-      const now = this.services.clock.now();
-      return await this.stores.inbox.record(inbound, now, state ?? null, seq, stateId);
+      return await this.stores.inbox.record(inbound, now, state ?? null, seq, stateId, unchecked);
     } catch (error) {
       this.services.log.warn(
         { err: error, dedupeKey: inbound.dedupeKey },
-        "engine: could not record an update whose replies could not be written; the platform is to deliver it again",
+        "engine: could not record an update handled without a record; the platform is to deliver it again",
       );
       return false;
     }
@@ -352,18 +365,8 @@ export class Engine {
   private async recordDeferred(inbound: Inbound, key: string, now: Date): Promise<boolean> {
     const entry = this.deferred.get(key)?.find((e) => e.inbound.dedupeKey === inbound.dedupeKey);
     if (!entry) return false;
-    const { state, seq, stateId } = entry.loaded;
     const unchecked = entry.loaded.unchecked && !entry.checked ? (true as const) : undefined;
-    try {
-      if (!(await this.stores.inbox.record(inbound, now, state ?? null, seq, stateId, unchecked)))
-        return false;
-    } catch (error) {
-      this.services.log.warn(
-        { err: error, dedupeKey: inbound.dedupeKey },
-        "engine: could not record a cut-off update; the platform is to deliver it again",
-      );
-      return false;
-    }
+    if (!(await this.recordLate(inbound, now, entry.loaded, unchecked))) return false;
     delete entry.recordless;
     return true;
   }

@@ -116,6 +116,27 @@ const LEDGER_AT_ONCE = MAX_INSERTS_PER_COMMAND;
 /** Tries of the record's insert again after a cut or refused write, before the caller hears. */
 const RECORD_RETRIES = 3;
 
+/** The record of an update first recorded when it was done with (handled or failed, at `now`). */
+function closedRecord(
+  inbound: Inbound,
+  status: "handled" | "failed",
+  now: Date,
+): Omit<InboundRecordDoc, "_id"> {
+  const { dedupeKey, channel, chatId, senderId, receivedAt } = inbound;
+  return {
+    dedupeKey,
+    channel,
+    chatId,
+    senderId,
+    status,
+    claimedUntil: now,
+    attempts: 1,
+    claimSeq: 0,
+    receivedAt,
+    handledAt: now,
+  };
+}
+
 export class Inbox {
   /**
    * The ids of the records this process wrote or took back and has not marked yet: marked by id,
@@ -321,18 +342,7 @@ export class Inbox {
    * process, it is not needed (the platform had its answer, or the state is still there).
    */
   noteHandledSoon(inbound: Inbound, now: Date): void {
-    const doc = {
-      dedupeKey: inbound.dedupeKey,
-      channel: inbound.channel,
-      chatId: inbound.chatId,
-      senderId: inbound.senderId,
-      status: "handled",
-      claimedUntil: now,
-      attempts: 1,
-      claimSeq: 0,
-      receivedAt: inbound.receivedAt,
-      handledAt: now,
-    };
+    const doc = closedRecord(inbound, "handled", now);
     this.ledger.set(inbound.dedupeKey, { doc, since: performance.now() });
     if (this.ledger.size >= LEDGER_AT_ONCE) void this.writeHeld("ledger").catch(() => undefined);
     else this.writeLedgerLater();
@@ -346,18 +356,9 @@ export class Inbox {
     this.ledger.delete(inbound.dedupeKey);
     try {
       await this.inserts.insert({
-        dedupeKey: inbound.dedupeKey,
-        channel: inbound.channel,
-        chatId: inbound.chatId,
-        senderId: inbound.senderId,
+        ...closedRecord(inbound, "failed", now),
         sealed: this.sealer.seal(JSON.stringify({ inbound })),
-        status: "failed",
         error: error.slice(0, 2000),
-        claimedUntil: now,
-        attempts: 1,
-        claimSeq: 0,
-        receivedAt: inbound.receivedAt,
-        handledAt: now,
       });
     } catch (insertError) {
       if (!isDuplicateKeyError(insertError)) throw insertError;

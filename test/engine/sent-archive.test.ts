@@ -36,6 +36,9 @@ async function sentLongAgo(app: App, clock: FixedClock, messages: Outbound[]): P
 }
 
 /** A copy of `key` in the outbox as a write bypassing every check would leave it. */
+/** A copy as a decision taken again inserts it, before its writer checks the archive. */
+const UNCHECKED_COPY = { status: "pending", attempts: 0, claimSeq: 0, decidedAgain: true };
+
 async function copyIn(app: App, clock: FixedClock, key: string, fields: Record<string, unknown>) {
   await app.models.Outbox.collection.insertOne({
     _id: new Types.ObjectId(),
@@ -91,8 +94,7 @@ describe("deliveries moved out of the outbox", () => {
     const { app, clock, sender } = await setup();
     await sentLongAgo(app, clock, [reminder("digest:2026-W49:staff")]);
     // The copy as the insert of a decision taken again left it, the process gone before its check.
-    const pending = { status: "pending", attempts: 0, claimSeq: 0, decidedAgain: true };
-    await copyIn(app, clock, "digest:2026-W49:staff", pending);
+    await copyIn(app, clock, "digest:2026-W49:staff", UNCHECKED_COPY);
     await deliver(app);
     expect(sender.delivered).toHaveLength(1);
     expect(await app.models.Outbox.countDocuments()).toBe(0);
@@ -102,8 +104,7 @@ describe("deliveries moved out of the outbox", () => {
     const { app, clock, sender } = await setup();
     await sentLongAgo(app, clock, [reminder("calendar-check:2026-W49:admin")]);
     // Writer A's insert of a copy landed; before A looks in the archive, writer B decides the same.
-    const pending = { status: "pending", attempts: 0, claimSeq: 0, decidedAgain: true };
-    await copyIn(app, clock, "calendar-check:2026-W49:admin", pending);
+    await copyIn(app, clock, "calendar-check:2026-W49:admin", UNCHECKED_COPY);
     expect(await app.outbox.enqueue([reminder("calendar-check:2026-W49:admin")])).toBe(0);
     await deliver(app);
     expect(sender.delivered).toHaveLength(1);
