@@ -236,7 +236,7 @@ export async function walk(
       recorder.lost += 1;
       return { person, finished: false, stuckAt: step.name, ...(prompt ? { last: prompt } : {}) };
     }
-    recorder.replied(postedAt, ackAt, answer.at);
+    recorder.replied(postedAt, ackAt, answer.at, `${person.kind} ${step.name}`);
     prompt = answer;
   }
   return { person, finished: true, ...(prompt ? { last: prompt } : {}) };

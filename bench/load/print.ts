@@ -1,4 +1,5 @@
 import type { ScenarioResult } from "./scenario.js";
+import { percentile } from "./stats.js";
 
 export const out = (line = "") => process.stdout.write(`${line}\n`);
 const ms = (value: number) => `${value.toFixed(0)} ms`;
@@ -35,6 +36,17 @@ export function printResult(result: ScenarioResult): void {
   out(
     `   latency p50 / p99:   ${ms(result.p50)} / ${ms(result.p99)} (POST → reply at the platform; max ${ms(Math.max(0, ...r.latencies))})`,
   );
+  const steps = [...r.byStep.entries()]
+    .map(([name, samples]) => ({ name, p50: percentile(samples, 50), p99: percentile(samples, 99) }))
+    .sort((a, b) => b.p99 - a.p99);
+  if (steps.length > 1) {
+    out(
+      `   by step p50/p99:     ${steps
+        .slice(0, 4)
+        .map((s) => `${s.name} ${ms(s.p50)} / ${ms(s.p99)}`)
+        .join("; ")} (the slowest four)`,
+    );
+  }
   out(
     `   webhook 200 p50/p99: ${ms(result.ackP50)} / ${ms(result.ackP99)} (POST → the bot answered the POST)`,
   );

@@ -28,6 +28,8 @@ export class Recorder {
   readonly latencies: number[] = [];
   /** Milliseconds from the first POST to the 200 (the bot has recorded and handled the update). */
   readonly acks: number[] = [];
+  /** The latencies by step name (a flow's steps differ in work: where the tail comes from). */
+  readonly byStep = new Map<string, number[]>();
   firstPostAt = Number.POSITIVE_INFINITY;
   lastReplyAt = 0;
 
@@ -36,9 +38,12 @@ export class Recorder {
     this.firstPostAt = Math.min(this.firstPostAt, at);
   }
 
-  replied(postedAt: number, ackAt: number, replyAt: number): void {
+  replied(postedAt: number, ackAt: number, replyAt: number, step = ""): void {
     this.answered += 1;
     this.latencies.push(replyAt - postedAt);
+    const ofStep = this.byStep.get(step) ?? [];
+    ofStep.push(replyAt - postedAt);
+    this.byStep.set(step, ofStep);
     this.acks.push(ackAt - postedAt);
     this.lastReplyAt = Math.max(this.lastReplyAt, replyAt);
   }

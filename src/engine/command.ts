@@ -2,8 +2,8 @@ import type { Role } from "../domain/people/roles.js";
 import type { ChannelName } from "./message.js";
 import type { Turn } from "./turn.js";
 
-/** One slash command: who may use it, how /help describes it, and what it does. */
-export interface Command {
+/** What every command has: who may use it and how /help describes it. */
+interface CommandInfo {
   name: string;
   aliases?: readonly string[];
   roles: readonly Role[];
@@ -13,8 +13,16 @@ export interface Command {
   usage?: string;
   /** Only on these channels (the console's development commands). */
   channels?: readonly ChannelName[];
-  run(turn: Turn, args: string): void | Promise<void>;
 }
+
+/**
+ * One slash command: who may use it, how /help describes it, and what it does. A command that
+ * does nothing but open a flow names it (`opens`) instead of running code: the engine then knows
+ * the flow's first state is all it does, which lets a Telegram update of it be handled without a
+ * record, as a step of a flow is (Engine.handle, `platformRetries`).
+ */
+export type Command = CommandInfo &
+  ({ opens: string; run?: never } | { opens?: never; run(turn: Turn, args: string): void | Promise<void> });
 
 export class CommandRegistry {
   private readonly byName = new Map<string, Command>();

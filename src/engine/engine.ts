@@ -303,7 +303,7 @@ export class Engine {
       if (inbound.step !== undefined && inbound.step !== loaded.seq) {
         return (await this.stores.inbox.isRecorded(inbound.dedupeKey)) ? "duplicate" : "stale";
       }
-      if (order !== undefined && loaded.state && this.isStep(inbound)) {
+      if (order !== undefined && this.goesWithoutRecord(inbound, loaded)) {
         recordless = loaded;
         const done = await this.handleRecorded(inbound, loaded, { recordedAt: now, recordless: settles });
         if (done === "deferred" && (await this.recordDeferred(inbound, key, now))) recordless = undefined;
@@ -372,12 +372,19 @@ export class Engine {
   }
 
   /**
-   * Whether the update is a step of the flow it arrives in (an answer, a press, an attachment),
-   * rather than a command or something unreadable: what may be handled without a record.
+   * Whether an update the platform delivers again until answered may be handled without a record:
+   * a step of the flow it arrives in (an answer, a press, an attachment), or, outside any flow, a
+   * command that only opens one (Command.opens). Either writes the chat's next state, which is its
+   * commit; nothing else it does outlives the turn but the speaker's account, written once
+   * whoever writes it. Any other command, and anything unreadable, is recorded first.
    */
-  private isStep(inbound: Inbound): boolean {
-    if (parseCommand(inbound.choice?.startsWith("/") ? inbound.choice : inbound.text)) return false;
-    return Boolean(inbound.text || inbound.choice || contentOf(inbound).length > 0);
+  private goesWithoutRecord(inbound: Inbound, loaded: LoadedSession): boolean {
+    const command = parseCommand(inbound.choice?.startsWith("/") ? inbound.choice : inbound.text);
+    if (loaded.state)
+      return !command && Boolean(inbound.text || inbound.choice || contentOf(inbound).length > 0);
+    if (!command || CANCEL.has(command.name)) return false;
+    const found = this.commands.find(command.name);
+    return found?.opens !== undefined && (!found.channels || found.channels.includes(inbound.channel));
   }
 
   /**
@@ -933,7 +940,8 @@ export class Engine {
           next = null;
           turn.reply(t.engine.flowInterrupted);
         }
-        await found.run(turn, command.args);
+        if (found.opens !== undefined) turn.startFlow(found.opens);
+        else await found.run(turn, command.args);
       }
     } else if (unreadable) {
       // A sticker, a location, a kind of message we cannot read: say so, and stay where we were.

@@ -74,11 +74,7 @@ describe("a step of a flow the platform delivers until answered", () => {
   it("is not recorded before its turn: its state is its commit, and its record comes later", async () => {
     const app = await buildApp();
     const chat = "recordless-commit";
-    // A command is recorded first, as before.
-    const start = consoleInbound(chat, "/gopy");
-    expect(await app.engine.handle(start, RETRIED)).toBe("handled");
-    expect(await recordOf(app, start)).not.toBeNull();
-
+    await app.engine.handle(consoleInbound(chat, "/gopy"), RETRIED);
     const step = consoleInbound(chat, "1");
     expect(await app.engine.handle(step, RETRIED)).toBe("handled");
     expect(await recordOf(app, step)).toBeNull();
@@ -89,6 +85,33 @@ describe("a step of a flow the platform delivers until answered", () => {
     // Held, then written as handled: the dedupe key a late redelivery meets once states are swept.
     await app.engine.idle();
     expect(await recordOf(app, step)).toMatchObject({ status: "handled" });
+  });
+
+  it("outside a flow, a command that only opens one goes so too; any other command is recorded first", async () => {
+    const first = await buildApp();
+    const chat = "recordless-opens";
+    const start = consoleInbound(chat, "/gopy");
+    expect(await first.engine.handle(start, RETRIED)).toBe("handled");
+    expect(await recordOf(first, start)).toBeNull();
+    const opened = await newest(first, chat);
+    expect(opened).toMatchObject({ update: start.dedupeKey, order: start.order, flow: "gopy" });
+    // Its answer lost with the process, its prompt unwritten: delivered again to another instance,
+    // the prompt is said and the flow is not opened a second time.
+    await first.models.Outbox.deleteMany({ _id: { $in: (await repliesTo(first, start)).map((d) => d._id) } });
+    const second = await buildApp();
+    expect(await second.engine.handle(start, RETRIED)).toBe("duplicate");
+    expect(await second.models.Session.countDocuments({ key: keyOf(chat) })).toBe(1);
+    expect(await repliesTo(second, start)).toHaveLength(1);
+    await second.engine.idle();
+    expect(await recordOf(second, start)).toMatchObject({ status: "handled" });
+
+    // Inside the flow it interrupts it: recorded first, as any command with more to it than a state.
+    const again = consoleInbound(chat, "/gopy");
+    expect(await second.engine.handle(again, RETRIED)).toBe("handled");
+    expect(await recordOf(second, again)).not.toBeNull();
+    const help = consoleInbound(chat, "/help");
+    expect(await second.engine.handle(help, RETRIED)).toBe("handled");
+    expect(await recordOf(second, help)).not.toBeNull();
   });
 
   it("delivered again after its state was written, to an instance that never saw it: sent, not applied again", async () => {

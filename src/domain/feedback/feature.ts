@@ -449,7 +449,7 @@ export function feedbackFeature(
         name: "gopy",
         roles: EVERYONE,
         description: t.feedback.fileDescription,
-        run: (turn) => turn.startFlow("gopy"),
+        opens: "gopy",
       },
       {
         name: "tracuu",

@@ -92,7 +92,7 @@ export function officialsFeature(
         name: "moi",
         roles: MANAGERS,
         description: t.officials.inviteDescription,
-        run: (turn) => turn.startFlow("moi"),
+        opens: "moi",
       },
       {
         name: "nhomdonvi",
