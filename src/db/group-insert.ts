@@ -30,6 +30,11 @@ export class GroupInsert<T> {
     return this.batcher.add(doc);
   }
 
+  /** Several documents handed over together, which then share commands: each its own outcome. */
+  insertAll(docs: Record<string, unknown>[]): Promise<void>[] {
+    return this.batcher.addAll(docs);
+  }
+
   /** Each document's outcome, in order: undefined for written, else its error. */
   private async outcomes(docs: Record<string, unknown>[]): Promise<unknown[]> {
     // Alone: the plain insert, exactly as before there was any grouping.

@@ -211,6 +211,24 @@ describe("inserts made together", () => {
     expect(inserts).toEqual([1]);
   });
 
+  it("handed over together (insertAll), they leave in one command, each writer its own outcome", async () => {
+    const { model, group } = await entries("HandedTogether");
+    await model.create(entry(3));
+    inserts.length = 0;
+    const results = await Promise.allSettled(group.insertAll(Array.from({ length: 7 }, (_, i) => entry(i))));
+    expect(inserts).toEqual([7]);
+    expect(results.map((r) => r.status)).toEqual([
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+    ]);
+    expect(await model.countDocuments()).toBe(7);
+  });
+
   it("gives each writer its own outcome: a duplicate key (by _id or by another unique key) is that writer's alone", async () => {
     const { model, group } = await entries("Duplicates");
     await model.create(entry(0));
