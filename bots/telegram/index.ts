@@ -35,6 +35,8 @@ export interface TelegramChannelOptions {
    * the lease runs out is taken over by another instance and sent twice.
    */
   timeoutSeconds?: number;
+  /** See UpdateHandlerDeps.typingAfterMs; tests set it to see the indicator or its absence for sure. */
+  typingAfterMs?: number;
 }
 
 /** See TelegramChannelOptions.timeoutSeconds; grammY's own default is 500 s. */
@@ -109,6 +111,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
         me: { id: me.id, username: me.username },
         clock,
         log,
+        ...(options.typingAfterMs !== undefined ? { typingAfterMs: options.typingAfterMs } : {}),
       });
       handler = updates;
       open = true;

@@ -18,7 +18,20 @@ export interface UpdateHandlerDeps {
   me: BotIdentity;
   clock: Clock;
   log: Logger;
+  /**
+   * How long a message waits for its turn before the chat shows "typing…" (TYPING_AFTER_MS by
+   * default). A turn done sooner sends no indicator.
+   */
+  typingAfterMs?: number;
 }
+
+/**
+ * A turn's reply comes in tens of milliseconds as a rule: an indicator sent at every message cost
+ * a Bot API call each (a third of the calls of a citizen's /gopy, `npm run bench -- peer`), and,
+ * landing after the reply, showed "typing…" for five seconds after the answer was there. Only a
+ * turn slower than this (a file, a report, a busy database) shows it.
+ */
+const TYPING_AFTER_MS = 500;
 
 /**
  * Telegram delivers an update again until it is answered: a webhook call answered with anything
@@ -86,12 +99,19 @@ export class UpdateHandler {
         return;
       case "message": {
         const { inbound } = parsed;
-        this.chore("typing", () => this.deps.api.sendChatAction(inbound.chatId, "typing"));
-        if (parsed.droppedLargeFile) {
-          await this.notice(inbound.chatId, `${inbound.dedupeKey}#too-large`, t.channels.fileTooLarge);
-          if (!inbound.text && inbound.attachments.length === 0) return;
+        const typing = setTimeout(
+          () => this.chore("typing", () => this.deps.api.sendChatAction(inbound.chatId, "typing")),
+          this.deps.typingAfterMs ?? TYPING_AFTER_MS,
+        );
+        try {
+          if (parsed.droppedLargeFile) {
+            await this.notice(inbound.chatId, `${inbound.dedupeKey}#too-large`, t.channels.fileTooLarge);
+            if (!inbound.text && inbound.attachments.length === 0) return;
+          }
+          await app.engine.handle(inbound, RETRIED);
+        } finally {
+          clearTimeout(typing);
         }
-        await app.engine.handle(inbound, RETRIED);
         this.chore("menu", () => this.deps.menu.refresh(inbound));
         return;
       }

@@ -36,6 +36,8 @@ export async function startRig(
     background?: boolean;
     /** The channel's deadline for one Bot API call (seconds). */
     timeoutSeconds?: number;
+    /** How long a message waits before the chat shows "typing…" (ms). */
+    typingAfterMs?: number;
   } = {},
 ): Promise<TelegramRig> {
   const clock = app.engine.services.clock;
@@ -53,6 +55,7 @@ export async function startRig(
     ...(polling ? { pollTimeoutSeconds: 1 } : { publicUrl: PUBLIC_URL, webhookSecret: SECRET }),
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {}),
+    ...(options.typingAfterMs !== undefined ? { typingAfterMs: options.typingAfterMs } : {}),
   });
   await channel.start();
   const dispatcher = app.dispatchers.get("telegram");

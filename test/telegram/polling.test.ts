@@ -5,10 +5,10 @@ import { handedIn } from "../support/inbound.js";
 
 const db = useDatabase(import.meta.filename);
 
-async function pollingRig() {
+async function pollingRig(typingAfterMs = 0) {
   await db.connection.dropDatabase();
   const { app, clock } = await buildApp(db.connection);
-  return { ...(await startRig(app, { mode: "polling", background: true })), clock };
+  return { ...(await startRig(app, { mode: "polling", background: true, typingAfterMs })), clock };
 }
 
 describe("long polling (no PUBLIC_URL)", () => {
@@ -31,7 +31,7 @@ describe("long polling (no PUBLIC_URL)", () => {
       expect(me?.text).toContain("Mã người dùng");
       const photo = [...seen.values()].find((i) => i.chatId === "2002");
       expect(photo?.attachments[0]).toMatchObject({ kind: "photo" });
-      // A typing indicator went to each chat as its message arrived.
+      // A typing indicator went to each chat, its turns taking longer than the rig's 0 ms.
       const typing = r.fake.callsOf("sendChatAction").map((c) => [String(c.params.chat_id), c.params.action]);
       expect(typing).toContainEqual(["2001", "typing"]);
       expect(typing).toContainEqual(["2002", "typing"]);
@@ -40,6 +40,20 @@ describe("long polling (no PUBLIC_URL)", () => {
     }
     // stop() confirmed the last batch: a restart would not fetch it again.
     expect(r.fake.unconfirmed).toBe(0);
+  });
+
+  it("a turn done before the indicator is due shows none", async () => {
+    const r = await pollingRig(2_000);
+    try {
+      r.fake.push(r.updates.text("2004", "/help"));
+      await waitFor(() => r.fake.messagesTo("2004").length === 1, "the answer");
+      await r.channel.idle();
+      // Past the time it would have been due: it was called off, not late.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      expect(r.fake.callsOf("sendChatAction")).toEqual([]);
+    } finally {
+      await r.stop();
+    }
   });
 
   it("the same update_id fetched twice (delivery is at least once) is handled once", async () => {
