@@ -374,7 +374,7 @@ export class Engine {
   /**
    * Whether an update the platform delivers again until answered may be handled without a record:
    * a step of the flow it arrives in (an answer, a press, an attachment), or, outside any flow, a
-   * command that only opens one (Command.opens). Either writes the chat's next state, which is its
+   * command anyone may use that only opens one (Command.opens). Either writes the chat's next state, which is its
    * commit; nothing else it does outlives the turn but the speaker's account, written once
    * whoever writes it. Any other command, and anything unreadable, is recorded first.
    */
@@ -384,7 +384,13 @@ export class Engine {
       return !command && Boolean(inbound.text || inbound.choice || contentOf(inbound).length > 0);
     if (!command || CANCEL.has(command.name)) return false;
     const found = this.commands.find(command.name);
-    return found?.opens !== undefined && (!found.channels || found.channels.includes(inbound.channel));
+    // Open to every role: a refusal writes no state, and its redelivery would be run again, by
+    // then perhaps for a speaker given the role since.
+    return (
+      found?.opens !== undefined &&
+      ROLES.every((role) => found.roles.includes(role)) &&
+      (!found.channels || found.channels.includes(inbound.channel))
+    );
   }
 
   /**
@@ -402,7 +408,14 @@ export class Engine {
   ): Promise<HandleOutcome | undefined> {
     if (await this.stores.inbox.isRecorded(inbound.dedupeKey)) return "duplicate";
     const commit = await this.committed(key, inbound.dedupeKey);
-    if (!commit) return undefined;
+    if (!commit) {
+      // Its state stands, but what it decided is no longer kept with it (long past): it took
+      // effect, and running it again would answer a later question, or, a command opening a
+      // flow, throw away the flow the person is in now.
+      if (!(await this.stores.sessions.wroteAny(key, inbound.dedupeKey))) return undefined;
+      this.stores.inbox.noteHandledSoon(inbound, this.services.clock.now());
+      return "duplicate";
+    }
     this.services.log.warn(
       { dedupeKey: inbound.dedupeKey },
       "engine: an update delivered again after its turn wrote its state; sending what it decided",
@@ -838,8 +851,9 @@ export class Engine {
 
   /**
    * Whether an update cut off and since overtaken had done its part: a turn in a flow did if it
-   * wrote the chat's next state; a turn outside any flow changes no state and is always taken up
-   * again (what it decided is sent, if it got that far; else it runs again).
+   * wrote the chat's next state; a turn outside any flow is always taken up again (what it
+   * decided is sent, if it got that far; else it runs again). One recorded late that opened a
+   * flow (Command.opens) finds its state with what it decided, and sends that.
    */
   private async tookEffect(key: string, recorded: RecordedUpdate): Promise<boolean> {
     if (!recorded.session || recorded.seq === undefined) return true;

@@ -112,6 +112,22 @@ describe("a step of a flow the platform delivers until answered", () => {
     const help = consoleInbound(chat, "/help");
     expect(await second.engine.handle(help, RETRIED)).toBe("handled");
     expect(await recordOf(second, help)).not.toBeNull();
+    // One not everyone may use (a refusal writes no state a redelivery would find): recorded.
+    const invite = consoleInbound("recordless-opens-moi", "/moi");
+    expect(await second.engine.handle(invite, RETRIED)).toBe("handled");
+    expect(await recordOf(second, invite)).not.toBeNull();
+  });
+
+  it("delivered again when its state stands but what it decided is no longer kept: not run again", async () => {
+    const first = await buildApp();
+    const chat = "recordless-unkept";
+    const step = await firstStep(first, chat);
+    const after = await newest(first, chat);
+    // Long past (its messages no longer kept with the state), and its record never written.
+    await first.models.Session.updateOne({ _id: after?._id }, { $unset: { outboundSealed: 1 } });
+    const second = await buildApp();
+    expect(await second.engine.handle(step, RETRIED)).toBe("duplicate");
+    expect(await newest(second, chat)).toMatchObject({ _id: after?._id, seq: after?.seq });
   });
 
   it("delivered again after its state was written, to an instance that never saw it: sent, not applied again", async () => {
