@@ -65,8 +65,28 @@ function chatOf(update: Update): string {
 export class UpdateHandler {
   private readonly chores = new Set<Promise<void>>();
   private readonly queue = new KeyedQueue();
+  /** "typing…" indicators waiting to be shown, by update: called off when its turn ends. */
+  private readonly typing = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly deps: UpdateHandlerDeps) {}
+  constructor(private readonly deps: UpdateHandlerDeps) {
+    // The turn's end, not `handle`'s: a step's `handle` waits for its reply to be sent and
+    // recorded, and an indicator due meanwhile would land after the reply.
+    deps.app.engine.onTurn((inbound) => this.noTyping(inbound.dedupeKey));
+  }
+
+  /** Shows "typing…" in the update's chat if its turn is still running after typingAfterMs. */
+  private typingLater(dedupeKey: string, chatId: string): void {
+    const timer = setTimeout(() => {
+      this.typing.delete(dedupeKey);
+      this.chore("typing", () => this.deps.api.sendChatAction(chatId, "typing"));
+    }, this.deps.typingAfterMs ?? TYPING_AFTER_MS);
+    this.typing.set(dedupeKey, timer);
+  }
+
+  private noTyping(dedupeKey: string): void {
+    clearTimeout(this.typing.get(dedupeKey));
+    this.typing.delete(dedupeKey);
+  }
 
   /**
    * Handles one update. Updates of one chat go through one at a time, in the order they came
@@ -99,10 +119,7 @@ export class UpdateHandler {
         return;
       case "message": {
         const { inbound } = parsed;
-        const typing = setTimeout(
-          () => this.chore("typing", () => this.deps.api.sendChatAction(inbound.chatId, "typing")),
-          this.deps.typingAfterMs ?? TYPING_AFTER_MS,
-        );
+        this.typingLater(inbound.dedupeKey, inbound.chatId);
         try {
           if (parsed.droppedLargeFile) {
             await this.notice(inbound.chatId, `${inbound.dedupeKey}#too-large`, t.channels.fileTooLarge);
@@ -110,7 +127,8 @@ export class UpdateHandler {
           }
           await app.engine.handle(inbound, RETRIED);
         } finally {
-          clearTimeout(typing);
+          // A turn that never ran to its end (a duplicate, a failure) calls it off here.
+          this.noTyping(inbound.dedupeKey);
         }
         this.chore("menu", () => this.deps.menu.refresh(inbound));
         return;

@@ -413,6 +413,10 @@ export class Engine {
       // effect, and running it again would answer a later question, or, a command opening a
       // flow, throw away the flow the person is in now.
       if (!(await this.stores.sessions.wroteAny(key, inbound.dedupeKey))) return undefined;
+      this.services.log.warn(
+        { dedupeKey: inbound.dedupeKey },
+        "engine: an update delivered again long after its turn wrote its state; its messages are no longer kept",
+      );
       this.stores.inbox.noteHandledSoon(inbound, this.services.clock.now());
       return "duplicate";
     }
