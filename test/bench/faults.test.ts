@@ -11,7 +11,7 @@ afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 /**
  * A slice of `npm run bench -- faults`: the citizen's /gopy, with the database refusing the
  * ticket's insert, and with the connection cut after the ticket's insert and after the
- * confirming turn's "handled" mark (the write happened, the bot never heard). The bot runs as a
+ * confirming turn's state, its one commit (the write happened, the bot never heard). The bot runs as a
  * child process behind the wire proxy; the result is checked against the fault-free run.
  */
 describe("fault matrix (slice)", () => {
@@ -28,7 +28,7 @@ describe("fault matrix (slice)", () => {
         faults: ["error", "cut-after"],
         select: (write, all) =>
           write.collection === "tickets" ||
-          write === all.filter((w) => w.command === "update" && w.collection === "inbound").at(-1),
+          write === all.filter((w) => w.command === "insert" && w.collection === "sessions").at(-1),
         stepTimeoutMs: 20_000,
         thinkMs: 100,
         settleMs: 20_000,
