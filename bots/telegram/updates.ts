@@ -59,8 +59,9 @@ function chatOf(update: Update): string {
  * its keyboard away, the command menu), and hand it to the engine.
  *
  * `handle` resolves once the engine has handled the update: recorded it and written its replies
- * to the outbox, or, for a step of a flow (or a command that only opens one), committed its state and had its replies sent or
- * written. The chores run beside it and are awaited by `idle()`, not by the webhook's answer.
+ * to the outbox, or, for a step of a flow (or a command that only opens one), committed its state
+ * and had its replies sent or written. The chores run beside it and are awaited by `idle()`, not
+ * by the webhook's answer.
  */
 export class UpdateHandler {
   private readonly chores = new Set<Promise<void>>();

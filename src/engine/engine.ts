@@ -374,9 +374,9 @@ export class Engine {
   /**
    * Whether an update the platform delivers again until answered may be handled without a record:
    * a step of the flow it arrives in (an answer, a press, an attachment), or, outside any flow, a
-   * command anyone may use that only opens one (Command.opens). Either writes the chat's next state, which is its
-   * commit; nothing else it does outlives the turn but the speaker's account, written once
-   * whoever writes it. Any other command, and anything unreadable, is recorded first.
+   * command anyone may use that only opens one (Command.opens). Either writes the chat's next
+   * state, which is its commit; nothing else it does outlives the turn but the speaker's account,
+   * written once whoever writes it. Any other command, and anything unreadable, is recorded first.
    */
   private goesWithoutRecord(inbound: Inbound, loaded: LoadedSession): boolean {
     const command = parseCommand(inbound.choice?.startsWith("/") ? inbound.choice : inbound.text);
