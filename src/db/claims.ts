@@ -48,11 +48,7 @@ export class Claims {
    * the same moment leave as one insert, which FerretDB takes far faster than as many updates.
    */
   async note(key: string, owner: string, now: Date): Promise<void> {
-    try {
-      await this.notes.insert({ key, owner, createdAt: now });
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-    }
+    await this.insertNote({ key, owner, createdAt: now });
   }
 
   /**
@@ -61,8 +57,13 @@ export class Claims {
    * `claims` holds a day of every claim.
    */
   async noteById(key: string, owner: string, now: Date): Promise<void> {
+    await this.insertNote({ _id: idOfKey(key), key, owner, createdAt: now });
+  }
+
+  /** A note's insert: one there already, whoever wrote it, is as good. */
+  private async insertNote(doc: Record<string, unknown>): Promise<void> {
     try {
-      await this.notes.insert({ _id: idOfKey(key), key, owner, createdAt: now });
+      await this.notes.insert(doc);
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
     }

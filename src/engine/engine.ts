@@ -164,6 +164,16 @@ function sanitize(raw: Inbound): Inbound | undefined {
 function contentOf(inbound: Inbound): Attachment[] {
   return inbound.attachments.filter((a) => a.kind === "photo" || a.kind === "document");
 }
+
+/** The command an update carries: typed, or a button whose value is one ("/danhgia PA-…"). */
+function commandOf(inbound: Inbound): ReturnType<typeof parseCommand> {
+  return parseCommand(inbound.choice?.startsWith("/") ? inbound.choice : inbound.text);
+}
+
+/** Whether there is anything to read in an update (not a sticker, a location, an unknown kind). */
+function readable(inbound: Inbound): boolean {
+  return Boolean(inbound.text || inbound.choice || contentOf(inbound).length > 0);
+}
 /** How long after a reminder a plain message on a platform without reply-to still answers it. */
 const REPLY_WINDOW_MS = 48 * 3_600_000;
 const WHICH_FLOW = "chonviec";
@@ -379,9 +389,8 @@ export class Engine {
    * written once whoever writes it. Any other command, and anything unreadable, is recorded first.
    */
   private goesWithoutRecord(inbound: Inbound, loaded: LoadedSession): boolean {
-    const command = parseCommand(inbound.choice?.startsWith("/") ? inbound.choice : inbound.text);
-    if (loaded.state)
-      return !command && Boolean(inbound.text || inbound.choice || contentOf(inbound).length > 0);
+    const command = commandOf(inbound);
+    if (loaded.state) return !command && readable(inbound);
     if (!command || CANCEL.has(command.name)) return false;
     const found = this.commands.find(command.name);
     // Open to every role: a refusal writes no state, and its redelivery would be run again, by
@@ -900,8 +909,8 @@ export class Engine {
     let next: SessionState | null | undefined = undefined;
 
     // A button whose value is a command ("/danhgia PA-…") runs that command, in a flow or not.
-    const command = parseCommand(inbound.choice?.startsWith("/") ? inbound.choice : inbound.text);
-    const unreadable = !inbound.text && !inbound.choice && contentOf(inbound).length === 0;
+    const command = commandOf(inbound);
+    const unreadable = !readable(inbound);
     /**
      * A state taken from memory (Sessions.recall) is checked, once, before anything the turn does
      * could depend on it being the chat's state: another instance may have moved the chat on, and

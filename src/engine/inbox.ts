@@ -14,9 +14,10 @@ import type { SessionState } from "./session.js";
 /**
  * Every inbound update is written here, under its unique dedupe key, before anything acts on it,
  * but a step of a flow (or a command that only opens one) from a platform that delivers it again
- * until answered (Engine.handle, `platformRetries`), which is written once handled (noteHandledSoon). A redelivered update hits
- * the unique index and stops. An update whose handling was cut off by a crash stays "received"
- * with an expired claim, and recovery handles it again.
+ * until answered (Engine.handle, `platformRetries`), which is written once handled
+ * (noteHandledSoon). A redelivered update hits the unique index and stops. An update whose
+ * handling was cut off by a crash stays "received" with an expired claim, and recovery handles it
+ * again.
  */
 export interface InboundRecordDoc {
   _id: Types.ObjectId;
