@@ -22,10 +22,11 @@ const MAX_REMEMBERED = 10_000;
 export class CommandMenu {
   private readonly shown = new Map<string, Role>();
   /**
-   * The speaker's role as the engine read it for an update's turn, until its refresh takes it;
-   * absent when the turn wrote people or accounts (it may have changed that role).
+   * The speaker's role as the engine read it for an update's turn (and whether that turn filed
+   * them), until its refresh takes it; absent when the turn wrote people or accounts (it may have
+   * changed that role).
    */
-  private readonly roleOfTurn = new Map<string, Role>();
+  private readonly roleOfTurn = new Map<string, { role: Role; newcomer: boolean }>();
 
   constructor(
     private readonly api: Api,
@@ -37,7 +38,7 @@ export class CommandMenu {
     app.engine.onTurn((inbound, speaker, peopleChanged) => {
       if (inbound.channel !== "telegram" || inbound.chatType !== "private" || peopleChanged) return;
       if (this.roleOfTurn.size >= MAX_REMEMBERED) this.roleOfTurn.clear();
-      this.roleOfTurn.set(inbound.dedupeKey, speaker.role);
+      this.roleOfTurn.set(inbound.dedupeKey, { role: speaker.role, newcomer: speaker.newcomer === true });
     });
   }
 
@@ -61,11 +62,15 @@ export class CommandMenu {
     // A turn that wrote people or accounts may have changed the speaker's own role (/start CODE
     // joins by invite, /lienket CODE joins another person): its role is not remembered, and is
     // read as it is now. Any other turn, a command or not, leaves it as the turn read it.
-    const role = seen ?? (await this.roleOf(inbound.senderId));
+    const role = seen?.role ?? (await this.roleOf(inbound.senderId));
     const chatId = inbound.chatId;
     const before = this.shown.get(chatId);
     if (!role || before === role) return;
     this.shown.set(chatId, role);
+    // A citizen whose first message this was never had a menu of their own to clear (accounts are
+    // never deleted, so nobody before them had a role in this chat): a wave of newcomers after a
+    // start no longer costs one deleteMyCommands each.
+    if (seen?.newcomer && role === "citizen") return;
     const scope = { type: "chat" as const, chat_id: chatId };
     try {
       if (role === "citizen") await this.api.deleteMyCommands({ scope });

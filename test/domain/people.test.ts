@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { t } from "../../src/text/vi.js";
 import { buildApp, useDatabase } from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
@@ -104,6 +104,68 @@ describe("a speaker's channel account", () => {
     // A change made through this process shows at once.
     await app.people.setRole(first.personId, "office");
     expect((await speak()).role).toBe("office");
+  });
+
+  it("says newcomer on the message that filed the person, and on none after", async () => {
+    await db.connection.dropDatabase();
+    const { app, clock } = await buildApp(db.connection);
+    const speak = (senderId: string) =>
+      app.people.resolveSpeaker({
+        channel: "telegram",
+        senderId,
+        chatId: senderId,
+        chatType: "private",
+        now: clock.now(),
+      });
+    const [one, two] = await Promise.all([speak("601"), speak("602")]);
+    expect(one?.newcomer).toBe(true);
+    expect(two?.newcomer).toBe(true);
+    // Both written, each with its own person, though filed at the same moment.
+    expect(await app.models.Person.countDocuments()).toBe(2);
+    expect(one?.personId).not.toBe(two?.personId);
+    expect((await speak("601")).newcomer).toBeUndefined();
+    clock.advance(61_000);
+    expect((await speak("601")).newcomer).toBeUndefined();
+    // Made by configuration before writing: not a newcomer to the bot.
+    await app.people.ensurePerson("telegram", "603", { role: "citizen" }, clock.now());
+    clock.advance(61_000);
+    expect((await speak("603")).newcomer).toBeUndefined();
+  });
+});
+
+describe("the list of a role", () => {
+  it("is read once for the callers asking together, and again for one asking after a change here", async () => {
+    await db.connection.dropDatabase();
+    const { app, clock } = await buildApp(db.connection);
+    const lan = await app.people.ensurePerson(
+      "telegram",
+      "701",
+      { role: "office", name: "Lan" },
+      clock.now(),
+    );
+    await app.people.ensurePerson("telegram", "702", { role: "office", name: "Minh" }, clock.now());
+    const reads = vi.spyOn(app.models.Person, "find");
+    try {
+      const together = await Promise.all([1, 2, 3].map(() => app.people.list({ role: "office" })));
+      expect(reads).toHaveBeenCalledTimes(1);
+      for (const list of together) expect(list.map((p) => p.name)).toEqual(["Lan", "Minh"]);
+      // Each caller has its own copies: one changing its list changes no one else's.
+      expect(together[0]?.[0]).not.toBe(together[1]?.[0]);
+
+      // Asked while a read is on its way, after a change made here (one that needs no round
+      // trip, so that read is surely still out): a read of its own.
+      const early = app.people.list({ role: "office" });
+      await app.people.changing(async () => undefined);
+      const late = app.people.list({ role: "office" });
+      expect(reads).toHaveBeenCalledTimes(3);
+      await Promise.all([early, late]);
+      // Nothing kept: the next caller reads again, and sees a change made since.
+      await app.people.deactivate(lan.personId);
+      expect((await app.people.list({ role: "office" })).map((p) => p.name)).toEqual(["Minh"]);
+      expect(reads).toHaveBeenCalledTimes(4);
+    } finally {
+      reads.mockRestore();
+    }
   });
 });
 

@@ -133,6 +133,25 @@ describe("the command menu", () => {
     }
   });
 
+  it("a newcomer's first message costs no menu call; a citizen known before the start has theirs cleared once", async () => {
+    const r = await rig();
+    try {
+      // Known before this process started (a former official's chat may still have its own menu).
+      await r.app.people.ensurePerson("telegram", "5010", { role: "citizen" }, r.clock.now());
+      for (const chat of ["5009", "5010"]) {
+        expect(await r.post(r.updates.text(chat, "xin chào"))).toBe(200);
+        await r.deliver();
+        expect(await r.post(r.updates.text(chat, "/help"))).toBe(200);
+        await r.deliver();
+      }
+      const cleared = r.fake.callsOf("deleteMyCommands").map((c) => c.params.scope);
+      expect(cleared).toEqual([{ type: "chat", chat_id: "5010" }]);
+      expect(r.fake.messagesTo("5009")).toHaveLength(2);
+    } finally {
+      await r.stop();
+    }
+  });
+
   it("the default menu lists the citizen commands in Vietnamese", async () => {
     const r = await rig();
     try {

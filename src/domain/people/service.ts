@@ -2,6 +2,7 @@ import { randomInt } from "node:crypto";
 import { Types, type Model } from "mongoose";
 import type { ChannelName } from "../../config.js";
 import { isDuplicateKeyError } from "../../db/errors.js";
+import { GroupInsert } from "../../db/group-insert.js";
 import type { Recipient } from "../../engine/message.js";
 import { resealField } from "../../privacy/reseal.js";
 import type { Sealer } from "../../privacy/sealer.js";
@@ -24,6 +25,11 @@ export interface Speaker {
   role: Role;
   unitId?: string;
   accountId: string;
+  /**
+   * On the turn whose message filed this person (their account did not exist before it) only:
+   * nothing was ever set for them on a platform, e.g. a command menu of their own.
+   */
+  newcomer?: true;
 }
 
 // No 0/O, 1/I/L: codes are read aloud and typed on phones.
@@ -106,6 +112,10 @@ export class PeopleService {
     { speaker: Speaker; account: ChannelAccountDoc; until: number }
   >();
   private generation = 0;
+  /** Lists being read, by role ("" for everyone): see list. */
+  private readonly listing = new Map<string, { generation: number; read: Promise<PersonDoc[]> }>();
+  /** New people are written in one command with those filed at about the same moment (createPerson). */
+  private readonly personInserts: GroupInsert<PersonDoc>;
 
   /**
    * Goes up with every write to people or accounts made here (see changing): equal before and
@@ -121,7 +131,9 @@ export class PeopleService {
     private readonly sealer: Sealer,
     /** On the console channel a sender named after a role gets that role (development mode). */
     private readonly consoleRoles = false,
-  ) {}
+  ) {
+    this.personInserts = new GroupInsert(models.Person);
+  }
 
   /** A name as stored: sealed, with the keyed hashes that let search find it. */
   private storedName(name: string): { name: string; nameKeys: string[] } {
@@ -143,12 +155,15 @@ export class PeopleService {
   private async createPerson(fields: { name: string; role: Role; _id?: Types.ObjectId }): Promise<PersonDoc> {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        const doc = await this.models.Person.create({
+        // Built here, written with the people filed at the same moment (GroupInsert): a wave of
+        // newcomers' first messages writes one insertMany, not one insert each.
+        const doc = new this.models.Person({
           ...fields,
           ...this.storedName(fields.name),
           ref: randomCode(6),
           active: true,
         });
+        await this.personInserts.insert(doc.toObject<Record<string, unknown>>());
         return this.opened(doc.toObject());
       } catch (error) {
         if (!isDuplicateKeyError(error) || attempt >= 5) throw error;
@@ -195,7 +210,8 @@ export class PeopleService {
       if (this.recentCitizens.size >= CITIZEN_CACHE_MAX) this.recentCitizens.clear();
       this.recentCitizens.set(cacheKey, { speaker, account, until: input.now.getTime() + CITIZEN_CACHE_MS });
     }
-    return speaker;
+    // The account this call made names the person id only this call chose.
+    return account.personId.equals(candidateId) ? { ...speaker, newcomer: true } : speaker;
   }
 
   /**
@@ -381,10 +397,30 @@ export class PeopleService {
     return person ? this.opened(person) : undefined;
   }
 
+  /**
+   * The active people (with that role), oldest first. A caller who asks while the same list is
+   * being read shares that read, sent at most one round trip before it asked: thirty citizens
+   * confirming together tell the Office from one read, not thirty. Nothing is kept once the read
+   * is back, and a caller after a change made here (see changing) starts a read of its own.
+   */
   async list(filter: { role?: Role } = {}): Promise<PersonDoc[]> {
-    const people = await this.models.Person.find({ active: true, ...filter })
-      .sort({ createdAt: 1 })
-      .lean();
+    const key = filter.role ?? "";
+    const generation = this.generation;
+    let shared = this.listing.get(key);
+    if (!shared || shared.generation !== generation) {
+      const read = this.models.Person.find({ active: true, ...filter })
+        .sort({ createdAt: 1 })
+        .lean<PersonDoc[]>()
+        .exec();
+      const entry = { generation, read };
+      shared = entry;
+      this.listing.set(key, entry);
+      const done = () => {
+        if (this.listing.get(key) === entry) this.listing.delete(key);
+      };
+      read.then(done, done);
+    }
+    const people = await shared.read;
     return people.map((p) => this.opened(p));
   }
 
