@@ -899,7 +899,7 @@ export class Engine {
     const now = clock.now();
     // Counted before the speaker is read: a change landing while it is read is then seen.
     const peopleBefore = people.changes;
-    const speaker = await people.resolveSpeaker({ ...inbound, now });
+    const speaker = await people.resolveSpeaker({ ...inbound, now, newChat: loaded.seq === 0 });
     // A step of a flow is keyed by the state it answers, so two answers to one step (on two
     // instances) cannot both take effect; anything else by the update.
     const effectKey = session && loaded.stateId ? `state:${loaded.stateId}` : undefined;

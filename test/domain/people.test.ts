@@ -131,6 +131,38 @@ describe("a speaker's channel account", () => {
     clock.advance(61_000);
     expect((await speak("603")).newcomer).toBeUndefined();
   });
+
+  it("in a chat that never kept a state, is written without a read first, and finds a known person all the same", async () => {
+    await db.connection.dropDatabase();
+    const { app, clock } = await buildApp(db.connection);
+    const known = await app.people.ensurePerson(
+      "telegram",
+      "611",
+      { role: "staff", name: "Lan" },
+      clock.now(),
+    );
+    const reads = vi.spyOn(app.models.ChannelAccount, "findOne");
+    try {
+      const speak = (senderId: string) =>
+        app.people.resolveSpeaker({
+          channel: "telegram",
+          senderId,
+          chatId: senderId,
+          chatType: "private",
+          now: clock.now(),
+          newChat: true,
+        });
+      const fresh = await speak("612");
+      expect(fresh.newcomer).toBe(true);
+      const staff = await speak("611");
+      expect(reads).not.toHaveBeenCalled();
+      expect(staff).toMatchObject({ personId: known.personId, role: "staff", name: "Lan" });
+      expect(staff.newcomer).toBeUndefined();
+      expect(await app.models.ChannelAccount.countDocuments()).toBe(2);
+    } finally {
+      reads.mockRestore();
+    }
+  });
 });
 
 describe("the list of a role", () => {

@@ -133,11 +133,20 @@ describe("the command menu", () => {
     }
   });
 
-  it("a newcomer's first message costs no menu call; a citizen known before the start has theirs cleared once", async () => {
+  it("a newcomer's first message reads no account and costs no menu call; a citizen known before the start has theirs cleared once", async () => {
     const r = await rig();
     try {
       // Known before this process started (a former official's chat may still have its own menu).
       await r.app.people.ensurePerson("telegram", "5010", { role: "citizen" }, r.clock.now());
+      // A chat with no state yet: its first message files its sender without reading for them first.
+      const reads = vi.spyOn(r.app.models.ChannelAccount, "findOne");
+      try {
+        expect(await r.post(r.updates.text("5011", "/gopy"))).toBe(200);
+        await r.deliver();
+        expect(reads).not.toHaveBeenCalled();
+      } finally {
+        reads.mockRestore();
+      }
       for (const chat of ["5009", "5010"]) {
         expect(await r.post(r.updates.text(chat, "xin chào"))).toBe(200);
         await r.deliver();
@@ -147,6 +156,7 @@ describe("the command menu", () => {
       const cleared = r.fake.callsOf("deleteMyCommands").map((c) => c.params.scope);
       expect(cleared).toEqual([{ type: "chat", chat_id: "5010" }]);
       expect(r.fake.messagesTo("5009")).toHaveLength(2);
+      expect(r.fake.messagesTo("5011")).toHaveLength(1);
     } finally {
       await r.stop();
     }

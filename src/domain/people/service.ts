@@ -103,6 +103,12 @@ export interface SpeakerInput {
   chatType: "private" | "group";
   senderName?: string;
   now: Date;
+  /**
+   * No state was ever kept for this chat: most likely a newcomer, whose account the first write
+   * then makes without a read before it. Only a hint: a person known from elsewhere gets their
+   * account written (its last-seen time) where a read would have done.
+   */
+  newChat?: boolean;
 }
 
 export class PeopleService {
@@ -242,10 +248,12 @@ export class PeopleService {
   ): Promise<Speaker & { account: ChannelAccountDoc }> {
     const setOnInsert: Record<string, unknown> = { personId: candidateId };
     if (input.chatType !== "private") setOnInsert.chatId = input.senderId;
-    const known = await this.models.ChannelAccount.findOne({
-      channel: input.channel,
-      externalId: input.senderId,
-    }).lean();
+    const known = input.newChat
+      ? null
+      : await this.models.ChannelAccount.findOne({
+          channel: input.channel,
+          externalId: input.senderId,
+        }).lean();
     const account =
       known && upToDate(known, seen, input.now, this.sealer)
         ? known
