@@ -41,6 +41,8 @@ import { profileSteps } from "./load/profile.js";
 import { runScenario, type ScenarioOptions, type ScenarioResult } from "./load/scenario.js";
 
 const PARTS = ["reports", "load", "peer", "profile", "faults"] as const;
+/** Issue 22's latency goal at saturation (--citizens 100 --think 200): p99 ≤ 2 s. */
+const GOAL_P99_S = 2;
 type Part = (typeof PARTS)[number];
 
 const { values, positionals } = parseArgs({
@@ -204,6 +206,19 @@ async function runLoad(): Promise<boolean> {
           `(the people's pace caps throughput at ${ceiling.toFixed(1)} msgs/s, ${base.citizens} citizens ÷ ${base.thinkMs} ms think; ` +
             `the peer ran at ${((100 * p.throughput) / ceiling).toFixed(0)}% of it, so the ratio can reach ` +
             `${(ceiling / p.throughput).toFixed(2)} at most here)`,
+        );
+      }
+      // Past Telegram's cap the people queue, whatever the bot: what that leaves of the latency
+      // goal. Each person waits for an answer before the next message, so answering everyone
+      // within L needs 30 msgs/s ≥ people ÷ (L + think); Little's law gives the mean wait.
+      const cap = TELEGRAM_GLOBAL_PER_SECOND;
+      const within = cap * (GOAL_P99_S + base.thinkMs / 1000);
+      if (base.citizens > within) {
+        out(
+          `(past Telegram's cap: at ${cap} msgs/s at most ${within.toFixed(0)} of the ${base.citizens} people can be ` +
+            `answered within ${GOAL_P99_S} s at a time (${cap} × (${GOAL_P99_S} s + ${base.thinkMs} ms think)); the ` +
+            `others wait longer, so no bot reaches p99 ≤ ${GOAL_P99_S} s here; Little's law puts the mean wait at ` +
+            `${(base.citizens / cap - base.thinkMs / 1000).toFixed(1)} s at least (${base.citizens} ÷ ${cap} − think))`,
         );
       }
       await profileSteps(db.uri, out);
