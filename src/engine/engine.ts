@@ -403,6 +403,22 @@ export class Engine {
   }
 
   /**
+   * A message that most often comes from someone the bot has never seen: the Start button's
+   * /start, or a command that opens a flow, in a private chat that never kept a state. Only a
+   * hint for filing the speaker (SpeakerInput.newChat): anything else in such a chat (an
+   * official's commands, a citizen's /tracuu; neither keeps a state) keeps the read that spares
+   * a known account a write.
+   */
+  private firstLike(inbound: Inbound, loaded: LoadedSession): boolean {
+    if (loaded.seq !== 0 || inbound.chatType !== "private") return false;
+    const command = commandOf(inbound);
+    return (
+      command !== undefined &&
+      (command.name === "start" || this.commands.find(command.name)?.opens !== undefined)
+    );
+  }
+
+  /**
    * For an update placed, in the platform's order, no later than the chat's newest state (see
    * HandleOptions): "duplicate" when it was recorded (handled, or left to recovery), or when its
    * turn wrote a state (a redelivery after a crash before the platform's answer): what that turn
@@ -899,7 +915,11 @@ export class Engine {
     const now = clock.now();
     // Counted before the speaker is read: a change landing while it is read is then seen.
     const peopleBefore = people.changes;
-    const speaker = await people.resolveSpeaker({ ...inbound, now, newChat: loaded.seq === 0 });
+    const speaker = await people.resolveSpeaker({
+      ...inbound,
+      now,
+      newChat: this.firstLike(inbound, loaded),
+    });
     // A step of a flow is keyed by the state it answers, so two answers to one step (on two
     // instances) cannot both take effect; anything else by the update.
     const effectKey = session && loaded.stateId ? `state:${loaded.stateId}` : undefined;

@@ -1,3 +1,4 @@
+import { Types } from "mongoose";
 import { describe, expect, it, vi } from "vitest";
 import { t } from "../../src/text/vi.js";
 import { buildApp, useDatabase } from "../support/db.js";
@@ -162,6 +163,28 @@ describe("a speaker's channel account", () => {
     } finally {
       reads.mockRestore();
     }
+  });
+});
+
+describe("a person filed twice at once", () => {
+  it("is filed once: the second first message takes the person the first one wrote", async () => {
+    await db.connection.dropDatabase();
+    const { app, clock } = await buildApp(db.connection);
+    // An account whose person is not written yet, as between a first message's two writes.
+    const personId = new Types.ObjectId();
+    await app.models.ChannelAccount.create({
+      channel: "telegram",
+      externalId: "621",
+      personId,
+      chatId: "621",
+      lastSeenAt: clock.now(),
+    });
+    const speak = (chatId: string, chatType: "private" | "group") =>
+      app.people.resolveSpeaker({ channel: "telegram", senderId: "621", chatId, chatType, now: clock.now() });
+    const [one, two] = await Promise.all([speak("621", "private"), speak("-100621", "group")]);
+    expect(one?.personId).toBe(personId.toHexString());
+    expect(two?.personId).toBe(personId.toHexString());
+    expect(await app.models.Person.countDocuments()).toBe(1);
   });
 });
 

@@ -133,7 +133,7 @@ describe("the command menu", () => {
     }
   });
 
-  it("a newcomer's first message reads no account and costs no menu call; a citizen known before the start has theirs cleared once", async () => {
+  it("a newcomer's first message reads no account and costs no menu call; an official's command reads as before; a citizen known before the start has their menu cleared once", async () => {
     const r = await rig();
     try {
       // Known before this process started (a former official's chat may still have its own menu).
@@ -146,6 +146,19 @@ describe("the command menu", () => {
         expect(reads).not.toHaveBeenCalled();
       } finally {
         reads.mockRestore();
+      }
+      // Anything but /start or a flow's command, in a chat that never kept a state (an official's
+      // commands): read, and a known account seen a moment ago is not written again.
+      await r.app.people.ensurePerson("telegram", "5012", { role: "staff" }, r.clock.now());
+      expect(await r.post(r.updates.text("5012", "xin chào"))).toBe(200);
+      await r.deliver();
+      const writes = vi.spyOn(r.app.models.ChannelAccount, "findOneAndUpdate");
+      try {
+        expect(await r.post(r.updates.text("5012", "/help"))).toBe(200);
+        await r.deliver();
+        expect(writes).not.toHaveBeenCalled();
+      } finally {
+        writes.mockRestore();
       }
       for (const chat of ["5009", "5010"]) {
         expect(await r.post(r.updates.text(chat, "xin chào"))).toBe(200);

@@ -104,9 +104,9 @@ export interface SpeakerInput {
   senderName?: string;
   now: Date;
   /**
-   * No state was ever kept for this chat: most likely a newcomer, whose account the first write
-   * then makes without a read before it. Only a hint: a person known from elsewhere gets their
-   * account written (its last-seen time) where a read would have done.
+   * Most likely a newcomer (Engine.firstLike: /start or a flow's command in a chat that never kept
+   * a state), whose account the first write then makes without a read before it. Only a hint: a
+   * person known already gets their account written (its last-seen time) where a read would do.
    */
   newChat?: boolean;
 }
@@ -173,6 +173,12 @@ export class PeopleService {
         return this.opened(doc.toObject());
       } catch (error) {
         if (!isDuplicateKeyError(error) || attempt >= 5) throw error;
+        // The account's person, filed meanwhile by another first message of theirs (another
+        // chat, another instance) or by a batch that landed before it failed: that one stands.
+        if (fields._id) {
+          const filed = await this.models.Person.findById(fields._id).lean();
+          if (filed) return this.opened(filed);
+        }
       }
     }
   }
