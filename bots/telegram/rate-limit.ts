@@ -183,35 +183,13 @@ export class RateLimiter {
    * Records `count` messages sent to the chat now, of which `reserved` were counted when the
    * delivery was admitted (reserve).
    */
-  sent(chatId: string, key: string, count: number, now: number, reserved = 0, reservedAt?: number): void {
+  sent(chatId: string, key: string, count: number, now: number, reserved = 0): void {
     const chat = this.chat(chatId);
     chat.line = chat.line.filter((w) => w.key !== key);
     this.leaveGlobalLine(chatId, key);
     this.refill(chat, now);
-    if (reserved > 0 && reservedAt !== undefined) this.restamp(reserved, reservedAt, now);
     const more = reserved > 0 ? count - reserved : Math.max(1, count);
     if (more > 0) this.count(chat, chatId, more, now);
-  }
-
-  /**
-   * Moves the bot's count of messages reserved at `from` to `to`, when they were answered. The
-   * platform counts a message from its arrival, somewhere between the two: counted from the
-   * answer, it leaves this window no earlier than Telegram's. Counted from the reserve, a second's
-   * last sends and the next second's first met in Telegram's window whenever the earlier ones
-   * took longer to arrive, and 2% of the sends at saturation were refused with a 429, each
-   * holding its chat back a second or more (npm run bench -- peer --citizens 100 --think 200,
-   * 2026-12-01: 14 of 700).
-   */
-  private restamp(messages: number, from: number, to: number): void {
-    let moved = 0;
-    for (let i = this.globalRecent.length - 1; i >= 0 && moved < messages; i -= 1) {
-      if (this.globalRecent[i] === from) {
-        this.globalRecent.splice(i, 1);
-        moved += 1;
-      }
-    }
-    // `to` is now, no earlier than any time counted: the window stays in order.
-    for (let i = 0; i < moved; i += 1) this.globalRecent.push(to);
   }
 
   private count(chat: ChatState, chatId: string, messages: number, now: number): void {
@@ -311,11 +289,10 @@ export function rateLimited(inner: ChannelSender, options: RateLimitedOptions): 
         throw new SendError("rate_limited", `telegram limits: chat ${delivery.chatId} must wait`, wait);
       }
       const cost = Math.max(1, options.cost(delivery));
-      const reservedAt = clock.now().getTime();
-      limiter.reserve(delivery.chatId, cost, reservedAt);
+      limiter.reserve(delivery.chatId, cost, clock.now().getTime());
       try {
         const result = await inner.send(delivery);
-        limiter.sent(delivery.chatId, key, result.messageIds.length, clock.now().getTime(), cost, reservedAt);
+        limiter.sent(delivery.chatId, key, result.messageIds.length, clock.now().getTime(), cost);
         return result;
       } catch (error) {
         if (error instanceof SendError && error.kind === "rate_limited") {
