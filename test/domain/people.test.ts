@@ -133,7 +133,7 @@ describe("a speaker's channel account", () => {
     expect((await speak("603")).newcomer).toBeUndefined();
   });
 
-  it("in a chat that never kept a state, is written without a read first, and finds a known person all the same", async () => {
+  it("in a chat that never kept a state, is written as new without a read first, and a known one is read all the same", async () => {
     await db.connection.dropDatabase();
     const { app, clock } = await buildApp(db.connection);
     const known = await app.people.ensurePerson(
@@ -153,13 +153,23 @@ describe("a speaker's channel account", () => {
           now: clock.now(),
           newChat: true,
         });
-      const fresh = await speak("612");
-      expect(fresh.newcomer).toBe(true);
-      const staff = await speak("611");
+      // Three newcomers at once: each written as new, none read first.
+      const fresh = await Promise.all(["612", "613", "614"].map(speak));
+      for (const speaker of fresh) expect(speaker.newcomer).toBe(true);
       expect(reads).not.toHaveBeenCalled();
+      const stored = await app.models.ChannelAccount.find({
+        externalId: { $in: ["612", "613", "614"] },
+      }).lean();
+      expect(stored.map((a) => [a.externalId, a.personId.toHexString(), a.chatId]).sort()).toEqual(
+        fresh.map((f, i) => [String(612 + i), f.personId, String(612 + i)]).sort(),
+      );
+      for (const account of stored) expect(account.createdAt).toBeInstanceOf(Date);
+      // Someone known already: the write as new is refused, and their account is read.
+      const staff = await speak("611");
+      expect(reads).toHaveBeenCalledTimes(1);
       expect(staff).toMatchObject({ personId: known.personId, role: "staff", name: "Lan" });
       expect(staff.newcomer).toBeUndefined();
-      expect(await app.models.ChannelAccount.countDocuments()).toBe(2);
+      expect(await app.models.ChannelAccount.countDocuments()).toBe(4);
     } finally {
       reads.mockRestore();
     }

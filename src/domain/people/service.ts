@@ -105,8 +105,8 @@ export interface SpeakerInput {
   now: Date;
   /**
    * Most likely a newcomer (Engine.firstLike: /start or a flow's command in a chat that never kept
-   * a state), whose account the first write then makes without a read before it. Only a hint: a
-   * person known already gets their account written (its last-seen time) where a read would do.
+   * a state), whose account is then written as new without a read before it. Only a hint: for a
+   * person known already that write is refused, and their account is read as anyone's is.
    */
   newChat?: boolean;
 }
@@ -120,8 +120,9 @@ export class PeopleService {
   private generation = 0;
   /** Lists being read, by role ("" for everyone): see list. */
   private readonly listing = new Map<string, { generation: number; read: Promise<PersonDoc[]> }>();
-  /** New people are written in one command with those filed at about the same moment (createPerson). */
+  /** New people and newcomers' accounts are written with those of about the same moment. */
   private readonly personInserts: GroupInsert<PersonDoc>;
+  private readonly accountInserts: GroupInsert<ChannelAccountDoc>;
 
   /**
    * Goes up with every write to people or accounts made here (see changing): equal before and
@@ -139,6 +140,7 @@ export class PeopleService {
     private readonly consoleRoles = false,
   ) {
     this.personInserts = new GroupInsert(models.Person);
+    this.accountInserts = new GroupInsert(models.ChannelAccount);
   }
 
   /** A name as stored: sealed, with the keyed hashes that let search find it. */
@@ -254,25 +256,22 @@ export class PeopleService {
   ): Promise<Speaker & { account: ChannelAccountDoc }> {
     const setOnInsert: Record<string, unknown> = { personId: candidateId };
     if (input.chatType !== "private") setOnInsert.chatId = input.senderId;
-    const known = input.newChat
-      ? null
-      : await this.models.ChannelAccount.findOne({
-          channel: input.channel,
-          externalId: input.senderId,
-        }).lean();
-    const account =
-      known && upToDate(known, seen, input.now, this.sealer)
-        ? known
-        : await this.upsertAccount(
-            input.channel,
-            input.senderId,
-            {
-              ...seen,
-              ...(displayName ? { displayName: this.sealer.seal(displayName) } : {}),
-              lastSeenAt: input.now,
-            },
-            setOnInsert,
-          );
+    const set = {
+      ...seen,
+      ...(displayName ? { displayName: this.sealer.seal(displayName) } : {}),
+      lastSeenAt: input.now,
+    };
+    let account = input.newChat ? await this.insertAccount(input, { ...set, ...setOnInsert }) : undefined;
+    if (!account) {
+      const known = await this.models.ChannelAccount.findOne({
+        channel: input.channel,
+        externalId: input.senderId,
+      }).lean();
+      account =
+        known && upToDate(known, seen, input.now, this.sealer)
+          ? known
+          : await this.upsertAccount(input.channel, input.senderId, set, setOnInsert);
+    }
     // An account this very upsert made names the person id only this call knows: no one to read.
     const fresh = account.personId.equals(candidateId);
     const existing: PersonDoc | null = fresh
@@ -283,6 +282,30 @@ export class PeopleService {
     const name = input.senderName?.trim() || t.people.defaultName(role);
     const created = await this.createPerson({ _id: account.personId, name, role });
     return { ...this.toSpeaker(created, account), account };
+  }
+
+  /**
+   * A newcomer's account (SpeakerInput.newChat), written as a new document with those of the same
+   * moment (GroupInsert): a wave of first messages writes one insertMany where each upsert was a
+   * findAndModify of its own. Undefined when the account exists (the hint was wrong, or another
+   * first message of theirs made it meanwhile): the caller then reads it, as for anyone else.
+   */
+  private async insertAccount(
+    input: SpeakerInput,
+    fields: Record<string, unknown>,
+  ): Promise<ChannelAccountDoc | undefined> {
+    const doc = new this.models.ChannelAccount({
+      channel: input.channel,
+      externalId: input.senderId,
+      ...fields,
+    });
+    try {
+      await this.accountInserts.insert(doc.toObject<Record<string, unknown>>());
+      return doc.toObject();
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return undefined;
+      throw error;
+    }
   }
 
   private async upsertAccount(
