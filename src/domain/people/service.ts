@@ -198,7 +198,8 @@ export class PeopleService {
 
   /**
    * The person behind a channel account; anyone unknown becomes a citizen. Safe against two
-   * first messages racing: the account upsert decides which new person id wins.
+   * first messages racing: the unique index on the account decides which new person id wins,
+   * whether the account is inserted or upserted.
    */
   async resolveSpeaker(input: SpeakerInput): Promise<Speaker> {
     const candidateId = new Types.ObjectId();
@@ -272,7 +273,7 @@ export class PeopleService {
           ? known
           : await this.upsertAccount(input.channel, input.senderId, set, setOnInsert);
     }
-    // An account this very upsert made names the person id only this call knows: no one to read.
+    // An account this very call made names the person id only this call knows: no one to read.
     const fresh = account.personId.equals(candidateId);
     const existing: PersonDoc | null = fresh
       ? null
@@ -289,6 +290,8 @@ export class PeopleService {
    * moment (GroupInsert): a wave of first messages writes one insertMany where each upsert was a
    * findAndModify of its own. Undefined when the account exists (the hint was wrong, or another
    * first message of theirs made it meanwhile): the caller then reads it, as for anyone else.
+   * Sound only with the unique index on (channel, externalId), which App.ensureIndexes makes
+   * before anything is handled: without it, a known person would get a second account.
    */
   private async insertAccount(
     input: SpeakerInput,
