@@ -250,11 +250,18 @@ export class Sessions {
     }
     // Every state still kept for these chats (the sweep keeps a chat's newest and the last few
     // minutes' of a flow): the newest of each is picked here.
-    const docs = await this.model.find({ key: { $in: [...new Set(asks.map((a) => a.key))] } }).lean();
+    // Without the messages a turn kept, the largest field and none of a read's business.
+    const docs = await this.model
+      .find({ key: { $in: [...new Set(asks.map((a) => a.key))] } })
+      .select({ outboundSealed: 0 })
+      .lean();
     const newest = new Map<string, SessionDoc>();
+    // A document of a version before sequence numbers (until prepare sets 0) comes last, as in
+    // the single read's sort.
+    const seqOf = (doc: SessionDoc) => doc.seq ?? -1;
     for (const doc of docs) {
       const best = newest.get(doc.key);
-      if (!best || doc.seq > best.seq) newest.set(doc.key, doc);
+      if (!best || seqOf(doc) > seqOf(best)) newest.set(doc.key, doc);
     }
     for (const ask of asks) ask.found = newest.get(ask.key) ?? null;
   }
