@@ -1,4 +1,4 @@
-import mongoose, { type Model } from "mongoose";
+import mongoose, { type Model, type Require_id } from "mongoose";
 import { Batcher } from "./batcher.js";
 import { isDuplicateKeyError } from "./errors.js";
 import { MAX_INSERTS_PER_COMMAND } from "./limits.js";
@@ -28,6 +28,18 @@ export class GroupInsert<T> {
 
   insert(doc: Record<string, unknown>): Promise<void> {
     return this.batcher.add(doc);
+  }
+
+  /**
+   * A new document made from `fields` by the model (its `_id`, its defaults, the version a first
+   * write gets), inserted as `insert` does; resolves to that document, as stored but for the
+   * timestamps the insert adds.
+   */
+  async insertNew(fields: Record<string, unknown>): Promise<Require_id<T>> {
+    const doc = new this.model({ ...fields, __v: 0 });
+    const stored = doc.toObject<Require_id<T>>();
+    await this.insert(stored as Record<string, unknown>);
+    return stored;
   }
 
   /** Several documents handed over together, which then share commands: each its own outcome. */

@@ -392,14 +392,20 @@ export class Engine {
     const command = commandOf(inbound);
     if (loaded.state) return !command && readable(inbound);
     if (!command || CANCEL.has(command.name)) return false;
-    const found = this.commands.find(command.name);
+    const found = this.opener(command.name);
     // Open to every role: a refusal writes no state, and its redelivery would be run again, by
     // then perhaps for a speaker given the role since.
     return (
-      found?.opens !== undefined &&
+      found !== undefined &&
       ROLES.every((role) => found.roles.includes(role)) &&
       (!found.channels || found.channels.includes(inbound.channel))
     );
+  }
+
+  /** The command of that name when it does nothing but open a flow (Command.opens). */
+  private opener(name: string): Command | undefined {
+    const found = this.commands.find(name);
+    return found?.opens !== undefined ? found : undefined;
   }
 
   /**
@@ -412,10 +418,7 @@ export class Engine {
   private firstLike(inbound: Inbound, loaded: LoadedSession): boolean {
     if (loaded.seq !== 0 || inbound.chatType !== "private") return false;
     const command = commandOf(inbound);
-    return (
-      command !== undefined &&
-      (command.name === "start" || this.commands.find(command.name)?.opens !== undefined)
-    );
+    return command !== undefined && (command.name === "start" || this.opener(command.name) !== undefined);
   }
 
   /**

@@ -249,8 +249,8 @@ export class Sessions {
       return;
     }
     // Every state still kept for these chats (the sweep keeps a chat's newest and the last few
-    // minutes' of a flow): the newest of each is picked here.
-    // Without the messages a turn kept, the largest field and none of a read's business.
+    // minutes' of a flow), the newest of each picked here; without the messages a turn kept, the
+    // largest field and none of a read's business.
     const docs = await this.model
       .find({ key: { $in: [...new Set(asks.map((a) => a.key))] } })
       .select({ outboundSealed: 0 })

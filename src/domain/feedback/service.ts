@@ -255,9 +255,9 @@ export class FeedbackService {
     for (let attempt = 0; ; attempt += 1) {
       const code = `PA-${today.slice(0, 4)}-${String(randomInt(1_000_000)).padStart(6, "0")}`;
       try {
-        // Built here, written with the tickets filed at the same moment (GroupInsert): thirty
-        // citizens confirming together write one insertMany, not thirty inserts.
-        const doc = new this.model({
+        // Written with the tickets filed at the same moment (GroupInsert): thirty citizens
+        // confirming together write one insertMany, not thirty inserts.
+        const ticket = await this.inserts.insertNew({
           code,
           type: input.type,
           field: input.field,
@@ -286,14 +286,11 @@ export class FeedbackService {
           idempotencyKey: input.idempotencyKey,
           contentKey,
         });
-        // The version a first write gets, as create gave it: the ticket returned is the one stored.
-        doc.set("__v", 0);
-        await this.inserts.insert(doc.toObject<Record<string, unknown>>());
         if (identity) {
           await this.audit.record(input.filer, "write", code, Object.keys(identity), input.now);
         }
         if (first) await this.linkSecondRound(first, code, input.filer, input.now, input.idempotencyKey);
-        return { kind: "filed", ticket: this.opened(doc.toObject()) };
+        return { kind: "filed", ticket: this.opened(ticket) };
       } catch (error) {
         if (!isDuplicateKeyError(error) || attempt >= 5) throw error;
         const raced = await this.model.findOne({ idempotencyKey: input.idempotencyKey }).lean();

@@ -163,16 +163,15 @@ export class PeopleService {
   private async createPerson(fields: { name: string; role: Role; _id?: Types.ObjectId }): Promise<PersonDoc> {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        // Built here, written with the people filed at the same moment (GroupInsert): a wave of
-        // newcomers' first messages writes one insertMany, not one insert each.
-        const doc = new this.models.Person({
+        // Written with the people filed at the same moment (GroupInsert): a wave of newcomers'
+        // first messages writes one insertMany, not one insert each.
+        const person = await this.personInserts.insertNew({
           ...fields,
           ...this.storedName(fields.name),
           ref: randomCode(6),
           active: true,
         });
-        await this.personInserts.insert(doc.toObject<Record<string, unknown>>());
-        return this.opened(doc.toObject());
+        return this.opened(person);
       } catch (error) {
         if (!isDuplicateKeyError(error) || attempt >= 5) throw error;
         // The account's person, filed meanwhile by another first message of theirs (another
@@ -297,14 +296,12 @@ export class PeopleService {
     input: SpeakerInput,
     fields: Record<string, unknown>,
   ): Promise<ChannelAccountDoc | undefined> {
-    const doc = new this.models.ChannelAccount({
-      channel: input.channel,
-      externalId: input.senderId,
-      ...fields,
-    });
     try {
-      await this.accountInserts.insert(doc.toObject<Record<string, unknown>>());
-      return doc.toObject();
+      return await this.accountInserts.insertNew({
+        channel: input.channel,
+        externalId: input.senderId,
+        ...fields,
+      });
     } catch (error) {
       if (isDuplicateKeyError(error)) return undefined;
       throw error;
