@@ -127,6 +127,35 @@ outboxSchema.index({ channel: 1, status: 1, _id: 1 });
 // The newest keyboard sent to a chat, read on every button press (bots/telegram/updates.ts).
 outboxSchema.index({ channel: 1, chatId: 1, status: 1, sentAt: -1 });
 
+/**
+ * A reply handed over unwritten, as its insert stores it: what the model would make of `fields`
+ * (values cast to the schema's types, no field left undefined), made by hand. A turn's replies
+ * are written by GroupInsert as they stand (asStored), and the model's making of a document with
+ * its buttons, twice a reply, was the larger part of what the model cost a turn. The fields come
+ * typed from enqueueTurn; those that come from a platform's JSON or a flow's data are cast here
+ * as the model would.
+ */
+export function storedReply(fields: {
+  personId?: string | undefined;
+  chatId: string;
+  choices: Choice[];
+  files: OutboundFile[];
+  subject?: Subject | undefined;
+}): OutboxDoc {
+  const doc: Record<string, unknown> = { _id: new Types.ObjectId() };
+  for (const [key, value] of Object.entries(fields)) if (value !== undefined) doc[key] = value;
+  doc.chatId = String(fields.chatId);
+  if (fields.personId !== undefined) doc.personId = new Types.ObjectId(fields.personId);
+  doc.choices = fields.choices.map(({ label, value }) => ({ label: String(label), value: String(value) }));
+  doc.files = fields.files.map(({ kind, ref, name }) => ({
+    kind: String(kind),
+    ref: String(ref),
+    ...(name !== undefined ? { name: String(name) } : {}),
+  }));
+  if (fields.subject) doc.subject = { kind: String(fields.subject.kind), id: String(fields.subject.id) };
+  return doc as unknown as OutboxDoc;
+}
+
 export class Outbox {
   /** "Sent" records of deliveries that end together, on any channel, written together. */
   readonly sentMarks: GroupWrite<OutboxDoc>;
@@ -141,7 +170,8 @@ export class Outbox {
     readonly archive: SentArchive,
   ) {
     this.sentMarks = new GroupWrite(model);
-    this.inserts = new GroupInsert(model);
+    // Made here (storedReply), not by the model: see GroupInsert.
+    this.inserts = new GroupInsert(model, { asStored: true });
   }
 
   /**
@@ -348,8 +378,8 @@ export class Outbox {
       // A file can take long to send (a report read from the database, then uploaded): written
       // first, it does not hold its turn's record meanwhile.
       if (birth && options.unwritten && !message.files?.length) {
-        // The document as the insert would make it, with its id: every write of it is that insert.
-        const doc = new this.model({ _id: new Types.ObjectId(), ...fields }).toObject<OutboxDoc>();
+        // The document as its insert stores it, with its id: every write of it is that insert.
+        const doc = storedReply(fields);
         let settle: (durable: boolean) => void = () => undefined;
         const settled = new Promise<boolean>((resolve) => (settle = resolve));
         const entry = { doc, settled, settle, bornAt: performance.now() };
