@@ -223,7 +223,8 @@ export class Sessions {
     private readonly model: Model<SessionDoc>,
     private readonly sealer: Sealer,
   ) {
-    this.inserts = new GroupInsert(model);
+    // Every field named by save and end, of the schema's types: stored as made (see GroupInsert).
+    this.inserts = new GroupInsert(model, { asStored: true });
     this.reads = new Batcher(MAX_KEYS_PER_READ, async (asks) => {
       await this.findNewest(asks);
       return asks.map(() => undefined);
@@ -428,7 +429,12 @@ export class Sessions {
       from,
       update,
       {
-        ...rest,
+        // Named one by one: the document is stored as made here (write), and a state may carry
+        // more than these (one read back from a document does).
+        flow: rest.flow,
+        version: rest.version,
+        step: rest.step,
+        expiresAt: rest.expiresAt,
         dataSealed: this.sealer.seal(JSON.stringify(data)),
         ...this.outboundOf(outbound),
         ...orderFields(order),
@@ -463,6 +469,11 @@ export class Sessions {
       update,
       {
         ended: true,
+        // The schema's defaults, which the model gave a state that ends a flow.
+        flow: "",
+        version: 0,
+        step: "",
+        dataSealed: "",
         expiresAt: now,
         updatedAt: now,
         ...this.outboundOf(outbound),

@@ -8,10 +8,10 @@ import { consoleInbound } from "../support/inbound.js";
 import { waitFor } from "../support/wait.js";
 
 /**
- * A turn's replies are made into documents by hand (storedReply) and inserted as they are
- * (GroupInsert, asStored), not by the model, which cost a burst of turns a sixth of the bot's CPU.
- * What lands must be what the model would have stored: the same fields, of the schema's types,
- * nothing undefined written as null.
+ * A turn's replies and the chats' states are made into documents by hand (storedReply,
+ * Sessions.save and end) and inserted as they are (GroupInsert, asStored), not by the model,
+ * which cost a burst of turns a sixth of the bot's CPU. What lands must be what the model would
+ * have stored: the same fields, of the schema's types, nothing undefined written as null.
  */
 const db = useDatabase(import.meta.filename);
 
@@ -103,5 +103,42 @@ describe("a reply made into a document by hand", () => {
     } finally {
       await dispatcher.stop();
     }
+  });
+});
+
+describe("a chat's state made into a document by hand", () => {
+  it("lands as the model would store it, a flow's step and a flow's end alike", async () => {
+    const { app, clock } = await buildApp(db.connection);
+    const now = clock.now();
+    // As a state read back from its document is: more than a state's fields, none of them to be stored.
+    const state = {
+      flow: "gopy",
+      version: 2,
+      step: "content",
+      expiresAt: new Date(now.getTime() + 3_600_000),
+      data: { type: "gop_y" },
+      dataSealed: "old",
+      outboundSealed: "old",
+      ended: true,
+      high: 99,
+    };
+    await app.sessions.save("made:1", 0, state, "u1", now, [], { order: 41 });
+    await app.sessions.end("made:1", 1, "u2", now, undefined, { order: 42 });
+    const raw = await app.models.Session.collection.find({ key: "made:1" }).sort({ seq: 1 }).toArray();
+    expect(raw).toHaveLength(2);
+    for (const doc of raw) {
+      expect(doc.__v).toBe(0);
+      expect(Object.entries(doc).filter(([, value]) => value === null || value === undefined)).toEqual([]);
+      const { __v: _version, ...fields } = doc;
+      expect(new app.models.Session(fields).toObject()).toEqual(fields);
+    }
+    expect(raw[0]).toMatchObject({ key: "made:1", seq: 1, flow: "gopy", version: 2, step: "content", order: 41 });
+    expect(raw[0]?.dataSealed).not.toBe("old");
+    expect(raw[0]?.outboundSealed).not.toBe("old");
+    expect(raw[0]).not.toHaveProperty("ended");
+    expect(raw[0]?.high).toBe(41);
+    expect(raw[1]).toMatchObject({ key: "made:1", seq: 2, ended: true, flow: "", version: 0, step: "", dataSealed: "" });
+    expect(raw[1]).not.toHaveProperty("outboundSealed");
+    expect(await app.sessions.load("made:1", now)).toBeUndefined();
   });
 });
