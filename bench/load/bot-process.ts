@@ -15,6 +15,22 @@ function rssOf(pid: number): number {
   }
 }
 
+/**
+ * CPU time a process has used so far (user and system), in ms, from /proc (Linux); 0 where /proc
+ * is not there or the process is gone. /proc counts in clock ticks of USER_HZ, which is 100 on
+ * every architecture Linux builds for.
+ */
+function cpuMsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name, in parentheses, may hold spaces: fields are counted after it.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 export interface BotProcessOptions {
   /** Shown in messages: "bot A", "peer". */
   name: string;
@@ -93,6 +109,11 @@ export class BotProcess {
       if (Date.now() > deadline) throw new Error(`${options.name} not ready after ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+  }
+
+  /** The CPU time the running process has used so far, in ms (0 when it is not running). */
+  cpuMs(): number {
+    return this.child?.pid ? cpuMsOf(this.child.pid) : 0;
   }
 
   /** True once the process died without being told to: nothing will answer its webhooks again. */

@@ -59,6 +59,12 @@ export function printResult(result: ScenarioResult): void {
     );
   }
   out(`   peak memory:         ${mb(result.peakRss)} RSS (bot process, sampled every 50 ms)`);
+  if (result.cpuMs !== undefined && r.sent > 0) {
+    out(
+      `   bot CPU:             ${(result.cpuMs / r.sent).toFixed(1)} ms a step (${(result.cpuMs / 1000).toFixed(1)} s ` +
+        "while the people walked, start-up left out; from /proc)",
+    );
+  }
   if (Object.keys(result.inbox).length > 0) {
     const states = Object.entries(result.inbox)
       .map(([state, n]) => `${n} ${state}`)

@@ -45,6 +45,12 @@ export interface ScenarioResult {
   ackP50: number;
   ackP99: number;
   peakRss: number;
+  /**
+   * CPU time the bot processes spent while the people walked (their start-up left out), in ms;
+   * undefined when a process was restarted meanwhile. Steadier from run to run than latencies,
+   * for comparing two versions of a bot's work per step.
+   */
+  cpuMs?: number;
   checks: Check[];
   repeated: number;
   /** The bot's own inbox: updates recorded once each, by the state they ended in. */
@@ -199,6 +205,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     // One after the other, as a rolling deploy starts them; the load begins once all are up.
     for (const bot of bots) await bot.start();
 
+    const cpuAtStart = bots.reduce((sum, b) => sum + b.cpuMs(), 0);
     const recorder = new Recorder();
     const totalSteps = everyone.reduce((sum, p) => sum + p.steps.length, 0);
     const started = performance.now();
@@ -256,6 +263,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       ),
     );
     await Promise.all([jobs, crash]);
+    const cpuMs = restartMs === undefined ? bots.reduce((sum, b) => sum + b.cpuMs(), 0) - cpuAtStart : undefined;
     // A repeated message (the at-least-once window) would come within moments: give it time.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
 
@@ -289,6 +297,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       ackP50: percentile(recorder.acks, 50),
       ackP99: percentile(recorder.acks, 99),
       peakRss: Math.max(...bots.map((b) => b.peakRss)),
+      ...(cpuMs !== undefined ? { cpuMs } : {}),
       checks,
       repeated: repeatedReplies(outcomes, platforms),
       inbox,
