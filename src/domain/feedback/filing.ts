@@ -264,6 +264,18 @@ export function filingFlows(feedback: FeedbackService, people: PeopleService): A
         else turn.reply(t.feedback.cancelled);
         return;
       }
+      // Who in the Office hears of a new ticket, and where: read while the ticket is filed, not
+      // after it, and each officer's contact at the same time as the others'. A confirmation
+      // waited for these reads one after the other before its reply could be written.
+      const office = people
+        .list({ role: "office" })
+        .then((officers) =>
+          Promise.all(
+            officers.map(async (officer) => ({ officer, to: await people.contactOf(officer._id.toString()) })),
+          ),
+        );
+      // Heard below, or dropped with the turn when the filing throws first.
+      office.catch(() => undefined);
       const first = data.firstCode ? await feedback.byCode(data.firstCode) : undefined;
       const identity = data.identified
         ? {
@@ -300,8 +312,7 @@ export function filingFlows(feedback: FeedbackService, people: PeopleService): A
       }
       turn.reply(t.feedback.filed(filedText(feedback, ticket)), { subject });
       // The Office hears of every new ticket, without the filer's personal data.
-      for (const officer of await people.list({ role: "office" })) {
-        const to = await people.contactOf(officer._id.toString());
+      for (const { officer, to } of await office) {
         if (to) {
           turn.notify(
             to,
