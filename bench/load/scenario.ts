@@ -263,7 +263,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       ),
     );
     await Promise.all([jobs, crash]);
-    const cpuMs = restartMs === undefined ? bots.reduce((sum, b) => sum + b.cpuMs(), 0) - cpuAtStart : undefined;
+    const cpuMs =
+      restartMs === undefined ? bots.reduce((sum, b) => sum + b.cpuMs(), 0) - cpuAtStart : undefined;
     // A repeated message (the at-least-once window) would come within moments: give it time.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
 

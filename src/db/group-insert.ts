@@ -77,9 +77,12 @@ export class GroupInsert<T> {
 
   /** One document's own insert: undefined when written, else its error. */
   private createOne(doc: Record<string, unknown>): Promise<unknown> {
-    const written = this.options.asStored
-      ? this.model.collection.insertOne(doc)
-      : this.model.create(doc as Parameters<Model<T>["create"]>[0]);
+    // Through a promise: the driver throws at once, not as a rejection, on a closed connection.
+    const written = Promise.resolve().then(async (): Promise<unknown> =>
+      this.options.asStored
+        ? this.model.collection.insertOne(doc)
+        : this.model.create(doc as Parameters<Model<T>["create"]>[0]),
+    );
     return written.then(
       () => undefined,
       (error: unknown) => error ?? new Error("insert failed"),

@@ -145,15 +145,21 @@ export function storedReply(fields: {
   const doc: Record<string, unknown> = { _id: new Types.ObjectId() };
   for (const [key, value] of Object.entries(fields)) if (value !== undefined) doc[key] = value;
   doc.chatId = String(fields.chatId);
-  if (fields.personId !== undefined) doc.personId = new Types.ObjectId(fields.personId);
-  doc.choices = fields.choices.map(({ label, value }) => ({ label: String(label), value: String(value) }));
-  doc.files = fields.files.map(({ kind, ref, name }) => ({
-    kind: String(kind),
-    ref: String(ref),
-    ...(name !== undefined ? { name: String(name) } : {}),
-  }));
-  if (fields.subject) doc.subject = { kind: String(fields.subject.kind), id: String(fields.subject.id) };
+  if (fields.personId !== undefined && fields.personId !== null)
+    doc.personId = new Types.ObjectId(fields.personId);
+  else delete doc.personId;
+  doc.choices = fields.choices.map(({ label, value }) => strings({ label, value }));
+  doc.files = fields.files.map(({ kind, ref, name }) => strings({ kind, ref, name }));
+  if (fields.subject) doc.subject = strings({ kind: fields.subject.kind, id: fields.subject.id });
   return doc as unknown as OutboxDoc;
+}
+
+/** A subdocument's String paths as the model casts them: a value made a string, a missing one left out. */
+function strings(fields: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(fields))
+    if (value !== undefined && value !== null) out[key] = String(value);
+  return out;
 }
 
 export class Outbox {

@@ -295,6 +295,41 @@ describe("inserts made together", () => {
     expect(await model.countDocuments()).toBe(5);
   });
 
+  it("as stored: lands documents as handed over, the version added and no undefined field written, each writer its own outcome", async () => {
+    const { model } = await entries("AsStored");
+    const group = new GroupInsert(model, { asStored: true });
+    await model.create(entry(2));
+    inserts.length = 0;
+    const results = await Promise.allSettled([
+      group.insert(entry(0)),
+      group.insert({ ...entry(1), n: undefined }),
+      group.insert(entry(2)),
+      group.insert({ _id: "e3", key: "k0" }),
+      group.insert(entry(4)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+      "rejected",
+      "fulfilled",
+    ]);
+    for (const r of results.filter((r) => r.status === "rejected"))
+      expect(isDuplicateKeyError((r as PromiseRejectedResult).reason)).toBe(true);
+    // The first alone, the four made meanwhile together.
+    expect(inserts).toEqual([1, 4]);
+    const stored = await model.collection
+      .find({ key: { $in: ["k0", "k1", "k4"] } })
+      .sort({ _id: 1 })
+      .toArray();
+    // As handed over: the model's default (n: 7) is the caller's to give, and was not given.
+    expect(stored.map(({ _id, key, __v, ...rest }) => [_id, key, __v, rest])).toEqual([
+      ["e0", "k0", 0, {}],
+      ["e1", "k1", 0, {}],
+      ["e4", "k4", 0, {}],
+    ]);
+  });
+
   it("lands 250 writers at once in commands of at most MAX_INSERTS_PER_COMMAND", async () => {
     const { model, group } = await entries("InsertedMany");
     inserts.length = 0;

@@ -267,13 +267,14 @@ export function filingFlows(feedback: FeedbackService, people: PeopleService): A
       // Who in the Office hears of a new ticket, and where: read while the ticket is filed, not
       // after it, and each officer's contact at the same time as the others'. A confirmation
       // waited for these reads one after the other before its reply could be written.
-      const office = people
-        .list({ role: "office" })
-        .then((officers) =>
-          Promise.all(
-            officers.map(async (officer) => ({ officer, to: await people.contactOf(officer._id.toString()) })),
-          ),
-        );
+      const office = people.list({ role: "office" }).then((officers) =>
+        Promise.all(
+          officers.map(async (officer) => ({
+            officer,
+            to: await people.contactOf(officer._id.toString()),
+          })),
+        ),
+      );
       // Heard below, or dropped with the turn when the filing throws first.
       office.catch(() => undefined);
       const first = data.firstCode ? await feedback.byCode(data.firstCode) : undefined;
