@@ -429,8 +429,9 @@ export class Sessions {
       from,
       update,
       {
-        // Named one by one: the document is stored as made here (write), and a state may carry
-        // more than these (one read back from a document does).
+        // Named one by one: the document is stored as made here (write), and nothing else a
+        // state object happens to carry is the document's to store (the model dropped it, or,
+        // for a field of the schema such as `ended`, stored it).
         flow: rest.flow,
         version: rest.version,
         step: rest.step,
