@@ -20,7 +20,8 @@ import { MAX_INSERTS_PER_COMMAND } from "./limits.js";
  * with its own insert (some documents may have landed: a retry meets its own).
  */
 export class GroupInsert<T> {
-  private readonly batcher: Batcher<Record<string, unknown>>;
+  /** Plain documents, or (insertNew) documents the model has made already. */
+  private readonly batcher: Batcher<object>;
 
   /**
    * `asStored`: callers hand over documents complete as they are to be stored (their `_id`, every
@@ -59,7 +60,10 @@ export class GroupInsert<T> {
   async insertNew(fields: Record<string, unknown>): Promise<Require_id<T>> {
     const doc = new this.model({ ...fields, __v: 0 });
     const stored = doc.toObject<Require_id<T>>();
-    await this.insert(stored as Record<string, unknown>);
+    // The model's document itself goes to the insert, which takes it as it is (mongoose's create
+    // and insertMany make a document only of what is not one): made once, validated once.
+    if (this.options.asStored) await this.insert(stored as Record<string, unknown>);
+    else await this.batcher.add(doc);
     return stored;
   }
 
@@ -69,14 +73,14 @@ export class GroupInsert<T> {
   }
 
   /** Each document's outcome, in order: undefined for written, else its error. */
-  private async outcomes(docs: Record<string, unknown>[]): Promise<unknown[]> {
+  private async outcomes(docs: object[]): Promise<unknown[]> {
     // Alone: the plain insert, exactly as before there was any grouping.
     if (docs.length === 1) return [await this.createOne(docs[0] ?? {})];
     return this.insertMany(docs);
   }
 
   /** One document's own insert: undefined when written, else its error. */
-  private createOne(doc: Record<string, unknown>): Promise<unknown> {
+  private createOne(doc: object): Promise<unknown> {
     // Through a promise: the driver throws at once, not as a rejection, on a closed connection.
     const written = Promise.resolve().then(async (): Promise<unknown> =>
       this.options.asStored
@@ -90,7 +94,7 @@ export class GroupInsert<T> {
   }
 
   /** As outcomes, for several documents in one command. */
-  private async insertMany(docs: Record<string, unknown>[]): Promise<unknown[]> {
+  private async insertMany(docs: object[]): Promise<unknown[]> {
     try {
       if (this.options.asStored) {
         // The driver's own error for a document it refused has the same writeErrors as below.
