@@ -1231,8 +1231,18 @@ export class Engine {
       return keep;
     }
     if (result.next === undefined) {
-      await beforeEffects();
-      await flow.finish(result.data, turn);
+      if (flow.readsFirst) {
+        const checking = beforeEffects();
+        // Heard below, or through the flow's own wait; a finish that throws first must not leave it unheard.
+        checking.catch(() => undefined);
+        turn.checkRunning(checking);
+        await flow.finish(result.data, turn);
+        // A finish that said no (the day's limit) and never waited still ends on a checked state.
+        await checking;
+      } else {
+        await beforeEffects();
+        await flow.finish(result.data, turn);
+      }
       return null;
     }
     const nextStep = flow.steps[result.next];

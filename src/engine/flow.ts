@@ -41,8 +41,19 @@ export interface Flow<D> {
   first: string;
   initial(turn: Turn, args: string): D;
   steps: Record<string, FlowStep<D>>;
-  /** Where a flow's effects go: the engine has checked the state the turn started from first. */
+  /**
+   * Where a flow's effects go: the engine has checked the state the turn started from first,
+   * unless `readsFirst` is set.
+   */
   finish(data: D, turn: Turn): void | Promise<void>;
+  /**
+   * Set when `finish` only reads until it has awaited `turn.stateChecked()`, and changes nothing
+   * before: the engine then runs its check of the state beside those reads instead of before
+   * them, a round trip less before the reply (the confirmation of a ticket, whose filing reads
+   * the person's tickets of the day first). A change made before that wait could be made for a
+   * chat another instance has moved on (a feedback withdrawn there, then filed here).
+   */
+  readsFirst?: boolean;
 }
 
 /** Flow data is stored as a plain object; the registry keeps flows without their data type. */

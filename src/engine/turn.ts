@@ -29,6 +29,8 @@ export class Turn {
   private replyCount = 0;
   /** Set by a handler that starts a flow; the engine saves it after the outbox write. */
   flowToStart: { name: string; args: string; seed?: Record<string, unknown> } | undefined;
+  /** The engine's check of the state this turn started from, running (see Flow.readsFirst). */
+  private checking: Promise<void> = Promise.resolve();
 
   constructor(
     readonly inbound: Inbound,
@@ -47,6 +49,21 @@ export class Turn {
    */
   get idempotencyKey(): string {
     return this.effectKey ?? this.inbound.dedupeKey;
+  }
+
+  /**
+   * Settles once the engine has checked that the chat is still at the state this turn started
+   * from; throws if another instance moved it on. A flow's end that reads before it changes
+   * anything (Flow.readsFirst) waits for it before its first change, the check having run beside
+   * its reads; for any other handler it has settled before the handler runs.
+   */
+  stateChecked(): Promise<void> {
+    return this.checking;
+  }
+
+  /** Called by the engine only, as it starts the check a `readsFirst` flow's end waits for. */
+  checkRunning(checking: Promise<void>): void {
+    this.checking = checking;
   }
 
   get log(): Logger {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, inject } from "vitest";
-import type { Connection } from "mongoose";
+import mongoose, { type Connection } from "mongoose";
 import type { App } from "../../src/app.js";
 import { seedDemoPeople } from "../../src/seed.js";
 import { connectMongo } from "../../src/db/connect.js";
@@ -208,6 +208,40 @@ describe("two instances, one chat", () => {
     expect(await a.engine.handle(consoleInbound(chat, "Gửi"))).toBe("handled");
     const filer = await a.models.ChannelAccount.findOne({ externalId: chat }).lean();
     expect(await a.models.Ticket.countDocuments({ "filer.personId": filer?.personId })).toBe(0);
+  });
+
+  it("checks a remembered state beside the confirmation's reads, and still files once it passed", async () => {
+    const chat = "check-beside";
+    const watched = await mongoose
+      .createConnection(inject("mongoUri"), { dbName: db.connection.name, monitorCommands: true })
+      .asPromise();
+    try {
+      const { app } = await buildApp(watched);
+      for (const text of TO_CONFIRM) await app.engine.handle(consoleInbound(chat, text));
+      // What the "Gửi" turn sends the database, in order: the check reads the chat's state by
+      // _id, the filing reads the person's tickets.
+      const events: string[] = [];
+      const names = new Map<number, string>();
+      const client = watched.getClient();
+      client.on("commandStarted", (event) => {
+        const target = (event.command as Record<string, unknown>).find;
+        if (target !== "sessions" && target !== "tickets") return;
+        names.set(event.requestId, target);
+        events.push(`${target} asked`);
+      });
+      client.on("commandSucceeded", (event) => {
+        const name = names.get(event.requestId);
+        if (name) events.push(`${name} answered`);
+      });
+      expect(await app.engine.handle(consoleInbound(chat, "Gửi"))).toBe("handled");
+      // The check and the filing's read are both asked before the check's answer is in.
+      expect(events.indexOf("sessions asked")).toBeGreaterThanOrEqual(0);
+      expect(events.indexOf("tickets asked")).toBeLessThan(events.indexOf("sessions answered"));
+      const filer = await app.models.ChannelAccount.findOne({ externalId: chat }).lean();
+      expect(await app.models.Ticket.countDocuments({ "filer.personId": filer?.personId })).toBe(1);
+    } finally {
+      await watched.close();
+    }
   });
 
   it("without the platform's order (Zalo, the console) reads the state first: a withdrawn feedback is not filed", async () => {

@@ -115,6 +115,9 @@ export function filingFlows(feedback: FeedbackService, people: PeopleService): A
     roles: EVERYONE,
     ttlMinutes: 60,
     first: "type",
+    // Its end reads (the Office, the first round, the person's tickets of the day) and writes
+    // only in FeedbackService.file, after waiting for the engine's check of the chat's state.
+    readsFirst: true,
     initial: (_turn, content) => ({ attachments: [], ...(content ? { content } : {}) }),
     steps: {
       type: {
@@ -296,6 +299,7 @@ export function filingFlows(feedback: FeedbackService, people: PeopleService): A
         ...(first ? { secondRoundOf: first, informedAt: turn.now } : {}),
         filer: { ...turn.speaker, channel: turn.inbound.channel, chatId: turn.inbound.chatId },
         now: turn.now,
+        beforeChange: () => turn.stateChecked(),
       });
       if (result.kind === "limit") {
         turn.reply(t.feedback.dailyLimit(feedback.limits.maxPerDay));

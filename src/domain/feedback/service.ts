@@ -51,6 +51,11 @@ export interface NewTicket {
   /** A khiếu nại lần hai: the first-round ticket, whose filer identity it carries on. */
   secondRoundOf?: TicketDoc;
   now: Date;
+  /**
+   * Awaited after the read and before anything is written: a flow's end running beside the
+   * engine's check of the chat's state passes `turn.stateChecked` (Flow.readsFirst).
+   */
+  beforeChange?: () => Promise<void>;
 }
 
 /** Whether the filer of a khiếu nại may take it to a second round now (Luật Khiếu nại 2011, art. 33). */
@@ -210,6 +215,8 @@ export class FeedbackService {
       })
       .select({ idempotencyKey: 1, "filer.personId": 1, receivedAt: 1, contentKey: 1 })
       .lean<Pick<TicketDoc, "_id" | "idempotencyKey" | "filer" | "receivedAt" | "contentKey">[]>();
+    // Nothing below writes before this: the filing may be for a chat that has moved on.
+    await input.beforeChange?.();
     const whole = async (id: Types.ObjectId) => {
       const ticket = await this.model.findById(id).lean();
       if (!ticket) throw new Error(`ticket ${id.toHexString()} vanished while being filed again`);
