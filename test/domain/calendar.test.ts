@@ -1,5 +1,6 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { local } from "../../src/clock.js";
 import { dayOf, loadWorkCalendar } from "../../src/domain/calendar/work-calendar.js";
 
 const calendar = loadWorkCalendar(path.resolve(import.meta.dirname, "../../data/holidays"));
@@ -24,6 +25,48 @@ describe("the working-day calendar", () => {
 
   it("reads a moment as a day in Asia/Ho_Chi_Minh", () => {
     expect(dayOf(new Date("2025-12-31T17:30:00Z"), "Asia/Ho_Chi_Minh")).toBe("2026-01-01");
+    expect(dayOf(new Date("2025-12-31T16:59:59.999Z"), "Asia/Ho_Chi_Minh")).toBe("2025-12-31");
+    expect(dayOf(new Date(Number.NaN), "Asia/Ho_Chi_Minh")).toBe("Invalid Date");
+  });
+
+  it("reads a moment's day as dayjs does, in zones with summer time, odd offsets and a skipped day", () => {
+    // A fixed seed: the same moments each run. Around midnight, where a wrong offset shows.
+    let seed = 22;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const zones = [
+      "Asia/Ho_Chi_Minh",
+      "UTC",
+      "America/New_York",
+      "Australia/Lord_Howe",
+      "Asia/Kathmandu",
+      "Pacific/Apia",
+    ];
+    const from = Date.UTC(1960, 0, 1);
+    const to = Date.UTC(2100, 0, 1);
+    let compared = 0;
+    for (const zone of zones) {
+      for (let i = 0; i < 400; i += 1) {
+        const moment = new Date(from + Math.floor(random() * (to - from)));
+        expect(dayOf(moment, zone), `${moment.toISOString()} in ${zone}`).toBe(
+          local(moment, zone).format("YYYY-MM-DD"),
+        );
+        compared += 1;
+      }
+      // Each side of the day Samoa skipped (30/12/2011) and of summer time's changes in New York.
+      for (const iso of [
+        "2011-12-30T09:59:59Z",
+        "2011-12-30T10:00:00Z",
+        "2026-03-08T06:59:59Z",
+        "2026-03-08T07:00:00Z",
+        "2026-11-01T04:00:00Z",
+        "2026-11-01T05:00:00Z",
+      ]) {
+        const moment = new Date(iso);
+        expect(dayOf(moment, zone), `${iso} in ${zone}`).toBe(local(moment, zone).format("YYYY-MM-DD"));
+        compared += 1;
+      }
+    }
+    expect(compared).toBe(zones.length * 406);
   });
 });
 

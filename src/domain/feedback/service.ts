@@ -306,12 +306,16 @@ export class FeedbackService {
     }
   }
 
+  private offsetFormat: Intl.DateTimeFormat | undefined;
+
   /** "+07:00" for Asia/Ho_Chi_Minh: the zone's offset at that moment. */
   private offset(at: Date): string {
-    const parts = new Intl.DateTimeFormat("en-US", {
+    // Made once: making a formatter costs far more than using it, and every filing asks.
+    this.offsetFormat ??= new Intl.DateTimeFormat("en-US", {
       timeZone: this.timeZone,
       timeZoneName: "longOffset",
-    }).formatToParts(at);
+    });
+    const parts = this.offsetFormat.formatToParts(at);
     const name = parts.find((p) => p.type === "timeZoneName")?.value ?? "GMT";
     return name === "GMT" ? "Z" : name.slice(3);
   }
