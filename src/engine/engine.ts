@@ -1236,8 +1236,15 @@ export class Engine {
         // Heard below, or through the flow's own wait; a finish that throws first must not leave it unheard.
         checking.catch(() => undefined);
         turn.checkRunning(checking);
-        await flow.finish(result.data, turn);
-        // A finish that said no (the day's limit) and never waited still ends on a checked state.
+        try {
+          await flow.finish(result.data, turn);
+        } catch (error) {
+          // A chat moved on says more than a failed read of a turn that would not run anyway: it
+          // runs again at once on the new state, rather than retried or failed for that read.
+          await checking;
+          throw error;
+        }
+        // A finish that never waited (a feedback cancelled, an identity refused) still ends on a checked state.
         await checking;
       } else {
         await beforeEffects();
