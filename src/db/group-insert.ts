@@ -39,12 +39,12 @@ export class GroupInsert<T> {
     this.batcher = new Batcher(MAX_INSERTS_PER_COMMAND, (docs) => this.outcomes(docs));
   }
 
-  insert(doc: Record<string, unknown>): Promise<void> {
+  insert(doc: object): Promise<void> {
     return this.batcher.add(this.options.asStored ? this.stored(doc) : doc);
   }
 
   /** As the model's insert would store `doc`: no undefined field, and the version of a first write. */
-  private stored(doc: Record<string, unknown>): Record<string, unknown> {
+  private stored(doc: object): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(doc)) if (value !== undefined) out[key] = value;
     const versionKey = this.model.schema.get("versionKey");

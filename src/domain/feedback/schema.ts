@@ -98,13 +98,16 @@ export interface TicketDoc {
   contentKey: string;
 }
 
+/** The longest content a ticket stores, sealed: 20,000 characters typed fit, sealed (the filing keeps no more). */
+export const MAX_STORED_CONTENT = 100_000;
+
 export const ticketSchema = new Schema<TicketDoc>(
   {
     code: { type: String, required: true, unique: true },
     type: { type: String, enum: FEEDBACK_TYPES, required: true },
     field: { type: String, required: true },
     // A guard far above the limit the filing flow states (data/feedback/rules.yaml, content.maxChars).
-    content: { type: String, required: true, maxlength: 100_000 },
+    content: { type: String, required: true, maxlength: MAX_STORED_CONTENT },
     attachments: [{ _id: false, kind: String, ref: String, name: String, mimeType: String, size: Number }],
     status: { type: String, enum: TICKET_STATUSES, required: true },
     receivedAt: { type: Date, required: true },

@@ -3,6 +3,7 @@ import { setTimeout } from "node:timers/promises";
 import { Types, type Model } from "mongoose";
 import type { Claims } from "../../db/claims.js";
 import { isDuplicateKeyError } from "../../db/errors.js";
+import { storedTicket } from "./stored-ticket.js";
 import { GroupInsert } from "../../db/group-insert.js";
 import type { Sealer } from "../../privacy/sealer.js";
 import type { Attachment } from "../../engine/message.js";
@@ -151,7 +152,8 @@ export class FeedbackService {
     readonly audit: AuditLog,
     private readonly claims: Claims,
   ) {
-    this.inserts = new GroupInsert(model);
+    // Made by hand, as the model would (storedTicket), and inserted as they stand.
+    this.inserts = new GroupInsert(model, { asStored: true });
   }
 
   rule(type: FeedbackType): TypeRule {
@@ -264,7 +266,7 @@ export class FeedbackService {
       try {
         // Written with the tickets filed at the same moment (GroupInsert): thirty citizens
         // confirming together write one insertMany, not thirty inserts.
-        const ticket = await this.inserts.insertNew({
+        const ticket = storedTicket({
           code,
           type: input.type,
           field: input.field,
@@ -293,6 +295,7 @@ export class FeedbackService {
           idempotencyKey: input.idempotencyKey,
           contentKey,
         });
+        await this.inserts.insert(ticket);
         if (identity) {
           await this.audit.record(input.filer, "write", code, Object.keys(identity), input.now);
         }
