@@ -61,7 +61,8 @@ const typeRule = limits.extend({
 
 const rulesFile = z.object({
   dayOff: z.object({ rule: z.literal("next_working_day"), source: z.string().min(3) }),
-  content: z.object({ maxChars: z.number().int().min(20_000), source: z.string() }),
+  // At most 60,000: sealed, that many characters of 4 bytes still fit the ticket (MAX_STORED_CONTENT).
+  content: z.object({ maxChars: z.number().int().min(20_000).max(60_000), source: z.string() }),
   personalData: z.object({
     law: z.string(),
     legalDutyArticle: z.string(),

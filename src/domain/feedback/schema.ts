@@ -98,15 +98,21 @@ export interface TicketDoc {
   contentKey: string;
 }
 
-/** The longest content a ticket stores, sealed: 20,000 characters typed fit, sealed (the filing keeps no more). */
-export const MAX_STORED_CONTENT = 100_000;
+/**
+ * The longest content a ticket stores, sealed: a guard above what a filing can hold. The filing
+ * keeps at most `content.maxChars` characters (data/feedback/rules.yaml: 20,000; rules.ts allows
+ * 60,000 at most), each up to 4 bytes (an emoji); sealed, the bytes grow by a third (base64), so
+ * 60,000 such characters are about 320,000. The guard was 100,000, which 20,000 emoji overran: the
+ * citizen's confirmation then failed.
+ */
+export const MAX_STORED_CONTENT = 400_000;
 
 export const ticketSchema = new Schema<TicketDoc>(
   {
     code: { type: String, required: true, unique: true },
     type: { type: String, enum: FEEDBACK_TYPES, required: true },
     field: { type: String, required: true },
-    // A guard far above the limit the filing flow states (data/feedback/rules.yaml, content.maxChars).
+    // A guard above the limit the filing flow states (data/feedback/rules.yaml, content.maxChars).
     content: { type: String, required: true, maxlength: MAX_STORED_CONTENT },
     attachments: [{ _id: false, kind: String, ref: String, name: String, mimeType: String, size: Number }],
     status: { type: String, enum: TICKET_STATUSES, required: true },

@@ -79,7 +79,11 @@ export function storedTicket(fields: NewTicketFields): StoredTicket {
     consentAt: fields.consentAt,
     informedAt: fields.informedAt,
     history: fields.history.map((h: HistoryEntry) => {
-      if (!(h.at instanceof Date) || !(h.byPersonId instanceof Types.ObjectId))
+      if (
+        !(h.at instanceof Date) ||
+        Number.isNaN(h.at.getTime()) ||
+        !(h.byPersonId instanceof Types.ObjectId)
+      )
         throw new TicketRefused("history", "needs a date and a person");
       return defined({
         at: h.at,
