@@ -3,7 +3,6 @@ import { setTimeout } from "node:timers/promises";
 import { Types, type Model } from "mongoose";
 import type { Claims } from "../../db/claims.js";
 import { isDuplicateKeyError } from "../../db/errors.js";
-import { storedTicket } from "./stored-ticket.js";
 import { GroupInsert } from "../../db/group-insert.js";
 import type { Sealer } from "../../privacy/sealer.js";
 import type { Attachment } from "../../engine/message.js";
@@ -12,6 +11,7 @@ import { dayOf, type Day, type WorkCalendar } from "../calendar/work-calendar.js
 import type { Speaker } from "../people/service.js";
 import { openWords, resealWords, sealEntry, sealWords } from "./at-rest.js";
 import type { AuditLog, SystemActor } from "./audit.js";
+import { storedTicket } from "./stored-ticket.js";
 import {
   acceptByDay,
   limitEnd,
