@@ -19,6 +19,17 @@ import { MAX_INSERTS_PER_COMMAND } from "./limits.js";
  * connection cut, the server refusing) fails every caller in it, each of whom deals with it as
  * with its own insert (some documents may have landed: a retry meets its own).
  */
+/**
+ * `fields` without the keys whose value is undefined, as a model leaves them out of what it
+ * stores (the driver would write them as null): for documents made by hand and inserted as they
+ * stand (GroupInsert's `asStored`, storedReply, storedTicket).
+ */
+export function definedFields<T extends object>(fields: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) if (value !== undefined) out[key] = value;
+  return out as T;
+}
+
 export class GroupInsert<T> {
   /** Plain documents, or (insertNew) documents the model has made already. */
   private readonly batcher: Batcher<object>;
@@ -45,8 +56,7 @@ export class GroupInsert<T> {
 
   /** As the model's insert would store `doc`: no undefined field, and the version of a first write. */
   private stored(doc: object): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(doc)) if (value !== undefined) out[key] = value;
+    const out = definedFields(doc) as Record<string, unknown>;
     const versionKey = this.model.schema.get("versionKey");
     if (typeof versionKey === "string" && out[versionKey] === undefined) out[versionKey] = 0;
     return out;
@@ -55,15 +65,17 @@ export class GroupInsert<T> {
   /**
    * A new document made from `fields` by the model (its `_id`, its defaults, the version a first
    * write gets), inserted as `insert` does; resolves to that document, as stored but for the
-   * timestamps the insert adds.
+   * timestamps the insert adds. For a group whose model makes its documents: an `asStored` one's
+   * callers make theirs by hand.
    */
   async insertNew(fields: Record<string, unknown>): Promise<Require_id<T>> {
+    if (this.options.asStored)
+      throw new Error("GroupInsert: insertNew is for groups the model makes documents for");
     const doc = new this.model({ ...fields, __v: 0 });
     const stored = doc.toObject<Require_id<T>>();
     // The model's document itself goes to the insert, which takes it as it is (mongoose's create
     // and insertMany make a document only of what is not one): made once, validated once.
-    if (this.options.asStored) await this.insert(stored as Record<string, unknown>);
-    else await this.batcher.add(doc);
+    await this.batcher.add(doc);
     return stored;
   }
 

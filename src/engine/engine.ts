@@ -1231,25 +1231,22 @@ export class Engine {
       return keep;
     }
     if (result.next === undefined) {
-      if (flow.readsFirst) {
-        const checking = beforeEffects();
-        // Heard below, or through the flow's own wait; a finish that throws first must not leave it unheard.
-        checking.catch(() => undefined);
-        turn.checkRunning(checking);
-        try {
-          await flow.finish(result.data, turn);
-        } catch (error) {
-          // A chat moved on says more than a failed read of a turn that would not run anyway: it
-          // runs again at once on the new state, rather than retried or failed for that read.
-          await checking;
-          throw error;
-        }
-        // A finish that never waited (a feedback cancelled, an identity refused) still ends on a checked state.
-        await checking;
-      } else {
-        await beforeEffects();
+      const checking = beforeEffects();
+      // Heard below, or through the flow's own wait; a finish that throws first must not leave it unheard.
+      checking.catch(() => undefined);
+      turn.checkRunning(checking);
+      // Only a flow whose end reads first runs beside the check; any other starts once it passed.
+      if (!flow.readsFirst) await checking;
+      try {
         await flow.finish(result.data, turn);
+      } catch (error) {
+        // A chat moved on says more than a failed read of a turn that would not run anyway: it
+        // runs again at once on the new state, rather than retried or failed for that read.
+        await checking;
+        throw error;
       }
+      // A finish that never waited (a feedback cancelled, an identity refused) still ends on a checked state.
+      await checking;
       return null;
     }
     const nextStep = flow.steps[result.next];

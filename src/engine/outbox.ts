@@ -5,7 +5,7 @@ import type { Clock } from "../clock.js";
 import type { Claims } from "../db/claims.js";
 import { isDatabaseError, isDuplicateKeyError } from "../db/errors.js";
 import { present } from "../db/present.js";
-import { GroupInsert } from "../db/group-insert.js";
+import { definedFields, GroupInsert } from "../db/group-insert.js";
 import { GroupWrite } from "../db/group-write.js";
 import type { Logger } from "../log.js";
 import { resealField } from "../privacy/reseal.js";
@@ -142,8 +142,7 @@ export function storedReply(fields: {
   files: OutboundFile[];
   subject?: Subject | undefined;
 }): OutboxDoc {
-  const doc: Record<string, unknown> = { _id: new Types.ObjectId() };
-  for (const [key, value] of Object.entries(fields)) if (value !== undefined) doc[key] = value;
+  const doc: Record<string, unknown> = { _id: new Types.ObjectId(), ...definedFields(fields) };
   doc.chatId = String(fields.chatId);
   if (fields.personId !== undefined && fields.personId !== null)
     doc.personId = new Types.ObjectId(fields.personId);

@@ -1,4 +1,5 @@
 import { Types } from "mongoose";
+import { definedFields } from "../../db/group-insert.js";
 import type { Attachment } from "../../engine/message.js";
 import { FEEDBACK_TYPES } from "./rules.js";
 import { MAX_STORED_CONTENT, TICKET_STATUSES, type HistoryEntry, type TicketDoc } from "./schema.js";
@@ -25,13 +26,6 @@ const present = (value: string | undefined, path: string): string => {
   return value;
 };
 
-/** Keys whose value is undefined left out, as the model leaves them out of what it stores. */
-function defined<T extends Record<string, unknown>>(fields: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(fields)) if (value !== undefined) out[key] = value;
-  return out as T;
-}
-
 /**
  * A new ticket made by hand, as `ticketSchema` would make it and then refuse or store it: the
  * same fields (each named here, nothing else), the same checks (required, the two lists of
@@ -51,14 +45,14 @@ export function storedTicket(fields: NewTicketFields): StoredTicket {
     throw new TicketRefused("receivedAt", "is not a date");
   if (!(fields.filer.personId instanceof Types.ObjectId))
     throw new TicketRefused("filer.personId", "is required");
-  return defined({
+  return definedFields({
     _id: new Types.ObjectId(),
     code: present(fields.code, "code"),
     type: fields.type,
     field: present(fields.field, "field"),
     content: fields.content,
     attachments: fields.attachments.map((a: Attachment) =>
-      defined({ kind: a.kind, ref: a.ref, name: a.name, mimeType: a.mimeType, size: a.size }),
+      definedFields({ kind: a.kind, ref: a.ref, name: a.name, mimeType: a.mimeType, size: a.size }),
     ),
     status: fields.status,
     receivedAt: fields.receivedAt,
@@ -85,7 +79,7 @@ export function storedTicket(fields: NewTicketFields): StoredTicket {
         !(h.byPersonId instanceof Types.ObjectId)
       )
         throw new TicketRefused("history", "needs a date and a person");
-      return defined({
+      return definedFields({
         at: h.at,
         action: present(h.action, "history.action") as HistoryEntry["action"],
         byPersonId: h.byPersonId,
