@@ -142,7 +142,7 @@ export class App {
       options.sealer,
       new SentArchive(this.models.SentRecord, options.sealer),
     );
-    this.links = new MessageLinks(this.models.MessageLink, this.outbox);
+    this.links = new MessageLinks(this.outbox);
     this.sessions = new Sessions(this.models.Session, options.sealer);
     this.decisions = new Decisions(this.models.Decision, options.sealer);
     this.claims = new Claims(this.models.Claim);
@@ -258,7 +258,7 @@ export class App {
     const { clock, log } = this.options;
     // Report files live in GridFS: the sender gets them as local files for the send, on any instance.
     const uploading = withStoredFiles(sender, this.reports.files, clock);
-    const dispatcher = new Dispatcher(this.outbox, uploading, this.links, this.claims, clock, log, {
+    const dispatcher = new Dispatcher(this.outbox, uploading, this.claims, clock, log, {
       onBlocked: (channel, chatId) => this.people.markBlocked(channel, chatId, clock.now()),
       onResult: (channel, result) => this.metrics.count(...METRIC.outbound, { channel, result }),
       onPaused: (channel, pause) => this.alertPaused(channel, pause.episode, pause.reason),

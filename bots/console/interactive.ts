@@ -23,8 +23,8 @@ const NEWEST = { sentAt: -1, _id: -1 } as const;
 
 /**
  * The highest console message id an earlier run on this database gave (0 on a fresh one), read
- * from the newest messages sent (in the outbox, or moved out of it after an hour) and links kept
- * (links outlive the messages' retention).
+ * from the newest messages sent (in the outbox, or moved out of it after an hour: the archive keeps
+ * its records for good).
  */
 async function lastIdOnRecord(app: App): Promise<number> {
   const sent = await app.models.Outbox.find({ channel: "console", status: "sent" })
@@ -33,18 +33,10 @@ async function lastIdOnRecord(app: App): Promise<number> {
     .select({ platformMessageIds: 1 })
     .lean();
   // After the outbox: one moved between the two reads is in the archive by the second.
-  const [moved, links] = await Promise.all([
-    app.outbox.archive.latest("console", undefined, 50),
-    app.models.MessageLink.find({ channel: "console" })
-      .sort(NEWEST)
-      .limit(50)
-      .select({ platformMessageId: 1 })
-      .lean(),
-  ]);
+  const moved = await app.outbox.archive.latest("console", undefined, 50);
   return Math.max(
     0,
     ...[...sent, ...moved].flatMap((doc) => doc.platformMessageIds.map(consoleMessageNumber)),
-    ...links.map((link) => consoleMessageNumber(link.platformMessageId)),
   );
 }
 

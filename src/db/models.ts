@@ -42,7 +42,6 @@ import { guessSchema, type GuessDoc } from "../domain/people/throttle.js";
 import { unitSchema, type UnitDoc } from "../domain/units/schema.js";
 import { decisionSchema, type DecisionDoc } from "../engine/decisions.js";
 import { inboundRecordSchema, type InboundRecordDoc } from "../engine/inbox.js";
-import { messageLinkSchema, type MessageLinkDoc } from "../engine/links.js";
 import { outboxSchema, type OutboxDoc } from "../engine/outbox.js";
 import { sentRecordSchema, type SentRecordDoc } from "../engine/sent-archive.js";
 import { sessionSchema, type SessionDoc } from "../engine/session.js";
@@ -53,7 +52,6 @@ export function createModels(connection: Connection) {
     InboundRecord: connection.model<InboundRecordDoc>("InboundRecord", inboundRecordSchema),
     Outbox: connection.model<OutboxDoc>("Outbox", outboxSchema),
     SentRecord: connection.model<SentRecordDoc>("SentRecord", sentRecordSchema),
-    MessageLink: connection.model<MessageLinkDoc>("MessageLink", messageLinkSchema),
     Session: connection.model<SessionDoc>("Session", sessionSchema),
     Decision: connection.model<DecisionDoc>("Decision", decisionSchema),
     Person: connection.model<PersonDoc>("Person", personSchema),

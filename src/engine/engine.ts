@@ -1109,11 +1109,12 @@ export class Engine {
     const message: ReplyMessage = { text: inbound.text, attachments: contentOf(inbound) };
     let byRecent = !inbound.replyToMessageId && !CAPABILITIES[inbound.channel].replyTo;
     if (inbound.replyToMessageId) {
-      const subject = await this.stores.links.subjectOf(
+      const delivery = await this.stores.links.delivery(
         inbound.channel,
         inbound.chatId,
         inbound.replyToMessageId,
       );
+      const subject = delivery?.subject;
       const handler = subject && this.replyHandlers.get(subject.kind);
       if (subject && handler) {
         await handler(turn, subject, message);
@@ -1122,9 +1123,7 @@ export class Engine {
       // A reply to a message the bot has no record of sending: the one window no system closes
       // (the platform took a reminder, the bot died before recording it, and sent it again). The
       // reply is read as on a platform without reply-to, by the reminders recently sent.
-      byRecent =
-        !subject &&
-        !(await this.stores.outbox.knows(inbound.channel, inbound.chatId, inbound.replyToMessageId));
+      byRecent = !delivery;
     }
     if (byRecent && this.replyHandlers.has("task")) {
       const since = new Date(turn.now.getTime() - REPLY_WINDOW_MS);

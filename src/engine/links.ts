@@ -1,70 +1,46 @@
-import { Schema, type Model, type Types } from "mongoose";
-import { isDuplicateKeyError } from "../db/errors.js";
-import { GroupInsert } from "../db/group-insert.js";
+import { asOutboxDoc, type SentRecordDoc } from "./sent-archive.js";
 import type { Subject } from "./message.js";
-import type { Outbox } from "./outbox.js";
+import type { Outbox, OutboxDoc } from "./outbox.js";
+
+/** What the bot knows of a platform message it sent: the subject it was about, if any. */
+export interface Delivery {
+  subject?: Subject;
+}
 
 /**
  * Which platform message was about what. When an official replies to a reminder, the platform
- * tells us the id of the message replied to; this collection turns that id back into the task.
+ * tells us the id of the message replied to; this turns that id back into the task.
+ *
+ * Read from the deliveries' own records, the outbox's and then the archive's (`outbox_sent`),
+ * which keep each message's subject beside the platform's ids from its one "sent" write: a link
+ * is not a write of its own (the one-commit design of ARCHITECTURE.md), so "sent" never stands
+ * without it. The archive keeps its records for good (only their texts are forgotten), as the
+ * separate `message_links` collection of earlier versions did; that collection is no longer
+ * written nor read, since every link in it has its delivery's record with the same subject.
  */
-export interface MessageLinkDoc {
-  _id: Types.ObjectId;
-  channel: string;
-  chatId: string;
-  platformMessageId: string;
-  subject: Subject;
-  personId?: Types.ObjectId;
-  outboxKey: string;
-  sentAt: Date;
-}
-
-export const messageLinkSchema = new Schema<MessageLinkDoc>(
-  {
-    channel: { type: String, required: true },
-    chatId: { type: String, required: true },
-    platformMessageId: { type: String, required: true },
-    subject: {
-      kind: { type: String, required: true },
-      id: { type: String, required: true },
-    },
-    personId: { type: Schema.Types.ObjectId },
-    outboxKey: { type: String, required: true },
-    sentAt: { type: Date, required: true },
-  },
-  { collection: "message_links" },
-);
-messageLinkSchema.index({ channel: 1, chatId: 1, platformMessageId: 1 }, { unique: true });
-messageLinkSchema.index({ channel: 1, chatId: 1, sentAt: -1 });
-
 export class MessageLinks {
+  constructor(private readonly outbox: Outbox) {}
+
   /**
-   * Links of deliveries made at about the same time share a command: thirty citizens confirming
-   * together (each confirmation names its ticket) write one insertMany, not thirty inserts.
+   * The delivery of the platform message `platformMessageId` in that chat, undefined when the
+   * bot has no record of sending it. The outbox first, then the archive: moves go oldest first
+   * and write the archive's record before deleting the outbox's, so one moved between the two
+   * reads is in the archive by the second.
    */
-  private readonly inserts: GroupInsert<MessageLinkDoc>;
-
-  constructor(
-    private readonly model: Model<MessageLinkDoc>,
-    /** Read for the labels of recent subjects. */
-    private readonly outbox: Outbox,
-  ) {
-    this.inserts = new GroupInsert(model);
-  }
-
-  async record(link: Omit<MessageLinkDoc, "_id">): Promise<void> {
-    try {
-      await this.inserts.insert(link);
-    } catch (error) {
-      // Recording the same delivery twice (a retried dispatch) is harmless.
-      if (!isDuplicateKeyError(error)) throw error;
-    }
+  async delivery(channel: string, chatId: string, platformMessageId: string): Promise<Delivery | undefined> {
+    const filter = { channel, chatId, platformMessageIds: platformMessageId };
+    const found =
+      (await this.outbox.model.findOne(filter, { subject: 1 }).lean<Pick<OutboxDoc, "subject">>()) ??
+      (await this.outbox.archive.model
+        .findOne(filter, { subject: 1 })
+        .lean<Pick<SentRecordDoc, "subject">>());
+    if (!found) return undefined;
+    return found.subject ? { subject: { kind: found.subject.kind, id: found.subject.id } } : {};
   }
 
   /** The subject of the message `platformMessageId` in that chat, if the bot sent it about one. */
   async subjectOf(channel: string, chatId: string, platformMessageId: string): Promise<Subject | undefined> {
-    const link = await this.model.findOne({ channel, chatId, platformMessageId }).lean();
-    return link ? { kind: link.subject.kind, id: link.subject.id } : undefined;
+    return (await this.delivery(channel, chatId, platformMessageId))?.subject;
   }
 
   /**
@@ -78,23 +54,26 @@ export class MessageLinks {
     kind: Subject["kind"],
     since: Date,
   ): Promise<{ subject: Subject; label: string }[]> {
-    const links = await this.model
-      .find({ channel, chatId, "subject.kind": kind, sentAt: { $gte: since } })
+    const filter = { channel, chatId, "subject.kind": kind, sentAt: { $gte: since } };
+    const here = await this.outbox.model
+      .find({ ...filter, status: "sent" })
       .sort({ sentAt: -1 })
       .limit(50)
-      .lean();
-    const seen = new Map<string, string>();
-    for (const link of links) if (!seen.has(link.subject.id)) seen.set(link.subject.id, link.outboxKey);
-    const keys = [...seen.values()];
-    const here = await this.outbox.model.find({ dedupeKey: { $in: keys } }).lean();
-    // Reminders older than an hour have their records among the deliveries moved out.
-    const moved = await this.outbox.archive.find(
-      keys.filter((key) => !here.some((o) => o.dedupeKey === key)),
+      .lean<OutboxDoc[]>();
+    // After the outbox, as in delivery(). A message being moved may be in both: it counts once.
+    const moved = await this.outbox.archive.model
+      .find(filter)
+      .sort({ sentAt: -1 })
+      .limit(50)
+      .lean<SentRecordDoc[]>();
+    const sent = [...here, ...moved.map(asOutboxDoc)].sort(
+      (a, b) => (b.sentAt?.getTime() ?? 0) - (a.sentAt?.getTime() ?? 0),
     );
-    const texts = new Map([...here, ...moved].map((o) => [o.dedupeKey, this.outbox.textOf(o)]));
-    return [...seen].map(([id, outboxKey]) => ({
-      subject: { kind, id },
-      label: (texts.get(outboxKey)?.split("\n")[0] ?? id).slice(0, 60),
-    }));
+    const seen = new Map<string, string>();
+    for (const doc of sent) {
+      if (!doc.subject || seen.has(doc.subject.id)) continue;
+      seen.set(doc.subject.id, (this.outbox.textOf(doc).split("\n")[0] || doc.subject.id).slice(0, 60));
+    }
+    return [...seen].map(([id, label]) => ({ subject: { kind, id }, label }));
   }
 }

@@ -11,7 +11,6 @@ import type { Logger } from "../log.js";
 import { resealField } from "../privacy/reseal.js";
 import type { Sealer } from "../privacy/sealer.js";
 import { SendError, type ChannelSender } from "./channel.js";
-import type { MessageLinks } from "./links.js";
 import type { SentArchive } from "./sent-archive.js";
 import type { SendLease } from "./send-lease.js";
 import type { ChannelName, Choice, Outbound, OutboundFile, Subject } from "./message.js";
@@ -266,14 +265,6 @@ export class Outbox {
   /** Reseals every text under the current key (npm run keys:rotate); returns how many changed. */
   async reseal(): Promise<number> {
     return (await resealField(this.model, "textSealed", this.sealer)) + (await this.archive.reseal());
-  }
-
-  /** Whether the bot recorded sending the platform message `platformMessageId` to that chat. */
-  async knows(channel: string, chatId: string, platformMessageId: string): Promise<boolean> {
-    if ((await this.model.exists({ channel, chatId, platformMessageIds: platformMessageId })) !== null) {
-      return true;
-    }
-    return this.archive.knows(channel, chatId, platformMessageId);
   }
 
   /**
@@ -680,7 +671,6 @@ export class Dispatcher {
   constructor(
     private readonly outbox: Outbox,
     private readonly sender: ChannelSender,
-    private readonly links: MessageLinks,
     private readonly claims: Claims,
     private readonly clock: Clock,
     private readonly log: Logger,
@@ -1377,11 +1367,12 @@ export class Dispatcher {
   }
 
   /**
-   * Writes what a delivery did: the reply-to links first, then "sent" with the platform ids, so
-   * "sent" never stands without its links (an official's reply to a reminder must find its
-   * task). A failed write is tried again, with a short back-off and the claim's lease extended so
-   * no other dispatcher sends the message again, until the database takes it; the chat stays
-   * busy meanwhile, so nothing later in it overtakes. Both writes are idempotent.
+   * Writes what a delivery did: "sent" with the platform's ids, one write, which is also the
+   * reply-to link (the message's subject is on its record: MessageLinks reads it there), so an
+   * official's reply to a reminder finds its task whenever "sent" stands. A failed write is tried
+   * again, with a short back-off and the claim's lease extended so no other dispatcher sends the
+   * message again, until the database takes it; the chat stays busy meanwhile, so nothing later
+   * in it overtakes. The write is idempotent.
    */
   /** False when it could not be written (a fault of ours, not the database's). */
   private async record(doc: OutboxDoc, messageIds: string[]): Promise<boolean> {
@@ -1389,19 +1380,6 @@ export class Dispatcher {
     for (let tries = 1; ; tries += 1) {
       try {
         const now = this.clock.now();
-        if (doc.subject) {
-          for (const platformMessageId of messageIds) {
-            await this.links.record({
-              channel: doc.channel,
-              chatId: doc.chatId,
-              platformMessageId,
-              subject: doc.subject,
-              personId: doc.personId,
-              outboxKey: doc.dedupeKey,
-              sentAt: now,
-            });
-          }
-        }
         const sent = {
           $set: { status: "sent" as const, sentAt: now, platformMessageIds: messageIds },
           $unset: { lockedUntil: 1, lockedBy: 1, lastError: 1 },
@@ -1418,6 +1396,13 @@ export class Dispatcher {
               { dedupeKey: doc.dedupeKey, status: { $in: ["pending", "sending"] } },
               sent,
             );
+            // Sent there too: this copy's ids join its record, so a reply to it finds its subject.
+            if (modifiedCount === 0) {
+              await this.outbox.model.updateOne(
+                { dedupeKey: doc.dedupeKey },
+                { $addToSet: { platformMessageIds: { $each: messageIds } } },
+              );
+            }
             this.log.warn(
               { dedupeKey: doc.dedupeKey, marked: modifiedCount },
               "outbox: a reply sent here was also written by a replay of its turn elsewhere",

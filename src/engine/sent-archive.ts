@@ -181,11 +181,6 @@ export class SentArchive {
     return records.map(asOutboxDoc);
   }
 
-  /** Whether the bot recorded sending the platform message `platformMessageId` to that chat. */
-  async knows(channel: string, chatId: string, platformMessageId: string): Promise<boolean> {
-    return (await this.model.exists({ channel, chatId, platformMessageIds: platformMessageId })) !== null;
-  }
-
   /** The newest delivery to a chat that carried buttons, as an outbox document. */
   async latestKeyboard(channel: string, chatId: string): Promise<OutboxDoc | undefined> {
     const record = await this.model

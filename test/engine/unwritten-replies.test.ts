@@ -20,6 +20,8 @@ const { proxy } = db;
 /** The console channel; `fail` (once each) and `hold` (until released) shape its next sends. */
 class Platform implements ChannelSender {
   readonly channel = "console" as const;
+  /** How this platform's message ids begin: two senders in one test give different ids. */
+  constructor(private readonly prefix = "m") {}
   readonly delivered: Delivery[] = [];
   readonly fail: SendError[] = [];
   private gate: Promise<void> | undefined;
@@ -36,7 +38,7 @@ class Platform implements ChannelSender {
     const failure = this.fail.shift();
     if (failure) throw failure;
     this.delivered.push(delivery);
-    return { messageIds: [`m${this.delivered.length}`] };
+    return { messageIds: [`${this.prefix}${this.delivered.length}`] };
   }
   to(chatId: string): string[] {
     return this.delivered.filter((d) => d.chatId === chatId).map((d) => d.text);
@@ -288,6 +290,43 @@ describe("a turn's reply on its first run", () => {
       expect(docs.map((d) => [d.status, d.platformMessageIds])).toEqual([["sent", ["m1"]]]);
     } finally {
       platform.release();
+      await dispatcher.stop();
+    }
+  });
+
+  it("sent here and by another instance's replay (the window no system closes) keeps both ids on the one record", async () => {
+    const { app, platform, dispatcher } = await running();
+    const { app: other, clock: otherClock } = await buildApp(db.connection);
+    const elsewhere = new Platform("o");
+    const theirs = other.addChannel(elsewhere, { pollMs: 100 });
+    try {
+      platform.hold();
+      const inbound = cancel("twice");
+      await app.engine.handle(inbound);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      otherClock.advance(CLAIM_MS + 1_000);
+      expect(await other.engine.recoverAbandoned()).toBe(1);
+      await other.engine.idle();
+      theirs.start();
+      await waitFor(async () => elsewhere.delivered.length === 1, "the replay's copy sent elsewhere");
+      await waitFor(
+        async () => (await app.models.Outbox.countDocuments({ chatId: "twice", status: "sent" })) === 1,
+        "the replay's copy marked sent",
+      );
+      platform.release();
+      await waitFor(
+        async () =>
+          (await app.models.Outbox.findOne({ chatId: "twice" }).lean())?.platformMessageIds.length === 2,
+        "this copy's id joined the record",
+      );
+      const docs = await app.models.Outbox.find({ chatId: "twice" }).lean();
+      expect(docs.map((d) => [d.status, [...d.platformMessageIds].sort()])).toEqual([["sent", ["m1", "o1"]]]);
+      // A reply to either copy is known as the bot's.
+      expect(await app.links.delivery("console", "twice", "m1")).toEqual({});
+      expect(await app.links.delivery("console", "twice", "o1")).toEqual({});
+    } finally {
+      platform.release();
+      await theirs.stop();
       await dispatcher.stop();
     }
   });
