@@ -1,4 +1,4 @@
-import mongoose, { type Model, type Require_id } from "mongoose";
+import mongoose, { type Model } from "mongoose";
 import { Batcher } from "./batcher.js";
 import { isDuplicateKeyError } from "./errors.js";
 import { MAX_INSERTS_PER_COMMAND } from "./limits.js";
@@ -31,7 +31,7 @@ export function definedFields<T extends object>(fields: T): T {
 }
 
 export class GroupInsert<T> {
-  /** Plain documents, or (insertNew) documents the model has made already. */
+  /** Plain documents (the model makes and validates them at the insert), or documents as stored. */
   private readonly batcher: Batcher<object>;
 
   /**
@@ -41,7 +41,8 @@ export class GroupInsert<T> {
    * document of each: for the outbox's replies, whose buttons are an array of subdocuments, that
    * was most of what the model cost a turn (bench/load: a burst of thirty turns spent a sixth of
    * the bot's CPU making outbox documents, once when the reply was decided and again at its
-   * insert). The caller is then the one place that shapes them (outbox.ts, storedReply).
+   * insert). The caller is then the one place that shapes them (storedReply, storedTicket,
+   * storedPerson, storedAccount).
    */
   constructor(
     private readonly model: Model<T>,
@@ -60,23 +61,6 @@ export class GroupInsert<T> {
     const versionKey = this.model.schema.get("versionKey");
     if (typeof versionKey === "string" && out[versionKey] === undefined) out[versionKey] = 0;
     return out;
-  }
-
-  /**
-   * A new document made from `fields` by the model (its `_id`, its defaults, the version a first
-   * write gets), inserted as `insert` does; resolves to that document, as stored but for the
-   * timestamps the insert adds. For a group whose model makes its documents: an `asStored` one's
-   * callers make theirs by hand.
-   */
-  async insertNew(fields: Record<string, unknown>): Promise<Require_id<T>> {
-    if (this.options.asStored)
-      throw new Error("GroupInsert: insertNew is for groups the model makes documents for");
-    const doc = new this.model({ ...fields, __v: 0 });
-    const stored = doc.toObject<Require_id<T>>();
-    // The model's document itself goes to the insert, which takes it as it is (mongoose's create
-    // and insertMany make a document only of what is not one): made once, validated once.
-    await this.batcher.add(doc);
-    return stored;
   }
 
   /** Several documents handed over together, which then share commands: each its own outcome. */

@@ -10,6 +10,7 @@ import { fold, foldWords } from "../../text/normalize.js";
 import { t } from "../../text/vi.js";
 import { isRole, type Role } from "./roles.js";
 import type { ChannelAccountDoc, LinkCodeDoc, PersonDoc } from "./schema.js";
+import { storedAccount, storedPerson, type NewAccountFields } from "./stored-people.js";
 
 export interface PeopleModels {
   Person: Model<PersonDoc>;
@@ -139,8 +140,9 @@ export class PeopleService {
     /** On the console channel a sender named after a role gets that role (development mode). */
     private readonly consoleRoles = false,
   ) {
-    this.personInserts = new GroupInsert(models.Person);
-    this.accountInserts = new GroupInsert(models.ChannelAccount);
+    // Made by hand (stored-people.ts), inserted as they stand.
+    this.personInserts = new GroupInsert(models.Person, { asStored: true });
+    this.accountInserts = new GroupInsert(models.ChannelAccount, { asStored: true });
   }
 
   /** A name as stored: sealed, with the keyed hashes that let search find it. */
@@ -165,12 +167,13 @@ export class PeopleService {
       try {
         // Written with the people filed at the same moment (GroupInsert): a wave of newcomers'
         // first messages writes one insertMany, not one insert each.
-        const person = await this.personInserts.insertNew({
+        const person = storedPerson({
           ...fields,
           ...this.storedName(fields.name),
           ref: randomCode(6),
           active: true,
         });
+        await this.personInserts.insert(person);
         return this.opened(person);
       } catch (error) {
         if (!isDuplicateKeyError(error) || attempt >= 5) throw error;
@@ -261,7 +264,17 @@ export class PeopleService {
       ...(displayName ? { displayName: this.sealer.seal(displayName) } : {}),
       lastSeenAt: input.now,
     };
-    let account = input.newChat ? await this.insertAccount(input, { ...set, ...setOnInsert }) : undefined;
+    let account = input.newChat
+      ? await this.insertAccount({
+          channel: input.channel,
+          externalId: input.senderId,
+          personId: candidateId,
+          // Their private chat; a group's message names only the sender (as setOnInsert does).
+          chatId: input.chatType === "private" ? input.chatId : input.senderId,
+          ...(set.displayName ? { displayName: set.displayName } : {}),
+          lastSeenAt: input.now,
+        })
+      : undefined;
     if (!account) {
       const known = await this.models.ChannelAccount.findOne({
         channel: input.channel,
@@ -292,16 +305,11 @@ export class PeopleService {
    * Sound only with the unique index on (channel, externalId), which App.ensureIndexes makes
    * before anything is handled: without it, a known person would get a second account.
    */
-  private async insertAccount(
-    input: SpeakerInput,
-    fields: Record<string, unknown>,
-  ): Promise<ChannelAccountDoc | undefined> {
+  private async insertAccount(fields: NewAccountFields): Promise<ChannelAccountDoc | undefined> {
     try {
-      return await this.accountInserts.insertNew({
-        channel: input.channel,
-        externalId: input.senderId,
-        ...fields,
-      });
+      const account = storedAccount(fields);
+      await this.accountInserts.insert(account);
+      return account;
     } catch (error) {
       if (isDuplicateKeyError(error)) return undefined;
       throw error;
