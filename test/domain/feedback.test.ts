@@ -1,5 +1,5 @@
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { App } from "../../src/app.js";
 import type { FixedClock } from "../../src/clock.js";
 import { loadWorkCalendar } from "../../src/domain/calendar/work-calendar.js";
@@ -179,6 +179,43 @@ describe("tickets", () => {
     const codes = (await app.models.Ticket.find().lean()).map((x) => x.code);
     expect(new Set(codes).size).toBe(6);
     expect(codes.every((code) => /^PA-2025-\d{6}$/.test(code))).toBe(true);
+  });
+
+  it("answers filings asking at once from one read, each by its own person's tickets", async () => {
+    const { app, clock, citizen } = await setup();
+    const people = await Promise.all(["c1", "c2", "c3", "c4"].map((id) => consoleSpeaker(app, id)));
+    const [atLimit, sameText, replaying, fresh] = people as [Speaker, Speaker, Speaker, Speaker];
+    for (let i = 1; i <= 5; i += 1)
+      await file(app, atLimit, clock.now(), `limit-${i}`, `Nội dung số ${i} của người đã đủ.`);
+    const earlier = await file(app, sameText, clock.now(), "same-1", "Nội dung gửi lại lần nữa.");
+    const replayed = await file(app, replaying, clock.now(), "replay-1", "Nội dung được chạy lại.");
+    // Someone else's five tickets today do not count for anyone here.
+    for (let i = 1; i <= 5; i += 1)
+      await file(app, citizen, clock.now(), `other-${i}`, `Nội dung khác số ${i}.`);
+    clock.advance(60_000);
+    const finds = vi.spyOn(app.models.Ticket, "find");
+    const filters: unknown[] = [];
+    let outcomes;
+    try {
+      outcomes = await Promise.all([
+        file(app, atLimit, clock.now(), "limit-6", "Nội dung thứ sáu của người đã đủ."),
+        file(app, sameText, clock.now(), "same-2", "nội dung GỬI LẠI lần nữa."),
+        file(app, replaying, clock.now(), "replay-1", "Nội dung được chạy lại."),
+        file(app, fresh, clock.now(), "fresh-1", "Nội dung của người mới."),
+      ]);
+    } finally {
+      filters.push(...finds.mock.calls.map(([filter]) => filter));
+      finds.mockRestore();
+    }
+    expect(outcomes.map((o) => o.kind)).toEqual(["limit", "duplicate", "filed", "filed"]);
+    if (earlier.kind === "filed" && outcomes[1]?.kind === "duplicate")
+      expect(outcomes[1].ticket.code).toBe(earlier.ticket.code);
+    if (replayed.kind === "filed" && outcomes[2]?.kind === "filed")
+      expect(outcomes[2].ticket.code).toBe(replayed.ticket.code);
+    // The four reads before filing went as at most two commands (the first alone, the rest together).
+    const before = filters.filter((filter) => JSON.stringify(filter).includes("$or"));
+    expect(before.length).toBeGreaterThanOrEqual(1);
+    expect(before.length).toBeLessThanOrEqual(2);
   });
 
   it("counts the same text as sent again within its minutes across midnight, and not after them", async () => {
