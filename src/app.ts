@@ -142,7 +142,7 @@ export class App {
       options.sealer,
       new SentArchive(this.models.SentRecord, options.sealer),
     );
-    this.links = new MessageLinks(this.outbox);
+    this.links = new MessageLinks(this.outbox, connection.collection("message_links"));
     this.sessions = new Sessions(this.models.Session, options.sealer);
     this.decisions = new Decisions(this.models.Decision, options.sealer);
     this.claims = new Claims(this.models.Claim);

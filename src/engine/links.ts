@@ -1,9 +1,15 @@
+import type { Collection } from "mongoose";
 import { asOutboxDoc, type SentRecordDoc } from "./sent-archive.js";
 import type { Subject } from "./message.js";
 import type { Outbox, OutboxDoc } from "./outbox.js";
 
 /** What the bot knows of a platform message it sent: the subject it was about, if any. */
-export interface Delivery {
+export interface Delivered {
+  subject?: Subject;
+}
+
+/** A link as versions before this one wrote it into `message_links`, the fields read here. */
+interface LegacyLink {
   subject?: Subject;
 }
 
@@ -14,26 +20,37 @@ export interface Delivery {
  * Read from the deliveries' own records, the outbox's and then the archive's (`outbox_sent`),
  * which keep each message's subject beside the platform's ids from its one "sent" write: a link
  * is not a write of its own (the one-commit design of ARCHITECTURE.md), so "sent" never stands
- * without it. The archive keeps its records for good (only their texts are forgotten), as the
- * separate `message_links` collection of earlier versions did; that collection is no longer
- * written nor read, since every link in it has its delivery's record with the same subject.
+ * without it. The archive keeps its records for good (only their texts are forgotten).
+ *
+ * Versions before this one wrote each link into `message_links` as well, before "sent"; a few of
+ * those name a message no record has the ids of (a process killed between the link and "sent",
+ * or a copy that went twice, whose ids the other copy's record replaced). That collection is no
+ * longer written, and is read only when neither record knows the message.
  */
 export class MessageLinks {
-  constructor(private readonly outbox: Outbox) {}
+  constructor(
+    private readonly outbox: Outbox,
+    /** `message_links`, as earlier versions left it (read only). */
+    private readonly legacy: Collection,
+  ) {}
 
   /**
    * The delivery of the platform message `platformMessageId` in that chat, undefined when the
    * bot has no record of sending it. The outbox first, then the archive: moves go oldest first
    * and write the archive's record before deleting the outbox's, so one moved between the two
-   * reads is in the archive by the second.
+   * reads is in the archive by the second. Then an earlier version's link, if neither knows it.
    */
-  async delivery(channel: string, chatId: string, platformMessageId: string): Promise<Delivery | undefined> {
+  async delivery(channel: string, chatId: string, platformMessageId: string): Promise<Delivered | undefined> {
     const filter = { channel, chatId, platformMessageIds: platformMessageId };
     const found =
       (await this.outbox.model.findOne(filter, { subject: 1 }).lean<Pick<OutboxDoc, "subject">>()) ??
       (await this.outbox.archive.model
         .findOne(filter, { subject: 1 })
-        .lean<Pick<SentRecordDoc, "subject">>());
+        .lean<Pick<SentRecordDoc, "subject">>()) ??
+      (await this.legacy.findOne<LegacyLink>(
+        { channel, chatId, platformMessageId },
+        { projection: { subject: 1 } },
+      ));
     if (!found) return undefined;
     return found.subject ? { subject: { kind: found.subject.kind, id: found.subject.id } } : {};
   }

@@ -585,8 +585,8 @@ const MIN_WAKE_MS = 50;
  * go one at a time and in the order they were written; different chats go side by side.
  *
  * Sending and recording are apart. Once the platform accepted a message it is never sent again
- * by this process: its record (the reply-to links, then "sent" with the platform ids) is written
- * again and again, with a short back-off and the claim's lease extended, while its chat stays
+ * by this process: its record ("sent" with the platform ids, which is also the reply-to link) is
+ * written again and again, with a short back-off and the claim's lease extended, while its chat stays
  * busy, until the database takes it. Delivery is at-least-once in one narrow case only: if the
  * process dies after the platform accepted a message and before the record is written, the claim
  * expires and the message is sent again. No platform offers an idempotency key to close that
@@ -1377,37 +1377,35 @@ export class Dispatcher {
   /** False when it could not be written (a fault of ours, not the database's). */
   private async record(doc: OutboxDoc, messageIds: string[]): Promise<boolean> {
     let wait = this.opts.recordRetryMs;
+    /** Its insert met a copy a replay of its turn wrote elsewhere: every later try marks that copy. */
+    let replayCopy = false;
     for (let tries = 1; ; tries += 1) {
       try {
         const now = this.clock.now();
+        // The ids join those the record holds: a message that went twice (its lease lapsed while
+        // its record waited, or a replay's copy went elsewhere) keeps both copies' ids, so a
+        // reply to either finds its subject, whichever record is written last.
         const sent = {
-          $set: { status: "sent" as const, sentAt: now, platformMessageIds: messageIds },
+          $set: { status: "sent" as const, sentAt: now },
+          $addToSet: { platformMessageIds: { $each: messageIds } },
           $unset: { lockedUntil: 1, lockedBy: 1, lastError: 1 },
         };
-        if (this.outbox.isUnwritten(doc)) {
+        if (!replayCopy && this.outbox.isUnwritten(doc)) {
           // Handed over unwritten: its one write is this one, the message as sent.
           const { lockedUntil: _until, lockedBy: _by, ...rest } = doc;
-          const outcome = await this.outbox.write(rest, sent.$set);
-          if (outcome === "exists") {
-            // Written meanwhile by a replay of its turn elsewhere (the send outlived the update's
-            // claim): that copy is this message, sent. Marked so while it waits; one already in
-            // another's hands may go twice.
-            const { modifiedCount } = await this.outbox.model.updateOne(
-              { dedupeKey: doc.dedupeKey, status: { $in: ["pending", "sending"] } },
-              sent,
-            );
-            // Sent there too: this copy's ids join its record, so a reply to it finds its subject.
-            if (modifiedCount === 0) {
-              await this.outbox.model.updateOne(
-                { dedupeKey: doc.dedupeKey },
-                { $addToSet: { platformMessageIds: { $each: messageIds } } },
-              );
-            }
-            this.log.warn(
-              { dedupeKey: doc.dedupeKey, marked: modifiedCount },
-              "outbox: a reply sent here was also written by a replay of its turn elsewhere",
-            );
-          }
+          const outcome = await this.outbox.write(rest, {
+            status: "sent",
+            sentAt: now,
+            platformMessageIds: messageIds,
+          });
+          if (outcome === "written") return true;
+          // Written meanwhile by a replay of its turn elsewhere (the send outlived the update's
+          // claim): that copy is this message, sent. No longer unwritten, so a retry after a
+          // failure below comes back here rather than to the write by `_id`, which is this copy's.
+          replayCopy = true;
+        }
+        if (replayCopy) {
+          await this.markReplayCopy(doc, messageIds, sent);
           return true;
         }
         // By id alone: the message was sent, whoever holds its claim now, so the record stands
@@ -1445,6 +1443,32 @@ export class Dispatcher {
         wait = Math.min(this.opts.recordRetryMaxMs, wait * 2);
       }
     }
+  }
+
+  /**
+   * The record of a message handed over unwritten whose insert met the copy a replay of its turn
+   * wrote elsewhere: that copy is marked sent while it waits (one already in another's hands may
+   * go twice), and this send's ids join it in any case, or join its record in the archive once it
+   * moved, so a reply to this copy finds its subject.
+   */
+  private async markReplayCopy(
+    doc: OutboxDoc,
+    messageIds: string[],
+    sent: { $set: object; $addToSet: object; $unset: object },
+  ): Promise<void> {
+    const { modifiedCount } = await this.outbox.model.updateOne(
+      { dedupeKey: doc.dedupeKey, status: { $in: ["pending", "sending"] } },
+      sent,
+    );
+    if (modifiedCount === 0) {
+      const ids = { $addToSet: { platformMessageIds: { $each: messageIds } } };
+      const { matchedCount } = await this.outbox.model.updateOne({ dedupeKey: doc.dedupeKey }, ids);
+      if (matchedCount === 0) await this.outbox.archive.model.updateOne({ _id: doc.dedupeKey }, ids);
+    }
+    this.log.warn(
+      { dedupeKey: doc.dedupeKey, marked: modifiedCount },
+      "outbox: a reply sent here was also written by a replay of its turn elsewhere",
+    );
   }
 
   /** Keeps a sent message's claim while its record is retried; a failure here changes nothing. */

@@ -16,7 +16,8 @@ import { messageFields, type OutboxDoc } from "./outbox.js";
  *
  * The record keeps what the outbox kept it for: its dedupe key, so that a decision taken again
  * (a job run again, a turn replayed) still says nothing twice (`Outbox.enqueueTurn` looks here
- * after each write), and the platform's message ids (a reply-to, an old keyboard).
+ * after each write), the platform's message ids (a reply-to, an old keyboard) and the subject the
+ * message was about, beside them: together they are its reply-to link (MessageLinks).
  */
 export interface SentRecordDoc extends Omit<OutboxDoc, "_id" | "dedupeKey"> {
   /** The message's dedupe key: unique here as in the outbox, and the cheapest filter there is. */
@@ -33,8 +34,10 @@ export const sentRecordSchema = new Schema<SentRecordDoc>(
   },
   { collection: "outbox_sent" },
 );
-// A chat's deliveries, newest first: a reply to an old message, an old keyboard pressed.
+// A chat's deliveries, newest first: an old keyboard pressed, the reminders of the last two days.
 sentRecordSchema.index({ channel: 1, chatId: 1, sentAt: -1 });
+// The delivery a reply names (MessageLinks.delivery): one platform id among each record's few.
+sentRecordSchema.index({ channel: 1, chatId: 1, platformMessageIds: 1 });
 
 /** Deliveries moved per round: one delete command each, its inserts in commands of 100. */
 const MOVE_BATCH = 1_000;

@@ -182,6 +182,23 @@ describe("deliveries moved out of the outbox", () => {
     expect(recent).toEqual([{ subject: { kind: "task", id: "II.1" }, label: "Nhắc việc task:II.1" }]);
   });
 
+  it("still finds a reply's subject in the links an earlier version wrote, when no record knows the message", async () => {
+    const { app } = await setup();
+    // As a version before this one left it: the link written, its "sent" cut off by a crash.
+    await db.connection.collection("message_links").insertOne({
+      channel: "console",
+      chatId: "staff",
+      platformMessageId: "p77",
+      subject: { kind: "task", id: "II.7" },
+      outboxKey: "task:II.7",
+      sentAt: new Date(),
+    });
+    expect(await app.links.delivery("console", "staff", "p77")).toEqual({
+      subject: { kind: "task", id: "II.7" },
+    });
+    expect(await app.links.delivery("console", "staff", "p78")).toBeUndefined();
+  });
+
   it("moves what a turn said, and a redelivery of the turn's update still says nothing", async () => {
     const { app, clock, sender } = await setup();
     const update = consoleInbound("citizen", "/start");

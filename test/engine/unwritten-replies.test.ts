@@ -331,6 +331,50 @@ describe("a turn's reply on its first run", () => {
     }
   });
 
+  it("sent here while another instance is sending the replay's copy keeps both ids, whichever record comes last", async () => {
+    const { app, platform, dispatcher } = await running();
+    const { app: other, clock: otherClock } = await buildApp(db.connection);
+    const elsewhere = new Platform("o");
+    const theirs = other.addChannel(elsewhere, { pollMs: 100 });
+    try {
+      platform.hold();
+      elsewhere.hold();
+      await app.engine.handle(cancel("both-sending"));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      otherClock.advance(CLAIM_MS + 1_000);
+      expect(await other.engine.recoverAbandoned()).toBe(1);
+      await other.engine.idle();
+      theirs.start();
+      // Their copy claimed and in hand ("sending"), held at the platform.
+      await waitFor(
+        async () =>
+          (await app.models.Outbox.countDocuments({ chatId: "both-sending", status: "sending" })) === 1,
+        "the replay's copy in the other's hands",
+      );
+      // Ours goes first and marks their copy sent; theirs is recorded after it.
+      platform.release();
+      await waitFor(
+        async () =>
+          (await app.models.Outbox.countDocuments({ chatId: "both-sending", status: "sent" })) === 1,
+        "their copy marked sent by ours",
+      );
+      elsewhere.release();
+      await waitFor(
+        async () =>
+          (await app.models.Outbox.findOne({ chatId: "both-sending" }).lean())?.platformMessageIds.length ===
+          2,
+        "both copies' ids on the record",
+      );
+      expect(await app.links.delivery("console", "both-sending", "m1")).toEqual({});
+      expect(await app.links.delivery("console", "both-sending", "o1")).toEqual({});
+    } finally {
+      platform.release();
+      elsewhere.release();
+      await theirs.stop();
+      await dispatcher.stop();
+    }
+  });
+
   it("recovered from its state while its reply is still in hand here is marked only once the reply stands", async () => {
     const { app, clock, platform, dispatcher } = await running();
     try {
