@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
+import type { App } from "../../src/app.js";
 import { SendError, type ChannelSender, type Delivery } from "../../src/engine/channel.js";
 import { CLAIM_MS } from "../../src/engine/inbox.js";
-import type { DispatcherOptions } from "../../src/engine/outbox.js";
+import type { Dispatcher, DispatcherOptions } from "../../src/engine/outbox.js";
 import { t } from "../../src/text/vi.js";
 import { buildApp, useProxiedDatabase } from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
@@ -57,6 +58,23 @@ async function running(options: DispatcherOptions = {}) {
 
 /** "/huy" outside any flow: one reply, no state, no other effect. */
 const cancel = (chat: string) => consoleInbound(chat, "/huy");
+
+/**
+ * `/huy` in `chat`, handled here with its reply held at the platform, then replayed by another
+ * instance once the update's claim lapsed there: the replay writes its copy of the reply. That
+ * other instance, its dispatcher not started.
+ */
+async function replayedElsewhere(app: App, platform: Platform, chat: string, otherSender?: Platform) {
+  const { app: other, clock: otherClock } = await buildApp(db.connection);
+  const theirs = otherSender ? other.addChannel(otherSender, { pollMs: 100 }) : undefined;
+  platform.hold();
+  await app.engine.handle(cancel(chat));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  otherClock.advance(CLAIM_MS + 1_000);
+  expect(await other.engine.recoverAbandoned()).toBe(1);
+  await other.engine.idle();
+  return { other, theirs };
+}
 
 describe("a turn's reply on its first run", () => {
   it("is written once, as sent, after the platform took it", async () => {
@@ -265,16 +283,9 @@ describe("a turn's reply on its first run", () => {
 
   it("sent while another instance replays its turn (its claim lapsed) is recorded on the replay's copy", async () => {
     const { app, platform, dispatcher } = await running();
-    // The other instance, with no dispatcher: what its replay writes waits for a sender.
-    const { app: other, clock: otherClock } = await buildApp(db.connection);
     try {
-      platform.hold();
-      const inbound = cancel("overlap");
-      await app.engine.handle(inbound);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      otherClock.advance(CLAIM_MS + 1_000);
-      expect(await other.engine.recoverAbandoned()).toBe(1);
-      await other.engine.idle();
+      // The other instance, with no dispatcher: what its replay writes waits for a sender.
+      await replayedElsewhere(app, platform, "overlap");
       expect(await app.models.Outbox.findOne({ chatId: "overlap" }).lean()).toMatchObject({
         status: "pending",
       });
@@ -296,18 +307,11 @@ describe("a turn's reply on its first run", () => {
 
   it("sent here and by another instance's replay (the window no system closes) keeps both ids on the one record", async () => {
     const { app, platform, dispatcher } = await running();
-    const { app: other, clock: otherClock } = await buildApp(db.connection);
     const elsewhere = new Platform("o");
-    const theirs = other.addChannel(elsewhere, { pollMs: 100 });
+    let theirs: Dispatcher | undefined;
     try {
-      platform.hold();
-      const inbound = cancel("twice");
-      await app.engine.handle(inbound);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      otherClock.advance(CLAIM_MS + 1_000);
-      expect(await other.engine.recoverAbandoned()).toBe(1);
-      await other.engine.idle();
-      theirs.start();
+      ({ theirs } = await replayedElsewhere(app, platform, "twice", elsewhere));
+      theirs?.start();
       await waitFor(async () => elsewhere.delivered.length === 1, "the replay's copy sent elsewhere");
       await waitFor(
         async () => (await app.models.Outbox.countDocuments({ chatId: "twice", status: "sent" })) === 1,
@@ -326,25 +330,19 @@ describe("a turn's reply on its first run", () => {
       expect(await app.links.delivery("console", "twice", "o1")).toEqual({});
     } finally {
       platform.release();
-      await theirs.stop();
+      await theirs?.stop();
       await dispatcher.stop();
     }
   });
 
   it("sent here while another instance is sending the replay's copy keeps both ids, whichever record comes last", async () => {
     const { app, platform, dispatcher } = await running();
-    const { app: other, clock: otherClock } = await buildApp(db.connection);
     const elsewhere = new Platform("o");
-    const theirs = other.addChannel(elsewhere, { pollMs: 100 });
+    let theirs: Dispatcher | undefined;
     try {
-      platform.hold();
       elsewhere.hold();
-      await app.engine.handle(cancel("both-sending"));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      otherClock.advance(CLAIM_MS + 1_000);
-      expect(await other.engine.recoverAbandoned()).toBe(1);
-      await other.engine.idle();
-      theirs.start();
+      ({ theirs } = await replayedElsewhere(app, platform, "both-sending", elsewhere));
+      theirs?.start();
       // Their copy claimed and in hand ("sending"), held at the platform.
       await waitFor(
         async () =>
@@ -370,7 +368,7 @@ describe("a turn's reply on its first run", () => {
     } finally {
       platform.release();
       elsewhere.release();
-      await theirs.stop();
+      await theirs?.stop();
       await dispatcher.stop();
     }
   });
