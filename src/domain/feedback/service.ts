@@ -137,7 +137,6 @@ const CHANGE_LEASE_MS = 2 * 60_000;
 const LINK_TRIES = 10;
 const LINK_PAUSE_MS = 50;
 
-/** Citizen feedback tickets: filing, finding, and the Office's and units' handling. */
 /** What a filing reads before it writes (see FeedbackService.file). */
 type RecentTicket = Pick<TicketDoc, "_id" | "idempotencyKey" | "filer" | "receivedAt" | "contentKey">;
 
@@ -153,6 +152,7 @@ interface RecentAsk {
 /** Filings whose reads share one find, at most: a hundred branches of `$or`. */
 const ASKS_PER_READ = 50;
 
+/** Citizen feedback tickets: filing, finding, and the Office's and units' handling. */
 export class FeedbackService {
   /** Tickets filed at about the same moment are written in one command (see file). */
   private readonly inserts: GroupInsert<TicketDoc>;
