@@ -34,6 +34,9 @@ export class MessageLinks {
     private readonly legacy: Collection,
   ) {}
 
+  /** Whether `message_links` held no link when first looked at (see legacyLink). */
+  private legacyEmpty: boolean | undefined;
+
   /**
    * The delivery of the platform message `platformMessageId` in that chat, undefined when the
    * bot has no record of sending it. The outbox first, then the archive: moves go oldest first
@@ -47,12 +50,30 @@ export class MessageLinks {
       (await this.outbox.archive.model
         .findOne(filter, { subject: 1 })
         .lean<Pick<SentRecordDoc, "subject">>()) ??
-      (await this.legacy.findOne<LegacyLink>(
-        { channel, chatId, platformMessageId },
-        { projection: { subject: 1 } },
-      ));
+      (await this.legacyLink(channel, chatId, platformMessageId));
     if (!found) return undefined;
     return found.subject ? { subject: { kind: found.subject.kind, id: found.subject.id } } : {};
+  }
+
+  /**
+   * An earlier version's link, read only where that version left any: no longer written, the
+   * collection never gains one, so an empty one (a fresh install) is counted once and then never
+   * read again, and a miss (a reply to a message of the person's own) costs no third read there.
+   */
+  private async legacyLink(
+    channel: string,
+    chatId: string,
+    platformMessageId: string,
+  ): Promise<LegacyLink | null> {
+    if (this.legacyEmpty === undefined) {
+      const count = await this.legacy.estimatedDocumentCount();
+      this.legacyEmpty = count === 0;
+    }
+    if (this.legacyEmpty) return null;
+    return this.legacy.findOne<LegacyLink>(
+      { channel, chatId, platformMessageId },
+      { projection: { subject: 1 } },
+    );
   }
 
   /** The subject of the message `platformMessageId` in that chat, if the bot sent it about one. */

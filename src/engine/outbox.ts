@@ -1438,7 +1438,8 @@ export class Dispatcher {
           { err: error, dedupeKey: doc.dedupeKey, tries, waitMs: wait },
           "outbox: sent, but the record failed; writing it again",
         );
-        await this.extendLease(doc);
+        // A replay's copy is another's claim: this copy never stood, and has no lease to keep.
+        if (!replayCopy) await this.extendLease(doc);
         await sleep(wait);
         wait = Math.min(this.opts.recordRetryMaxMs, wait * 2);
       }
@@ -1456,17 +1457,21 @@ export class Dispatcher {
     messageIds: string[],
     sent: { $set: object; $addToSet: object; $unset: object },
   ): Promise<void> {
+    // Given up there ("dead") but delivered here: sent, and not for a requeue to send again.
     const { modifiedCount } = await this.outbox.model.updateOne(
-      { dedupeKey: doc.dedupeKey, status: { $in: ["pending", "sending"] } },
+      { dedupeKey: doc.dedupeKey, status: { $in: ["pending", "sending", "dead"] } },
       sent,
     );
+    let idsTo = modifiedCount > 0 ? "outbox" : "nowhere";
     if (modifiedCount === 0) {
       const ids = { $addToSet: { platformMessageIds: { $each: messageIds } } };
       const { matchedCount } = await this.outbox.model.updateOne({ dedupeKey: doc.dedupeKey }, ids);
-      if (matchedCount === 0) await this.outbox.archive.model.updateOne({ _id: doc.dedupeKey }, ids);
+      if (matchedCount > 0) idsTo = "outbox";
+      else if ((await this.outbox.archive.model.updateOne({ _id: doc.dedupeKey }, ids)).matchedCount > 0)
+        idsTo = "archive";
     }
     this.log.warn(
-      { dedupeKey: doc.dedupeKey, marked: modifiedCount },
+      { dedupeKey: doc.dedupeKey, marked: modifiedCount, idsTo },
       "outbox: a reply sent here was also written by a replay of its turn elsewhere",
     );
   }

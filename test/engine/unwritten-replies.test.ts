@@ -335,6 +335,30 @@ describe("a turn's reply on its first run", () => {
     }
   });
 
+  it("sent here, its mark of the replay's copy refused once: marked at the next try, on that copy", async () => {
+    const { app, platform, dispatcher } = await running();
+    try {
+      // The other instance, with no dispatcher: its replay's copy waits, pending.
+      await replayedElsewhere(app, platform, "mark-again");
+      // This copy's insert meets the replay's (a duplicate key); the mark that follows is refused.
+      proxy.arm({ at: 1, fault: "error", key: { command: "update", collection: "outbox", nth: 1 } });
+      platform.release();
+      await waitFor(
+        async () => (await app.models.Outbox.countDocuments({ chatId: "mark-again", status: "sent" })) === 1,
+        "the replay's copy marked sent at the mark's next try",
+      );
+      expect(proxy.faulted).toMatchObject({ command: "update", collection: "outbox" });
+      proxy.disarm();
+      const docs = await app.models.Outbox.find({ chatId: "mark-again" }).lean();
+      expect(docs.map((d) => [d.status, d.platformMessageIds])).toEqual([["sent", ["m1"]]]);
+      expect(platform.to("mark-again")).toEqual([t.engine.nothingToCancel]);
+    } finally {
+      proxy.disarm();
+      platform.release();
+      await dispatcher.stop();
+    }
+  });
+
   it("sent here while another instance is sending the replay's copy keeps both ids, whichever record comes last", async () => {
     const { app, platform, dispatcher } = await running();
     const elsewhere = new Platform("o");
