@@ -1,7 +1,7 @@
 import { Types } from "mongoose";
 import { describe, expect, it, vi } from "vitest";
 import { t } from "../../src/text/vi.js";
-import { buildApp, useDatabase } from "../support/db.js";
+import { buildApp, firstSpeaker, useDatabase } from "../support/db.js";
 import { consoleInbound } from "../support/inbound.js";
 
 const db = useDatabase(import.meta.filename);
@@ -144,15 +144,7 @@ describe("a speaker's channel account", () => {
     );
     const reads = vi.spyOn(app.models.ChannelAccount, "findOne");
     try {
-      const speak = (senderId: string) =>
-        app.people.resolveSpeaker({
-          channel: "telegram",
-          senderId,
-          chatId: senderId,
-          chatType: "private",
-          now: clock.now(),
-          newChat: true,
-        });
+      const speak = (senderId: string) => firstSpeaker(app, senderId);
       // Three newcomers at once: each written as new, none read first.
       const fresh = await Promise.all(["612", "613", "614"].map(speak));
       for (const speaker of fresh) expect(speaker.newcomer).toBe(true);

@@ -13,7 +13,7 @@ import {
   type NewPersonFields,
 } from "../../src/domain/people/stored-people.js";
 import { ROLES } from "../../src/domain/people/roles.js";
-import { buildApp, useDatabase } from "../support/db.js";
+import { buildApp, firstSpeaker, useDatabase } from "../support/db.js";
 
 /**
  * A newcomer's person and account are made by hand (stored-people.ts) and inserted as they stand,
@@ -156,16 +156,7 @@ describe("a newcomer's account made by hand", () => {
       { role: "staff", name: "Lan" },
       clock.now(),
     );
-    const speak = (senderId: string) =>
-      app.people.resolveSpeaker({
-        channel: "telegram",
-        senderId,
-        chatId: senderId,
-        chatType: "private",
-        senderName: `Người ${senderId}`,
-        now: clock.now(),
-        newChat: true,
-      });
+    const speak = (senderId: string) => firstSpeaker(app, senderId, `Người ${senderId}`);
     // One insertMany of four accounts, one refused as a duplicate: only that caller hears it.
     const [a, b, staff, c] = await Promise.all(["632", "633", "631", "634"].map(speak));
     expect([a, b, c].map((s) => s?.newcomer)).toEqual([true, true, true]);

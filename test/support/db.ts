@@ -201,6 +201,22 @@ export function consoleSpeaker(app: App, id: string): Promise<Speaker> {
 }
 
 /**
+ * A Telegram user's first message in their private chat, as the engine files its speaker for a
+ * newcomer's first-like message (SpeakerInput.newChat): their account written as new.
+ */
+export function firstSpeaker(app: App, senderId: string, senderName?: string): Promise<Speaker> {
+  return app.people.resolveSpeaker({
+    channel: "telegram",
+    senderId,
+    chatId: senderId,
+    chatType: "private",
+    ...(senderName ? { senderName } : {}),
+    now: app.engine.services.clock.now(),
+    newChat: true,
+  });
+}
+
+/**
  * What a test says of one filing; the rest is the plainest /gopy: a kiến nghị in the field «khác»,
  * no attachments, now, from the console chat `chatId` ("citizen" unless given).
  */
