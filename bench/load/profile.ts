@@ -90,78 +90,48 @@ async function monitored(uri: string, dbName: string): Promise<Connection> {
 /** Update ids go on increasing across walks, as Telegram's do: a repeated one would be a redelivery. */
 const updates = new UpdateFactory();
 
-/** One citizen's /gopy, step by step, on a server at `url`; the tally counts while it walks. */
-async function oneCitizen(
+/** The default load of `npm run bench -- peer`: 30 people, each thinking 1 s before each step. */
+const CROWD = 30;
+
+/**
+ * Citizens walk /gopy at once, step by step, on a server at `url`, the tally counting every round
+ * trip meanwhile, chores included; returns how many steps they took. One alone pays for every
+ * chore of the clock and shares no command; a crowd (CROWD, as at the default load) shares the
+ * writes and reads of the same moment (GroupInsert, GroupWrite, the batched reads) and the chores,
+ * so it shows what one step costs the server when the bot has company.
+ */
+async function citizensWalk(
   platforms: Platforms,
   url: string,
   tally: CommandTally,
-  id: string,
+  people: {
+    ids: string[];
+    /** Long enough, alone, for the chores and the "sent" bookkeeping of each step to be counted with it. */
+    thinkMs: number;
+    /** Past this the people stop knocking, only so that a bot that never answers ends the run. */
+    deadlineMs: number;
+    seed: number;
+  },
   /** Writes what the bot holds to write later (the "handled" records of a minute), to be counted too. */
   flush: () => Promise<void> = async () => undefined,
 ): Promise<number> {
   const recorder = new Recorder();
-  const steps = citizenSteps("Góp ý đo số lần gọi cơ sở dữ liệu: cần thêm hướng dẫn.");
-  tally.enabled = true;
-  const outcome = await walk(
-    { kind: "citizen", channel: "telegram", id, steps },
-    {
-      platforms,
-      webhooks: new Webhooks(
-        () => [url],
-        { telegram: SECRET, zalo: "" },
-        recorder,
-        performance.now() + 120_000,
-      ),
-      recorder,
-      telegramUpdates: updates,
-      stepTimeoutMs: 60_000,
-      // Long enough for the chores and the "sent" bookkeeping of each step to be counted with it.
-      thinkMs: 1_500,
-      resendRate: 0,
-      random: seededRandom(1),
-    },
-  );
-  await new Promise((resolve) => setTimeout(resolve, 1_500));
-  await flush();
-  tally.enabled = false;
-  if (!outcome.finished) throw new Error(`profile: the citizen got stuck at ${outcome.stuckAt}`);
-  return steps.length;
-}
-
-/** The default load of `npm run bench -- peer`: 30 people, each thinking 1 s before each step. */
-const CROWD = 30;
-const CROWD_THINK_MS = 1_000;
-
-/**
- * CROWD citizens walk /gopy at once on a server at `url`, as at the default load, the tally
- * counting every round trip meanwhile, chores included. Writes of the same moment share commands
- * (GroupInsert, GroupWrite) and the clock's chores are shared by everyone, so this is what one
- * step costs the server when the bot has company; one citizen alone (oneCitizen) pays for them all.
- */
-async function crowd(
-  platforms: Platforms,
-  url: string,
-  tally: CommandTally,
-  firstId: number,
-  flush: () => Promise<void> = async () => undefined,
-): Promise<number> {
-  const recorder = new Recorder();
-  const random = seededRandom(2);
+  const random = seededRandom(people.seed);
   const webhooks = new Webhooks(
     () => [url],
     { telegram: SECRET, zalo: "" },
     recorder,
-    performance.now() + 300_000,
+    performance.now() + people.deadlineMs,
   );
   tally.enabled = true;
   const outcomes = await Promise.all(
-    Array.from({ length: CROWD }, (_, i) =>
+    people.ids.map((id, i) =>
       walk(
         {
           kind: "citizen",
           channel: "telegram",
-          id: String(firstId + i),
-          steps: citizenSteps(`Góp ý số ${i + 1} đo số lần gọi cơ sở dữ liệu khi đông người.`),
+          id,
+          steps: citizenSteps(`Góp ý số ${i + 1} đo số lần gọi cơ sở dữ liệu: cần thêm hướng dẫn.`),
         },
         {
           platforms,
@@ -169,7 +139,7 @@ async function crowd(
           recorder,
           telegramUpdates: updates,
           stepTimeoutMs: 60_000,
-          thinkMs: CROWD_THINK_MS,
+          thinkMs: people.thinkMs,
           resendRate: 0,
           random,
         },
@@ -180,9 +150,39 @@ async function crowd(
   await flush();
   tally.enabled = false;
   const stuck = outcomes.find((o) => !o.finished);
-  if (stuck) throw new Error(`profile: a citizen of the crowd got stuck at ${stuck.stuckAt}`);
+  if (stuck) throw new Error(`profile: a citizen got stuck at ${stuck.stuckAt}`);
   return outcomes.reduce((sum, o) => sum + o.person.steps.length, 0);
 }
+
+/** One citizen alone, thinking 1.5 s, as the goal line's "one citizen alone" counts. */
+const oneCitizen = (
+  platforms: Platforms,
+  url: string,
+  tally: CommandTally,
+  id: string,
+  flush?: () => Promise<void>,
+) => citizensWalk(platforms, url, tally, { ids: [id], thinkMs: 1_500, deadlineMs: 120_000, seed: 1 }, flush);
+
+/** CROWD citizens at once, thinking 1 s, as at the default load. */
+const crowd = (
+  platforms: Platforms,
+  url: string,
+  tally: CommandTally,
+  firstId: number,
+  flush?: () => Promise<void>,
+) =>
+  citizensWalk(
+    platforms,
+    url,
+    tally,
+    {
+      ids: Array.from({ length: CROWD }, (_, i) => String(firstId + i)),
+      thinkMs: 1_000,
+      deadlineMs: 300_000,
+      seed: 2,
+    },
+    flush,
+  );
 
 function printTally(label: string, tally: CommandTally, steps: number, out: (line: string) => void): number {
   const { n, ms } = tally.total;

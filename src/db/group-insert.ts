@@ -30,6 +30,23 @@ export function definedFields<T extends object>(fields: T): T {
   return out as T;
 }
 
+/**
+ * Thrown for a document made by hand that its schema would refuse; like the model's refusal, it
+ * stores nothing. `kind` names the document in the message ("ticket: content is required").
+ */
+export class StoredRefused extends Error {
+  constructor(kind: string, path: string, why: string) {
+    super(`${kind}: ${path} ${why}`);
+    this.name = "StoredRefused";
+  }
+}
+
+/** `value` when it is a string with something in it, as a schema's `required` asks; else refused. */
+export function requiredString(value: string | undefined, kind: string, path: string): string {
+  if (typeof value !== "string" || value.length === 0) throw new StoredRefused(kind, path, "is required");
+  return value;
+}
+
 export class GroupInsert<T> {
   /** Plain documents (the model makes and validates them at the insert), or documents as stored. */
   private readonly batcher: Batcher<object>;

@@ -1,5 +1,5 @@
 import { Types } from "mongoose";
-import { definedFields } from "../../db/group-insert.js";
+import { definedFields, requiredString, StoredRefused } from "../../db/group-insert.js";
 import type { Attachment } from "../../engine/message.js";
 import { FEEDBACK_TYPES } from "./rules.js";
 import { MAX_STORED_CONTENT, TICKET_STATUSES, type HistoryEntry, type TicketDoc } from "./schema.js";
@@ -13,18 +13,9 @@ export type NewTicketFields = Omit<
 /** A new ticket as the model would store it, `_id` and the version of a first write included. */
 export type StoredTicket = TicketDoc & { __v: number };
 
-/** Thrown for a ticket the schema would refuse; like the model's refusal, it files nothing. */
-export class TicketRefused extends Error {
-  constructor(path: string, why: string) {
-    super(`ticket: ${path} ${why}`);
-    this.name = "TicketRefused";
-  }
-}
-
-const present = (value: string | undefined, path: string): string => {
-  if (typeof value !== "string" || value.length === 0) throw new TicketRefused(path, "is required");
-  return value;
-};
+/** A ticket the schema would refuse: like the model's refusal, it files nothing. */
+const refused = (path: string, why: string) => new StoredRefused("ticket", path, why);
+const present = (value: string | undefined, path: string) => requiredString(value, "ticket", path);
 
 /**
  * A new ticket made by hand, as `ticketSchema` would make it and then refuse or store it: the
@@ -35,16 +26,14 @@ const present = (value: string | undefined, path: string): string => {
  * that it refuses what the model refuses. A field added to the schema is added here.
  */
 export function storedTicket(fields: NewTicketFields): StoredTicket {
-  if (!(FEEDBACK_TYPES as readonly string[]).includes(fields.type))
-    throw new TicketRefused("type", "is not a type");
+  if (!(FEEDBACK_TYPES as readonly string[]).includes(fields.type)) throw refused("type", "is not a type");
   if (!(TICKET_STATUSES as readonly string[]).includes(fields.status))
-    throw new TicketRefused("status", "is not a status");
+    throw refused("status", "is not a status");
   if (present(fields.content, "content").length > MAX_STORED_CONTENT)
-    throw new TicketRefused("content", `is longer than ${MAX_STORED_CONTENT}`);
+    throw refused("content", `is longer than ${MAX_STORED_CONTENT}`);
   if (!(fields.receivedAt instanceof Date) || Number.isNaN(fields.receivedAt.getTime()))
-    throw new TicketRefused("receivedAt", "is not a date");
-  if (!(fields.filer.personId instanceof Types.ObjectId))
-    throw new TicketRefused("filer.personId", "is required");
+    throw refused("receivedAt", "is not a date");
+  if (!(fields.filer.personId instanceof Types.ObjectId)) throw refused("filer.personId", "is required");
   return definedFields({
     _id: new Types.ObjectId(),
     code: present(fields.code, "code"),
@@ -78,7 +67,7 @@ export function storedTicket(fields: NewTicketFields): StoredTicket {
         Number.isNaN(h.at.getTime()) ||
         !(h.byPersonId instanceof Types.ObjectId)
       )
-        throw new TicketRefused("history", "needs a date and a person");
+        throw refused("history", "needs a date and a person");
       return definedFields({
         at: h.at,
         action: present(h.action, "history.action") as HistoryEntry["action"],

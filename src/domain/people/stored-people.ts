@@ -1,5 +1,5 @@
 import { Types } from "mongoose";
-import { definedFields } from "../../db/group-insert.js";
+import { definedFields, requiredString, StoredRefused } from "../../db/group-insert.js";
 import type { ChannelName } from "../../config.js";
 import { ROLES, type Role } from "./roles.js";
 import type { ChannelAccountDoc, PersonDoc } from "./schema.js";
@@ -14,18 +14,9 @@ import type { ChannelAccountDoc, PersonDoc } from "./schema.js";
  * store, and that they refuse what the models refuse. A field added to a schema is added here.
  */
 
-/** Thrown for a person or an account the schema would refuse; like its refusal, it stores nothing. */
-export class PeopleRefused extends Error {
-  constructor(path: string, why: string) {
-    super(`people: ${path} ${why}`);
-    this.name = "PeopleRefused";
-  }
-}
-
-const present = (value: string | undefined, path: string): string => {
-  if (typeof value !== "string" || value.length === 0) throw new PeopleRefused(path, "is required");
-  return value;
-};
+/** A person or an account the schema would refuse: like its refusal, it stores nothing. */
+const refused = (path: string, why: string) => new StoredRefused("people", path, why);
+const present = (value: string | undefined, path: string) => requiredString(value, "people", path);
 
 /** The fields of a new person; `_id` chosen by the caller where an account names it already. */
 export interface NewPersonFields {
@@ -43,8 +34,8 @@ export type StoredPerson = PersonDoc & { __v: number };
 
 /** A new person as the model would store it. `now`: its timestamps (the model takes the wall clock). */
 export function storedPerson(fields: NewPersonFields, now = new Date()): StoredPerson {
-  if (!(ROLES as readonly string[]).includes(fields.role)) throw new PeopleRefused("role", "is not a role");
-  if (typeof fields.active !== "boolean") throw new PeopleRefused("active", "is required");
+  if (!(ROLES as readonly string[]).includes(fields.role)) throw refused("role", "is not a role");
+  if (typeof fields.active !== "boolean") throw refused("active", "is required");
   return definedFields({
     _id: fields._id ?? new Types.ObjectId(),
     ref: present(fields.ref, "ref"),
@@ -74,9 +65,9 @@ export type StoredAccount = ChannelAccountDoc & { __v: number };
 
 /** A new channel account as the model would store it. */
 export function storedAccount(fields: NewAccountFields, now = new Date()): StoredAccount {
-  if (!(fields.personId instanceof Types.ObjectId)) throw new PeopleRefused("personId", "is required");
+  if (!(fields.personId instanceof Types.ObjectId)) throw refused("personId", "is required");
   if (!(fields.lastSeenAt instanceof Date) || Number.isNaN(fields.lastSeenAt.getTime()))
-    throw new PeopleRefused("lastSeenAt", "is not a date");
+    throw refused("lastSeenAt", "is not a date");
   return definedFields({
     _id: new Types.ObjectId(),
     channel: present(fields.channel, "channel") as ChannelName,
