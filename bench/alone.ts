@@ -51,6 +51,7 @@ try {
       `${bot} run ${run}: p50 ${result.p50.toFixed(0)} / p99 ${result.p99.toFixed(0)} ms; ` +
         `/gopy ${ms(first, 50)} / ${ms(first, 99)} ms; confirm ${ms(confirm, 50)} / ${ms(confirm, 99)} ms; ` +
         `${r.throughput.toFixed(1)} msgs/s; lost ${r.lost}; ` +
+        `answers per second ${r.answersPerSecond.join(" ")}; ` +
         `bot CPU ${result.cpuMs !== undefined ? `${(result.cpuMs / r.sent).toFixed(1)} ms a step` : "?"}\n`,
     );
   }

@@ -28,6 +28,11 @@ export function printResult(result: ScenarioResult): void {
     `   refused:             ${r.refused} tries turned down and made again (stale button, reply not tied to a reminder)`,
   );
   out(`   throughput:          ${r.throughput.toFixed(1)} msgs/s over ${r.seconds.toFixed(1)} s`);
+  // Second by second only for a short run (saturation: 100 people, about half a minute).
+  const perSecond = r.answersPerSecond;
+  if (perSecond.length > 1 && perSecond.length <= 60) {
+    out(`   answers per second:  ${perSecond.join(" ")} (from the first update)`);
+  }
   if (options.limits) {
     out(
       `   Telegram's limits:   ${result.refusedByLimits} sends refused with a 429 (30 msgs/s in all, bursts of 3 per chat)`,

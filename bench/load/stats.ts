@@ -30,6 +30,8 @@ export class Recorder {
   readonly acks: number[] = [];
   /** The latencies by step name (a flow's steps differ in work: where the tail comes from). */
   readonly byStep = new Map<string, number[]>();
+  /** When the answers reached the platform (ms, the same clock as the posts), in arrival order. */
+  readonly answeredAt: number[] = [];
   firstPostAt = Number.POSITIVE_INFINITY;
   lastReplyAt = 0;
 
@@ -45,12 +47,27 @@ export class Recorder {
     ofStep.push(replyAt - postedAt);
     this.byStep.set(step, ofStep);
     this.acks.push(ackAt - postedAt);
+    this.answeredAt.push(replyAt);
     this.lastReplyAt = Math.max(this.lastReplyAt, replyAt);
   }
 
   /** Seconds from the first update to the last reply. */
   get seconds(): number {
     return this.answered === 0 ? 0 : (this.lastReplyAt - this.firstPostAt) / 1000;
+  }
+
+  /**
+   * Answers in each whole second from the first update, the run's shape: a bot held below the
+   * platform's cap shows where (the first wave, a stall, the last people walking alone).
+   */
+  get answersPerSecond(): number[] {
+    const counts: number[] = [];
+    for (const at of this.answeredAt) {
+      const second = Math.max(0, Math.floor((at - this.firstPostAt) / 1000));
+      while (counts.length <= second) counts.push(0);
+      counts[second] = (counts[second] ?? 0) + 1;
+    }
+    return counts;
   }
 
   /** Updates answered per second over the run. */
