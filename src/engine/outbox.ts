@@ -1027,10 +1027,15 @@ export class Dispatcher {
           continue;
         }
         // Handed over here: the handed path sends it, and the look need not claim it again.
-        if (this.hints.get(doc.chatId)?.some((h) => h._id.equals(doc._id))) continue;
+        const handed = this.hints.get(doc.chatId);
+        if (handed?.some((h) => h._id.equals(doc._id))) continue;
         // Messages of the chat handed over unwritten (or being written) were decided before this
-        // one and the look cannot see them: they go first, written, by the look.
-        if (this.writing.has(doc.chatId) || this.holdsUnwritten(this.hints.get(doc.chatId))) {
+        // one and the look cannot see them: they go first, written, by the look. So does one
+        // handed over before it and written after the read passed its place (its write as it
+        // stands, a message of a job), which the read did not see either.
+        const id = doc._id.toHexString();
+        const before = handed?.some((h) => h._id.toHexString() < id) ?? false;
+        if (before || this.writing.has(doc.chatId) || this.holdsUnwritten(handed)) {
           external.add(doc.chatId);
           continue;
         }
