@@ -1032,10 +1032,13 @@ export class Dispatcher {
         // Messages of the chat handed over unwritten (or being written) were decided before this
         // one and the look cannot see them: they go first, written, by the look. So does one
         // handed over before it and written after the read passed its place (its write as it
-        // stands, a message of a job), which the read did not see either.
+        // stands, a message of a job), which the read did not see either. And a chat put back
+        // while the look read (defer): its hand-overs were written and dropped, an earlier
+        // message of it may wait a retry, and the read saw neither.
         const id = doc._id.toHexString();
         const before = handed?.some((h) => h._id.toHexString() < id) ?? false;
-        if (before || this.writing.has(doc.chatId) || this.holdsUnwritten(handed)) {
+        const putBack = this.deferredDuringLook.has(doc.chatId);
+        if (before || putBack || this.writing.has(doc.chatId) || this.holdsUnwritten(handed)) {
           external.add(doc.chatId);
           continue;
         }
