@@ -1017,8 +1017,8 @@ export class Dispatcher {
         // nothing, and the chat's next message in the collection, if any, is its oldest unsent.
         // Asked first: a chat whose next reply was handed over meanwhile, as most are at a busy
         // moment (a look under load reads for a second), went to the look by the rule below,
-        // and each of its later replies then waited for a look of its own (npm run bench --
-        // peer --citizens 100: 22 chats so by the end, which walked a message a second).
+        // and each of its later replies then waited for a look of its own (npx tsx
+        // bench/alone.ts --citizens 100 --think 200: 22 chats so by the end, a message a look).
         if (doc.lockedBy === this.workerId && this.sentHere.has(doc._id.toHexString())) continue;
         seen.add(doc.chatId);
         if (this.busy.has(doc.chatId) || this.handling.has(doc._id.toHexString())) {
