@@ -1013,15 +1013,16 @@ export class Dispatcher {
     try {
       for await (const doc of cursor as AsyncIterable<OutboxDoc>) {
         if (seen.has(doc.chatId)) continue;
+        const id = doc._id.toHexString();
         // Delivered here while the look read (its "sent" landed after the read): it waits for
         // nothing, and the chat's next message in the collection, if any, is its oldest unsent.
         // Asked first: a chat whose next reply was handed over meanwhile, as most are at a busy
         // moment (a look under load reads for a second), went to the look by the rule below,
         // and each of its later replies then waited for a look of its own (npx tsx
         // bench/alone.ts --citizens 100 --think 200: 22 chats so by the end, a message a look).
-        if (doc.lockedBy === this.workerId && this.sentHere.has(doc._id.toHexString())) continue;
+        if (doc.lockedBy === this.workerId && this.sentHere.has(id)) continue;
         seen.add(doc.chatId);
-        if (this.busy.has(doc.chatId) || this.handling.has(doc._id.toHexString())) {
+        if (this.busy.has(doc.chatId) || this.handling.has(id)) {
           // In hand here: whether its later messages are left to the look stays as it was.
           if (this.external.has(doc.chatId)) external.add(doc.chatId);
           continue;
@@ -1035,7 +1036,6 @@ export class Dispatcher {
         // stands, a message of a job), which the read did not see either. And a chat put back
         // while the look read (defer): its hand-overs were written and dropped, an earlier
         // message of it may wait a retry, and the read saw neither.
-        const id = doc._id.toHexString();
         const before = handed?.some((h) => h._id.toHexString() < id) ?? false;
         const putBack = this.deferredDuringLook.has(doc.chatId);
         if (before || putBack || this.writing.has(doc.chatId) || this.holdsUnwritten(handed)) {
