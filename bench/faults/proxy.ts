@@ -159,6 +159,8 @@ export class WireProxy {
   faulted: WriteSeen | undefined;
   /** The answer an "error" fault gives (Plan.reply), else the injected fault's. */
   private faultReply: { code: number; errmsg: string } | undefined;
+  /** Holds asked for and not released yet, each for the next command that matches it. */
+  private readonly holds: HoldEntry[] = [];
 
   constructor(
     private readonly target: { host: string; port: number },
@@ -190,7 +192,47 @@ export class WireProxy {
     this.plan = undefined;
   }
 
+  /**
+   * Holds the next `command` on `collection` from any listener, reads included, armed or not,
+   * until released: a delay the test places exactly, where the other faults place a failure.
+   * Only that command's connection waits; the client's others go on.
+   */
+  hold(plan: HoldPlan): Held {
+    let reach: () => void = () => undefined;
+    const reached = new Promise<void>((resolve) => (reach = resolve));
+    const entry: HoldEntry = { ...plan, taken: false, reach, released: false };
+    this.holds.push(entry);
+    return {
+      reached,
+      release: () => {
+        entry.released = true;
+        entry.letGo?.();
+        // Never taken: it holds nothing that comes later.
+        const at = this.holds.indexOf(entry);
+        if (at >= 0) this.holds.splice(at, 1);
+      },
+    };
+  }
+
+  /** The hold waiting for this frame's command, now taken by it. */
+  private holdFor(frame: Buffer): HoldEntry | undefined {
+    if (this.holds.length === 0) return undefined;
+    const command = commandOf(frame);
+    if (!command) return undefined;
+    const entry = this.holds.find(
+      (h) => !h.taken && h.command === command.command && h.collection === command.collection,
+    );
+    if (!entry) return undefined;
+    entry.taken = true;
+    this.holds.splice(this.holds.indexOf(entry), 1);
+    return entry;
+  }
+
   async close(): Promise<void> {
+    for (const entry of this.holds.splice(0)) {
+      entry.released = true;
+      entry.letGo?.();
+    }
     for (const socket of this.sockets) socket.destroy();
     await Promise.all(
       this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
@@ -221,28 +263,77 @@ export class WireProxy {
     const held = new Map<number, "cut-after" | "kill-after">();
     const upstream = new Framer();
     const downstream = new Framer();
+    /**
+     * Frames each way kept behind a held one (hold), in order, and whether one is held now: a
+     * connection's frames pass in the order they came, the held one first once released.
+     */
+    const queued = { up: [] as Buffer[], down: [] as Buffer[] };
+    const holding = { up: false, down: false };
+    /** Request ids whose answer a hold keeps. */
+    const answersHeld = new Map<number, HoldEntry>();
+    const keep = (way: "up" | "down", frame: Buffer, entry: HoldEntry, pass: (frame: Buffer) => void) => {
+      holding[way] = true;
+      entry.letGo = () => {
+        entry.letGo = undefined;
+        holding[way] = false;
+        if (client.destroyed || server.destroyed || this.dying.has(tag)) return;
+        pass(frame);
+        for (const later of queued[way].splice(0)) (way === "up" ? upstreamFrame : downstreamFrame)(later);
+      };
+      entry.reach();
+      if (entry.released) entry.letGo();
+    };
+    const upstreamFrame = (frame: Buffer): void => {
+      if (holding.up) {
+        queued.up.push(frame);
+        return;
+      }
+      const hold = this.holdFor(frame);
+      // Counted (and faulted) as it goes on, as any other.
+      if (hold?.at === "request") return keep("up", frame, hold, passUp);
+      if (hold) answersHeld.set(frame.readInt32LE(4), hold);
+      passUp(frame);
+    };
+    const downstreamFrame = (frame: Buffer): void => {
+      if (holding.down) {
+        queued.down.push(frame);
+        return;
+      }
+      const hold = answersHeld.get(frame.readInt32LE(8));
+      if (hold) {
+        answersHeld.delete(frame.readInt32LE(8));
+        return keep("down", frame, hold, passDown);
+      }
+      passDown(frame);
+    };
     client.on("data", (chunk: Buffer) => {
       for (const frame of upstream.push(chunk)) {
-        if (this.dying.has(tag)) return;
-        const fault = this.faultFor(tag, frame);
-        const requestId = frame.readInt32LE(4);
-        if (fault === undefined) server.write(frame);
-        else if (fault === "error") client.write(errorReply(requestId, this.faultReply));
-        else if (fault === "cut-before") return cut();
-        else if (fault === "kill-before") return this.killProcess(tag);
-        else {
-          held.set(requestId, fault);
-          server.write(frame);
-        }
+        if (this.dying.has(tag) || client.destroyed) return;
+        upstreamFrame(frame);
       }
     });
+    const passUp = (frame: Buffer): void => {
+      const fault = this.faultFor(tag, frame);
+      const requestId = frame.readInt32LE(4);
+      if (fault === undefined) server.write(frame);
+      else if (fault === "error") client.write(errorReply(requestId, this.faultReply));
+      else if (fault === "cut-before") cut();
+      else if (fault === "kill-before") this.killProcess(tag);
+      else {
+        held.set(requestId, fault);
+        server.write(frame);
+      }
+    };
+    const passDown = (frame: Buffer): void => {
+      const instead = held.get(frame.readInt32LE(8));
+      if (instead === undefined) client.write(frame);
+      else if (instead === "cut-after") cut();
+      else this.killProcess(tag);
+    };
     server.on("data", (chunk: Buffer) => {
       for (const frame of downstream.push(chunk)) {
-        if (this.dying.has(tag)) return;
-        const instead = held.get(frame.readInt32LE(8));
-        if (instead === undefined) client.write(frame);
-        else if (instead === "cut-after") return cut();
-        else return this.killProcess(tag);
+        if (this.dying.has(tag) || client.destroyed) return;
+        downstreamFrame(frame);
       }
     });
   }
@@ -278,6 +369,34 @@ export class WireProxy {
     this.faultReply = this.plan.reply;
     return this.plan.fault;
   }
+}
+
+/** Which command a hold keeps, and where: its request before the database, or its answer after it. */
+export interface HoldPlan {
+  command: string;
+  collection: string;
+  /**
+   * "request": the command does not reach the database until released (a write that lands late).
+   * "reply": the database runs it at once, and its answer is kept from the client until released
+   * (a read that comes back stale: what it tells is the state at the moment it ran).
+   */
+  at: "request" | "reply";
+}
+
+/** A hold on the next matching command (WireProxy.hold). */
+export interface Held {
+  /** Resolves once the command is held: at "reply", once the database has run it and answered. */
+  readonly reached: Promise<void>;
+  /** Lets the command (or its answer) go on; later frames of its connection, held behind it, follow. */
+  release(): void;
+}
+
+interface HoldEntry extends HoldPlan {
+  taken: boolean;
+  reach: () => void;
+  /** Set once the command is held: lets it go. */
+  letGo?: () => void;
+  released: boolean;
 }
 
 /** Host and port of a single-host mongodb:// URI. */

@@ -1671,14 +1671,35 @@ export class Dispatcher {
       // chat whose next message may be waiting (and a drain ends with every record written).
       if (inHand.size === 0 && this.delivering.size === 0) return count;
       // Go round again when a send ends (its slot is free), a delivery frees its chat, or a new
-      // message is handed over.
+      // message is handed over; a background pass also when a look or the lease's renewal falls
+      // due. Without that, one slow send (a file upload, a platform answering only at the call's
+      // 20 s timeout) held every look off until it ended: the other instance's messages, a
+      // retry's due time and the lease's next window all waited on one chat's send.
+      let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         ...inHand,
         ...this.delivering,
         new Promise<void>((resolve) => (this.nudge = resolve)),
+        // Every slot taken: a send ending wakes it anyway, and a look could start nothing.
+        ...(options.background &&
+        inHand.size < this.opts.concurrency &&
+        this.delivering.size < 2 * this.opts.concurrency
+          ? [new Promise<void>((resolve) => (timer = setTimeout(resolve, this.dueInMs())))]
+          : []),
       ]);
+      clearTimeout(timer);
       this.nudge = undefined;
     }
+  }
+
+  /** Milliseconds until a look is due (lookDue) or the lease is to be asked again, counted from the last look. */
+  private dueInMs(): number {
+    const lease = this.opts.lease;
+    const renew = lease ? lease.renewInMs(this.clock.now()) : Number.POSITIVE_INFINITY;
+    const every = this.lookSoon ? 0 : this.lookEvery();
+    const look = this.lastLookAt + every - Date.now();
+    const planned = this.lookTimerAt - Date.now();
+    return Math.max(MIN_WAKE_MS, Math.min(look, renew, planned));
   }
 
   /**

@@ -91,4 +91,31 @@ describe("wire proxy", () => {
       "delete w",
     ]);
   });
+
+  it("holds a read's answer: it tells the state of the moment it ran, late", async () => {
+    await proxied.collection("stale").insertOne({ n: 1 });
+    const held = proxy.hold({ command: "find", collection: "stale", at: "reply" });
+    const read = proxied.collection("stale").find().toArray();
+    await held.reached;
+    // Written after the read ran, and found by a read of its own while the first is held.
+    await proxied.collection("stale").insertOne({ n: 2 });
+    expect(await proxied.collection("stale").countDocuments()).toBe(2);
+    let answered = false;
+    void read.then(() => (answered = true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(answered).toBe(false);
+    held.release();
+    expect((await read).map((d) => d.n as number)).toEqual([1]);
+  });
+
+  it("holds a write before the database: it lands once released", async () => {
+    const held = proxy.hold({ command: "insert", collection: "late", at: "request" });
+    const write = proxied.collection("late").insertOne({ n: 1 });
+    await held.reached;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await direct.collection("late").countDocuments()).toBe(0);
+    held.release();
+    await write;
+    expect(await direct.collection("late").countDocuments()).toBe(1);
+  });
 });

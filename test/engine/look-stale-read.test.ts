@@ -1,0 +1,199 @@
+import { describe, expect, it } from "vitest";
+import type { Held } from "../../bench/faults/proxy.js";
+import { SendError, type ChannelSender, type Delivery } from "../../src/engine/channel.js";
+import type { DeliveryResult } from "../../src/engine/outbox.js";
+import { buildApp, useProxiedDatabase } from "../support/db.js";
+import { waitFor } from "../support/wait.js";
+
+/**
+ * The dispatcher's look reads the outbox while deliveries go on beside it; under load its read
+ * takes up to a second, so what it reads is already old when it comes back. Each case here makes
+ * that happen on purpose: the wire proxy keeps a look's answer (the state of the moment it ran)
+ * until a delivery, a hand-over or a failed send has happened after it, and keeps the next look's
+ * too, so that what goes meanwhile went by the path the stale answer left open. Each case failed
+ * on the code before the change it names.
+ */
+const db = useProxiedDatabase(import.meta.filename);
+
+/** A send held until the test lets it go (gate): then taken, or refused with a network error. */
+interface Gate {
+  readonly reached: Promise<void>;
+  pass(): void;
+  fail(): void;
+}
+
+/** The console channel, whose sends to a gated chat wait for the test. */
+class Gated implements ChannelSender {
+  readonly channel = "console" as const;
+  readonly delivered: Delivery[] = [];
+  private readonly gates = new Map<string, { reach: () => void; outcome: Promise<"pass" | "fail"> }>();
+
+  /** The next send to `chatId` waits for the gate's pass or fail. */
+  gate(chatId: string): Gate {
+    let reach: () => void = () => undefined;
+    let decide: (outcome: "pass" | "fail") => void = () => undefined;
+    const reached = new Promise<void>((resolve) => (reach = resolve));
+    const outcome = new Promise<"pass" | "fail">((resolve) => (decide = resolve));
+    this.gates.set(chatId, { reach, outcome });
+    return { reached, pass: () => decide("pass"), fail: () => decide("fail") };
+  }
+
+  async send(delivery: Delivery) {
+    const gate = this.gates.get(delivery.chatId);
+    if (gate) {
+      this.gates.delete(delivery.chatId);
+      gate.reach();
+      if ((await gate.outcome) === "fail") throw new SendError("network", "connection reset");
+    }
+    this.delivered.push(delivery);
+    return { messageIds: [`g${this.delivered.length}`] };
+  }
+
+  to(chatId: string): string[] {
+    return this.delivered.filter((d) => d.chatId === chatId).map((d) => d.text);
+  }
+}
+
+const message = (chatId: string, text: string) => ({
+  to: { channel: "console" as const, chatId },
+  text,
+  dedupeKey: `${chatId}:${text}`,
+});
+
+/** A look's answer, kept at the proxy from the moment the database ran it. */
+const holdLook = (): Held => db.proxy.hold({ command: "find", collection: "outbox", at: "reply" });
+
+let runs = 0;
+
+/** A running dispatcher, past its first look, with a way to wait for its next outcome. */
+async function running() {
+  runs += 1;
+  const { app, clock } = await buildApp(db.connection);
+  const sender = new Gated();
+  const outcomes: DeliveryResult[] = [];
+  const dispatcher = app.addChannel(sender, {
+    pollMs: 100,
+    baseBackoffMs: 1_000,
+    onResult: (_channel, result) => outcomes.push(result),
+  });
+  dispatcher.start();
+  // Handed-over messages wait for the first look: one delivered says it was made.
+  await app.outbox.enqueue([message(`warm${runs}`, "Chào")]);
+  await waitFor(() => sender.to(`warm${runs}`).length === 1, "the first look");
+  /** Resolves once `n` outcomes were reported, and the delivery that reported the last has ended. */
+  const outcome = async (n: number) => {
+    await waitFor(() => outcomes.length >= n, `outcome ${n}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  return { app, clock, sender, dispatcher, outcome, outcomes };
+}
+
+describe("a look whose read comes back stale", () => {
+  it("passes over a message delivered here while it read, so the chat's next reply goes at once (0e7b9a7)", async () => {
+    const { app, sender, dispatcher, outcome } = await running();
+    const looks: Held[] = [];
+    try {
+      const gate = sender.gate("a");
+      await app.outbox.enqueue([message("a", "Tin 1")]);
+      await gate.reached;
+      // The look reads "Tin 1" still sending, claimed here.
+      looks.push(holdLook());
+      await looks[0]?.reached;
+      gate.pass();
+      await outcome(2);
+      // Handed over while the look's answer is on its way.
+      await app.outbox.enqueue([message("a", "Tin 2")]);
+      // Nothing is left for a later look to do: "Tin 2" goes by the hand-over, or not at all.
+      looks.push(holdLook());
+      looks[0]?.release();
+      await waitFor(() => sender.to("a").length === 2, "the reply handed over, without a look", 5_000);
+      expect(sender.to("a")).toEqual(["Tin 1", "Tin 2"]);
+    } finally {
+      for (const look of looks) look.release();
+      await dispatcher.stop();
+    }
+  });
+
+  it("keeps a message from elsewhere behind a reply written here after the read passed its place (4265b2e)", async () => {
+    const { app, sender, dispatcher, outcome } = await running();
+    // Another process on the database, without a dispatcher: only the look finds what it writes.
+    const { app: other } = await buildApp(db.connection);
+    const looks: Held[] = [];
+    let insert: Held | undefined;
+    try {
+      const gate = sender.gate("b");
+      await app.outbox.enqueue([message("b", "Tin 1")]);
+      await gate.reached;
+      // A job's message, decided here first: its id comes before the other process's, but its
+      // insert reaches the database only after the look has read.
+      insert = db.proxy.hold({ command: "insert", collection: "outbox", at: "request" });
+      const job = app.outbox.enqueue([message("b", "Tin 2, của việc định kỳ")]);
+      await insert.reached;
+      await other.outbox.enqueue([message("b", "Tin 3, từ nơi khác")]);
+      looks.push(holdLook());
+      await looks[0]?.reached;
+      insert.release();
+      await job;
+      gate.pass();
+      await outcome(2);
+      looks.push(holdLook());
+      looks[0]?.release();
+      // Whatever goes before the next look must not be the other process's message.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      looks[1]?.release();
+      await waitFor(() => sender.to("b").length === 3, "all three messages");
+      expect(sender.to("b")).toEqual(["Tin 1", "Tin 2, của việc định kỳ", "Tin 3, từ nơi khác"]);
+    } finally {
+      insert?.release();
+      for (const look of looks) look.release();
+      await dispatcher.stop();
+    }
+  });
+
+  it("takes nothing of a chat whose send failed while it read, ahead of the message waiting its retry (c1d1d79)", async () => {
+    const { app, clock, sender, dispatcher, outcome } = await running();
+    const looks: Held[] = [];
+    try {
+      const gate = sender.gate("c");
+      // A turn's reply, handed over unwritten: the look cannot see it.
+      void app.outbox.enqueueTurn([message("c", "Tin 1")], { unwritten: true });
+      await gate.reached;
+      // A job's message behind it, written and born claimed here: the look sees only this one.
+      await app.outbox.enqueue([message("c", "Tin 2")]);
+      looks.push(holdLook());
+      await looks[0]?.reached;
+      // "Tin 1" fails: written to wait its retry, and "Tin 2" put back with its chat.
+      gate.fail();
+      await outcome(2);
+      looks.push(holdLook());
+      looks[0]?.release();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(sender.to("c")).toEqual([]);
+      clock.advance(60_000);
+      looks[1]?.release();
+      await waitFor(() => sender.to("c").length === 2, "both messages");
+      expect(sender.to("c")).toEqual(["Tin 1", "Tin 2"]);
+    } finally {
+      for (const look of looks) look.release();
+      await dispatcher.stop();
+    }
+  });
+
+  it("looks while one send hangs, so a message from elsewhere does not wait for it", async () => {
+    const { app, sender, dispatcher } = await running();
+    const { app: other } = await buildApp(db.connection);
+    const gate = sender.gate("slow");
+    try {
+      await app.outbox.enqueue([message("slow", "Báo cáo quý")]);
+      await gate.reached;
+      // Up to the platform call's timeout (20 s) on a bad network; the look comes meanwhile.
+      await other.outbox.enqueue([message("x", "Tin từ phiên bản kia")]);
+      await waitFor(() => sender.to("x").length === 1, "the other process's message", 5_000);
+      expect(sender.to("slow")).toEqual([]);
+    } finally {
+      gate.pass();
+      await dispatcher.stop();
+    }
+    expect(sender.to("slow")).toEqual(["Báo cáo quý"]);
+  });
+});
