@@ -624,6 +624,8 @@ export class Dispatcher {
   private looked = false;
   /** Deliveries finished so far: a look that overlapped one may have read a stale state. */
   private finished = 0;
+  /** The waits of running passes, each resolved when a delivery frees its slot or its chat. */
+  private readonly settleWaiters = new Set<() => void>();
   /** Resolves the wait of a running pass when a new message is handed over. */
   private nudge: (() => void) | undefined;
   /**
@@ -1623,83 +1625,105 @@ export class Dispatcher {
     const inHand = new Set<Promise<void>>();
     let looked = false;
     for (;;) {
-      // Deliveries writing their records count too, up to twice the sends: sent and not yet
-      // recorded, a message goes again after a crash, and a slow database must not let many pile up.
-      while (
-        inHand.size < this.opts.concurrency &&
-        this.delivering.size < 2 * this.opts.concurrency &&
-        Date.now() < options.deadline
-      ) {
-        if (options.background && this.stopped) break;
-        const finishedBefore = this.finished;
-        let docs: OutboxDoc[] = [];
-        try {
-          // Another instance sends this channel now: take nothing (a message taken only to be
-          // put back would wait a whole window); its look sends what was written here, the
-          // messages born claimed here too, given back for it.
-          const lease = this.opts.lease;
-          if (lease && !(await lease.holds(this.clock.now()))) {
-            this.lookIn(lease.waitMs(this.clock.now()));
-            await this.releaseOwn();
+      // Registered before this round's work, so a delivery ending during it ends the wait below at
+      // once. (Racing the deliveries' own promises added a handler to each at every wait, kept by
+      // one pending long: a record written again and again through an outage.)
+      let settled: () => void = () => undefined;
+      const oneSettled = new Promise<void>((resolve) => (settled = resolve));
+      this.settleWaiters.add(settled);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        // Deliveries writing their records count too, up to twice the sends: sent and not yet
+        // recorded, a message goes again after a crash, and a slow database must not let many pile up.
+        while (
+          inHand.size < this.opts.concurrency &&
+          this.delivering.size < 2 * this.opts.concurrency &&
+          Date.now() < options.deadline
+        ) {
+          if (options.background && this.stopped) break;
+          const finishedBefore = this.finished;
+          let docs: OutboxDoc[] = [];
+          try {
+            // Another instance sends this channel now: take nothing (a message taken only to be
+            // put back would wait a whole window); its look sends what was written here, the
+            // messages born claimed here too, given back for it.
+            const lease = this.opts.lease;
+            if (lease && !(await lease.holds(this.clock.now()))) {
+              this.lookIn(lease.waitMs(this.clock.now()));
+              await this.releaseOwn();
+              break;
+            }
+            const handed = await this.claimHanded();
+            if (handed) docs = [handed];
+            else if (this.lookDue(options, looked)) {
+              looked = true;
+              docs = await this.claimFound(this.opts.concurrency - inHand.size);
+              // After a look, what was handed over may go (the first full look allows it).
+              const after = docs.length === 0 ? await this.claimHanded() : undefined;
+              if (after) docs = [after];
+            }
+          } catch (error) {
+            // The database failed while looking: the messages in hand still finish (a sent one
+            // keeps writing its record), and the next look tries again.
+            this.log.error({ err: error, channel: this.channel }, "outbox: could not look for messages");
+            options = { ...options, deadline: 0 };
             break;
           }
-          const handed = await this.claimHanded();
-          if (handed) docs = [handed];
-          else if (this.lookDue(options, looked)) {
-            looked = true;
-            docs = await this.claimFound(this.opts.concurrency - inHand.size);
-            // After a look, what was handed over may go (the first full look allows it).
-            const after = docs.length === 0 ? await this.claimHanded() : undefined;
-            if (after) docs = [after];
+          // Nothing found, but a delivery finished meanwhile and freed its chat: look again.
+          if (docs.length === 0 && this.finished !== finishedBefore) continue;
+          if (docs.length === 0) break;
+          for (const doc of docs) {
+            count += 1;
+            this.begin(doc, inHand);
           }
-        } catch (error) {
-          // The database failed while looking: the messages in hand still finish (a sent one
-          // keeps writing its record), and the next look tries again.
-          this.log.error({ err: error, channel: this.channel }, "outbox: could not look for messages");
-          options = { ...options, deadline: 0 };
-          break;
         }
-        // Nothing found, but a delivery finished meanwhile and freed its chat: look again.
-        if (docs.length === 0 && this.finished !== finishedBefore) continue;
-        if (docs.length === 0) break;
-        for (const doc of docs) {
-          count += 1;
-          this.begin(doc, inHand);
-        }
+        // Records still being written hold their chats: the pass waits for them, since each frees a
+        // chat whose next message may be waiting (and a drain ends with every record written).
+        if (inHand.size === 0 && this.delivering.size === 0) return count;
+        // Go round again when a send ends (its slot is free), a delivery frees its chat, or a new
+        // message is handed over; a background pass also when a look or the lease's renewal falls
+        // due. Without that, one slow send (a file upload, a platform answering only at the call's
+        // 20 s timeout) held every look off until it ended: the other instance's messages, a
+        // retry's due time and the lease's next window all waited on one chat's send.
+        const wait = this.dueInMs(options, inHand.size);
+        await Promise.race([
+          oneSettled,
+          new Promise<void>((resolve) => (this.nudge = resolve)),
+          ...(wait === undefined
+            ? []
+            : [new Promise<void>((resolve) => (timer = setTimeout(resolve, wait)))]),
+        ]);
+        this.nudge = undefined;
+      } finally {
+        this.settleWaiters.delete(settled);
+        clearTimeout(timer);
       }
-      // Records still being written hold their chats: the pass waits for them, since each frees a
-      // chat whose next message may be waiting (and a drain ends with every record written).
-      if (inHand.size === 0 && this.delivering.size === 0) return count;
-      // Go round again when a send ends (its slot is free), a delivery frees its chat, or a new
-      // message is handed over; a background pass also when a look or the lease's renewal falls
-      // due. Without that, one slow send (a file upload, a platform answering only at the call's
-      // 20 s timeout) held every look off until it ended: the other instance's messages, a
-      // retry's due time and the lease's next window all waited on one chat's send.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        ...inHand,
-        ...this.delivering,
-        new Promise<void>((resolve) => (this.nudge = resolve)),
-        // Every slot taken: a send ending wakes it anyway, and a look could start nothing.
-        ...(options.background &&
-        inHand.size < this.opts.concurrency &&
-        this.delivering.size < 2 * this.opts.concurrency
-          ? [new Promise<void>((resolve) => (timer = setTimeout(resolve, this.dueInMs())))]
-          : []),
-      ]);
-      clearTimeout(timer);
-      this.nudge = undefined;
     }
   }
 
-  /** Milliseconds until a look is due (lookDue) or the lease is to be asked again, counted from the last look. */
-  private dueInMs(): number {
+  /**
+   * Milliseconds until a look is due (lookDue) or the lease is to be asked again, counted from the
+   * last look; undefined when a background pass could do neither now: every slot taken (a send
+   * ending wakes it anyway), stopped, paused (the probe has its own time), cut short by a failed
+   * look, or another instance holding the lease (its window's end is a look planned, lookIn).
+   */
+  private dueInMs(options: { deadline: number; background: boolean }, inHand: number): number | undefined {
     const lease = this.opts.lease;
-    const renew = lease ? lease.renewInMs(this.clock.now()) : Number.POSITIVE_INFINITY;
+    const now = this.clock.now();
+    if (!options.background || this.stopped || this.pause || Date.now() >= options.deadline) return undefined;
+    if (inHand >= this.opts.concurrency || this.delivering.size >= 2 * this.opts.concurrency)
+      return undefined;
+    if (lease && !lease.heldAt(now)) return undefined;
+    const renew = lease ? lease.renewInMs(now) : Number.POSITIVE_INFINITY;
     const every = this.lookSoon ? 0 : this.lookEvery();
     const look = this.lastLookAt + every - Date.now();
     const planned = this.lookTimerAt - Date.now();
     return Math.max(MIN_WAKE_MS, Math.min(look, renew, planned));
+  }
+
+  /** Wakes the passes waiting for a delivery to free its slot or its chat. */
+  private settledOne(): void {
+    for (const wake of this.settleWaiters) wake();
   }
 
   /**
@@ -1710,13 +1734,15 @@ export class Dispatcher {
    */
   private begin(doc: OutboxDoc, inHand: Set<Promise<void>>): void {
     let freeSlot: () => void = () => undefined;
-    const slot: Promise<void> = new Promise<void>((resolve) => (freeSlot = resolve)).finally(() =>
-      inHand.delete(slot),
-    );
+    const slot: Promise<void> = new Promise<void>((resolve) => (freeSlot = resolve)).finally(() => {
+      inHand.delete(slot);
+      this.settledOne();
+    });
     inHand.add(slot);
     const whole: Promise<void> = this.deliver(doc, freeSlot).finally(() => {
       freeSlot();
       this.delivering.delete(whole);
+      this.settledOne();
     });
     this.delivering.add(whole);
   }

@@ -60,6 +60,23 @@ const message = (chatId: string, text: string) => ({
   dedupeKey: `${chatId}:${text}`,
 });
 
+/**
+ * Waits for a held command or a gated send to be reached, for 10 s at most: a case that never gets
+ * there fails with what it awaited, and its `finally` lets go of what it holds, which the next
+ * cases would otherwise meet.
+ */
+async function reached(what: string, thing: { reached: Promise<void> } | undefined): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 10_000);
+  });
+  try {
+    await Promise.race([thing?.reached ?? Promise.reject(new Error(`nothing to wait for: ${what}`)), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A look's answer, kept at the proxy from the moment the database ran it. */
 const holdLook = (): Held => db.proxy.hold({ command: "find", collection: "outbox", at: "reply" });
 
@@ -95,10 +112,10 @@ describe("a look whose read comes back stale", () => {
     try {
       const gate = sender.gate("a");
       await app.outbox.enqueue([message("a", "Tin 1")]);
-      await gate.reached;
+      await reached("the send", gate);
       // The look reads "Tin 1" still sending, claimed here.
       looks.push(holdLook());
-      await looks[0]?.reached;
+      await reached("a look", looks[0]);
       gate.pass();
       await outcome(2);
       // Handed over while the look's answer is on its way.
@@ -123,15 +140,15 @@ describe("a look whose read comes back stale", () => {
     try {
       const gate = sender.gate("b");
       await app.outbox.enqueue([message("b", "Tin 1")]);
-      await gate.reached;
+      await reached("the send", gate);
       // A job's message, decided here first: its id comes before the other process's, but its
       // insert reaches the database only after the look has read.
       insert = db.proxy.hold({ command: "insert", collection: "outbox", at: "request" });
       const job = app.outbox.enqueue([message("b", "Tin 2, của việc định kỳ")]);
-      await insert.reached;
+      await reached("the job's insert", insert);
       await other.outbox.enqueue([message("b", "Tin 3, từ nơi khác")]);
       looks.push(holdLook());
-      await looks[0]?.reached;
+      await reached("a look", looks[0]);
       insert.release();
       await job;
       gate.pass();
@@ -157,11 +174,11 @@ describe("a look whose read comes back stale", () => {
       const gate = sender.gate("c");
       // A turn's reply, handed over unwritten: the look cannot see it.
       void app.outbox.enqueueTurn([message("c", "Tin 1")], { unwritten: true });
-      await gate.reached;
+      await reached("the send", gate);
       // A job's message behind it, written and born claimed here: the look sees only this one.
       await app.outbox.enqueue([message("c", "Tin 2")]);
       looks.push(holdLook());
-      await looks[0]?.reached;
+      await reached("a look", looks[0]);
       // "Tin 1" fails: written to wait its retry, and "Tin 2" put back with its chat.
       gate.fail();
       await outcome(2);
@@ -185,7 +202,7 @@ describe("a look whose read comes back stale", () => {
     const gate = sender.gate("slow");
     try {
       await app.outbox.enqueue([message("slow", "Báo cáo quý")]);
-      await gate.reached;
+      await reached("the send", gate);
       // Up to the platform call's timeout (20 s) on a bad network; the look comes meanwhile.
       await other.outbox.enqueue([message("x", "Tin từ phiên bản kia")]);
       await waitFor(() => sender.to("x").length === 1, "the other process's message", 5_000);
