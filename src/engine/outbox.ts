@@ -1010,12 +1010,26 @@ export class Dispatcher {
       .cursor();
     const seen = new Set<string>();
     const external = new Set<string>();
+    /** Chats whose oldest unsent message is in hand here: what is behind it is read on. */
+    const behindOwn = new Set<string>();
     const due: OutboxDoc[] = [];
     this.deferredDuringLook.clear();
     try {
       for await (const doc of cursor as AsyncIterable<OutboxDoc>) {
         if (seen.has(doc.chatId)) continue;
         const id = doc._id.toHexString();
+        if (behindOwn.has(doc.chatId)) {
+          // Behind a message in hand here. One handed over here, in hand, or delivered goes by
+          // the hand-over path after it. Anything else was written elsewhere (another process,
+          // before a restart): the chat goes to the look, which sends it next, or the chat's
+          // next reply here, born claimed, would go first (found by holding a send while a
+          // look read: test/engine/look-stale-read.test.ts).
+          const handed = this.hints.get(doc.chatId)?.some((h) => h._id.equals(doc._id)) ?? false;
+          if (handed || this.handling.has(id) || this.sentHere.has(id)) continue;
+          seen.add(doc.chatId);
+          external.add(doc.chatId);
+          continue;
+        }
         // Delivered here while the look read (its "sent" landed after the read): it waits for
         // nothing, and the chat's next message in the collection, if any, is its oldest unsent.
         // Asked first: a chat whose next reply was handed over meanwhile, as most are at a busy
@@ -1023,12 +1037,15 @@ export class Dispatcher {
         // and each of its later replies then waited for a look of its own (npx tsx
         // bench/alone.ts --citizens 100 --think 200: 22 chats so by the end, a message a look).
         if (doc.lockedBy === this.workerId && this.sentHere.has(id)) continue;
-        seen.add(doc.chatId);
         if (this.busy.has(doc.chatId) || this.handling.has(id)) {
-          // In hand here: whether its later messages are left to the look stays as it was.
-          if (this.external.has(doc.chatId)) external.add(doc.chatId);
+          // In hand here: a chat left to the look stays so; else what is behind it decides.
+          if (this.external.has(doc.chatId)) {
+            seen.add(doc.chatId);
+            external.add(doc.chatId);
+          } else behindOwn.add(doc.chatId);
           continue;
         }
+        seen.add(doc.chatId);
         // Handed over here: the handed path sends it, and the look need not claim it again.
         const handed = this.hints.get(doc.chatId);
         if (handed?.some((h) => h._id.equals(doc._id))) continue;

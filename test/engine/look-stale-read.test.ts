@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Held } from "../../bench/faults/proxy.js";
 import { SendError, type ChannelSender, type Delivery } from "../../src/engine/channel.js";
-import type { DeliveryResult } from "../../src/engine/outbox.js";
+import type { DeliveryResult, DispatcherOptions } from "../../src/engine/outbox.js";
 import { buildApp, useProxiedDatabase } from "../support/db.js";
 import { waitFor } from "../support/wait.js";
 
@@ -15,27 +15,35 @@ import { waitFor } from "../support/wait.js";
  */
 const db = useProxiedDatabase(import.meta.filename);
 
-/** A send held until the test lets it go (gate): then taken, or refused with a network error. */
+/** A send held until the test lets it go (gate): then taken, refused with a network error, or told to wait. */
 interface Gate {
   readonly reached: Promise<void>;
   pass(): void;
   fail(): void;
+  rateLimit(waitMs: number): void;
 }
+
+type Outcome = "pass" | "fail" | { waitMs: number };
 
 /** The console channel, whose sends to a gated chat wait for the test. */
 class Gated implements ChannelSender {
   readonly channel = "console" as const;
   readonly delivered: Delivery[] = [];
-  private readonly gates = new Map<string, { reach: () => void; outcome: Promise<"pass" | "fail"> }>();
+  private readonly gates = new Map<string, { reach: () => void; outcome: Promise<Outcome> }>();
 
-  /** The next send to `chatId` waits for the gate's pass or fail. */
+  /** The next send to `chatId` waits for the gate's decision. */
   gate(chatId: string): Gate {
     let reach: () => void = () => undefined;
-    let decide: (outcome: "pass" | "fail") => void = () => undefined;
+    let decide: (outcome: Outcome) => void = () => undefined;
     const reached = new Promise<void>((resolve) => (reach = resolve));
-    const outcome = new Promise<"pass" | "fail">((resolve) => (decide = resolve));
+    const outcome = new Promise<Outcome>((resolve) => (decide = resolve));
     this.gates.set(chatId, { reach, outcome });
-    return { reached, pass: () => decide("pass"), fail: () => decide("fail") };
+    return {
+      reached,
+      pass: () => decide("pass"),
+      fail: () => decide("fail"),
+      rateLimit: (waitMs) => decide({ waitMs }),
+    };
   }
 
   async send(delivery: Delivery) {
@@ -43,7 +51,9 @@ class Gated implements ChannelSender {
     if (gate) {
       this.gates.delete(delivery.chatId);
       gate.reach();
-      if ((await gate.outcome) === "fail") throw new SendError("network", "connection reset");
+      const outcome = await gate.outcome;
+      if (outcome === "fail") throw new SendError("network", "connection reset");
+      if (outcome !== "pass") throw new SendError("rate_limited", "Too Many Requests", outcome.waitMs);
     }
     this.delivered.push(delivery);
     return { messageIds: [`g${this.delivered.length}`] };
@@ -83,7 +93,7 @@ const holdLook = (): Held => db.proxy.hold({ command: "find", collection: "outbo
 let runs = 0;
 
 /** A running dispatcher, past its first look, with a way to wait for its next outcome. */
-async function running() {
+async function running(options: DispatcherOptions = {}) {
   runs += 1;
   const { app, clock } = await buildApp(db.connection);
   const sender = new Gated();
@@ -92,10 +102,13 @@ async function running() {
     pollMs: 100,
     baseBackoffMs: 1_000,
     onResult: (_channel, result) => outcomes.push(result),
+    ...options,
   });
   dispatcher.start();
   // Handed-over messages wait for the first look: one delivered says it was made.
   await app.outbox.enqueue([message(`warm${runs}`, "Chào")]);
+  // As the engine announces what a turn wrote (a pass running meanwhile is nudged by the hand-over).
+  dispatcher.wake();
   await waitFor(() => sender.to(`warm${runs}`).length === 1, "the first look");
   /** Resolves once `n` outcomes were reported, and the delivery that reported the last has ended. */
   const outcome = async (n: number) => {
@@ -103,6 +116,26 @@ async function running() {
     await new Promise((resolve) => setImmediate(resolve));
   };
   return { app, clock, sender, dispatcher, outcome, outcomes };
+}
+
+/**
+ * Makes a dispatcher that looks only when told (pollMs a minute) look now, and waits until that
+ * look's answer has been taken in: a send to a chat of its own fails, and its retry (baseBackoffMs
+ * 1) plans a look at once. That message then waits for a time the fixed clock never reaches.
+ */
+async function lookNow({ app, sender, dispatcher }: Awaited<ReturnType<typeof running>>, chatId: string) {
+  const gate = sender.gate(chatId);
+  await app.outbox.enqueue([message(chatId, "Tin thử")]);
+  dispatcher.wake();
+  await reached("the send that fails", gate);
+  const look = holdLook();
+  try {
+    gate.fail();
+    await reached("the look the failure plans", look);
+  } finally {
+    look.release();
+  }
+  await new Promise((resolve) => setTimeout(resolve, 100));
 }
 
 describe("a look whose read comes back stale", () => {
@@ -212,5 +245,55 @@ describe("a look whose read comes back stale", () => {
       await dispatcher.stop();
     }
     expect(sender.to("slow")).toEqual(["Báo cáo quý"]);
+  });
+
+  it("keeps a message from elsewhere, read behind a send in hand here, ahead of the chat's next reply", async () => {
+    const run = await running({ pollMs: 60_000, baseBackoffMs: 1 });
+    const { app, sender, dispatcher, outcome } = run;
+    const { app: other } = await buildApp(db.connection);
+    const gate = sender.gate("d");
+    try {
+      await app.outbox.enqueue([message("d", "Tin 1")]);
+      dispatcher.wake();
+      await reached("the send", gate);
+      await other.outbox.enqueue([message("d", "Tin 2, từ nơi khác")]);
+      // The look reads "Tin 1" in hand here, and "Tin 2" behind it: it must not forget "Tin 2".
+      await lookNow(run, "d-look");
+      gate.pass();
+      await outcome(3);
+      // Decided after "Tin 2" was written: born claimed, it went at once, before it.
+      await app.outbox.enqueue([message("d", "Tin 3")]);
+      dispatcher.wake();
+      await waitFor(() => sender.to("d").length === 3, "all three messages");
+      expect(sender.to("d")).toEqual(["Tin 1", "Tin 2, từ nơi khác", "Tin 3"]);
+    } finally {
+      gate.pass();
+      await dispatcher.stop();
+    }
+  });
+
+  it("keeps a message from elsewhere, read behind a message parked here by a 429, ahead of the next reply", async () => {
+    const run = await running({ pollMs: 60_000, baseBackoffMs: 1 });
+    const { app, sender, dispatcher, outcome } = run;
+    const { app: other } = await buildApp(db.connection);
+    const gate = sender.gate("e");
+    try {
+      await app.outbox.enqueue([message("e", "Tin 1")]);
+      dispatcher.wake();
+      await reached("the send", gate);
+      await other.outbox.enqueue([message("e", "Tin 2, từ nơi khác")]);
+      gate.rateLimit(800);
+      await outcome(2);
+      // Parked in memory, its chat busy: the look reads it "sending", and "Tin 2" behind it.
+      await lookNow(run, "e-look");
+      await waitFor(() => sender.to("e").length >= 1, "Tin 1 back from its wait");
+      await app.outbox.enqueue([message("e", "Tin 3")]);
+      dispatcher.wake();
+      await waitFor(() => sender.to("e").length === 3, "all three messages");
+      expect(sender.to("e")).toEqual(["Tin 1", "Tin 2, từ nơi khác", "Tin 3"]);
+    } finally {
+      gate.pass();
+      await dispatcher.stop();
+    }
   });
 });
