@@ -576,6 +576,16 @@ const IDLE_LOOK_FACTOR = 10;
 const MIN_WAKE_MS = 50;
 
 /**
+ * A message written to go at a later time (a broadcast spread over minutes, Outbound.notBefore)
+ * and not yet due: it holds back nothing of its chat. A reply decided meanwhile goes now, as a
+ * reply to someone between a broadcast's messages does across chats; a message told to wait
+ * after it was due (a 429, a retry) keeps its place, and its chat's later messages wait for it.
+ */
+function forLater(doc: OutboxDoc, now: Date): boolean {
+  return doc.status === "pending" && doc.attempts === 0 && (doc.dueAt?.getTime() ?? 0) > now.getTime();
+}
+
+/**
  * Delivers one channel's outbox. Several dispatchers (several instances) may run: each message is
  * claimed under a unique key before it is sent, so only one sends it.
  *
@@ -955,6 +965,11 @@ export class Dispatcher {
         this.busy.add(chatId);
         return doc;
       }
+      if (forLater(doc, now)) {
+        // The look sends it when it is due; the chat's replies meanwhile go as they come.
+        this.lookIn(doc.nextAttemptAt.getTime() - now.getTime());
+        continue;
+      }
       if (doc.nextAttemptAt > now) {
         this.defer(chatId, doc.nextAttemptAt.getTime() - now.getTime());
         continue;
@@ -1012,12 +1027,19 @@ export class Dispatcher {
     const external = new Set<string>();
     /** Chats whose oldest unsent message is in hand here: what is behind it is read on. */
     const behindOwn = new Set<string>();
+    /** A message for later was read: looks stay at pollMs until it has gone. */
+    let later = false;
     const due: OutboxDoc[] = [];
     this.deferredDuringLook.clear();
     try {
       for await (const doc of cursor as AsyncIterable<OutboxDoc>) {
         if (seen.has(doc.chatId)) continue;
         const id = doc._id.toHexString();
+        // Not due yet: it holds back nothing of its chat, and looks stay frequent until it goes.
+        if (forLater(doc, now)) {
+          later = true;
+          continue;
+        }
         if (behindOwn.has(doc.chatId)) {
           // Behind a message in hand here. One handed over here, in hand, or delivered goes by
           // the hand-over path after it. Anything else was written elsewhere (another process,
@@ -1080,7 +1102,7 @@ export class Dispatcher {
     for (const chatId of this.writing.keys()) external.add(chatId);
     this.external = external;
     this.looked = true;
-    this.emptyLooks = external.size === 0 ? this.emptyLooks + 1 : 0;
+    this.emptyLooks = external.size === 0 && !later ? this.emptyLooks + 1 : 0;
     // In hand from here, so a hand-over of one of them meanwhile (Dispatcher.hint) is ignored;
     // one another pass marked while this one read is that pass's, and its mark stays its own.
     for (let i = due.length - 1; i >= 0; i -= 1) {

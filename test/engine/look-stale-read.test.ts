@@ -297,3 +297,58 @@ describe("a look whose read comes back stale", () => {
     }
   });
 });
+
+describe("a message for later (a broadcast spread over minutes)", () => {
+  const later = (chatId: string, text: string, at: Date) => ({ ...message(chatId, text), notBefore: at });
+
+  it("holds back none of its chat's replies, and goes when it is due", async () => {
+    const { app, clock, sender, dispatcher } = await running();
+    const { app: other } = await buildApp(db.connection);
+    const inFiveMinutes = new Date(clock.now().getTime() + 5 * 60_000);
+    try {
+      // Written here, and by another process: each is its chat's oldest unsent message.
+      await app.outbox.enqueue([later("f", "Thông báo của Sở", inFiveMinutes)]);
+      await other.outbox.enqueue([later("g", "Thông báo của Sở", inFiveMinutes)]);
+      dispatcher.wake();
+      // Looked at while it waits (and handed over, for the one written here).
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await app.outbox.enqueue([message("f", "Trả lời"), message("g", "Trả lời")]);
+      dispatcher.wake();
+      await waitFor(
+        () => sender.to("f").length === 1 && sender.to("g").length === 1,
+        "the replies, before the broadcast's time",
+      );
+      expect([sender.to("f"), sender.to("g")]).toEqual([["Trả lời"], ["Trả lời"]]);
+      clock.advance(5 * 60_000);
+      await waitFor(() => sender.to("f").length === 2 && sender.to("g").length === 2, "the broadcast");
+      expect(sender.to("f")).toEqual(["Trả lời", "Thông báo của Sở"]);
+    } finally {
+      await dispatcher.stop();
+    }
+  });
+
+  it("still holds back its chat once due and told to wait", async () => {
+    const { app, clock, sender, dispatcher, outcome } = await running();
+    const soon = new Date(clock.now().getTime() + 1_000);
+    const gate = sender.gate("h");
+    try {
+      await app.outbox.enqueue([later("h", "Thông báo của Sở", soon)]);
+      dispatcher.wake();
+      clock.advance(1_000);
+      await reached("the broadcast's send", gate);
+      // Due and sent: a network failure puts it back to wait its retry, in its place.
+      gate.fail();
+      await outcome(2);
+      await app.outbox.enqueue([message("h", "Trả lời")]);
+      dispatcher.wake();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(sender.to("h")).toEqual([]);
+      clock.advance(60_000);
+      await waitFor(() => sender.to("h").length === 2, "both messages");
+      expect(sender.to("h")).toEqual(["Thông báo của Sở", "Trả lời"]);
+    } finally {
+      gate.pass();
+      await dispatcher.stop();
+    }
+  });
+});
