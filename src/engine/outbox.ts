@@ -582,7 +582,12 @@ const MIN_WAKE_MS = 50;
  * after it was due (a 429, a retry) keeps its place, and its chat's later messages wait for it.
  */
 function forLater(doc: OutboxDoc, now: Date): boolean {
-  return doc.status === "pending" && doc.attempts === 0 && (doc.dueAt?.getTime() ?? 0) > now.getTime();
+  const due = doc.dueAt?.getTime() ?? 0;
+  // Written for a time after its writing, by its writer's own clock: a reply written by an
+  // instance whose clock runs ahead is due at its writing, and is not taken for one.
+  return (
+    doc.status === "pending" && doc.attempts === 0 && due > doc.createdAt.getTime() && due > now.getTime()
+  );
 }
 
 /**
@@ -967,7 +972,7 @@ export class Dispatcher {
       }
       if (forLater(doc, now)) {
         // The look sends it when it is due; the chat's replies meanwhile go as they come.
-        this.lookIn(doc.nextAttemptAt.getTime() - now.getTime());
+        this.lookIn((doc.dueAt?.getTime() ?? 0) - now.getTime());
         continue;
       }
       if (doc.nextAttemptAt > now) {
@@ -1060,8 +1065,13 @@ export class Dispatcher {
         // bench/alone.ts --citizens 100 --think 200: 22 chats so by the end, a message a look).
         if (doc.lockedBy === this.workerId && this.sentHere.has(id)) continue;
         if (this.busy.has(doc.chatId) || this.handling.has(id)) {
-          // In hand here: a chat left to the look stays so; else what is behind it decides.
-          if (this.external.has(doc.chatId)) {
+          // Its chat in hand here. The message is ours (in hand, handed over, being written as it
+          // stands, delivered): a chat left to the look stays so, else what is behind it decides.
+          // Or it was written elsewhere, while what is in hand here is a reply not in the
+          // collection (handed over unwritten): it goes next, by the look.
+          const handed = this.hints.get(doc.chatId)?.some((h) => h._id.equals(doc._id)) ?? false;
+          const ours = handed || this.handling.has(id) || this.sentHere.has(id) || this.writingIds.has(id);
+          if (this.external.has(doc.chatId) || !ours) {
             seen.add(doc.chatId);
             external.add(doc.chatId);
           } else behindOwn.add(doc.chatId);

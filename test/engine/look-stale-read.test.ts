@@ -272,6 +272,31 @@ describe("a look whose read comes back stale", () => {
     }
   });
 
+  it("keeps a message from elsewhere, read while a reply not yet in the collection is sent, ahead of the next reply", async () => {
+    const run = await running({ pollMs: 60_000, baseBackoffMs: 1 });
+    const { app, sender, dispatcher, outcome } = run;
+    const { app: other } = await buildApp(db.connection);
+    const gate = sender.gate("k");
+    try {
+      // A turn's reply, handed over unwritten: its chat is busy, and the look reads none of it.
+      void app.outbox.enqueueTurn([message("k", "Tin 1")], { unwritten: true });
+      dispatcher.wake();
+      await reached("the send", gate);
+      await other.outbox.enqueue([message("k", "Tin 2, từ nơi khác")]);
+      // The look reads "Tin 2" first for the chat, which is busy here: it is not ours.
+      await lookNow(run, "k-look");
+      gate.pass();
+      await outcome(3);
+      await app.outbox.enqueue([message("k", "Tin 3")]);
+      dispatcher.wake();
+      await waitFor(() => sender.to("k").length === 3, "all three messages");
+      expect(sender.to("k")).toEqual(["Tin 1", "Tin 2, từ nơi khác", "Tin 3"]);
+    } finally {
+      gate.pass();
+      await dispatcher.stop();
+    }
+  });
+
   it("keeps a message from elsewhere, read behind a message parked here by a 429, ahead of the next reply", async () => {
     const run = await running({ pollMs: 60_000, baseBackoffMs: 1 });
     const { app, sender, dispatcher, outcome } = run;
