@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SendError, type ChannelSender, type Delivery } from "../../src/engine/channel.js";
 import { buildApp, useDatabase } from "../support/db.js";
+import { consoleMessage, textsTo } from "../support/recording-sender.js";
 import { waitFor } from "../support/wait.js";
 
 /**
@@ -27,15 +28,11 @@ class Limited implements ChannelSender {
     return { messageIds: [`l${this.delivered.length}`] };
   }
   to(chatId: string): string[] {
-    return this.delivered.filter((d) => d.chatId === chatId).map((d) => d.text);
+    return textsTo(this.delivered, chatId);
   }
 }
 
-const message = (chatId: string, text: string) => ({
-  to: { channel: "console" as const, chatId },
-  text,
-  dedupeKey: `${chatId}:${text}`,
-});
+const message = consoleMessage;
 
 describe("a running dispatcher told to wait", () => {
   it("sends a message its look found once the wait is over, before the chat's next one", async () => {

@@ -3,6 +3,7 @@ import type { Held } from "../../bench/faults/proxy.js";
 import { SendError, type ChannelSender, type Delivery } from "../../src/engine/channel.js";
 import type { DeliveryResult, DispatcherOptions } from "../../src/engine/outbox.js";
 import { buildApp, useProxiedDatabase } from "../support/db.js";
+import { consoleMessage, textsTo } from "../support/recording-sender.js";
 import { waitFor } from "../support/wait.js";
 
 /**
@@ -60,15 +61,11 @@ class Gated implements ChannelSender {
   }
 
   to(chatId: string): string[] {
-    return this.delivered.filter((d) => d.chatId === chatId).map((d) => d.text);
+    return textsTo(this.delivered, chatId);
   }
 }
 
-const message = (chatId: string, text: string) => ({
-  to: { channel: "console" as const, chatId },
-  text,
-  dedupeKey: `${chatId}:${text}`,
-});
+const message = consoleMessage;
 
 /**
  * Waits for a held command or a gated send to be reached, for 10 s at most: a case that never gets

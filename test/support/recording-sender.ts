@@ -10,6 +10,18 @@ export class RecordingSender implements ChannelSender {
   }
   /** The texts delivered to one chat, in order. */
   to(chatId: string): string[] {
-    return this.delivered.filter((d) => d.chatId === chatId).map((d) => d.text);
+    return textsTo(this.delivered, chatId);
   }
 }
+
+/** The texts a test's sender delivered to one chat, in the order it delivered them. */
+export function textsTo(delivered: Delivery[], chatId: string): string[] {
+  return delivered.filter((d) => d.chatId === chatId).map((d) => d.text);
+}
+
+/** A message to a console chat, keyed by its chat and text (unique within a test's chats). */
+export const consoleMessage = (chatId: string, text: string) => ({
+  to: { channel: "console" as const, chatId },
+  text,
+  dedupeKey: `${chatId}:${text}`,
+});
