@@ -159,7 +159,7 @@ export class WireProxy {
   faulted: WriteSeen | undefined;
   /** The answer an "error" fault gives (Plan.reply), else the injected fault's. */
   private faultReply: { code: number; errmsg: string } | undefined;
-  /** Holds asked for and not released yet, each for the next command that matches it. */
+  /** Holds asked for, not yet taken by a command nor released, each for the next command that matches it. */
   private readonly holds: HoldEntry[] = [];
 
   constructor(
@@ -200,14 +200,14 @@ export class WireProxy {
   hold(plan: HoldPlan): Held {
     let reach: () => void = () => undefined;
     const reached = new Promise<void>((resolve) => (reach = resolve));
-    const entry: HoldEntry = { ...plan, taken: false, reach, released: false };
+    const entry: HoldEntry = { ...plan, reach, released: false };
     this.holds.push(entry);
     return {
       reached,
       release: () => {
         entry.released = true;
         entry.letGo?.();
-        // Never taken: it holds nothing that comes later.
+        // Still waiting for its command (a taken one has left the list): it holds nothing later.
         const at = this.holds.indexOf(entry);
         if (at >= 0) this.holds.splice(at, 1);
       },
@@ -219,13 +219,11 @@ export class WireProxy {
     if (this.holds.length === 0) return undefined;
     const command = commandOf(frame);
     if (!command) return undefined;
-    const entry = this.holds.find(
-      (h) => !h.taken && h.command === command.command && h.collection === command.collection,
+    const at = this.holds.findIndex(
+      (h) => h.command === command.command && h.collection === command.collection,
     );
-    if (!entry) return undefined;
-    entry.taken = true;
-    this.holds.splice(this.holds.indexOf(entry), 1);
-    return entry;
+    if (at < 0) return undefined;
+    return this.holds.splice(at, 1)[0];
   }
 
   async close(): Promise<void> {
@@ -392,7 +390,6 @@ export interface Held {
 }
 
 interface HoldEntry extends HoldPlan {
-  taken: boolean;
   reach: () => void;
   /** Set once the command is held: lets it go. */
   letGo?: () => void;

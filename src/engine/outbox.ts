@@ -855,6 +855,16 @@ export class Dispatcher {
     void this.writeAsTheyStand(stale);
   }
 
+  /**
+   * Whether `doc` is this dispatcher's own: handed over here, in hand, delivered here, or being
+   * written as it stands (`id`: its id as hex). What is neither was written elsewhere (another
+   * process, before a restart).
+   */
+  private mineHere(doc: OutboxDoc, id: string): boolean {
+    if (this.handling.has(id) || this.sentHere.has(id) || this.writingIds.has(id)) return true;
+    return this.hints.get(doc.chatId)?.some((h) => h._id.equals(doc._id)) ?? false;
+  }
+
   /** Whether a chat's handed-over messages include one handed over unwritten. */
   private holdsUnwritten(queue: OutboxDoc[] | undefined): boolean {
     return queue?.some((doc) => this.outbox.isUnwritten(doc)) ?? false;
@@ -1046,13 +1056,12 @@ export class Dispatcher {
           continue;
         }
         if (behindOwn.has(doc.chatId)) {
-          // Behind a message in hand here. One handed over here, in hand, or delivered goes by
-          // the hand-over path after it. Anything else was written elsewhere (another process,
-          // before a restart): the chat goes to the look, which sends it next, or the chat's
+          // Behind a message in hand here. One of this dispatcher's goes by the hand-over path
+          // after it. Anything else was written elsewhere (another process, before a restart,
+          // mineHere): the chat goes to the look, which sends it next, or the chat's
           // next reply here, born claimed, would go first (found by holding a send while a
           // look read: test/engine/look-stale-read.test.ts).
-          const handed = this.hints.get(doc.chatId)?.some((h) => h._id.equals(doc._id)) ?? false;
-          if (handed || this.handling.has(id) || this.sentHere.has(id)) continue;
+          if (this.mineHere(doc, id)) continue;
           seen.add(doc.chatId);
           external.add(doc.chatId);
           continue;
@@ -1069,9 +1078,7 @@ export class Dispatcher {
           // stands, delivered): a chat left to the look stays so, else what is behind it decides.
           // Or it was written elsewhere, while what is in hand here is a reply not in the
           // collection (handed over unwritten): it goes next, by the look.
-          const handed = this.hints.get(doc.chatId)?.some((h) => h._id.equals(doc._id)) ?? false;
-          const ours = handed || this.handling.has(id) || this.sentHere.has(id) || this.writingIds.has(id);
-          if (this.external.has(doc.chatId) || !ours) {
+          if (this.external.has(doc.chatId) || !this.mineHere(doc, id)) {
             seen.add(doc.chatId);
             external.add(doc.chatId);
           } else behindOwn.add(doc.chatId);

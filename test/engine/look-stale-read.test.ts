@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Held } from "../../bench/faults/proxy.js";
+import type { App } from "../../src/app.js";
 import { SendError, type ChannelSender, type Delivery } from "../../src/engine/channel.js";
 import type { DeliveryResult, DispatcherOptions } from "../../src/engine/outbox.js";
 import { buildApp, useProxiedDatabase } from "../support/db.js";
@@ -244,55 +245,48 @@ describe("a look whose read comes back stale", () => {
     expect(sender.to("slow")).toEqual(["Báo cáo quý"]);
   });
 
-  it("keeps a message from elsewhere, read behind a send in hand here, ahead of the chat's next reply", async () => {
-    const run = await running({ pollMs: 60_000, baseBackoffMs: 1 });
-    const { app, sender, dispatcher, outcome } = run;
-    const { app: other } = await buildApp(db.connection);
-    const gate = sender.gate("d");
-    try {
-      await app.outbox.enqueue([message("d", "Tin 1")]);
-      dispatcher.wake();
-      await reached("the send", gate);
-      await other.outbox.enqueue([message("d", "Tin 2, từ nơi khác")]);
-      // The look reads "Tin 1" in hand here, and "Tin 2" behind it: it must not forget "Tin 2".
-      await lookNow(run, "d-look");
-      gate.pass();
-      await outcome(3);
-      // Decided after "Tin 2" was written: born claimed, it went at once, before it.
-      await app.outbox.enqueue([message("d", "Tin 3")]);
-      dispatcher.wake();
-      await waitFor(() => sender.to("d").length === 3, "all three messages");
-      expect(sender.to("d")).toEqual(["Tin 1", "Tin 2, từ nơi khác", "Tin 3"]);
-    } finally {
-      gate.pass();
-      await dispatcher.stop();
-    }
-  });
-
-  it("keeps a message from elsewhere, read while a reply not yet in the collection is sent, ahead of the next reply", async () => {
-    const run = await running({ pollMs: 60_000, baseBackoffMs: 1 });
-    const { app, sender, dispatcher, outcome } = run;
-    const { app: other } = await buildApp(db.connection);
-    const gate = sender.gate("k");
-    try {
-      // A turn's reply, handed over unwritten: its chat is busy, and the look reads none of it.
-      void app.outbox.enqueueTurn([message("k", "Tin 1")], { unwritten: true });
-      dispatcher.wake();
-      await reached("the send", gate);
-      await other.outbox.enqueue([message("k", "Tin 2, từ nơi khác")]);
-      // The look reads "Tin 2" first for the chat, which is busy here: it is not ours.
-      await lookNow(run, "k-look");
-      gate.pass();
-      await outcome(3);
-      await app.outbox.enqueue([message("k", "Tin 3")]);
-      dispatcher.wake();
-      await waitFor(() => sender.to("k").length === 3, "all three messages");
-      expect(sender.to("k")).toEqual(["Tin 1", "Tin 2, từ nơi khác", "Tin 3"]);
-    } finally {
-      gate.pass();
-      await dispatcher.stop();
-    }
-  });
+  // The reply in hand here is either in the collection, where the look reads it before "Tin 2",
+  // or handed over unwritten (a turn's reply), where the look reads "Tin 2" first for a busy chat.
+  it.each([
+    {
+      how: "behind a send in hand here",
+      chatId: "d",
+      handOver: (app: App, chatId: string) => app.outbox.enqueue([message(chatId, "Tin 1")]),
+    },
+    {
+      how: "while a reply not yet in the collection is sent",
+      chatId: "k",
+      handOver: (app: App, chatId: string) => {
+        void app.outbox.enqueueTurn([message(chatId, "Tin 1")], { unwritten: true });
+      },
+    },
+  ])(
+    "keeps a message from elsewhere, read $how, ahead of the chat's next reply",
+    async ({ chatId, handOver }) => {
+      const run = await running({ pollMs: 60_000, baseBackoffMs: 1 });
+      const { app, sender, dispatcher, outcome } = run;
+      const { app: other } = await buildApp(db.connection);
+      const gate = sender.gate(chatId);
+      try {
+        await handOver(app, chatId);
+        dispatcher.wake();
+        await reached("the send", gate);
+        await other.outbox.enqueue([message(chatId, "Tin 2, từ nơi khác")]);
+        // The look reads "Tin 2" with the chat in hand here: it must not forget it.
+        await lookNow(run, `${chatId}-look`);
+        gate.pass();
+        await outcome(3);
+        // Decided after "Tin 2" was written: born claimed, it went at once, before it.
+        await app.outbox.enqueue([message(chatId, "Tin 3")]);
+        dispatcher.wake();
+        await waitFor(() => sender.to(chatId).length === 3, "all three messages");
+        expect(sender.to(chatId)).toEqual(["Tin 1", "Tin 2, từ nơi khác", "Tin 3"]);
+      } finally {
+        gate.pass();
+        await dispatcher.stop();
+      }
+    },
+  );
 
   it("keeps a message from elsewhere, read behind a message parked here by a 429, ahead of the next reply", async () => {
     const run = await running({ pollMs: 60_000, baseBackoffMs: 1 });
