@@ -582,12 +582,18 @@ const MIN_WAKE_MS = 50;
  * after it was due (a 429, a retry) keeps its place, and its chat's later messages wait for it.
  */
 function forLater(doc: OutboxDoc, now: Date): boolean {
+  return scheduled(doc) && (doc.dueAt?.getTime() ?? 0) > now.getTime();
+}
+
+/**
+ * Written for a time after its writing, by its writer's own clock (a reply written by an instance
+ * whose clock runs ahead is due at its writing, and is not one), and never tried yet. Such
+ * messages keep their order among themselves: a broadcast's copy due sooner does not pass an
+ * earlier broadcast's copy for the same person that is due later.
+ */
+function scheduled(doc: OutboxDoc): boolean {
   const due = doc.dueAt?.getTime() ?? 0;
-  // Written for a time after its writing, by its writer's own clock: a reply written by an
-  // instance whose clock runs ahead is due at its writing, and is not taken for one.
-  return (
-    doc.status === "pending" && doc.attempts === 0 && due > doc.createdAt.getTime() && due > now.getTime()
-  );
+  return doc.status === "pending" && doc.attempts === 0 && due > doc.createdAt.getTime();
 }
 
 /**
@@ -980,9 +986,11 @@ export class Dispatcher {
         this.busy.add(chatId);
         return doc;
       }
-      if (forLater(doc, now)) {
-        // The look sends it when it is due; the chat's replies meanwhile go as they come.
-        this.lookIn((doc.dueAt?.getTime() ?? 0) - now.getTime());
+      if (scheduled(doc)) {
+        // The look sends it when it is due, after any earlier one of its chat written for a
+        // later time (which this hand-over does not know of); the chat's replies meanwhile go as
+        // they come.
+        this.lookIn(Math.max(0, (doc.dueAt?.getTime() ?? 0) - now.getTime()));
         continue;
       }
       if (doc.nextAttemptAt > now) {
@@ -1042,17 +1050,18 @@ export class Dispatcher {
     const external = new Set<string>();
     /** Chats whose oldest unsent message is in hand here: what is behind it is read on. */
     const behindOwn = new Set<string>();
-    /** A message for later was read: looks stay at pollMs until it has gone. */
-    let later = false;
+    /** Chats with a message for later read: looks stay at pollMs until it has gone. */
+    const laterChats = new Set<string>();
     const due: OutboxDoc[] = [];
     this.deferredDuringLook.clear();
     try {
       for await (const doc of cursor as AsyncIterable<OutboxDoc>) {
         if (seen.has(doc.chatId)) continue;
         const id = doc._id.toHexString();
-        // Not due yet: it holds back nothing of its chat, and looks stay frequent until it goes.
-        if (forLater(doc, now)) {
-          later = true;
+        // Not due yet: it holds back nothing of its chat but the chat's other messages written
+        // for a later time, and looks stay frequent until it goes.
+        if (forLater(doc, now) || (laterChats.has(doc.chatId) && scheduled(doc))) {
+          laterChats.add(doc.chatId);
           continue;
         }
         if (behindOwn.has(doc.chatId)) {
@@ -1119,7 +1128,7 @@ export class Dispatcher {
     for (const chatId of this.writing.keys()) external.add(chatId);
     this.external = external;
     this.looked = true;
-    this.emptyLooks = external.size === 0 && !later ? this.emptyLooks + 1 : 0;
+    this.emptyLooks = external.size === 0 && laterChats.size === 0 ? this.emptyLooks + 1 : 0;
     // In hand from here, so a hand-over of one of them meanwhile (Dispatcher.hint) is ignored;
     // one another pass marked while this one read is that pass's, and its mark stays its own.
     for (let i = due.length - 1; i >= 0; i -= 1) {

@@ -343,6 +343,31 @@ describe("a message for later (a broadcast spread over minutes)", () => {
     }
   });
 
+  it("keeps the order of two broadcasts' messages to one person, the later one due sooner", async () => {
+    const { app, clock, sender, dispatcher } = await running();
+    const { app: other } = await buildApp(db.connection);
+    const start = clock.now().getTime();
+    try {
+      // The first broadcast reaches this person late in its spread, the second (a correction to
+      // a few people) early in its own; one is written by another process.
+      await other.outbox.enqueue([later("n", "Thông báo thứ nhất", new Date(start + 7 * 60_000))]);
+      await app.outbox.enqueue([later("n", "Đính chính", new Date(start + 60_000))]);
+      dispatcher.wake();
+      clock.advance(2 * 60_000);
+      await app.outbox.enqueue([message("n", "Trả lời")]);
+      dispatcher.wake();
+      await waitFor(() => sender.to("n").length === 1, "the reply");
+      // Looked at, with the correction due: it waits for the first.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(sender.to("n")).toEqual(["Trả lời"]);
+      clock.advance(5 * 60_000);
+      await waitFor(() => sender.to("n").length === 3, "both broadcasts");
+      expect(sender.to("n")).toEqual(["Trả lời", "Thông báo thứ nhất", "Đính chính"]);
+    } finally {
+      await dispatcher.stop();
+    }
+  });
+
   it("still holds back its chat once due and told to wait", async () => {
     const { app, clock, sender, dispatcher, outcome } = await running();
     const soon = new Date(clock.now().getTime() + 1_000);
